@@ -1,0 +1,251 @@
+//! The data the engine works on: targets, resources, changes, plans.
+
+use std::fmt;
+
+use baseline_spec::Baseline;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A resource's attributes, in a stable order.
+pub type Attrs = Map<String, Value>;
+
+/// One account in one region: the unit that is read and planned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Target {
+    /// 12-digit account id (checked against the credentials).
+    pub account_id: String,
+    /// Display name from the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// Region name.
+    pub region: String,
+    /// Whether this is the account's home region (global resources live here).
+    pub home: bool,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.account_name {
+            Some(n) => write!(f, "account {} ({n}), {}", self.account_id, self.region),
+            None => write!(f, "account {}, {}", self.account_id, self.region),
+        }
+    }
+}
+
+/// Where a resource lives and what it is: unique within a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Address {
+    /// Account id.
+    pub account: String,
+    /// Region name.
+    pub region: String,
+    /// Resource type, `service.kind` (`config.recorder`).
+    pub kind: String,
+    /// The resource's name within its type (`default`, a bucket name, ...).
+    pub name: String,
+}
+
+impl Address {
+    /// A new address.
+    pub fn new(target: &Target, kind: &str, name: impl Into<String>) -> Self {
+        Address {
+            account: target.account_id.clone(),
+            region: target.region.clone(),
+            kind: kind.to_string(),
+            name: name.into(),
+        }
+    }
+
+    /// `kind["name"]`, the short form used inside an account/region group.
+    pub fn short(&self) -> String {
+        format!("{}[\"{}\"]", self.kind, self.name)
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.account, self.region, self.short())
+    }
+}
+
+/// Whether the plan converges the baseline or tears the paid services down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Make every account and region match the baseline.
+    Apply,
+    /// Stop the paid services the baseline manages; keep free settings.
+    Destroy,
+}
+
+/// What the baseline wants of one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Want {
+    /// It exists with (at least) these attributes.
+    Present(Attrs),
+    /// It does not exist (or is stopped / disabled) — deleted only if ours.
+    Absent,
+    /// These attributes are checked; only a person can fix them.
+    Check {
+        /// The compliant attributes.
+        attrs: Attrs,
+        /// What the person must do.
+        instructions: String,
+    },
+}
+
+/// The desired state of one resource, as a provider derives it from the baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// Which resource.
+    pub address: Address,
+    /// Security Hub / CIS controls it clears.
+    pub controls: Vec<String>,
+    /// What is wanted.
+    pub want: Want,
+    /// Resources that must exist before this one (and be removed after it).
+    pub depends_on: Vec<Address>,
+}
+
+/// The observed state of one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// Which resource.
+    pub address: Address,
+    /// What AWS says now.
+    pub attrs: Attrs,
+    /// Whether `baseline` may delete it: created by baseline (its ownership
+    /// tag), or a singleton the baseline names (the region's recorder, hub).
+    pub managed: bool,
+}
+
+/// What a change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Already as wanted.
+    NoOp,
+    /// Create (or enable, or start).
+    Create,
+    /// Change in place.
+    Update,
+    /// Delete (or disable, or stop).
+    Delete,
+    /// Only a person can do it; `apply` reports it and does nothing.
+    Manual,
+}
+
+impl Action {
+    /// Whether `apply` performs this change.
+    pub fn is_applied(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Delete)
+    }
+}
+
+/// One per-resource change of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// Which resource.
+    pub address: Address,
+    /// What happens.
+    pub action: Action,
+    /// Security Hub / CIS controls the change clears.
+    pub controls: Vec<String>,
+    /// Observed state when the plan was made (`None`: absent).
+    pub before: Option<Attrs>,
+    /// State after the change (`None`: absent).
+    pub after: Option<Attrs>,
+    /// Attribute names whose value changes (for `update` and `manual`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
+    /// Resources this one needs first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Address>,
+    /// Why (display only): instructions for manual actions, notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A target × service that could not be read; the rest of the plan stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanError {
+    /// Account id.
+    pub account: String,
+    /// Region (empty for account-wide failures such as a role that cannot be assumed).
+    pub region: String,
+    /// Service (empty for account-wide failures).
+    pub service: String,
+    /// The error and its causes, outermost first.
+    pub message: String,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "account {}", self.account)?;
+        if !self.region.is_empty() {
+            write!(f, ", {}", self.region)?;
+        }
+        if !self.service.is_empty() {
+            write!(f, ", {}", self.service)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// The version of the saved / JSON plan format.
+pub const FORMAT_VERSION: &str = "1";
+
+/// A plan: everything `apply` will do, decided up front.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`FORMAT_VERSION`].
+    pub format_version: String,
+    /// Converge or tear down.
+    pub mode: Mode,
+    /// The baseline the plan was made from (re-read to check staleness).
+    pub baseline: Baseline,
+    /// The services planned (after `--only`).
+    pub services: Vec<String>,
+    /// The accounts × regions planned (after `--accounts` / `--regions`).
+    pub targets: Vec<Target>,
+    /// Every resource looked at, including those already as wanted.
+    pub changes: Vec<Change>,
+    /// What could not be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<PlanError>,
+}
+
+/// Counts of a plan's changes, as in the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Creates.
+    pub add: usize,
+    /// Updates.
+    pub change: usize,
+    /// Deletes.
+    pub destroy: usize,
+    /// Manual actions.
+    pub manual: usize,
+}
+
+impl Plan {
+    /// Counts by action.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Manual => s.manual += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// Whether `apply` has anything to do.
+    pub fn has_applicable_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action.is_applied())
+    }
+}

@@ -1,0 +1,201 @@
+//! Desired × observed → per-resource changes → a [`Plan`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use baseline_spec::Baseline;
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::model::*;
+use crate::provider::{error_chain, Service};
+
+/// Options for making a plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// How many target × service reads run at once.
+    pub concurrency: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions { concurrency: 32 }
+    }
+}
+
+/// Reads every target × service concurrently and diffs it against the baseline.
+///
+/// A read that fails becomes a [`PlanError`] for that target and service;
+/// every other target and service is still planned.
+pub async fn make_plan(
+    baseline: &Baseline,
+    targets: &[Target],
+    services: &[Arc<dyn Service>],
+    mode: Mode,
+    mut errors: Vec<PlanError>,
+    opts: &PlanOptions,
+) -> Plan {
+    let mut jobs = Vec::new();
+    for target in targets {
+        for service in services {
+            let desired = service.desired(baseline, target, mode);
+            if !desired.is_empty() {
+                jobs.push((target.clone(), service.clone(), desired));
+            }
+        }
+    }
+    let results: Vec<_> = futures::stream::iter(jobs)
+        .map(|(target, service, desired)| async move {
+            let observed = service.read(&target, &desired).await;
+            (target, service, desired, observed)
+        })
+        .buffered(opts.concurrency.max(1))
+        .collect()
+        .await;
+
+    let mut changes = Vec::new();
+    for (target, service, desired, observed) in results {
+        match observed {
+            Ok(observed) => {
+                let mut by_address: HashMap<Address, Observed> =
+                    observed.into_iter().map(|o| (o.address.clone(), o)).collect();
+                for d in desired {
+                    let o = by_address.remove(&d.address);
+                    changes.push(diff(d, o));
+                }
+            }
+            Err(e) => errors.push(PlanError {
+                account: target.account_id.clone(),
+                region: target.region.clone(),
+                service: service.name().to_string(),
+                message: error_chain(e.as_ref()),
+            }),
+        }
+    }
+    Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        mode,
+        baseline: baseline.clone(),
+        services: services.iter().map(|s| s.name().to_string()).collect(),
+        targets: targets.to_vec(),
+        changes,
+        errors,
+    }
+}
+
+/// One resource: what is wanted against what is there.
+pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
+    let Desired {
+        address,
+        controls,
+        want,
+        depends_on,
+    } = desired;
+    let before = observed.as_ref().map(|o| o.attrs.clone());
+    let mut change = Change {
+        address,
+        action: Action::NoOp,
+        controls,
+        before: before.clone(),
+        after: before.clone(),
+        changed: Vec::new(),
+        depends_on,
+        reason: None,
+    };
+    match (want, observed) {
+        (Want::Present(attrs), None) => {
+            change.action = Action::Create;
+            change.changed = attrs.keys().cloned().collect();
+            change.after = Some(attrs);
+        }
+        (Want::Present(attrs), Some(o)) => {
+            let (changed, after) = merge(&o.attrs, &attrs);
+            if !changed.is_empty() {
+                change.action = Action::Update;
+                change.changed = changed;
+                change.after = Some(after);
+            }
+        }
+        (Want::Absent, None) => {}
+        (Want::Absent, Some(o)) => {
+            if o.managed {
+                change.action = Action::Delete;
+                change.after = None;
+            } else {
+                change.reason = Some("exists but not managed by baseline; left alone".into());
+            }
+        }
+        (Want::Check { attrs, instructions }, o) => {
+            let empty = Attrs::new();
+            let (changed, after) = merge(o.as_ref().map_or(&empty, |o| &o.attrs), &attrs);
+            if !changed.is_empty() {
+                change.action = Action::Manual;
+                change.changed = changed;
+                change.after = Some(after);
+                change.reason = Some(instructions);
+            }
+        }
+    }
+    change
+}
+
+/// The wanted attributes laid over the observed ones; which keys differ.
+fn merge(observed: &Attrs, wanted: &Attrs) -> (Vec<String>, Attrs) {
+    let mut after = observed.clone();
+    let mut changed = Vec::new();
+    for (k, v) in wanted {
+        if observed.get(k).unwrap_or(&Value::Null) != v {
+            changed.push(k.clone());
+        }
+        after.insert(k.clone(), v.clone());
+    }
+    (changed, after)
+}
+
+/// Why a saved plan cannot be applied any more.
+#[derive(Debug, thiserror::Error)]
+#[error("plan is stale: AWS changed since the plan was made; run `baseline plan` again\n{}", differences.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
+pub struct StalePlan {
+    /// What differs, one line each.
+    pub differences: Vec<String>,
+}
+
+/// Compares a saved plan with a fresh one made from the same baseline and
+/// targets: any difference in what was observed or what would be done makes
+/// the saved plan stale.
+pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
+    let mut differences = Vec::new();
+    let fresh_by: HashMap<&Address, &Change> =
+        fresh.changes.iter().map(|c| (&c.address, c)).collect();
+    for old in &saved.changes {
+        match fresh_by.get(&old.address) {
+            None => differences.push(format!("{}: no longer planned", old.address)),
+            Some(new) if new.before != old.before => {
+                differences.push(format!("{}: changed outside this plan", old.address))
+            }
+            Some(new) if new.action != old.action || new.after != old.after => {
+                differences.push(format!("{}: would now be planned differently", old.address))
+            }
+            Some(_) => {}
+        }
+    }
+    let saved_set: std::collections::HashSet<&Address> =
+        saved.changes.iter().map(|c| &c.address).collect();
+    for new in &fresh.changes {
+        if !saved_set.contains(&new.address) {
+            differences.push(format!("{}: new since the plan", new.address));
+        }
+    }
+    if fresh.errors != saved.errors {
+        for e in &fresh.errors {
+            if !saved.errors.contains(e) {
+                differences.push(format!("cannot read: {e}"));
+            }
+        }
+    }
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(StalePlan { differences })
+    }
+}

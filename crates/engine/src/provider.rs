@@ -1,0 +1,43 @@
+//! The only view the engine has of AWS: one [`Service`] per AWS service.
+
+use async_trait::async_trait;
+use baseline_spec::Baseline;
+
+use crate::model::{Change, Desired, Mode, Observed, Target};
+
+/// An error from a provider, with its causes; the provider's own typed error
+/// carries the account / region / service / operation context.
+pub type ServiceError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// One AWS service: derives desired state from the baseline, reads what is
+/// there, and writes one change at a time.
+#[async_trait]
+pub trait Service: Send + Sync {
+    /// The service's name as used by `--only` (`config`, `securityhub`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The resources the baseline wants in `target`, or none when the
+    /// baseline does not manage this service there (then nothing is read).
+    fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired>;
+
+    /// What exists now for the resources in `desired` (absent ones are left out).
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Vec<Observed>, ServiceError>;
+
+    /// Carries out one change. The engine calls it in dependency order.
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError>;
+}
+
+/// The error and all its causes on one line, outermost first.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cur = c.source();
+    }
+    s
+}

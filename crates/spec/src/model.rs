@@ -1,0 +1,447 @@
+//! The serde-facing shape of `baseline.yaml`.
+//!
+//! These types are what the file *says*; [`crate::validate`] checks what it
+//! *means* (account ids, regions, ARNs, bucket templates, cross-section
+//! rules) before a [`Baseline`] is handed to anyone. Every struct denies
+//! unknown keys, and every doc comment here becomes a description in the
+//! JSON Schema that editors show while completing the file.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A baseline: what every account and region must look like.
+///
+/// A section left out is not managed: `plan` neither reads nor changes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// Format version of this file. Only `1` exists.
+    pub version: u32,
+    /// The accounts this baseline applies to.
+    pub accounts: Vec<AccountRef>,
+    /// `all` (every region enabled for the account, discovered), or a list of region names.
+    pub regions: Regions,
+    /// The region that holds the account's global resources: the CloudTrail
+    /// trail, the log buckets, IAM recording in AWS Config, the account-level
+    /// settings.
+    pub home_region: String,
+    /// Root and IAM user MFA checks (reported as manual actions, never applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam: Option<IamSpec>,
+    /// AWS Config: recorder, delivery channel and its S3 bucket, in every region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigSpec>,
+    /// IAM Access Analyzer: an external-access analyzer in every region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_analyzer: Option<AccessAnalyzerSpec>,
+    /// CloudTrail: one multi-region trail in the home region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<CloudTrailSpec>,
+    /// GuardDuty: an enabled detector in every region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardduty: Option<GuardDutySpec>,
+    /// EBS encryption by default, in every region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ebs_encryption: Option<EbsEncryptionSpec>,
+    /// Alternate contacts (billing, operations, security) of the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate_contacts: Option<AlternateContactsSpec>,
+    /// Trusted Advisor check summaries, reported as information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_advisor: Option<TrustedAdvisorSpec>,
+    /// Security Hub with its standards, in every region. Needs AWS Config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub securityhub: Option<SecurityHubSpec>,
+    /// S3 Block Public Access at the account level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_public_access_block: Option<S3PublicAccessBlockSpec>,
+}
+
+/// One AWS account and how to reach it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRef {
+    /// The 12-digit account id. Quote it if it starts with 0.
+    pub id: AccountId,
+    /// A name to show in plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A role to assume in the account (default: the current credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// A named profile from the AWS config files (default: the current credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+/// A 12-digit AWS account id; written as a string or a number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(transparent)]
+#[schemars(with = "AccountIdSchema")]
+pub struct AccountId(pub String);
+
+/// The schema of an account id: YAML users write it quoted or not.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum AccountIdSchema {
+    Text(String),
+    Number(u64),
+}
+
+impl<'de> Deserialize<'de> for AccountId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(u64),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::Text(s) => AccountId(s),
+            Raw::Number(n) => AccountId(n.to_string()),
+        })
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `all`, or a list of region names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Regions {
+    /// Every region enabled for the account.
+    All(AllRegions),
+    /// Exactly these regions.
+    List(Vec<String>),
+}
+
+/// The keyword `all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AllRegions {
+    /// Every region enabled for the account.
+    All,
+}
+
+/// Whether a check is enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    /// Report every principal that does not comply.
+    Required,
+    /// Do not check.
+    Off,
+}
+
+/// MFA checks. MFA needs a person with a device, so these are never applied:
+/// `plan` lists each principal without MFA as a manual action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IamSpec {
+    /// The root user has MFA (Security Hub IAM.9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_mfa: Option<Requirement>,
+    /// Every IAM user with a console password has MFA (IAM.5, IAM.19).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_user_mfa: Option<Requirement>,
+    /// Every IAM user has MFA, console password or not (IAM.19's stricter rule). Off by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_user_mfa: Option<Requirement>,
+}
+
+/// How often AWS Config records changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingFrequency {
+    /// Every change, as it happens.
+    Continuous,
+    /// At most once a day per resource (cheaper).
+    Daily,
+}
+
+/// AWS Config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigSpec {
+    /// `true`: recording in every region. `false`: stopped and deleted.
+    pub enabled: bool,
+    /// `continuous` (default) or `daily`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<RecordingFrequency>,
+    /// Name of the S3 bucket for the delivery channel, created in the home
+    /// region. `{account_id}` and `{region}` are replaced.
+    /// Default: `baseline-config-{account_id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+}
+
+/// Zone of trust of an Access Analyzer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Zone {
+    /// The account itself.
+    Account,
+    /// The organization (management or delegated-admin account only).
+    Organization,
+}
+
+/// IAM Access Analyzer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessAnalyzerSpec {
+    /// `true`: an ACTIVE external-access analyzer in every region.
+    pub enabled: bool,
+    /// `account` (default) or `organization`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<Zone>,
+    /// Analyzer name. Default: `baseline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// CloudTrail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTrailSpec {
+    /// `true`: one multi-region trail, logging. `false`: the trail is deleted.
+    pub enabled: bool,
+    /// Trail name. Default: `baseline-trail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Log file integrity validation. Default: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_file_validation: Option<bool>,
+    /// `none` (default, SSE-S3), `create` (a customer key made by baseline), or a KMS key ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms: Option<String>,
+    /// Name of the S3 bucket for the logs. `{account_id}` and `{region}` are
+    /// replaced. Default: `baseline-cloudtrail-{account_id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+}
+
+/// GuardDuty protection plans.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum GuardDutyFeatures {
+    /// Every protection plan.
+    All(AllFeatures),
+    /// Exactly these protection plans.
+    List(Vec<GuardDutyFeature>),
+}
+
+/// The keyword `all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AllFeatures {
+    /// Every protection plan.
+    All,
+}
+
+/// A GuardDuty protection plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardDutyFeature {
+    /// S3 Protection.
+    S3DataEvents,
+    /// EKS Protection (audit logs).
+    EksAuditLogs,
+    /// Malware Protection for EC2.
+    EbsMalwareProtection,
+    /// RDS Protection.
+    RdsLoginEvents,
+    /// Lambda Protection.
+    LambdaNetworkLogs,
+    /// Runtime Monitoring.
+    RuntimeMonitoring,
+}
+
+/// GuardDuty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDutySpec {
+    /// `true`: an enabled detector in every region. `false`: the detector is deleted.
+    pub enabled: bool,
+    /// `all` (default) or a list of protection plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<GuardDutyFeatures>,
+}
+
+/// EBS encryption by default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EbsEncryptionSpec {
+    /// `true`: new EBS volumes are encrypted in every region.
+    pub enabled: bool,
+    /// `aws-managed` (default) or a customer KMS key ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key: Option<String>,
+}
+
+/// One alternate contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Person or team name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Phone number.
+    pub phone: String,
+    /// Title or role.
+    pub title: String,
+}
+
+/// Alternate contacts, so that AWS and Trusted Advisor notices reach people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlternateContactsSpec {
+    /// Billing contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<Contact>,
+    /// Operations contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<Contact>,
+    /// Security contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<Contact>,
+}
+
+/// Trusted Advisor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedAdvisorSpec {
+    /// Read the check summaries and report them as information.
+    pub report: bool,
+}
+
+/// A Security Hub standard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Standard {
+    /// AWS Foundational Security Best Practices v1.0.0.
+    AwsFoundationalSecurityBestPractices,
+    /// CIS AWS Foundations Benchmark v1.2.0.
+    #[serde(rename = "cis-aws-foundations-benchmark-v1.2.0")]
+    CisV120,
+    /// CIS AWS Foundations Benchmark v1.4.0.
+    #[serde(rename = "cis-aws-foundations-benchmark-v1.4.0")]
+    CisV140,
+    /// CIS AWS Foundations Benchmark v3.0.0.
+    #[serde(rename = "cis-aws-foundations-benchmark-v3.0.0")]
+    CisV300,
+    /// NIST SP 800-53 Rev. 5.
+    #[serde(rename = "nist-800-53-v5.0.0")]
+    Nist80053,
+    /// PCI DSS v3.2.1.
+    #[serde(rename = "pci-dss-v3.2.1")]
+    PciDss321,
+}
+
+impl Standard {
+    /// The name users write in `baseline.yaml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Standard::AwsFoundationalSecurityBestPractices => {
+                "aws-foundational-security-best-practices"
+            }
+            Standard::CisV120 => "cis-aws-foundations-benchmark-v1.2.0",
+            Standard::CisV140 => "cis-aws-foundations-benchmark-v1.4.0",
+            Standard::CisV300 => "cis-aws-foundations-benchmark-v3.0.0",
+            Standard::Nist80053 => "nist-800-53-v5.0.0",
+            Standard::PciDss321 => "pci-dss-v3.2.1",
+        }
+    }
+
+    /// The standard's ARN in a region. The CIS v1.2.0 ARN is global (it
+    /// predates regional standard ARNs); the others are regional.
+    pub fn arn(self, partition: &str, region: &str) -> String {
+        match self {
+            Standard::CisV120 => format!(
+                "arn:{partition}:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"
+            ),
+            _ => {
+                let path = match self {
+                    Standard::AwsFoundationalSecurityBestPractices => {
+                        "aws-foundational-security-best-practices/v/1.0.0"
+                    }
+                    Standard::CisV140 => "cis-aws-foundations-benchmark/v/1.4.0",
+                    Standard::CisV300 => "cis-aws-foundations-benchmark/v/3.0.0",
+                    Standard::Nist80053 => "nist-800-53/v/5.0.0",
+                    Standard::PciDss321 => "pci-dss/v/3.2.1",
+                    Standard::CisV120 => unreachable!("handled above"),
+                };
+                format!("arn:{partition}:securityhub:{region}::standards/{path}")
+            }
+        }
+    }
+}
+
+/// Security Hub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHubSpec {
+    /// `true`: enabled in every region. `false`: disabled.
+    pub enabled: bool,
+    /// Standards to enable; others that are enabled are disabled.
+    /// Default: `[aws-foundational-security-best-practices]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standards: Option<Vec<Standard>>,
+}
+
+/// S3 Block Public Access for the whole account. A flag left out is not managed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct S3PublicAccessBlockSpec {
+    /// Reject new public ACLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_public_acls: Option<bool>,
+    /// Ignore existing public ACLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_public_acls: Option<bool>,
+    /// Reject new public bucket policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_public_policy: Option<bool>,
+    /// Restrict access to buckets with public policies to AWS principals and the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restrict_public_buckets: Option<bool>,
+}
+
+/// Default bucket name template for AWS Config.
+pub const DEFAULT_CONFIG_BUCKET: &str = "baseline-config-{account_id}";
+/// Default bucket name template for CloudTrail.
+pub const DEFAULT_CLOUDTRAIL_BUCKET: &str = "baseline-cloudtrail-{account_id}";
+/// Default trail name.
+pub const DEFAULT_TRAIL_NAME: &str = "baseline-trail";
+
+impl ConfigSpec {
+    /// The recording frequency, with its default.
+    pub fn frequency(&self) -> RecordingFrequency {
+        self.recording.unwrap_or(RecordingFrequency::Continuous)
+    }
+    /// The bucket name template, with its default.
+    pub fn bucket_template(&self) -> &str {
+        self.bucket.as_deref().unwrap_or(DEFAULT_CONFIG_BUCKET)
+    }
+}
+
+impl SecurityHubSpec {
+    /// The standards to enable, with the default.
+    pub fn standards(&self) -> Vec<Standard> {
+        self.standards
+            .clone()
+            .unwrap_or_else(|| vec![Standard::AwsFoundationalSecurityBestPractices])
+    }
+}
+
+/// Renders a bucket-name template for one account and region.
+pub fn render_bucket(template: &str, account_id: &str, region: &str) -> String {
+    template
+        .replace("{account_id}", account_id)
+        .replace("{region}", region)
+}

@@ -1,0 +1,564 @@
+//! All checks of a baseline file, each reported at its `line:column`.
+//!
+//! Two passes, and each collects every error it finds:
+//! 1. structure, against the JSON Schema that `schemars` derives from
+//!    [`crate::model`] (unknown keys with "did you mean", wrong types, missing
+//!    keys, values outside an enum);
+//! 2. meaning, on the typed [`Baseline`]: account ids, regions, ARNs, bucket
+//!    templates, and the rules that span sections.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::ValidationError;
+use serde_json::Value;
+
+use crate::error::Diagnostic;
+use crate::model::*;
+use crate::yaml::{escape, Positions};
+
+/// Collects diagnostics for one file.
+pub(crate) struct Report<'a> {
+    file: &'a str,
+    positions: &'a Positions,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Report<'a> {
+    pub(crate) fn new(file: &'a str, positions: &'a Positions) -> Self {
+        Report {
+            file,
+            positions,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// An error about the value at `pointer`.
+    fn at_value(&mut self, pointer: &str, message: String, hint: Option<String>) {
+        let pos = self.positions.value(pointer);
+        self.push(pos, pointer, message, hint);
+    }
+
+    /// An error about the key at `pointer` (unknown keys, missing keys).
+    fn at_key(&mut self, pointer: &str, message: String, hint: Option<String>) {
+        let pos = self.positions.key_or_value(pointer);
+        self.push(pos, pointer, message, hint);
+    }
+
+    fn push(&mut self, pos: crate::Pos, pointer: &str, message: String, hint: Option<String>) {
+        self.diagnostics.push(Diagnostic {
+            file: self.file.to_string(),
+            line: pos.line,
+            column: pos.column,
+            path: key_path(pointer),
+            message,
+            hint,
+        });
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
+        self.diagnostics
+            .sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+        self.diagnostics.dedup();
+        self.diagnostics
+    }
+}
+
+/// `/accounts/0/id` → `accounts[0].id`.
+pub fn key_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&crate::json_schema())
+            .expect("the generated schema is a valid JSON Schema")
+    })
+}
+
+/// Pass 1: the document against the JSON Schema.
+pub(crate) fn structure(value: &Value, report: &mut Report<'_>) {
+    let schema = crate::json_schema();
+    for error in validator().iter_errors(value) {
+        schema_error(&schema, value, &error, report);
+    }
+}
+
+fn schema_error(schema: &Value, root: &Value, error: &ValidationError<'_>, report: &mut Report<'_>) {
+    let pointer = error.instance_path().as_str().to_string();
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed = allowed_keys(schema, &pointer);
+            for key in unexpected {
+                let hint = suggest(key, allowed.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| {
+                        (!allowed.is_empty()).then(|| format!("expected one of: {}", allowed.join(", ")))
+                    });
+                report.at_key(
+                    &format!("{pointer}/{}", escape(key)),
+                    format!("unknown key `{key}`"),
+                    hint,
+                );
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            report.at_key(&pointer, format!("missing key `{name}`"), None);
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => t.to_string(),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            let found = describe(root.pointer(&pointer).unwrap_or(&Value::Null));
+            report.at_value(&pointer, format!("expected {}, found {found}", article(&expected)), None);
+        }
+        ValidationErrorKind::Enum { options } => {
+            let names: Vec<String> = options
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| o.as_str().map(str::to_string).unwrap_or_else(|| o.to_string()))
+                .collect();
+            let got = root.pointer(&pointer).unwrap_or(&Value::Null);
+            let hint = got
+                .as_str()
+                .and_then(|g| suggest(g, names.iter().map(String::as_str)))
+                .map(|s| format!("did you mean `{s}`?"));
+            report.at_value(
+                &pointer,
+                format!("`{}` is not one of: {}", plain(got), names.join(", ")),
+                hint,
+            );
+        }
+        ValidationErrorKind::AnyOf { .. }
+        | ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. } => {
+            let sub = subschema(schema, &pointer);
+            let got_value = root.pointer(&pointer).unwrap_or(&Value::Null);
+            // An enum whose variants carry docs is a oneOf of constants:
+            // list them, as for a plain enum.
+            if let Some(names) = sub.and_then(|s| constants(schema, s)) {
+                let hint = got_value
+                    .as_str()
+                    .and_then(|g| suggest(g, names.iter().map(String::as_str)))
+                    .map(|s| format!("did you mean `{s}`?"));
+                report.at_value(
+                    &pointer,
+                    format!("`{}` is not one of: {}", plain(got_value), names.join(", ")),
+                    hint,
+                );
+                return;
+            }
+            let description = sub
+                .and_then(|s| s.get("description"))
+                .and_then(Value::as_str)
+                .map(|d| d.trim_end_matches('.').to_string());
+            let got = describe(root.pointer(&pointer).unwrap_or(&Value::Null));
+            let message = match description {
+                Some(d) => format!("expected {d}; found {got}"),
+                None => format!("invalid value: {got}"),
+            };
+            report.at_value(&pointer, message, None);
+        }
+        _ => report.at_value(&pointer, error.to_string(), None),
+    }
+}
+
+fn article(t: &str) -> String {
+    match t {
+        "object" => "a mapping".into(),
+        "array" => "a list".into(),
+        "integer" | "number" | "string" | "boolean" => {
+            let word = if t == "boolean" { "true or false".to_string() } else { format!("a {t}") };
+            word
+        }
+        other => other.to_string(),
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing (null)".into(),
+        Value::Bool(b) => format!("`{b}`"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the text `{s}`"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+fn plain(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+/// The closest candidate, if it is close enough to be a likely typo.
+fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Follows `$ref` to its definition.
+fn resolve<'s>(root: &'s Value, mut s: &'s Value) -> &'s Value {
+    while let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p)) else {
+            break;
+        };
+        s = target;
+    }
+    s
+}
+
+/// The schema that describes the instance at `pointer`.
+fn subschema<'s>(root: &'s Value, pointer: &str) -> Option<&'s Value> {
+    let mut s = resolve(root, root);
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        s = step(root, s, &seg)?;
+    }
+    Some(s)
+}
+
+fn step<'s>(root: &'s Value, s: &'s Value, seg: &str) -> Option<&'s Value> {
+    if let Some(p) = s.get("properties").and_then(|p| p.get(seg)) {
+        return Some(resolve(root, p));
+    }
+    if let Some(items) = s.get("items") {
+        if seg.parse::<usize>().is_ok() {
+            return Some(resolve(root, items));
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        for branch in s.get(key).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(found) = step(root, resolve(root, branch), seg) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+/// The string constants of a schema made only of `const`/`enum` branches.
+fn constants(root: &Value, s: &Value) -> Option<Vec<String>> {
+    let s = resolve(root, s);
+    if let Some(c) = s.get("const").and_then(Value::as_str) {
+        return Some(vec![c.to_string()]);
+    }
+    if let Some(e) = s.get("enum").and_then(Value::as_array) {
+        return e.iter().map(|v| v.as_str().map(str::to_string)).collect();
+    }
+    let branches = s.get("oneOf").or_else(|| s.get("anyOf"))?.as_array()?;
+    let mut out = Vec::new();
+    for b in branches {
+        out.extend(constants(root, b)?);
+    }
+    Some(out)
+}
+
+/// The keys the schema allows in the mapping at `pointer`.
+fn allowed_keys(root: &Value, pointer: &str) -> Vec<String> {
+    subschema(root, pointer)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Pass 2: what the values mean.
+pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
+    if b.version != 1 {
+        report.at_value(
+            "/version",
+            format!("unsupported version {}", b.version),
+            Some("this baseline understands version 1".into()),
+        );
+    }
+    if b.accounts.is_empty() {
+        report.at_value("/accounts", "at least one account is needed".into(), None);
+    }
+    let mut seen = HashSet::new();
+    for (i, a) in b.accounts.iter().enumerate() {
+        let p = format!("/accounts/{i}");
+        if !is_account_id(&a.id.0) {
+            report.at_value(
+                &format!("{p}/id"),
+                format!("`{}` is not a 12-digit account id", a.id),
+                None,
+            );
+        } else if !seen.insert(a.id.0.clone()) {
+            report.at_value(&format!("{p}/id"), format!("account {} is listed twice", a.id), None);
+        }
+        if a.role_arn.is_some() && a.profile.is_some() {
+            report.at_key(
+                &format!("{p}/profile"),
+                "give `role_arn` or `profile`, not both".into(),
+                None,
+            );
+        }
+        if let Some(arn) = &a.role_arn {
+            if !is_role_arn(arn) {
+                report.at_value(
+                    &format!("{p}/role_arn"),
+                    format!("`{arn}` is not an IAM role ARN"),
+                    Some("like arn:aws:iam::123456789012:role/BaselineAdmin".into()),
+                );
+            } else if is_account_id(&a.id.0) && arn.split(':').nth(4) != Some(a.id.0.as_str()) {
+                report.at_value(
+                    &format!("{p}/role_arn"),
+                    format!("the role is in account {}, not in {}", arn.split(':').nth(4).unwrap_or(""), a.id),
+                    None,
+                );
+            }
+        }
+    }
+
+    let mut region_list: Vec<&str> = Vec::new();
+    if let Regions::List(list) = &b.regions {
+        if list.is_empty() {
+            report.at_value("/regions", "no regions given".into(), Some("list at least one, or write `all`".into()));
+        }
+        let mut seen = HashSet::new();
+        for (i, r) in list.iter().enumerate() {
+            if !is_region(r) {
+                report.at_value(
+                    &format!("/regions/{i}"),
+                    format!("`{r}` is not a region name"),
+                    Some("like ap-northeast-1".into()),
+                );
+            } else if !seen.insert(r.as_str()) {
+                report.at_value(&format!("/regions/{i}"), format!("region {r} is listed twice"), None);
+            }
+            region_list.push(r);
+        }
+    }
+    if !is_region(&b.home_region) {
+        report.at_value(
+            "/home_region",
+            format!("`{}` is not a region name", b.home_region),
+            Some("like ap-northeast-1".into()),
+        );
+    } else if matches!(b.regions, Regions::List(_)) && !region_list.contains(&b.home_region.as_str()) {
+        report.at_value(
+            "/home_region",
+            format!("home region {} is not in `regions`", b.home_region),
+            Some("the home region holds the global resources and must be one of the managed regions".into()),
+        );
+    }
+
+    if let Some(c) = &b.config {
+        bucket_template(report, "/config/bucket", c.bucket_template());
+    }
+    if let Some(t) = &b.cloudtrail {
+        bucket_template(
+            report,
+            "/cloudtrail/bucket",
+            t.bucket.as_deref().unwrap_or(DEFAULT_CLOUDTRAIL_BUCKET),
+        );
+        if let Some(name) = &t.name {
+            if !is_trail_name(name) {
+                report.at_value(
+                    "/cloudtrail/name",
+                    format!("`{name}` is not a valid trail name"),
+                    Some("3-128 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit".into()),
+                );
+            }
+        }
+        if let Some(kms) = &t.kms {
+            if kms != "none" && kms != "create" && !is_kms_key_arn(kms) {
+                report.at_value(
+                    "/cloudtrail/kms",
+                    format!("`{kms}` is neither `none`, `create` nor a KMS key ARN"),
+                    Some("like arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab".into()),
+                );
+            }
+        }
+    }
+    if let Some(e) = &b.ebs_encryption {
+        if let Some(k) = &e.kms_key {
+            if k != "aws-managed" && !is_kms_key_arn(k) {
+                report.at_value(
+                    "/ebs_encryption/kms_key",
+                    format!("`{k}` is neither `aws-managed` nor a KMS key ARN"),
+                    None,
+                );
+            }
+        }
+    }
+    if let Some(c) = &b.alternate_contacts {
+        for (kind, contact) in [("billing", &c.billing), ("operations", &c.operations), ("security", &c.security)] {
+            if let Some(contact) = contact {
+                if !is_email(&contact.email) {
+                    report.at_value(
+                        &format!("/alternate_contacts/{kind}/email"),
+                        format!("`{}` is not an e-mail address", contact.email),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+    if let Some(a) = &b.access_analyzer {
+        if let Some(name) = &a.name {
+            if name.is_empty() || name.len() > 255 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+                report.at_value("/access_analyzer/name", format!("`{name}` is not a valid analyzer name"), None);
+            }
+        }
+    }
+    if let Some(sh) = &b.securityhub {
+        let config_on = b.config.as_ref().is_some_and(|c| c.enabled);
+        if sh.enabled && !config_on {
+            let why = if b.config.is_some() { "`config.enabled` is false" } else { "there is no `config` section" };
+            report.at_value(
+                "/securityhub/enabled",
+                format!("Security Hub needs AWS Config, but {why}"),
+                Some("add `config: {enabled: true}` so its controls can be evaluated".into()),
+            );
+        }
+        let mut seen = HashSet::new();
+        for (i, s) in sh.standards.iter().flatten().enumerate() {
+            if !seen.insert(*s) {
+                report.at_value(&format!("/securityhub/standards/{i}"), format!("standard `{}` is listed twice", s.key()), None);
+            }
+        }
+    }
+    if let Some(GuardDutyFeatures::List(list)) = b.guardduty.as_ref().and_then(|g| g.features.as_ref()) {
+        let mut seen = HashSet::new();
+        for (i, f) in list.iter().enumerate() {
+            if !seen.insert(*f) {
+                report.at_value(&format!("/guardduty/features/{i}"), "feature listed twice".into(), None);
+            }
+        }
+    }
+}
+
+fn bucket_template(report: &mut Report<'_>, pointer: &str, template: &str) {
+    // Unknown placeholders first: they would otherwise read as bad characters.
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        let name = &rest[open + 1..open + close];
+        if name != "account_id" && name != "region" {
+            report.at_value(
+                pointer,
+                format!("unknown placeholder `{{{name}}}` in bucket name"),
+                Some("the placeholders are {account_id} and {region}".into()),
+            );
+            return;
+        }
+        rest = &rest[open + close + 1..];
+    }
+    // Check the longest name the template can render to.
+    let sample = render_bucket(template, "123456789012", "ap-southeast-5");
+    if let Err(why) = check_bucket_name(&sample) {
+        report.at_value(
+            pointer,
+            format!("`{template}` does not make a valid S3 bucket name: {why}"),
+            None,
+        );
+    }
+}
+
+/// S3 bucket naming rules (general purpose buckets).
+pub fn check_bucket_name(name: &str) -> Result<(), &'static str> {
+    if name.len() < 3 || name.len() > 63 {
+        return Err("it must be 3 to 63 characters long");
+    }
+    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-') {
+        return Err("only lowercase letters, digits, `.` and `-` are allowed");
+    }
+    let first = name.as_bytes()[0];
+    let last = name.as_bytes()[name.len() - 1];
+    if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
+        return Err("it must start and end with a letter or digit");
+    }
+    if name.contains("..") {
+        return Err("it must not contain two adjacent periods");
+    }
+    if name.starts_with("xn--") || name.ends_with("-s3alias") {
+        return Err("that prefix or suffix is reserved by S3");
+    }
+    Ok(())
+}
+
+/// 12 ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `xx-name-N`, with the partitions' variants (`us-gov-west-1`, `cn-north-1`, ...).
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+fn is_partition(s: &str) -> bool {
+    matches!(s, "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b" | "aws-iso-e" | "aws-iso-f" | "aws-eusc")
+}
+
+fn is_role_arn(s: &str) -> bool {
+    let p: Vec<&str> = s.splitn(6, ':').collect();
+    p.len() == 6
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "iam"
+        && p[3].is_empty()
+        && is_account_id(p[4])
+        && p[5].strip_prefix("role/").is_some_and(|n| !n.is_empty())
+}
+
+/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID` (an alias ARN is not a key ARN:
+/// the services that take it here want the key itself).
+pub fn is_kms_key_arn(s: &str) -> bool {
+    let p: Vec<&str> = s.splitn(6, ':').collect();
+    p.len() == 6
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "kms"
+        && is_region(p[3])
+        && is_account_id(p[4])
+        && p[5].strip_prefix("key/").is_some_and(|id| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+fn is_trail_name(s: &str) -> bool {
+    (3..=128).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && s.as_bytes()[0].is_ascii_alphanumeric()
+        && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
+}
+
+fn is_email(s: &str) -> bool {
+    let mut parts = s.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+}

@@ -1,0 +1,96 @@
+//! The spec against files: the examples, the committed schema, and a corpus
+//! of broken baselines with the exact messages users see.
+//!
+//! Set `BLESS=1` to rewrite the expected files after a deliberate change.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn bless() -> bool {
+    std::env::var_os("BLESS").is_some()
+}
+
+/// Every example a user may copy must validate.
+#[test]
+fn every_example_validates() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            baseline_spec::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "expected the example baselines under examples/");
+}
+
+/// The canonical baseline, as written, with every setting.
+#[test]
+fn canonical_baseline_reads_every_setting() {
+    let b = baseline_spec::load(&root().join("examples/tokyo.yaml")).unwrap();
+    assert_eq!(b.accounts[0].id.0, "123456789012");
+    assert_eq!(b.home_region, "ap-northeast-1");
+    let c = b.config.unwrap();
+    assert_eq!(c.frequency(), baseline_spec::RecordingFrequency::Daily);
+    assert_eq!(
+        baseline_spec::render_bucket(c.bucket_template(), "123456789012", "x"),
+        "baseline-config-123456789012"
+    );
+    assert_eq!(b.cloudtrail.unwrap().kms.as_deref(), Some("create"));
+    assert_eq!(b.s3_public_access_block.unwrap().restrict_public_buckets, Some(true));
+    assert_eq!(
+        b.alternate_contacts.unwrap().security.unwrap().phone,
+        "+81-3-0000-0000"
+    );
+}
+
+/// Editors complete `baseline.yaml` from the committed schema: it must be current.
+#[test]
+fn committed_schema_is_current() {
+    let path = root().join("schema/baseline.schema.json");
+    let want = baseline_spec::json_schema_text();
+    if bless() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "schema/baseline.schema.json is out of date: run `BLESS=1 cargo test -p baseline-spec` (or `baseline schema > schema/baseline.schema.json`)"
+    );
+}
+
+/// Each broken file under tests/spec/bad has its expected messages beside it.
+#[test]
+fn broken_baselines_report_every_error_with_its_place() {
+    let dir = root().join("tests/spec/bad");
+    let mut failures = Vec::new();
+    let mut n = 0;
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    for path in files {
+        n += 1;
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let got = match baseline_spec::parse(&text, &name) {
+            Ok(_) => "accepted\n".to_string(),
+            Err(e) => format!("{e}\n"),
+        };
+        let expected_path = path.with_extension("err");
+        if bless() {
+            std::fs::write(&expected_path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != want {
+            failures.push(format!("{name}:\n--- expected\n{want}--- got\n{got}"));
+        }
+    }
+    assert!(n >= 10, "the corpus is missing");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
