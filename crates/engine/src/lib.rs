@@ -1,1 +1,19 @@
-//! placeholder
+//! The engine: desired × observed → plan → render → apply.
+//!
+//! It owns everything between the baseline and the AWS calls and nothing on
+//! either side: providers derive desired state, read and write through the
+//! [`Service`] trait; the engine diffs ([`plan`]), orders and executes
+//! ([`exec`]), and renders ([`render`]). It never sees an AWS SDK type.
+
+#![warn(missing_docs)]
+
+pub mod exec;
+pub mod model;
+pub mod plan;
+pub mod provider;
+pub mod render;
+
+pub use exec::{execute, unconverged, ExecOptions, Observer, Outcome, Silent, StepResult};
+pub use model::*;
+pub use plan::{check_fresh, diff, make_plan, PlanOptions, StalePlan};
+pub use provider::{error_chain, Service, ServiceError};

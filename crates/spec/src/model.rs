@@ -344,6 +344,16 @@ pub enum Standard {
 }
 
 impl Standard {
+    /// Every standard baseline knows.
+    pub const ALL: [Standard; 6] = [
+        Standard::AwsFoundationalSecurityBestPractices,
+        Standard::CisV120,
+        Standard::CisV140,
+        Standard::CisV300,
+        Standard::Nist80053,
+        Standard::PciDss321,
+    ];
+
     /// The name users write in `baseline.yaml`.
     pub fn key(self) -> &'static str {
         match self {
@@ -389,7 +399,7 @@ pub struct SecurityHubSpec {
     /// `true`: enabled in every region. `false`: disabled.
     pub enabled: bool,
     /// Standards to enable; others that are enabled are disabled.
-    /// Default: `[aws-foundational-security-best-practices]`.
+    /// Left out: standards are not managed (only the hub is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standards: Option<Vec<Standard>>,
 }
@@ -427,15 +437,6 @@ impl ConfigSpec {
     /// The bucket name template, with its default.
     pub fn bucket_template(&self) -> &str {
         self.bucket.as_deref().unwrap_or(DEFAULT_CONFIG_BUCKET)
-    }
-}
-
-impl SecurityHubSpec {
-    /// The standards to enable, with the default.
-    pub fn standards(&self) -> Vec<Standard> {
-        self.standards
-            .clone()
-            .unwrap_or_else(|| vec![Standard::AwsFoundationalSecurityBestPractices])
     }
 }
 

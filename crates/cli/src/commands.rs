@@ -1,0 +1,339 @@
+//! The subcommands: spec → providers read → engine plan → render → engine
+//! apply → providers write → re-read to verify.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use baseline_engine::render::{self, Styles};
+use baseline_engine::{
+    check_fresh, execute, make_plan, unconverged, Action, Change, ExecOptions, Mode, Observer,
+    Outcome, Plan, PlanOptions, Service, FORMAT_VERSION,
+};
+use baseline_providers::{connect, services, ConnectOptions, SERVICE_NAMES};
+use baseline_spec::Baseline;
+
+use crate::{color_on, Cli, Command, Global, Output, PlanArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_MANUAL, EXIT_OK};
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    let g = cli.global;
+    match cli.command {
+        Command::Validate { file } => {
+            let b = baseline_spec::load(&file.file)?;
+            let sections = sections(&b);
+            println!(
+                "{} is valid: {} account{}, regions {}, manages {}.",
+                file.file.display(),
+                b.accounts.len(),
+                if b.accounts.len() == 1 { "" } else { "s" },
+                match &b.regions {
+                    baseline_spec::Regions::All(_) => "all".to_string(),
+                    baseline_spec::Regions::List(l) => l.join(", "),
+                },
+                if sections.is_empty() { "nothing".to_string() } else { sections.join(", ") }
+            );
+            Ok(EXIT_OK)
+        }
+        Command::Schema => {
+            print!("{}", baseline_spec::json_schema_text());
+            Ok(EXIT_OK)
+        }
+        Command::Show { planfile, output } => {
+            let plan = read_plan(&planfile)?;
+            print_plan(&plan, output);
+            Ok(EXIT_OK)
+        }
+        Command::Plan(args) => {
+            let baseline = baseline_spec::load(&args.file.file)?;
+            let (plan, svcs) = plan_fresh(&baseline, &args, &g, Mode::Apply).await?;
+            drop(svcs);
+            print_plan(&plan, args.output);
+            if let Some(out) = &args.out {
+                write_plan(&plan, out)?;
+                if args.output == Output::Human && !g.quiet {
+                    println!("Saved the plan to {}. Apply exactly it with: baseline apply {}", out.display(), out.display());
+                }
+            }
+            Ok(plan_exit_code(&plan, args.detailed_exitcode))
+        }
+        Command::Apply { planfile: Some(path), plan: args, .. } => apply_saved(&path, &args, &g).await,
+        Command::Apply { planfile: None, plan: args, auto_approve } => {
+            plan_confirm_apply(&args, &g, auto_approve, Mode::Apply).await
+        }
+        Command::Destroy { plan: args, auto_approve } => {
+            plan_confirm_apply(&args, &g, auto_approve, Mode::Destroy).await
+        }
+    }
+}
+
+fn sections(b: &Baseline) -> Vec<&'static str> {
+    let mut s = Vec::new();
+    if b.iam.is_some() { s.push("iam") }
+    if b.config.is_some() { s.push("config") }
+    if b.access_analyzer.is_some() { s.push("access_analyzer") }
+    if b.cloudtrail.is_some() { s.push("cloudtrail") }
+    if b.guardduty.is_some() { s.push("guardduty") }
+    if b.ebs_encryption.is_some() { s.push("ebs_encryption") }
+    if b.alternate_contacts.is_some() { s.push("alternate_contacts") }
+    if b.trusted_advisor.is_some() { s.push("trusted_advisor") }
+    if b.securityhub.is_some() { s.push("securityhub") }
+    if b.s3_public_access_block.is_some() { s.push("s3_public_access_block") }
+    s
+}
+
+fn check_only(only: &Option<Vec<String>>) -> Result<()> {
+    for name in only.iter().flatten() {
+        if !SERVICE_NAMES.contains(&name.as_str()) {
+            bail!("unknown service `{name}` in --only; the services are: {}", SERVICE_NAMES.join(", "));
+        }
+    }
+    Ok(())
+}
+
+/// Connects and plans the baseline's current targets.
+async fn plan_fresh(
+    baseline: &Baseline,
+    args: &PlanArgs,
+    g: &Global,
+    mode: Mode,
+) -> Result<(Plan, Vec<Arc<dyn Service>>)> {
+    check_only(&args.only)?;
+    for id in args.accounts.iter().flatten() {
+        if !baseline.accounts.iter().any(|a| &a.id.0 == id) {
+            bail!("--accounts names {id}, which is not in the baseline");
+        }
+    }
+    let connected = connect(
+        baseline,
+        &ConnectOptions {
+            profile: g.profile.clone(),
+            accounts: args.accounts.clone(),
+            regions: args.regions.clone(),
+        },
+    )
+    .await;
+    let svcs = services(&connected.aws, args.only.as_deref());
+    let plan = make_plan(
+        baseline,
+        &connected.targets,
+        &svcs,
+        mode,
+        connected.errors,
+        &PlanOptions { concurrency: args.concurrency },
+    )
+    .await;
+    Ok((plan, svcs))
+}
+
+fn print_plan(plan: &Plan, output: Output) {
+    let text = match output {
+        Output::Human => {
+            let styles = if color_on(&std::io::stdout()) { Styles::colored() } else { Styles::plain() };
+            render::human(plan, &styles)
+        }
+        Output::Json => render::json(plan),
+        Output::Markdown => render::markdown(plan),
+    };
+    print!("{text}");
+    let _ = std::io::stdout().flush();
+}
+
+fn plan_exit_code(plan: &Plan, detailed: bool) -> u8 {
+    if !plan.errors.is_empty() {
+        return EXIT_ERROR;
+    }
+    if !detailed {
+        return EXIT_OK;
+    }
+    let s = plan.summary();
+    if s.add + s.change + s.destroy > 0 {
+        EXIT_CHANGES
+    } else if s.manual > 0 {
+        EXIT_MANUAL
+    } else {
+        EXIT_OK
+    }
+}
+
+fn write_plan(plan: &Plan, path: &Path) -> Result<()> {
+    std::fs::write(path, render::json(plan)).with_context(|| format!("cannot write the plan to {}", path.display()))
+}
+
+fn read_plan(path: &Path) -> Result<Plan> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read plan file {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a baseline plan file (not JSON)", path.display()))?;
+    let version = value.get("format_version").and_then(|v| v.as_str()).unwrap_or("");
+    if version != FORMAT_VERSION {
+        bail!(
+            "{} has plan format version {:?}; this baseline reads version {FORMAT_VERSION}: make the plan again with this version",
+            path.display(),
+            version
+        );
+    }
+    serde_json::from_value(value).with_context(|| format!("{} is not a valid baseline plan file", path.display()))
+}
+
+async fn plan_confirm_apply(args: &PlanArgs, g: &Global, auto_approve: bool, mode: Mode) -> Result<u8> {
+    let baseline = baseline_spec::load(&args.file.file)?;
+    let (plan, svcs) = plan_fresh(&baseline, args, g, mode).await?;
+    print_plan(&plan, Output::Human);
+    if let Some(out) = &args.out {
+        write_plan(&plan, out)?;
+    }
+    if !plan.has_applicable_changes() {
+        return Ok(if plan.errors.is_empty() { EXIT_OK } else { EXIT_ERROR });
+    }
+    if !auto_approve {
+        confirm(mode)?;
+    }
+    run_plan(&plan, &svcs, args, g).await
+}
+
+/// Asks for `yes` on a terminal; refuses without one.
+fn confirm(mode: Mode) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!(
+            "refusing to {} without confirmation: standard input is not a terminal. Review the plan and pass --auto-approve, or save it with `baseline plan --out FILE` and run `baseline apply FILE`",
+            if mode == Mode::Destroy { "destroy" } else { "apply" }
+        );
+    }
+    print!(
+        "\nDo you want to {}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+        if mode == Mode::Destroy { "stop these paid services" } else { "perform these actions" }
+    );
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("cancelled: nothing was changed");
+    }
+    Ok(())
+}
+
+async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
+    let saved = read_plan(path)?;
+    // Re-read exactly what the plan looked at: same baseline, targets, services.
+    let connected = connect(
+        &saved.baseline,
+        &ConnectOptions {
+            profile: g.profile.clone(),
+            accounts: None,
+            regions: None,
+        },
+    )
+    .await;
+    let only: Vec<String> = saved.services.clone();
+    let svcs = services(&connected.aws, Some(&only));
+    let fresh = make_plan(
+        &saved.baseline,
+        &saved.targets,
+        &svcs,
+        saved.mode,
+        saved.errors.iter().filter(|e| e.region.is_empty()).cloned().collect(),
+        &PlanOptions { concurrency: args.concurrency },
+    )
+    .await;
+    check_fresh(&saved, &fresh).context(format!("{} was not applied; nothing was changed", path.display()))?;
+    if !saved.has_applicable_changes() {
+        println!("No changes in {}: nothing to apply.", path.display());
+        return Ok(if saved.errors.is_empty() { EXIT_OK } else { EXIT_ERROR });
+    }
+    run_plan(&saved, &svcs, args, g).await
+}
+
+/// Prints each step as Terraform does.
+struct Progress {
+    quiet: bool,
+}
+
+impl Observer for Progress {
+    fn started(&self, c: &Change) {
+        if !self.quiet {
+            let verb = match c.action {
+                Action::Create => "Creating...",
+                Action::Update => "Modifying...",
+                Action::Delete => "Destroying...",
+                _ => return,
+            };
+            println!("{}: {verb}", c.address);
+        }
+    }
+    fn finished(&self, c: &Change, outcome: &Outcome, elapsed: Duration) {
+        match outcome {
+            Outcome::Done if !self.quiet => {
+                let what = match c.action {
+                    Action::Create => "Creation",
+                    Action::Update => "Modifications",
+                    _ => "Destruction",
+                };
+                println!("{}: {what} complete after {:.1}s", c.address, elapsed.as_secs_f64());
+            }
+            Outcome::Done => {}
+            Outcome::Failed(msg) => eprintln!("Error: {}: {msg}", c.address),
+            Outcome::Skipped(why) => eprintln!("Skipped: {}: {why}", c.address),
+        }
+    }
+}
+
+async fn run_plan(plan: &Plan, svcs: &[Arc<dyn Service>], args: &PlanArgs, g: &Global) -> Result<u8> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nInterrupt received: letting running steps finish, starting no new ones.");
+                cancel.store(true, Ordering::SeqCst);
+            }
+        });
+    }
+    if !g.quiet {
+        println!();
+    }
+    let results = execute(
+        plan,
+        svcs,
+        &ExecOptions { concurrency: args.concurrency, cancel: Some(&cancel) },
+        &Progress { quiet: g.quiet },
+    )
+    .await;
+
+    // Re-read what was changed to confirm it converged.
+    let after = make_plan(
+        &plan.baseline,
+        &plan.targets,
+        svcs,
+        plan.mode,
+        Vec::new(),
+        &PlanOptions { concurrency: args.concurrency },
+    )
+    .await;
+    let not_converged = unconverged(&results, &after);
+    for c in &not_converged {
+        eprintln!("Error: {}: applied, but AWS still differs ({})", c.address, c.changed.join(", "));
+    }
+    for e in &after.errors {
+        eprintln!("Error: re-reading after apply: {e}");
+    }
+
+    let count = |a: Action| results.iter().filter(|r| r.action == a && r.outcome == Outcome::Done).count();
+    let failed = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).count();
+    let skipped = results.iter().filter(|r| matches!(r.outcome, Outcome::Skipped(_))).count();
+    let manual = plan.summary().manual;
+    let word = if plan.mode == Mode::Destroy { "Destroy" } else { "Apply" };
+    let ok = failed == 0 && skipped == 0 && not_converged.is_empty() && plan.errors.is_empty();
+    println!(
+        "\n{word} {}! Resources: {} added, {} changed, {} destroyed{}{}.",
+        if ok { "complete" } else { "finished with errors" },
+        count(Action::Create),
+        count(Action::Update),
+        count(Action::Delete),
+        if failed + skipped > 0 { format!(", {failed} failed, {skipped} skipped") } else { String::new() },
+        if manual > 0 { format!("; {manual} manual action(s) remain (apply does not do them)") } else { String::new() },
+    );
+    Ok(if ok { EXIT_OK } else { EXIT_ERROR })
+}

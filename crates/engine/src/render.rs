@@ -1,0 +1,194 @@
+//! Plans as text: the human form (Terraform's `+ ~ -`), JSON and Markdown.
+//!
+//! All three read the same [`Plan`]; colour is a [`Styles`] value the
+//! caller picks (off in tests, off with `NO_COLOR`, off without a terminal).
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use serde_json::Value;
+
+use crate::model::*;
+
+/// The symbol of each action, as users know them from Terraform.
+pub const CREATE: &str = "+";
+/// Update in place.
+pub const UPDATE: &str = "~";
+/// Delete.
+pub const DELETE: &str = "-";
+/// Manual action.
+pub const MANUAL: &str = "!";
+
+/// Colours for the human form.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Styles {
+    create: Style,
+    update: Style,
+    delete: Style,
+    manual: Style,
+    heading: Style,
+    dim: Style,
+    error: Style,
+}
+
+impl Styles {
+    /// No colour.
+    pub fn plain() -> Self {
+        Styles::default()
+    }
+    /// ANSI colours.
+    pub fn colored() -> Self {
+        Styles {
+            create: AnsiColor::Green.on_default(),
+            update: AnsiColor::Yellow.on_default(),
+            delete: AnsiColor::Red.on_default(),
+            manual: AnsiColor::Magenta.on_default(),
+            heading: Style::new().bold(),
+            dim: Style::new().dimmed(),
+            error: AnsiColor::Red.on_default().bold(),
+        }
+    }
+}
+
+fn paint(style: Style, text: &str) -> String {
+    if style == Style::new() {
+        text.to_string()
+    } else {
+        format!("{style}{text}{style:#}")
+    }
+}
+
+fn show(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "(none)".into(),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// The human plan.
+pub fn human(plan: &Plan, styles: &Styles) -> String {
+    let mut out = String::new();
+    let visible: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    if !visible.is_empty() {
+        let verb = match plan.mode {
+            Mode::Apply => "baseline will perform the following actions:",
+            Mode::Destroy => "baseline will stop the following paid services:",
+        };
+        let _ = writeln!(out, "{verb}");
+    }
+    let mut group: Option<(&str, &str)> = None;
+    for c in &visible {
+        let key = (c.address.account.as_str(), c.address.region.as_str());
+        if group != Some(key) {
+            group = Some(key);
+            let name = plan
+                .targets
+                .iter()
+                .find(|t| t.account_id == key.0)
+                .and_then(|t| t.account_name.as_deref());
+            let title = match name {
+                Some(n) => format!("# account {} ({n}) · {}", key.0, key.1),
+                None => format!("# account {} · {}", key.0, key.1),
+            };
+            let _ = writeln!(out, "\n{}", paint(styles.heading, &title));
+        }
+        change(&mut out, c, styles);
+    }
+    if !plan.errors.is_empty() {
+        let _ = writeln!(out);
+        for e in &plan.errors {
+            let _ = writeln!(out, "{} {e}", paint(styles.error, "Error:"));
+        }
+    }
+    let s = plan.summary();
+    let _ = writeln!(out);
+    if visible.is_empty() {
+        let targets = plan.targets.len();
+        let _ = writeln!(
+            out,
+            "No changes. {} account-region{} match{} the baseline.",
+            targets,
+            if targets == 1 { "" } else { "s" },
+            if targets == 1 { "es" } else { "" },
+        );
+    } else {
+        let _ = writeln!(out, "{}", summary_line(&s));
+    }
+    out
+}
+
+/// `Plan: N to add, N to change, N to destroy, N manual.`
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "Plan: {} to add, {} to change, {} to destroy, {} manual.",
+        s.add, s.change, s.destroy, s.manual
+    )
+}
+
+fn change(out: &mut String, c: &Change, styles: &Styles) {
+    let (symbol, style, note) = match c.action {
+        Action::Create => (CREATE, styles.create, "will be created"),
+        Action::Update => (UPDATE, styles.update, "will be updated in place"),
+        Action::Delete => (DELETE, styles.delete, "will be stopped and deleted"),
+        Action::Manual => (MANUAL, styles.manual, "needs a person"),
+        Action::NoOp => return,
+    };
+    let controls = if c.controls.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", c.controls.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "  {} {} {}{}",
+        paint(style, symbol),
+        c.address.short(),
+        paint(styles.dim, note),
+        paint(styles.dim, &controls),
+    );
+    let width = c.changed.iter().map(String::len).max().unwrap_or(0);
+    match c.action {
+        Action::Create => {
+            for (k, v) in c.after.iter().flatten() {
+                let _ = writeln!(out, "      {} {k:width$} = {}", paint(style, CREATE), v, width = width);
+            }
+        }
+        Action::Update | Action::Manual => {
+            for k in &c.changed {
+                let before = show(c.before.as_ref().and_then(|b| b.get(k)));
+                let after = show(c.after.as_ref().and_then(|a| a.get(k)));
+                let _ = writeln!(out, "      {} {k:width$} = {before} -> {after}", paint(style, UPDATE), width = width);
+            }
+        }
+        Action::Delete | Action::NoOp => {}
+    }
+    if let Some(reason) = &c.reason {
+        for line in reason.lines() {
+            let _ = writeln!(out, "      {}", paint(styles.dim, line));
+        }
+    }
+}
+
+/// The JSON plan: the [`Plan`] itself, with its `format_version`, plus the
+/// summary, so tools need not count.
+pub fn json(plan: &Plan) -> String {
+    let mut v = serde_json::to_value(plan).expect("a plan serializes");
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("summary".into(), serde_json::to_value(plan.summary()).expect("serializes"));
+    }
+    let mut s = serde_json::to_string_pretty(&v).expect("a value prints");
+    s.push('\n');
+    s
+}
+
+/// The Markdown plan, for pull-request comments: the human form in a
+/// `diff` block (so `+`/`-` lines are coloured by the forge).
+pub fn markdown(plan: &Plan) -> String {
+    let s = plan.summary();
+    let mut out = String::from("### baseline plan\n\n");
+    let _ = writeln!(out, "**{}**\n", summary_line(&s));
+    out.push_str("```diff\n");
+    out.push_str(&human(plan, &Styles::plain()));
+    out.push_str("```\n");
+    out
+}

@@ -1,0 +1,261 @@
+//! Log buckets that baseline creates for a service (AWS Config now,
+//! CloudTrail next): created private, encrypted, tagged as ours, with the
+//! service's bucket policy; deleted (emptied first, every version) only
+//! when they carry our tag.
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_engine::{Attrs, Observed};
+use serde_json::{json, Value};
+
+use crate::error::{AwsError, Ctx, Refusal};
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The attributes a compliant log bucket has.
+pub(crate) fn wanted() -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+    a.insert("public_access_blocked".into(), json!(true));
+    a.insert("encrypted".into(), json!(true));
+    a.insert("delivery_policy".into(), json!(true));
+    a
+}
+
+/// Reads a log bucket. `Ok(None)`: it does not exist. A bucket that exists
+/// but is not ours is refused, never taken over.
+pub(crate) async fn read(
+    s3: &aws_sdk_s3::Client,
+    ctx: &Ctx,
+    address: baseline_engine::Address,
+    policy: &Value,
+) -> Result<Option<Observed>, BoxError> {
+    let name = address.name.as_str();
+    match s3.head_bucket().bucket(name).send().await {
+        Ok(_) => {}
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            return match status {
+                Some(404) => Ok(None),
+                Some(403) => Err(Box::new(Refusal {
+                    message: format!(
+                        "bucket {name} exists and belongs to someone else; choose another name in the baseline"
+                    ),
+                })),
+                _ => Err(Box::new(ctx.err("HeadBucket")(e))),
+            };
+        }
+    }
+    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(t) => t.tag_set().to_vec(),
+        Err(e) if e.code() == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) => return Err(Box::new(ctx.err("GetBucketTagging")(e))),
+    };
+    let ours = tags
+        .iter()
+        .any(|t| t.key() == OWNER_TAG_KEY && t.value() == OWNER_TAG_VALUE);
+    if !ours {
+        return Err(Box::new(Refusal {
+            message: format!(
+                "bucket {name} already exists and is not managed by baseline (no `{OWNER_TAG_KEY}: {OWNER_TAG_VALUE}` tag); baseline will not take it over: name another bucket in the baseline, or tag this one if it really is baseline's"
+            ),
+        }));
+    }
+    let (pab, enc, pol) = futures::join!(
+        s3.get_public_access_block().bucket(name).send(),
+        s3.get_bucket_encryption().bucket(name).send(),
+        s3.get_bucket_policy().bucket(name).send(),
+    );
+    let public_access_blocked = match pab {
+        Ok(o) => o.public_access_block_configuration().is_some_and(|c| {
+            c.block_public_acls() == Some(true)
+                && c.ignore_public_acls() == Some(true)
+                && c.block_public_policy() == Some(true)
+                && c.restrict_public_buckets() == Some(true)
+        }),
+        Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => false,
+        Err(e) => return Err(Box::new(ctx.err("GetPublicAccessBlock")(e))),
+    };
+    let encrypted = match enc {
+        Ok(o) => o
+            .server_side_encryption_configuration()
+            .is_some_and(|c| !c.rules().is_empty()),
+        Err(e) if e.code() == Some("ServerSideEncryptionConfigurationNotFoundError") => false,
+        Err(e) => return Err(Box::new(ctx.err("GetBucketEncryption")(e))),
+    };
+    let delivery_policy = match pol {
+        Ok(o) => o
+            .policy()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .is_some_and(|have| contains_statements(&have, policy)),
+        Err(e) if e.code() == Some("NoSuchBucketPolicy") => false,
+        Err(e) => return Err(Box::new(ctx.err("GetBucketPolicy")(e))),
+    };
+    let mut attrs = Attrs::new();
+    attrs.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+    attrs.insert("public_access_blocked".into(), json!(public_access_blocked));
+    attrs.insert("encrypted".into(), json!(encrypted));
+    attrs.insert("delivery_policy".into(), json!(delivery_policy));
+    Ok(Some(Observed {
+        address,
+        attrs,
+        managed: true,
+    }))
+}
+
+/// Whether every statement of `want` is in the policy `have`.
+fn contains_statements(have: &Value, want: &Value) -> bool {
+    let have = have["Statement"].as_array().cloned().unwrap_or_default();
+    want["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|s| have.contains(s))
+}
+
+/// Creates the bucket (when `create`) and sets everything a compliant log
+/// bucket has. Each call is idempotent, so an update re-runs them all.
+pub(crate) async fn ensure(
+    s3: &aws_sdk_s3::Client,
+    ctx: &Ctx,
+    name: &str,
+    policy: &Value,
+    create: bool,
+) -> Result<(), AwsError> {
+    if create {
+        let mut req = s3.create_bucket().bucket(name);
+        // us-east-1 is the one region that takes no location constraint.
+        if ctx.region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(ctx.region.as_str()))
+                    .build(),
+            );
+        }
+        req.send().await.map_err(ctx.err("CreateBucket"))?;
+        s3.put_bucket_tagging()
+            .bucket(name)
+            .tagging(
+                Tagging::builder()
+                    .tag_set(
+                        Tag::builder()
+                            .key(OWNER_TAG_KEY)
+                            .value(OWNER_TAG_VALUE)
+                            .build()
+                            .expect("key and value are set"),
+                    )
+                    .build()
+                    .expect("tag set is set"),
+            )
+            .send()
+            .await
+            .map_err(ctx.err("PutBucketTagging"))?;
+    }
+    s3.put_public_access_block()
+        .bucket(name)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(ctx.err("PutPublicAccessBlock"))?;
+    s3.put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .expect("algorithm is set"),
+                        )
+                        .build(),
+                )
+                .build()
+                .expect("rules are set"),
+        )
+        .send()
+        .await
+        .map_err(ctx.err("PutBucketEncryption"))?;
+    s3.put_bucket_policy()
+        .bucket(name)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .map_err(ctx.err("PutBucketPolicy"))?;
+    Ok(())
+}
+
+/// Empties the bucket (every object version and delete marker) and deletes it.
+pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<(), AwsError> {
+    let mut key_marker: Option<String> = None;
+    let mut version_marker: Option<String> = None;
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(name)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
+            .send()
+            .await
+            .map_err(ctx.err("ListObjectVersions"))?;
+        let mut objects: Vec<ObjectIdentifier> = Vec::new();
+        for v in page.versions() {
+            objects.push(
+                ObjectIdentifier::builder()
+                    .set_key(v.key().map(str::to_string))
+                    .set_version_id(v.version_id().map(str::to_string))
+                    .build()
+                    .expect("key is set"),
+            );
+        }
+        for m in page.delete_markers() {
+            objects.push(
+                ObjectIdentifier::builder()
+                    .set_key(m.key().map(str::to_string))
+                    .set_version_id(m.version_id().map(str::to_string))
+                    .build()
+                    .expect("key is set"),
+            );
+        }
+        // A page holds at most 1000 entries: one DeleteObjects call each.
+        if !objects.is_empty() {
+            s3.delete_objects()
+                .bucket(name)
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(objects))
+                        .quiet(true)
+                        .build()
+                        .expect("objects are set"),
+                )
+                .send()
+                .await
+                .map_err(ctx.err("DeleteObjects"))?;
+        }
+        if page.is_truncated() == Some(true) {
+            key_marker = page.next_key_marker().map(str::to_string);
+            version_marker = page.next_version_id_marker().map(str::to_string);
+        } else {
+            break;
+        }
+    }
+    s3.delete_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(ctx.err("DeleteBucket"))?;
+    Ok(())
+}

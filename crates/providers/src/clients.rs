@@ -1,0 +1,47 @@
+//! Regional SDK clients, derived from an account's configuration.
+//!
+//! A client is cheap to make from an `SdkConfig`: the HTTP client, the
+//! credentials cache and the retry settings are shared, so nothing here
+//! re-authenticates or opens new connection pools.
+
+use aws_config::SdkConfig;
+use aws_sdk_s3control::config::endpoint::{EndpointFuture, Params, ResolveEndpoint};
+use aws_smithy_types::endpoint::Endpoint;
+use aws_types::region::Region;
+
+/// The account's configuration in another region.
+pub(crate) fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
+    sdk.to_builder().region(Region::new(region.to_string())).build()
+}
+
+/// S3, path-style when a custom endpoint (an emulator) is configured.
+pub(crate) fn s3(sdk: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
+    let conf = in_region(sdk, region);
+    let mut b = aws_sdk_s3::config::Builder::from(&conf);
+    if conf.endpoint_url().is_some() {
+        b = b.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}
+
+/// S3 Control. Its endpoint rules put the account id in front of the host
+/// (`123456789012.s3-control...`), which cannot resolve for a custom
+/// endpoint such as `http://127.0.0.1:5000`; with a custom endpoint we use
+/// it exactly as given. Users of moto and LocalStack need this too.
+pub(crate) fn s3control(sdk: &SdkConfig, region: &str) -> aws_sdk_s3control::Client {
+    let conf = in_region(sdk, region);
+    let mut b = aws_sdk_s3control::config::Builder::from(&conf);
+    if let Some(url) = conf.endpoint_url() {
+        b = b.endpoint_resolver(FixedEndpoint(url.to_string()));
+    }
+    aws_sdk_s3control::Client::from_conf(b.build())
+}
+
+#[derive(Debug)]
+struct FixedEndpoint(String);
+
+impl ResolveEndpoint for FixedEndpoint {
+    fn resolve_endpoint<'a>(&'a self, _params: &'a Params) -> EndpointFuture<'a> {
+        EndpointFuture::ready(Ok(Endpoint::builder().url(self.0.clone()).build()))
+    }
+}

@@ -1,0 +1,199 @@
+//! Credentials, accounts and regions: from the baseline to [`Target`]s.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_types::region::Region;
+use baseline_engine::{error_chain, PlanError, Target};
+use baseline_spec::{AccountRef, Baseline, Regions};
+
+use crate::error::{Ctx, Refusal};
+
+/// One account reached: its SDK configuration (credentials cached and
+/// refreshed by the SDK) and its partition.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Account id, as verified with STS.
+    pub id: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`...
+    pub partition: String,
+    /// The account's SDK configuration; clients per region derive from it.
+    pub sdk: SdkConfig,
+}
+
+/// Every reachable account of a baseline.
+#[derive(Debug, Default)]
+pub struct Aws {
+    accounts: HashMap<String, Account>,
+}
+
+impl Aws {
+    /// The account of a target.
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.get(id)
+    }
+}
+
+/// Which accounts and regions to reach.
+#[derive(Debug, Default, Clone)]
+pub struct ConnectOptions {
+    /// `--profile`: the profile of the current credentials.
+    pub profile: Option<String>,
+    /// `--accounts`: only these account ids.
+    pub accounts: Option<Vec<String>>,
+    /// `--regions`: only these regions.
+    pub regions: Option<Vec<String>>,
+}
+
+/// The result of [`connect`].
+pub struct Connected {
+    /// The accounts reached.
+    pub aws: Arc<Aws>,
+    /// Every account × region to plan.
+    pub targets: Vec<Target>,
+    /// Accounts that could not be reached; the others go on.
+    pub errors: Vec<PlanError>,
+}
+
+/// Reaches every selected account of the baseline (concurrently) and lists
+/// its regions.
+pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(baseline.home_region.clone()));
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    let base = loader.load().await;
+
+    let selected: Vec<&AccountRef> = baseline
+        .accounts
+        .iter()
+        .filter(|a| opts.accounts.as_ref().is_none_or(|ids| ids.contains(&a.id.0)))
+        .collect();
+    let results = futures::future::join_all(
+        selected.iter().map(|a| reach(&base, baseline, a, opts)),
+    )
+    .await;
+
+    let mut aws = Aws::default();
+    let mut targets = Vec::new();
+    let mut errors = Vec::new();
+    for (a, result) in selected.iter().zip(results) {
+        match result {
+            Ok((account, regions)) => {
+                for region in regions {
+                    targets.push(Target {
+                        account_id: a.id.0.clone(),
+                        account_name: a.name.clone(),
+                        home: region == baseline.home_region,
+                        region,
+                    });
+                }
+                aws.accounts.insert(a.id.0.clone(), account);
+            }
+            Err(e) => errors.push(PlanError {
+                account: a.id.0.clone(),
+                region: String::new(),
+                service: String::new(),
+                message: error_chain(e.as_ref()),
+            }),
+        }
+    }
+    Connected {
+        aws: Arc::new(aws),
+        targets,
+        errors,
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn reach(
+    base: &SdkConfig,
+    baseline: &Baseline,
+    a: &AccountRef,
+    opts: &ConnectOptions,
+) -> Result<(Account, Vec<String>), BoxError> {
+    let mut sdk = match &a.profile {
+        Some(p) => {
+            aws_config::defaults(BehaviorVersion::latest())
+                .region(Region::new(baseline.home_region.clone()))
+                .profile_name(p)
+                .load()
+                .await
+        }
+        None => base.clone(),
+    };
+    if let Some(role) = &a.role_arn {
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+            .session_name("baseline")
+            .configure(&sdk)
+            .build()
+            .await;
+        sdk = sdk
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+    }
+    let ctx = Ctx {
+        account: a.id.0.clone(),
+        region: baseline.home_region.clone(),
+        service: "sts",
+    };
+    let who = aws_sdk_sts::Client::new(&sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(ctx.err("GetCallerIdentity"))?;
+    let actual = who.account().unwrap_or_default();
+    if actual != a.id.0 {
+        return Err(Box::new(Refusal {
+            message: format!(
+                "the credentials are for account {actual}, but the baseline names {}{}; nothing in it is read or changed",
+                a.id,
+                if a.role_arn.is_none() { " (give `role_arn` or `profile` for it)" } else { "" }
+            ),
+        }));
+    }
+    let partition = who
+        .arn()
+        .and_then(|arn| arn.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_string();
+
+    let mut regions = match &baseline.regions {
+        Regions::List(list) => list.clone(),
+        Regions::All(_) => {
+            // DescribeRegions without AllRegions lists the regions enabled
+            // for this account (opted-in or on by default).
+            let ec2 = aws_sdk_ec2::Client::new(&sdk);
+            let ctx = Ctx { service: "ec2", ..ctx };
+            let out = ec2
+                .describe_regions()
+                .send()
+                .await
+                .map_err(ctx.err("DescribeRegions"))?;
+            let mut names: Vec<String> = out
+                .regions()
+                .iter()
+                .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+                .filter_map(|r| r.region_name().map(str::to_string))
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    if let Some(only) = &opts.regions {
+        regions.retain(|r| only.contains(r));
+    }
+    Ok((
+        Account {
+            id: actual.to_string(),
+            partition,
+            sdk,
+        },
+        regions,
+    ))
+}

@@ -1,0 +1,72 @@
+//! Errors of AWS calls, with the account, region, service and operation.
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+/// An AWS call that failed, and where.
+#[derive(Debug, thiserror::Error)]
+#[error("{service} {operation} failed in account {account}, {region}")]
+pub struct AwsError {
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Service name.
+    pub service: &'static str,
+    /// API operation.
+    pub operation: &'static str,
+    /// What AWS (or the network) said.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// A refusal that is not an API error: a resource we must not take over,
+/// credentials for the wrong account.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refusal {
+    /// What and why.
+    pub message: String,
+}
+
+/// The SDK's error with its whole context (the SDK's own `Display` says
+/// only "service error").
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SdkMessage(pub String);
+
+impl SdkMessage {
+    /// From any SDK error.
+    pub fn of<E: std::error::Error>(e: &E) -> Self {
+        SdkMessage(DisplayErrorContext(e).to_string())
+    }
+}
+
+/// Builds [`AwsError`]s for one target and service.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub account: String,
+    pub region: String,
+    pub service: &'static str,
+}
+
+impl Ctx {
+    pub fn new(target: &baseline_engine::Target, service: &'static str) -> Self {
+        Ctx {
+            account: target.account_id.clone(),
+            region: target.region.clone(),
+            service,
+        }
+    }
+
+    /// Wraps an SDK error of `operation`.
+    pub fn err<E: std::error::Error>(&self, operation: &'static str) -> impl FnOnce(E) -> AwsError + '_ {
+        move |e| AwsError {
+            account: self.account.clone(),
+            region: self.region.clone(),
+            service: self.service,
+            operation,
+            source: Box::new(SdkMessage::of(&e)),
+        }
+    }
+}
+

@@ -1,0 +1,133 @@
+//! S3 Block Public Access for the whole account (S3 Control), set in the
+//! home region. A flag the baseline leaves out keeps its current value.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_engine::{Action, Address, Attrs, Change, Desired, Mode, Observed, Service, ServiceError, Target, Want};
+use baseline_spec::Baseline;
+use serde_json::{json, Value};
+
+use crate::clients;
+use crate::connect::Aws;
+use crate::error::Ctx;
+use crate::account_of;
+
+const SERVICE: &str = "s3";
+const FLAGS: [&str; 4] = [
+    "block_public_acls",
+    "ignore_public_acls",
+    "block_public_policy",
+    "restrict_public_buckets",
+];
+
+/// Account-level S3 Block Public Access.
+pub struct S3AccountService {
+    aws: Arc<Aws>,
+}
+
+impl S3AccountService {
+    /// Over the accounts reached.
+    pub fn new(aws: Arc<Aws>) -> Self {
+        S3AccountService { aws }
+    }
+}
+
+#[async_trait]
+impl Service for S3AccountService {
+    fn name(&self) -> &'static str {
+        SERVICE
+    }
+
+    fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired> {
+        // A free setting: teardown leaves it on.
+        let (Some(spec), true, Mode::Apply) = (&baseline.s3_public_access_block, target.home, mode) else {
+            return Vec::new();
+        };
+        let mut attrs = Attrs::new();
+        for (k, v) in FLAGS.iter().zip([
+            spec.block_public_acls,
+            spec.ignore_public_acls,
+            spec.block_public_policy,
+            spec.restrict_public_buckets,
+        ]) {
+            if let Some(v) = v {
+                attrs.insert(k.to_string(), json!(v));
+            }
+        }
+        if attrs.is_empty() {
+            return Vec::new();
+        }
+        vec![Desired {
+            address: Address::new(target, "s3.account_public_access_block", "account"),
+            controls: vec!["S3.1".into()],
+            want: Want::Present(attrs),
+            depends_on: Vec::new(),
+        }]
+    }
+
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Vec<Observed>, ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let ctx = Ctx::new(target, SERVICE);
+        let client = clients::s3control(&account.sdk, &target.region);
+        let Some(d) = desired.first() else {
+            return Ok(Vec::new());
+        };
+        let config = match client.get_public_access_block().account_id(&account.id).send().await {
+            Ok(o) => o.public_access_block_configuration().cloned(),
+            Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => None,
+            Err(e) => return Err(Box::new(ctx.err("GetPublicAccessBlock")(e))),
+        };
+        Ok(config
+            .map(|c| {
+                let values = [
+                    c.block_public_acls(),
+                    c.ignore_public_acls(),
+                    c.block_public_policy(),
+                    c.restrict_public_buckets(),
+                ];
+                let attrs = FLAGS
+                    .iter()
+                    .zip(values)
+                    .map(|(k, v)| (k.to_string(), json!(v.unwrap_or(false))))
+                    .collect();
+                Observed {
+                    address: d.address.clone(),
+                    attrs,
+                    managed: false,
+                }
+            })
+            .into_iter()
+            .collect())
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let ctx = Ctx::new(target, SERVICE);
+        let client = clients::s3control(&account.sdk, &target.region);
+        if !matches!(change.action, Action::Create | Action::Update) {
+            return Err(crate::unsupported(&change.address.kind, change.action));
+        }
+        // `after` is the observed configuration with the baseline's flags
+        // laid over it: the flags it leaves out keep their value.
+        let after = change.after.clone().unwrap_or_default();
+        let flag = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
+        client
+            .put_public_access_block()
+            .account_id(&account.id)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(flag(FLAGS[0]))
+                    .ignore_public_acls(flag(FLAGS[1]))
+                    .block_public_policy(flag(FLAGS[2]))
+                    .restrict_public_buckets(flag(FLAGS[3]))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(ctx.err("PutPublicAccessBlock"))?;
+        Ok(())
+    }
+}

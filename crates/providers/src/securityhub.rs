@@ -1,0 +1,231 @@
+//! Security Hub: the hub per region, and (when the baseline lists them) its
+//! standards. The hub needs AWS Config recording first; it is enabled
+//! without the default standards so that the standards are exactly the
+//! baseline's, and disabled before Config stops on teardown.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_securityhub::types::{StandardsStatus, StandardsSubscriptionRequest};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_engine::{Action, Address, Attrs, Change, Desired, Mode, Observed, Service, ServiceError, Target, Want};
+use baseline_spec::{Baseline, Standard};
+use serde_json::{json, Value};
+
+use crate::clients;
+use crate::connect::Aws;
+use crate::error::Ctx;
+use crate::{account_of, OWNER_TAG_KEY, OWNER_TAG_VALUE};
+
+const SERVICE: &str = "securityhub";
+
+/// Security Hub.
+pub struct SecurityHubService {
+    aws: Arc<Aws>,
+}
+
+impl SecurityHubService {
+    /// Over the accounts reached.
+    pub fn new(aws: Arc<Aws>) -> Self {
+        SecurityHubService { aws }
+    }
+}
+
+/// The name users write for a standard ARN, or the ARN itself.
+fn standard_key(arn: &str, partition: &str, region: &str) -> String {
+    Standard::ALL
+        .iter()
+        .find(|s| s.arn(partition, region) == arn)
+        .map(|s| s.key().to_string())
+        .unwrap_or_else(|| arn.to_string())
+}
+
+fn standard_arn(key: &str, partition: &str, region: &str) -> String {
+    Standard::ALL
+        .iter()
+        .find(|s| s.key() == key)
+        .map(|s| s.arn(partition, region))
+        .unwrap_or_else(|| key.to_string())
+}
+
+#[async_trait]
+impl Service for SecurityHubService {
+    fn name(&self) -> &'static str {
+        SERVICE
+    }
+
+    fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired> {
+        let Some(spec) = &baseline.securityhub else {
+            return Vec::new();
+        };
+        let on = spec.enabled && mode == Mode::Apply;
+        let hub = Address::new(target, "securityhub.hub", "hub");
+        // Only when this baseline manages Config: otherwise the dependency
+        // is not in the plan and is ignored.
+        let recording = Address::new(target, "config.recording", "recorder");
+        let mut out = vec![Desired {
+            address: hub.clone(),
+            controls: Vec::new(),
+            want: if on {
+                let mut a = Attrs::new();
+                a.insert("enabled".into(), json!(true));
+                Want::Present(a)
+            } else {
+                Want::Absent
+            },
+            depends_on: vec![recording],
+        }];
+        if let (true, Some(standards)) = (on, &spec.standards) {
+            let keys: BTreeSet<&str> = standards.iter().map(|s| s.key()).collect();
+            let mut a = Attrs::new();
+            a.insert("enabled".into(), json!(keys));
+            out.push(Desired {
+                address: Address::new(target, "securityhub.standards", "hub"),
+                controls: Vec::new(),
+                want: Want::Present(a),
+                depends_on: vec![hub],
+            });
+        }
+        out
+    }
+
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Vec<Observed>, ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let ctx = Ctx::new(target, SERVICE);
+        let client = aws_sdk_securityhub::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let mut out = Vec::new();
+        let enabled = match client.describe_hub().send().await {
+            Ok(_) => true,
+            Err(e) if matches!(e.code(), Some("InvalidAccessException" | "ResourceNotFoundException")) => false,
+            Err(e) => return Err(Box::new(ctx.err("DescribeHub")(e))),
+        };
+        for d in desired {
+            match d.address.kind.as_str() {
+                "securityhub.hub" if enabled => {
+                    let mut a = Attrs::new();
+                    a.insert("enabled".into(), json!(true));
+                    out.push(Observed {
+                        address: d.address.clone(),
+                        attrs: a,
+                        managed: true,
+                    });
+                }
+                "securityhub.standards" if enabled => {
+                    let keys: BTreeSet<String> = enabled_standards(&client, &ctx)
+                        .await?
+                        .into_iter()
+                        .map(|(arn, _)| standard_key(&arn, &account.partition, &target.region))
+                        .collect();
+                    let mut a = Attrs::new();
+                    a.insert("enabled".into(), json!(keys));
+                    out.push(Observed {
+                        address: d.address.clone(),
+                        attrs: a,
+                        managed: true,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let ctx = Ctx::new(target, SERVICE);
+        let client = aws_sdk_securityhub::Client::new(&clients::in_region(&account.sdk, &target.region));
+        match (change.address.kind.as_str(), change.action) {
+            ("securityhub.hub", Action::Create | Action::Update) => {
+                client
+                    .enable_security_hub()
+                    // Real AWS enables its default standards unless told
+                    // not to; the baseline's list decides instead.
+                    .enable_default_standards(false)
+                    .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+                    .send()
+                    .await
+                    .map_err(ctx.err("EnableSecurityHub"))?;
+            }
+            ("securityhub.hub", Action::Delete) => {
+                client
+                    .disable_security_hub()
+                    .send()
+                    .await
+                    .map_err(ctx.err("DisableSecurityHub"))?;
+            }
+            ("securityhub.standards", Action::Create | Action::Update) => {
+                let want: BTreeSet<String> = change
+                    .after
+                    .as_ref()
+                    .and_then(|a| a.get("enabled"))
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|k| standard_arn(k, &account.partition, &target.region))
+                    .collect();
+                // Subscription ARNs are needed to disable: read them now.
+                let have = enabled_standards(&client, &ctx).await?;
+                let have_arns: BTreeSet<&str> = have.iter().map(|(a, _)| a.as_str()).collect();
+                let to_enable: Vec<StandardsSubscriptionRequest> = want
+                    .iter()
+                    .filter(|a| !have_arns.contains(a.as_str()))
+                    .map(|a| {
+                        StandardsSubscriptionRequest::builder()
+                            .standards_arn(a)
+                            .build()
+                    })
+                    .collect();
+                let to_disable: Vec<String> = have
+                    .iter()
+                    .filter(|(a, _)| !want.contains(a))
+                    .map(|(_, sub)| sub.clone())
+                    .collect();
+                if !to_enable.is_empty() {
+                    client
+                        .batch_enable_standards()
+                        .set_standards_subscription_requests(Some(to_enable))
+                        .send()
+                        .await
+                        .map_err(ctx.err("BatchEnableStandards"))?;
+                }
+                if !to_disable.is_empty() {
+                    client
+                        .batch_disable_standards()
+                        .set_standards_subscription_arns(Some(to_disable))
+                        .send()
+                        .await
+                        .map_err(ctx.err("BatchDisableStandards"))?;
+                }
+            }
+            (kind, action) => return Err(crate::unsupported(kind, action)),
+        }
+        Ok(())
+    }
+}
+
+/// `(standard ARN, subscription ARN)` of every standard that is enabled or
+/// on its way (a failed or deleting subscription is not enabled).
+async fn enabled_standards(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+) -> Result<Vec<(String, String)>, ServiceError> {
+    let mut out = Vec::new();
+    let mut pages = client.get_enabled_standards().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(ctx.err("GetEnabledStandards"))?;
+        for s in page.standards_subscriptions() {
+            if matches!(
+                s.standards_status(),
+                Some(StandardsStatus::Ready | StandardsStatus::Pending | StandardsStatus::Incomplete)
+            ) {
+                out.push((
+                    s.standards_arn().unwrap_or_default().to_string(),
+                    s.standards_subscription_arn().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
