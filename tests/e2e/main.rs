@@ -1,1 +1,8 @@
+//! End-to-end tests: the `baseline` binary against the moto emulator.
+//!
+//! One test binary (one link of the AWS SDK) with a module per topic.
 
+mod cli;
+mod cycle;
+mod moto;
+mod stale;

@@ -94,6 +94,7 @@ pub async fn execute(
     let by_name: HashMap<&str, &Arc<dyn Service>> =
         services.iter().map(|s| (s.name(), s)).collect();
 
+    let unreadable: std::collections::HashSet<&Address> = plan.unreadable.iter().collect();
     let mut state = vec![State::Pending; steps.len()];
     let mut outcome: Vec<Option<Outcome>> = vec![None; steps.len()];
     let mut running = FuturesUnordered::new();
@@ -106,6 +107,14 @@ pub async fn execute(
             progressed = false;
             for i in 0..steps.len() {
                 if state[i] != State::Pending {
+                    continue;
+                }
+                if let Some(dep) = steps[i].depends_on.iter().find(|d| unreadable.contains(d)) {
+                    let o = Outcome::Skipped(format!("{dep} could not be read"));
+                    observer.finished(steps[i], &o, Duration::ZERO);
+                    state[i] = State::Skipped;
+                    outcome[i] = Some(o);
+                    progressed = true;
                     continue;
                 }
                 if let Some(&j) = preds[i]

@@ -213,6 +213,10 @@ pub struct Plan {
     /// What could not be read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<PlanError>,
+    /// Resources of the reads that failed: a change that depends on one of
+    /// them is not applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Address>,
 }
 
 /// Counts of a plan's changes, as in the summary line.

@@ -54,6 +54,7 @@ pub async fn make_plan(
         .await;
 
     let mut changes = Vec::new();
+    let mut unreadable = Vec::new();
     for (target, service, desired, observed) in results {
         match observed {
             Ok(observed) => {
@@ -64,12 +65,15 @@ pub async fn make_plan(
                     changes.push(diff(d, o));
                 }
             }
-            Err(e) => errors.push(PlanError {
-                account: target.account_id.clone(),
-                region: target.region.clone(),
-                service: service.name().to_string(),
-                message: error_chain(e.as_ref()),
-            }),
+            Err(e) => {
+                errors.push(PlanError {
+                    account: target.account_id.clone(),
+                    region: target.region.clone(),
+                    service: service.name().to_string(),
+                    message: error_chain(e.as_ref()),
+                });
+                unreadable.extend(desired.into_iter().map(|d| d.address));
+            }
         }
     }
     Plan {
@@ -80,6 +84,7 @@ pub async fn make_plan(
         targets: targets.to_vec(),
         changes,
         errors,
+        unreadable,
     }
 }
 

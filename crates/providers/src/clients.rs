@@ -1,4 +1,5 @@
-//! Regional SDK clients, derived from an account's configuration.
+//! Regional SDK clients, derived from an account's configuration (public
+//! so that tests seed the emulator through the same endpoint handling).
 //!
 //! A client is cheap to make from an `SdkConfig`: the HTTP client, the
 //! credentials cache and the retry settings are shared, so nothing here
@@ -10,12 +11,12 @@ use aws_smithy_types::endpoint::Endpoint;
 use aws_types::region::Region;
 
 /// The account's configuration in another region.
-pub(crate) fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
+pub fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
     sdk.to_builder().region(Region::new(region.to_string())).build()
 }
 
 /// S3, path-style when a custom endpoint (an emulator) is configured.
-pub(crate) fn s3(sdk: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
+pub fn s3(sdk: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
     let conf = in_region(sdk, region);
     let mut b = aws_sdk_s3::config::Builder::from(&conf);
     if conf.endpoint_url().is_some() {
@@ -28,7 +29,7 @@ pub(crate) fn s3(sdk: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
 /// (`123456789012.s3-control...`), which cannot resolve for a custom
 /// endpoint such as `http://127.0.0.1:5000`; with a custom endpoint we use
 /// it exactly as given. Users of moto and LocalStack need this too.
-pub(crate) fn s3control(sdk: &SdkConfig, region: &str) -> aws_sdk_s3control::Client {
+pub fn s3control(sdk: &SdkConfig, region: &str) -> aws_sdk_s3control::Client {
     let conf = in_region(sdk, region);
     let mut b = aws_sdk_s3control::config::Builder::from(&conf);
     if let Some(url) = conf.endpoint_url() {

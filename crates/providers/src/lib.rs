@@ -10,7 +10,7 @@
 #![warn(missing_docs)]
 
 mod bucket;
-mod clients;
+pub mod clients;
 pub mod config;
 mod connect;
 mod error;

@@ -1,0 +1,138 @@
+//! The local AWS: a moto server per test, on a free loopback port, stopped
+//! when the test ends.
+//!
+//! moto must be installed (`tests/run.sh` installs the pinned version into
+//! a virtual environment and exports `MOTO_PYTHON`). Without it the tests
+//! fail with a message that says how to install it: never a silent pass.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running moto server.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python() -> String {
+    std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+impl Moto {
+    /// Starts moto and waits until it answers.
+    pub fn start() -> Moto {
+        let py = python();
+        let check = Command::new(&py)
+            .args(["-c", "import moto.server, flask"])
+            .output();
+        match check {
+            Ok(o) if o.status.success() => {}
+            _ => panic!(
+                "the AWS emulator moto is not installed for `{py}`: run `tests/run.sh` (it installs the pinned moto[server] into /var/tmp/baseline-venv), or `pip install 'moto[server]==5.2.5'` and set MOTO_PYTHON to that python"
+            ),
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let child = Command::new(&py)
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(30), "moto did not start on {url} within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Moto { child, url }
+    }
+
+    /// Environment for the SDK and the binary: this emulator, static
+    /// credentials, few retries (moto's 500s would otherwise back off).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "ap-northeast-1".into()),
+            ("AWS_MAX_ATTEMPTS", "2".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("NO_COLOR", "1".into()),
+        ]
+    }
+
+    /// An SDK configuration for seeding and checking state in a region.
+    pub async fn sdk(&self, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(aws_config::Region::new(region.to_string()))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await
+    }
+
+    /// Runs the `baseline` binary against this emulator.
+    pub fn baseline(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_baseline"))
+            .args(args)
+            .envs(self.env())
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the baseline binary runs");
+        Run::from(output)
+    }
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// A baseline file in a temporary directory.
+pub fn baseline_file(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+    let path = dir.path().join("baseline.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The binary without an emulator (offline commands).
+pub fn offline(args: &[&str]) -> Run {
+    Command::new(env!("CARGO_BIN_EXE_baseline"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the baseline binary runs")
+        .into()
+}

@@ -1,0 +1,83 @@
+//! Saved plans: applied exactly, and refused when AWS changed since.
+
+use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
+
+use crate::cycle::{bpa_flags, hub_enabled, recorders, seed_half_open_bpa, ACCOUNT, BASELINE};
+use crate::moto::{baseline_file, Moto};
+
+/// Someone changes a setting between `plan --out` and `apply PLANFILE`:
+/// the apply is refused and nothing at all is changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_plan_is_refused_and_changes_nothing() {
+    let moto = Moto::start();
+    seed_half_open_bpa(&moto).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, BASELINE);
+    let planfile = dir.path().join("plan.json");
+    let plan = moto.baseline(&["plan", "-f", file.to_str().unwrap(), "--out", planfile.to_str().unwrap()]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+
+    // The drift moves under the plan: a third flag is turned on by hand.
+    let sdk = moto.sdk("ap-northeast-1").await;
+    baseline_providers::clients::s3control(&sdk, "ap-northeast-1")
+        .put_public_access_block()
+        .account_id(ACCOUNT)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let apply = moto.baseline(&["apply", planfile.to_str().unwrap()]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(apply.stderr.contains("plan is stale"), "{apply:?}");
+    assert!(
+        apply.stderr.contains("s3.account_public_access_block[\"account\"]: changed outside this plan"),
+        "{apply:?}"
+    );
+    assert!(recorders(&moto, "ap-northeast-1").await.is_empty(), "no recorder was created");
+    assert!(!hub_enabled(&moto, "ap-northeast-1").await, "the hub was not enabled");
+    assert_eq!(bpa_flags(&moto).await, [true, true, true, false], "the hand-made change stands");
+}
+
+/// A fresh saved plan applies without asking (the plan was the review),
+/// and `show` renders it like `plan` did.
+#[tokio::test(flavor = "multi_thread")]
+async fn saved_plan_applies_exactly() {
+    let moto = Moto::start();
+    seed_half_open_bpa(&moto).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, BASELINE);
+    let f = file.to_str().unwrap();
+    let planfile = dir.path().join("plan.json");
+    let p = planfile.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f, "--out", p]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+
+    let show = moto.baseline(&["show", p]);
+    assert_eq!(show.code, 0, "{show:?}");
+    assert!(plan.stdout.starts_with(&show.stdout), "show renders the saved plan as plan did:\n{show:?}");
+
+    let json = moto.baseline(&["show", p, "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["format_version"], "1");
+    assert_eq!(v["summary"]["add"], 10);
+    assert_eq!(v["summary"]["change"], 1);
+
+    let apply = moto.baseline(&["apply", p]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(apply.stdout.contains("Apply complete! Resources: 10 added, 1 changed, 0 destroyed."), "{apply:?}");
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+
+    // The same plan file again is now stale: everything it saw has changed.
+    let twice = moto.baseline(&["apply", p]);
+    assert_eq!(twice.code, 1, "{twice:?}");
+    assert!(twice.stderr.contains("plan is stale"), "{twice:?}");
+}
