@@ -192,24 +192,9 @@ impl Service for ConfigService {
                 }
                 "config.recorder" => {
                     if let Some(r) = recorders.configuration_recorders().first() {
-                        let group = r.recording_group();
-                        // No recordingMode means continuous recording.
-                        let frequency = r
-                            .recording_mode()
-                            .map(|m| m.recording_frequency().as_str().to_string())
-                            .unwrap_or_else(|| "CONTINUOUS".into());
                         out.push(Observed {
                             address: a,
-                            attrs: attrs(&[
-                                ("name", json!(r.name())),
-                                ("role_arn", json!(r.role_arn())),
-                                ("all_supported", json!(group.is_some_and(|g| g.all_supported()))),
-                                (
-                                    "include_global_resource_types",
-                                    json!(group.is_some_and(|g| g.include_global_resource_types())),
-                                ),
-                                ("recording_frequency", json!(frequency)),
-                            ]),
+                            attrs: recorder_attrs(r),
                             managed: true,
                         });
                     }
@@ -259,7 +244,6 @@ impl Service for ConfigService {
             .and_then(Value::as_str)
             .unwrap_or(DEFAULT_NAME)
             .to_string();
-        let get_bool = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
         let get_str = |k: &str| after.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
 
         match (change.address.kind.as_str(), change.action) {
@@ -281,29 +265,7 @@ impl Service for ConfigService {
                 bucket::delete(&s3, &ctx, &change.address.name).await?;
             }
             ("config.recorder", Action::Create | Action::Update) => {
-                let frequency = SdkFrequency::from(get_str("recording_frequency").as_str());
-                let recorder = ConfigurationRecorder::builder()
-                    .name(&name)
-                    .role_arn(get_str("role_arn"))
-                    .recording_group(
-                        RecordingGroup::builder()
-                            .all_supported(get_bool("all_supported"))
-                            .include_global_resource_types(get_bool("include_global_resource_types"))
-                            .build(),
-                    )
-                    .recording_mode(
-                        RecordingMode::builder()
-                            .recording_frequency(frequency)
-                            .build()
-                            .map_err(|e| Box::new(e) as ServiceError)?,
-                    )
-                    .build();
-                client
-                    .put_configuration_recorder()
-                    .configuration_recorder(recorder)
-                    .send()
-                    .await
-                    .map_err(ctx.err("PutConfigurationRecorder"))?;
+                put_recorder(&client, target, &name, &after).await?;
             }
             ("config.recorder", Action::Delete) => {
                 client
@@ -367,6 +329,61 @@ impl Service for ConfigService {
         }
         Ok(())
     }
+}
+
+/// A recorder as attributes.
+pub fn recorder_attrs(r: &ConfigurationRecorder) -> Attrs {
+    let group = r.recording_group();
+    // No recordingMode means continuous recording.
+    let frequency = r
+        .recording_mode()
+        .map(|m| m.recording_frequency().as_str().to_string())
+        .unwrap_or_else(|| "CONTINUOUS".into());
+    attrs(&[
+        ("name", json!(r.name())),
+        ("role_arn", json!(r.role_arn())),
+        ("all_supported", json!(group.is_some_and(|g| g.all_supported()))),
+        (
+            "include_global_resource_types",
+            json!(group.is_some_and(|g| g.include_global_resource_types())),
+        ),
+        ("recording_frequency", json!(frequency)),
+    ])
+}
+
+/// Creates or corrects the recorder `name` to the attributes `after`.
+pub async fn put_recorder(
+    client: &aws_sdk_config::Client,
+    target: &Target,
+    name: &str,
+    after: &Attrs,
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let get_bool = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let get_str = |k: &str| after.get(k).and_then(Value::as_str).unwrap_or_default();
+    let recorder = ConfigurationRecorder::builder()
+        .name(name)
+        .role_arn(get_str("role_arn"))
+        .recording_group(
+            RecordingGroup::builder()
+                .all_supported(get_bool("all_supported"))
+                .include_global_resource_types(get_bool("include_global_resource_types"))
+                .build(),
+        )
+        .recording_mode(
+            RecordingMode::builder()
+                .recording_frequency(SdkFrequency::from(get_str("recording_frequency")))
+                .build()
+                .map_err(|e| Box::new(e) as ServiceError)?,
+        )
+        .build();
+    client
+        .put_configuration_recorder()
+        .configuration_recorder(recorder)
+        .send()
+        .await
+        .map_err(ctx.err("PutConfigurationRecorder"))?;
+    Ok(())
 }
 
 /// The service-linked role exists when a role lives under its service path

@@ -112,11 +112,7 @@ impl Service for SecurityHubService {
                     });
                 }
                 "securityhub.standards" if enabled => {
-                    let keys: BTreeSet<String> = enabled_standards(&client, &ctx)
-                        .await?
-                        .into_iter()
-                        .map(|(arn, _)| standard_key(&arn, &account.partition, &target.region))
-                        .collect();
+                    let keys = read_standards(&client, target, &account.partition).await?;
                     let mut a = Attrs::new();
                     a.insert("enabled".into(), json!(keys));
                     out.push(Observed {
@@ -163,46 +159,74 @@ impl Service for SecurityHubService {
                     .into_iter()
                     .flatten()
                     .filter_map(Value::as_str)
-                    .map(|k| standard_arn(k, &account.partition, &target.region))
+                    .map(str::to_string)
                     .collect();
-                // Subscription ARNs are needed to disable: read them now.
-                let have = enabled_standards(&client, &ctx).await?;
-                let have_arns: BTreeSet<&str> = have.iter().map(|(a, _)| a.as_str()).collect();
-                let to_enable: Vec<StandardsSubscriptionRequest> = want
-                    .iter()
-                    .filter(|a| !have_arns.contains(a.as_str()))
-                    .map(|a| {
-                        StandardsSubscriptionRequest::builder()
-                            .standards_arn(a)
-                            .build()
-                    })
-                    .collect();
-                let to_disable: Vec<String> = have
-                    .iter()
-                    .filter(|(a, _)| !want.contains(a))
-                    .map(|(_, sub)| sub.clone())
-                    .collect();
-                if !to_enable.is_empty() {
-                    client
-                        .batch_enable_standards()
-                        .set_standards_subscription_requests(Some(to_enable))
-                        .send()
-                        .await
-                        .map_err(ctx.err("BatchEnableStandards"))?;
-                }
-                if !to_disable.is_empty() {
-                    client
-                        .batch_disable_standards()
-                        .set_standards_subscription_arns(Some(to_disable))
-                        .send()
-                        .await
-                        .map_err(ctx.err("BatchDisableStandards"))?;
-                }
+                converge_standards(&client, target, &account.partition, &want).await?;
             }
             (kind, action) => return Err(crate::unsupported(kind, action)),
         }
         Ok(())
     }
+}
+
+/// The enabled standards of the target's region, by the names users write
+/// (an ARN baseline does not know is kept as the ARN).
+pub async fn read_standards(
+    client: &aws_sdk_securityhub::Client,
+    target: &Target,
+    partition: &str,
+) -> Result<BTreeSet<String>, ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    Ok(enabled_standards(client, &ctx)
+        .await?
+        .into_iter()
+        .map(|(arn, _)| standard_key(&arn, partition, &target.region))
+        .collect())
+}
+
+/// Enables the standards of `want` (names as users write them) that are
+/// not enabled, and disables every enabled standard not in `want`.
+pub async fn converge_standards(
+    client: &aws_sdk_securityhub::Client,
+    target: &Target,
+    partition: &str,
+    want: &BTreeSet<String>,
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let want: BTreeSet<String> = want
+        .iter()
+        .map(|k| standard_arn(k, partition, &target.region))
+        .collect();
+    // Subscription ARNs are needed to disable: read them now.
+    let have = enabled_standards(client, &ctx).await?;
+    let have_arns: BTreeSet<&str> = have.iter().map(|(a, _)| a.as_str()).collect();
+    let to_enable: Vec<StandardsSubscriptionRequest> = want
+        .iter()
+        .filter(|a| !have_arns.contains(a.as_str()))
+        .map(|a| StandardsSubscriptionRequest::builder().standards_arn(a).build())
+        .collect();
+    let to_disable: Vec<String> = have
+        .iter()
+        .filter(|(a, _)| !want.contains(a))
+        .map(|(_, sub)| sub.clone())
+        .collect();
+    if !to_enable.is_empty() {
+        client
+            .batch_enable_standards()
+            .set_standards_subscription_requests(Some(to_enable))
+            .send()
+            .await
+            .map_err(ctx.err("BatchEnableStandards"))?;
+    }
+    if !to_disable.is_empty() {
+        client
+            .batch_disable_standards()
+            .set_standards_subscription_arns(Some(to_disable))
+            .send()
+            .await
+            .map_err(ctx.err("BatchDisableStandards"))?;
+    }
+    Ok(())
 }
 
 /// `(standard ARN, subscription ARN)` of every standard that is enabled or
