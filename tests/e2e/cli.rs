@@ -1,7 +1,7 @@
 //! The command line: offline commands, bad input, confirmation, exit codes.
 
-use crate::cycle::{hub_enabled, recorders, BASELINE};
-use crate::moto::{baseline_file, offline, Moto};
+use crate::cycle::{BASELINE, hub_enabled, recorders};
+use crate::moto::{Moto, baseline_file, offline};
 
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -12,7 +12,11 @@ fn validate_accepts_the_canonical_baseline_offline() {
     let path = root().join("examples/tokyo.yaml");
     let run = offline(&["validate", "-f", path.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("is valid: 1 account, regions ap-northeast-1"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("is valid: 1 account, regions ap-northeast-1"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -25,7 +29,12 @@ fn validate_reports_every_error_with_its_place_and_exits_1() {
     let run = offline(&["validate", "-f", file.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{run:?}");
     let shown = file.display().to_string();
-    assert!(run.stderr.contains(&format!("{shown}:5:1: cloudtrial: unknown key `cloudtrial` (did you mean `cloudtrail`?)")), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "{shown}:5:1: cloudtrial: unknown key `cloudtrial` (did you mean `cloudtrail`?)"
+        )),
+        "{run:?}"
+    );
     assert!(run.stdout.is_empty(), "{run:?}");
 }
 
@@ -33,7 +42,11 @@ fn validate_reports_every_error_with_its_place_and_exits_1() {
 fn missing_file_is_a_clear_error() {
     let run = offline(&["validate", "-f", "/nonexistent/baseline.yaml"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("cannot read /nonexistent/baseline.yaml"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("cannot read /nonexistent/baseline.yaml"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("caused by: No such file"), "{run:?}");
 }
 
@@ -65,15 +78,26 @@ async fn apply_and_destroy_without_a_terminal_need_auto_approve() {
     let f = file.to_str().unwrap();
     let run = moto.baseline(&["apply", "-f", f]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("refusing to apply without confirmation: standard input is not a terminal"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("refusing to apply without confirmation: standard input is not a terminal"),
+        "{run:?}"
+    );
     assert!(recorders(&moto, "ap-northeast-1").await.is_empty());
 
     let run = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");
     let run = moto.baseline(&["destroy", "-f", f]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("refusing to destroy without confirmation"), "{run:?}");
-    assert!(hub_enabled(&moto, "ap-northeast-1").await, "the hub is still on");
+    assert!(
+        run.stderr
+            .contains("refusing to destroy without confirmation"),
+        "{run:?}"
+    );
+    assert!(
+        hub_enabled(&moto, "ap-northeast-1").await,
+        "the hub is still on"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -85,16 +109,42 @@ async fn selectors_narrow_the_plan() {
     let run = moto.baseline(&["plan", "-f", f, "--only", "s3", "--output", "json"]);
     assert_eq!(run.code, 0, "{run:?}");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let kinds: Vec<&str> = v["changes"].as_array().unwrap().iter().map(|c| c["address"]["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["address"]["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["s3.account_public_access_block"]);
 
-    let run = moto.baseline(&["plan", "-f", f, "--regions", "us-east-1", "--only", "config", "--output", "json"]);
+    let run = moto.baseline(&[
+        "plan",
+        "-f",
+        f,
+        "--regions",
+        "us-east-1",
+        "--only",
+        "config",
+        "--output",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert!(v["changes"].as_array().unwrap().iter().all(|c| c["address"]["region"] == "us-east-1"), "{run:?}");
+    assert!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["address"]["region"] == "us-east-1"),
+        "{run:?}"
+    );
 
     let run = moto.baseline(&["plan", "-f", f, "--only", "cloudtrial"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("unknown service `cloudtrial` in --only"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("unknown service `cloudtrial` in --only"),
+        "{run:?}"
+    );
 }
 
 /// Credentials for another account than the baseline names: refused for

@@ -2,7 +2,7 @@
 
 use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
 
-use crate::moto::{baseline_file, Moto};
+use crate::moto::{Moto, baseline_file};
 
 pub const ACCOUNT: &str = "123456789012";
 
@@ -88,7 +88,11 @@ pub async fn recorders(moto: &Moto, region: &str) -> Vec<String> {
 
 pub async fn hub_enabled(moto: &Moto, region: &str) -> bool {
     let sdk = moto.sdk(region).await;
-    aws_sdk_securityhub::Client::new(&sdk).describe_hub().send().await.is_ok()
+    aws_sdk_securityhub::Client::new(&sdk)
+        .describe_hub()
+        .send()
+        .await
+        .is_ok()
 }
 
 async fn bucket_exists(moto: &Moto, name: &str) -> bool {
@@ -107,13 +111,18 @@ async fn drifted_account_converges_then_destroy_stops_paid_services() {
     let f = file.to_str().unwrap();
 
     let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
-    assert_eq!(plan.code, 2, "drift exits 2 with --detailed-exitcode: {plan:?}");
+    assert_eq!(
+        plan.code, 2,
+        "drift exits 2 with --detailed-exitcode: {plan:?}"
+    );
     insta::assert_snapshot!("drifted_plan", plan.stdout);
 
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     assert!(
-        apply.stdout.contains("Apply complete! Resources: 10 added, 1 changed, 0 destroyed."),
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 10 added, 1 changed, 0 destroyed."),
         "{apply:?}"
     );
     // Dependency order as observed: the recorder exists before recording
@@ -124,13 +133,25 @@ async fn drifted_account_converges_then_destroy_stops_paid_services() {
             .find(needle)
             .unwrap_or_else(|| panic!("`{needle}` not in the apply output: {apply:?}"))
     };
-    assert!(pos("ap-northeast-1/config.recorder[\"recorder\"]: Creation complete") < pos("ap-northeast-1/config.recording[\"recorder\"]: Creating..."));
-    assert!(pos("ap-northeast-1/config.recording[\"recorder\"]: Creation complete") < pos("ap-northeast-1/securityhub.hub[\"hub\"]: Creating..."));
-    assert!(pos("config.bucket[\"baseline-config-123456789012\"]: Creation complete") < pos("us-east-1/config.delivery_channel[\"channel\"]: Creating..."));
+    assert!(
+        pos("ap-northeast-1/config.recorder[\"recorder\"]: Creation complete")
+            < pos("ap-northeast-1/config.recording[\"recorder\"]: Creating...")
+    );
+    assert!(
+        pos("ap-northeast-1/config.recording[\"recorder\"]: Creation complete")
+            < pos("ap-northeast-1/securityhub.hub[\"hub\"]: Creating...")
+    );
+    assert!(
+        pos("config.bucket[\"baseline-config-123456789012\"]: Creation complete")
+            < pos("us-east-1/config.delivery_channel[\"channel\"]: Creating...")
+    );
 
     for region in ["ap-northeast-1", "us-east-1"] {
         assert!(recording(&moto, region).await, "Config records in {region}");
-        assert!(hub_enabled(&moto, region).await, "Security Hub is on in {region}");
+        assert!(
+            hub_enabled(&moto, region).await,
+            "Security Hub is on in {region}"
+        );
     }
     assert_eq!(bpa_flags(&moto).await, [true; 4]);
     assert!(bucket_exists(&moto, "baseline-config-123456789012").await);
@@ -146,18 +167,34 @@ async fn drifted_account_converges_then_destroy_stops_paid_services() {
 
     let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{destroy:?}");
-    assert!(destroy.stdout.contains("0 added, 0 changed, 9 destroyed"), "{destroy:?}");
+    assert!(
+        destroy.stdout.contains("0 added, 0 changed, 9 destroyed"),
+        "{destroy:?}"
+    );
     for region in ["ap-northeast-1", "us-east-1"] {
-        assert!(!hub_enabled(&moto, region).await, "Security Hub is off in {region}");
-        assert!(!recording(&moto, region).await, "Config is stopped in {region}");
+        assert!(
+            !hub_enabled(&moto, region).await,
+            "Security Hub is off in {region}"
+        );
+        assert!(
+            !recording(&moto, region).await,
+            "Config is stopped in {region}"
+        );
     }
     // Free settings stay; the tool's own bucket goes.
-    assert_eq!(bpa_flags(&moto).await, [true; 4], "Block Public Access stays on");
+    assert_eq!(
+        bpa_flags(&moto).await,
+        [true; 4],
+        "Block Public Access stays on"
+    );
     assert!(!bucket_exists(&moto, "baseline-config-123456789012").await);
 
     let destroy_again = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
     assert_eq!(destroy_again.code, 0, "{destroy_again:?}");
-    assert!(destroy_again.stdout.contains("No changes."), "{destroy_again:?}");
+    assert!(
+        destroy_again.stdout.contains("No changes."),
+        "{destroy_again:?}"
+    );
 }
 
 /// An existing recorder is adopted under its own name and corrected, not
@@ -191,13 +228,21 @@ async fn existing_recorder_is_adopted_not_duplicated() {
     let f = file.to_str().unwrap();
     let plan = moto.baseline(&["plan", "-f", f]);
     assert!(
-        plan.stdout.contains("~ config.recorder[\"recorder\"] will be updated in place"),
+        plan.stdout
+            .contains("~ config.recorder[\"recorder\"] will be updated in place"),
         "{plan:?}"
     );
-    assert!(plan.stdout.contains("all_supported                 = false -> true"), "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("all_supported                 = false -> true"),
+        "{plan:?}"
+    );
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
-    assert_eq!(recorders(&moto, "ap-northeast-1").await, vec!["legacy".to_string()]);
+    assert_eq!(
+        recorders(&moto, "ap-northeast-1").await,
+        vec!["legacy".to_string()]
+    );
     assert!(recording(&moto, "ap-northeast-1").await);
 }
 
@@ -224,10 +269,15 @@ async fn foreign_bucket_is_refused_and_nothing_changes() {
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 1, "{apply:?}");
     assert!(
-        apply.stdout.contains("bucket baseline-config-123456789012 already exists and is not managed by baseline"),
+        apply.stdout.contains(
+            "bucket baseline-config-123456789012 already exists and is not managed by baseline"
+        ),
         "{apply:?}"
     );
-    assert!(recorders(&moto, "ap-northeast-1").await.is_empty(), "no recorder was made");
+    assert!(
+        recorders(&moto, "ap-northeast-1").await.is_empty(),
+        "no recorder was made"
+    );
     // Other services of the same account are independent: they converged.
     assert_eq!(bpa_flags(&moto).await, [true; 4]);
 }

@@ -2,8 +2,8 @@
 
 use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
 
-use crate::cycle::{bpa_flags, hub_enabled, recorders, seed_half_open_bpa, ACCOUNT, BASELINE};
-use crate::moto::{baseline_file, Moto};
+use crate::cycle::{ACCOUNT, BASELINE, bpa_flags, hub_enabled, recorders, seed_half_open_bpa};
+use crate::moto::{Moto, baseline_file};
 
 /// Someone changes a setting between `plan --out` and `apply PLANFILE`:
 /// the apply is refused and nothing at all is changed.
@@ -14,7 +14,13 @@ async fn stale_plan_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(&dir, BASELINE);
     let planfile = dir.path().join("plan.json");
-    let plan = moto.baseline(&["plan", "-f", file.to_str().unwrap(), "--out", planfile.to_str().unwrap()]);
+    let plan = moto.baseline(&[
+        "plan",
+        "-f",
+        file.to_str().unwrap(),
+        "--out",
+        planfile.to_str().unwrap(),
+    ]);
     assert_eq!(plan.code, 0, "{plan:?}");
 
     // The drift moves under the plan: a third flag is turned on by hand.
@@ -38,12 +44,24 @@ async fn stale_plan_is_refused_and_changes_nothing() {
     assert_eq!(apply.code, 1, "{apply:?}");
     assert!(apply.stderr.contains("plan is stale"), "{apply:?}");
     assert!(
-        apply.stderr.contains("s3.account_public_access_block[\"account\"]: changed outside this plan"),
+        apply
+            .stderr
+            .contains("s3.account_public_access_block[\"account\"]: changed outside this plan"),
         "{apply:?}"
     );
-    assert!(recorders(&moto, "ap-northeast-1").await.is_empty(), "no recorder was created");
-    assert!(!hub_enabled(&moto, "ap-northeast-1").await, "the hub was not enabled");
-    assert_eq!(bpa_flags(&moto).await, [true, true, true, false], "the hand-made change stands");
+    assert!(
+        recorders(&moto, "ap-northeast-1").await.is_empty(),
+        "no recorder was created"
+    );
+    assert!(
+        !hub_enabled(&moto, "ap-northeast-1").await,
+        "the hub was not enabled"
+    );
+    assert_eq!(
+        bpa_flags(&moto).await,
+        [true, true, true, false],
+        "the hand-made change stands"
+    );
 }
 
 /// A fresh saved plan applies without asking (the plan was the review),
@@ -62,7 +80,10 @@ async fn saved_plan_applies_exactly() {
 
     let show = moto.baseline(&["show", p]);
     assert_eq!(show.code, 0, "{show:?}");
-    assert!(plan.stdout.starts_with(&show.stdout), "show renders the saved plan as plan did:\n{show:?}");
+    assert!(
+        plan.stdout.starts_with(&show.stdout),
+        "show renders the saved plan as plan did:\n{show:?}"
+    );
 
     let json = moto.baseline(&["show", p, "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
@@ -72,7 +93,12 @@ async fn saved_plan_applies_exactly() {
 
     let apply = moto.baseline(&["apply", p]);
     assert_eq!(apply.code, 0, "{apply:?}");
-    assert!(apply.stdout.contains("Apply complete! Resources: 10 added, 1 changed, 0 destroyed."), "{apply:?}");
+    assert!(
+        apply
+            .stdout
+            .contains("Apply complete! Resources: 10 added, 1 changed, 0 destroyed."),
+        "{apply:?}"
+    );
     let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again:?}");
 

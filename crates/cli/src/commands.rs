@@ -3,20 +3,23 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use baseline_engine::render::{self, Styles};
 use baseline_engine::{
-    check_fresh, execute, make_plan, unconverged, Action, Change, ExecOptions, Mode, Observer,
-    Outcome, Plan, PlanOptions, Service, FORMAT_VERSION,
+    Action, Change, ExecOptions, FORMAT_VERSION, Mode, Observer, Outcome, Plan, PlanOptions,
+    Service, check_fresh, execute, make_plan, unconverged,
 };
-use baseline_providers::{connect, services, ConnectOptions, SERVICE_NAMES};
+use baseline_providers::{ConnectOptions, SERVICE_NAMES, connect, services};
 use baseline_spec::Baseline;
 
-use crate::{color_on, Cli, Command, Global, Output, PlanArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_MANUAL, EXIT_OK};
+use crate::{
+    Cli, Command, EXIT_CHANGES, EXIT_ERROR, EXIT_MANUAL, EXIT_OK, Global, Output, PlanArgs,
+    color_on,
+};
 
 pub async fn run(cli: Cli) -> Result<u8> {
     let g = cli.global;
@@ -33,7 +36,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     baseline_spec::Regions::All(_) => "all".to_string(),
                     baseline_spec::Regions::List(l) => l.join(", "),
                 },
-                if sections.is_empty() { "nothing".to_string() } else { sections.join(", ") }
+                if sections.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    sections.join(", ")
+                }
             );
             Ok(EXIT_OK)
         }
@@ -54,40 +61,74 @@ pub async fn run(cli: Cli) -> Result<u8> {
             if let Some(out) = &args.out {
                 write_plan(&plan, out)?;
                 if args.output == Output::Human && !g.quiet {
-                    println!("Saved the plan to {}. Apply exactly it with: baseline apply {}", out.display(), out.display());
+                    println!(
+                        "Saved the plan to {}. Apply exactly it with: baseline apply {}",
+                        out.display(),
+                        out.display()
+                    );
                 }
             }
             Ok(plan_exit_code(&plan, args.detailed_exitcode))
         }
-        Command::Apply { planfile: Some(path), plan: args, .. } => apply_saved(&path, &args, &g).await,
-        Command::Apply { planfile: None, plan: args, auto_approve } => {
-            plan_confirm_apply(&args, &g, auto_approve, Mode::Apply).await
-        }
-        Command::Destroy { plan: args, auto_approve } => {
-            plan_confirm_apply(&args, &g, auto_approve, Mode::Destroy).await
-        }
+        Command::Apply {
+            planfile: Some(path),
+            plan: args,
+            ..
+        } => apply_saved(&path, &args, &g).await,
+        Command::Apply {
+            planfile: None,
+            plan: args,
+            auto_approve,
+        } => plan_confirm_apply(&args, &g, auto_approve, Mode::Apply).await,
+        Command::Destroy {
+            plan: args,
+            auto_approve,
+        } => plan_confirm_apply(&args, &g, auto_approve, Mode::Destroy).await,
     }
 }
 
 fn sections(b: &Baseline) -> Vec<&'static str> {
     let mut s = Vec::new();
-    if b.iam.is_some() { s.push("iam") }
-    if b.config.is_some() { s.push("config") }
-    if b.access_analyzer.is_some() { s.push("access_analyzer") }
-    if b.cloudtrail.is_some() { s.push("cloudtrail") }
-    if b.guardduty.is_some() { s.push("guardduty") }
-    if b.ebs_encryption.is_some() { s.push("ebs_encryption") }
-    if b.alternate_contacts.is_some() { s.push("alternate_contacts") }
-    if b.trusted_advisor.is_some() { s.push("trusted_advisor") }
-    if b.securityhub.is_some() { s.push("securityhub") }
-    if b.s3_public_access_block.is_some() { s.push("s3_public_access_block") }
+    if b.iam.is_some() {
+        s.push("iam")
+    }
+    if b.config.is_some() {
+        s.push("config")
+    }
+    if b.access_analyzer.is_some() {
+        s.push("access_analyzer")
+    }
+    if b.cloudtrail.is_some() {
+        s.push("cloudtrail")
+    }
+    if b.guardduty.is_some() {
+        s.push("guardduty")
+    }
+    if b.ebs_encryption.is_some() {
+        s.push("ebs_encryption")
+    }
+    if b.alternate_contacts.is_some() {
+        s.push("alternate_contacts")
+    }
+    if b.trusted_advisor.is_some() {
+        s.push("trusted_advisor")
+    }
+    if b.securityhub.is_some() {
+        s.push("securityhub")
+    }
+    if b.s3_public_access_block.is_some() {
+        s.push("s3_public_access_block")
+    }
     s
 }
 
 fn check_only(only: &Option<Vec<String>>) -> Result<()> {
     for name in only.iter().flatten() {
         if !SERVICE_NAMES.contains(&name.as_str()) {
-            bail!("unknown service `{name}` in --only; the services are: {}", SERVICE_NAMES.join(", "));
+            bail!(
+                "unknown service `{name}` in --only; the services are: {}",
+                SERVICE_NAMES.join(", ")
+            );
         }
     }
     Ok(())
@@ -122,7 +163,9 @@ async fn plan_fresh(
         &svcs,
         mode,
         connected.errors,
-        &PlanOptions { concurrency: args.concurrency },
+        &PlanOptions {
+            concurrency: args.concurrency,
+        },
     )
     .await;
     Ok((plan, svcs))
@@ -131,7 +174,11 @@ async fn plan_fresh(
 fn print_plan(plan: &Plan, output: Output) {
     let text = match output {
         Output::Human => {
-            let styles = if color_on(&std::io::stdout()) { Styles::colored() } else { Styles::plain() };
+            let styles = if color_on(&std::io::stdout()) {
+                Styles::colored()
+            } else {
+                Styles::plain()
+            };
             render::human(plan, &styles)
         }
         Output::Json => render::json(plan),
@@ -159,14 +206,19 @@ fn plan_exit_code(plan: &Plan, detailed: bool) -> u8 {
 }
 
 fn write_plan(plan: &Plan, path: &Path) -> Result<()> {
-    std::fs::write(path, render::json(plan)).with_context(|| format!("cannot write the plan to {}", path.display()))
+    std::fs::write(path, render::json(plan))
+        .with_context(|| format!("cannot write the plan to {}", path.display()))
 }
 
 fn read_plan(path: &Path) -> Result<Plan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read plan file {}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not a baseline plan file (not JSON)", path.display()))?;
-    let version = value.get("format_version").and_then(|v| v.as_str()).unwrap_or("");
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read plan file {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a baseline plan file (not JSON)", path.display()))?;
+    let version = value
+        .get("format_version")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     if version != FORMAT_VERSION {
         bail!(
             "{} has plan format version {:?}; this baseline reads version {FORMAT_VERSION}: make the plan again with this version",
@@ -174,10 +226,16 @@ fn read_plan(path: &Path) -> Result<Plan> {
             version
         );
     }
-    serde_json::from_value(value).with_context(|| format!("{} is not a valid baseline plan file", path.display()))
+    serde_json::from_value(value)
+        .with_context(|| format!("{} is not a valid baseline plan file", path.display()))
 }
 
-async fn plan_confirm_apply(args: &PlanArgs, g: &Global, auto_approve: bool, mode: Mode) -> Result<u8> {
+async fn plan_confirm_apply(
+    args: &PlanArgs,
+    g: &Global,
+    auto_approve: bool,
+    mode: Mode,
+) -> Result<u8> {
     let baseline = baseline_spec::load(&args.file.file)?;
     let (plan, svcs) = plan_fresh(&baseline, args, g, mode).await?;
     print_plan(&plan, Output::Human);
@@ -185,7 +243,11 @@ async fn plan_confirm_apply(args: &PlanArgs, g: &Global, auto_approve: bool, mod
         write_plan(&plan, out)?;
     }
     if !plan.has_applicable_changes() {
-        return Ok(if plan.errors.is_empty() { EXIT_OK } else { EXIT_ERROR });
+        return Ok(if plan.errors.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        });
     }
     if !auto_approve {
         confirm(mode)?;
@@ -199,12 +261,20 @@ fn confirm(mode: Mode) -> Result<()> {
     if !stdin.is_terminal() {
         bail!(
             "refusing to {} without confirmation: standard input is not a terminal. Review the plan and pass --auto-approve, or save it with `baseline plan --out FILE` and run `baseline apply FILE`",
-            if mode == Mode::Destroy { "destroy" } else { "apply" }
+            if mode == Mode::Destroy {
+                "destroy"
+            } else {
+                "apply"
+            }
         );
     }
     print!(
         "\nDo you want to {}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-        if mode == Mode::Destroy { "stop these paid services" } else { "perform these actions" }
+        if mode == Mode::Destroy {
+            "stop these paid services"
+        } else {
+            "perform these actions"
+        }
     );
     std::io::stdout().flush()?;
     let mut answer = String::new();
@@ -234,14 +304,23 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
         &saved.targets,
         &svcs,
         saved.mode,
-        saved.errors.iter().filter(|e| e.region.is_empty()).cloned().collect(),
-        &PlanOptions { concurrency: args.concurrency },
+        connected.errors,
+        &PlanOptions {
+            concurrency: args.concurrency,
+        },
     )
     .await;
-    check_fresh(&saved, &fresh).context(format!("{} was not applied; nothing was changed", path.display()))?;
+    check_fresh(&saved, &fresh).context(format!(
+        "{} was not applied; nothing was changed",
+        path.display()
+    ))?;
     if !saved.has_applicable_changes() {
         println!("No changes in {}: nothing to apply.", path.display());
-        return Ok(if saved.errors.is_empty() { EXIT_OK } else { EXIT_ERROR });
+        return Ok(if saved.errors.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        });
     }
     run_plan(&saved, &svcs, args, g).await
 }
@@ -271,7 +350,11 @@ impl Observer for Progress {
                     Action::Update => "Modifications",
                     _ => "Destruction",
                 };
-                println!("{}: {what} complete after {:.1}s", c.address, elapsed.as_secs_f64());
+                println!(
+                    "{}: {what} complete after {:.1}s",
+                    c.address,
+                    elapsed.as_secs_f64()
+                );
             }
             Outcome::Done => {}
             Outcome::Failed(msg) => eprintln!("Error: {}: {msg}", c.address),
@@ -280,13 +363,20 @@ impl Observer for Progress {
     }
 }
 
-async fn run_plan(plan: &Plan, svcs: &[Arc<dyn Service>], args: &PlanArgs, g: &Global) -> Result<u8> {
+async fn run_plan(
+    plan: &Plan,
+    svcs: &[Arc<dyn Service>],
+    args: &PlanArgs,
+    g: &Global,
+) -> Result<u8> {
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nInterrupt received: letting running steps finish, starting no new ones.");
+                eprintln!(
+                    "\nInterrupt received: letting running steps finish, starting no new ones."
+                );
                 cancel.store(true, Ordering::SeqCst);
             }
         });
@@ -297,7 +387,10 @@ async fn run_plan(plan: &Plan, svcs: &[Arc<dyn Service>], args: &PlanArgs, g: &G
     let results = execute(
         plan,
         svcs,
-        &ExecOptions { concurrency: args.concurrency, cancel: Some(&cancel) },
+        &ExecOptions {
+            concurrency: args.concurrency,
+            cancel: Some(&cancel),
+        },
         &Progress { quiet: g.quiet },
     )
     .await;
@@ -309,31 +402,64 @@ async fn run_plan(plan: &Plan, svcs: &[Arc<dyn Service>], args: &PlanArgs, g: &G
         svcs,
         plan.mode,
         Vec::new(),
-        &PlanOptions { concurrency: args.concurrency },
+        &PlanOptions {
+            concurrency: args.concurrency,
+        },
     )
     .await;
     let not_converged = unconverged(&results, &after);
     for c in &not_converged {
-        eprintln!("Error: {}: applied, but AWS still differs ({})", c.address, c.changed.join(", "));
+        eprintln!(
+            "Error: {}: applied, but AWS still differs ({})",
+            c.address,
+            c.changed.join(", ")
+        );
     }
     for e in &after.errors {
         eprintln!("Error: re-reading after apply: {e}");
     }
 
-    let count = |a: Action| results.iter().filter(|r| r.action == a && r.outcome == Outcome::Done).count();
-    let failed = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).count();
-    let skipped = results.iter().filter(|r| matches!(r.outcome, Outcome::Skipped(_))).count();
+    let count = |a: Action| {
+        results
+            .iter()
+            .filter(|r| r.action == a && r.outcome == Outcome::Done)
+            .count()
+    };
+    let failed = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .count();
+    let skipped = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Skipped(_)))
+        .count();
     let manual = plan.summary().manual;
-    let word = if plan.mode == Mode::Destroy { "Destroy" } else { "Apply" };
+    let word = if plan.mode == Mode::Destroy {
+        "Destroy"
+    } else {
+        "Apply"
+    };
     let ok = failed == 0 && skipped == 0 && not_converged.is_empty() && plan.errors.is_empty();
     println!(
         "\n{word} {}! Resources: {} added, {} changed, {} destroyed{}{}.",
-        if ok { "complete" } else { "finished with errors" },
+        if ok {
+            "complete"
+        } else {
+            "finished with errors"
+        },
         count(Action::Create),
         count(Action::Update),
         count(Action::Delete),
-        if failed + skipped > 0 { format!(", {failed} failed, {skipped} skipped") } else { String::new() },
-        if manual > 0 { format!("; {manual} manual action(s) remain (apply does not do them)") } else { String::new() },
+        if failed + skipped > 0 {
+            format!(", {failed} failed, {skipped} skipped")
+        } else {
+            String::new()
+        },
+        if manual > 0 {
+            format!("; {manual} manual action(s) remain (apply does not do them)")
+        } else {
+            String::new()
+        },
     );
     Ok(if ok { EXIT_OK } else { EXIT_ERROR })
 }

@@ -140,15 +140,21 @@ fn main() -> ExitCode {
             _ => "debug",
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BASELINE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},aws_smithy_runtime=warn,aws_config=warn")));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BASELINE_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "{level},aws_smithy_runtime=warn,aws_config=warn"
+        ))
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(color_on(&std::io::stderr()))
         .init();
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("Error: cannot start the async runtime: {e}");

@@ -7,16 +7,16 @@
 //! skipped and says why; everything independent of it goes on.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::stream::FuturesUnordered;
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use serde::Serialize;
 
 use crate::model::*;
-use crate::provider::{error_chain, Service};
+use crate::provider::{Service, error_chain};
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,9 +82,16 @@ pub async fn execute(
     opts: &ExecOptions<'_>,
     observer: &dyn Observer,
 ) -> Vec<StepResult> {
-    let steps: Vec<&Change> = plan.changes.iter().filter(|c| c.action.is_applied()).collect();
-    let index: HashMap<&Address, usize> =
-        steps.iter().enumerate().map(|(i, c)| (&c.address, i)).collect();
+    let steps: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.is_applied())
+        .collect();
+    let index: HashMap<&Address, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (&c.address, i))
+        .collect();
     let preds = predecessors(&steps, &index);
     let targets: HashMap<(&str, &str), &Target> = plan
         .targets
@@ -121,10 +128,7 @@ pub async fn execute(
                     .iter()
                     .find(|&&j| matches!(state[j], State::Failed | State::Skipped))
                 {
-                    let o = Outcome::Skipped(format!(
-                        "{} did not complete",
-                        steps[j].address
-                    ));
+                    let o = Outcome::Skipped(format!("{} did not complete", steps[j].address));
                     observer.finished(steps[i], &o, Duration::ZERO);
                     state[i] = State::Skipped;
                     outcome[i] = Some(o);
@@ -138,14 +142,20 @@ pub async fn execute(
                     state[i] = State::Running;
                     let change = steps[i];
                     let target = targets
-                        .get(&(change.address.account.as_str(), change.address.region.as_str()))
+                        .get(&(
+                            change.address.account.as_str(),
+                            change.address.region.as_str(),
+                        ))
                         .copied();
                     let service = by_name.get(service_of(&change.address.kind)).copied();
                     observer.started(change);
                     running.push(async move {
                         let started = Instant::now();
                         let result = match (target, service) {
-                            (Some(t), Some(s)) => s.apply(t, change).await.map_err(|e| error_chain(e.as_ref())),
+                            (Some(t), Some(s)) => s
+                                .apply(t, change)
+                                .await
+                                .map_err(|e| error_chain(e.as_ref())),
                             _ => Err(format!("no provider for {}", change.address)),
                         };
                         (i, result, started.elapsed())
@@ -177,9 +187,8 @@ pub async fn execute(
         .map(|(c, o)| StepResult {
             address: c.address.clone(),
             action: c.action,
-            outcome: o.unwrap_or_else(|| {
-                Outcome::Skipped("not started: the run was interrupted".into())
-            }),
+            outcome: o
+                .unwrap_or_else(|| Outcome::Skipped("not started: the run was interrupted".into())),
         })
         .collect()
 }

@@ -13,7 +13,7 @@ pub mod plan;
 pub mod provider;
 pub mod render;
 
-pub use exec::{execute, unconverged, ExecOptions, Observer, Outcome, Silent, StepResult};
+pub use exec::{ExecOptions, Observer, Outcome, Silent, StepResult, execute, unconverged};
 pub use model::*;
-pub use plan::{check_fresh, diff, make_plan, PlanOptions, StalePlan};
-pub use provider::{error_chain, Service, ServiceError};
+pub use plan::{PlanOptions, StalePlan, check_fresh, diff, make_plan};
+pub use provider::{Reading, Service, ServiceError, error_chain};

@@ -117,6 +117,21 @@ pub struct Observed {
     /// Whether `baseline` may delete it: created by baseline (its ownership
     /// tag), or a singleton the baseline names (the region's recorder, hub).
     pub managed: bool,
+    /// Something the person reviewing a change to it should know (shown
+    /// with the change; e.g. which buckets a setting makes private).
+    pub note: Option<String>,
+}
+
+impl Observed {
+    /// An observed resource without a note.
+    pub fn new(address: Address, attrs: Attrs, managed: bool) -> Self {
+        Observed {
+            address,
+            attrs,
+            managed,
+            note: None,
+        }
+    }
 }
 
 /// What a change does.
@@ -213,6 +228,9 @@ pub struct Plan {
     /// What could not be read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<PlanError>,
+    /// Information from the reads (one line each, prefixed with where).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Resources of the reads that failed: a change that depends on one of
     /// them is not applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -8,7 +8,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::model::*;
-use crate::provider::{error_chain, Service};
+use crate::provider::{Service, error_chain};
 
 /// Options for making a plan.
 #[derive(Debug, Clone)]
@@ -55,14 +55,31 @@ pub async fn make_plan(
 
     let mut changes = Vec::new();
     let mut unreadable = Vec::new();
+    let mut notes = Vec::new();
     for (target, service, desired, observed) in results {
         match observed {
-            Ok(observed) => {
-                let mut by_address: HashMap<Address, Observed> =
-                    observed.into_iter().map(|o| (o.address.clone(), o)).collect();
+            Ok(reading) => {
+                for n in reading.notes {
+                    notes.push(format!("{target}, {}: {n}", service.name()));
+                }
+                let mut by_address: HashMap<Address, Observed> = HashMap::new();
+                let mut found = Vec::new();
+                for o in reading.observed {
+                    if desired.iter().any(|d| d.address == o.address) {
+                        by_address.insert(o.address.clone(), o);
+                    } else {
+                        found.push(o);
+                    }
+                }
                 for d in desired {
                     let o = by_address.remove(&d.address);
                     changes.push(diff(d, o));
+                }
+                // In the order the provider found them (stable plans).
+                for o in found {
+                    if let Some(d) = service.discovered(baseline, &target, mode, &o) {
+                        changes.push(diff(d, Some(o)));
+                    }
                 }
             }
             Err(e) => {
@@ -84,6 +101,7 @@ pub async fn make_plan(
         targets: targets.to_vec(),
         changes,
         errors,
+        notes,
         unreadable,
     }
 }
@@ -97,6 +115,7 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         depends_on,
     } = desired;
     let before = observed.as_ref().map(|o| o.attrs.clone());
+    let note = observed.as_ref().and_then(|o| o.note.clone());
     let mut change = Change {
         address,
         action: Action::NoOp,
@@ -105,7 +124,7 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         after: before.clone(),
         changed: Vec::new(),
         depends_on,
-        reason: None,
+        reason: note,
     };
     match (want, observed) {
         (Want::Present(attrs), None) => {
@@ -130,14 +149,23 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
                 change.reason = Some("exists but not managed by baseline; left alone".into());
             }
         }
-        (Want::Check { attrs, instructions }, o) => {
+        (
+            Want::Check {
+                attrs,
+                instructions,
+            },
+            o,
+        ) => {
             let empty = Attrs::new();
             let (changed, after) = merge(o.as_ref().map_or(&empty, |o| &o.attrs), &attrs);
             if !changed.is_empty() {
                 change.action = Action::Manual;
                 change.changed = changed;
                 change.after = Some(after);
-                change.reason = Some(instructions);
+                change.reason = Some(match change.reason.take() {
+                    Some(note) => format!("{instructions}\n{note}"),
+                    None => instructions,
+                });
             }
         }
     }
@@ -191,11 +219,13 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
             differences.push(format!("{}: new since the plan", new.address));
         }
     }
-    if fresh.errors != saved.errors {
-        for e in &fresh.errors {
-            if !saved.errors.contains(e) {
-                differences.push(format!("cannot read: {e}"));
-            }
+    // Errors are compared by where they happened: their text may carry
+    // request ids that differ between two reads of the same failure.
+    let place = |e: &PlanError| (e.account.clone(), e.region.clone(), e.service.clone());
+    let saved_places: std::collections::HashSet<_> = saved.errors.iter().map(place).collect();
+    for e in &fresh.errors {
+        if !saved_places.contains(&place(e)) {
+            differences.push(format!("cannot read now: {e}"));
         }
     }
     if differences.is_empty() {

@@ -5,6 +5,25 @@ use baseline_spec::Baseline;
 
 use crate::model::{Change, Desired, Mode, Observed, Target};
 
+/// What a read found: the resources, and information for the person
+/// reading the plan (e.g. Trusted Advisor summaries).
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// The resources that exist now.
+    pub observed: Vec<Observed>,
+    /// Information lines, shown with the plan.
+    pub notes: Vec<String>,
+}
+
+impl From<Vec<Observed>> for Reading {
+    fn from(observed: Vec<Observed>) -> Self {
+        Reading {
+            observed,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// An error from a provider, with its causes; the provider's own typed error
 /// carries the account / region / service / operation context.
 pub type ServiceError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -20,8 +39,22 @@ pub trait Service: Send + Sync {
     /// baseline does not manage this service there (then nothing is read).
     fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired>;
 
-    /// What exists now for the resources in `desired` (absent ones are left out).
-    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Vec<Observed>, ServiceError>;
+    /// What exists now for the resources in `desired` (absent ones are left
+    /// out), plus resources found that `desired` could not name in advance
+    /// (e.g. each IAM user without MFA): see [`Service::discovered`].
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError>;
+
+    /// What the baseline wants of a resource the read found but `desired`
+    /// did not name. `None`: nothing (it is not shown in the plan).
+    fn discovered(
+        &self,
+        _baseline: &Baseline,
+        _target: &Target,
+        _mode: Mode,
+        _observed: &Observed,
+    ) -> Option<Desired> {
+        None
+    }
 
     /// Carries out one change. The engine calls it in dependency order.
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError>;

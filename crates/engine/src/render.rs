@@ -68,7 +68,11 @@ fn show(v: Option<&Value>) -> String {
 /// The human plan.
 pub fn human(plan: &Plan, styles: &Styles) -> String {
     let mut out = String::new();
-    let visible: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let visible: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
     if !visible.is_empty() {
         let verb = match plan.mode {
             Mode::Apply => "baseline will perform the following actions:",
@@ -93,6 +97,12 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
             let _ = writeln!(out, "\n{}", paint(styles.heading, &title));
         }
         change(&mut out, c, styles);
+    }
+    if !plan.notes.is_empty() {
+        let _ = writeln!(out);
+        for n in &plan.notes {
+            let _ = writeln!(out, "{} {n}", paint(styles.heading, "Info:"));
+        }
     }
     if !plan.errors.is_empty() {
         let _ = writeln!(out);
@@ -150,14 +160,25 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
     match c.action {
         Action::Create => {
             for (k, v) in c.after.iter().flatten() {
-                let _ = writeln!(out, "      {} {k:width$} = {}", paint(style, CREATE), v, width = width);
+                let _ = writeln!(
+                    out,
+                    "      {} {k:width$} = {}",
+                    paint(style, CREATE),
+                    v,
+                    width = width
+                );
             }
         }
         Action::Update | Action::Manual => {
             for k in &c.changed {
                 let before = show(c.before.as_ref().and_then(|b| b.get(k)));
                 let after = show(c.after.as_ref().and_then(|a| a.get(k)));
-                let _ = writeln!(out, "      {} {k:width$} = {before} -> {after}", paint(style, UPDATE), width = width);
+                let _ = writeln!(
+                    out,
+                    "      {} {k:width$} = {before} -> {after}",
+                    paint(style, UPDATE),
+                    width = width
+                );
             }
         }
         Action::Delete | Action::NoOp => {}
@@ -174,7 +195,10 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
 pub fn json(plan: &Plan) -> String {
     let mut v = serde_json::to_value(plan).expect("a plan serializes");
     if let Some(obj) = v.as_object_mut() {
-        obj.insert("summary".into(), serde_json::to_value(plan.summary()).expect("serializes"));
+        obj.insert(
+            "summary".into(),
+            serde_json::to_value(plan.summary()).expect("serializes"),
+        );
     }
     let mut s = serde_json::to_string_pretty(&v).expect("a value prints");
     s.push('\n');

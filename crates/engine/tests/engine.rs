@@ -20,7 +20,12 @@ fn baseline() -> Baseline {
 }
 
 fn target() -> Target {
-    Target { account_id: "123456789012".into(), account_name: Some("sandbox".into()), region: "eu-west-1".into(), home: true }
+    Target {
+        account_id: "123456789012".into(),
+        account_name: Some("sandbox".into()),
+        region: "eu-west-1".into(),
+        home: true,
+    }
 }
 
 fn addr(kind: &str) -> Address {
@@ -48,23 +53,48 @@ impl Service for Fake {
     fn desired(&self, _: &Baseline, _: &Target, mode: Mode) -> Vec<Desired> {
         match mode {
             Mode::Apply => self.desired.clone(),
-            Mode::Destroy => self.desired.iter().map(|d| Desired { want: Want::Absent, ..d.clone() }).collect(),
+            Mode::Destroy => self
+                .desired
+                .iter()
+                .map(|d| Desired {
+                    want: Want::Absent,
+                    ..d.clone()
+                })
+                .collect(),
         }
     }
-    async fn read(&self, _: &Target, _: &[Desired]) -> Result<Vec<Observed>, ServiceError> {
-        Ok(self.observed.lock().unwrap().values().cloned().collect())
+    async fn read(&self, _: &Target, _: &[Desired]) -> Result<Reading, ServiceError> {
+        Ok(self
+            .observed
+            .lock()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect::<Vec<_>>()
+            .into())
     }
     async fn apply(&self, _: &Target, change: &Change) -> Result<(), ServiceError> {
         // Yield, so that concurrent steps really interleave.
         tokio::task::yield_now().await;
-        self.log.lock().unwrap().push(format!("{:?} {}", change.action, change.address.kind));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{:?} {}", change.action, change.address.kind));
         if self.fail.contains(&change.address.kind.as_str()) {
             return Err("boom".into());
         }
         let mut observed = self.observed.lock().unwrap();
         match &change.after {
             Some(a) => {
-                observed.insert(change.address.clone(), Observed { address: change.address.clone(), attrs: a.clone(), managed: true });
+                observed.insert(
+                    change.address.clone(),
+                    Observed {
+                        address: change.address.clone(),
+                        attrs: a.clone(),
+                        managed: true,
+                        note: None,
+                    },
+                );
             }
             None => {
                 observed.remove(&change.address);
@@ -86,7 +116,12 @@ fn want(kind: &str, deps: &[&str]) -> Desired {
 /// fake.a ← fake.b ← fake.c, and fake.z alone.
 fn chain(fail: Vec<&'static str>) -> Arc<Fake> {
     Arc::new(Fake {
-        desired: vec![want("fake.c", &["fake.b"]), want("fake.b", &["fake.a"]), want("fake.a", &[]), want("fake.z", &[])],
+        desired: vec![
+            want("fake.c", &["fake.b"]),
+            want("fake.b", &["fake.a"]),
+            want("fake.a", &[]),
+            want("fake.z", &[]),
+        ],
         observed: Mutex::new(HashMap::new()),
         log: Mutex::new(Vec::new()),
         fail,
@@ -95,40 +130,93 @@ fn chain(fail: Vec<&'static str>) -> Arc<Fake> {
 
 async fn plan_of(fake: &Arc<Fake>, mode: Mode) -> Plan {
     let svcs: Vec<Arc<dyn Service>> = vec![fake.clone()];
-    make_plan(&baseline(), &[target()], &svcs, mode, Vec::new(), &PlanOptions::default()).await
+    make_plan(
+        &baseline(),
+        &[target()],
+        &svcs,
+        mode,
+        Vec::new(),
+        &PlanOptions::default(),
+    )
+    .await
 }
 
 async fn run(fake: &Arc<Fake>, plan: &Plan) -> Vec<StepResult> {
     let svcs: Vec<Arc<dyn Service>> = vec![fake.clone()];
-    execute(plan, &svcs, &ExecOptions { concurrency: 8, cancel: None }, &Silent).await
+    execute(
+        plan,
+        &svcs,
+        &ExecOptions {
+            concurrency: 8,
+            cancel: None,
+        },
+        &Silent,
+    )
+    .await
 }
 
 fn observed(kind: &str, v: serde_json::Value, managed: bool) -> Option<Observed> {
-    Some(Observed { address: addr(kind), attrs: attrs(v), managed })
+    Some(Observed::new(addr(kind), attrs(v), managed))
 }
 
 #[test]
 fn diff_rules() {
     let d = want("fake.a", &[]);
     assert_eq!(diff(d.clone(), None).action, Action::Create);
-    assert_eq!(diff(d.clone(), observed("fake.a", json!({"on": true, "extra": 1}), true)).action, Action::NoOp);
-    let up = diff(d.clone(), observed("fake.a", json!({"on": false, "extra": 1}), true));
+    assert_eq!(
+        diff(
+            d.clone(),
+            observed("fake.a", json!({"on": true, "extra": 1}), true)
+        )
+        .action,
+        Action::NoOp
+    );
+    let up = diff(
+        d.clone(),
+        observed("fake.a", json!({"on": false, "extra": 1}), true),
+    );
     assert_eq!(up.action, Action::Update);
     assert_eq!(up.changed, ["on"]);
-    assert_eq!(up.after.unwrap()["extra"], 1, "attributes baseline does not manage are kept");
+    assert_eq!(
+        up.after.unwrap()["extra"],
+        1,
+        "attributes baseline does not manage are kept"
+    );
 
-    let absent = Desired { want: Want::Absent, ..d.clone() };
+    let absent = Desired {
+        want: Want::Absent,
+        ..d.clone()
+    };
     assert_eq!(diff(absent.clone(), None).action, Action::NoOp);
-    assert_eq!(diff(absent.clone(), observed("fake.a", json!({}), true)).action, Action::Delete);
+    assert_eq!(
+        diff(absent.clone(), observed("fake.a", json!({}), true)).action,
+        Action::Delete
+    );
     let foreign = diff(absent, observed("fake.a", json!({}), false));
-    assert_eq!(foreign.action, Action::NoOp, "what baseline does not manage is never deleted");
+    assert_eq!(
+        foreign.action,
+        Action::NoOp,
+        "what baseline does not manage is never deleted"
+    );
     assert!(foreign.reason.unwrap().contains("not managed by baseline"));
 
-    let check = Desired { want: Want::Check { attrs: attrs(json!({"mfa": true})), instructions: "enable MFA".into() }, ..d };
-    let manual = diff(check.clone(), observed("fake.a", json!({"mfa": false}), false));
+    let check = Desired {
+        want: Want::Check {
+            attrs: attrs(json!({"mfa": true})),
+            instructions: "enable MFA".into(),
+        },
+        ..d
+    };
+    let manual = diff(
+        check.clone(),
+        observed("fake.a", json!({"mfa": false}), false),
+    );
     assert_eq!(manual.action, Action::Manual);
     assert_eq!(manual.reason.as_deref(), Some("enable MFA"));
-    assert_eq!(diff(check, observed("fake.a", json!({"mfa": true}), false)).action, Action::NoOp);
+    assert_eq!(
+        diff(check, observed("fake.a", json!({"mfa": true}), false)).action,
+        Action::NoOp
+    );
 }
 
 #[tokio::test]
@@ -140,8 +228,14 @@ async fn creates_follow_dependencies_and_deletes_run_backwards() {
     assert!(results.iter().all(|r| r.outcome == Outcome::Done));
     let log = fake.log.lock().unwrap().clone();
     let at = |s: &str| log.iter().position(|l| l == s).unwrap();
-    assert!(at("Create fake.a") < at("Create fake.b") && at("Create fake.b") < at("Create fake.c"), "{log:?}");
-    assert!(!plan_of(&fake, Mode::Apply).await.has_applicable_changes(), "converged");
+    assert!(
+        at("Create fake.a") < at("Create fake.b") && at("Create fake.b") < at("Create fake.c"),
+        "{log:?}"
+    );
+    assert!(
+        !plan_of(&fake, Mode::Apply).await.has_applicable_changes(),
+        "converged"
+    );
 
     fake.log.lock().unwrap().clear();
     let teardown = plan_of(&fake, Mode::Destroy).await;
@@ -149,7 +243,10 @@ async fn creates_follow_dependencies_and_deletes_run_backwards() {
     run(&fake, &teardown).await;
     let log = fake.log.lock().unwrap().clone();
     let at = |s: &str| log.iter().position(|l| l == s).unwrap();
-    assert!(at("Delete fake.c") < at("Delete fake.b") && at("Delete fake.b") < at("Delete fake.a"), "{log:?}");
+    assert!(
+        at("Delete fake.c") < at("Delete fake.b") && at("Delete fake.b") < at("Delete fake.a"),
+        "{log:?}"
+    );
 }
 
 #[tokio::test]
@@ -157,12 +254,30 @@ async fn a_failure_skips_its_dependents_and_independent_steps_go_on() {
     let fake = chain(vec!["fake.b"]);
     let plan = plan_of(&fake, Mode::Apply).await;
     let results = run(&fake, &plan).await;
-    let outcome = |k: &str| results.iter().find(|r| r.address.kind == k).unwrap().outcome.clone();
+    let outcome = |k: &str| {
+        results
+            .iter()
+            .find(|r| r.address.kind == k)
+            .unwrap()
+            .outcome
+            .clone()
+    };
     assert_eq!(outcome("fake.a"), Outcome::Done);
     assert_eq!(outcome("fake.b"), Outcome::Failed("boom".into()));
-    assert_eq!(outcome("fake.c"), Outcome::Skipped("123456789012/eu-west-1/fake.b[\"x\"] did not complete".into()));
+    assert_eq!(
+        outcome("fake.c"),
+        Outcome::Skipped("123456789012/eu-west-1/fake.b[\"x\"] did not complete".into())
+    );
     assert_eq!(outcome("fake.z"), Outcome::Done);
-    assert!(!fake.log.lock().unwrap().iter().any(|l| l.ends_with("fake.c")), "a skipped step is never called");
+    assert!(
+        !fake
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.ends_with("fake.c")),
+        "a skipped step is never called"
+    );
 }
 
 #[tokio::test]
@@ -172,8 +287,17 @@ async fn a_dependency_that_could_not_be_read_blocks_its_dependents() {
     plan.unreadable.push(addr("fake.a"));
     plan.changes.retain(|c| c.address.kind != "fake.a");
     let results = run(&fake, &plan).await;
-    let outcome = |k: &str| results.iter().find(|r| r.address.kind == k).unwrap().outcome.clone();
-    assert!(matches!(outcome("fake.b"), Outcome::Skipped(ref m) if m.contains("could not be read")));
+    let outcome = |k: &str| {
+        results
+            .iter()
+            .find(|r| r.address.kind == k)
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    assert!(
+        matches!(outcome("fake.b"), Outcome::Skipped(ref m) if m.contains("could not be read"))
+    );
     assert!(matches!(outcome("fake.c"), Outcome::Skipped(_)));
     assert_eq!(outcome("fake.z"), Outcome::Done);
 }
@@ -184,8 +308,21 @@ async fn an_interrupted_run_starts_nothing_new() {
     let plan = plan_of(&fake, Mode::Apply).await;
     let cancel = AtomicBool::new(true);
     let svcs: Vec<Arc<dyn Service>> = vec![fake.clone()];
-    let results = execute(&plan, &svcs, &ExecOptions { concurrency: 8, cancel: Some(&cancel) }, &Silent).await;
-    assert!(results.iter().all(|r| matches!(r.outcome, Outcome::Skipped(_))));
+    let results = execute(
+        &plan,
+        &svcs,
+        &ExecOptions {
+            concurrency: 8,
+            cancel: Some(&cancel),
+        },
+        &Silent,
+    )
+    .await;
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Skipped(_)))
+    );
     assert!(fake.log.lock().unwrap().is_empty());
 }
 
@@ -194,9 +331,20 @@ async fn a_plan_is_stale_when_aws_changed_since() {
     let fake = chain(vec![]);
     let saved = plan_of(&fake, Mode::Apply).await;
     assert!(check_fresh(&saved, &plan_of(&fake, Mode::Apply).await).is_ok());
-    fake.observed.lock().unwrap().insert(addr("fake.z"), Observed { address: addr("fake.z"), attrs: attrs(json!({"on": false})), managed: true });
+    fake.observed.lock().unwrap().insert(
+        addr("fake.z"),
+        Observed {
+            address: addr("fake.z"),
+            attrs: attrs(json!({"on": false})),
+            managed: true,
+            note: None,
+        },
+    );
     let err = check_fresh(&saved, &plan_of(&fake, Mode::Apply).await).unwrap_err();
-    assert_eq!(err.differences, ["123456789012/eu-west-1/fake.z[\"x\"]: changed outside this plan"]);
+    assert_eq!(
+        err.differences,
+        ["123456789012/eu-west-1/fake.z[\"x\"]: changed outside this plan"]
+    );
     assert!(err.to_string().starts_with("plan is stale"));
 }
 
@@ -206,23 +354,56 @@ async fn rendered_plan() {
         desired: vec![
             want("fake.new", &[]),
             want("fake.drifted", &[]),
-            Desired { want: Want::Check { attrs: attrs(json!({"mfa": true})), instructions: "Sign in as root and add an MFA device.".into() }, ..want("fake.root", &[]) },
+            Desired {
+                want: Want::Check {
+                    attrs: attrs(json!({"mfa": true})),
+                    instructions: "Sign in as root and add an MFA device.".into(),
+                },
+                ..want("fake.root", &[])
+            },
         ],
         observed: Mutex::new(HashMap::from([
-            (addr("fake.drifted"), Observed { address: addr("fake.drifted"), attrs: attrs(json!({"on": false})), managed: true }),
-            (addr("fake.root"), Observed { address: addr("fake.root"), attrs: attrs(json!({"mfa": false})), managed: false }),
+            (
+                addr("fake.drifted"),
+                Observed {
+                    address: addr("fake.drifted"),
+                    attrs: attrs(json!({"on": false})),
+                    managed: true,
+                    note: None,
+                },
+            ),
+            (
+                addr("fake.root"),
+                Observed {
+                    address: addr("fake.root"),
+                    attrs: attrs(json!({"mfa": false})),
+                    managed: false,
+                    note: None,
+                },
+            ),
         ])),
         log: Mutex::new(Vec::new()),
         fail: vec![],
     });
     let mut plan = plan_of(&fake, Mode::Apply).await;
-    plan.errors.push(PlanError { account: "210987654321".into(), region: String::new(), service: String::new(), message: "cannot assume role".into() });
+    plan.errors.push(PlanError {
+        account: "210987654321".into(),
+        region: String::new(),
+        service: String::new(),
+        message: "cannot assume role".into(),
+    });
     insta::assert_snapshot!("human", render::human(&plan, &Styles::plain()));
     let colored = render::human(&plan, &Styles::colored());
     assert!(colored.contains("\u{1b}["), "colour when asked for");
-    assert!(!render::human(&plan, &Styles::plain()).contains('\u{1b}'), "no escape codes without colour");
+    assert!(
+        !render::human(&plan, &Styles::plain()).contains('\u{1b}'),
+        "no escape codes without colour"
+    );
     let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
     assert_eq!(json["format_version"], "1");
-    assert_eq!(json["summary"], json!({"add": 1, "change": 1, "destroy": 0, "manual": 1}));
+    assert_eq!(
+        json["summary"],
+        json!({"add": 1, "change": 1, "destroy": 0, "manual": 1})
+    );
     assert!(render::markdown(&plan).contains("```diff\n"));
 }

@@ -10,7 +10,7 @@ use aws_sdk_s3::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Attrs, Observed};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::error::{AwsError, Ctx, Refusal};
 use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE};
@@ -105,6 +105,7 @@ pub(crate) async fn read(
         address,
         attrs,
         managed: true,
+        note: None,
     }))
 }
 

@@ -12,7 +12,9 @@ use aws_types::region::Region;
 
 /// The account's configuration in another region.
 pub fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
-    sdk.to_builder().region(Region::new(region.to_string())).build()
+    sdk.to_builder()
+        .region(Region::new(region.to_string()))
+        .build()
 }
 
 /// S3, path-style when a custom endpoint (an emulator) is configured.

@@ -14,9 +14,12 @@ use aws_sdk_config::types::{
     ConfigurationRecorder, DeliveryChannel, RecordingFrequency as SdkFrequency, RecordingGroup,
     RecordingMode,
 };
-use baseline_engine::{Action, Address, Attrs, Change, Desired, Mode, Observed, Service, ServiceError, Target, Want};
-use baseline_spec::{render_bucket, Baseline, RecordingFrequency};
-use serde_json::{json, Value};
+use baseline_engine::{
+    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
+    Target, Want,
+};
+use baseline_spec::{Baseline, RecordingFrequency, render_bucket};
+use serde_json::{Value, json};
 
 use crate::clients;
 use crate::connect::{Account, Aws};
@@ -74,7 +77,9 @@ pub fn bucket_policy(partition: &str, account: &str, bucket: &str) -> Value {
 }
 
 fn role_arn(partition: &str, account: &str) -> String {
-    format!("arn:{partition}:iam::{account}:role/aws-service-role/{SLR_SERVICE}/AWSServiceRoleForConfig")
+    format!(
+        "arn:{partition}:iam::{account}:role/aws-service-role/{SLR_SERVICE}/AWSServiceRoleForConfig"
+    )
 }
 
 fn frequency_name(f: RecordingFrequency) -> &'static str {
@@ -84,11 +89,7 @@ fn frequency_name(f: RecordingFrequency) -> &'static str {
     }
 }
 
-fn desired(
-    address: Address,
-    want: Want,
-    depends_on: Vec<Address>,
-) -> Desired {
+fn desired(address: Address, want: Want, depends_on: Vec<Address>) -> Desired {
     Desired {
         address,
         controls: CONTROLS.iter().map(|s| s.to_string()).collect(),
@@ -98,7 +99,10 @@ fn desired(
 }
 
 fn attrs(pairs: &[(&str, Value)]) -> Attrs {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 #[async_trait]
@@ -115,7 +119,12 @@ impl Service for ConfigService {
         let home = &baseline.home_region;
         let bucket_name = render_bucket(spec.bucket_template(), &target.account_id, home);
         let bucket = home_address(target, home, "config.bucket", &bucket_name);
-        let role = home_address(target, home, "config.service_linked_role", "AWSServiceRoleForConfig");
+        let role = home_address(
+            target,
+            home,
+            "config.service_linked_role",
+            "AWSServiceRoleForConfig",
+        );
         let recorder = Address::new(target, "config.recorder", "recorder");
         let channel = Address::new(target, "config.delivery_channel", "channel");
         let recording = Address::new(target, "config.recording", "recorder");
@@ -127,11 +136,19 @@ impl Service for ConfigService {
         let mut out = Vec::new();
         if target.home {
             if on {
-                out.push(desired(role.clone(), Want::Present(attrs(&[("service", json!(SLR_SERVICE))])), vec![]));
+                out.push(desired(
+                    role.clone(),
+                    Want::Present(attrs(&[("service", json!(SLR_SERVICE))])),
+                    vec![],
+                ));
             }
             out.push(desired(
                 bucket.clone(),
-                if on { Want::Present(bucket::wanted()) } else { Want::Absent },
+                if on {
+                    Want::Present(bucket::wanted())
+                } else {
+                    Want::Absent
+                },
                 vec![],
             ));
         }
@@ -142,7 +159,10 @@ impl Service for ConfigService {
                 ("role_arn", json!(role_arn(partition, &target.account_id))),
                 ("all_supported", json!(true)),
                 ("include_global_resource_types", json!(target.home)),
-                ("recording_frequency", json!(frequency_name(spec.frequency()))),
+                (
+                    "recording_frequency",
+                    json!(frequency_name(spec.frequency())),
+                ),
             ])),
             vec![role],
         ));
@@ -151,11 +171,15 @@ impl Service for ConfigService {
             want(attrs(&[("s3_bucket_name", json!(bucket_name))])),
             vec![recorder, bucket],
         ));
-        out.push(desired(recording, want(attrs(&[("recording", json!(true))])), vec![channel]));
+        out.push(desired(
+            recording,
+            want(attrs(&[("recording", json!(true))])),
+            vec![channel],
+        ));
         out
     }
 
-    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Vec<Observed>, ServiceError> {
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let sdk = clients::in_region(&account.sdk, &target.region);
@@ -174,14 +198,13 @@ impl Service for ConfigService {
         for d in desired {
             let a = d.address.clone();
             match a.kind.as_str() {
-                "config.service_linked_role" => {
-                    if slr_exists(account, &ctx).await? {
-                        out.push(Observed {
-                            address: a,
-                            attrs: attrs(&[("service", json!(SLR_SERVICE))]),
-                            managed: false,
-                        });
-                    }
+                "config.service_linked_role" if slr_exists(account, &ctx).await? => {
+                    out.push(Observed {
+                        address: a,
+                        attrs: attrs(&[("service", json!(SLR_SERVICE))]),
+                        managed: false,
+                        note: None,
+                    });
                 }
                 "config.bucket" => {
                     let s3 = clients::s3(&account.sdk, &target.region);
@@ -196,6 +219,7 @@ impl Service for ConfigService {
                             address: a,
                             attrs: recorder_attrs(r),
                             managed: true,
+                            note: None,
                         });
                     }
                 }
@@ -208,26 +232,27 @@ impl Service for ConfigService {
                                 ("s3_bucket_name", json!(c.s3_bucket_name())),
                             ]),
                             managed: true,
+                            note: None,
                         });
                     }
                 }
-                "config.recording" => {
+                "config.recording"
                     if statuses
                         .configuration_recorders_status()
                         .iter()
-                        .any(|s| s.recording())
-                    {
-                        out.push(Observed {
-                            address: a,
-                            attrs: attrs(&[("recording", json!(true))]),
-                            managed: true,
-                        });
-                    }
+                        .any(|s| s.recording()) =>
+                {
+                    out.push(Observed {
+                        address: a,
+                        attrs: attrs(&[("recording", json!(true))]),
+                        managed: true,
+                        note: None,
+                    });
                 }
                 _ => {}
             }
         }
-        Ok(out)
+        Ok(out.into())
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
@@ -244,7 +269,13 @@ impl Service for ConfigService {
             .and_then(Value::as_str)
             .unwrap_or(DEFAULT_NAME)
             .to_string();
-        let get_str = |k: &str| after.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let get_str = |k: &str| {
+            after
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
 
         match (change.address.kind.as_str(), change.action) {
             ("config.service_linked_role", Action::Create) => {
@@ -258,7 +289,14 @@ impl Service for ConfigService {
             ("config.bucket", Action::Create | Action::Update) => {
                 let s3 = clients::s3(&account.sdk, &target.region);
                 let policy = bucket_policy(&account.partition, &account.id, &change.address.name);
-                bucket::ensure(&s3, &ctx, &change.address.name, &policy, change.action == Action::Create).await?;
+                bucket::ensure(
+                    &s3,
+                    &ctx,
+                    &change.address.name,
+                    &policy,
+                    change.action == Action::Create,
+                )
+                .await?;
             }
             ("config.bucket", Action::Delete) => {
                 let s3 = clients::s3(&account.sdk, &target.region);
@@ -342,7 +380,10 @@ pub fn recorder_attrs(r: &ConfigurationRecorder) -> Attrs {
     attrs(&[
         ("name", json!(r.name())),
         ("role_arn", json!(r.role_arn())),
-        ("all_supported", json!(group.is_some_and(|g| g.all_supported()))),
+        (
+            "all_supported",
+            json!(group.is_some_and(|g| g.all_supported())),
+        ),
         (
             "include_global_resource_types",
             json!(group.is_some_and(|g| g.include_global_resource_types())),

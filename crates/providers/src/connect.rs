@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_types::region::Region;
-use baseline_engine::{error_chain, PlanError, Target};
+use baseline_engine::{PlanError, Target, error_chain};
 use baseline_spec::{AccountRef, Baseline, Regions};
 
 use crate::error::{Ctx, Refusal};
@@ -70,12 +70,14 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
     let selected: Vec<&AccountRef> = baseline
         .accounts
         .iter()
-        .filter(|a| opts.accounts.as_ref().is_none_or(|ids| ids.contains(&a.id.0)))
+        .filter(|a| {
+            opts.accounts
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&a.id.0))
+        })
         .collect();
-    let results = futures::future::join_all(
-        selected.iter().map(|a| reach(&base, baseline, a, opts)),
-    )
-    .await;
+    let results =
+        futures::future::join_all(selected.iter().map(|a| reach(&base, baseline, a, opts))).await;
 
     let mut aws = Aws::default();
     let mut targets = Vec::new();
@@ -153,7 +155,11 @@ async fn reach(
             message: format!(
                 "the credentials are for account {actual}, but the baseline names {}{}; nothing in it is read or changed",
                 a.id,
-                if a.role_arn.is_none() { " (give `role_arn` or `profile` for it)" } else { "" }
+                if a.role_arn.is_none() {
+                    " (give `role_arn` or `profile` for it)"
+                } else {
+                    ""
+                }
             ),
         }));
     }
@@ -169,7 +175,10 @@ async fn reach(
             // DescribeRegions without AllRegions lists the regions enabled
             // for this account (opted-in or on by default).
             let ec2 = aws_sdk_ec2::Client::new(&sdk);
-            let ctx = Ctx { service: "ec2", ..ctx };
+            let ctx = Ctx {
+                service: "ec2",
+                ..ctx
+            };
             let out = ec2
                 .describe_regions()
                 .send()

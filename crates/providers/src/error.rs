@@ -59,7 +59,10 @@ impl Ctx {
     }
 
     /// Wraps an SDK error of `operation`.
-    pub fn err<E: std::error::Error>(&self, operation: &'static str) -> impl FnOnce(E) -> AwsError + '_ {
+    pub fn err<E: std::error::Error>(
+        &self,
+        operation: &'static str,
+    ) -> impl FnOnce(E) -> AwsError + '_ {
         move |e| AwsError {
             account: self.account.clone(),
             region: self.region.clone(),
@@ -69,4 +72,3 @@ impl Ctx {
         }
     }
 }
-

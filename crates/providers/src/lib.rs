@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use baseline_engine::{Action, Service, ServiceError, Target};
 
-pub use connect::{connect, Account, Aws, ConnectOptions, Connected};
+pub use connect::{Account, Aws, ConnectOptions, Connected, connect};
 pub use error::{AwsError, Refusal};
 
 /// The tag that marks what baseline created (and so may delete).

@@ -6,14 +6,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Action, Address, Attrs, Change, Desired, Mode, Observed, Service, ServiceError, Target, Want};
+use baseline_engine::{
+    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
+    Target, Want,
+};
 use baseline_spec::Baseline;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
+use crate::account_of;
 use crate::clients;
 use crate::connect::Aws;
 use crate::error::Ctx;
-use crate::account_of;
 
 const SERVICE: &str = "s3";
 const FLAGS: [&str; 4] = [
@@ -43,7 +46,8 @@ impl Service for S3AccountService {
 
     fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired> {
         // A free setting: teardown leaves it on.
-        let (Some(spec), true, Mode::Apply) = (&baseline.s3_public_access_block, target.home, mode) else {
+        let (Some(spec), true, Mode::Apply) = (&baseline.s3_public_access_block, target.home, mode)
+        else {
             return Vec::new();
         };
         let mut attrs = Attrs::new();
@@ -68,14 +72,19 @@ impl Service for S3AccountService {
         }]
     }
 
-    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Vec<Observed>, ServiceError> {
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let client = clients::s3control(&account.sdk, &target.region);
         let Some(d) = desired.first() else {
-            return Ok(Vec::new());
+            return Ok(Reading::default());
         };
-        let config = match client.get_public_access_block().account_id(&account.id).send().await {
+        let config = match client
+            .get_public_access_block()
+            .account_id(&account.id)
+            .send()
+            .await
+        {
             Ok(o) => o.public_access_block_configuration().cloned(),
             Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => None,
             Err(e) => return Err(Box::new(ctx.err("GetPublicAccessBlock")(e))),
@@ -97,10 +106,12 @@ impl Service for S3AccountService {
                     address: d.address.clone(),
                     attrs,
                     managed: false,
+                    note: None,
                 }
             })
             .into_iter()
-            .collect())
+            .collect::<Vec<_>>()
+            .into())
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {

@@ -9,14 +9,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_securityhub::types::{StandardsStatus, StandardsSubscriptionRequest};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Action, Address, Attrs, Change, Desired, Mode, Observed, Service, ServiceError, Target, Want};
+use baseline_engine::{
+    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
+    Target, Want,
+};
 use baseline_spec::{Baseline, Standard};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::clients;
 use crate::connect::Aws;
 use crate::error::Ctx;
-use crate::{account_of, OWNER_TAG_KEY, OWNER_TAG_VALUE};
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of};
 
 const SERVICE: &str = "securityhub";
 
@@ -90,14 +93,22 @@ impl Service for SecurityHubService {
         out
     }
 
-    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Vec<Observed>, ServiceError> {
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let client = aws_sdk_securityhub::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let client =
+            aws_sdk_securityhub::Client::new(&clients::in_region(&account.sdk, &target.region));
         let mut out = Vec::new();
         let enabled = match client.describe_hub().send().await {
             Ok(_) => true,
-            Err(e) if matches!(e.code(), Some("InvalidAccessException" | "ResourceNotFoundException")) => false,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("InvalidAccessException" | "ResourceNotFoundException")
+                ) =>
+            {
+                false
+            }
             Err(e) => return Err(Box::new(ctx.err("DescribeHub")(e))),
         };
         for d in desired {
@@ -109,6 +120,7 @@ impl Service for SecurityHubService {
                         address: d.address.clone(),
                         attrs: a,
                         managed: true,
+                        note: None,
                     });
                 }
                 "securityhub.standards" if enabled => {
@@ -119,18 +131,20 @@ impl Service for SecurityHubService {
                         address: d.address.clone(),
                         attrs: a,
                         managed: true,
+                        note: None,
                     });
                 }
                 _ => {}
             }
         }
-        Ok(out)
+        Ok(out.into())
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let client = aws_sdk_securityhub::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let client =
+            aws_sdk_securityhub::Client::new(&clients::in_region(&account.sdk, &target.region));
         match (change.address.kind.as_str(), change.action) {
             ("securityhub.hub", Action::Create | Action::Update) => {
                 client
@@ -203,7 +217,11 @@ pub async fn converge_standards(
     let to_enable: Vec<StandardsSubscriptionRequest> = want
         .iter()
         .filter(|a| !have_arns.contains(a.as_str()))
-        .map(|a| StandardsSubscriptionRequest::builder().standards_arn(a).build())
+        .map(|a| {
+            StandardsSubscriptionRequest::builder()
+                .standards_arn(a)
+                .build()
+        })
         .collect();
     let to_disable: Vec<String> = have
         .iter()
@@ -242,11 +260,15 @@ async fn enabled_standards(
         for s in page.standards_subscriptions() {
             if matches!(
                 s.standards_status(),
-                Some(StandardsStatus::Ready | StandardsStatus::Pending | StandardsStatus::Incomplete)
+                Some(
+                    StandardsStatus::Ready | StandardsStatus::Pending | StandardsStatus::Incomplete
+                )
             ) {
                 out.push((
                     s.standards_arn().unwrap_or_default().to_string(),
-                    s.standards_subscription_arn().unwrap_or_default().to_string(),
+                    s.standards_subscription_arn()
+                        .unwrap_or_default()
+                        .to_string(),
                 ));
             }
         }

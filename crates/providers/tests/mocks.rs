@@ -3,12 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_config::types::{ConfigurationRecorder, RecordingFrequency, RecordingGroup, RecordingMode};
+use aws_sdk_config::types::{
+    ConfigurationRecorder, RecordingFrequency, RecordingGroup, RecordingMode,
+};
 use aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsOutput;
 use aws_sdk_securityhub::types::{StandardsStatus, StandardsSubscription};
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
-use baseline_engine::{error_chain, Target};
+use baseline_engine::{Target, error_chain};
 use baseline_providers::{config, securityhub};
 
 fn target() -> Target {
@@ -20,7 +22,8 @@ fn target() -> Target {
     }
 }
 
-const AFSBP: &str = "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0";
+const AFSBP: &str =
+    "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0";
 const CIS120: &str = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0";
 const PCI: &str = "arn:aws:securityhub:eu-west-1::standards/pci-dss/v/3.2.1";
 
@@ -34,7 +37,9 @@ fn subscription(arn: &str, status: StandardsStatus) -> StandardsSubscription {
 }
 
 fn enabled(subs: Vec<StandardsSubscription>) -> GetEnabledStandardsOutput {
-    GetEnabledStandardsOutput::builder().set_standards_subscriptions(Some(subs)).build()
+    GetEnabledStandardsOutput::builder()
+        .set_standards_subscriptions(Some(subs))
+        .build()
 }
 
 fn names(list: &[&str]) -> BTreeSet<String> {
@@ -50,11 +55,16 @@ async fn enabled_standards_are_read_by_name() {
             subscription(AFSBP, StandardsStatus::Ready),
             subscription(CIS120, StandardsStatus::Incomplete),
             subscription(PCI, StandardsStatus::Failed),
-            subscription("arn:aws:securityhub:eu-west-1::standards/new-thing/v/9", StandardsStatus::Pending),
+            subscription(
+                "arn:aws:securityhub:eu-west-1::standards/new-thing/v/9",
+                StandardsStatus::Pending,
+            ),
         ])
     });
     let client = mock_client!(aws_sdk_securityhub, [&get]);
-    let got = securityhub::read_standards(&client, &target(), "aws").await.unwrap();
+    let got = securityhub::read_standards(&client, &target(), "aws")
+        .await
+        .unwrap();
     assert_eq!(
         got,
         names(&[
@@ -85,11 +95,23 @@ async fn standards_converge_by_enabling_and_disabling() {
     let disable = mock!(aws_sdk_securityhub::Client::batch_disable_standards)
         .match_requests(|r| r.standards_subscription_arns() == [format!("{PCI}/subscription")])
         .then_output(|| aws_sdk_securityhub::operation::batch_disable_standards::BatchDisableStandardsOutput::builder().build());
-    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&get, &enable, &disable]);
-    securityhub::converge_standards(&client, &target(), "aws", &names(&["aws-foundational-security-best-practices"]))
-        .await
-        .unwrap();
-    assert_eq!((get.num_calls(), enable.num_calls(), disable.num_calls()), (1, 1, 1));
+    let client = mock_client!(
+        aws_sdk_securityhub,
+        RuleMode::Sequential,
+        [&get, &enable, &disable]
+    );
+    securityhub::converge_standards(
+        &client,
+        &target(),
+        "aws",
+        &names(&["aws-foundational-security-best-practices"]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (get.num_calls(), enable.num_calls(), disable.num_calls()),
+        (1, 1, 1)
+    );
 }
 
 /// Nothing to do: no write is sent (a write would find no rule and fail).
@@ -98,9 +120,14 @@ async fn converged_standards_send_no_writes() {
     let get = mock!(aws_sdk_securityhub::Client::get_enabled_standards)
         .then_output(|| enabled(vec![subscription(AFSBP, StandardsStatus::Ready)]));
     let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&get]);
-    securityhub::converge_standards(&client, &target(), "aws", &names(&["aws-foundational-security-best-practices"]))
-        .await
-        .unwrap();
+    securityhub::converge_standards(
+        &client,
+        &target(),
+        "aws",
+        &names(&["aws-foundational-security-best-practices"]),
+    )
+    .await
+    .unwrap();
     assert_eq!(get.num_calls(), 1);
 }
 
@@ -117,10 +144,14 @@ async fn access_denied_names_where_it_happened() {
     });
     let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&get], |c| c
         .retry_config(aws_sdk_securityhub::config::retry::RetryConfig::disabled()));
-    let err = securityhub::read_standards(&client, &target(), "aws").await.unwrap_err();
+    let err = securityhub::read_standards(&client, &target(), "aws")
+        .await
+        .unwrap_err();
     let msg = error_chain(err.as_ref());
     assert!(
-        msg.starts_with("securityhub GetEnabledStandards failed in account 123456789012, eu-west-1"),
+        msg.starts_with(
+            "securityhub GetEnabledStandards failed in account 123456789012, eu-west-1"
+        ),
         "{msg}"
     );
     assert!(msg.contains("AccessDeniedException"), "{msg}");
@@ -150,6 +181,8 @@ async fn daily_recording_is_read_and_written() {
         })
         .then_output(|| aws_sdk_config::operation::put_configuration_recorder::PutConfigurationRecorderOutput::builder().build());
     let client = mock_client!(aws_sdk_config, RuleMode::Sequential, [&put]);
-    config::put_recorder(&client, &target(), "default", &attrs).await.unwrap();
+    config::put_recorder(&client, &target(), "default", &attrs)
+        .await
+        .unwrap();
     assert_eq!(put.num_calls(), 1);
 }

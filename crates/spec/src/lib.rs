@@ -105,16 +105,16 @@ fn strip_null(v: &mut serde_json::Value) {
                 }
             }
             let is_null = |s: &Value| s.get("type").is_some_and(|t| t == "null");
-            if let Some(Value::Array(branches)) = obj.get_mut("anyOf") {
-                if branches.iter().any(is_null) {
-                    branches.retain(|b| !is_null(b));
-                    if branches.len() == 1 {
-                        let only = branches.remove(0);
-                        obj.remove("anyOf");
-                        if let Value::Object(inner) = only {
-                            for (k, val) in inner {
-                                obj.entry(k).or_insert(val);
-                            }
+            if let Some(Value::Array(branches)) = obj.get_mut("anyOf")
+                && branches.iter().any(is_null)
+            {
+                branches.retain(|b| !is_null(b));
+                if branches.len() == 1 {
+                    let only = branches.remove(0);
+                    obj.remove("anyOf");
+                    if let Value::Object(inner) = only {
+                        for (k, val) in inner {
+                            obj.entry(k).or_insert(val);
                         }
                     }
                 }

@@ -321,7 +321,9 @@ pub struct TrustedAdvisorSpec {
 }
 
 /// A Security Hub standard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Standard {
     /// AWS Foundational Security Best Practices v1.0.0.

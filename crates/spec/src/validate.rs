@@ -10,13 +10,13 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::ValidationError;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::error::Diagnostic;
 use crate::model::*;
-use crate::yaml::{escape, Positions};
+use crate::yaml::{Positions, escape};
 
 /// Collects diagnostics for one file.
 pub(crate) struct Report<'a> {
@@ -58,8 +58,7 @@ impl<'a> Report<'a> {
     }
 
     pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
-        self.diagnostics
-            .sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+        self.diagnostics.sort_by_key(|a| (a.line, a.column));
         self.diagnostics.dedup();
         self.diagnostics
     }
@@ -100,7 +99,12 @@ pub(crate) fn structure(value: &Value, report: &mut Report<'_>) {
     }
 }
 
-fn schema_error(schema: &Value, root: &Value, error: &ValidationError<'_>, report: &mut Report<'_>) {
+fn schema_error(
+    schema: &Value,
+    root: &Value,
+    error: &ValidationError<'_>,
+    report: &mut Report<'_>,
+) {
     let pointer = error.instance_path().as_str().to_string();
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -109,7 +113,8 @@ fn schema_error(schema: &Value, root: &Value, error: &ValidationError<'_>, repor
                 let hint = suggest(key, allowed.iter().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| {
-                        (!allowed.is_empty()).then(|| format!("expected one of: {}", allowed.join(", ")))
+                        (!allowed.is_empty())
+                            .then(|| format!("expected one of: {}", allowed.join(", ")))
                     });
                 report.at_key(
                     &format!("{pointer}/{}", escape(key)),
@@ -132,14 +137,22 @@ fn schema_error(schema: &Value, root: &Value, error: &ValidationError<'_>, repor
                     .join(" or "),
             };
             let found = describe(root.pointer(&pointer).unwrap_or(&Value::Null));
-            report.at_value(&pointer, format!("expected {}, found {found}", article(&expected)), None);
+            report.at_value(
+                &pointer,
+                format!("expected {}, found {found}", article(&expected)),
+                None,
+            );
         }
         ValidationErrorKind::Enum { options } => {
             let names: Vec<String> = options
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|o| o.as_str().map(str::to_string).unwrap_or_else(|| o.to_string()))
+                .map(|o| {
+                    o.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| o.to_string())
+                })
                 .collect();
             let got = root.pointer(&pointer).unwrap_or(&Value::Null);
             let hint = got
@@ -191,8 +204,11 @@ fn article(t: &str) -> String {
         "object" => "a mapping".into(),
         "array" => "a list".into(),
         "integer" | "number" | "string" | "boolean" => {
-            let word = if t == "boolean" { "true or false".to_string() } else { format!("a {t}") };
-            word
+            if t == "boolean" {
+                "true or false".to_string()
+            } else {
+                format!("a {t}")
+            }
         }
         other => other.to_string(),
     }
@@ -210,7 +226,9 @@ fn describe(v: &Value) -> String {
 }
 
 fn plain(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }
 
 /// The closest candidate, if it is close enough to be a likely typo.
@@ -247,10 +265,10 @@ fn step<'s>(root: &'s Value, s: &'s Value, seg: &str) -> Option<&'s Value> {
     if let Some(p) = s.get("properties").and_then(|p| p.get(seg)) {
         return Some(resolve(root, p));
     }
-    if let Some(items) = s.get("items") {
-        if seg.parse::<usize>().is_ok() {
-            return Some(resolve(root, items));
-        }
+    if let Some(items) = s.get("items")
+        && seg.parse::<usize>().is_ok()
+    {
+        return Some(resolve(root, items));
     }
     for key in ["anyOf", "oneOf"] {
         for branch in s.get(key).and_then(Value::as_array).into_iter().flatten() {
@@ -310,7 +328,11 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
                 None,
             );
         } else if !seen.insert(a.id.0.clone()) {
-            report.at_value(&format!("{p}/id"), format!("account {} is listed twice", a.id), None);
+            report.at_value(
+                &format!("{p}/id"),
+                format!("account {} is listed twice", a.id),
+                None,
+            );
         }
         if a.role_arn.is_some() && a.profile.is_some() {
             report.at_key(
@@ -329,7 +351,11 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
             } else if is_account_id(&a.id.0) && arn.split(':').nth(4) != Some(a.id.0.as_str()) {
                 report.at_value(
                     &format!("{p}/role_arn"),
-                    format!("the role is in account {}, not in {}", arn.split(':').nth(4).unwrap_or(""), a.id),
+                    format!(
+                        "the role is in account {}, not in {}",
+                        arn.split(':').nth(4).unwrap_or(""),
+                        a.id
+                    ),
                     None,
                 );
             }
@@ -339,7 +365,11 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
     let mut region_list: Vec<&str> = Vec::new();
     if let Regions::List(list) = &b.regions {
         if list.is_empty() {
-            report.at_value("/regions", "no regions given".into(), Some("list at least one, or write `all`".into()));
+            report.at_value(
+                "/regions",
+                "no regions given".into(),
+                Some("list at least one, or write `all`".into()),
+            );
         }
         let mut seen = HashSet::new();
         for (i, r) in list.iter().enumerate() {
@@ -350,7 +380,11 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
                     Some("like ap-northeast-1".into()),
                 );
             } else if !seen.insert(r.as_str()) {
-                report.at_value(&format!("/regions/{i}"), format!("region {r} is listed twice"), None);
+                report.at_value(
+                    &format!("/regions/{i}"),
+                    format!("region {r} is listed twice"),
+                    None,
+                );
             }
             region_list.push(r);
         }
@@ -361,11 +395,16 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
             format!("`{}` is not a region name", b.home_region),
             Some("like ap-northeast-1".into()),
         );
-    } else if matches!(b.regions, Regions::List(_)) && !region_list.contains(&b.home_region.as_str()) {
+    } else if matches!(b.regions, Regions::List(_))
+        && !region_list.contains(&b.home_region.as_str())
+    {
         report.at_value(
             "/home_region",
             format!("home region {} is not in `regions`", b.home_region),
-            Some("the home region holds the global resources and must be one of the managed regions".into()),
+            Some(
+                "the home region holds the global resources and must be one of the managed regions"
+                    .into(),
+            ),
         );
     }
 
@@ -378,60 +417,77 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
             "/cloudtrail/bucket",
             t.bucket.as_deref().unwrap_or(DEFAULT_CLOUDTRAIL_BUCKET),
         );
-        if let Some(name) = &t.name {
-            if !is_trail_name(name) {
-                report.at_value(
+        if let Some(name) = &t.name
+            && !is_trail_name(name)
+        {
+            report.at_value(
                     "/cloudtrail/name",
                     format!("`{name}` is not a valid trail name"),
                     Some("3-128 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit".into()),
                 );
-            }
         }
-        if let Some(kms) = &t.kms {
-            if kms != "none" && kms != "create" && !is_kms_key_arn(kms) {
-                report.at_value(
+        if let Some(kms) = &t.kms
+            && kms != "none"
+            && kms != "create"
+            && !is_kms_key_arn(kms)
+        {
+            report.at_value(
                     "/cloudtrail/kms",
                     format!("`{kms}` is neither `none`, `create` nor a KMS key ARN"),
                     Some("like arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab".into()),
                 );
-            }
         }
     }
-    if let Some(e) = &b.ebs_encryption {
-        if let Some(k) = &e.kms_key {
-            if k != "aws-managed" && !is_kms_key_arn(k) {
+    if let Some(e) = &b.ebs_encryption
+        && let Some(k) = &e.kms_key
+        && k != "aws-managed"
+        && !is_kms_key_arn(k)
+    {
+        report.at_value(
+            "/ebs_encryption/kms_key",
+            format!("`{k}` is neither `aws-managed` nor a KMS key ARN"),
+            None,
+        );
+    }
+    if let Some(c) = &b.alternate_contacts {
+        for (kind, contact) in [
+            ("billing", &c.billing),
+            ("operations", &c.operations),
+            ("security", &c.security),
+        ] {
+            if let Some(contact) = contact
+                && !is_email(&contact.email)
+            {
                 report.at_value(
-                    "/ebs_encryption/kms_key",
-                    format!("`{k}` is neither `aws-managed` nor a KMS key ARN"),
+                    &format!("/alternate_contacts/{kind}/email"),
+                    format!("`{}` is not an e-mail address", contact.email),
                     None,
                 );
             }
         }
     }
-    if let Some(c) = &b.alternate_contacts {
-        for (kind, contact) in [("billing", &c.billing), ("operations", &c.operations), ("security", &c.security)] {
-            if let Some(contact) = contact {
-                if !is_email(&contact.email) {
-                    report.at_value(
-                        &format!("/alternate_contacts/{kind}/email"),
-                        format!("`{}` is not an e-mail address", contact.email),
-                        None,
-                    );
-                }
-            }
-        }
-    }
-    if let Some(a) = &b.access_analyzer {
-        if let Some(name) = &a.name {
-            if name.is_empty() || name.len() > 255 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-                report.at_value("/access_analyzer/name", format!("`{name}` is not a valid analyzer name"), None);
-            }
-        }
+    if let Some(a) = &b.access_analyzer
+        && let Some(name) = &a.name
+        && (name.is_empty()
+            || name.len() > 255
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+    {
+        report.at_value(
+            "/access_analyzer/name",
+            format!("`{name}` is not a valid analyzer name"),
+            None,
+        );
     }
     if let Some(sh) = &b.securityhub {
         let config_on = b.config.as_ref().is_some_and(|c| c.enabled);
         if sh.enabled && !config_on {
-            let why = if b.config.is_some() { "`config.enabled` is false" } else { "there is no `config` section" };
+            let why = if b.config.is_some() {
+                "`config.enabled` is false"
+            } else {
+                "there is no `config` section"
+            };
             report.at_value(
                 "/securityhub/enabled",
                 format!("Security Hub needs AWS Config, but {why}"),
@@ -441,15 +497,25 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
         let mut seen = HashSet::new();
         for (i, s) in sh.standards.iter().flatten().enumerate() {
             if !seen.insert(*s) {
-                report.at_value(&format!("/securityhub/standards/{i}"), format!("standard `{}` is listed twice", s.key()), None);
+                report.at_value(
+                    &format!("/securityhub/standards/{i}"),
+                    format!("standard `{}` is listed twice", s.key()),
+                    None,
+                );
             }
         }
     }
-    if let Some(GuardDutyFeatures::List(list)) = b.guardduty.as_ref().and_then(|g| g.features.as_ref()) {
+    if let Some(GuardDutyFeatures::List(list)) =
+        b.guardduty.as_ref().and_then(|g| g.features.as_ref())
+    {
         let mut seen = HashSet::new();
         for (i, f) in list.iter().enumerate() {
             if !seen.insert(*f) {
-                report.at_value(&format!("/guardduty/features/{i}"), "feature listed twice".into(), None);
+                report.at_value(
+                    &format!("/guardduty/features/{i}"),
+                    "feature listed twice".into(),
+                    None,
+                );
             }
         }
     }
@@ -459,7 +525,9 @@ fn bucket_template(report: &mut Report<'_>, pointer: &str, template: &str) {
     // Unknown placeholders first: they would otherwise read as bad characters.
     let mut rest = template;
     while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         let name = &rest[open + 1..open + close];
         if name != "account_id" && name != "region" {
             report.at_value(
@@ -487,7 +555,10 @@ pub fn check_bucket_name(name: &str) -> Result<(), &'static str> {
     if name.len() < 3 || name.len() > 63 {
         return Err("it must be 3 to 63 characters long");
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
         return Err("only lowercase letters, digits, `.` and `-` are allowed");
     }
     let first = name.as_bytes()[0];
@@ -522,7 +593,17 @@ pub fn is_region(s: &str) -> bool {
 }
 
 fn is_partition(s: &str) -> bool {
-    matches!(s, "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b" | "aws-iso-e" | "aws-iso-f" | "aws-eusc")
+    matches!(
+        s,
+        "aws"
+            | "aws-cn"
+            | "aws-us-gov"
+            | "aws-iso"
+            | "aws-iso-b"
+            | "aws-iso-e"
+            | "aws-iso-f"
+            | "aws-eusc"
+    )
 }
 
 fn is_role_arn(s: &str) -> bool {
@@ -553,7 +634,8 @@ pub fn is_kms_key_arn(s: &str) -> bool {
 
 fn is_trail_name(s: &str) -> bool {
     (3..=128).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         && s.as_bytes()[0].is_ascii_alphanumeric()
         && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
 }

@@ -139,21 +139,21 @@ pub fn load(text: &str) -> Result<(Value, Positions), SyntaxError> {
                     Value::String(text.into_owned())
                 };
                 // A scalar in key position of a mapping is a key.
-                if let Some(Frame::Map { map, key, .. }) = stack.last_mut() {
-                    if key.is_none() {
-                        let name = match &value {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        };
-                        if map.contains_key(&name) {
-                            return Err(SyntaxError {
-                                pos,
-                                message: format!("duplicate key `{name}`"),
-                            });
-                        }
-                        *key = Some((name, pos));
-                        continue;
+                if let Some(Frame::Map { map, key, .. }) = stack.last_mut()
+                    && key.is_none()
+                {
+                    let name = match &value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    if map.contains_key(&name) {
+                        return Err(SyntaxError {
+                            pos,
+                            message: format!("duplicate key `{name}`"),
+                        });
                     }
+                    *key = Some((name, pos));
+                    continue;
                 }
                 if anchor > 0 {
                     anchors.insert(anchor, value.clone());
@@ -245,10 +245,7 @@ pub fn load(text: &str) -> Result<(Value, Positions), SyntaxError> {
                 }
                 attach(&mut stack, &mut root, value);
             }
-            Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentEnd
-            | Event::Nothing => {}
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
     }
     Ok((root.unwrap_or(Value::Null), positions))
@@ -339,10 +336,8 @@ fn resolve_plain(s: &str) -> Value {
         && digits
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
-    if looks_float {
-        if let Some(n) = s.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(n);
-        }
+    if looks_float && let Some(n) = s.parse::<f64>().ok().and_then(Number::from_f64) {
+        return Value::Number(n);
     }
     Value::String(s.to_string())
 }
@@ -355,11 +350,23 @@ mod tests {
     fn positions_point_at_keys_and_values() {
         let (v, p) = load("version: 1\ncloudtrail:\n  kms: create\nregions: [a, b]\n").unwrap();
         assert_eq!(v["cloudtrail"]["kms"], "create");
-        assert_eq!(p.key_or_value("/cloudtrail/kms"), Pos { line: 3, column: 3 });
+        assert_eq!(
+            p.key_or_value("/cloudtrail/kms"),
+            Pos { line: 3, column: 3 }
+        );
         assert_eq!(p.value("/cloudtrail/kms"), Pos { line: 3, column: 8 });
-        assert_eq!(p.value("/regions/1"), Pos { line: 4, column: 14 });
+        assert_eq!(
+            p.value("/regions/1"),
+            Pos {
+                line: 4,
+                column: 14
+            }
+        );
         // A missing key falls back to its parent.
-        assert_eq!(p.key_or_value("/cloudtrail/name"), Pos { line: 2, column: 1 });
+        assert_eq!(
+            p.key_or_value("/cloudtrail/name"),
+            Pos { line: 2, column: 1 }
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@ fn canonical_baseline_reads_every_setting() {
         "baseline-config-123456789012"
     );
     assert_eq!(b.cloudtrail.unwrap().kms.as_deref(), Some("create"));
-    assert_eq!(b.s3_public_access_block.unwrap().restrict_public_buckets, Some(true));
+    assert_eq!(
+        b.s3_public_access_block.unwrap().restrict_public_buckets,
+        Some(true)
+    );
     assert_eq!(
         b.alternate_contacts.unwrap().security.unwrap().phone,
         "+81-3-0000-0000"
