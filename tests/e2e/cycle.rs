@@ -25,23 +25,28 @@ s3_public_access_block:
   restrict_public_buckets: true
 "#;
 
-/// Two of the four account-level Block Public Access flags on.
-pub async fn seed_half_open_bpa(moto: &Moto) {
+/// Sets the account-level Block Public Access flags by hand.
+pub async fn put_bpa(moto: &Moto, [acls, ignore, policy, restrict]: [bool; 4]) {
     let sdk = moto.sdk("ap-northeast-1").await;
     baseline_providers::clients::s3control(&sdk, "ap-northeast-1")
         .put_public_access_block()
         .account_id(ACCOUNT)
         .public_access_block_configuration(
             PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(false)
-                .restrict_public_buckets(false)
+                .block_public_acls(acls)
+                .ignore_public_acls(ignore)
+                .block_public_policy(policy)
+                .restrict_public_buckets(restrict)
                 .build(),
         )
         .send()
         .await
         .unwrap();
+}
+
+/// Two of the four account-level Block Public Access flags on.
+pub async fn seed_half_open_bpa(moto: &Moto) {
+    put_bpa(moto, [true, true, false, false]).await;
 }
 
 pub async fn bpa_flags(moto: &Moto) -> [bool; 4] {

@@ -1,8 +1,6 @@
 //! Saved plans: applied exactly, and refused when AWS changed since.
 
-use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
-
-use crate::cycle::{ACCOUNT, BASELINE, bpa_flags, hub_enabled, recorders, seed_half_open_bpa};
+use crate::cycle::{BASELINE, bpa_flags, hub_enabled, put_bpa, recorders, seed_half_open_bpa};
 use crate::moto::{Moto, baseline_file};
 
 /// Someone changes a setting between `plan --out` and `apply PLANFILE`:
@@ -24,21 +22,7 @@ async fn stale_plan_is_refused_and_changes_nothing() {
     assert_eq!(plan.code, 0, "{plan:?}");
 
     // The drift moves under the plan: a third flag is turned on by hand.
-    let sdk = moto.sdk("ap-northeast-1").await;
-    baseline_providers::clients::s3control(&sdk, "ap-northeast-1")
-        .put_public_access_block()
-        .account_id(ACCOUNT)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(false)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    put_bpa(&moto, [true, true, true, false]).await;
 
     let apply = moto.baseline(&["apply", planfile.to_str().unwrap()]);
     assert_eq!(apply.code, 1, "{apply:?}");

@@ -88,38 +88,21 @@ pub async fn run(cli: Cli) -> Result<u8> {
 }
 
 fn sections(b: &Baseline) -> Vec<&'static str> {
-    let mut s = Vec::new();
-    if b.iam.is_some() {
-        s.push("iam")
-    }
-    if b.config.is_some() {
-        s.push("config")
-    }
-    if b.access_analyzer.is_some() {
-        s.push("access_analyzer")
-    }
-    if b.cloudtrail.is_some() {
-        s.push("cloudtrail")
-    }
-    if b.guardduty.is_some() {
-        s.push("guardduty")
-    }
-    if b.ebs_encryption.is_some() {
-        s.push("ebs_encryption")
-    }
-    if b.alternate_contacts.is_some() {
-        s.push("alternate_contacts")
-    }
-    if b.trusted_advisor.is_some() {
-        s.push("trusted_advisor")
-    }
-    if b.securityhub.is_some() {
-        s.push("securityhub")
-    }
-    if b.s3_public_access_block.is_some() {
-        s.push("s3_public_access_block")
-    }
-    s
+    [
+        ("iam", b.iam.is_some()),
+        ("config", b.config.is_some()),
+        ("access_analyzer", b.access_analyzer.is_some()),
+        ("cloudtrail", b.cloudtrail.is_some()),
+        ("guardduty", b.guardduty.is_some()),
+        ("ebs_encryption", b.ebs_encryption.is_some()),
+        ("alternate_contacts", b.alternate_contacts.is_some()),
+        ("trusted_advisor", b.trusted_advisor.is_some()),
+        ("securityhub", b.securityhub.is_some()),
+        ("s3_public_access_block", b.s3_public_access_block.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect()
 }
 
 fn check_only(only: &Option<Vec<String>>) -> Result<()> {
