@@ -55,7 +55,10 @@ fn schema_command_prints_the_committed_schema() {
     let run = offline(&["schema"]);
     assert_eq!(run.code, 0);
     let committed = std::fs::read_to_string(root().join("schema/baseline.schema.json")).unwrap();
-    assert_eq!(run.stdout, committed);
+    assert!(
+        run.stdout == committed,
+        "`baseline schema` differs from schema/baseline.schema.json: run `BLESS=1 cargo test -p baseline-spec`"
+    );
 }
 
 #[test]

@@ -153,7 +153,7 @@ pub async fn execute(
                         let started = Instant::now();
                         let result = match (target, service) {
                             (Some(t), Some(s)) => s
-                                .apply(t, change)
+                                .apply(&plan.baseline, t, change)
                                 .await
                                 .map_err(|e| error_chain(e.as_ref())),
                             _ => Err(format!("no provider for {}", change.address)),

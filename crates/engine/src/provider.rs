@@ -56,8 +56,15 @@ pub trait Service: Send + Sync {
         None
     }
 
-    /// Carries out one change. The engine calls it in dependency order.
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError>;
+    /// Carries out one change. The engine calls it in dependency order,
+    /// with the baseline the plan was made from (for names and settings a
+    /// change implies, such as the trail a bucket policy admits).
+    async fn apply(
+        &self,
+        baseline: &Baseline,
+        target: &Target,
+        change: &Change,
+    ) -> Result<(), ServiceError>;
 }
 
 /// The error and all its causes on one line, outermost first.

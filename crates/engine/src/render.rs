@@ -139,7 +139,7 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
     let (symbol, style, note) = match c.action {
         Action::Create => (CREATE, styles.create, "will be created"),
         Action::Update => (UPDATE, styles.update, "will be updated in place"),
-        Action::Delete => (DELETE, styles.delete, "will be stopped and deleted"),
+        Action::Delete => (DELETE, styles.delete, "will be destroyed"),
         Action::Manual => (MANUAL, styles.manual, "needs a person"),
         Action::NoOp => return,
     };

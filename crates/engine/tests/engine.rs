@@ -73,7 +73,7 @@ impl Service for Fake {
             .collect::<Vec<_>>()
             .into())
     }
-    async fn apply(&self, _: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply(&self, _: &Baseline, _: &Target, change: &Change) -> Result<(), ServiceError> {
         // Yield, so that concurrent steps really interleave.
         tokio::task::yield_now().await;
         self.log

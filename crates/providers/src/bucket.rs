@@ -17,6 +17,13 @@ use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The statement every log bucket carries: no plain-HTTP access (S3.5).
+pub(crate) fn deny_insecure_transport(bucket_arn: &str) -> Value {
+    json!({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+           "Resource": [bucket_arn, format!("{bucket_arn}/*")],
+           "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+}
+
 /// The attributes a compliant log bucket has.
 pub(crate) fn wanted() -> Attrs {
     let mut a = Attrs::new();
@@ -27,14 +34,21 @@ pub(crate) fn wanted() -> Attrs {
     a
 }
 
+/// What a teardown of a log bucket does, shown with the change.
+pub(crate) const DELETE_NOTE: &str =
+    "emptied (every object version, so the logs are gone) and deleted";
+
 /// Reads a log bucket. `Ok(None)`: it does not exist. A bucket that exists
 /// but is not ours is refused, never taken over.
 pub(crate) async fn read(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
-    address: baseline_engine::Address,
+    desired: &baseline_engine::Desired,
     policy: &Value,
 ) -> Result<Option<Observed>, BoxError> {
+    let address = desired.address.clone();
+    let note =
+        matches!(desired.want, baseline_engine::Want::Absent).then(|| DELETE_NOTE.to_string());
     let name = address.name.as_str();
     match s3.head_bucket().bucket(name).send().await {
         Ok(_) => {}
@@ -105,12 +119,12 @@ pub(crate) async fn read(
         address,
         attrs,
         managed: true,
-        note: None,
+        note,
     }))
 }
 
 /// Whether every statement of `want` is in the policy `have`.
-fn contains_statements(have: &Value, want: &Value) -> bool {
+pub(crate) fn contains_statements(have: &Value, want: &Value) -> bool {
     let have = have["Statement"].as_array().cloned().unwrap_or_default();
     want["Statement"]
         .as_array()

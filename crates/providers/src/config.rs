@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::clients;
 use crate::connect::{Account, Aws};
 use crate::error::Ctx;
-use crate::{account_of, bucket};
+use crate::{account_of, attrs, bucket, home_address};
 
 const SERVICE: &str = "config";
 const CONTROLS: &[&str] = &["Config.1"];
@@ -40,15 +40,6 @@ impl ConfigService {
     /// Over the accounts reached.
     pub fn new(aws: Arc<Aws>) -> Self {
         ConfigService { aws }
-    }
-}
-
-fn home_address(target: &Target, home_region: &str, kind: &str, name: &str) -> Address {
-    Address {
-        account: target.account_id.clone(),
-        region: home_region.to_string(),
-        kind: kind.to_string(),
-        name: name.to_string(),
     }
 }
 
@@ -69,9 +60,7 @@ pub fn bucket_policy(partition: &str, account: &str, bucket: &str) -> Value {
              "Principal": {"Service": SLR_SERVICE}, "Action": "s3:PutObject",
              "Resource": format!("{arn}/AWSLogs/{account}/Config/*"),
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": account}}},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": [arn.clone(), format!("{arn}/*")],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+            bucket::deny_insecure_transport(&arn)
         ]
     })
 }
@@ -96,13 +85,6 @@ fn desired(address: Address, want: Want, depends_on: Vec<Address>) -> Desired {
         want,
         depends_on,
     }
-}
-
-fn attrs(pairs: &[(&str, Value)]) -> Attrs {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
 }
 
 #[async_trait]
@@ -209,7 +191,7 @@ impl Service for ConfigService {
                 "config.bucket" => {
                     let s3 = clients::s3(&account.sdk, &target.region);
                     let policy = bucket_policy(&account.partition, &account.id, &a.name);
-                    if let Some(o) = bucket::read(&s3, &ctx, a, &policy).await? {
+                    if let Some(o) = bucket::read(&s3, &ctx, d, &policy).await? {
                         out.push(o);
                     }
                 }
@@ -255,7 +237,12 @@ impl Service for ConfigService {
         Ok(out.into())
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply(
+        &self,
+        _baseline: &Baseline,
+        target: &Target,
+        change: &Change,
+    ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let sdk = clients::in_region(&account.sdk, &target.region);

@@ -9,13 +9,20 @@
 
 #![warn(missing_docs)]
 
+pub mod accessanalyzer;
+pub mod account;
 mod bucket;
 pub mod clients;
+pub mod cloudtrail;
 pub mod config;
 mod connect;
+pub mod ebs;
 mod error;
+pub mod guardduty;
+pub mod iam;
 pub mod s3_account;
 pub mod securityhub;
+pub mod trustedadvisor;
 
 use std::sync::Arc;
 
@@ -30,18 +37,73 @@ pub const OWNER_TAG_KEY: &str = "managed-by";
 pub const OWNER_TAG_VALUE: &str = "baseline";
 
 /// Every service name `--only` accepts, in plan order.
-pub const SERVICE_NAMES: &[&str] = &["config", "securityhub", "s3"];
+pub const SERVICE_NAMES: &[&str] = &[
+    "iam",
+    "config",
+    "access_analyzer",
+    "cloudtrail",
+    "guardduty",
+    "ec2",
+    "account",
+    "trustedadvisor",
+    "securityhub",
+    "s3",
+];
 
 /// The services, optionally only some (`--only`).
 pub fn services(aws: &Arc<Aws>, only: Option<&[String]>) -> Vec<Arc<dyn Service>> {
     let all: Vec<Arc<dyn Service>> = vec![
+        Arc::new(iam::IamService::new(aws.clone())),
         Arc::new(config::ConfigService::new(aws.clone())),
+        Arc::new(accessanalyzer::AccessAnalyzerService::new(aws.clone())),
+        Arc::new(cloudtrail::CloudTrailService::new(aws.clone())),
+        Arc::new(guardduty::GuardDutyService::new(aws.clone())),
+        Arc::new(ebs::EbsService::new(aws.clone())),
+        Arc::new(account::AccountService::new(aws.clone())),
+        Arc::new(trustedadvisor::TrustedAdvisorService::new(aws.clone())),
         Arc::new(securityhub::SecurityHubService::new(aws.clone())),
         Arc::new(s3_account::S3AccountService::new(aws.clone())),
     ];
     all.into_iter()
         .filter(|s| only.is_none_or(|o| o.iter().any(|n| n == s.name())))
         .collect()
+}
+
+/// Attributes from pairs.
+pub(crate) fn attrs(pairs: &[(&str, serde_json::Value)]) -> baseline_engine::Attrs {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+/// The address of an account-wide resource, which lives in the home region.
+pub(crate) fn home_address(
+    target: &Target,
+    home_region: &str,
+    kind: &str,
+    name: &str,
+) -> baseline_engine::Address {
+    baseline_engine::Address {
+        account: target.account_id.clone(),
+        region: home_region.to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
+    }
+}
+
+/// `Present(attrs)` when on, else `Absent`.
+pub(crate) fn present_if(on: bool, attrs: baseline_engine::Attrs) -> baseline_engine::Want {
+    if on {
+        baseline_engine::Want::Present(attrs)
+    } else {
+        baseline_engine::Want::Absent
+    }
+}
+
+/// Controls as owned strings.
+pub(crate) fn controls(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
 }
 
 fn account_of<'a>(aws: &'a Aws, target: &Target) -> Result<&'a Account, ServiceError> {

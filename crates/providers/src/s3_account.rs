@@ -114,7 +114,12 @@ impl Service for S3AccountService {
             .into())
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply(
+        &self,
+        _baseline: &Baseline,
+        target: &Target,
+        change: &Change,
+    ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let client = clients::s3control(&account.sdk, &target.region);

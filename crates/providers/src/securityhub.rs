@@ -140,7 +140,12 @@ impl Service for SecurityHubService {
         Ok(out.into())
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply(
+        &self,
+        _baseline: &Baseline,
+        target: &Target,
+        change: &Change,
+    ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let client =

@@ -223,6 +223,40 @@ pub struct CloudTrailSpec {
     /// replaced. Default: `baseline-cloudtrail-{account_id}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket: Option<String>,
+    /// With `kms: create`: days before the key is deleted after `destroy`
+    /// (7 to 30; default 30). It can be recovered until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_deletion_window_days: Option<u32>,
+}
+
+impl CloudTrailSpec {
+    /// The trail name, with its default.
+    pub fn trail_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(DEFAULT_TRAIL_NAME)
+    }
+    /// The bucket name template, with its default.
+    pub fn bucket_template(&self) -> &str {
+        self.bucket.as_deref().unwrap_or(DEFAULT_CLOUDTRAIL_BUCKET)
+    }
+    /// The KMS choice.
+    pub fn kms_choice(&self) -> Kms<'_> {
+        match self.kms.as_deref() {
+            None | Some("none") => Kms::None,
+            Some("create") => Kms::Create,
+            Some(arn) => Kms::Key(arn),
+        }
+    }
+}
+
+/// How CloudTrail logs are encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kms<'a> {
+    /// SSE-S3 (the bucket's default encryption).
+    None,
+    /// A customer key baseline creates and manages.
+    Create,
+    /// This customer key.
+    Key(&'a str),
 }
 
 /// GuardDuty protection plans.
@@ -278,7 +312,8 @@ pub struct GuardDutySpec {
 pub struct EbsEncryptionSpec {
     /// `true`: new EBS volumes are encrypted in every region.
     pub enabled: bool,
-    /// `aws-managed` (default) or a customer KMS key ARN.
+    /// `aws-managed` or a customer KMS key ARN. Left out: the default key
+    /// is not managed (whichever is set stays).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key: Option<String>,
 }

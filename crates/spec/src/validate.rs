@@ -438,6 +438,18 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
                 );
         }
     }
+    if let Some(days) = b
+        .cloudtrail
+        .as_ref()
+        .and_then(|t| t.kms_deletion_window_days)
+        && !(7..=30).contains(&days)
+    {
+        report.at_value(
+            "/cloudtrail/kms_deletion_window_days",
+            format!("{days} days is outside what KMS allows"),
+            Some("7 to 30 days".into()),
+        );
+    }
     if let Some(e) = &b.ebs_encryption
         && let Some(k) = &e.kms_key
         && k != "aws-managed"

@@ -1,0 +1,249 @@
+//! IAM Access Analyzer: an ACTIVE external-access analyzer in every region.
+//!
+//! Zone `organization` is only valid in the organization's management
+//! account or a delegated administrator for Access Analyzer: that is
+//! checked when planning, not left to fail at apply. An existing analyzer
+//! of the right type is adopted (there is no need for two). The paid
+//! unused-access analyzer type is never created.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_accessanalyzer::types::{AnalyzerStatus, Type};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_engine::{
+    Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target,
+};
+use baseline_spec::{Baseline, Zone};
+use serde_json::{Value, json};
+
+use crate::connect::Aws;
+use crate::error::{Ctx, Refusal};
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, clients, controls, present_if};
+
+const SERVICE: &str = "access_analyzer";
+const KIND: &str = "access_analyzer.analyzer";
+const DEFAULT_NAME: &str = "baseline";
+
+/// IAM Access Analyzer.
+pub struct AccessAnalyzerService {
+    aws: Arc<Aws>,
+}
+
+impl AccessAnalyzerService {
+    /// Over the accounts reached.
+    pub fn new(aws: Arc<Aws>) -> Self {
+        AccessAnalyzerService { aws }
+    }
+}
+
+fn type_name(zone: Zone) -> &'static str {
+    match zone {
+        Zone::Account => "ACCOUNT",
+        Zone::Organization => "ORGANIZATION",
+    }
+}
+
+#[async_trait]
+impl Service for AccessAnalyzerService {
+    fn name(&self) -> &'static str {
+        SERVICE
+    }
+
+    fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired> {
+        // A free setting: teardown leaves it.
+        let (Some(spec), Mode::Apply) = (&baseline.access_analyzer, mode) else {
+            return Vec::new();
+        };
+        let zone = spec.zone.unwrap_or(Zone::Account);
+        vec![Desired {
+            address: Address::new(target, KIND, spec.name.as_deref().unwrap_or(DEFAULT_NAME)),
+            controls: controls(&["IAM.28", "CIS 1.20"]),
+            want: present_if(
+                spec.enabled,
+                attrs(&[
+                    ("type", json!(type_name(zone))),
+                    ("status", json!("ACTIVE")),
+                ]),
+            ),
+            depends_on: Vec::new(),
+        }]
+    }
+
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let client =
+            aws_sdk_accessanalyzer::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let mut out = Vec::new();
+        for d in desired {
+            let wanted_type = match &d.want {
+                baseline_engine::Want::Present(a) => {
+                    a.get("type").and_then(Value::as_str).unwrap_or("ACCOUNT")
+                }
+                _ => "ACCOUNT",
+            };
+            if wanted_type == "ORGANIZATION" {
+                let orgs = aws_sdk_organizations::Client::new(&account.sdk);
+                check_organization_zone(&orgs, target).await?;
+            }
+            if let Some(o) = read_analyzer(&client, target, &d.address, wanted_type).await? {
+                out.push(o);
+            }
+        }
+        Ok(out.into())
+    }
+
+    async fn apply(
+        &self,
+        _baseline: &Baseline,
+        target: &Target,
+        change: &Change,
+    ) -> Result<(), ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let client =
+            aws_sdk_accessanalyzer::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let ctx = Ctx::new(target, SERVICE);
+        match change.action {
+            Action::Create => {
+                let kind = change
+                    .after
+                    .as_ref()
+                    .and_then(|a| a.get("type"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("ACCOUNT");
+                create_analyzer(&client, target, &change.address.name, kind).await
+            }
+            Action::Delete => {
+                let name = change
+                    .before
+                    .as_ref()
+                    .and_then(|b| b.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(&change.address.name);
+                client
+                    .delete_analyzer()
+                    .analyzer_name(name)
+                    .send()
+                    .await
+                    .map_err(ctx.err("DeleteAnalyzer"))?;
+                Ok(())
+            }
+            // An analyzer's type cannot change, and a FAILED one needs a
+            // person to look at why; `Update` is never planned by `read`.
+            other => Err(crate::unsupported(&change.address.kind, other)),
+        }
+    }
+}
+
+/// The analyzer of `kind` (`ACCOUNT` / `ORGANIZATION`): the one named as
+/// in the address, else any ACTIVE or CREATING one of that type (adopted).
+pub async fn read_analyzer(
+    client: &aws_sdk_accessanalyzer::Client,
+    target: &Target,
+    address: &Address,
+    kind: &str,
+) -> Result<Option<Observed>, ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let mut analyzers = Vec::new();
+    let mut pages = client
+        .list_analyzers()
+        .r#type(Type::from(kind))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        analyzers.extend(page.map_err(ctx.err("ListAnalyzers"))?.analyzers().to_vec());
+    }
+    let usable =
+        |s: &AnalyzerStatus| matches!(s, AnalyzerStatus::Active | AnalyzerStatus::Creating);
+    let found = analyzers
+        .iter()
+        .find(|a| a.name() == address.name)
+        .or_else(|| analyzers.iter().find(|a| usable(a.status())));
+    Ok(found.map(|a| {
+        let ours = a
+            .tags()
+            .is_some_and(|t| t.get(OWNER_TAG_KEY).map(String::as_str) == Some(OWNER_TAG_VALUE));
+        // Creating counts as active: it becomes so without anyone acting.
+        let status = if usable(a.status()) {
+            "ACTIVE"
+        } else {
+            a.status().as_str()
+        };
+        Observed::new(
+            address.clone(),
+            attrs(&[
+                ("name", json!(a.name())),
+                ("type", json!(a.r#type().as_str())),
+                ("status", json!(status)),
+            ]),
+            ours,
+        )
+    }))
+}
+
+/// Creates an external-access analyzer, tagged as baseline's.
+pub async fn create_analyzer(
+    client: &aws_sdk_accessanalyzer::Client,
+    target: &Target,
+    name: &str,
+    kind: &str,
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    client
+        .create_analyzer()
+        .analyzer_name(name)
+        .r#type(Type::from(kind))
+        .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+        .send()
+        .await
+        .map_err(ctx.err("CreateAnalyzer"))?;
+    Ok(())
+}
+
+/// Zone `organization` needs the management account or a delegated
+/// administrator for Access Analyzer.
+pub async fn check_organization_zone(
+    orgs: &aws_sdk_organizations::Client,
+    target: &Target,
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, "organizations");
+    let org = match orgs.describe_organization().send().await {
+        Ok(o) => o,
+        Err(e) if e.code() == Some("AWSOrganizationsNotInUseException") => {
+            return Err(Box::new(Refusal {
+                message: format!(
+                    "access_analyzer.zone is `organization`, but account {} is not in an organization; use `zone: account`",
+                    target.account_id
+                ),
+            }));
+        }
+        Err(e) => return Err(Box::new(ctx.err("DescribeOrganization")(e))),
+    };
+    if org.organization().and_then(|o| o.master_account_id()) == Some(target.account_id.as_str()) {
+        return Ok(());
+    }
+    let delegated = match orgs
+        .list_delegated_administrators()
+        .service_principal("access-analyzer.amazonaws.com")
+        .send()
+        .await
+    {
+        Ok(a) => a
+            .delegated_administrators()
+            .iter()
+            .any(|a| a.id() == Some(target.account_id.as_str())),
+        // Only the management account and delegated administrators may
+        // list them: a member account that may not is not one.
+        Err(e) if e.code() == Some("AccessDeniedException") => false,
+        Err(e) => return Err(Box::new(ctx.err("ListDelegatedAdministrators")(e))),
+    };
+    if delegated {
+        return Ok(());
+    }
+    Err(Box::new(Refusal {
+        message: format!(
+            "access_analyzer.zone is `organization`, but account {} is neither the organization's management account nor a delegated administrator for Access Analyzer; use `zone: account` here, or delegate Access Analyzer to it",
+            target.account_id
+        ),
+    }))
+}

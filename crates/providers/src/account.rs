@@ -1,0 +1,137 @@
+//! Alternate contacts (billing, operations, security) of the account, so
+//! that AWS and Trusted Advisor notices reach people. A free setting:
+//! teardown leaves it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_account::types::AlternateContactType;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_engine::{
+    Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
+};
+use baseline_spec::{Baseline, Contact};
+use serde_json::{Value, json};
+
+use crate::connect::Aws;
+use crate::error::Ctx;
+use crate::{account_of, attrs, controls};
+
+const SERVICE: &str = "account";
+const KIND: &str = "account.alternate_contact";
+
+/// Alternate contacts.
+pub struct AccountService {
+    aws: Arc<Aws>,
+}
+
+impl AccountService {
+    /// Over the accounts reached.
+    pub fn new(aws: Arc<Aws>) -> Self {
+        AccountService { aws }
+    }
+}
+
+fn contact_attrs(c: &Contact) -> baseline_engine::Attrs {
+    attrs(&[
+        ("name", json!(c.name)),
+        ("email", json!(c.email)),
+        ("phone", json!(c.phone)),
+        ("title", json!(c.title)),
+    ])
+}
+
+#[async_trait]
+impl Service for AccountService {
+    fn name(&self) -> &'static str {
+        SERVICE
+    }
+
+    fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired> {
+        let (Some(spec), true, Mode::Apply) = (&baseline.alternate_contacts, target.home, mode)
+        else {
+            return Vec::new();
+        };
+        [
+            ("BILLING", &spec.billing, &[][..]),
+            ("OPERATIONS", &spec.operations, &[][..]),
+            ("SECURITY", &spec.security, &["Account.1"][..]),
+        ]
+        .into_iter()
+        .filter_map(|(kind, c, ctl)| {
+            c.as_ref().map(|c| Desired {
+                address: Address::new(target, KIND, kind),
+                controls: controls(ctl),
+                want: Want::Present(contact_attrs(c)),
+                depends_on: Vec::new(),
+            })
+        })
+        .collect()
+    }
+
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let client = aws_sdk_account::Client::new(&account.sdk);
+        let ctx = Ctx::new(target, SERVICE);
+        let mut out = Vec::new();
+        for d in desired {
+            match client
+                .get_alternate_contact()
+                .alternate_contact_type(AlternateContactType::from(d.address.name.as_str()))
+                .send()
+                .await
+            {
+                Ok(o) => {
+                    if let Some(c) = o.alternate_contact() {
+                        out.push(Observed::new(
+                            d.address.clone(),
+                            attrs(&[
+                                ("name", json!(c.name())),
+                                ("email", json!(c.email_address())),
+                                ("phone", json!(c.phone_number())),
+                                ("title", json!(c.title())),
+                            ]),
+                            false,
+                        ));
+                    }
+                }
+                Err(e) if e.code() == Some("ResourceNotFoundException") => {}
+                Err(e) => return Err(Box::new(ctx.err("GetAlternateContact")(e))),
+            }
+        }
+        Ok(out.into())
+    }
+
+    async fn apply(
+        &self,
+        _baseline: &Baseline,
+        target: &Target,
+        change: &Change,
+    ) -> Result<(), ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let client = aws_sdk_account::Client::new(&account.sdk);
+        let ctx = Ctx::new(target, SERVICE);
+        if !matches!(change.action, Action::Create | Action::Update) {
+            return Err(crate::unsupported(&change.address.kind, change.action));
+        }
+        let after = change.after.clone().unwrap_or_default();
+        let get = |k: &str| {
+            after
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        client
+            .put_alternate_contact()
+            .alternate_contact_type(AlternateContactType::from(change.address.name.as_str()))
+            .name(get("name"))
+            .email_address(get("email"))
+            .phone_number(get("phone"))
+            .title(get("title"))
+            .send()
+            .await
+            .map_err(ctx.err("PutAlternateContact"))?;
+        Ok(())
+    }
+}

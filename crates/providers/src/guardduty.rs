@@ -1,0 +1,227 @@
+//! GuardDuty: an enabled detector in every region with the chosen
+//! protection plans. The region's detector is adopted (never a second one);
+//! a suspended one is resumed. Teardown deletes it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_guardduty::types::{
+    DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus,
+};
+use baseline_engine::{
+    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target,
+};
+use baseline_spec::{Baseline, GuardDutyFeature, GuardDutyFeatures};
+use serde_json::{Value, json};
+
+use crate::connect::Aws;
+use crate::error::Ctx;
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, clients, controls, present_if};
+
+const SERVICE: &str = "guardduty";
+const KIND: &str = "guardduty.detector";
+
+/// The protection plans, by their API names.
+pub const FEATURES: [(GuardDutyFeature, &str); 6] = [
+    (GuardDutyFeature::S3DataEvents, "S3_DATA_EVENTS"),
+    (GuardDutyFeature::EksAuditLogs, "EKS_AUDIT_LOGS"),
+    (
+        GuardDutyFeature::EbsMalwareProtection,
+        "EBS_MALWARE_PROTECTION",
+    ),
+    (GuardDutyFeature::RdsLoginEvents, "RDS_LOGIN_EVENTS"),
+    (GuardDutyFeature::LambdaNetworkLogs, "LAMBDA_NETWORK_LOGS"),
+    (GuardDutyFeature::RuntimeMonitoring, "RUNTIME_MONITORING"),
+];
+
+/// GuardDuty.
+pub struct GuardDutyService {
+    aws: Arc<Aws>,
+}
+
+impl GuardDutyService {
+    /// Over the accounts reached.
+    pub fn new(aws: Arc<Aws>) -> Self {
+        GuardDutyService { aws }
+    }
+}
+
+/// One attribute per protection plan (`feature.S3_DATA_EVENTS`), so that a
+/// plan shows exactly which plan changes.
+const PREFIX: &str = "feature.";
+
+/// `feature.NAME = ENABLED|DISABLED` for every known plan.
+fn wanted_features(features: Option<&GuardDutyFeatures>) -> Vec<(String, Value)> {
+    let on = |f: GuardDutyFeature| match features {
+        None | Some(GuardDutyFeatures::All(_)) => true,
+        Some(GuardDutyFeatures::List(list)) => list.contains(&f),
+    };
+    FEATURES
+        .iter()
+        .map(|(f, name)| {
+            (
+                format!("{PREFIX}{name}"),
+                json!(if on(*f) { "ENABLED" } else { "DISABLED" }),
+            )
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Service for GuardDutyService {
+    fn name(&self) -> &'static str {
+        SERVICE
+    }
+
+    fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired> {
+        let Some(spec) = &baseline.guardduty else {
+            return Vec::new();
+        };
+        let on = spec.enabled && mode == Mode::Apply;
+        vec![Desired {
+            address: Address::new(target, KIND, "detector"),
+            controls: controls(&["GuardDuty.1"]),
+            want: present_if(on, {
+                let mut a = attrs(&[("enabled", json!(true))]);
+                a.extend(wanted_features(spec.features.as_ref()));
+                a
+            }),
+            depends_on: Vec::new(),
+        }]
+    }
+
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let client =
+            aws_sdk_guardduty::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let Some(d) = desired.first() else {
+            return Ok(Reading::default());
+        };
+        Ok(read_detector(&client, target, &d.address)
+            .await?
+            .into_iter()
+            .collect::<Vec<_>>()
+            .into())
+    }
+
+    async fn apply(
+        &self,
+        _baseline: &Baseline,
+        target: &Target,
+        change: &Change,
+    ) -> Result<(), ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let client =
+            aws_sdk_guardduty::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let ctx = Ctx::new(target, SERVICE);
+        let id = change
+            .before
+            .as_ref()
+            .and_then(|b| b.get("detector_id"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let after = change.after.clone().unwrap_or_default();
+        match change.action {
+            Action::Create => {
+                client
+                    .create_detector()
+                    .enable(true)
+                    .set_features(Some(feature_config(&after)))
+                    .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+                    .send()
+                    .await
+                    .map_err(ctx.err("CreateDetector"))?;
+            }
+            Action::Update => {
+                client
+                    .update_detector()
+                    .detector_id(&id)
+                    .enable(true)
+                    .set_features(Some(feature_config(&after)))
+                    .send()
+                    .await
+                    .map_err(ctx.err("UpdateDetector"))?;
+            }
+            Action::Delete => {
+                client
+                    .delete_detector()
+                    .detector_id(&id)
+                    .send()
+                    .await
+                    .map_err(ctx.err("DeleteDetector"))?;
+            }
+            other => return Err(crate::unsupported(&change.address.kind, other)),
+        }
+        Ok(())
+    }
+}
+
+fn feature_config(after: &Attrs) -> Vec<DetectorFeatureConfiguration> {
+    after
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(PREFIX)?, v)))
+        .map(|(name, status)| {
+            DetectorFeatureConfiguration::builder()
+                .name(DetectorFeature::from(name))
+                .status(FeatureStatus::from(status.as_str().unwrap_or("DISABLED")))
+                .build()
+        })
+        .collect()
+}
+
+/// The region's detector (the first, if an emulator allows several).
+pub async fn read_detector(
+    client: &aws_sdk_guardduty::Client,
+    target: &Target,
+    address: &Address,
+) -> Result<Option<Observed>, ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let ids = client
+        .list_detectors()
+        .send()
+        .await
+        .map_err(ctx.err("ListDetectors"))?;
+    let Some(id) = ids.detector_ids().first() else {
+        return Ok(None);
+    };
+    let d = client
+        .get_detector()
+        .detector_id(id)
+        .send()
+        .await
+        .map_err(ctx.err("GetDetector"))?;
+    // Only the plans baseline knows, so that a plan AWS adds later is not drift.
+    let features: BTreeMap<String, String> = d
+        .features()
+        .iter()
+        .filter_map(|f| {
+            let name = f.name()?.as_str();
+            FEATURES.iter().any(|(_, n)| *n == name).then(|| {
+                (
+                    name.to_string(),
+                    f.status().map_or("DISABLED", |s| s.as_str()).to_string(),
+                )
+            })
+        })
+        .collect();
+    let mut a = attrs(&[
+        ("detector_id", json!(id)),
+        (
+            "enabled",
+            json!(d.status() == Some(&DetectorStatus::Enabled)),
+        ),
+    ]);
+    // A plan the detector does not report reads as disabled.
+    for (_, name) in FEATURES {
+        let status = features.get(name).map_or("DISABLED", String::as_str);
+        a.insert(format!("{PREFIX}{name}"), json!(status));
+    }
+    Ok(Some(Observed::new(
+        address.clone(),
+        a,
+        // The region's detector is the one the baseline names.
+        true,
+    )))
+}
