@@ -4,5 +4,6 @@
 
 mod cli;
 mod cycle;
+mod full;
 mod moto;
 mod stale;

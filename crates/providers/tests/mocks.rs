@@ -186,3 +186,306 @@ async fn daily_recording_is_read_and_written() {
         .unwrap();
     assert_eq!(put.num_calls(), 1);
 }
+
+// ---- IAM Access Analyzer: moto has none of it. ----
+
+use aws_sdk_accessanalyzer::types::{AnalyzerStatus, AnalyzerSummary, Type};
+use baseline_engine::Address;
+use baseline_providers::{accessanalyzer, ebs, iam, trustedadvisor};
+
+fn analyzer(name: &str, status: AnalyzerStatus, ours: bool) -> AnalyzerSummary {
+    let mut b = AnalyzerSummary::builder()
+        .arn(format!(
+            "arn:aws:access-analyzer:eu-west-1:123456789012:analyzer/{name}"
+        ))
+        .name(name)
+        .r#type(Type::Account)
+        .created_at(aws_smithy_types::DateTime::from_secs(0))
+        .status(status);
+    if ours {
+        b = b.tags("managed-by", "baseline");
+    }
+    b.build().unwrap()
+}
+
+fn list_analyzers(list: Vec<AnalyzerSummary>) -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_accessanalyzer::Client::list_analyzers)
+        .match_requests(|r| r.r#type() == Some(&Type::Account))
+        .then_output(move || {
+            aws_sdk_accessanalyzer::operation::list_analyzers::ListAnalyzersOutput::builder()
+                .set_analyzers(Some(list.clone()))
+                .build()
+                .unwrap()
+        })
+}
+
+/// An ACTIVE analyzer of the right type under another name is adopted (no
+/// second analyzer), and not ours to delete.
+#[tokio::test]
+async fn an_existing_active_analyzer_is_adopted() {
+    let list = list_analyzers(vec![
+        analyzer("broken", AnalyzerStatus::Failed, false),
+        analyzer("org-security", AnalyzerStatus::Active, false),
+    ]);
+    let client = mock_client!(aws_sdk_accessanalyzer, [&list]);
+    let address = Address::new(&target(), "access_analyzer.analyzer", "baseline");
+    let o = accessanalyzer::read_analyzer(&client, &target(), &address, "ACCOUNT")
+        .await
+        .unwrap()
+        .expect("adopted");
+    assert_eq!(o.attrs["name"], "org-security");
+    assert_eq!(o.attrs["status"], "ACTIVE");
+    assert!(
+        !o.managed,
+        "an analyzer baseline did not create is never deleted"
+    );
+}
+
+/// No usable analyzer: none is observed, and the one created is the free
+/// external-access type, tagged.
+#[tokio::test]
+async fn a_missing_analyzer_is_created_as_external_access() {
+    let list = list_analyzers(vec![analyzer("broken", AnalyzerStatus::Failed, false)]);
+    let create = mock!(aws_sdk_accessanalyzer::Client::create_analyzer)
+        .match_requests(|r| {
+            r.analyzer_name() == Some("baseline")
+                && r.r#type() == Some(&Type::Account)
+                && r.tags()
+                    .and_then(|t| t.get("managed-by"))
+                    .map(String::as_str)
+                    == Some("baseline")
+        })
+        .then_output(|| {
+            aws_sdk_accessanalyzer::operation::create_analyzer::CreateAnalyzerOutput::builder()
+                .build()
+        });
+    let client = mock_client!(
+        aws_sdk_accessanalyzer,
+        RuleMode::Sequential,
+        [&list, &create]
+    );
+    let address = Address::new(&target(), "access_analyzer.analyzer", "baseline");
+    assert!(
+        accessanalyzer::read_analyzer(&client, &target(), &address, "ACCOUNT")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    accessanalyzer::create_analyzer(&client, &target(), "baseline", "ACCOUNT")
+        .await
+        .unwrap();
+    assert_eq!(create.num_calls(), 1);
+}
+
+fn organization(master: &str) -> aws_smithy_mocks::Rule {
+    let master = master.to_string();
+    mock!(aws_sdk_organizations::Client::describe_organization).then_output(move || {
+        aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput::builder()
+            .organization(aws_sdk_organizations::types::Organization::builder().master_account_id(&master).build())
+            .build()
+    })
+}
+
+/// Zone `organization` is refused at plan time outside the management or
+/// delegated-admin account, and accepted in them.
+#[tokio::test]
+async fn organization_zone_needs_the_management_or_delegated_admin_account() {
+    let mgmt = organization("123456789012");
+    let client = mock_client!(aws_sdk_organizations, [&mgmt]);
+    accessanalyzer::check_organization_zone(&client, &target())
+        .await
+        .unwrap();
+
+    let org = organization("999999999999");
+    let admins = mock!(aws_sdk_organizations::Client::list_delegated_administrators)
+        .match_requests(|r| r.service_principal() == Some("access-analyzer.amazonaws.com"))
+        .then_output(|| {
+            aws_sdk_organizations::operation::list_delegated_administrators::ListDelegatedAdministratorsOutput::builder()
+                .delegated_administrators(aws_sdk_organizations::types::DelegatedAdministrator::builder().id("111111111111").build())
+                .build()
+        });
+    let client = mock_client!(aws_sdk_organizations, RuleMode::Sequential, [&org, &admins]);
+    let err = accessanalyzer::check_organization_zone(&client, &target())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("account 123456789012 is neither the organization's management account nor a delegated administrator"),
+        "{err}"
+    );
+
+    let not_in_org = mock!(aws_sdk_organizations::Client::describe_organization).then_error(|| {
+        aws_sdk_organizations::operation::describe_organization::DescribeOrganizationError::AwsOrganizationsNotInUseException(
+            aws_sdk_organizations::types::error::AwsOrganizationsNotInUseException::builder()
+                .meta(ErrorMetadata::builder().code("AWSOrganizationsNotInUseException").build())
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_organizations, [&not_in_org]);
+    let err = accessanalyzer::check_organization_zone(&client, &target())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is not in an organization"),
+        "{err}"
+    );
+}
+
+// ---- Trusted Advisor: moto lacks the check summaries. ----
+
+/// Without a Business support plan, the plan says so as information.
+#[tokio::test]
+async fn trusted_advisor_without_the_support_plan_is_information() {
+    let checks = mock!(aws_sdk_support::Client::describe_trusted_advisor_checks).then_error(|| {
+        aws_sdk_support::operation::describe_trusted_advisor_checks::DescribeTrustedAdvisorChecksError::generic(
+            ErrorMetadata::builder().code("SubscriptionRequiredException").message("AWS Premium Support Subscription is required").build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_support, RuleMode::Sequential, [&checks], |c| c
+        .retry_config(aws_sdk_support::config::retry::RetryConfig::disabled()));
+    let line = trustedadvisor::summarize(&client, &target()).await.unwrap();
+    assert!(
+        line.contains("support plan does not include the Trusted Advisor API"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn trusted_advisor_summaries_are_counted() {
+    use aws_sdk_support::types::{
+        TrustedAdvisorCheckDescription, TrustedAdvisorCheckSummary, TrustedAdvisorResourcesSummary,
+    };
+    let check = |id: &str, name: &str| {
+        TrustedAdvisorCheckDescription::builder()
+            .id(id)
+            .name(name)
+            .description("d")
+            .category("security")
+            .set_metadata(Some(vec![]))
+            .build()
+            .unwrap()
+    };
+    let summary = |id: &str, status: &str| {
+        TrustedAdvisorCheckSummary::builder()
+            .check_id(id)
+            .timestamp("2026-11-28T00:00:00Z")
+            .status(status)
+            .resources_summary(
+                TrustedAdvisorResourcesSummary::builder()
+                    .resources_processed(1)
+                    .resources_flagged(0)
+                    .resources_ignored(0)
+                    .resources_suppressed(0)
+                    .build(),
+            )
+            .category_specific_summary(
+                aws_sdk_support::types::TrustedAdvisorCategorySpecificSummary::builder().build(),
+            )
+            .build()
+            .unwrap()
+    };
+    let checks = mock!(aws_sdk_support::Client::describe_trusted_advisor_checks).then_output(move || {
+        aws_sdk_support::operation::describe_trusted_advisor_checks::DescribeTrustedAdvisorChecksOutput::builder()
+            .checks(check("a", "MFA on Root Account"))
+            .checks(check("b", "S3 Bucket Permissions"))
+            .checks(check("c", "Security Groups"))
+            .build()
+            .unwrap()
+    });
+    let summaries = mock!(aws_sdk_support::Client::describe_trusted_advisor_check_summaries)
+        .match_requests(|r| r.check_ids().len() == 3)
+        .then_output(move || {
+            aws_sdk_support::operation::describe_trusted_advisor_check_summaries::DescribeTrustedAdvisorCheckSummariesOutput::builder()
+                .summaries(summary("a", "error"))
+                .summaries(summary("b", "ok"))
+                .summaries(summary("c", "warning"))
+                .build()
+                .unwrap()
+        });
+    let client = mock_client!(aws_sdk_support, RuleMode::Sequential, [&checks, &summaries]);
+    let line = trustedadvisor::summarize(&client, &target()).await.unwrap();
+    assert_eq!(
+        line,
+        "Trusted Advisor: 3 checks: 1 ok, 1 warning, 1 error (MFA on Root Account)"
+    );
+}
+
+// ---- EBS default key: moto 500s on GetEbsDefaultKmsKeyId. ----
+
+#[tokio::test]
+async fn ebs_default_key_is_read_and_set() {
+    let get_on = mock!(aws_sdk_ec2::Client::get_ebs_encryption_by_default).then_output(|| {
+        aws_sdk_ec2::operation::get_ebs_encryption_by_default::GetEbsEncryptionByDefaultOutput::builder()
+            .ebs_encryption_by_default(true)
+            .build()
+    });
+    let get_key = mock!(aws_sdk_ec2::Client::get_ebs_default_kms_key_id).then_output(|| {
+        aws_sdk_ec2::operation::get_ebs_default_kms_key_id::GetEbsDefaultKmsKeyIdOutput::builder()
+            .kms_key_id("arn:aws:kms:eu-west-1:123456789012:alias/aws/ebs")
+            .build()
+    });
+    let client = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&get_on, &get_key]);
+    let address = Address::new(&target(), "ec2.ebs_encryption_by_default", "account");
+    let o = ebs::read_setting(&client, &target(), &address, true)
+        .await
+        .unwrap();
+    assert_eq!(o.attrs["enabled"], true);
+    assert_eq!(
+        o.attrs["kms_key"], "alias/aws/ebs",
+        "the AWS-managed key, however it is spelled"
+    );
+
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let modify = mock!(aws_sdk_ec2::Client::modify_ebs_default_kms_key_id)
+        .match_requests(move |r| r.kms_key_id() == Some(key))
+        .then_output(|| aws_sdk_ec2::operation::modify_ebs_default_kms_key_id::ModifyEbsDefaultKmsKeyIdOutput::builder().build());
+    let client = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&modify]);
+    let change = baseline_engine::Change {
+        address,
+        action: baseline_engine::Action::Update,
+        controls: vec![],
+        before: Some(o.attrs.clone()),
+        after: Some(
+            serde_json::json!({"enabled": true, "kms_key": key})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ),
+        changed: vec!["kms_key".into()],
+        depends_on: vec![],
+        reason: None,
+    };
+    ebs::put_setting(&client, &target(), &change).await.unwrap();
+    assert_eq!(
+        modify.num_calls(),
+        1,
+        "only the key changes: encryption stays as it is"
+    );
+}
+
+// ---- The credential report. ----
+
+#[test]
+fn credential_report_rows_are_parsed() {
+    let csv = b"user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active\n\
+<root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,2026-01-01T00:00:00+00:00,not_supported,not_supported,false,false\n\
+alice,arn:aws:iam::123456789012:user/alice,2020-01-01T00:00:00+00:00,true,N/A,2020-01-01T00:00:00+00:00,N/A,false,true\n\
+\"bob, ops\",arn:aws:iam::123456789012:user/bob,2020-01-01T00:00:00+00:00,true,N/A,N/A,N/A,true,false\n\
+carol,arn:aws:iam::123456789012:user/carol,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false\n";
+    let rows = iam::parse_credential_report(csv).unwrap();
+    let got: Vec<(&str, bool, bool)> = rows
+        .iter()
+        .map(|r| (r.user.as_str(), r.password_enabled, r.mfa_active))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("alice", true, false),
+            ("bob, ops", true, true),
+            ("carol", false, false)
+        ]
+    );
+    assert!(
+        iam::parse_credential_report(b"name,x\na,b\n").is_err(),
+        "a report without the columns is an error"
+    );
+}
