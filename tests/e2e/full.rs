@@ -76,7 +76,7 @@ async fn seed_non_compliant(moto: &Moto) {
     // A trail with the configured name: single-region, no validation, not
     // logging, into a bucket baseline did not create.
     let s3 = baseline_providers::clients::s3(&sdk, HOME);
-    for bucket in ["legacy-trail-logs", "other-trail-logs"] {
+    for bucket in ["legacy-trail-logs", "other-trail-logs", "public-assets"] {
         s3.create_bucket()
             .bucket(bucket)
             .create_bucket_configuration(
@@ -88,6 +88,18 @@ async fn seed_non_compliant(moto: &Moto) {
             .await
             .unwrap();
     }
+    // A bucket someone made public on purpose: the plan must say that
+    // Block Public Access changes it.
+    s3.put_bucket_policy()
+        .bucket("public-assets")
+        .policy(
+            serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                "Action": "s3:GetObject", "Resource": "arn:aws:s3:::public-assets/*"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
     let ct = aws_sdk_cloudtrail::Client::new(&sdk);
     ct.create_trail()
         .name("baseline-trail")
@@ -204,6 +216,8 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
         "~ guardduty.detector[\"detector\"] will be updated in place  [GuardDuty.1]",
         "~ ec2.ebs_encryption_by_default[\"account\"] will be updated in place  [EC2.7]",
         "+ account.alternate_contact[\"SECURITY\"] will be created  [Account.1]",
+        "~ s3.account_public_access_block[\"account\"] will be updated in place  [S3.1]",
+        "buckets public today, which this change makes private: public-assets (bucket policy)",
     ] {
         assert!(
             out.contains(expected),

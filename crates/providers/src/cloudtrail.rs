@@ -195,64 +195,63 @@ impl Service for CloudTrailService {
         let ctx = Ctx::new(target, SERVICE);
         let sdk = clients::in_region(&account.sdk, &target.region);
         let mut out = Vec::new();
+        let mut notes = Vec::new();
+        let trail_name = desired
+            .iter()
+            .find(|x| x.address.kind == TRAIL)
+            .map_or("", |x| x.address.name.as_str());
         for d in desired {
-            let a = d.address.clone();
-            match a.kind.as_str() {
+            match d.address.kind.as_str() {
                 BUCKET => {
-                    let trail = desired
-                        .iter()
-                        .find(|x| x.address.kind == TRAIL)
-                        .map_or("", |x| x.address.name.as_str());
                     let policy = bucket_policy(
                         &account.partition,
                         &target.region,
                         &account.id,
-                        &a.name,
-                        trail,
+                        &d.address.name,
+                        trail_name,
                     );
                     let s3 = clients::s3(&account.sdk, &target.region);
-                    if let Some(o) = bucket::read(&s3, &ctx, d, &policy).await? {
-                        out.push(o);
-                    }
+                    out.extend(bucket::read(&s3, &ctx, d, &policy).await?);
                 }
                 KEY => {
                     let kms = aws_sdk_kms::Client::new(&sdk);
-                    let trail = desired
-                        .iter()
-                        .find(|x| x.address.kind == TRAIL)
-                        .map_or("", |x| x.address.name.as_str());
                     let wanted = matches!(d.want, Want::Present(_));
-                    if let Some(o) = read_key(&kms, target, account, trail, a, wanted).await? {
-                        out.push(o);
-                    }
+                    let key =
+                        read_key(&kms, target, account, trail_name, d.address.clone(), wanted);
+                    out.extend(key.await?);
                 }
                 TRAIL => {
-                    let client = aws_sdk_cloudtrail::Client::new(&sdk);
-                    if let Want::Present(w) = &d.want {
-                        if let Some(arn) = w
+                    let kms = aws_sdk_kms::Client::new(&sdk);
+                    let named_key = match &d.want {
+                        Want::Present(w) => w
                             .get("kms_key")
                             .and_then(Value::as_str)
-                            .filter(|k| k.starts_with("arn:"))
-                        {
-                            check_key_usable(&aws_sdk_kms::Client::new(&sdk), target, arn).await?;
-                        }
+                            .filter(|k| k.starts_with("arn:")),
+                        _ => None,
+                    };
+                    if let Some(arn) = named_key {
+                        check_key_usable(&kms, target, arn).await?;
                     }
-                    let key_arn = our_key_arn(&aws_sdk_kms::Client::new(&sdk), &ctx).await?;
-                    let (trail, note) = read_trail(&client, target, &a, key_arn.as_deref()).await?;
-                    if let Some(mut o) = trail {
-                        o.note = note;
-                        out.push(o);
-                    } else if let Some(note) = note {
-                        return Ok(Reading {
-                            observed: out,
-                            notes: vec![note],
-                        });
+                    let key_arn = our_key_arn(&kms, &ctx).await?;
+                    let client = aws_sdk_cloudtrail::Client::new(&sdk);
+                    let (trail, note) =
+                        read_trail(&client, target, &d.address, key_arn.as_deref()).await?;
+                    match trail {
+                        // Shown with the change to the trail, if there is one.
+                        Some(mut o) => {
+                            o.note = note;
+                            out.push(o);
+                        }
+                        None => notes.extend(note),
                     }
                 }
                 _ => {}
             }
         }
-        Ok(out.into())
+        Ok(Reading {
+            observed: out,
+            notes,
+        })
     }
 
     async fn apply(

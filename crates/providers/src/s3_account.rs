@@ -89,29 +89,39 @@ impl Service for S3AccountService {
             Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => None,
             Err(e) => return Err(Box::new(ctx.err("GetPublicAccessBlock")(e))),
         };
-        Ok(config
-            .map(|c| {
-                let values = [
-                    c.block_public_acls(),
-                    c.ignore_public_acls(),
-                    c.block_public_policy(),
-                    c.restrict_public_buckets(),
-                ];
-                let attrs = FLAGS
-                    .iter()
-                    .zip(values)
-                    .map(|(k, v)| (k.to_string(), json!(v.unwrap_or(false))))
-                    .collect();
-                Observed {
-                    address: d.address.clone(),
-                    attrs,
-                    managed: false,
-                    note: None,
-                }
-            })
-            .into_iter()
-            .collect::<Vec<_>>()
-            .into())
+        // No configuration is the same as every flag off.
+        let values = config.map_or([None; 4], |c| {
+            [
+                c.block_public_acls(),
+                c.ignore_public_acls(),
+                c.block_public_policy(),
+                c.restrict_public_buckets(),
+            ]
+        });
+        let attrs: Attrs = FLAGS
+            .iter()
+            .zip(values)
+            .map(|(k, v)| (k.to_string(), json!(v.unwrap_or(false))))
+            .collect();
+        // Before a flag goes on, say which buckets are public today: they
+        // will change behaviour (the source document: check the impact first).
+        let turns_on = match &d.want {
+            Want::Present(w) => w
+                .iter()
+                .any(|(k, v)| v == &json!(true) && attrs.get(k) != Some(&json!(true))),
+            _ => false,
+        };
+        let mut observed = Observed::new(d.address.clone(), attrs, false);
+        if turns_on {
+            let public = public_buckets(&account.sdk, &target.region, &ctx).await?;
+            if !public.is_empty() {
+                observed.note = Some(format!(
+                    "buckets public today, which this change makes private: {}; check that none needs to stay public before applying",
+                    public.join(", ")
+                ));
+            }
+        }
+        Ok(vec![observed].into())
     }
 
     async fn apply(
@@ -146,4 +156,73 @@ impl Service for S3AccountService {
             .map_err(ctx.err("PutPublicAccessBlock"))?;
         Ok(())
     }
+}
+
+/// The account's buckets that are public today, each with why (its
+/// policy, its ACL). A bucket that cannot be checked is listed as such.
+pub(crate) async fn public_buckets(
+    sdk: &aws_config::SdkConfig,
+    home_region: &str,
+    ctx: &Ctx,
+) -> Result<Vec<String>, ServiceError> {
+    use futures::StreamExt;
+    let s3 = clients::s3(sdk, home_region);
+    let mut buckets = Vec::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_buckets()
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(ctx.err("ListBuckets"))?;
+        for b in page.buckets() {
+            if let Some(name) = b.name() {
+                buckets.push((
+                    name.to_string(),
+                    b.bucket_region().unwrap_or(home_region).to_string(),
+                ));
+            }
+        }
+        match page.continuation_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    let checks = futures::stream::iter(buckets)
+        .map(|(name, region)| async move {
+            let s3 = clients::s3(sdk, &region);
+            let policy = match s3.get_bucket_policy_status().bucket(&name).send().await {
+                Ok(o) => Ok(o
+                    .policy_status()
+                    .and_then(|p| p.is_public())
+                    .unwrap_or(false)),
+                Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(false),
+                Err(e) => Err(e.code().unwrap_or("error").to_string()),
+            };
+            let acl = match s3.get_bucket_acl().bucket(&name).send().await {
+                Ok(o) => Ok(o.grants().iter().any(|g| {
+                    g.grantee().and_then(|g| g.uri()).is_some_and(|uri| {
+                        uri.ends_with("/global/AllUsers")
+                            || uri.ends_with("/global/AuthenticatedUsers")
+                    })
+                })),
+                Err(e) => Err(e.code().unwrap_or("error").to_string()),
+            };
+            let why: Vec<String> = match (policy, acl) {
+                (Err(e), _) | (_, Err(e)) => vec![format!("could not check: {e}")],
+                (Ok(p), Ok(a)) => [(p, "bucket policy"), (a, "ACL")]
+                    .into_iter()
+                    .filter(|(public, _)| *public)
+                    .map(|(_, why)| why.to_string())
+                    .collect(),
+            };
+            (!why.is_empty()).then(|| format!("{name} ({})", why.join(", ")))
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    let mut out: Vec<String> = checks.into_iter().flatten().collect();
+    out.sort();
+    Ok(out)
 }
