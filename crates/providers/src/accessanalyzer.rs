@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::connect::Aws;
 use crate::error::{Ctx, Refusal};
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, clients, controls, present_if};
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, controls, present_if};
 
 const SERVICE: &str = "access_analyzer";
 const KIND: &str = "access_analyzer.analyzer";
@@ -72,8 +72,7 @@ impl Service for AccessAnalyzerService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
-        let client =
-            aws_sdk_accessanalyzer::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let client = client!(aws_sdk_accessanalyzer, account, &target.region);
         let mut out = Vec::new();
         for d in desired {
             let wanted_type = match &d.want {
@@ -83,7 +82,7 @@ impl Service for AccessAnalyzerService {
                 _ => "ACCOUNT",
             };
             if wanted_type == "ORGANIZATION" {
-                let orgs = aws_sdk_organizations::Client::new(&account.sdk);
+                let orgs = client!(aws_sdk_organizations, account, &target.region);
                 check_organization_zone(&orgs, target).await?;
             }
             if let Some(o) = read_analyzer(&client, target, &d.address, wanted_type).await? {
@@ -100,8 +99,7 @@ impl Service for AccessAnalyzerService {
         change: &Change,
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
-        let client =
-            aws_sdk_accessanalyzer::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let client = client!(aws_sdk_accessanalyzer, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
         match change.action {
             Action::Create => {

@@ -71,7 +71,7 @@ impl Service for AccountService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
-        let client = aws_sdk_account::Client::new(&account.sdk);
+        let client = client!(aws_sdk_account, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
         let mut out = Vec::new();
         for d in desired {
@@ -109,7 +109,7 @@ impl Service for AccountService {
         change: &Change,
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
-        let client = aws_sdk_account::Client::new(&account.sdk);
+        let client = client!(aws_sdk_account, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
         if !matches!(change.action, Action::Create | Action::Update) {
             return Err(crate::unsupported(&change.address.kind, change.action));

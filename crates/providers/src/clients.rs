@@ -10,6 +10,19 @@ use aws_sdk_s3control::config::endpoint::{EndpointFuture, Params, ResolveEndpoin
 use aws_smithy_types::endpoint::Endpoint;
 use aws_types::region::Region;
 
+use crate::connect::Account;
+
+/// The retry partition of one account and service. The SDK's retry quota
+/// (a token bucket) is shared by every client of a partition; by default
+/// the partition is the service, so one throttled account would drain the
+/// quota of all the others. One partition per account keeps them apart.
+pub fn partition(
+    account: &str,
+    service: &str,
+) -> aws_smithy_runtime::client::retries::RetryPartition {
+    aws_smithy_runtime::client::retries::RetryPartition::new(format!("{service}/{account}"))
+}
+
 /// The account's configuration in another region.
 pub fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
     sdk.to_builder()
@@ -25,6 +38,28 @@ pub fn s3(sdk: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
         b = b.force_path_style(true);
     }
     aws_sdk_s3::Client::from_conf(b.build())
+}
+
+/// S3 for an account, in the account's retry partition.
+pub(crate) fn s3_for(account: &Account, region: &str) -> aws_sdk_s3::Client {
+    let conf = in_region(&account.sdk, region);
+    let mut b =
+        aws_sdk_s3::config::Builder::from(&conf).retry_partition(partition(&account.id, "s3"));
+    if conf.endpoint_url().is_some() {
+        b = b.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}
+
+/// S3 Control for an account (see [`s3control`]), in its retry partition.
+pub(crate) fn s3control_for(account: &Account, region: &str) -> aws_sdk_s3control::Client {
+    let conf = in_region(&account.sdk, region);
+    let mut b = aws_sdk_s3control::config::Builder::from(&conf)
+        .retry_partition(partition(&account.id, "s3control"));
+    if let Some(url) = conf.endpoint_url() {
+        b = b.endpoint_resolver(FixedEndpoint(url.to_string()));
+    }
+    aws_sdk_s3control::Client::from_conf(b.build())
 }
 
 /// S3 Control. Its endpoint rules put the account id in front of the host

@@ -193,7 +193,6 @@ impl Service for CloudTrailService {
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let sdk = clients::in_region(&account.sdk, &target.region);
         let mut out = Vec::new();
         let mut notes = Vec::new();
         let trail_name = desired
@@ -210,18 +209,18 @@ impl Service for CloudTrailService {
                         &d.address.name,
                         trail_name,
                     );
-                    let s3 = clients::s3(&account.sdk, &target.region);
+                    let s3 = clients::s3_for(account, &target.region);
                     out.extend(bucket::read(&s3, &ctx, d, &policy).await?);
                 }
                 KEY => {
-                    let kms = aws_sdk_kms::Client::new(&sdk);
+                    let kms = client!(aws_sdk_kms, account, &target.region);
                     let wanted = matches!(d.want, Want::Present(_));
                     let key =
                         read_key(&kms, target, account, trail_name, d.address.clone(), wanted);
                     out.extend(key.await?);
                 }
                 TRAIL => {
-                    let kms = aws_sdk_kms::Client::new(&sdk);
+                    let kms = client!(aws_sdk_kms, account, &target.region);
                     let named_key = match &d.want {
                         Want::Present(w) => w
                             .get("kms_key")
@@ -233,7 +232,7 @@ impl Service for CloudTrailService {
                         check_key_usable(&kms, target, arn).await?;
                     }
                     let key_arn = our_key_arn(&kms, &ctx).await?;
-                    let client = aws_sdk_cloudtrail::Client::new(&sdk);
+                    let client = client!(aws_sdk_cloudtrail, account, &target.region);
                     let (trail, note) =
                         read_trail(&client, target, &d.address, key_arn.as_deref()).await?;
                     match trail {
@@ -262,7 +261,6 @@ impl Service for CloudTrailService {
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let sdk = clients::in_region(&account.sdk, &target.region);
         // The bucket and key policies name the trail of this baseline.
         let trail = baseline
             .cloudtrail
@@ -271,7 +269,7 @@ impl Service for CloudTrailService {
             .to_string();
         match (change.address.kind.as_str(), change.action) {
             (BUCKET, Action::Create | Action::Update) => {
-                let s3 = clients::s3(&account.sdk, &target.region);
+                let s3 = clients::s3_for(account, &target.region);
                 let policy = bucket_policy(
                     &account.partition,
                     &target.region,
@@ -289,11 +287,11 @@ impl Service for CloudTrailService {
                 .await?;
             }
             (BUCKET, Action::Delete) => {
-                let s3 = clients::s3(&account.sdk, &target.region);
+                let s3 = clients::s3_for(account, &target.region);
                 bucket::delete(&s3, &ctx, &change.address.name).await?;
             }
             (KEY, action) => {
-                let kms = aws_sdk_kms::Client::new(&sdk);
+                let kms = client!(aws_sdk_kms, account, &target.region);
                 let window = baseline
                     .cloudtrail
                     .as_ref()
@@ -302,7 +300,7 @@ impl Service for CloudTrailService {
                 apply_key(&kms, target, account, &trail, change, action, window).await?;
             }
             (TRAIL, Action::Create | Action::Update) => {
-                let client = aws_sdk_cloudtrail::Client::new(&sdk);
+                let client = client!(aws_sdk_cloudtrail, account, &target.region);
                 let after = change.after.clone().unwrap_or_default();
                 put_trail(
                     &client,
@@ -314,7 +312,7 @@ impl Service for CloudTrailService {
                 .await?;
             }
             (TRAIL, Action::Delete) => {
-                aws_sdk_cloudtrail::Client::new(&sdk)
+                client!(aws_sdk_cloudtrail, account, &target.region)
                     .delete_trail()
                     .name(&change.address.name)
                     .send()

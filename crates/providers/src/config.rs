@@ -164,8 +164,7 @@ impl Service for ConfigService {
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let sdk = clients::in_region(&account.sdk, &target.region);
-        let client = aws_sdk_config::Client::new(&sdk);
+        let client = client!(aws_sdk_config, account, &target.region);
         let mut out = Vec::new();
 
         let (recorders, channels, statuses) = futures::join!(
@@ -189,7 +188,7 @@ impl Service for ConfigService {
                     });
                 }
                 "config.bucket" => {
-                    let s3 = clients::s3(&account.sdk, &target.region);
+                    let s3 = clients::s3_for(account, &target.region);
                     let policy = bucket_policy(&account.partition, &account.id, &a.name);
                     if let Some(o) = bucket::read(&s3, &ctx, d, &policy).await? {
                         out.push(o);
@@ -245,8 +244,7 @@ impl Service for ConfigService {
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let sdk = clients::in_region(&account.sdk, &target.region);
-        let client = aws_sdk_config::Client::new(&sdk);
+        let client = client!(aws_sdk_config, account, &target.region);
         let after = change.after.clone().unwrap_or_default();
         // An adopted recorder or channel keeps its own name.
         let name = change
@@ -266,7 +264,7 @@ impl Service for ConfigService {
 
         match (change.address.kind.as_str(), change.action) {
             ("config.service_linked_role", Action::Create) => {
-                let iam = aws_sdk_iam::Client::new(&account.sdk);
+                let iam = client!(aws_sdk_iam, account, &target.region);
                 iam.create_service_linked_role()
                     .aws_service_name(SLR_SERVICE)
                     .send()
@@ -274,7 +272,7 @@ impl Service for ConfigService {
                     .map_err(ctx.err("CreateServiceLinkedRole"))?;
             }
             ("config.bucket", Action::Create | Action::Update) => {
-                let s3 = clients::s3(&account.sdk, &target.region);
+                let s3 = clients::s3_for(account, &target.region);
                 let policy = bucket_policy(&account.partition, &account.id, &change.address.name);
                 bucket::ensure(
                     &s3,
@@ -286,7 +284,7 @@ impl Service for ConfigService {
                 .await?;
             }
             ("config.bucket", Action::Delete) => {
-                let s3 = clients::s3(&account.sdk, &target.region);
+                let s3 = clients::s3_for(account, &target.region);
                 bucket::delete(&s3, &ctx, &change.address.name).await?;
             }
             ("config.recorder", Action::Create | Action::Update) => {
@@ -417,7 +415,7 @@ pub async fn put_recorder(
 /// The service-linked role exists when a role lives under its service path
 /// (its exact name differs between AWS and emulators).
 async fn slr_exists(account: &Account, ctx: &Ctx) -> Result<bool, ServiceError> {
-    let iam = aws_sdk_iam::Client::new(&account.sdk);
+    let iam = client!(aws_sdk_iam, account, &ctx.region);
     let out = iam
         .list_roles()
         .path_prefix(format!("/aws-service-role/{SLR_SERVICE}/"))

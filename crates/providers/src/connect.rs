@@ -120,11 +120,14 @@ async fn reach(
 ) -> Result<(Account, Vec<String>), BoxError> {
     let mut sdk = match &a.profile {
         Some(p) => {
-            aws_config::defaults(BehaviorVersion::latest())
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
                 .region(Region::new(baseline.home_region.clone()))
-                .profile_name(p)
-                .load()
-                .await
+                .profile_name(p);
+            // One HTTP client (one connection pool) for the whole process.
+            if let Some(http) = base.http_client() {
+                loader = loader.http_client(http);
+            }
+            loader.load().await
         }
         None => base.clone(),
     };

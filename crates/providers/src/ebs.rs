@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::connect::Aws;
 use crate::error::Ctx;
-use crate::{account_of, attrs, clients, cloudtrail, controls};
+use crate::{account_of, attrs, cloudtrail, controls};
 
 const SERVICE: &str = "ec2";
 const KIND: &str = "ec2.ebs_encryption_by_default";
@@ -61,8 +61,7 @@ impl Service for EbsService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
-        let sdk = clients::in_region(&account.sdk, &target.region);
-        let ec2 = aws_sdk_ec2::Client::new(&sdk);
+        let ec2 = client!(aws_sdk_ec2, account, &target.region);
         let Some(d) = desired.first() else {
             return Ok(Reading::default());
         };
@@ -71,7 +70,12 @@ impl Service for EbsService {
             _ => None,
         };
         if let Some(arn) = wanted_key.filter(|k| k.starts_with("arn:")) {
-            cloudtrail::check_key_usable(&aws_sdk_kms::Client::new(&sdk), target, arn).await?;
+            cloudtrail::check_key_usable(
+                &client!(aws_sdk_kms, account, &target.region),
+                target,
+                arn,
+            )
+            .await?;
         }
         let o = read_setting(&ec2, target, &d.address, wanted_key.is_some()).await?;
         Ok(vec![o].into())
@@ -84,7 +88,7 @@ impl Service for EbsService {
         change: &Change,
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
-        let ec2 = aws_sdk_ec2::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let ec2 = client!(aws_sdk_ec2, account, &target.region);
         match change.action {
             Action::Create | Action::Update => put_setting(&ec2, target, change).await,
             other => Err(crate::unsupported(&change.address.kind, other)),

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::connect::Aws;
 use crate::error::Ctx;
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, clients, controls, present_if};
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, controls, present_if};
 
 const SERVICE: &str = "guardduty";
 const KIND: &str = "guardduty.detector";
@@ -93,8 +93,7 @@ impl Service for GuardDutyService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
-        let client =
-            aws_sdk_guardduty::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let client = client!(aws_sdk_guardduty, account, &target.region);
         let Some(d) = desired.first() else {
             return Ok(Reading::default());
         };
@@ -112,8 +111,7 @@ impl Service for GuardDutyService {
         change: &Change,
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
-        let client =
-            aws_sdk_guardduty::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let client = client!(aws_sdk_guardduty, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
         let id = change
             .before

@@ -169,7 +169,7 @@ impl Service for IamService {
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let iam = aws_sdk_iam::Client::new(&account.sdk);
+        let iam = client!(aws_sdk_iam, account, &target.region);
         let mut out = Vec::new();
         for d in desired {
             match d.address.kind.as_str() {

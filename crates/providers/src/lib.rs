@@ -9,6 +9,19 @@
 
 #![warn(missing_docs)]
 
+/// A client of an SDK crate for `account` in `region`, in the account's own
+/// retry partition (see [`clients::partition`]).
+macro_rules! client {
+    ($krate:ident, $account:expr, $region:expr) => {{
+        let conf = $crate::clients::in_region(&$account.sdk, $region);
+        $krate::Client::from_conf(
+            $krate::config::Builder::from(&conf)
+                .retry_partition($crate::clients::partition(&$account.id, stringify!($krate)))
+                .build(),
+        )
+    }};
+}
+
 pub mod accessanalyzer;
 pub mod account;
 mod bucket;

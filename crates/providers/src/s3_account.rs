@@ -75,7 +75,7 @@ impl Service for S3AccountService {
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let client = clients::s3control(&account.sdk, &target.region);
+        let client = clients::s3control_for(account, &target.region);
         let Some(d) = desired.first() else {
             return Ok(Reading::default());
         };
@@ -113,7 +113,7 @@ impl Service for S3AccountService {
         };
         let mut observed = Observed::new(d.address.clone(), attrs, false);
         if turns_on {
-            let public = public_buckets(&account.sdk, &target.region, &ctx).await?;
+            let public = public_buckets(account, &target.region, &ctx).await?;
             if !public.is_empty() {
                 observed.note = Some(format!(
                     "buckets public today, which this change makes private: {}; check that none needs to stay public before applying",
@@ -132,7 +132,7 @@ impl Service for S3AccountService {
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let client = clients::s3control(&account.sdk, &target.region);
+        let client = clients::s3control_for(account, &target.region);
         if !matches!(change.action, Action::Create | Action::Update) {
             return Err(crate::unsupported(&change.address.kind, change.action));
         }
@@ -161,12 +161,12 @@ impl Service for S3AccountService {
 /// The account's buckets that are public today, each with why (its
 /// policy, its ACL). A bucket that cannot be checked is listed as such.
 pub(crate) async fn public_buckets(
-    sdk: &aws_config::SdkConfig,
+    account: &crate::Account,
     home_region: &str,
     ctx: &Ctx,
 ) -> Result<Vec<String>, ServiceError> {
     use futures::StreamExt;
-    let s3 = clients::s3(sdk, home_region);
+    let s3 = clients::s3_for(account, home_region);
     let mut buckets = Vec::new();
     let mut token = None;
     loop {
@@ -191,7 +191,7 @@ pub(crate) async fn public_buckets(
     }
     let checks = futures::stream::iter(buckets)
         .map(|(name, region)| async move {
-            let s3 = clients::s3(sdk, &region);
+            let s3 = clients::s3_for(account, &region);
             let policy = match s3.get_bucket_policy_status().bucket(&name).send().await {
                 Ok(o) => Ok(o
                     .policy_status()

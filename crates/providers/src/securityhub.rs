@@ -16,7 +16,6 @@ use baseline_engine::{
 use baseline_spec::{Baseline, Standard};
 use serde_json::{Value, json};
 
-use crate::clients;
 use crate::connect::Aws;
 use crate::error::Ctx;
 use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of};
@@ -96,8 +95,7 @@ impl Service for SecurityHubService {
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let client =
-            aws_sdk_securityhub::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let client = client!(aws_sdk_securityhub, account, &target.region);
         let mut out = Vec::new();
         let enabled = match client.describe_hub().send().await {
             Ok(_) => true,
@@ -148,8 +146,7 @@ impl Service for SecurityHubService {
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let client =
-            aws_sdk_securityhub::Client::new(&clients::in_region(&account.sdk, &target.region));
+        let client = client!(aws_sdk_securityhub, account, &target.region);
         match (change.address.kind.as_str(), change.action) {
             ("securityhub.hub", Action::Create | Action::Update) => {
                 client

@@ -13,9 +13,9 @@ use baseline_engine::{
 };
 use baseline_spec::Baseline;
 
+use crate::account_of;
 use crate::connect::Aws;
 use crate::error::Ctx;
-use crate::{account_of, clients};
 
 const SERVICE: &str = "trustedadvisor";
 const KIND: &str = "trustedadvisor.summary";
@@ -61,7 +61,7 @@ impl Service for TrustedAdvisorService {
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         // The Support API answers in us-east-1 only.
-        let client = aws_sdk_support::Client::new(&clients::in_region(&account.sdk, "us-east-1"));
+        let client = client!(aws_sdk_support, account, "us-east-1");
         let notes = vec![summarize(&client, target).await?];
         let observed = desired
             .iter()
