@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use baseline_engine::render::{self, Styles};
 use baseline_engine::{
     Action, Change, ExecOptions, FORMAT_VERSION, Mode, Observer, Outcome, Plan, PlanOptions,
-    Service, check_fresh, execute, make_plan, unconverged,
+    PlanProgress, Service, check_fresh, execute, make_plan, unconverged,
 };
 use baseline_providers::{ConnectOptions, SERVICE_NAMES, connect, services};
 use baseline_spec::Baseline;
@@ -27,11 +27,16 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Validate { file } => {
             let b = baseline_spec::load(&file.file)?;
             let sections = sections(&b);
+            let n = b.listed_accounts().len();
             println!(
-                "{} is valid: {} account{}, regions {}, manages {}.",
+                "{} is valid: {}, regions {}, manages {}.",
                 file.file.display(),
-                b.accounts.len(),
-                if b.accounts.len() == 1 { "" } else { "s" },
+                match &b.accounts {
+                    baseline_spec::Accounts::List(_) =>
+                        format!("{n} account{}", if n == 1 { "" } else { "s" }),
+                    baseline_spec::Accounts::Organization(_) =>
+                        "every ACTIVE account of the organization".into(),
+                },
                 match &b.regions {
                     baseline_spec::Regions::All(_) => "all".to_string(),
                     baseline_spec::Regions::List(l) => l.join(", "),
@@ -125,9 +130,11 @@ async fn plan_fresh(
     mode: Mode,
 ) -> Result<(Plan, Vec<Arc<dyn Service>>)> {
     check_only(&args.only)?;
-    for id in args.accounts.iter().flatten() {
-        if !baseline.accounts.iter().any(|a| &a.id.0 == id) {
-            bail!("--accounts names {id}, which is not in the baseline");
+    if let baseline_spec::Accounts::List(list) = &baseline.accounts {
+        for id in args.accounts.iter().flatten() {
+            if !list.iter().any(|a| &a.id.0 == id) {
+                bail!("--accounts names {id}, which is not in the baseline");
+            }
         }
     }
     let connected = connect(
@@ -146,12 +153,61 @@ async fn plan_fresh(
         &svcs,
         mode,
         connected.errors,
-        &PlanOptions {
-            concurrency: args.concurrency,
-        },
+        &plan_options(args, g),
     )
     .await;
     Ok((plan, svcs))
+}
+
+/// Plan options from the flags; a progress bar on a terminal unless `-q`.
+fn plan_options(args: &PlanArgs, g: &Global) -> PlanOptions {
+    let progress: Option<Arc<dyn PlanProgress>> = (std::io::stderr().is_terminal() && !g.quiet)
+        .then(|| Arc::new(ReadProgress::new()) as Arc<dyn PlanProgress>);
+    PlanOptions {
+        concurrency: args.concurrency,
+        per_account: args.account_concurrency,
+        progress,
+    }
+}
+
+/// "reading 120/340 · 2 failed", on standard error, cleared when done.
+struct ReadProgress {
+    bar: indicatif::ProgressBar,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
+impl ReadProgress {
+    fn new() -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} reading {pos}/{len} account × region × service {msg} [{elapsed}]",
+            )
+            .expect("a valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        ReadProgress {
+            bar,
+            failed: Default::default(),
+        }
+    }
+}
+
+impl PlanProgress for ReadProgress {
+    fn total(&self, reads: usize) {
+        self.bar.set_length(reads as u64);
+    }
+    fn read_done(&self, _target: &baseline_engine::Target, _service: &str, failed: bool) {
+        if failed {
+            let n = self.failed.fetch_add(1, Ordering::SeqCst) + 1;
+            self.bar.set_message(format!("· {n} failed"));
+        }
+        self.bar.inc(1);
+        if self.bar.position() >= self.bar.length().unwrap_or(0) {
+            self.bar.finish_and_clear();
+        }
+    }
 }
 
 fn print_plan(plan: &Plan, output: Output) {
@@ -288,9 +344,7 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
         &svcs,
         saved.mode,
         connected.errors,
-        &PlanOptions {
-            concurrency: args.concurrency,
-        },
+        &plan_options(args, g),
     )
     .await;
     check_fresh(&saved, &fresh).context(format!(
@@ -372,6 +426,7 @@ async fn run_plan(
         svcs,
         &ExecOptions {
             concurrency: args.concurrency,
+            per_account: args.account_concurrency,
             cancel: Some(&cancel),
         },
         &Progress { quiet: g.quiet },
@@ -385,9 +440,7 @@ async fn run_plan(
         svcs,
         plan.mode,
         Vec::new(),
-        &PlanOptions {
-            concurrency: args.concurrency,
-        },
+        &plan_options(args, g),
     )
     .await;
     let not_converged = unconverged(&results, &after);

@@ -114,12 +114,16 @@ struct PlanArgs {
     /// Only these regions (comma-separated).
     #[arg(long, value_delimiter = ',')]
     regions: Option<Vec<String>>,
-    /// Only these services (comma-separated): config, securityhub, s3.
+    /// Only these services (comma-separated): iam, config, access_analyzer,
+    /// cloudtrail, guardduty, ec2, account, trustedadvisor, securityhub, s3.
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
-    /// How many AWS reads and writes run at once.
-    #[arg(long, default_value_t = 32)]
+    /// How many AWS reads and writes run at once, over all accounts.
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// How many run at once in one account (its API limits are its own).
+    #[arg(long, default_value_t = 16)]
+    account_concurrency: usize,
 }
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]

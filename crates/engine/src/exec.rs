@@ -55,8 +55,10 @@ impl Observer for Silent {}
 
 /// Executor options.
 pub struct ExecOptions<'a> {
-    /// How many steps run at once.
+    /// How many steps run at once, over all accounts.
     pub concurrency: usize,
+    /// How many run at once in one account.
+    pub per_account: usize,
     /// Set (e.g. on Ctrl-C) to start no new steps; running ones finish.
     pub cancel: Option<&'a AtomicBool>,
 }
@@ -103,6 +105,7 @@ pub async fn execute(
 
     let unreadable: std::collections::HashSet<&Address> = plan.unreadable.iter().collect();
     let mut state = vec![State::Pending; steps.len()];
+    let mut running_in: HashMap<&str, usize> = HashMap::new();
     let mut outcome: Vec<Option<Outcome>> = vec![None; steps.len()];
     let mut running = FuturesUnordered::new();
 
@@ -135,11 +138,16 @@ pub async fn execute(
                     progressed = true;
                     continue;
                 }
-                if cancelled || running.len() >= opts.concurrency.max(1) {
+                let account = steps[i].address.account.as_str();
+                if cancelled
+                    || running.len() >= opts.concurrency.max(1)
+                    || running_in.get(account).copied().unwrap_or(0) >= opts.per_account.max(1)
+                {
                     continue;
                 }
                 if preds[i].iter().all(|&j| state[j] == State::Done) {
                     state[i] = State::Running;
+                    *running_in.entry(account).or_default() += 1;
                     let change = steps[i];
                     let target = targets
                         .get(&(
@@ -167,6 +175,9 @@ pub async fn execute(
         let Some((i, result, elapsed)) = running.next().await else {
             break;
         };
+        if let Some(n) = running_in.get_mut(steps[i].address.account.as_str()) {
+            *n -= 1;
+        }
         let o = match result {
             Ok(()) => {
                 state[i] = State::Done;

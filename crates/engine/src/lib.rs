@@ -15,5 +15,5 @@ pub mod render;
 
 pub use exec::{ExecOptions, Observer, Outcome, Silent, StepResult, execute, unconverged};
 pub use model::*;
-pub use plan::{PlanOptions, StalePlan, check_fresh, diff, make_plan};
+pub use plan::{PlanOptions, PlanProgress, StalePlan, check_fresh, diff, make_plan};
 pub use provider::{Reading, Service, ServiceError, error_chain};

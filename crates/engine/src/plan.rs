@@ -4,23 +4,49 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use baseline_spec::Baseline;
-use futures::StreamExt;
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::model::*;
 use crate::provider::{Service, error_chain};
 
+/// Told as reads finish (a progress display).
+pub trait PlanProgress: Send + Sync {
+    /// How many target × service reads there are.
+    fn total(&self, _reads: usize) {}
+    /// One read finished; `failed` if it did not succeed.
+    fn read_done(&self, _target: &Target, _service: &str, _failed: bool) {}
+}
+
 /// Options for making a plan.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PlanOptions {
-    /// How many target × service reads run at once.
+    /// How many target × service reads run at once, over all accounts.
     pub concurrency: usize,
+    /// How many run at once in one account (its API rate limits are its own).
+    pub per_account: usize,
+    /// Progress display, if any.
+    pub progress: Option<Arc<dyn PlanProgress>>,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions { concurrency: 32 }
+        PlanOptions {
+            concurrency: 64,
+            per_account: 16,
+            progress: None,
+        }
     }
+}
+
+/// One semaphore per account, for the per-account bound.
+pub(crate) fn account_bounds<'a>(
+    accounts: impl Iterator<Item = &'a str>,
+    per_account: usize,
+) -> HashMap<String, Arc<Semaphore>> {
+    accounts
+        .map(|a| (a.to_string(), Arc::new(Semaphore::new(per_account.max(1)))))
+        .collect()
 }
 
 /// Reads every target × service concurrently and diffs it against the baseline.
@@ -37,20 +63,42 @@ pub async fn make_plan(
 ) -> Plan {
     let mut jobs = Vec::new();
     for target in targets {
+        // Overrides for this account and region applied.
+        let effective = baseline.for_target(&target.account_id, &target.region);
         for service in services {
-            let desired = service.desired(baseline, target, mode);
+            let desired = service.desired(&effective, target, mode);
             if !desired.is_empty() {
                 jobs.push((target.clone(), service.clone(), desired));
             }
         }
     }
-    let results: Vec<_> = futures::stream::iter(jobs)
-        .map(|(target, service, desired)| async move {
-            let observed = service.read(&target, &desired).await;
-            (target, service, desired, observed)
-        })
-        .buffered(opts.concurrency.max(1))
-        .collect()
+    if let Some(p) = &opts.progress {
+        p.total(jobs.len());
+    }
+    // All reads start at once; the bounds decide how many run. The account
+    // permit is taken first, so a read waiting on a busy account holds no
+    // global permit that another account could use.
+    let global = Semaphore::new(opts.concurrency.max(1));
+    let per_account = account_bounds(
+        targets.iter().map(|t| t.account_id.as_str()),
+        opts.per_account,
+    );
+    let results: Vec<_> =
+        futures::future::join_all(jobs.into_iter().map(|(target, service, desired)| {
+            let (global, per_account) = (&global, &per_account);
+            async move {
+                let _account = per_account[&target.account_id]
+                    .acquire()
+                    .await
+                    .expect("never closed");
+                let _global = global.acquire().await.expect("never closed");
+                let observed = service.read(&target, &desired).await;
+                if let Some(p) = &opts.progress {
+                    p.read_done(&target, service.name(), observed.is_err());
+                }
+                (target, service, desired, observed)
+            }
+        }))
         .await;
 
     let mut changes = Vec::new();
@@ -77,7 +125,8 @@ pub async fn make_plan(
                 }
                 // In the order the provider found them (stable plans).
                 for o in found {
-                    if let Some(d) = service.discovered(baseline, &target, mode, &o) {
+                    let effective = baseline.for_target(&target.account_id, &target.region);
+                    if let Some(d) = service.discovered(&effective, &target, mode, &o) {
                         changes.push(diff(d, Some(o)));
                     }
                 }

@@ -148,6 +148,7 @@ async fn run(fake: &Arc<Fake>, plan: &Plan) -> Vec<StepResult> {
         &svcs,
         &ExecOptions {
             concurrency: 8,
+            per_account: 8,
             cancel: None,
         },
         &Silent,
@@ -313,6 +314,7 @@ async fn an_interrupted_run_starts_nothing_new() {
         &svcs,
         &ExecOptions {
             concurrency: 8,
+            per_account: 8,
             cancel: Some(&cancel),
         },
         &Silent,

@@ -7,7 +7,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_types::region::Region;
 use baseline_engine::{PlanError, Target, error_chain};
-use baseline_spec::{AccountRef, Baseline, Regions};
+use baseline_spec::{AccountId, AccountRef, Accounts, Baseline, Regions};
 
 use crate::error::{Ctx, Refusal};
 
@@ -67,8 +67,23 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
     }
     let base = loader.load().await;
 
-    let selected: Vec<&AccountRef> = baseline
-        .accounts
+    let mut errors = Vec::new();
+    let accounts: Vec<AccountRef> = match &baseline.accounts {
+        Accounts::List(list) => list.clone(),
+        Accounts::Organization(_) => match discover(&base, baseline).await {
+            Ok(list) => list,
+            Err(e) => {
+                errors.push(PlanError {
+                    account: "organization".into(),
+                    region: String::new(),
+                    service: String::new(),
+                    message: error_chain(e.as_ref()),
+                });
+                Vec::new()
+            }
+        },
+    };
+    let selected: Vec<&AccountRef> = accounts
         .iter()
         .filter(|a| {
             opts.accounts
@@ -81,7 +96,6 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
 
     let mut aws = Aws::default();
     let mut targets = Vec::new();
-    let mut errors = Vec::new();
     for (a, result) in selected.iter().zip(results) {
         match result {
             Ok((account, regions)) => {
@@ -111,6 +125,65 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Every ACTIVE account of the organization, less the excluded ones. The
+/// account whose credentials we hold (the management or a delegated
+/// account) is reached with them; the others through `role_name`.
+async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Vec<AccountRef>, BoxError> {
+    let org = baseline.organization.as_ref().ok_or_else(|| {
+        Box::new(Refusal {
+            message: "`accounts: organization` needs an `organization` section".into(),
+        })
+    })?;
+    let ctx = Ctx {
+        account: "organization".into(),
+        region: baseline.home_region.clone(),
+        service: "organizations",
+    };
+    let who = aws_sdk_sts::Client::new(base)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(
+            Ctx {
+                service: "sts",
+                ..ctx.clone()
+            }
+            .err("GetCallerIdentity"),
+        )?;
+    let me = who.account().unwrap_or_default().to_string();
+    let partition = who
+        .arn()
+        .and_then(|a| a.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_string();
+    let excluded: Vec<&AccountId> = org.exclude.iter().flatten().collect();
+    let mut out = Vec::new();
+    let mut pages = aws_sdk_organizations::Client::new(base)
+        .list_accounts()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for a in page.map_err(ctx.err("ListAccounts"))?.accounts() {
+            #[allow(deprecated)]
+            let active = a.status() == Some(&aws_sdk_organizations::types::AccountStatus::Active)
+                || a.state() == Some(&aws_sdk_organizations::types::AccountState::Active);
+            let Some(id) = a.id() else { continue };
+            if !active || excluded.iter().any(|x| x.0 == id) {
+                continue;
+            }
+            out.push(AccountRef {
+                id: AccountId(id.to_string()),
+                name: a.name().map(str::to_string),
+                role_arn: (id != me)
+                    .then(|| format!("arn:{partition}:iam::{id}:role/{}", org.role_name)),
+                profile: None,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
 
 async fn reach(
     base: &SdkConfig,

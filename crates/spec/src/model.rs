@@ -17,8 +17,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub struct Baseline {
     /// Format version of this file. Only `1` exists.
     pub version: u32,
-    /// The accounts this baseline applies to.
-    pub accounts: Vec<AccountRef>,
+    /// The accounts this baseline applies to: a list, or `organization`
+    /// (every ACTIVE account of the AWS Organization, reached through
+    /// `organization.role_name`).
+    pub accounts: Accounts,
+    /// With `accounts: organization`: how to reach the member accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationSpec>,
     /// `all` (every region enabled for the account, discovered), or a list of region names.
     pub regions: Regions,
     /// The region that holds the account's global resources: the CloudTrail
@@ -55,6 +60,170 @@ pub struct Baseline {
     /// S3 Block Public Access at the account level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_public_access_block: Option<S3PublicAccessBlockSpec>,
+    /// Exceptions for some accounts and regions, applied in order over the
+    /// sections above (a later override wins; within a section, the keys an
+    /// override gives replace those of the base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Vec<Override>>,
+}
+
+/// The accounts: a list, or `organization`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Accounts {
+    /// Exactly these accounts.
+    List(Vec<AccountRef>),
+    /// Every ACTIVE account of the organization (discovered).
+    Organization(OrganizationKeyword),
+}
+
+/// The keyword `organization`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationKeyword {
+    /// Every ACTIVE account of the organization.
+    Organization,
+}
+
+/// How to reach the accounts of an organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationSpec {
+    /// The role to assume in each member account (e.g. `OrganizationAccountAccessRole`).
+    /// The management account itself is reached with the current credentials.
+    pub role_name: String,
+    /// Account ids to leave out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<Vec<AccountId>>,
+}
+
+/// Sections that differ for some accounts and/or regions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// The accounts it applies to (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<AccountId>>,
+    /// The regions it applies to (default: all). With regions, only
+    /// regional sections may be given: config (not its bucket),
+    /// access_analyzer, guardduty, ebs_encryption, securityhub.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam: Option<IamSpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigSpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_analyzer: Option<AccessAnalyzerSpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<CloudTrailSpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardduty: Option<GuardDutySpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ebs_encryption: Option<EbsEncryptionSpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate_contacts: Option<AlternateContactsSpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_advisor: Option<TrustedAdvisorSpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub securityhub: Option<SecurityHubSpec>,
+    /// As the top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_public_access_block: Option<S3PublicAccessBlockSpec>,
+}
+
+/// The sections an override may carry, by their keys.
+pub const SECTIONS: [&str; 10] = [
+    "iam",
+    "config",
+    "access_analyzer",
+    "cloudtrail",
+    "guardduty",
+    "ebs_encryption",
+    "alternate_contacts",
+    "trusted_advisor",
+    "securityhub",
+    "s3_public_access_block",
+];
+
+/// The sections that hold per-region resources (may be overridden per region).
+pub const REGIONAL_SECTIONS: [&str; 5] = [
+    "config",
+    "access_analyzer",
+    "guardduty",
+    "ebs_encryption",
+    "securityhub",
+];
+
+impl Override {
+    /// Whether it applies to this account and region.
+    pub fn applies(&self, account: &str, region: &str) -> bool {
+        self.accounts
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|id| id.0 == account))
+            && self
+                .regions
+                .as_ref()
+                .is_none_or(|r| r.iter().any(|x| x == region))
+    }
+}
+
+impl Baseline {
+    /// The accounts listed in the file (none for `accounts: organization`).
+    pub fn listed_accounts(&self) -> &[AccountRef] {
+        match &self.accounts {
+            Accounts::List(list) => list,
+            Accounts::Organization(_) => &[],
+        }
+    }
+
+    /// The baseline as it applies to one account and region: the overrides
+    /// that match, in order, laid over the sections (key by key).
+    pub fn for_target(&self, account: &str, region: &str) -> std::borrow::Cow<'_, Baseline> {
+        let matching: Vec<&Override> = self
+            .overrides
+            .iter()
+            .flatten()
+            .filter(|o| o.applies(account, region))
+            .collect();
+        if matching.is_empty() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut base = serde_json::to_value(self).expect("a baseline serializes");
+        for o in matching {
+            let layer = serde_json::to_value(o).expect("an override serializes");
+            for section in SECTIONS {
+                let Some(patch) = layer.get(section) else {
+                    continue;
+                };
+                match base
+                    .get_mut(section)
+                    .and_then(serde_json::Value::as_object_mut)
+                {
+                    Some(existing) => {
+                        for (k, v) in patch.as_object().into_iter().flatten() {
+                            existing.insert(k.clone(), v.clone());
+                        }
+                    }
+                    None => {
+                        base[section] = patch.clone();
+                    }
+                }
+            }
+        }
+        std::borrow::Cow::Owned(
+            serde_json::from_value(base).expect("sections merged from valid sections are valid"),
+        )
+    }
 }
 
 /// One AWS account and how to reach it.

@@ -315,11 +315,44 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
             Some("this baseline understands version 1".into()),
         );
     }
-    if b.accounts.is_empty() {
-        report.at_value("/accounts", "at least one account is needed".into(), None);
+    match (&b.accounts, &b.organization) {
+        (Accounts::List(list), _) if list.is_empty() => {
+            report.at_value("/accounts", "at least one account is needed".into(), None);
+        }
+        (Accounts::List(_), Some(_)) => report.at_key(
+            "/organization",
+            "`organization` is only used with `accounts: organization`".into(),
+            None,
+        ),
+        (Accounts::Organization(_), None) => report.at_value(
+            "/accounts",
+            "`accounts: organization` needs an `organization` section".into(),
+            Some("organization: {role_name: OrganizationAccountAccessRole}".into()),
+        ),
+        (Accounts::Organization(_), Some(org)) => {
+            let name = &org.role_name;
+            if name.is_empty()
+                || name.len() > 64
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+            {
+                report.at_value(
+                    "/organization/role_name",
+                    format!("`{name}` is not an IAM role name"),
+                    None,
+                );
+            }
+            account_ids(
+                report,
+                "/organization/exclude",
+                org.exclude.iter().flatten(),
+            );
+        }
+        _ => {}
     }
     let mut seen = HashSet::new();
-    for (i, a) in b.accounts.iter().enumerate() {
+    for (i, a) in b.listed_accounts().iter().enumerate() {
         let p = format!("/accounts/{i}");
         if !is_account_id(&a.id.0) {
             report.at_value(
@@ -529,6 +562,131 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
                     None,
                 );
             }
+        }
+    }
+    overrides(b, &region_list, report);
+}
+
+/// Each id a 12-digit account id.
+fn account_ids<'a>(
+    report: &mut Report<'_>,
+    pointer: &str,
+    ids: impl Iterator<Item = &'a AccountId>,
+) {
+    for (i, id) in ids.enumerate() {
+        if !is_account_id(&id.0) {
+            report.at_value(
+                &format!("{pointer}/{i}"),
+                format!("`{id}` is not a 12-digit account id"),
+                None,
+            );
+        }
+    }
+}
+
+fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
+    let listed: HashSet<&str> = b
+        .listed_accounts()
+        .iter()
+        .map(|a| a.id.0.as_str())
+        .collect();
+    for (i, o) in b.overrides.iter().flatten().enumerate() {
+        let p = format!("/overrides/{i}");
+        account_ids(
+            report,
+            &format!("{p}/accounts"),
+            o.accounts.iter().flatten(),
+        );
+        for (j, id) in o.accounts.iter().flatten().enumerate() {
+            if matches!(b.accounts, Accounts::List(_))
+                && is_account_id(&id.0)
+                && !listed.contains(id.0.as_str())
+            {
+                report.at_value(
+                    &format!("{p}/accounts/{j}"),
+                    format!("account {id} is not in `accounts`"),
+                    None,
+                );
+            }
+        }
+        for (j, r) in o.regions.iter().flatten().enumerate() {
+            if !is_region(r) {
+                report.at_value(
+                    &format!("{p}/regions/{j}"),
+                    format!("`{r}` is not a region name"),
+                    None,
+                );
+            } else if !region_list.is_empty() && !region_list.contains(&r.as_str()) {
+                report.at_value(
+                    &format!("{p}/regions/{j}"),
+                    format!("region {r} is not in `regions`"),
+                    None,
+                );
+            }
+        }
+        let layer = serde_json::to_value(o).unwrap_or_default();
+        let given: Vec<&str> = SECTIONS
+            .iter()
+            .copied()
+            .filter(|s| layer.get(*s).is_some())
+            .collect();
+        if given.is_empty() {
+            report.at_key(&p, "this override changes no section".into(), None);
+        }
+        if o.regions.is_some() {
+            for section in &given {
+                if !REGIONAL_SECTIONS.contains(section) {
+                    report.at_key(
+                        &format!("{p}/{section}"),
+                        format!("`{section}` is account-wide (it lives in the home region) and cannot be overridden per region"),
+                        Some("drop `regions` from this override, or move the section to an override by account".into()),
+                    );
+                }
+            }
+            if o.config.as_ref().is_some_and(|c| c.bucket.is_some()) {
+                report.at_key(
+                    &format!("{p}/config/bucket"),
+                    "the Config bucket is account-wide and cannot be overridden per region".into(),
+                    None,
+                );
+            }
+        }
+        // Security Hub needs Config wherever this override applies.
+        let scope_account = o
+            .accounts
+            .as_ref()
+            .and_then(|a| a.first())
+            .map(|a| a.0.clone());
+        let scope_region = o.regions.as_ref().and_then(|r| r.first()).cloned();
+        let only_this = Baseline {
+            overrides: Some(vec![Override {
+                accounts: None,
+                regions: None,
+                ..o.clone()
+            }]),
+            ..b.clone()
+        };
+        let merged = only_this.for_target(
+            scope_account.as_deref().unwrap_or("000000000000"),
+            scope_region.as_deref().unwrap_or(&b.home_region),
+        );
+        let sh_on = merged.securityhub.as_ref().is_some_and(|s| s.enabled);
+        let config_on = merged.config.as_ref().is_some_and(|c| c.enabled);
+        if sh_on && !config_on && (o.securityhub.is_some() || o.config.is_some()) {
+            let at = if o.config.is_some() {
+                "config/enabled"
+            } else {
+                "securityhub/enabled"
+            };
+            report.at_value(
+                &format!("{p}/{at}"),
+                "here Security Hub would be on while AWS Config is off; Security Hub needs Config"
+                    .into(),
+                Some("turn Security Hub off in the same override".into()),
+            );
+        }
+        if let Some(c) = &o.config {
+            bucket_template(report, &format!("{p}/config/bucket"), c.bucket_template());
         }
     }
 }

@@ -31,7 +31,7 @@ fn every_example_validates() {
 #[test]
 fn canonical_baseline_reads_every_setting() {
     let b = baseline_spec::load(&root().join("examples/tokyo.yaml")).unwrap();
-    assert_eq!(b.accounts[0].id.0, "123456789012");
+    assert_eq!(b.listed_accounts()[0].id.0, "123456789012");
     assert_eq!(b.home_region, "ap-northeast-1");
     let c = b.config.unwrap();
     assert_eq!(c.frequency(), baseline_spec::RecordingFrequency::Daily);
@@ -96,4 +96,59 @@ fn broken_baselines_report_every_error_with_its_place() {
     }
     assert!(n >= 10, "the corpus is missing");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Overrides apply in order, key by key, only where they match.
+#[test]
+fn overrides_apply_per_account_and_region_in_order() {
+    let b = baseline_spec::parse(
+        r#"version: 1
+accounts: [{id: "111111111111"}, {id: "222222222222"}]
+regions: [eu-west-1, us-west-2]
+home_region: eu-west-1
+config: {enabled: true, recording: daily, bucket: "logs-{account_id}"}
+guardduty: {enabled: true, features: [s3_data_events]}
+overrides:
+  - accounts: ["222222222222"]
+    regions: [us-west-2]
+    guardduty: {enabled: false}
+  - regions: [us-west-2]
+    config: {enabled: true, recording: continuous}
+  - accounts: ["222222222222"]
+    regions: [us-west-2]
+    config: {enabled: false}
+"#,
+        "o.yaml",
+    )
+    .unwrap();
+    use baseline_spec::{GuardDutyFeature, GuardDutyFeatures, RecordingFrequency};
+    let plain = b.for_target("111111111111", "eu-west-1");
+    assert!(
+        matches!(plain, std::borrow::Cow::Borrowed(_)),
+        "no override: the baseline itself"
+    );
+
+    let west = b.for_target("111111111111", "us-west-2");
+    let c = west.config.as_ref().unwrap();
+    assert_eq!(c.frequency(), RecordingFrequency::Continuous);
+    assert_eq!(
+        c.bucket.as_deref(),
+        Some("logs-{account_id}"),
+        "keys the override does not give stay"
+    );
+    assert!(west.guardduty.as_ref().unwrap().enabled);
+
+    let both = b.for_target("222222222222", "us-west-2");
+    let g = both.guardduty.as_ref().unwrap();
+    assert!(!g.enabled);
+    assert_eq!(
+        g.features,
+        Some(GuardDutyFeatures::List(vec![
+            GuardDutyFeature::S3DataEvents
+        ]))
+    );
+    assert!(
+        !both.config.as_ref().unwrap().enabled,
+        "the later override wins"
+    );
 }
