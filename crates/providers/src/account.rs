@@ -73,14 +73,17 @@ impl Service for AccountService {
         let account = account_of(&self.aws, target)?;
         let client = client!(aws_sdk_account, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
-        let mut out = Vec::new();
-        for d in desired {
-            match client
+        // The contacts are read at once.
+        let reads = futures::future::join_all(desired.iter().map(|d| {
+            client
                 .get_alternate_contact()
                 .alternate_contact_type(AlternateContactType::from(d.address.name.as_str()))
                 .send()
-                .await
-            {
+        }))
+        .await;
+        let mut out = Vec::new();
+        for (d, read) in desired.iter().zip(reads) {
+            match read {
                 Ok(o) => {
                     if let Some(c) = o.alternate_contact() {
                         out.push(Observed::new(

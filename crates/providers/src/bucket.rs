@@ -50,22 +50,28 @@ pub(crate) async fn read(
     let note =
         matches!(desired.want, baseline_engine::Want::Absent).then(|| DELETE_NOTE.to_string());
     let name = address.name.as_str();
-    match s3.head_bucket().bucket(name).send().await {
-        Ok(_) => {}
-        Err(e) => {
-            let status = e.raw_response().map(|r| r.status().as_u16());
-            return match status {
-                Some(404) => Ok(None),
-                Some(403) => Err(Box::new(Refusal {
-                    message: format!(
-                        "bucket {name} exists and belongs to someone else; choose another name in the baseline"
-                    ),
-                })),
-                _ => Err(Box::new(ctx.err("HeadBucket")(e))),
-            };
-        }
+    // All five at once: one round trip. When the bucket does not exist the
+    // others fail too, and only HeadBucket's answer counts.
+    let (head, tagging, pab, enc, pol) = futures::join!(
+        s3.head_bucket().bucket(name).send(),
+        s3.get_bucket_tagging().bucket(name).send(),
+        s3.get_public_access_block().bucket(name).send(),
+        s3.get_bucket_encryption().bucket(name).send(),
+        s3.get_bucket_policy().bucket(name).send(),
+    );
+    if let Err(e) = head {
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        return match status {
+            Some(404) => Ok(None),
+            Some(403) => Err(Box::new(Refusal {
+                message: format!(
+                    "bucket {name} exists and belongs to someone else; choose another name in the baseline"
+                ),
+            })),
+            _ => Err(Box::new(ctx.err("HeadBucket")(e))),
+        };
     }
-    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
+    let tags = match tagging {
         Ok(t) => t.tag_set().to_vec(),
         Err(e) if e.code() == Some("NoSuchTagSet") => Vec::new(),
         Err(e) => return Err(Box::new(ctx.err("GetBucketTagging")(e))),
@@ -80,11 +86,6 @@ pub(crate) async fn read(
             ),
         }));
     }
-    let (pab, enc, pol) = futures::join!(
-        s3.get_public_access_block().bucket(name).send(),
-        s3.get_bucket_encryption().bucket(name).send(),
-        s3.get_bucket_policy().bucket(name).send(),
-    );
     let public_access_blocked = match pab {
         Ok(o) => o.public_access_block_configuration().is_some_and(|c| {
             c.block_public_acls() == Some(true)

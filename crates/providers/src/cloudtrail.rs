@@ -193,59 +193,67 @@ impl Service for CloudTrailService {
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
-        let mut out = Vec::new();
-        let mut notes = Vec::new();
         let trail_name = desired
             .iter()
             .find(|x| x.address.kind == TRAIL)
             .map_or("", |x| x.address.name.as_str());
-        for d in desired {
-            match d.address.kind.as_str() {
-                BUCKET => {
-                    let policy = bucket_policy(
-                        &account.partition,
-                        &target.region,
-                        &account.id,
-                        &d.address.name,
-                        trail_name,
-                    );
-                    let s3 = clients::s3_for(account, &target.region);
-                    out.extend(bucket::read(&s3, &ctx, d, &policy).await?);
+        let find = |kind: &str| desired.iter().find(|d| d.address.kind == kind);
+        // Bucket, key and trail are read at once.
+        let bucket = async {
+            let Some(d) = find(BUCKET) else {
+                return Ok(None);
+            };
+            let policy = bucket_policy(
+                &account.partition,
+                &target.region,
+                &account.id,
+                &d.address.name,
+                trail_name,
+            );
+            let s3 = clients::s3_for(account, &target.region);
+            bucket::read(&s3, &ctx, d, &policy).await
+        };
+        let key = async {
+            let Some(d) = find(KEY) else { return Ok(None) };
+            let kms = client!(aws_sdk_kms, account, &target.region);
+            let wanted = matches!(d.want, Want::Present(_));
+            read_key(&kms, target, account, trail_name, d.address.clone(), wanted).await
+        };
+        let trail = async {
+            let Some(d) = find(TRAIL) else {
+                return Ok((None, None));
+            };
+            let kms = client!(aws_sdk_kms, account, &target.region);
+            let named_key = match &d.want {
+                Want::Present(w) => w
+                    .get("kms_key")
+                    .and_then(Value::as_str)
+                    .filter(|k| k.starts_with("arn:")),
+                _ => None,
+            };
+            let check = async {
+                match named_key {
+                    Some(arn) => check_key_usable(&kms, target, arn).await,
+                    None => Ok(()),
                 }
-                KEY => {
-                    let kms = client!(aws_sdk_kms, account, &target.region);
-                    let wanted = matches!(d.want, Want::Present(_));
-                    let key =
-                        read_key(&kms, target, account, trail_name, d.address.clone(), wanted);
-                    out.extend(key.await?);
-                }
-                TRAIL => {
-                    let kms = client!(aws_sdk_kms, account, &target.region);
-                    let named_key = match &d.want {
-                        Want::Present(w) => w
-                            .get("kms_key")
-                            .and_then(Value::as_str)
-                            .filter(|k| k.starts_with("arn:")),
-                        _ => None,
-                    };
-                    if let Some(arn) = named_key {
-                        check_key_usable(&kms, target, arn).await?;
-                    }
-                    let key_arn = our_key_arn(&kms, &ctx).await?;
-                    let client = client!(aws_sdk_cloudtrail, account, &target.region);
-                    let (trail, note) =
-                        read_trail(&client, target, &d.address, key_arn.as_deref()).await?;
-                    match trail {
-                        // Shown with the change to the trail, if there is one.
-                        Some(mut o) => {
-                            o.note = note;
-                            out.push(o);
-                        }
-                        None => notes.extend(note),
-                    }
-                }
-                _ => {}
+            };
+            let client = client!(aws_sdk_cloudtrail, account, &target.region);
+            let (checked, key_arn) = futures::join!(check, our_key_arn(&kms, &ctx));
+            checked?;
+            read_trail(&client, target, &d.address, key_arn?.as_deref()).await
+        };
+        let (bucket, key, trail) = futures::join!(bucket, key, trail);
+        let mut out: Vec<Observed> = Vec::new();
+        let mut notes = Vec::new();
+        out.extend(bucket?);
+        out.extend(key?);
+        match trail? {
+            // Shown with the change to the trail, if there is one.
+            (Some(mut o), note) => {
+                o.note = note;
+                out.push(o);
             }
+            (None, note) => notes.extend(note),
         }
         Ok(Reading {
             observed: out,
@@ -385,12 +393,28 @@ async fn read_key(
     if state == KeyState::PendingDeletion && !wanted {
         return Ok(None);
     }
-    let tags = kms
-        .list_resource_tags()
-        .key_id(&key_id)
-        .send()
-        .await
-        .map_err(ctx.err("ListResourceTags"))?;
+    let enabled = state == KeyState::Enabled;
+    let rotation = async {
+        // Rotation cannot be read from a disabled or pending key.
+        if enabled {
+            kms.get_key_rotation_status()
+                .key_id(&key_id)
+                .send()
+                .await
+                .map(|r| r.key_rotation_enabled())
+        } else {
+            Ok(false)
+        }
+    };
+    let (tags, rotation, policy) = futures::join!(
+        kms.list_resource_tags().key_id(&key_id).send(),
+        rotation,
+        kms.get_key_policy()
+            .key_id(&key_id)
+            .policy_name("default")
+            .send(),
+    );
+    let tags = tags.map_err(ctx.err("ListResourceTags"))?;
     let ours = tags
         .tags()
         .iter()
@@ -402,24 +426,8 @@ async fn read_key(
             ),
         }));
     }
-    let enabled = state == KeyState::Enabled;
-    let rotation = if enabled {
-        kms.get_key_rotation_status()
-            .key_id(&key_id)
-            .send()
-            .await
-            .map_err(ctx.err("GetKeyRotationStatus"))?
-            .key_rotation_enabled()
-    } else {
-        false
-    };
-    let policy = kms
-        .get_key_policy()
-        .key_id(&key_id)
-        .policy_name("default")
-        .send()
-        .await
-        .map_err(ctx.err("GetKeyPolicy"))?;
+    let rotation = rotation.map_err(ctx.err("GetKeyRotationStatus"))?;
+    let policy = policy.map_err(ctx.err("GetKeyPolicy"))?;
     let want_policy = key_policy(&account.partition, &target.region, &account.id, trail);
     let policy_ok = policy
         .policy()
@@ -598,96 +606,105 @@ async fn read_trail(
         .await
         .map_err(ctx.err("DescribeTrails"))?;
     let name = address.name.as_str();
-    let mut others = Vec::new();
-    let mut observed = None;
-    for t in trails.trail_list() {
-        if t.name() == Some(name) {
-            if t.home_region() != Some(target.region.as_str()) {
-                return Err(Box::new(Refusal {
-                    message: format!(
-                        "trail {name} exists with home region {}, but the baseline's home region is {}; rename one of them",
-                        t.home_region().unwrap_or("?"),
-                        target.region
-                    ),
-                }));
-            }
-            let (status, selectors) = futures::join!(
-                client.get_trail_status().name(name).send(),
-                client.get_event_selectors().trail_name(name).send(),
-            );
-            let status = status.map_err(ctx.err("GetTrailStatus"))?;
-            let selectors = selectors.map_err(ctx.err("GetEventSelectors"))?;
-            let arn = t.trail_arn().unwrap_or_default();
-            let tags = client
-                .list_tags()
-                .resource_id_list(arn)
-                .send()
-                .await
-                .map_err(ctx.err("ListTags"))?;
-            let ours = tags
-                .resource_tag_list()
-                .iter()
-                .flat_map(|r| r.tags_list())
-                .any(|tag| tag.key() == OWNER_TAG_KEY && tag.value() == Some(OWNER_TAG_VALUE));
-            let kms_key = match t.kms_key_id() {
-                None => Value::Null,
-                Some(k)
-                    if Some(k) == our_key
-                        || k == KEY_ALIAS
-                        || k.ends_with(&format!(":{KEY_ALIAS}")) =>
-                {
-                    json!(KEY_ALIAS)
-                }
-                Some(k) => json!(k),
-            };
-            observed = Some(Observed::new(
-                address.clone(),
-                attrs(&[
-                    (
-                        "multi_region",
-                        json!(t.is_multi_region_trail().unwrap_or(false)),
-                    ),
-                    (
-                        "include_global_service_events",
-                        json!(t.include_global_service_events().unwrap_or(false)),
-                    ),
-                    ("logging", json!(status.is_logging().unwrap_or(false))),
-                    ("management_events", json!(management_events(&selectors))),
-                    (
-                        "log_file_validation",
-                        json!(t.log_file_validation_enabled().unwrap_or(false)),
-                    ),
-                    ("s3_bucket", json!(t.s3_bucket_name())),
-                    ("kms_key", kms_key),
-                    (
-                        "managed_by",
-                        if ours {
-                            json!(OWNER_TAG_VALUE)
-                        } else {
-                            Value::Null
-                        },
-                    ),
-                ]),
-                // The trail the baseline names is adopted, and tagged when corrected.
-                true,
-            ));
-        } else if let Some(other) = t.name() {
-            // A trail we cannot read the selectors of is assumed to record
-            // management events: new trails do by default.
-            let records = match client
-                .get_event_selectors()
-                .trail_name(t.trail_arn().unwrap_or(other))
-                .send()
-                .await
-            {
-                Ok(s) => management_events(&s) != "None",
-                Err(_) => true,
-            };
-            if records && !others.contains(&other.to_string()) {
-                others.push(other.to_string());
-            }
-        }
+    let ours = trails.trail_list().iter().find(|t| t.name() == Some(name));
+    if let Some(t) = ours.filter(|t| t.home_region() != Some(target.region.as_str())) {
+        return Err(Box::new(Refusal {
+            message: format!(
+                "trail {name} exists with home region {}, but the baseline's home region is {}; rename one of them",
+                t.home_region().unwrap_or("?"),
+                target.region
+            ),
+        }));
     }
+    // The trail's details and the other trails' selectors: one round trip.
+    let details = async {
+        let Some(t) = ours else { return Ok(None) };
+        let arn = t.trail_arn().unwrap_or_default();
+        let (status, selectors, tags) = futures::join!(
+            client.get_trail_status().name(name).send(),
+            client.get_event_selectors().trail_name(name).send(),
+            client.list_tags().resource_id_list(arn).send(),
+        );
+        Ok::<_, ServiceError>(Some((
+            t,
+            status.map_err(ctx.err("GetTrailStatus"))?,
+            selectors.map_err(ctx.err("GetEventSelectors"))?,
+            tags.map_err(ctx.err("ListTags"))?,
+        )))
+    };
+    let others = futures::future::join_all(
+        trails
+            .trail_list()
+            .iter()
+            .filter(|t| t.name().is_some_and(|n| n != name))
+            .map(|t| async move {
+                // A trail whose selectors cannot be read is assumed to record
+                // management events: new trails do by default.
+                let records = match client
+                    .get_event_selectors()
+                    .trail_name(t.trail_arn().or(t.name()).unwrap_or_default())
+                    .send()
+                    .await
+                {
+                    Ok(s) => management_events(&s) != "None",
+                    Err(_) => true,
+                };
+                records.then(|| t.name().unwrap_or_default().to_string())
+            }),
+    );
+    let (details, others) = futures::join!(details, others);
+    let mut others: Vec<String> = others.into_iter().flatten().collect();
+    others.sort();
+    others.dedup();
+    let observed = details?.map(|(t, status, selectors, tags)| {
+        let ours = tags
+            .resource_tag_list()
+            .iter()
+            .flat_map(|r| r.tags_list())
+            .any(|tag| tag.key() == OWNER_TAG_KEY && tag.value() == Some(OWNER_TAG_VALUE));
+        let kms_key = match t.kms_key_id() {
+            None => Value::Null,
+            Some(k)
+                if Some(k) == our_key
+                    || k == KEY_ALIAS
+                    || k.ends_with(&format!(":{KEY_ALIAS}")) =>
+            {
+                json!(KEY_ALIAS)
+            }
+            Some(k) => json!(k),
+        };
+        Observed::new(
+            address.clone(),
+            attrs(&[
+                (
+                    "multi_region",
+                    json!(t.is_multi_region_trail().unwrap_or(false)),
+                ),
+                (
+                    "include_global_service_events",
+                    json!(t.include_global_service_events().unwrap_or(false)),
+                ),
+                ("logging", json!(status.is_logging().unwrap_or(false))),
+                ("management_events", json!(management_events(&selectors))),
+                (
+                    "log_file_validation",
+                    json!(t.log_file_validation_enabled().unwrap_or(false)),
+                ),
+                ("s3_bucket", json!(t.s3_bucket_name())),
+                ("kms_key", kms_key),
+                (
+                    "managed_by",
+                    if ours {
+                        json!(OWNER_TAG_VALUE)
+                    } else {
+                        Value::Null
+                    },
+                ),
+            ]),
+            // The trail the baseline names is adopted, and tagged when corrected.
+            true,
+        )
+    });
     let note = (!others.is_empty()).then(|| {
         format!(
             "trail(s) {} already record management events: the copy the baseline's trail records is charged (the first copy of management events is free); baseline leaves other trails alone",

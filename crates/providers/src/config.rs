@@ -167,32 +167,46 @@ impl Service for ConfigService {
         let client = client!(aws_sdk_config, account, &target.region);
         let mut out = Vec::new();
 
-        let (recorders, channels, statuses) = futures::join!(
+        // Everything this read needs is independent: one round trip.
+        let find = |kind: &str| desired.iter().find(|d| d.address.kind == kind);
+        let slr = async {
+            match find("config.service_linked_role") {
+                Some(_) => slr_exists(account, &ctx).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let bucket = async {
+            match find("config.bucket") {
+                Some(d) => {
+                    let s3 = clients::s3_for(account, &target.region);
+                    let policy = bucket_policy(&account.partition, &account.id, &d.address.name);
+                    bucket::read(&s3, &ctx, d, &policy).await
+                }
+                None => Ok(None),
+            }
+        };
+        let (recorders, channels, statuses, slr, bucket) = futures::join!(
             client.describe_configuration_recorders().send(),
             client.describe_delivery_channels().send(),
             client.describe_configuration_recorder_status().send(),
+            slr,
+            bucket,
         );
         let recorders = recorders.map_err(ctx.err("DescribeConfigurationRecorders"))?;
         let channels = channels.map_err(ctx.err("DescribeDeliveryChannels"))?;
         let statuses = statuses.map_err(ctx.err("DescribeConfigurationRecorderStatus"))?;
+        let slr = slr?;
+        out.extend(bucket?);
 
         for d in desired {
             let a = d.address.clone();
             match a.kind.as_str() {
-                "config.service_linked_role" if slr_exists(account, &ctx).await? => {
-                    out.push(Observed {
-                        address: a,
-                        attrs: attrs(&[("service", json!(SLR_SERVICE))]),
-                        managed: false,
-                        note: None,
-                    });
-                }
-                "config.bucket" => {
-                    let s3 = clients::s3_for(account, &target.region);
-                    let policy = bucket_policy(&account.partition, &account.id, &a.name);
-                    if let Some(o) = bucket::read(&s3, &ctx, d, &policy).await? {
-                        out.push(o);
-                    }
+                "config.service_linked_role" if slr == Some(true) => {
+                    out.push(Observed::new(
+                        a,
+                        attrs(&[("service", json!(SLR_SERVICE))]),
+                        false,
+                    ));
                 }
                 "config.recorder" => {
                     if let Some(r) = recorders.configuration_recorders().first() {

@@ -220,11 +220,38 @@ async fn reach(
         region: baseline.home_region.clone(),
         service: "sts",
     };
-    let who = aws_sdk_sts::Client::new(&sdk)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(ctx.err("GetCallerIdentity"))?;
+    // Who we are and which regions are enabled: asked at once.
+    let regions = async {
+        match &baseline.regions {
+            Regions::List(list) => Ok(list.clone()),
+            Regions::All(_) => {
+                // DescribeRegions without AllRegions lists the regions enabled
+                // for this account (opted-in or on by default).
+                let ctx = Ctx {
+                    service: "ec2",
+                    ..ctx.clone()
+                };
+                let out = aws_sdk_ec2::Client::new(&sdk)
+                    .describe_regions()
+                    .send()
+                    .await
+                    .map_err(ctx.err("DescribeRegions"))?;
+                let mut names: Vec<String> = out
+                    .regions()
+                    .iter()
+                    .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+                    .filter_map(|r| r.region_name().map(str::to_string))
+                    .collect();
+                names.sort();
+                Ok::<_, crate::AwsError>(names)
+            }
+        }
+    };
+    let (who, regions) = futures::join!(
+        aws_sdk_sts::Client::new(&sdk).get_caller_identity().send(),
+        regions
+    );
+    let who = who.map_err(ctx.err("GetCallerIdentity"))?;
     let actual = who.account().unwrap_or_default();
     if actual != a.id.0 {
         return Err(Box::new(Refusal {
@@ -244,32 +271,7 @@ async fn reach(
         .and_then(|arn| arn.split(':').nth(1))
         .unwrap_or("aws")
         .to_string();
-
-    let mut regions = match &baseline.regions {
-        Regions::List(list) => list.clone(),
-        Regions::All(_) => {
-            // DescribeRegions without AllRegions lists the regions enabled
-            // for this account (opted-in or on by default).
-            let ec2 = aws_sdk_ec2::Client::new(&sdk);
-            let ctx = Ctx {
-                service: "ec2",
-                ..ctx
-            };
-            let out = ec2
-                .describe_regions()
-                .send()
-                .await
-                .map_err(ctx.err("DescribeRegions"))?;
-            let mut names: Vec<String> = out
-                .regions()
-                .iter()
-                .filter(|r| r.opt_in_status() != Some("not-opted-in"))
-                .filter_map(|r| r.region_name().map(str::to_string))
-                .collect();
-            names.sort();
-            names
-        }
-    };
+    let mut regions = regions?;
     if let Some(only) = &opts.regions {
         regions.retain(|r| only.contains(r));
     }

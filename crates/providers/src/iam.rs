@@ -170,44 +170,48 @@ impl Service for IamService {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let iam = client!(aws_sdk_iam, account, &target.region);
-        let mut out = Vec::new();
-        for d in desired {
-            match d.address.kind.as_str() {
-                ROOT => {
-                    let summary = iam
-                        .get_account_summary()
-                        .send()
-                        .await
-                        .map_err(ctx.err("GetAccountSummary"))?;
-                    let on = summary
-                        .summary_map()
-                        .and_then(|m| m.get(&SummaryKeyType::AccountMfaEnabled))
-                        .copied()
-                        == Some(1);
+        let find = |kind: &str| desired.iter().find(|d| d.address.kind == kind);
+        // The root check and the credential report are independent.
+        let root = async {
+            let Some(d) = find(ROOT) else { return Ok(None) };
+            let summary = iam
+                .get_account_summary()
+                .send()
+                .await
+                .map_err(ctx.err("GetAccountSummary"))?;
+            let on = summary
+                .summary_map()
+                .and_then(|m| m.get(&SummaryKeyType::AccountMfaEnabled))
+                .copied()
+                == Some(1);
+            Ok::<_, ServiceError>(Some(Observed::new(
+                d.address.clone(),
+                attrs(&[("mfa_active", json!(on))]),
+                false,
+            )))
+        };
+        let users = async {
+            let Some(d) = find("iam.credential_report") else {
+                return Ok(Vec::new());
+            };
+            let mut out = vec![Observed::new(d.address.clone(), Default::default(), false)];
+            for row in credential_report(&iam, target).await? {
+                if !row.mfa_active {
                     out.push(Observed::new(
-                        d.address.clone(),
-                        attrs(&[("mfa_active", json!(on))]),
+                        Address::new(target, USER, row.user),
+                        attrs(&[
+                            ("mfa_active", json!(false)),
+                            ("console_password", json!(row.password_enabled)),
+                        ]),
                         false,
                     ));
                 }
-                "iam.credential_report" => {
-                    out.push(Observed::new(d.address.clone(), Default::default(), false));
-                    for row in credential_report(&iam, target).await? {
-                        if !row.mfa_active {
-                            out.push(Observed::new(
-                                Address::new(target, USER, row.user),
-                                attrs(&[
-                                    ("mfa_active", json!(false)),
-                                    ("console_password", json!(row.password_enabled)),
-                                ]),
-                                false,
-                            ));
-                        }
-                    }
-                }
-                _ => {}
             }
-        }
+            Ok::<_, ServiceError>(out)
+        };
+        let (root, users) = futures::join!(root, users);
+        let mut out: Vec<Observed> = root?.into_iter().collect();
+        out.extend(users?);
         Ok(out.into())
     }
 
