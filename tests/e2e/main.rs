@@ -2,6 +2,7 @@
 //!
 //! One test binary (one link of the AWS SDK) with a module per topic.
 
+mod accounts;
 mod cli;
 mod cycle;
 mod full;

@@ -30,6 +30,12 @@ fn python() -> String {
 impl Moto {
     /// Starts moto and waits until it answers.
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// Starts moto with extra arguments for `tests/moto_server.py`
+    /// (e.g. `--deny-role ARN`).
+    pub fn start_with(extra: &[&str]) -> Moto {
         let py = python();
         let check = Command::new(&py)
             .args(["-c", "import moto.server, flask"])
@@ -44,15 +50,12 @@ impl Moto {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
+        let server =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/moto_server.py");
         let child = Command::new(&py)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
+            .arg(server)
+            .args(["--port", &port.to_string()])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

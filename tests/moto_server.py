@@ -1,0 +1,111 @@
+"""The moto emulator, as the tests and the benchmark run it.
+
+moto's own WSGI application, served threaded like `python -m moto.server`,
+with three additions a plain moto server lacks:
+
+* ``--latency-ms N``: every request waits N ms before it is served, so the
+  benchmark sees the round trips of a real network (there is no netem here);
+* ``--deny-role ARN``: AssumeRole into that role is refused with AccessDenied,
+  as AWS does for a role that does not exist or does not trust the caller
+  (moto lets every AssumeRole through);
+* ``GET /_baseline/stats``: how many requests were served, by service and
+  operation, and by access key (one per assumed-role session).
+"""
+
+import argparse
+import collections
+import io
+import json
+import re
+import threading
+import time
+import urllib.parse
+
+from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+
+CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
+
+
+class Wrapper:
+    def __init__(self, app, latency, deny_roles):
+        self.app = app
+        self.latency = latency
+        self.deny_roles = set(deny_roles)
+        self.lock = threading.Lock()
+        self.by_operation = collections.Counter()
+        self.by_key = collections.Counter()
+        self.total = 0
+
+    def stats(self):
+        with self.lock:
+            return {
+                "total": self.total,
+                "by_operation": dict(self.by_operation),
+                "by_access_key": dict(self.by_key),
+            }
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_baseline/stats":
+            body = json.dumps(self.stats()).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+
+        # Read the body once and hand moto a fresh copy.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        m = CREDENTIAL.search(auth)
+        key, service = (m.group(1), m.group(3)) if m else ("-", "-")
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        form = {}
+        if not target and body and b"Action=" in body:
+            form = urllib.parse.parse_qs(body.decode(errors="replace"))
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        action = (
+            target.split(".")[-1]
+            if target
+            else (form.get("Action") or query.get("Action") or [None])[0]
+        ) or " ".join(
+            [environ.get("REQUEST_METHOD", ""), re.sub(r"/[0-9a-f-]{20,}", "/ID", environ.get("PATH_INFO", ""))]
+            + sorted(k for k in query if k != "x-id")[:1]
+        )
+
+        with self.lock:
+            self.total += 1
+            self.by_operation[f"{service} {action}"] += 1
+            self.by_key[key] += 1
+
+        if self.latency:
+            time.sleep(self.latency)
+
+        if action == "AssumeRole" and form.get("RoleArn", [None])[0] in self.deny_roles:
+            arn = form["RoleArn"][0]
+            xml = (
+                '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+                "<Type>Sender</Type><Code>AccessDenied</Code>"
+                f"<Message>User is not authorized to perform: sts:AssumeRole on resource: {arn}</Message>"
+                "</Error><RequestId>denied-by-test</RequestId></ErrorResponse>"
+            ).encode()
+            start_response("403 Forbidden", [("Content-Type", "text/xml")])
+            return [xml]
+        return self.app(environ, start_response)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--deny-role", action="append", default=[])
+    args = p.parse_args()
+    app = DomainDispatcherApplication(create_backend_app)
+    wrapped = Wrapper(app, args.latency_ms / 1000.0, args.deny_role)
+    run_simple(args.host, args.port, wrapped, threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
+    main()
