@@ -36,14 +36,28 @@ class Wrapper:
         self.lock = threading.Lock()
         self.by_operation = collections.Counter()
         self.by_key = collections.Counter()
+        self.by_fact = collections.Counter()
         self.total = 0
+        # Seconds spent serving (not sleeping): moto is one Python process,
+        # so this is a floor under any run's wall time too.
+        self.busy = 0.0
+        self.active = 0
+        self.active_since = 0.0
+        self.op_time = collections.Counter()
+        self.timeline = collections.deque(maxlen=5000)
 
     def stats(self):
         with self.lock:
             return {
                 "total": self.total,
+                "busy_s": round(self.busy, 3),
+                "op_seconds": {k: round(v, 3) for k, v in self.op_time.most_common(15)},
+                "timeline": list(self.timeline),
                 "by_operation": dict(self.by_operation),
                 "by_access_key": dict(self.by_key),
+                # access key, region, service, operation, path: the same
+                # read twice in one run is the same fact asked twice.
+                "by_fact": dict(self.by_fact),
             }
 
     def __call__(self, environ, start_response):
@@ -59,12 +73,12 @@ class Wrapper:
 
         auth = environ.get("HTTP_AUTHORIZATION", "")
         m = CREDENTIAL.search(auth)
-        key, service = (m.group(1), m.group(3)) if m else ("-", "-")
+        key, region, service = (m.group(1), m.group(2), m.group(3)) if m else ("-", "-", "-")
         target = environ.get("HTTP_X_AMZ_TARGET")
         form = {}
         if not target and body and b"Action=" in body:
             form = urllib.parse.parse_qs(body.decode(errors="replace"))
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         action = (
             target.split(".")[-1]
             if target
@@ -78,6 +92,7 @@ class Wrapper:
             self.total += 1
             self.by_operation[f"{service} {action}"] += 1
             self.by_key[key] += 1
+            self.by_fact[f"{key} {region} {service} {action}"] += 1
 
         if self.latency:
             time.sleep(self.latency)
@@ -92,7 +107,22 @@ class Wrapper:
             ).encode()
             start_response("403 Forbidden", [("Content-Type", "text/xml")])
             return [xml]
-        return self.app(environ, start_response)
+        start = time.monotonic()
+        with self.lock:
+            if self.active == 0:
+                self.active_since = start
+            self.active += 1
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            end = time.monotonic()
+            with self.lock:
+                self.active -= 1
+                # Time with at least one request being served.
+                if self.active == 0:
+                    self.busy += end - self.active_since
+                self.op_time[f"{service} {action}"] += end - start
+                self.timeline.append((round(start - self.latency, 4), round(end, 4), key[-6:], service, action))
 
 
 def main():

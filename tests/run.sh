@@ -7,3 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/moto-env.sh
 cargo test --workspace --locked "$@"
+
+# The benchmark at a small size, so that it cannot rot: it fails on a
+# failed run or a plan that asks AWS for the same fact twice, and asserts
+# no timing (docs/performance.md has the measured figures).
+echo "Benchmark (small, debug build; timings are not asserted):"
+cargo build --locked --quiet --bin baseline
+"$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/debug/baseline" --python "$MOTO_PYTHON" \
+  --accounts 2 --regions 2 --latency-ms 10

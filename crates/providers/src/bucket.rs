@@ -172,7 +172,9 @@ pub(crate) async fn ensure(
             .await
             .map_err(ctx.err("PutBucketTagging"))?;
     }
-    s3.put_public_access_block()
+    // The three settings are independent: set at once.
+    let pab = s3
+        .put_public_access_block()
         .bucket(name)
         .public_access_block_configuration(
             PublicAccessBlockConfiguration::builder()
@@ -182,10 +184,9 @@ pub(crate) async fn ensure(
                 .restrict_public_buckets(true)
                 .build(),
         )
-        .send()
-        .await
-        .map_err(ctx.err("PutPublicAccessBlock"))?;
-    s3.put_bucket_encryption()
+        .send();
+    let enc = s3
+        .put_bucket_encryption()
         .bucket(name)
         .server_side_encryption_configuration(
             ServerSideEncryptionConfiguration::builder()
@@ -202,15 +203,16 @@ pub(crate) async fn ensure(
                 .build()
                 .expect("rules are set"),
         )
-        .send()
-        .await
-        .map_err(ctx.err("PutBucketEncryption"))?;
-    s3.put_bucket_policy()
+        .send();
+    let pol = s3
+        .put_bucket_policy()
         .bucket(name)
         .policy(policy.to_string())
-        .send()
-        .await
-        .map_err(ctx.err("PutBucketPolicy"))?;
+        .send();
+    let (pab, enc, pol) = futures::join!(pab, enc, pol);
+    pab.map_err(ctx.err("PutPublicAccessBlock"))?;
+    enc.map_err(ctx.err("PutBucketEncryption"))?;
+    pol.map_err(ctx.err("PutBucketPolicy"))?;
     Ok(())
 }
 

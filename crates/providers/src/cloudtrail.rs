@@ -770,7 +770,8 @@ async fn put_trail(
             .await
             .map_err(ctx.err("AddTags"))?;
     }
-    client
+    // Selectors and logging both need the trail, not each other.
+    let selectors = client
         .put_event_selectors()
         .trail_name(name)
         .event_selectors(
@@ -779,16 +780,16 @@ async fn put_trail(
                 .include_management_events(true)
                 .build(),
         )
-        .send()
-        .await
-        .map_err(ctx.err("PutEventSelectors"))?;
-    if flag("logging") {
-        client
-            .start_logging()
-            .name(name)
-            .send()
-            .await
-            .map_err(ctx.err("StartLogging"))?;
-    }
+        .send();
+    let logging = async {
+        if flag("logging") {
+            client.start_logging().name(name).send().await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (selectors, logging) = futures::join!(selectors, logging);
+    selectors.map_err(ctx.err("PutEventSelectors"))?;
+    logging.map_err(ctx.err("StartLogging"))?;
     Ok(())
 }

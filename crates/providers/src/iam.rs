@@ -104,8 +104,10 @@ pub async fn credential_report(
     target: &Target,
 ) -> Result<Vec<UserRow>, ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
-    // AWS builds the report in seconds; it may be at most four hours old.
-    for _ in 0..30 {
+    // AWS builds the report in seconds (and reuses one up to four hours
+    // old): ask again soon, then less often; give up after ~30 s.
+    let mut wait = Duration::from_millis(100);
+    for _ in 0..20 {
         let state = iam
             .generate_credential_report()
             .send()
@@ -122,7 +124,8 @@ pub async fn credential_report(
                 Err(e) => return Err(Box::new(ctx.err("GetCredentialReport")(e))),
             }
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(2));
     }
     Err(Box::new(Refusal {
         message: format!(
