@@ -469,6 +469,15 @@ async fn run_plan(
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Skipped(_)))
         .count();
+    if cancel.load(Ordering::SeqCst) {
+        let not_started = results
+            .iter()
+            .filter(|r| matches!(&r.outcome, Outcome::Skipped(why) if why.starts_with("not started")))
+            .count();
+        eprintln!(
+            "Interrupted: {not_started} step(s) not started. Run `baseline plan` to see what remains."
+        );
+    }
     let manual = plan.summary().manual;
     let word = if plan.mode == Mode::Destroy {
         "Destroy"
