@@ -6,5 +6,6 @@ mod accounts;
 mod cli;
 mod cycle;
 mod full;
+mod interrupt;
 mod moto;
 mod stale;

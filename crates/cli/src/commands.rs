@@ -408,9 +408,18 @@ async fn run_plan(
 ) -> Result<u8> {
     let cancel = Arc::new(AtomicBool::new(false));
     {
+        // Listen before the first step starts (a listener made inside the
+        // task would only exist once the task first runs).
+        #[cfg(unix)]
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            #[cfg(unix)]
+            let received = interrupt.recv().await.is_some();
+            #[cfg(not(unix))]
+            let received = tokio::signal::ctrl_c().await.is_ok();
+            if received {
                 eprintln!(
                     "\nInterrupt received: letting running steps finish, starting no new ones."
                 );
@@ -472,7 +481,9 @@ async fn run_plan(
     if cancel.load(Ordering::SeqCst) {
         let not_started = results
             .iter()
-            .filter(|r| matches!(&r.outcome, Outcome::Skipped(why) if why.starts_with("not started")))
+            .filter(
+                |r| matches!(&r.outcome, Outcome::Skipped(why) if why.starts_with("not started")),
+            )
             .count();
         eprintln!(
             "Interrupted: {not_started} step(s) not started. Run `baseline plan` to see what remains."
