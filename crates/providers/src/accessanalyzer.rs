@@ -6,8 +6,6 @@
 //! of the right type is adopted (there is no need for two). The paid
 //! unused-access analyzer type is never created.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use aws_sdk_accessanalyzer::types::{AnalyzerStatus, Type};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -17,7 +15,6 @@ use baseline_engine::{
 use baseline_spec::{Baseline, Zone};
 use serde_json::{Value, json};
 
-use crate::connect::Aws;
 use crate::error::{Ctx, Refusal};
 use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, controls, present_if};
 
@@ -25,17 +22,10 @@ const SERVICE: &str = "access_analyzer";
 const KIND: &str = "access_analyzer.analyzer";
 const DEFAULT_NAME: &str = "baseline";
 
-/// IAM Access Analyzer.
-pub struct AccessAnalyzerService {
-    aws: Arc<Aws>,
-}
-
-impl AccessAnalyzerService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        AccessAnalyzerService { aws }
-    }
-}
+service_type!(
+    /// IAM Access Analyzer.
+    AccessAnalyzerService
+);
 
 fn type_name(zone: Zone) -> &'static str {
     match zone {

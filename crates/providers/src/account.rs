@@ -2,8 +2,6 @@
 //! that AWS and Trusted Advisor notices reach people. A free setting:
 //! teardown leaves it.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use aws_sdk_account::types::AlternateContactType;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -13,24 +11,16 @@ use baseline_engine::{
 use baseline_spec::{Baseline, Contact};
 use serde_json::{Value, json};
 
-use crate::connect::Aws;
 use crate::error::Ctx;
 use crate::{account_of, attrs, controls};
 
 const SERVICE: &str = "account";
 const KIND: &str = "account.alternate_contact";
 
-/// Alternate contacts.
-pub struct AccountService {
-    aws: Arc<Aws>,
-}
-
-impl AccountService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        AccountService { aws }
-    }
-}
+service_type!(
+    /// Alternate contacts.
+    AccountService
+);
 
 fn contact_attrs(c: &Contact) -> baseline_engine::Attrs {
     attrs(&[

@@ -13,8 +13,6 @@
 //! trail is never touched, but if one already records management events
 //! the plan says so: the second copy of management events is charged.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
 use aws_sdk_kms::types::KeyState;
@@ -26,7 +24,7 @@ use baseline_engine::{
 use baseline_spec::{Baseline, Kms, render_bucket};
 use serde_json::{Value, json};
 
-use crate::connect::{Account, Aws};
+use crate::connect::Account;
 use crate::error::{Ctx, Refusal};
 use crate::{
     OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, bucket, clients, controls, present_if,
@@ -39,17 +37,10 @@ const TRAIL: &str = "cloudtrail.trail";
 const BUCKET: &str = "cloudtrail.bucket";
 const KEY: &str = "cloudtrail.kms_key";
 
-/// CloudTrail.
-pub struct CloudTrailService {
-    aws: Arc<Aws>,
-}
-
-impl CloudTrailService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        CloudTrailService { aws }
-    }
-}
+service_type!(
+    /// CloudTrail.
+    CloudTrailService
+);
 
 fn trail_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
     format!("arn:{partition}:cloudtrail:{region}:{account}:trail/{name}")

@@ -7,8 +7,6 @@
 //! An existing recorder or channel is adopted under its own name, never
 //! duplicated: a region has at most one of each.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use aws_sdk_config::types::{
     ConfigurationRecorder, DeliveryChannel, RecordingFrequency as SdkFrequency, RecordingGroup,
@@ -22,7 +20,7 @@ use baseline_spec::{Baseline, RecordingFrequency, render_bucket};
 use serde_json::{Value, json};
 
 use crate::clients;
-use crate::connect::{Account, Aws};
+use crate::connect::Account;
 use crate::error::Ctx;
 use crate::{account_of, attrs, bucket, home_address};
 
@@ -31,17 +29,10 @@ const CONTROLS: &[&str] = &["Config.1"];
 const SLR_SERVICE: &str = "config.amazonaws.com";
 const DEFAULT_NAME: &str = "default";
 
-/// AWS Config.
-pub struct ConfigService {
-    aws: Arc<Aws>,
-}
-
-impl ConfigService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        ConfigService { aws }
-    }
-}
+service_type!(
+    /// AWS Config.
+    ConfigService
+);
 
 /// The bucket policy AWS Config needs to deliver to `bucket`.
 pub fn bucket_policy(partition: &str, account: &str, bucket: &str) -> Value {

@@ -2,8 +2,6 @@
 //! customer key the baseline names (checked to exist and be enabled when
 //! planning). A free setting: teardown leaves it on.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use baseline_engine::{
     Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
@@ -11,7 +9,6 @@ use baseline_engine::{
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
 
-use crate::connect::Aws;
 use crate::error::Ctx;
 use crate::{account_of, attrs, cloudtrail, controls};
 
@@ -20,17 +17,10 @@ const KIND: &str = "ec2.ebs_encryption_by_default";
 /// How the AWS-managed EBS key is named.
 pub const AWS_MANAGED: &str = "alias/aws/ebs";
 
-/// EBS encryption by default.
-pub struct EbsService {
-    aws: Arc<Aws>,
-}
-
-impl EbsService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        EbsService { aws }
-    }
-}
+service_type!(
+    /// EBS encryption by default.
+    EbsService
+);
 
 #[async_trait]
 impl Service for EbsService {

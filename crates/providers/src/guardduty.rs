@@ -3,7 +3,6 @@
 //! a suspended one is resumed. Teardown deletes it.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_guardduty::types::{
@@ -15,7 +14,6 @@ use baseline_engine::{
 use baseline_spec::{Baseline, GuardDutyFeature, GuardDutyFeatures};
 use serde_json::{Value, json};
 
-use crate::connect::Aws;
 use crate::error::Ctx;
 use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, controls, present_if};
 
@@ -35,17 +33,10 @@ pub const FEATURES: [(GuardDutyFeature, &str); 6] = [
     (GuardDutyFeature::RuntimeMonitoring, "RUNTIME_MONITORING"),
 ];
 
-/// GuardDuty.
-pub struct GuardDutyService {
-    aws: Arc<Aws>,
-}
-
-impl GuardDutyService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        GuardDutyService { aws }
-    }
-}
+service_type!(
+    /// GuardDuty.
+    GuardDutyService
+);
 
 /// One attribute per protection plan (`feature.S3_DATA_EVENTS`), so that a
 /// plan shows exactly which plan changes.

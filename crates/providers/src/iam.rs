@@ -5,7 +5,6 @@
 //! without MFA becomes a manual action naming its control and what the
 //! person must do.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,7 +16,6 @@ use baseline_engine::{
 use baseline_spec::{Baseline, IamSpec, Requirement};
 use serde_json::json;
 
-use crate::connect::Aws;
 use crate::error::{Ctx, Refusal};
 use crate::{account_of, attrs, controls};
 
@@ -25,17 +23,10 @@ const SERVICE: &str = "iam";
 const ROOT: &str = "iam.root_mfa";
 const USER: &str = "iam.user_mfa";
 
-/// IAM MFA checks.
-pub struct IamService {
-    aws: Arc<Aws>,
-}
-
-impl IamService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        IamService { aws }
-    }
-}
+service_type!(
+    /// IAM MFA checks.
+    IamService
+);
 
 fn required(r: Option<Requirement>) -> bool {
     r == Some(Requirement::Required)

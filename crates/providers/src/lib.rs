@@ -9,6 +9,24 @@
 
 #![warn(missing_docs)]
 
+/// A service type over the accounts reached: `pub struct $name { aws }` and
+/// its constructor.
+macro_rules! service_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            aws: std::sync::Arc<$crate::Aws>,
+        }
+
+        impl $name {
+            /// Over the accounts reached.
+            pub fn new(aws: std::sync::Arc<$crate::Aws>) -> Self {
+                $name { aws }
+            }
+        }
+    };
+}
+
 /// A client of an SDK crate for `account` in `region`, in the account's own
 /// retry partition (see [`clients::partition`]).
 macro_rules! client {

@@ -1,8 +1,6 @@
 //! S3 Block Public Access for the whole account (S3 Control), set in the
 //! home region. A flag the baseline leaves out keeps its current value.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -15,7 +13,6 @@ use serde_json::{Value, json};
 
 use crate::account_of;
 use crate::clients;
-use crate::connect::Aws;
 use crate::error::Ctx;
 
 const SERVICE: &str = "s3";
@@ -26,17 +23,10 @@ const FLAGS: [&str; 4] = [
     "restrict_public_buckets",
 ];
 
-/// Account-level S3 Block Public Access.
-pub struct S3AccountService {
-    aws: Arc<Aws>,
-}
-
-impl S3AccountService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        S3AccountService { aws }
-    }
-}
+service_type!(
+    /// Account-level S3 Block Public Access.
+    S3AccountService
+);
 
 #[async_trait]
 impl Service for S3AccountService {

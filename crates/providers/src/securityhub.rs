@@ -4,7 +4,6 @@
 //! baseline's, and disabled before Config stops on teardown.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_securityhub::types::{StandardsStatus, StandardsSubscriptionRequest};
@@ -16,23 +15,15 @@ use baseline_engine::{
 use baseline_spec::{Baseline, Standard};
 use serde_json::{Value, json};
 
-use crate::connect::Aws;
 use crate::error::Ctx;
 use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of};
 
 const SERVICE: &str = "securityhub";
 
-/// Security Hub.
-pub struct SecurityHubService {
-    aws: Arc<Aws>,
-}
-
-impl SecurityHubService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        SecurityHubService { aws }
-    }
-}
+service_type!(
+    /// Security Hub.
+    SecurityHubService
+);
 
 /// The name users write for a standard ARN, or the ARN itself.
 fn standard_key(arn: &str, partition: &str, region: &str) -> String {

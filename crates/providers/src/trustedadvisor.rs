@@ -4,7 +4,6 @@
 //! not as an error.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -14,23 +13,15 @@ use baseline_engine::{
 use baseline_spec::Baseline;
 
 use crate::account_of;
-use crate::connect::Aws;
 use crate::error::Ctx;
 
 const SERVICE: &str = "trustedadvisor";
 const KIND: &str = "trustedadvisor.summary";
 
-/// Trusted Advisor (read only).
-pub struct TrustedAdvisorService {
-    aws: Arc<Aws>,
-}
-
-impl TrustedAdvisorService {
-    /// Over the accounts reached.
-    pub fn new(aws: Arc<Aws>) -> Self {
-        TrustedAdvisorService { aws }
-    }
-}
+service_type!(
+    /// Trusted Advisor (read only).
+    TrustedAdvisorService
+);
 
 #[async_trait]
 impl Service for TrustedAdvisorService {
