@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job against a local AWS: starts the moto emulator, makes the
 # emulated account drift (an old Config recorder that records only buckets,
-# no Security Hub, no account-level S3 Block Public Access), then shows
-#   baseline plan  →  baseline apply  →  baseline plan (no changes)
+# a console user without MFA, nothing else set up), then shows
+#   baseline plan  →  baseline apply  →  baseline plan (only the manual
+#   MFA actions remain: a person must do those)
 # with examples/demo.yaml. Nothing leaves this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,9 @@ done
 
 "$MOTO_PYTHON" - <<'PY'
 import boto3
+iam = boto3.client("iam", region_name="ap-northeast-1")
+iam.create_user(UserName="alice")
+iam.create_login_profile(UserName="alice", Password="Secr3t-Passw0rd!")
 config = boto3.client("config", region_name="ap-northeast-1")
 config.put_configuration_recorder(ConfigurationRecorder={
     "name": "legacy", "roleARN": "arn:aws:iam::123456789012:role/old-config-role",
@@ -39,5 +43,9 @@ run "$BASELINE" plan -f examples/demo.yaml --detailed-exitcode
 echo "(exit code $?: 2 means drift)"
 set -e
 run "$BASELINE" apply -f examples/demo.yaml --auto-approve
+set +e
 run "$BASELINE" plan -f examples/demo.yaml --detailed-exitcode
-echo "(exit code $?: converged)"
+code=$?
+set -e
+echo "(exit code $code: 3 means only manual actions remain)"
+[ "$code" = 3 ]

@@ -40,7 +40,7 @@ impl Default for PlanOptions {
 }
 
 /// One semaphore per account, for the per-account bound.
-pub(crate) fn account_bounds<'a>(
+fn account_bounds<'a>(
     accounts: impl Iterator<Item = &'a str>,
     per_account: usize,
 ) -> HashMap<String, Arc<Semaphore>> {
@@ -124,8 +124,8 @@ pub async fn make_plan(
                     changes.push(diff(d, o));
                 }
                 // In the order the provider found them (stable plans).
+                let effective = baseline.for_target(&target.account_id, &target.region);
                 for o in found {
-                    let effective = baseline.for_target(&target.account_id, &target.region);
                     if let Some(d) = service.discovered(&effective, &target, mode, &o) {
                         changes.push(diff(d, Some(o)));
                     }

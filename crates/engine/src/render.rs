@@ -75,6 +75,9 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
         .collect();
     if !visible.is_empty() {
         let verb = match plan.mode {
+            _ if !plan.has_applicable_changes() => {
+                "Only a person can do the following (apply does not):"
+            }
             Mode::Apply => "baseline will perform the following actions:",
             Mode::Destroy => "baseline will stop the following paid services:",
         };
