@@ -164,3 +164,46 @@ async fn credentials_for_the_wrong_account_are_refused() {
         "{run:?}"
     );
 }
+
+/// `regions: all` is discovered per account; a home region the account has
+/// not enabled is refused for that account (its global resources would
+/// otherwise go unmanaged without a word).
+#[tokio::test(flavor = "multi_thread")]
+async fn regions_all_is_discovered_and_the_home_region_must_be_enabled() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let ok = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: all\nhome_region: ap-northeast-1\nebs_encryption: {enabled: true}\n",
+    );
+    let run = moto.baseline(&["plan", "-f", ok.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let regions: Vec<&str> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["region"].as_str().unwrap())
+        .collect();
+    assert!(
+        regions.contains(&"eu-west-1") && regions.contains(&"ap-northeast-1"),
+        "{regions:?}"
+    );
+    assert!(
+        !regions.contains(&"me-south-1"),
+        "a region not opted in is left out: {regions:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: all\nhome_region: me-south-1\nebs_encryption: {enabled: true}\n",
+    );
+    let run = moto.baseline(&["plan", "-f", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("home region me-south-1 is not enabled for account 123456789012"),
+        "{run:?}"
+    );
+}

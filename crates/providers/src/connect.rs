@@ -272,6 +272,16 @@ async fn reach(
         .unwrap_or("aws")
         .to_string();
     let mut regions = regions?;
+    if !regions.contains(&baseline.home_region) {
+        // Its global resources (trail, buckets, account settings) would
+        // silently go unmanaged.
+        return Err(Box::new(Refusal {
+            message: format!(
+                "home region {} is not enabled for account {}; enable it or choose another home_region",
+                baseline.home_region, a.id
+            ),
+        }));
+    }
     if let Some(only) = &opts.regions {
         regions.retain(|r| only.contains(r));
     }
