@@ -92,7 +92,16 @@ pub async fn make_plan(
                     .await
                     .expect("never closed");
                 let _global = global.acquire().await.expect("never closed");
+                let started = std::time::Instant::now();
                 let observed = service.read(&target, &desired).await;
+                tracing::debug!(
+                    account = %target.account_id,
+                    region = %target.region,
+                    service = service.name(),
+                    ok = observed.is_ok(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "read"
+                );
                 if let Some(p) = &opts.progress {
                     p.read_done(&target, service.name(), observed.is_err());
                 }

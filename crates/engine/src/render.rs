@@ -115,14 +115,21 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
     }
     let s = plan.summary();
     let _ = writeln!(out);
-    if visible.is_empty() {
+    if visible.is_empty() && plan.targets.is_empty() {
+        let _ = writeln!(out, "Nothing could be read: no account was reached.");
+    } else if visible.is_empty() {
         let targets = plan.targets.len();
         let _ = writeln!(
             out,
-            "No changes. {} account-region{} match{} the baseline.",
+            "No changes. {} account-region{} match{} the baseline{}.",
             targets,
             if targets == 1 { "" } else { "s" },
             if targets == 1 { "es" } else { "" },
+            if plan.errors.is_empty() {
+                ""
+            } else {
+                " where it could be read"
+            },
         );
     } else {
         let _ = writeln!(out, "{}", summary_line(&s));

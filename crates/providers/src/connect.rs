@@ -99,6 +99,7 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
     for (a, result) in selected.iter().zip(results) {
         match result {
             Ok((account, regions)) => {
+                tracing::info!(account = %a.id, regions = regions.len(), "reached");
                 for region in regions {
                     targets.push(Target {
                         account_id: a.id.0.clone(),

@@ -1,7 +1,5 @@
 //! Errors of AWS calls, with the account, region, service and operation.
 
-use aws_smithy_types::error::display::DisplayErrorContext;
-
 /// An AWS call that failed, and where.
 #[derive(Debug, thiserror::Error)]
 #[error("{service} {operation} failed in account {account}, {region}")]
@@ -35,9 +33,23 @@ pub struct Refusal {
 pub struct SdkMessage(pub String);
 
 impl SdkMessage {
-    /// From any SDK error.
+    /// From any SDK error: its messages and those of its causes, without
+    /// the debug dump `DisplayErrorContext` appends.
     pub fn of<E: std::error::Error>(e: &E) -> Self {
-        SdkMessage(DisplayErrorContext(e).to_string())
+        let mut parts: Vec<String> = vec![e.to_string()];
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            let text = c.to_string();
+            if !parts.iter().any(|p| p.contains(&text)) {
+                parts.push(text);
+            }
+            cur = c.source();
+        }
+        // "service error" says nothing: the cause says what.
+        if parts.len() > 1 && parts[0] == "service error" {
+            parts.remove(0);
+        }
+        SdkMessage(parts.join(": "))
     }
 }
 
