@@ -16,4 +16,12 @@ echo "Benchmark (small, debug build; timings are not asserted):"
 "$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/debug/baseline" --python "$MOTO_PYTHON" \
   --accounts 2 --regions 2 --latency-ms 10
 
-cargo test --workspace --locked "$@"
+# The closing line sums every test binary's result (cargo's own last line
+# is that of the last binary, often one without tests).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
