@@ -67,7 +67,7 @@ pub struct Baseline {
     pub overrides: Option<Vec<Override>>,
 }
 
-/// The accounts: a list, or `organization`.
+/// a list of accounts, or `organization`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Accounts {
@@ -428,7 +428,7 @@ pub enum Kms<'a> {
     Key(&'a str),
 }
 
-/// GuardDuty protection plans.
+/// `all`, or a list of protection plans.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum GuardDutyFeatures {
