@@ -128,3 +128,83 @@ async fn accounts_converge_in_one_apply_and_a_denied_role_fails_alone() {
         "{after:?}"
     );
 }
+
+/// `accounts: organization` discovers the ACTIVE accounts, leaves out the
+/// excluded one, reaches the members through the role and the management
+/// account with the current credentials.
+#[tokio::test(flavor = "multi_thread")]
+async fn organization_accounts_are_discovered() {
+    let moto = Moto::start();
+    let orgs = aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await);
+    orgs.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for name in ["dev", "prod"] {
+        let created = orgs
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        members.push(
+            created
+                .create_account_status()
+                .unwrap()
+                .account_id()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        &format!(
+            "version: 1\naccounts: organization\norganization:\n  role_name: OrganizationAccountAccessRole\n  exclude: [\"{}\"]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nebs_encryption: {{enabled: true}}\n",
+            members[1]
+        ),
+    );
+    let plan = moto.baseline(&["plan", "-f", file.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let mut accounts: Vec<&str> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["account_id"].as_str().unwrap())
+        .collect();
+    accounts.sort();
+    let mut want = vec!["123456789012", members[0].as_str()];
+    want.sort();
+    assert_eq!(
+        accounts, want,
+        "the management account and the one member not excluded"
+    );
+    let names: Vec<&str> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["account_name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"dev"),
+        "names come from Organizations: {names:?}"
+    );
+
+    let apply = moto.baseline(&["apply", "-f", file.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(
+        apply.stdout.contains(&format!(
+            "{}/ap-northeast-1/ec2.ebs_encryption_by_default",
+            members[0]
+        )),
+        "{apply:?}"
+    );
+    assert!(
+        !apply.stdout.contains(&members[1]),
+        "the excluded account is not touched: {apply:?}"
+    );
+}
