@@ -100,7 +100,7 @@ pub async fn hub_enabled(moto: &Moto, region: &str) -> bool {
         .is_ok()
 }
 
-async fn bucket_exists(moto: &Moto, name: &str) -> bool {
+pub async fn bucket_exists(moto: &Moto, name: &str) -> bool {
     let sdk = moto.sdk("ap-northeast-1").await;
     let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
     s3.head_bucket().bucket(name).send().await.is_ok()

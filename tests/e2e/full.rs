@@ -5,7 +5,7 @@
 
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 
-use crate::cycle::{bpa_flags, hub_enabled, recording};
+use crate::cycle::{bpa_flags, bucket_exists, hub_enabled, recording};
 use crate::moto::{Moto, baseline_file};
 
 const BASELINE: &str = r#"version: 1
@@ -171,16 +171,6 @@ async fn ebs_default(moto: &Moto, region: &str) -> bool {
         .unwrap()
         .ebs_encryption_by_default()
         .unwrap_or(false)
-}
-
-async fn bucket_exists(moto: &Moto, name: &str) -> bool {
-    let sdk = moto.sdk(HOME).await;
-    baseline_providers::clients::s3(&sdk, HOME)
-        .head_bucket()
-        .bucket(name)
-        .send()
-        .await
-        .is_ok()
 }
 
 async fn key_state(moto: &Moto) -> Option<String> {

@@ -201,12 +201,7 @@ impl Service for ConfigService {
                 }
                 "config.recorder" => {
                     if let Some(r) = recorders.configuration_recorders().first() {
-                        out.push(Observed {
-                            address: a,
-                            attrs: recorder_attrs(r),
-                            managed: true,
-                            note: None,
-                        });
+                        out.push(Observed::new(a, recorder_attrs(r), true));
                     }
                 }
                 "config.delivery_channel" => {
@@ -228,12 +223,7 @@ impl Service for ConfigService {
                         .iter()
                         .any(|s| s.recording()) =>
                 {
-                    out.push(Observed {
-                        address: a,
-                        attrs: attrs(&[("recording", json!(true))]),
-                        managed: true,
-                        note: None,
-                    });
+                    out.push(Observed::new(a, attrs(&[("recording", json!(true))]), true));
                 }
                 _ => {}
             }

@@ -105,23 +105,13 @@ impl Service for SecurityHubService {
                 "securityhub.hub" if enabled => {
                     let mut a = Attrs::new();
                     a.insert("enabled".into(), json!(true));
-                    out.push(Observed {
-                        address: d.address.clone(),
-                        attrs: a,
-                        managed: true,
-                        note: None,
-                    });
+                    out.push(Observed::new(d.address.clone(), a, true));
                 }
                 "securityhub.standards" if enabled => {
                     let keys = read_standards(&client, target, &account.partition).await?;
                     let mut a = Attrs::new();
                     a.insert("enabled".into(), json!(keys));
-                    out.push(Observed {
-                        address: d.address.clone(),
-                        attrs: a,
-                        managed: true,
-                        note: None,
-                    });
+                    out.push(Observed::new(d.address.clone(), a, true));
                 }
                 _ => {}
             }
