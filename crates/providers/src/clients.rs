@@ -42,10 +42,6 @@ pub fn s3(sdk: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
 
 /// S3 for an account, in the account's retry partition.
 pub(crate) fn s3_for(account: &Account, region: &str) -> aws_sdk_s3::Client {
-    account.client(region, || s3_uncached(account, region))
-}
-
-fn s3_uncached(account: &Account, region: &str) -> aws_sdk_s3::Client {
     let conf = in_region(&account.sdk, region);
     let mut b =
         aws_sdk_s3::config::Builder::from(&conf).retry_partition(partition(&account.id, "s3"));
@@ -57,10 +53,6 @@ fn s3_uncached(account: &Account, region: &str) -> aws_sdk_s3::Client {
 
 /// S3 Control for an account (see [`s3control`]), in its retry partition.
 pub(crate) fn s3control_for(account: &Account, region: &str) -> aws_sdk_s3control::Client {
-    account.client(region, || s3control_uncached(account, region))
-}
-
-fn s3control_uncached(account: &Account, region: &str) -> aws_sdk_s3control::Client {
     let conf = in_region(&account.sdk, region);
     let mut b = aws_sdk_s3control::config::Builder::from(&conf)
         .retry_partition(partition(&account.id, "s3control"));

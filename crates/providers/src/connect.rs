@@ -12,7 +12,7 @@ use baseline_spec::{AccountId, AccountRef, Accounts, Baseline, Regions};
 use crate::error::{Ctx, Refusal};
 
 /// One account reached: its SDK configuration (credentials cached and
-/// refreshed by the SDK), its partition, and its clients.
+/// refreshed by the SDK) and its partition.
 #[derive(Debug, Clone)]
 pub struct Account {
     /// Account id, as verified with STS.
@@ -21,41 +21,6 @@ pub struct Account {
     pub partition: String,
     /// The account's SDK configuration; clients per region derive from it.
     pub sdk: SdkConfig,
-    /// One client per service and region, made on first use and reused by
-    /// every later call (building a client costs more CPU than a call).
-    clients: Arc<ClientCache>,
-}
-
-#[derive(Default)]
-struct ClientCache(
-    std::sync::Mutex<HashMap<(std::any::TypeId, String), Box<dyn std::any::Any + Send + Sync>>>,
-);
-
-impl std::fmt::Debug for ClientCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ClientCache")
-    }
-}
-
-impl Account {
-    /// The client of type `C` for `region`, made by `make` the first time.
-    pub(crate) fn client<C>(&self, region: &str, make: impl FnOnce() -> C) -> C
-    where
-        C: Clone + Send + Sync + 'static,
-    {
-        let key = (std::any::TypeId::of::<C>(), region.to_string());
-        let mut cache = self
-            .clients
-            .0
-            .lock()
-            .expect("the client cache is never poisoned");
-        if let Some(c) = cache.get(&key).and_then(|c| c.downcast_ref::<C>()) {
-            return c.clone();
-        }
-        let c = make();
-        cache.insert(key, Box::new(c.clone()));
-        c
-    }
 }
 
 /// Every reachable account of a baseline.
@@ -323,7 +288,6 @@ async fn reach(
     }
     Ok((
         Account {
-            clients: Default::default(),
             id: actual.to_string(),
             partition,
             sdk,

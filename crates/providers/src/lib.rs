@@ -31,16 +31,12 @@ macro_rules! service_type {
 /// retry partition (see [`clients::partition`]).
 macro_rules! client {
     ($krate:ident, $account:expr, $region:expr) => {{
-        let account: &$crate::Account = $account;
-        let region: &str = $region;
-        account.client::<$krate::Client>(region, || {
-            let conf = $crate::clients::in_region(&account.sdk, region);
-            $krate::Client::from_conf(
-                $krate::config::Builder::from(&conf)
-                    .retry_partition($crate::clients::partition(&account.id, stringify!($krate)))
-                    .build(),
-            )
-        })
+        let conf = $crate::clients::in_region(&$account.sdk, $region);
+        $krate::Client::from_conf(
+            $krate::config::Builder::from(&conf)
+                .retry_partition($crate::clients::partition(&$account.id, stringify!($krate)))
+                .build(),
+        )
     }};
 }
 
