@@ -8,6 +8,9 @@ with three additions a plain moto server lacks:
 * ``--deny-role ARN``: AssumeRole into that role is refused with AccessDenied,
   as AWS does for a role that does not exist or does not trust the caller
   (moto lets every AssumeRole through);
+* ``--deny SERVICE:REGION``: every request of that JSON-protocol service in
+  that region is refused with AccessDeniedException, as an SCP or a
+  missing permission does;
 * ``GET /_baseline/stats``: how many requests were served, by service and
   operation, and by access key (one per assumed-role session).
 """
@@ -29,7 +32,8 @@ CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
 
 
 class Wrapper:
-    def __init__(self, app, latency, deny_roles):
+    def __init__(self, app, latency, deny_roles, deny=()):
+        self.deny = set(deny)
         self.app = app
         self.latency = latency
         self.deny_roles = set(deny_roles)
@@ -107,6 +111,16 @@ class Wrapper:
             ).encode()
             start_response("403 Forbidden", [("Content-Type", "text/xml")])
             return [xml]
+        if f"{service}:{region}" in self.deny:
+            body = json.dumps({
+                "__type": "AccessDeniedException",
+                "message": f"not authorized to perform {service}:{action} in {region} (denied by test)",
+            }).encode()
+            start_response("400 Bad Request", [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("x-amzn-ErrorType", "AccessDeniedException"),
+            ])
+            return [body]
         start = time.monotonic()
         with self.lock:
             if self.active == 0:
@@ -131,9 +145,10 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--deny-role", action="append", default=[])
+    p.add_argument("--deny", action="append", default=[], metavar="SERVICE:REGION")
     args = p.parse_args()
     app = DomainDispatcherApplication(create_backend_app)
-    wrapped = Wrapper(app, args.latency_ms / 1000.0, args.deny_role)
+    wrapped = Wrapper(app, args.latency_ms / 1000.0, args.deny_role, args.deny)
     run_simple(args.host, args.port, wrapped, threaded=True, request_handler=MotoRequestHandler)
 
 

@@ -208,3 +208,47 @@ async fn organization_accounts_are_discovered() {
         "the excluded account is not touched: {apply:?}"
     );
 }
+
+/// A region that answers AccessDenied for one service is reported as such;
+/// that service elsewhere and every other service there converge.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_region_fails_alone() {
+    let moto = Moto::start_with(&["--deny", "config:eu-west-1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, eu-west-1]\nhome_region: ap-northeast-1\nconfig: {enabled: true}\nguardduty: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(
+        apply.stdout.contains("Error: account 123456789012, eu-west-1, config: config DescribeConfigurationRecorders failed in account 123456789012, eu-west-1"),
+        "{apply:?}"
+    );
+    assert!(apply.stdout.contains("AccessDenied"), "{apply:?}");
+    assert!(
+        apply
+            .stdout
+            .contains("eu-west-1/guardduty.detector[\"detector\"]: Creation complete"),
+        "{apply:?}"
+    );
+    assert!(
+        apply
+            .stdout
+            .contains("ap-northeast-1/config.recording[\"recorder\"]: Creation complete"),
+        "{apply:?}"
+    );
+
+    let after = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(
+        after.code, 1,
+        "the denied region is still reported: {after:?}"
+    );
+    assert!(
+        after
+            .stdout
+            .contains("No changes. 2 account-regions match the baseline where it could be read."),
+        "{after:?}"
+    );
+}
