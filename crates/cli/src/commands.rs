@@ -365,6 +365,25 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
 /// Prints each step as Terraform does.
 struct Progress {
     quiet: bool,
+    /// Steps to run, and steps ended (done, failed or skipped).
+    total: usize,
+    ended: std::sync::atomic::AtomicUsize,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    /// `[12/57]`, or `[12/57, 1 failed]`.
+    fn count(&self, failed_now: bool) -> String {
+        let ended = self.ended.fetch_add(1, Ordering::SeqCst) + 1;
+        let failed = self
+            .failed
+            .fetch_add(usize::from(failed_now), Ordering::SeqCst)
+            + usize::from(failed_now);
+        match failed {
+            0 => format!("[{ended}/{}]", self.total),
+            n => format!("[{ended}/{}, {n} failed]", self.total),
+        }
+    }
 }
 
 impl Observer for Progress {
@@ -380,6 +399,7 @@ impl Observer for Progress {
         }
     }
     fn finished(&self, c: &Change, outcome: &Outcome, elapsed: Duration) {
+        let count = self.count(!matches!(outcome, Outcome::Done));
         match outcome {
             Outcome::Done if !self.quiet => {
                 let what = match c.action {
@@ -388,14 +408,14 @@ impl Observer for Progress {
                     _ => "Destruction",
                 };
                 println!(
-                    "{}: {what} complete after {:.1}s",
+                    "{}: {what} complete after {:.1}s {count}",
                     c.address,
                     elapsed.as_secs_f64()
                 );
             }
             Outcome::Done => {}
-            Outcome::Failed(msg) => eprintln!("Error: {}: {msg}", c.address),
-            Outcome::Skipped(why) => eprintln!("Skipped: {}: {why}", c.address),
+            Outcome::Failed(msg) => eprintln!("Error: {}: {msg} {count}", c.address),
+            Outcome::Skipped(why) => eprintln!("Skipped: {}: {why} {count}", c.address),
         }
     }
 }
@@ -438,7 +458,16 @@ async fn run_plan(
             per_account: args.account_concurrency,
             cancel: Some(&cancel),
         },
-        &Progress { quiet: g.quiet },
+        &Progress {
+            quiet: g.quiet,
+            total: plan
+                .changes
+                .iter()
+                .filter(|c| c.action.is_applied())
+                .count(),
+            ended: Default::default(),
+            failed: Default::default(),
+        },
     )
     .await;
 
