@@ -81,21 +81,27 @@ pub fn key_path(pointer: &str) -> String {
     out
 }
 
+/// The schema, generated once per process (the validator compiles it; the
+/// error messages walk it for allowed keys and descriptions).
+fn schema() -> &'static Value {
+    static S: OnceLock<Value> = OnceLock::new();
+    S.get_or_init(crate::json_schema)
+}
+
 fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
-            .build(&crate::json_schema())
+            .build(schema())
             .expect("the generated schema is a valid JSON Schema")
     })
 }
 
 /// Pass 1: the document against the JSON Schema.
 pub(crate) fn structure(value: &Value, report: &mut Report<'_>) {
-    let schema = crate::json_schema();
     for error in validator().iter_errors(value) {
-        schema_error(&schema, value, &error, report);
+        schema_error(schema(), value, &error, report);
     }
 }
 
