@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: unit tests, the spec corpus, the
-# aws-smithy-mocks tests, the end-to-end tests against the moto emulator
-# (which the tests start themselves), and the benchmark at a small size.
+# Runs every test of the workspace: the local AWS's answers against the AWS
+# service models, unit tests, the spec corpus, the aws-smithy-mocks tests,
+# the end-to-end tests against the local AWS (tests/local-aws.sh, which the
+# tests start themselves), and the benchmark at a small size.
 # Installs moto when missing. Extra arguments go to `cargo test`
 # (e.g. `tests/run.sh -p baseline-engine`).
 set -euo pipefail
@@ -13,15 +14,21 @@ source tests/moto-env.sh
 # asserts no timing (docs/performance.md has the measured figures).
 cargo build --locked --quiet --bin baseline
 echo "Benchmark (small, debug build; timings are not asserted):"
-"$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/debug/baseline" --python "$MOTO_PYTHON" \
+"$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/debug/baseline" \
   --accounts 2 --regions 2 --latency-ms 10
 
-# The closing line sums every test binary's result (cargo's own last line
-# is that of the last binary, often one without tests).
+# The closing line sums every test binary's result and the local AWS's
+# tests (cargo's own last line is that of the last binary, often one
+# without tests).
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
+echo "The local AWS's answers against the AWS service models (tests/localaws/test_model.py):"
+PYTHONPATH=tests "$MOTO_PYTHON" -m unittest localaws.test_model 2>&1 | tee -a "$log" || status=$?
+cargo test --workspace --locked "$@" 2>&1 | tee -a "$log" || status=$?
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+     /^Ran [0-9]+ tests? in/ { ran = $2 }
+     /^FAILED \(/ { if (match($0, /failures=[0-9]+/)) uf += substr($0, RSTART + 9, RLENGTH - 9);
+                    if (match($0, /errors=[0-9]+/)) uf += substr($0, RSTART + 7, RLENGTH - 7) }
+     END { printf "tests: %d passed, %d failed\n", p + ran - uf, f + uf }' "$log"
 exit "$status"

@@ -114,7 +114,6 @@ def main():
     p.add_argument("--regions", default="all", help="`all` or a number of regions")
     p.add_argument("--latency-ms", type=float, default=50)
     p.add_argument("--binary", required=True)
-    p.add_argument("--python", default=sys.executable)
     p.add_argument("--skip-apply", action="store_true")
     p.add_argument("--json", action="store_true", help="print one JSON line per run")
     p.add_argument("--ops", action="store_true", help="print the calls of each run by operation")
@@ -123,7 +122,7 @@ def main():
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [args.python, os.path.join(ROOT, "tests", "moto_server.py"), "--port", str(port), "--latency-ms", str(args.latency_ms)],
+        ["bash", os.path.join(ROOT, "tests", "local-aws.sh"), str(port), "--latency-ms", str(args.latency_ms)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -9,4 +9,4 @@ source tests/moto-env.sh
 PROFILE=${BENCH_PROFILE:-release}
 cargo build --locked --quiet --profile "$PROFILE" --bin baseline
 DIR=$PROFILE; [ "$PROFILE" = dev ] && DIR=debug
-exec "$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/$DIR/baseline" --python "$MOTO_PYTHON" "$@"
+exec "$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/$DIR/baseline" "$@"

@@ -3,6 +3,7 @@
 //! One test binary (one link of the AWS SDK) with a module per topic.
 
 mod accounts;
+mod canonical;
 mod cli;
 mod cycle;
 mod full;

@@ -1,5 +1,6 @@
-//! The local AWS: a moto server per test, on a free loopback port, stopped
-//! when the test ends.
+//! The local AWS: a server per test (`tests/local-aws.sh`: moto plus the
+//! operations it lacks), on a free loopback port, stopped when the test
+//! ends.
 //!
 //! moto must be installed (`tests/run.sh` installs the pinned version into
 //! a virtual environment and exports `MOTO_PYTHON`). Without it the tests
@@ -33,7 +34,7 @@ impl Moto {
         Moto::start_with(&[])
     }
 
-    /// Starts moto with extra arguments for `tests/moto_server.py`
+    /// Starts the local AWS with extra arguments for `tests/local-aws.sh`
     /// (e.g. `--deny-role ARN`).
     pub fn start_with(extra: &[&str]) -> Moto {
         let py = python();
@@ -50,12 +51,14 @@ impl Moto {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
-        let server =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/moto_server.py");
-        let child = Command::new(&py)
-            .arg(server)
-            .args(["--port", &port.to_string()])
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/local-aws.sh");
+        // The script execs the server: killing the child stops it.
+        let child = Command::new("bash")
+            .arg(script)
+            .arg(port.to_string())
             .args(extra)
+            .env("MOTO_PYTHON", &py)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -96,6 +99,27 @@ impl Moto {
             ))
             .load()
             .await
+    }
+
+    /// Sets a fact no AWS API sets (`tests/localaws/server.py`, `/_baseline/`):
+    /// e.g. `control("root-mfa", json!({"account": ID, "enabled": true}))`.
+    pub fn control(&self, what: &str, body: serde_json::Value) {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let body = body.to_string();
+        let mut conn = std::net::TcpStream::connect(addr).expect("the local AWS answers");
+        write!(
+            conn,
+            "POST /_baseline/{what} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.lines().next().is_some_and(|l| l.contains(" 200 ")),
+            "control {what}: {answer}"
+        );
     }
 
     /// Runs the `baseline` binary against this emulator.

@@ -1,5 +1,7 @@
-//! What moto lacks, through the real SDK clients with `aws-smithy-mocks`:
-//! the requests baseline sends and how it reads the responses.
+//! Through the real SDK clients with `aws-smithy-mocks`: the exact requests
+//! baseline sends and how it reads answers no emulator gives on demand
+//! (failed subscriptions, pagination, retried errors). The same settings run
+//! end to end against the local AWS in `tests/e2e/canonical.rs`.
 
 use std::collections::BTreeSet;
 
@@ -330,7 +332,7 @@ async fn organization_zone_needs_the_management_or_delegated_admin_account() {
     );
 }
 
-// ---- Trusted Advisor: moto lacks the check summaries. ----
+// ---- Trusted Advisor check summaries. ----
 
 /// Without a Business support plan, the plan says so as information.
 #[tokio::test]

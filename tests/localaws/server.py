@@ -1,7 +1,7 @@
-"""The moto emulator, as the tests and the benchmark run it.
-
-moto's own WSGI application, served threaded like `python -m moto.server`,
-with three additions a plain moto server lacks:
+"""The tests' local AWS: moto's own WSGI application, served threaded like
+`python -m moto.server`, with the operations baseline calls that moto
+lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
+`ebs`, `config`, `iam`, `support`), and what tests need of a server:
 
 * ``--latency-ms N``: every request waits N ms before it is served, so the
   benchmark sees the round trips of a real network (there is no netem here);
@@ -12,7 +12,13 @@ with three additions a plain moto server lacks:
   that region is refused with AccessDeniedException, as an SCP or a
   missing permission does;
 * ``GET /_baseline/stats``: how many requests were served, by service and
-  operation, and by access key (one per assumed-role session).
+  operation, and by access key (one per assumed-role session);
+* ``POST /_baseline/root-mfa`` ``{"account", "enabled"}`` and
+  ``POST /_baseline/support-plan`` ``{"account", "plan"}``: facts of an
+  account that no AWS API sets.
+
+Run it with `tests/local-aws.sh PORT [--latency-ms N]` (which installs
+what it needs), or as `python -m localaws.server` with `tests/` on the path.
 """
 
 import argparse
@@ -23,12 +29,61 @@ import re
 import threading
 import time
 import urllib.parse
+import uuid
 
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
+from . import accessanalyzer, config, ebs, iam, securityhub, support
+from .common import Answer, REASONS, Request, ServiceError, json_answer
+
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
+# Marks the answers of the additions (test_model.py checks those).
+ADDITION_HEADER = "x-baseline-local-aws"
+
+# Each addition answers the requests it serves and returns None for the
+# rest, which moto serves.
+ADDITIONS = [accessanalyzer.handle, securityhub.handle, ebs.handle, support.handle]
+config.install()
+iam.install()
+
+
+def error_answer(service, e):
+    """An error in the wire form of the service's protocol."""
+    if service == "ec2":
+        xml = (f"<Response><Errors><Error><Code>{e.code}</Code><Message>{e.message}</Message>"
+               f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>")
+        return Answer(e.status, [("Content-Type", "text/xml")], xml.encode())
+    body = {"__type": e.code, "message": e.message}
+    if service == "securityhub":
+        body = {"Code": e.code, "Message": e.message}
+    content_type = "application/x-amz-json-1.1" if service == "support" else "application/json"
+    return Answer(e.status, [("Content-Type", content_type), ("x-amzn-ErrorType", e.code)],
+                  json.dumps(body).encode())
+
+
+def serve_additions(req):
+    try:
+        for handle in ADDITIONS:
+            answer = handle(req)
+            if answer is not None:
+                return answer
+    except ServiceError as e:
+        return error_answer(req.service, e)
+    return None
+
+
+def control(path, body):
+    """The test-only endpoints under /_baseline/."""
+    data = json.loads(body or b"{}")
+    if path == "/_baseline/root-mfa":
+        iam.set_root_mfa(data["account"], bool(data["enabled"]))
+    elif path == "/_baseline/support-plan":
+        support.plans[data["account"]] = data["plan"]
+    else:
+        return None
+    return json_answer({"ok": True})
 
 
 class Wrapper:
@@ -64,6 +119,12 @@ class Wrapper:
                 "by_fact": dict(self.by_fact),
             }
 
+    @staticmethod
+    def send(answer, start_response):
+        start_response(f"{answer.status} {REASONS.get(answer.status, '')}",
+                       answer.headers + [(ADDITION_HEADER, "addition")])
+        return [answer.body]
+
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == "/_baseline/stats":
             body = json.dumps(self.stats()).encode()
@@ -74,6 +135,11 @@ class Wrapper:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+
+        if environ.get("PATH_INFO", "").startswith("/_baseline/"):
+            answer = control(environ["PATH_INFO"], body)
+            if answer is not None:
+                return self.send(answer, start_response)
 
         auth = environ.get("HTTP_AUTHORIZATION", "")
         m = CREDENTIAL.search(auth)
@@ -127,6 +193,9 @@ class Wrapper:
                 self.active_since = start
             self.active += 1
         try:
+            answer = serve_additions(Request(environ, body))
+            if answer is not None:
+                return self.send(answer, start_response)
             return list(self.app(environ, start_response))
         finally:
             end = time.monotonic()

@@ -1,0 +1,105 @@
+"""IAM Access Analyzer (REST-JSON, signing name `access-analyzer`), which
+moto lacks. State per account and region in a moto `BackendDict`.
+
+AWS behaviour followed (API reference, 2019-11-01):
+* CreateAnalyzer `PUT /analyzer`: one analyzer per type per account and
+  region (a second of the same type is ServiceQuotaExceededException); a
+  taken name is ConflictException; the answer is `{"arn"}`.
+* GetAnalyzer / DeleteAnalyzer `/analyzer/{name}`: ResourceNotFoundException
+  for an unknown name.
+* ListAnalyzers `GET /analyzer?type=`: summaries without `configuration`.
+* TagResource / UntagResource / ListTagsForResource `/tags/{arn}`.
+"""
+
+import datetime
+import re
+
+from moto.core.base_backend import BackendDict, BaseBackend
+
+from .common import ServiceError, json_answer
+
+TYPES = {"ACCOUNT", "ORGANIZATION", "ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS",
+         "ACCOUNT_INTERNAL_ACCESS", "ORGANIZATION_INTERNAL_ACCESS"}
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,254}$")
+
+
+class Analyzer:
+    def __init__(self, account, region, name, kind, tags, configuration):
+        self.arn = f"arn:aws:access-analyzer:{region}:{account}:analyzer/{name}"
+        self.name, self.type, self.tags = name, kind, dict(tags or {})
+        self.configuration = configuration
+        self.created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def summary(self, with_configuration):
+        s = {"arn": self.arn, "name": self.name, "type": self.type, "createdAt": self.created,
+             "status": "ACTIVE", "tags": self.tags}
+        if with_configuration and self.configuration:
+            s["configuration"] = self.configuration
+        return s
+
+
+class AccessAnalyzerBackend(BaseBackend):
+    def __init__(self, region_name, account_id):
+        super().__init__(region_name, account_id)
+        self.analyzers = {}
+
+    def create(self, name, kind, tags, configuration):
+        if kind not in TYPES:
+            raise ServiceError("ValidationException", f"Invalid type: {kind}")
+        if not name or not NAME.match(name):
+            raise ServiceError("ValidationException", f"Invalid analyzer name: {name}")
+        if name in self.analyzers:
+            raise ServiceError("ConflictException", f"An analyzer named {name} already exists", 409)
+        if any(a.type == kind for a in self.analyzers.values()):
+            raise ServiceError("ServiceQuotaExceededException",
+                               f"An analyzer of type {kind} already exists in {self.region_name}", 402)
+        a = Analyzer(self.account_id, self.region_name, name, kind, tags, configuration)
+        self.analyzers[name] = a
+        return a
+
+    def get(self, name):
+        if name not in self.analyzers:
+            raise ServiceError("ResourceNotFoundException", f"Analyzer {name} not found", 404)
+        return self.analyzers[name]
+
+    def by_arn(self, arn):
+        for a in self.analyzers.values():
+            if a.arn == arn:
+                return a
+        raise ServiceError("ResourceNotFoundException", f"Resource {arn} not found", 404)
+
+
+backends = BackendDict(AccessAnalyzerBackend, "accessanalyzer")
+
+
+def handle(req):
+    if req.service != "access-analyzer":
+        return None
+    b = backends[req.account][req.region]
+    parts = [p for p in req.path.split("/") if p]
+    if parts == ["analyzer"] and req.method == "PUT":
+        body = req.json()
+        a = b.create(body.get("analyzerName"), body.get("type"), body.get("tags"), body.get("configuration"))
+        return json_answer({"arn": a.arn})
+    if parts == ["analyzer"] and req.method == "GET":
+        kind = (req.query.get("type") or [None])[0]
+        return json_answer({"analyzers": [a.summary(False) for a in b.analyzers.values()
+                                          if kind is None or a.type == kind]})
+    if len(parts) == 2 and parts[0] == "analyzer":
+        if req.method == "GET":
+            return json_answer({"analyzer": b.get(parts[1]).summary(True)})
+        if req.method == "DELETE":
+            del b.analyzers[b.get(parts[1]).name]
+            return json_answer({})
+    if len(parts) >= 2 and parts[0] == "tags":
+        a = b.by_arn("/".join(parts[1:]))
+        if req.method == "GET":
+            return json_answer({"tags": a.tags})
+        if req.method == "POST":
+            a.tags.update(req.json().get("tags") or {})
+            return json_answer({})
+        if req.method == "DELETE":
+            for k in req.query.get("tagKeys", []):
+                a.tags.pop(k, None)
+            return json_answer({})
+    raise ServiceError("ValidationException", f"{req.method} {req.path} is not served by this local AWS")

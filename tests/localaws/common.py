@@ -1,0 +1,85 @@
+"""What every addition to moto shares: the request as the additions see it,
+and answers in the wire forms AWS uses (JSON for the JSON and REST-JSON
+protocols, XML for EC2's query protocol)."""
+
+import json
+import re
+import urllib.parse
+import uuid
+
+from moto.iam.models import get_account_id_from
+
+CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
+
+
+class Request:
+    """One request: who sent it (access key → account, as moto decides),
+    where (region and signing name from the SigV4 scope), and what."""
+
+    def __init__(self, environ, body):
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        m = CREDENTIAL.search(auth)
+        self.access_key, self.region, self.service = (
+            (m.group(1), m.group(2), m.group(3)) if m else ("-", "-", "-")
+        )
+        self.account = get_account_id_from(self.access_key) if m else "123456789012"
+        self.method = environ.get("REQUEST_METHOD", "GET")
+        self.path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+        self.query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        self.target = environ.get("HTTP_X_AMZ_TARGET")
+        self.body = body
+        self.form = {}
+        if not self.target and body and b"Action=" in body:
+            self.form = urllib.parse.parse_qs(body.decode(errors="replace"))
+        self.action = (
+            self.target.split(".")[-1]
+            if self.target
+            else (self.form.get("Action") or self.query.get("Action") or [None])[0]
+        )
+
+    def json(self):
+        return json.loads(self.body or b"{}")
+
+    def param(self, name, default=None):
+        """A query-protocol parameter (form body or query string)."""
+        return (self.form.get(name) or self.query.get(name) or [default])[0]
+
+
+class Answer:
+    """A response: status, headers, body."""
+
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required",
+           403: "Forbidden", 404: "Not Found", 409: "Conflict", 500: "Internal Server Error"}
+
+
+def json_answer(data, status=200, content_type="application/json"):
+    return Answer(status, [("Content-Type", content_type)], json.dumps(data).encode())
+
+
+def json_error(code, message, status=400, content_type="application/json", message_key="message"):
+    """An error as the JSON protocols carry it: the code in `__type` and in
+    the `x-amzn-ErrorType` header, which is where the SDKs read it."""
+    body = {"__type": code, message_key: message}
+    return Answer(status, [("Content-Type", content_type), ("x-amzn-ErrorType", code)],
+                  json.dumps(body).encode())
+
+
+def ec2_answer(action, fields):
+    """An EC2 query-protocol answer with flat string fields."""
+    inner = "".join(f"<{k}>{v}</{k}>" for k, v in fields.items())
+    xml = (f'<{action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+           f"<requestId>{uuid.uuid4()}</requestId>{inner}</{action}Response>")
+    return Answer(200, [("Content-Type", "text/xml")], xml.encode())
+
+
+class ServiceError(Exception):
+    """An AWS error an addition raises; the dispatcher turns it into the
+    answer of the service's protocol."""
+
+    def __init__(self, code, message, status=400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status

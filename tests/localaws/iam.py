@@ -1,0 +1,39 @@
+"""IAM: the root user's MFA, which a test sets (moto always says 0), and
+the root user's row of the credential report, which moto leaves out.
+
+AWS behaviour followed (IAM API and user guide):
+* GetAccountSummary `AccountMFAEnabled` is 1 when the root user has MFA.
+* The credential report's first row is `<root_account>` with the root ARN,
+  `password_enabled` and the rotation columns `not_supported`, and
+  `mfa_active` as for any user.
+
+Control: `POST /_baseline/root-mfa` with `{"account": ID, "enabled": bool}`.
+"""
+
+import datetime
+
+from moto.iam import models
+
+
+def set_root_mfa(account, enabled):
+    models.iam_backends[account]["global"].account_summary._account_mfa_enabled = 1 if enabled else 0
+
+
+def install():
+    report = models.IAMBackend.get_credential_report
+
+    def get_credential_report(self):
+        text = report(self)
+        header, _, rest = text.partition("\n")
+        mfa = "true" if self.account_summary._account_mfa_enabled else "false"
+        created = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc).isoformat()
+        root = [
+            "<root_account>", f"arn:aws:iam::{self.account_id}:root", created,
+            "not_supported", "no_information", "not_supported", "not_supported", mfa,
+            "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A", "N/A", "N/A",
+            "false", "N/A", "false", "N/A",
+        ]
+        assert len(root) == len(header.split(",")), "the root row has every column"
+        return f"{header}\n{','.join(root)}\n{rest}"
+
+    models.IAMBackend.get_credential_report = get_credential_report

@@ -1,0 +1,299 @@
+"""Every answer the additions to moto give, checked against the AWS service
+models that ship with botocore: output members and types (no member AWS
+does not define, every required one present, enum values known) and error
+codes (one the operation declares, or one of AWS's common errors). So the
+local AWS cannot drift from the real API.
+
+Run: `PYTHONPATH=tests $MOTO_PYTHON -m unittest localaws.test_model` (tests/run.sh does).
+"""
+
+import json
+import threading
+import unittest
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import boto3
+import botocore.exceptions
+from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+from .server import ADDITION_HEADER, Wrapper
+
+ACCOUNT = "123456789012"
+REGION = "ap-northeast-1"
+
+# AWS's common errors (any operation may answer them), and the Support
+# API's answer to an account without Business support ("About the AWS
+# Support API": SubscriptionRequiredException), which its model leaves out.
+COMMON_ERRORS = {"AccessDeniedException", "IncompleteSignature", "InternalFailure", "InvalidAction",
+                 "InvalidClientTokenId", "NotAuthorized", "OptInRequired", "RequestExpired",
+                 "ServiceUnavailable", "ThrottlingException", "ValidationError"}
+EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}}
+# moto's answers that the additions change (config.py, iam.py).
+PATCHED = {"DescribeConfigurationRecorders", "GetAccountSummary", "GetCredentialReport"}
+
+
+def json_problems(value, shape, path="$"):
+    """What in a JSON answer the shape does not allow."""
+    t = shape.type_name
+    if t == "structure":
+        if not isinstance(value, dict):
+            return [f"{path}: {type(value).__name__}, not an object"]
+        names = {m.serialization.get("name", n): m for n, m in shape.members.items()
+                 if m.serialization.get("location") is None}
+        out = [f"{path}.{k}: not a member of {shape.name}" for k in value if k not in names]
+        out += [f"{path}.{r}: required, missing" for r in shape.required_members
+                if shape.members[r].serialization.get("name", r) not in value]
+        for k, v in value.items():
+            if k in names:
+                out += json_problems(v, names[k], f"{path}.{k}")
+        return out
+    if t == "list":
+        if not isinstance(value, list):
+            return [f"{path}: not a list"]
+        return [p for i, v in enumerate(value) for p in json_problems(v, shape.member, f"{path}[{i}]")]
+    if t == "map":
+        if not isinstance(value, dict):
+            return [f"{path}: not a map"]
+        return [p for k, v in value.items() for p in json_problems(v, shape.value, f"{path}[{k}]")]
+    if t == "string":
+        if not isinstance(value, str):
+            return [f"{path}: not a string"]
+        return [f"{path}: {value!r} not in {shape.enum}"] if shape.enum and value not in shape.enum else []
+    if t in ("integer", "long"):
+        return [] if isinstance(value, int) and not isinstance(value, bool) else [f"{path}: not an integer"]
+    if t == "boolean":
+        return [] if isinstance(value, bool) else [f"{path}: not a boolean"]
+    if t == "timestamp":
+        iso = shape.serialization.get("timestampFormat") == "iso8601"
+        ok = isinstance(value, str) if iso else isinstance(value, (int, float))
+        return [] if ok else [f"{path}: timestamp in the wrong form"]
+    if t in ("double", "float"):
+        return [] if isinstance(value, (int, float)) else [f"{path}: not a number"]
+    return []
+
+
+def local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def xml_problems(elem, shape, path):
+    """What in an XML answer (EC2 and query protocols) the shape does not allow."""
+    t = shape.type_name
+    if t == "structure":
+        names = {m.serialization.get("name", n): m for n, m in shape.members.items()}
+        out = []
+        for child in elem:
+            name = local(child.tag)
+            if name not in names:
+                out.append(f"{path}/{name}: not a member of {shape.name}")
+            else:
+                out += xml_problems(child, names[name], f"{path}/{name}")
+        present = {local(c.tag) for c in elem}
+        out += [f"{path}/{r}: required, missing" for r in shape.required_members
+                if shape.members[r].serialization.get("name", r) not in present]
+        return out
+    if t == "list":
+        return [p for i, c in enumerate(elem) for p in xml_problems(c, shape.member, f"{path}[{i}]")]
+    if t == "map":
+        out = []
+        for entry in elem:
+            parts = {local(c.tag): c for c in entry}
+            if "key" not in parts or "value" not in parts:
+                out.append(f"{path}: a map entry without key or value")
+            else:
+                out += xml_problems(parts["value"], shape.value, f"{path}[{parts['key'].text}]")
+        return out
+    text = elem.text or ""
+    if t == "string" and shape.enum and text not in shape.enum:
+        return [f"{path}: {text!r} not in {shape.enum}"]
+    if t in ("integer", "long") and not text.lstrip("-").isdigit():
+        return [f"{path}: {text!r} not an integer"]
+    if t == "boolean" and text not in ("true", "false"):
+        return [f"{path}: {text!r} not a boolean"]
+    return []
+
+
+class ModelTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        app = Wrapper(DomainDispatcherApplication(create_backend_app), 0.0, [])
+        cls.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        cls.url = f"http://127.0.0.1:{cls.server.server_port}"
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+
+    def setUp(self):
+        urllib.request.urlopen(urllib.request.Request(self.url + "/moto-api/reset", method="POST"))
+        self.checked = set()
+
+    def tearDown(self):
+        if self._testMethodName != "test_the_model_check_catches_a_wrong_answer":
+            self.assertTrue(self.checked, "no answer was checked against the model")
+
+    def client(self, service, region=REGION):
+        c = boto3.client(service, region_name=region, endpoint_url=self.url,
+                         aws_access_key_id="testing", aws_secret_access_key="testing")
+        c.meta.events.register("after-call", self.check_answer)
+        return c
+
+    def control(self, path, data):
+        urllib.request.urlopen(urllib.request.Request(
+            self.url + path, data=json.dumps(data).encode(), method="POST"))
+
+    def check_answer(self, http_response, parsed, model, **_):
+        """Every answer the additions give or change: its body against the
+        output shape, or its error code against the operation's errors.
+        (moto's own answers are moto's business: a few have members AWS
+        does not define, e.g. DescribeHub's Tags.)"""
+        ours = http_response.headers.get(ADDITION_HEADER) or model.name in PATCHED
+        if not ours:
+            return
+        protocol = model.metadata["protocol"]
+        raw = http_response.content
+        if http_response.status_code >= 300:
+            code = parsed["Error"]["Code"]
+            allowed = {e.name for e in model.error_shapes} | COMMON_ERRORS | \
+                EXTRA_ERRORS.get(model.service_model.endpoint_prefix, set())
+            self.assertIn(code, allowed, f"{model.name} answered an error AWS does not declare")
+        elif model.output_shape is not None:
+            if protocol in ("json", "rest-json"):
+                problems = json_problems(json.loads(raw or b"{}"), model.output_shape)
+            else:
+                root = ET.fromstring(raw)
+                if protocol == "query":  # <XResponse><XResult>...</XResult><ResponseMetadata>
+                    root = next(c for c in root if local(c.tag).endswith("Result"))
+                else:  # ec2: <XResponse><requestId/>...</XResponse>
+                    root.remove(next(c for c in root if local(c.tag) == "requestId"))
+                problems = xml_problems(root, model.output_shape, model.name)
+            self.assertEqual(problems, [], f"{model.name}: the answer does not fit the AWS model")
+        self.checked.add(model.name)
+
+    def expect_error(self, code, call, *args, **kwargs):
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            call(*args, **kwargs)
+        self.assertEqual(e.exception.response["Error"]["Code"], code)
+
+    def test_access_analyzer(self):
+        aa = self.client("accessanalyzer")
+        arn = aa.create_analyzer(analyzerName="baseline", type="ACCOUNT", tags={"managed-by": "baseline"})["arn"]
+        self.expect_error("ServiceQuotaExceededException", aa.create_analyzer, analyzerName="second", type="ACCOUNT")
+        self.expect_error("ConflictException", aa.create_analyzer, analyzerName="baseline", type="ACCOUNT_UNUSED_ACCESS")
+        aa.create_analyzer(analyzerName="unused", type="ACCOUNT_UNUSED_ACCESS",
+                           configuration={"unusedAccess": {"unusedAccessAge": 90}})
+        self.assertEqual([a["name"] for a in aa.list_analyzers(type="ACCOUNT")["analyzers"]], ["baseline"])
+        self.assertEqual(len(aa.list_analyzers()["analyzers"]), 2)
+        self.assertEqual(aa.get_analyzer(analyzerName="unused")["analyzer"]["configuration"],
+                         {"unusedAccess": {"unusedAccessAge": 90}})
+        aa.tag_resource(resourceArn=arn, tags={"team": "security"})
+        aa.untag_resource(resourceArn=arn, tagKeys=["team"])
+        self.assertEqual(aa.list_tags_for_resource(resourceArn=arn)["tags"], {"managed-by": "baseline"})
+        # State per region and per account.
+        self.assertEqual(self.client("accessanalyzer", "us-east-1").list_analyzers()["analyzers"], [])
+        aa.delete_analyzer(analyzerName="baseline")
+        self.expect_error("ResourceNotFoundException", aa.get_analyzer, analyzerName="baseline")
+        self.expect_error("ResourceNotFoundException", aa.delete_analyzer, analyzerName="baseline")
+        self.expect_error("ResourceNotFoundException", aa.list_tags_for_resource, resourceArn=arn)
+
+    def test_security_hub_standards(self):
+        sh = self.client("securityhub")
+        fsbp = f"arn:aws:securityhub:{REGION}::standards/aws-foundational-security-best-practices/v/1.0.0"
+        self.expect_error("InvalidAccessException", sh.get_enabled_standards)
+        self.expect_error("InvalidAccessException", sh.batch_enable_standards,
+                          StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
+        # The default standards come with the hub unless refused.
+        sh.enable_security_hub(Tags={"managed-by": "baseline"})
+        self.expect_error("ResourceConflictException", sh.enable_security_hub)
+        self.assertEqual(len(sh.get_enabled_standards()["StandardsSubscriptions"]), 2)
+        sh.disable_security_hub()
+        sh.enable_security_hub(EnableDefaultStandards=False, Tags={"managed-by": "baseline"})
+        self.assertEqual(sh.get_enabled_standards()["StandardsSubscriptions"], [])
+        self.assertEqual(len(sh.describe_standards()["Standards"]), 6)
+        subs = sh.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
+        self.assertEqual(subs["StandardsSubscriptions"][0]["StandardsStatus"], "PENDING")
+        statuses = [[s["StandardsStatus"] for s in sh.get_enabled_standards()["StandardsSubscriptions"]]
+                    for _ in range(2)]
+        self.assertEqual(statuses, [["PENDING"], ["READY"]])
+        self.expect_error("InvalidInputException", sh.batch_enable_standards,
+                          StandardsSubscriptionRequests=[{"StandardsArn": fsbp + "-no-such"}])
+        sub_arn = subs["StandardsSubscriptions"][0]["StandardsSubscriptionArn"]
+        gone = sh.batch_disable_standards(StandardsSubscriptionArns=[sub_arn])
+        self.assertEqual(gone["StandardsSubscriptions"][0]["StandardsStatus"], "DELETING")
+        self.assertEqual(len(sh.get_enabled_standards()["StandardsSubscriptions"]), 1)
+        self.assertEqual(sh.get_enabled_standards()["StandardsSubscriptions"], [])
+        hub = sh.describe_hub()["HubArn"]
+        sh.tag_resource(ResourceArn=hub, Tags={"team": "security"})
+        self.assertEqual(sh.list_tags_for_resource(ResourceArn=hub)["Tags"],
+                         {"managed-by": "baseline", "team": "security"})
+        sh.disable_security_hub()
+        self.expect_error("ResourceNotFoundException", sh.list_tags_for_resource, ResourceArn=hub)
+
+    def test_ebs_default_key(self):
+        ec2 = self.client("ec2")
+        kms = self.client("kms")
+        self.assertEqual(ec2.get_ebs_default_kms_key_id()["KmsKeyId"], "alias/aws/ebs")
+        key = kms.create_key()["KeyMetadata"]["Arn"]
+        ec2.modify_ebs_default_kms_key_id(KmsKeyId=key)
+        self.assertEqual(ec2.get_ebs_default_kms_key_id()["KmsKeyId"], key)
+        self.assertEqual(self.client("ec2", "us-east-1").get_ebs_default_kms_key_id()["KmsKeyId"], "alias/aws/ebs")
+        reset = ec2.reset_ebs_default_kms_key_id()["KmsKeyId"]
+        self.assertEqual(reset, f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/ebs")
+        self.assertEqual(ec2.get_ebs_default_kms_key_id()["KmsKeyId"], "alias/aws/ebs")
+
+    def test_config_recording_mode(self):
+        cfg = self.client("config")
+        role = f"arn:aws:iam::{ACCOUNT}:role/config"
+        cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": role})
+        rec = cfg.describe_configuration_recorders()["ConfigurationRecorders"][0]
+        self.assertEqual(rec["recordingMode"]["recordingFrequency"], "CONTINUOUS")
+        cfg.put_configuration_recorder(ConfigurationRecorder={
+            "name": "default", "roleARN": role, "recordingMode": {"recordingFrequency": "DAILY"}})
+        rec2 = cfg.describe_configuration_recorders()["ConfigurationRecorders"][0]
+        self.assertEqual(rec2["recordingMode"]["recordingFrequency"], "DAILY")
+        self.assertEqual(rec2["arn"], rec["arn"], "the recorder keeps its ARN across puts")
+
+    def test_root_mfa_and_credential_report(self):
+        iam = self.client("iam")
+        self.assertEqual(iam.get_account_summary()["SummaryMap"]["AccountMFAEnabled"], 0)
+        self.control("/_baseline/root-mfa", {"account": ACCOUNT, "enabled": True})
+        self.assertEqual(iam.get_account_summary()["SummaryMap"]["AccountMFAEnabled"], 1)
+        iam.create_user(UserName="alice")
+        iam.generate_credential_report()
+        rows = iam.get_credential_report()["Content"].decode().splitlines()
+        header = rows[0].split(",")
+        root = dict(zip(header, rows[1].split(",")))
+        self.assertEqual((root["user"], root["mfa_active"]), ("<root_account>", "true"))
+        self.assertEqual(rows[2].split(",")[0], "alice")
+
+    def test_trusted_advisor(self):
+        support = self.client("support", "us-east-1")
+        self.expect_error("SubscriptionRequiredException", support.describe_trusted_advisor_checks, language="en")
+        self.control("/_baseline/support-plan", {"account": ACCOUNT, "plan": "business"})
+        checks = support.describe_trusted_advisor_checks(language="en")["checks"]
+        root = next(c["id"] for c in checks if c["name"] == "MFA on Root Account")
+        other = next(c["id"] for c in checks if c["id"] != root)
+        summaries = support.describe_trusted_advisor_check_summaries(checkIds=[root, other])["summaries"]
+        self.assertEqual([s["status"] for s in summaries], ["error", "ok"])
+        self.control("/_baseline/root-mfa", {"account": ACCOUNT, "enabled": True})
+        summaries = support.describe_trusted_advisor_check_summaries(checkIds=[root])["summaries"]
+        self.assertEqual(summaries[0]["status"], "ok")
+
+    def test_the_model_check_catches_a_wrong_answer(self):
+        """The checker itself: a member AWS does not define, a missing
+        required one and an unknown enum value are all found."""
+        model = boto3.client("accessanalyzer", region_name=REGION).meta.service_model
+        shape = model.operation_model("GetAnalyzer").output_shape
+        bad = {"analyzer": {"arn": "a", "name": "n", "type": "NOPE", "status": "ACTIVE", "extra": 1}}
+        problems = json_problems(bad, shape)
+        self.assertTrue(any("extra" in p for p in problems), problems)
+        self.assertTrue(any("createdAt" in p for p in problems), problems)
+        self.assertTrue(any("NOPE" in p for p in problems), problems)
+
+
+if __name__ == "__main__":
+    unittest.main()
