@@ -252,3 +252,36 @@ async fn a_denied_region_fails_alone() {
         "{after:?}"
     );
 }
+
+/// Why: applying a plan made with `--accounts A` connected every account of
+/// the baseline file, and was refused as stale because another account
+/// could not be reached.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_of_some_accounts_connects_only_those_when_applied() {
+    let moto = Moto::start_with(&["--deny-role", DENIED]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, BASELINE);
+    let f = file.to_str().unwrap();
+    let planfile = dir.path().join("plan.json");
+    let p = planfile.to_str().unwrap();
+    let plan = moto.baseline(&[
+        "plan",
+        "-f",
+        f,
+        "--accounts",
+        "111111111111",
+        "--regions",
+        "us-east-1",
+        "--out",
+        p,
+    ]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let apply = moto.baseline(&["apply", p]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(!apply.stderr.contains("333333333333"), "{apply:?}");
+    assert!(!apply.stdout.contains("222222222222/"), "{apply:?}");
+    assert!(
+        !apply.stdout.contains("111111111111/ap-northeast-1"),
+        "{apply:?}"
+    );
+}

@@ -71,7 +71,7 @@ async fn saved_plan_applies_exactly() {
 
     let json = moto.baseline(&["show", p, "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["format_version"], "1");
+    assert_eq!(v["format_version"], "2");
     assert_eq!(v["summary"]["add"], 10);
     assert_eq!(v["summary"]["change"], 1);
 
@@ -90,4 +90,84 @@ async fn saved_plan_applies_exactly() {
     let twice = moto.baseline(&["apply", p]);
     assert_eq!(twice.code, 1, "{twice:?}");
     assert!(twice.stderr.contains("plan is stale"), "{twice:?}");
+}
+
+/// Why: an edited plan file re-planned from its own (edited) baseline and
+/// always looked fresh. Now the plan carries the digest of its baseline
+/// file, and its embedded baseline must be that file's.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edited_plan_file_is_refused_and_changes_nothing() {
+    let moto = Moto::start();
+    seed_half_open_bpa(&moto).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, BASELINE);
+    let f = file.to_str().unwrap();
+    let planfile = dir.path().join("plan.json");
+    let p = planfile.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f, "--out", p]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+
+    // Someone edits the plan: Security Hub out of the embedded baseline and
+    // out of the changes, so that a re-plan of the edited baseline agrees.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).unwrap()).unwrap();
+    v["baseline"].as_object_mut().unwrap().remove("securityhub");
+    v["changes"].as_array_mut().unwrap().retain(|c| {
+        !c["address"]["kind"]
+            .as_str()
+            .unwrap()
+            .starts_with("securityhub")
+    });
+    std::fs::write(&planfile, v.to_string()).unwrap();
+    let apply = moto.baseline(&["apply", p]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(apply.stderr.contains("was edited"), "{apply:?}");
+    assert!(recorders(&moto, "ap-northeast-1").await.is_empty());
+
+    // The baseline file changes after the plan: refused too.
+    let plan = moto.baseline(&["plan", "-f", f, "--out", p]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    std::fs::write(&file, format!("{BASELINE}# a comment changes the file\n")).unwrap();
+    let apply = moto.baseline(&["apply", p]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(
+        apply
+            .stderr
+            .contains("is not the baseline file this plan was made from"),
+        "{apply:?}"
+    );
+    // Neither is a plan applied without its baseline file.
+    std::fs::remove_file(&file).unwrap();
+    let apply = moto.baseline(&["apply", p]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(apply.stderr.contains("pass it with -f"), "{apply:?}");
+    assert!(recorders(&moto, "ap-northeast-1").await.is_empty());
+    assert!(!hub_enabled(&moto, "ap-northeast-1").await);
+}
+
+/// Why: plans hold contacts, role ARNs and users without MFA, and were
+/// written 0644, in place, following a symlink at the path.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_private_and_never_written_through_a_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, BASELINE);
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    let planfile = dir.path().join("plan.json");
+    std::os::unix::fs::symlink(&victim, &planfile).unwrap();
+    let plan = moto.baseline(&[
+        "plan",
+        "-f",
+        file.to_str().unwrap(),
+        "--out",
+        planfile.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    let meta = std::fs::symlink_metadata(&planfile).unwrap();
+    assert!(meta.file_type().is_file(), "the symlink was replaced");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
 }

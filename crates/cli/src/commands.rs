@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use baseline_engine::render::{self, Styles};
 use baseline_engine::{
-    Action, Change, ExecOptions, FORMAT_VERSION, Mode, Observer, Outcome, Plan, PlanOptions,
-    PlanProgress, Service, check_fresh, execute, make_plan, unconverged,
+    Action, BaselineSource, Change, ExecOptions, FORMAT_VERSION, Mode, Observer, Outcome, Plan,
+    PlanOptions, PlanProgress, Service, check_fresh, execute, make_plan, unconverged,
 };
 use baseline_providers::{ConnectOptions, SERVICE_NAMES, connect, services};
 use baseline_spec::Baseline;
@@ -25,12 +25,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
     let g = cli.global;
     match cli.command {
         Command::Validate { file } => {
-            let b = baseline_spec::load(&file.file)?;
+            let path = file.path();
+            let b = baseline_spec::load(&path)?;
             let sections = sections(&b);
             let n = b.listed_accounts().len();
             println!(
                 "{} is valid: {}, regions {}, manages {}.",
-                file.file.display(),
+                path.display(),
                 match &b.accounts {
                     baseline_spec::Accounts::List(_) =>
                         format!("{n} account{}", if n == 1 { "" } else { "s" }),
@@ -59,8 +60,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Plan(args) => {
-            let baseline = baseline_spec::load(&args.file.file)?;
-            let (plan, svcs) = plan_fresh(&baseline, &args, &g, Mode::Apply).await?;
+            let (baseline, source) = load_baseline(&args.file.path())?;
+            let (mut plan, svcs) = plan_fresh(&baseline, &args, &g, Mode::Apply).await?;
+            plan.source = Some(source);
             drop(svcs);
             print_plan(&plan, args.output);
             if let Some(out) = &args.out {
@@ -244,9 +246,47 @@ fn plan_exit_code(plan: &Plan, detailed: bool) -> u8 {
     }
 }
 
+/// Reads and validates a baseline file, with what identifies it.
+fn load_baseline(path: &Path) -> Result<(Baseline, BaselineSource)> {
+    let text = baseline_spec::read_bounded(path)?;
+    let baseline = baseline_spec::parse(&text, &path.display().to_string())?;
+    let source = BaselineSource {
+        file: path.display().to_string(),
+        sha256: sha256_hex(text.as_bytes()),
+    };
+    Ok((baseline, source))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes the plan readable by its owner only (it names contacts, roles,
+/// users without MFA and public buckets), atomically: a temporary file in
+/// the same directory renamed over the path, which replaces a symlink
+/// there rather than writing through it.
 fn write_plan(plan: &Plan, path: &Path) -> Result<()> {
-    std::fs::write(path, render::json(plan))
-        .with_context(|| format!("cannot write the plan to {}", path.display()))
+    let context = || format!("cannot write the plan to {}", path.display());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // A new file, created exclusively with mode 0600.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".baseline-plan-")
+        .tempfile_in(dir)
+        .with_context(context)?;
+    tmp.write_all(render::json(plan).as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(context)?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(context)?;
+    Ok(())
 }
 
 fn read_plan(path: &Path) -> Result<Plan> {
@@ -275,8 +315,9 @@ async fn plan_confirm_apply(
     auto_approve: bool,
     mode: Mode,
 ) -> Result<u8> {
-    let baseline = baseline_spec::load(&args.file.file)?;
-    let (plan, svcs) = plan_fresh(&baseline, args, g, mode).await?;
+    let (baseline, source) = load_baseline(&args.file.path())?;
+    let (mut plan, svcs) = plan_fresh(&baseline, args, g, mode).await?;
+    plan.source = Some(source);
     print_plan(&plan, Output::Human);
     if let Some(out) = &args.out {
         write_plan(&plan, out)?;
@@ -324,22 +365,80 @@ fn confirm(mode: Mode) -> Result<()> {
     Ok(())
 }
 
+/// The baseline a saved plan was made from: its file (`-f`, else the file
+/// named in the plan, else that name next to the plan) must be unchanged,
+/// and the plan's embedded baseline must be that file's.
+fn verified_baseline(path: &Path, saved: &Plan, args: &PlanArgs) -> Result<Baseline> {
+    let Some(source) = &saved.source else {
+        bail!(
+            "{} does not say which baseline file it was made from; make the plan again",
+            path.display()
+        );
+    };
+    let recorded = Path::new(&source.file);
+    let beside = path
+        .parent()
+        .zip(recorded.file_name())
+        .map(|(dir, name)| dir.join(name));
+    let candidates: Vec<std::path::PathBuf> = match &args.file.file {
+        Some(f) => vec![f.clone()],
+        None => std::iter::once(recorded.to_path_buf())
+            .chain(beside)
+            .collect(),
+    };
+    let Some(file) = candidates.iter().find(|c| c.is_file()) else {
+        bail!(
+            "cannot find {}, the baseline file {} was made from; pass it with -f",
+            source.file,
+            path.display()
+        );
+    };
+    let (baseline, found) = load_baseline(file)?;
+    if found.sha256 != source.sha256 {
+        bail!(
+            "{} is not the baseline file this plan was made from: it changed since (or is another file); nothing was changed. Make the plan again with `baseline plan --out`",
+            file.display()
+        );
+    }
+    if baseline != saved.baseline {
+        bail!(
+            "{} was edited: its baseline is not that of {}, the file it names; nothing was changed. Make the plan again",
+            path.display(),
+            file.display()
+        );
+    }
+    Ok(baseline)
+}
+
+/// Each distinct value, in first-seen order.
+fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
     let saved = read_plan(path)?;
-    // Re-read exactly what the plan looked at: same baseline, targets, services.
+    let baseline = verified_baseline(path, &saved, args)?;
+    // Re-read exactly what the plan looked at: same baseline, targets,
+    // services; only the accounts and regions it names are connected.
     let connected = connect(
-        &saved.baseline,
+        &baseline,
         &ConnectOptions {
             profile: g.profile.clone(),
-            accounts: None,
-            regions: None,
+            accounts: Some(distinct(saved.targets.iter().map(|t| t.account_id.clone()))),
+            regions: Some(distinct(saved.targets.iter().map(|t| t.region.clone()))),
         },
     )
     .await;
     let only: Vec<String> = saved.services.clone();
     let svcs = services(&connected.aws, Some(&only));
     let fresh = make_plan(
-        &saved.baseline,
+        &baseline,
         &saved.targets,
         &svcs,
         saved.mode,

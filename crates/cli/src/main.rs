@@ -90,9 +90,19 @@ enum Command {
 
 #[derive(Args, Clone)]
 struct FileArg {
-    /// The baseline file.
-    #[arg(short = 'f', long = "file", default_value = "baseline.yaml")]
-    file: PathBuf,
+    /// The baseline file [default: baseline.yaml; for `apply PLANFILE`: the
+    /// file the plan was made from].
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
+}
+
+impl FileArg {
+    /// The file named, or `baseline.yaml`.
+    fn path(&self) -> PathBuf {
+        self.file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("baseline.yaml"))
+    }
 }
 
 #[derive(Args, Clone)]

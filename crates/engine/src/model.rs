@@ -207,8 +207,19 @@ impl fmt::Display for PlanError {
     }
 }
 
-/// The version of the saved / JSON plan format.
-pub const FORMAT_VERSION: &str = "1";
+/// The version of the saved / JSON plan format. "2": plans carry the
+/// [`BaselineSource`] they were made from.
+pub const FORMAT_VERSION: &str = "2";
+
+/// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
+/// unless that file is unchanged and the plan's embedded baseline is it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselineSource {
+    /// The file as named when planning (relative to the directory then).
+    pub file: String,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+}
 
 /// A plan: everything `apply` will do, decided up front.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,6 +230,9 @@ pub struct Plan {
     pub mode: Mode,
     /// The baseline the plan was made from (re-read to check staleness).
     pub baseline: Baseline,
+    /// The file of that baseline (set by whoever read the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<BaselineSource>,
     /// The services planned (after `--only`).
     pub services: Vec<String>,
     /// The accounts × regions planned (after `--accounts` / `--regions`).

@@ -155,6 +155,7 @@ pub async fn make_plan(
         format_version: FORMAT_VERSION.to_string(),
         mode,
         baseline: baseline.clone(),
+        source: None,
         services: services.iter().map(|s| s.name().to_string()).collect(),
         targets: targets.to_vec(),
         changes,

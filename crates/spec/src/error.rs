@@ -46,6 +46,16 @@ pub enum SpecError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than any baseline needs; it is not parsed.
+    #[error("{} is {size} bytes; a baseline file is at most {max} bytes, so it was not read", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// [`crate::MAX_FILE_BYTES`].
+        max: u64,
+    },
     /// The file was read and is not a valid baseline; all problems found.
     #[error("{}", render(file, diagnostics))]
     Invalid {

@@ -21,11 +21,45 @@ pub use yaml::Pos;
 
 /// Reads and validates a baseline file.
 pub fn load(path: &Path) -> Result<Baseline, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+    let text = read_bounded(path)?;
+    parse(&text, &path.display().to_string())
+}
+
+/// The largest baseline file read: a thousand accounts listed with
+/// overrides fit in well under a megabyte.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a baseline file, refusing one over [`MAX_FILE_BYTES`] before
+/// reading it (and never reading more than that, should it grow).
+pub fn read_bounded(path: &Path) -> Result<String, SpecError> {
+    use std::io::Read;
+    let read_err = |source| SpecError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    parse(&text, &path.display().to_string())
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let size = file.metadata().map_err(read_err)?.len();
+    let too_large = |size| SpecError::TooLarge {
+        path: path.to_path_buf(),
+        size,
+        max: MAX_FILE_BYTES,
+    };
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        read_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text: {e}"),
+        ))
+    })
 }
 
 /// Parses and validates baseline text; `file` names it in messages.

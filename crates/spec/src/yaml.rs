@@ -103,10 +103,34 @@ pub fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
+/// The most values a document may hold once its aliases are expanded. A
+/// baseline of a thousand accounts with overrides has a few tens of
+/// thousands; a "billion laughs" file of a few hundred bytes would expand
+/// to billions, and is refused when it passes this bound instead.
+pub const MAX_VALUES: usize = 250_000;
+
+/// The number of values (scalars, mappings, lists) in `v`.
+fn count_values(v: &Value) -> usize {
+    1 + match v {
+        Value::Array(a) => a.iter().map(count_values).sum(),
+        Value::Object(m) => m.values().map(count_values).sum(),
+        _ => 0,
+    }
+}
+
 /// Parses one YAML document.
 pub fn load(text: &str) -> Result<(Value, Positions), SyntaxError> {
     let mut positions = Positions::default();
-    let mut anchors: HashMap<usize, Value> = HashMap::new();
+    // Each anchor's value and its number of values.
+    let mut anchors: HashMap<usize, (Value, usize)> = HashMap::new();
+    // Values so far, aliases expanded.
+    let mut values: usize = 0;
+    let too_many = |pos| SyntaxError {
+        pos,
+        message: format!(
+            "the document expands to more than {MAX_VALUES} values through its aliases (`*name`); a baseline never needs that many: is this an alias bomb?"
+        ),
+    };
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Value> = None;
     let mut documents = 0;
@@ -155,8 +179,12 @@ pub fn load(text: &str) -> Result<(Value, Positions), SyntaxError> {
                     *key = Some((name, pos));
                     continue;
                 }
+                values += 1;
+                if values > MAX_VALUES {
+                    return Err(too_many(pos));
+                }
                 if anchor > 0 {
-                    anchors.insert(anchor, value.clone());
+                    anchors.insert(anchor, (value.clone(), 1));
                 }
                 place(&mut stack, &mut root, &mut positions, value, pos)?;
             }
@@ -167,13 +195,23 @@ pub fn load(text: &str) -> Result<(Value, Positions), SyntaxError> {
                         message: "an alias cannot be a mapping key".into(),
                     });
                 }
-                let value = anchors.get(&id).cloned().ok_or_else(|| SyntaxError {
+                let (value, size) = anchors.get(&id).ok_or_else(|| SyntaxError {
                     pos,
                     message: "alias to an unknown anchor".into(),
                 })?;
+                // Counted before the copy is made: the bound holds memory too.
+                values += size;
+                if values > MAX_VALUES {
+                    return Err(too_many(pos));
+                }
+                let value = value.clone();
                 place(&mut stack, &mut root, &mut positions, value, pos)?;
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                values += 1;
+                if values > MAX_VALUES {
+                    return Err(too_many(pos));
+                }
                 let is_map = matches!(event, Event::MappingStart(..));
                 let pointer = match stack.last() {
                     None => String::new(),
@@ -241,7 +279,8 @@ pub fn load(text: &str) -> Result<(Value, Positions), SyntaxError> {
                     None => unreachable!("the parser balances start and end events"),
                 };
                 if anchor > 0 {
-                    anchors.insert(anchor, value.clone());
+                    let size = count_values(&value);
+                    anchors.insert(anchor, (value.clone(), size));
                 }
                 attach(&mut stack, &mut root, value);
             }
@@ -384,6 +423,25 @@ mod tests {
         let e = load("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(e.pos, Pos { line: 3, column: 1 });
         assert!(e.message.contains("duplicate key `a`"), "{}", e.message);
+    }
+
+    /// Why: a 400-byte file of nested aliases ("billion laughs") expanded
+    /// to gigabytes before it was bounded.
+    #[test]
+    fn an_alias_bomb_is_refused_quickly() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g", "h", "i", "j"])
+        {
+            text.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        assert!(text.len() < 600, "{}", text.len());
+        let started = std::time::Instant::now();
+        let e = load(&text).unwrap_err();
+        assert!(e.message.contains("alias bomb"), "{}", e.message);
+        // A generous bound: the expansion stops at MAX_VALUES values.
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

@@ -152,3 +152,36 @@ overrides:
         "the later override wins"
     );
 }
+
+/// Why: a file of any size was read whole and parsed.
+#[test]
+fn a_file_larger_than_any_baseline_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.yaml");
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    std::fs::write(&path, line.repeat(70_000)).unwrap();
+    let e = baseline_spec::load(&path).unwrap_err();
+    assert!(
+        matches!(e, baseline_spec::SpecError::TooLarge { .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("was not read"), "{e}");
+}
+
+/// Why: nested aliases ("billion laughs") expanded without bound.
+#[test]
+fn an_alias_bomb_file_is_refused_with_its_place() {
+    let mut text = String::from("version: 1\nx0: &x0 [a, a, a, a, a, a, a, a, a, a]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        text.push_str(&format!(
+            "x{i}: &x{i} [*x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}]\n"
+        ));
+    }
+    let started = std::time::Instant::now();
+    let e = baseline_spec::parse(&text, "bomb.yaml").unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    let msg = e.to_string();
+    assert!(msg.contains("bomb.yaml:"), "{msg}");
+    assert!(msg.contains("alias bomb"), "{msg}");
+}
