@@ -1,6 +1,7 @@
-//! Every setting moto serves, on a non-compliant account: console users
-//! without MFA, nothing enabled, a partially configured trail of the
-//! configured name, another trail, a suspended detector.
+//! A non-compliant account in two regions: console users without MFA,
+//! nothing enabled, a partially configured trail of the configured name
+//! (adopted: `cloudtrail.adopt`), another trail, someone's suspended
+//! detector (not adopted: corrected, but never deleted).
 //! plan → apply → plan (only manual MFA items, exit 3) → destroy.
 
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
@@ -25,6 +26,7 @@ cloudtrail:
   log_file_validation: true
   kms: create
   kms_deletion_window_days: 7
+  adopt: true
 guardduty:
   enabled: true
   features: all
@@ -330,13 +332,19 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
         "the baseline's trail is deleted"
     );
     for region in [HOME, "us-east-1"] {
-        assert!(
-            detectors(&moto, region).await.is_empty(),
-            "detector deleted in {region}"
-        );
         assert!(!hub_enabled(&moto, region).await);
         assert!(!recording(&moto, region).await);
     }
+    // baseline's own detector is deleted; someone's, which it only
+    // corrected, stays.
+    assert!(detectors(&moto, "us-east-1").await.is_empty());
+    assert_eq!(detectors(&moto, HOME).await.len(), 1);
+    assert!(
+        destroy
+            .stdout
+            .contains("= guardduty.detector[\"detector\"] left as it is"),
+        "{destroy:?}"
+    );
     assert!(!bucket_exists(&moto, "baseline-cloudtrail-123456789012").await);
     assert!(!bucket_exists(&moto, "baseline-config-123456789012").await);
     assert_eq!(key_state(&moto).await.as_deref(), Some("PendingDeletion"));

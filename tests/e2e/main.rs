@@ -9,4 +9,5 @@ mod cycle;
 mod full;
 mod interrupt;
 mod moto;
+mod ownership;
 mod stale;

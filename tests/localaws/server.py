@@ -1,7 +1,7 @@
 """The tests' local AWS: moto's own WSGI application, served threaded like
 `python -m moto.server`, with the operations baseline calls that moto
 lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
-`ebs`, `config`, `iam`, `support`), and what tests need of a server:
+`ebs`, `config`, `guardduty`, `iam`, `support`), and what tests need of a server:
 
 * ``--latency-ms N``: every request waits N ms before it is served, so the
   benchmark sees the round trips of a real network (there is no netem here);
@@ -35,7 +35,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, config, ebs, iam, securityhub, support
+from . import accessanalyzer, config, ebs, guardduty, iam, securityhub, support
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -44,8 +44,9 @@ ADDITION_HEADER = "x-baseline-local-aws"
 
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
-ADDITIONS = [accessanalyzer.handle, securityhub.handle, ebs.handle, support.handle]
+ADDITIONS = [accessanalyzer.handle, securityhub.handle, ebs.handle, guardduty.handle, support.handle]
 config.install()
+guardduty.install()
 iam.install()
 
 

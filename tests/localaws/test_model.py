@@ -32,7 +32,8 @@ COMMON_ERRORS = {"AccessDeniedException", "IncompleteSignature", "InternalFailur
                  "ServiceUnavailable", "ThrottlingException", "ValidationError"}
 EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}}
 # moto's answers that the additions change (config.py, iam.py).
-PATCHED = {"DescribeConfigurationRecorders", "GetAccountSummary", "GetCredentialReport"}
+PATCHED = {"DescribeConfigurationRecorders", "GetAccountSummary", "GetCredentialReport",
+           "PutConfigurationRecorder", "ListTagsForResource", "TagResource"}
 
 
 def json_problems(value, shape, path="$"):
@@ -256,6 +257,35 @@ class ModelTest(unittest.TestCase):
         rec2 = cfg.describe_configuration_recorders()["ConfigurationRecorders"][0]
         self.assertEqual(rec2["recordingMode"]["recordingFrequency"], "DAILY")
         self.assertEqual(rec2["arn"], rec["arn"], "the recorder keeps its ARN across puts")
+
+    def test_config_recorder_tags(self):
+        cfg = self.client("config")
+        role = f"arn:aws:iam::{ACCOUNT}:role/config"
+        cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": role},
+                                       Tags=[{"Key": "managed-by", "Value": "baseline"}])
+        arn = cfg.describe_configuration_recorders()["ConfigurationRecorders"][0]["arn"]
+        cfg.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "security"}])
+        # A later put keeps the tags, as AWS does.
+        cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": role})
+        tags = cfg.list_tags_for_resource(ResourceArn=arn)["Tags"]
+        self.assertEqual(sorted((t["Key"], t["Value"]) for t in tags),
+                         [("managed-by", "baseline"), ("team", "security")])
+        self.expect_error("ResourceNotFoundException", cfg.list_tags_for_resource, ResourceArn=arn + "x")
+
+    def test_guardduty_detector_tags(self):
+        gd = self.client("guardduty")
+        detector = gd.create_detector(Enable=True, Tags={"managed-by": "baseline"})["DetectorId"]
+        arn = f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/{detector}"
+        gd.tag_resource(ResourceArn=arn, Tags={"team": "security"})
+        gd.untag_resource(ResourceArn=arn, TagKeys=["team"])
+        self.assertEqual(gd.list_tags_for_resource(ResourceArn=arn)["Tags"], {"managed-by": "baseline"})
+        # UpdateDetector changes the plans it names, and only those.
+        gd.update_detector(DetectorId=detector, Features=[
+            {"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}, {"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"}])
+        gd.update_detector(DetectorId=detector, Features=[{"Name": "EKS_AUDIT_LOGS", "Status": "DISABLED"}])
+        features = {f["Name"]: f["Status"] for f in gd.get_detector(DetectorId=detector)["Features"]}
+        self.assertEqual((features["S3_DATA_EVENTS"], features["EKS_AUDIT_LOGS"]), ("ENABLED", "DISABLED"))
+        self.expect_error("BadRequestException", gd.list_tags_for_resource, ResourceArn=arn + "0")
 
     def test_root_mfa_and_credential_report(self):
         iam = self.client("iam")

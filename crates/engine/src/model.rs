@@ -114,12 +114,22 @@ pub struct Observed {
     pub address: Address,
     /// What AWS says now.
     pub attrs: Attrs,
-    /// Whether `baseline` may delete it: created by baseline (its ownership
-    /// tag), or a singleton the baseline names (the region's recorder, hub).
+    /// Whether `baseline` may delete it: it carries baseline's ownership
+    /// mark (set at creation, or at adoption when the baseline says
+    /// `adopt: true`; docs/safety.md has the mark of each resource).
     pub managed: bool,
     /// Something the person reviewing a change to it should know (shown
     /// with the change; e.g. which buckets a setting makes private).
     pub note: Option<String>,
+    /// What uses it, in any region (e.g. the delivery channels that deliver
+    /// to a log bucket): it is deleted only by a plan that deletes each of
+    /// them too. Read only when it is to be deleted.
+    pub used_by: Vec<Address>,
+    /// Why what uses it could not all be read: then it is not deleted.
+    pub users_unknown: Option<String>,
+    /// Another tool owns it (e.g. `AWS Control Tower`): baseline never
+    /// changes nor deletes it; a difference is a manual action.
+    pub managed_elsewhere: Option<String>,
 }
 
 impl Observed {
@@ -130,6 +140,9 @@ impl Observed {
             attrs,
             managed,
             note: None,
+            used_by: Vec::new(),
+            users_unknown: None,
+            managed_elsewhere: None,
         }
     }
 }
@@ -179,6 +192,11 @@ pub struct Change {
     /// Why (display only): instructions for manual actions, notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The baseline asks to change or delete it, but the safety rules keep
+    /// it as it is (not baseline's, another tool's, still in use); `reason`
+    /// says which. Shown in the plan; nothing is done.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub left_alone: bool,
 }
 
 /// A target × service that could not be read; the rest of the plan stands.

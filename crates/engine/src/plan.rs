@@ -111,6 +111,7 @@ pub async fn make_plan(
         .await;
 
     let mut changes = Vec::new();
+    let mut users: HashMap<Address, (Vec<Address>, Option<String>)> = HashMap::new();
     let mut unreadable = Vec::new();
     let mut notes = Vec::new();
     for (target, service, desired, observed) in results {
@@ -130,6 +131,14 @@ pub async fn make_plan(
                 }
                 for d in desired {
                     let o = by_address.remove(&d.address);
+                    if let Some(o) = &o
+                        && (!o.used_by.is_empty() || o.users_unknown.is_some())
+                    {
+                        users.insert(
+                            o.address.clone(),
+                            (o.used_by.clone(), o.users_unknown.clone()),
+                        );
+                    }
                     changes.push(diff(d, o));
                 }
                 // In the order the provider found them (stable plans).
@@ -151,6 +160,7 @@ pub async fn make_plan(
             }
         }
     }
+    hold_deletes_in_use(&mut changes, &users);
     Plan {
         format_version: FORMAT_VERSION.to_string(),
         mode,
@@ -165,6 +175,48 @@ pub async fn make_plan(
     }
 }
 
+/// A resource is deleted only when everything that uses it, in any region,
+/// is deleted by the same plan; and never when its users could not all be
+/// read. Otherwise the delete becomes "kept", saying why.
+fn hold_deletes_in_use(
+    changes: &mut [Change],
+    users: &HashMap<Address, (Vec<Address>, Option<String>)>,
+) {
+    let deleted: std::collections::HashSet<Address> = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.address.clone())
+        .collect();
+    for c in changes.iter_mut().filter(|c| c.action == Action::Delete) {
+        let Some((used_by, unknown)) = users.get(&c.address) else {
+            continue;
+        };
+        let why = if let Some(unknown) = unknown {
+            Some(format!(
+                "kept: {unknown}; baseline deletes it only when it can see that nothing uses it"
+            ))
+        } else {
+            let staying: Vec<String> = used_by
+                .iter()
+                .filter(|u| !deleted.contains(*u))
+                .map(|u| u.to_string())
+                .collect();
+            (!staying.is_empty()).then(|| {
+                format!(
+                    "kept: still used by {} (not deleted by this plan)",
+                    staying.join(", ")
+                )
+            })
+        };
+        if let Some(why) = why {
+            c.left_alone = true;
+            c.action = Action::NoOp;
+            c.after = c.before.clone();
+            c.reason = Some(why);
+        }
+    }
+}
+
 /// One resource: what is wanted against what is there.
 pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
     let Desired {
@@ -175,6 +227,7 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
     } = desired;
     let before = observed.as_ref().map(|o| o.attrs.clone());
     let note = observed.as_ref().and_then(|o| o.note.clone());
+    let elsewhere = observed.as_ref().and_then(|o| o.managed_elsewhere.clone());
     let mut change = Change {
         address,
         action: Action::NoOp,
@@ -184,12 +237,25 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         changed: Vec::new(),
         depends_on,
         reason: note,
+        left_alone: false,
     };
     match (want, observed) {
         (Want::Present(attrs), None) => {
             change.action = Action::Create;
             change.changed = attrs.keys().cloned().collect();
             change.after = Some(attrs);
+        }
+        (Want::Present(attrs), Some(o)) if elsewhere.is_some() => {
+            let (changed, after) = merge(&o.attrs, &attrs);
+            if !changed.is_empty() {
+                let owner = elsewhere.unwrap_or_default();
+                change.action = Action::Manual;
+                change.changed = changed;
+                change.after = Some(after);
+                change.reason = Some(format!(
+                    "managed by {owner}: baseline does not change it; make this change through {owner}"
+                ));
+            }
         }
         (Want::Present(attrs), Some(o)) => {
             let (changed, after) = merge(&o.attrs, &attrs);
@@ -200,12 +266,24 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
             }
         }
         (Want::Absent, None) => {}
+        // Another tool's: never deleted, never changed; a difference is
+        // for a person to take up with that tool.
+        (Want::Absent, Some(_)) if elsewhere.is_some() => {
+            change.left_alone = true;
+            change.reason = Some(format!(
+                "managed by {}; baseline leaves it alone",
+                elsewhere.unwrap_or_default()
+            ));
+        }
         (Want::Absent, Some(o)) => {
             if o.managed {
                 change.action = Action::Delete;
                 change.after = None;
             } else {
-                change.reason = Some("exists but not managed by baseline; left alone".into());
+                change.left_alone = true;
+                change.reason = Some(
+                    "exists but not baseline's (no ownership mark); left alone (`adopt: true` in its section lets baseline manage it)".into(),
+                );
             }
         }
         (

@@ -18,6 +18,8 @@ pub const UPDATE: &str = "~";
 pub const DELETE: &str = "-";
 /// Manual action.
 pub const MANUAL: &str = "!";
+/// Left as it is by the safety rules (not baseline's, in use, another tool's).
+pub const KEPT: &str = "=";
 
 /// Colours for the human form.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,10 +73,12 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
     let visible: Vec<&Change> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || c.left_alone)
         .collect();
+    let acting = visible.iter().any(|c| c.action != Action::NoOp);
     if !visible.is_empty() {
         let verb = match plan.mode {
+            _ if !acting => "baseline leaves the following as they are:",
             _ if !plan.has_applicable_changes() => {
                 "Only a person can do the following (apply does not):"
             }
@@ -117,7 +121,7 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
     let _ = writeln!(out);
     if visible.is_empty() && plan.targets.is_empty() {
         let _ = writeln!(out, "Nothing could be read: no account was reached.");
-    } else if visible.is_empty() {
+    } else if !acting {
         let targets = plan.targets.len();
         let _ = writeln!(
             out,
@@ -151,6 +155,7 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
         Action::Update => (UPDATE, styles.update, "will be updated in place"),
         Action::Delete => (DELETE, styles.delete, "will be destroyed"),
         Action::Manual => (MANUAL, styles.manual, "needs a person"),
+        Action::NoOp if c.left_alone => (KEPT, styles.dim, "left as it is"),
         Action::NoOp => return,
     };
     let controls = if c.controls.is_empty() {

@@ -88,12 +88,7 @@ impl Service for Fake {
             Some(a) => {
                 observed.insert(
                     change.address.clone(),
-                    Observed {
-                        address: change.address.clone(),
-                        attrs: a.clone(),
-                        managed: true,
-                        note: None,
-                    },
+                    Observed::new(change.address.clone(), a.clone(), true),
                 );
             }
             None => {
@@ -199,7 +194,12 @@ fn diff_rules() {
         Action::NoOp,
         "what baseline does not manage is never deleted"
     );
-    assert!(foreign.reason.unwrap().contains("not managed by baseline"));
+    assert!(
+        foreign
+            .reason
+            .unwrap()
+            .contains("not baseline's (no ownership mark)")
+    );
 
     let check = Desired {
         want: Want::Check {
@@ -335,12 +335,7 @@ async fn a_plan_is_stale_when_aws_changed_since() {
     assert!(check_fresh(&saved, &plan_of(&fake, Mode::Apply).await).is_ok());
     fake.observed.lock().unwrap().insert(
         addr("fake.z"),
-        Observed {
-            address: addr("fake.z"),
-            attrs: attrs(json!({"on": false})),
-            managed: true,
-            note: None,
-        },
+        Observed::new(addr("fake.z"), attrs(json!({"on": false})), true),
     );
     let err = check_fresh(&saved, &plan_of(&fake, Mode::Apply).await).unwrap_err();
     assert_eq!(
@@ -367,21 +362,11 @@ async fn rendered_plan() {
         observed: Mutex::new(HashMap::from([
             (
                 addr("fake.drifted"),
-                Observed {
-                    address: addr("fake.drifted"),
-                    attrs: attrs(json!({"on": false})),
-                    managed: true,
-                    note: None,
-                },
+                Observed::new(addr("fake.drifted"), attrs(json!({"on": false})), true),
             ),
             (
                 addr("fake.root"),
-                Observed {
-                    address: addr("fake.root"),
-                    attrs: attrs(json!({"mfa": false})),
-                    managed: false,
-                    note: None,
-                },
+                Observed::new(addr("fake.root"), attrs(json!({"mfa": false})), false),
             ),
         ])),
         log: Mutex::new(Vec::new()),
@@ -408,4 +393,91 @@ async fn rendered_plan() {
         json!({"add": 1, "change": 1, "destroy": 0, "manual": 1})
     );
     assert!(render::markdown(&plan).contains("```diff\n"));
+}
+
+/// Why: `destroy` deleted a log bucket that another region's delivery
+/// channel, outside the plan, still delivered to.
+#[tokio::test]
+async fn a_delete_waits_for_every_user_to_be_deleted_by_the_same_plan() {
+    let other_region = Address {
+        region: "us-east-1".into(),
+        ..addr("fake.channel")
+    };
+    let observed = |kind: &str, used_by: Vec<Address>, unknown: Option<&str>| {
+        let mut o = Observed::new(addr(kind), attrs(json!({"on": true})), true);
+        o.used_by = used_by;
+        o.users_unknown = unknown.map(str::to_string);
+        (addr(kind), o)
+    };
+    let fake = |bucket: (Address, Observed)| {
+        Arc::new(Fake {
+            desired: vec![
+                want("fake.bucket", &[]),
+                want("fake.channel", &["fake.bucket"]),
+            ],
+            observed: Mutex::new(HashMap::from([
+                bucket,
+                observed("fake.channel", vec![], None),
+            ])),
+            log: Mutex::new(Vec::new()),
+            fail: vec![],
+        })
+    };
+    let action = |plan: &Plan, kind: &str| {
+        let c = plan
+            .changes
+            .iter()
+            .find(|c| c.address.kind == kind)
+            .unwrap();
+        (c.action, c.reason.clone().unwrap_or_default())
+    };
+
+    // Its only user is deleted by the plan: deleted.
+    let f = fake(observed("fake.bucket", vec![addr("fake.channel")], None));
+    let plan = plan_of(&f, Mode::Destroy).await;
+    assert_eq!(action(&plan, "fake.bucket").0, Action::Delete);
+
+    // A user in another region, not in this plan: kept, and said why.
+    let f = fake(observed(
+        "fake.bucket",
+        vec![addr("fake.channel"), other_region.clone()],
+        None,
+    ));
+    let plan = plan_of(&f, Mode::Destroy).await;
+    let (a, why) = action(&plan, "fake.bucket");
+    assert_eq!(a, Action::NoOp);
+    assert!(
+        why.contains("still used by 123456789012/us-east-1/fake.channel"),
+        "{why}"
+    );
+    assert_eq!(action(&plan, "fake.channel").0, Action::Delete);
+
+    // Users that could not be read: kept, not guessed.
+    let f = fake(observed(
+        "fake.bucket",
+        vec![],
+        Some("eu-west-3 could not be read"),
+    ));
+    let plan = plan_of(&f, Mode::Destroy).await;
+    let (a, why) = action(&plan, "fake.bucket");
+    assert_eq!(a, Action::NoOp);
+    assert!(why.contains("eu-west-3 could not be read"), "{why}");
+}
+
+/// Why: resources of a landing zone (e.g. AWS Control Tower's recorder)
+/// were corrected and deleted like any other.
+#[test]
+fn what_another_tool_manages_is_never_changed_nor_deleted() {
+    let mut o = Observed::new(addr("fake.recorder"), attrs(json!({"on": false})), true);
+    o.managed_elsewhere = Some("AWS Control Tower".into());
+    let c = diff(want("fake.recorder", &[]), Some(o.clone()));
+    assert_eq!(c.action, Action::Manual);
+    assert!(c.reason.unwrap().contains("through AWS Control Tower"));
+    let gone = Desired {
+        want: Want::Absent,
+        ..want("fake.recorder", &[])
+    };
+    let c = diff(gone, Some(o));
+    assert_eq!(c.action, Action::NoOp);
+    assert!(c.reason.unwrap().contains("managed by AWS Control Tower"));
 }

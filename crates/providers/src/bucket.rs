@@ -1,7 +1,9 @@
-//! Log buckets that baseline creates for a service (AWS Config now,
-//! CloudTrail next): created private, encrypted, tagged as ours, with the
+//! Log buckets that baseline creates for a service (AWS Config,
+//! CloudTrail): created private, encrypted, tagged as ours, with the
 //! service's bucket policy; deleted (emptied first, every version) only
-//! when they carry our tag.
+//! when they carry our tag. Every call but CreateBucket passes
+//! `ExpectedBucketOwner`: a bucket of the same name in another account is
+//! never read, written or emptied.
 
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
@@ -53,11 +55,26 @@ pub(crate) async fn read(
     // All five at once: one round trip. When the bucket does not exist the
     // others fail too, and only HeadBucket's answer counts.
     let (head, tagging, pab, enc, pol) = futures::join!(
-        s3.head_bucket().bucket(name).send(),
-        s3.get_bucket_tagging().bucket(name).send(),
-        s3.get_public_access_block().bucket(name).send(),
-        s3.get_bucket_encryption().bucket(name).send(),
-        s3.get_bucket_policy().bucket(name).send(),
+        s3.head_bucket()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .send(),
+        s3.get_bucket_tagging()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .send(),
+        s3.get_public_access_block()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .send(),
+        s3.get_bucket_encryption()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .send(),
+        s3.get_bucket_policy()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .send(),
     );
     if let Err(e) = head {
         let status = e.raw_response().map(|r| r.status().as_u16());
@@ -116,12 +133,9 @@ pub(crate) async fn read(
     attrs.insert("public_access_blocked".into(), json!(public_access_blocked));
     attrs.insert("encrypted".into(), json!(encrypted));
     attrs.insert("delivery_policy".into(), json!(delivery_policy));
-    Ok(Some(Observed {
-        address,
-        attrs,
-        managed: true,
-        note,
-    }))
+    let mut o = Observed::new(address, attrs, true);
+    o.note = note;
+    Ok(Some(o))
 }
 
 /// Whether every statement of `want` is in the policy `have`.
@@ -156,6 +170,7 @@ pub(crate) async fn ensure(
         req.send().await.map_err(ctx.err("CreateBucket"))?;
         s3.put_bucket_tagging()
             .bucket(name)
+            .expected_bucket_owner(&ctx.account)
             .tagging(
                 Tagging::builder()
                     .tag_set(
@@ -176,6 +191,7 @@ pub(crate) async fn ensure(
     let pab = s3
         .put_public_access_block()
         .bucket(name)
+        .expected_bucket_owner(&ctx.account)
         .public_access_block_configuration(
             PublicAccessBlockConfiguration::builder()
                 .block_public_acls(true)
@@ -188,6 +204,7 @@ pub(crate) async fn ensure(
     let enc = s3
         .put_bucket_encryption()
         .bucket(name)
+        .expected_bucket_owner(&ctx.account)
         .server_side_encryption_configuration(
             ServerSideEncryptionConfiguration::builder()
                 .rules(
@@ -207,6 +224,7 @@ pub(crate) async fn ensure(
     let pol = s3
         .put_bucket_policy()
         .bucket(name)
+        .expected_bucket_owner(&ctx.account)
         .policy(policy.to_string())
         .send();
     let (pab, enc, pol) = futures::join!(pab, enc, pol);
@@ -224,6 +242,7 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
         let page = s3
             .list_object_versions()
             .bucket(name)
+            .expected_bucket_owner(&ctx.account)
             .set_key_marker(key_marker.take())
             .set_version_id_marker(version_marker.take())
             .send()
@@ -252,6 +271,7 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
         if !objects.is_empty() {
             s3.delete_objects()
                 .bucket(name)
+                .expected_bucket_owner(&ctx.account)
                 .delete(
                     Delete::builder()
                         .set_objects(Some(objects))
@@ -272,6 +292,7 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
     }
     s3.delete_bucket()
         .bucket(name)
+        .expected_bucket_owner(&ctx.account)
         .send()
         .await
         .map_err(ctx.err("DeleteBucket"))?;

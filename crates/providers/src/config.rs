@@ -4,8 +4,14 @@
 //! Order (data in `depends_on`, walked by the engine): role and bucket →
 //! recorder → delivery channel → recording; teardown runs it backwards
 //! (stop → delete channel → delete recorder → empty and delete the bucket).
-//! An existing recorder or channel is adopted under its own name, never
-//! duplicated: a region has at most one of each.
+//! An existing recorder or channel is corrected under its own name, never
+//! duplicated: a region has at most one of each. Ownership is the
+//! recorder's tag (`managed-by: baseline`, set when baseline creates it or
+//! when `config.adopt` says so); the channel and the recording belong to
+//! the recorder (a channel has no tags). `destroy` stops and deletes only
+//! an owned recorder, and deletes the log bucket only when no delivery
+//! channel in any region of the account still delivers to it. AWS Control
+//! Tower's recorder and channel are never changed.
 
 use async_trait::async_trait;
 use aws_sdk_config::types::{
@@ -22,12 +28,17 @@ use serde_json::{Value, json};
 use crate::clients;
 use crate::connect::Account;
 use crate::error::Ctx;
-use crate::{account_of, attrs, bucket, home_address};
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, bucket, home_address};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 const SERVICE: &str = "config";
 const CONTROLS: &[&str] = &["Config.1"];
 const SLR_SERVICE: &str = "config.amazonaws.com";
 const DEFAULT_NAME: &str = "default";
+/// The prefix of the names AWS Control Tower gives its Config recorder and
+/// delivery channel (`aws-controltower-BaselineConfigRecorder`, ...).
+pub const CONTROL_TOWER_PREFIX: &str = "aws-controltower-";
+const CONTROL_TOWER: &str = "AWS Control Tower";
 
 service_type!(
     /// AWS Config.
@@ -126,19 +137,19 @@ impl Service for ConfigService {
             ));
         }
         let want = |a: Attrs| if on { Want::Present(a) } else { Want::Absent };
-        out.push(desired(
-            recorder.clone(),
-            want(attrs(&[
-                ("role_arn", json!(role_arn(partition, &target.account_id))),
-                ("all_supported", json!(true)),
-                ("include_global_resource_types", json!(target.home)),
-                (
-                    "recording_frequency",
-                    json!(frequency_name(spec.frequency())),
-                ),
-            ])),
-            vec![role],
-        ));
+        let mut recorder_attrs = attrs(&[
+            ("role_arn", json!(role_arn(partition, &target.account_id))),
+            ("all_supported", json!(true)),
+            ("include_global_resource_types", json!(target.home)),
+            (
+                "recording_frequency",
+                json!(frequency_name(spec.frequency())),
+            ),
+        ]);
+        if spec.adopt {
+            recorder_attrs.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+        }
+        out.push(desired(recorder.clone(), want(recorder_attrs), vec![role]));
         out.push(desired(
             channel.clone(),
             want(attrs(&[("s3_bucket_name", json!(bucket_name))])),
@@ -171,7 +182,13 @@ impl Service for ConfigService {
                 Some(d) => {
                     let s3 = clients::s3_for(account, &target.region);
                     let policy = bucket_policy(&account.partition, &account.id, &d.address.name);
-                    bucket::read(&s3, &ctx, d, &policy).await
+                    let mut o = bucket::read(&s3, &ctx, d, &policy).await?;
+                    // To be deleted: only once nothing delivers to it.
+                    if let (Some(o), Want::Absent) = (&mut o, &d.want) {
+                        (o.used_by, o.users_unknown) =
+                            bucket_users(account, target, &d.address.name).await;
+                    }
+                    Ok::<_, ServiceError>(o)
                 }
                 None => Ok(None),
             }
@@ -188,6 +205,24 @@ impl Service for ConfigService {
         let statuses = statuses.map_err(ctx.err("DescribeConfigurationRecorderStatus"))?;
         let slr = slr?;
         out.extend(bucket?);
+        let recorder = recorders.configuration_recorders().first();
+        let owned = match recorder.and_then(|r| r.arn()) {
+            Some(arn) => recorder_owned(&client, &ctx, arn).await?,
+            None => false,
+        };
+        // The recorder, its channel and its recording: owned together;
+        // Control Tower's are never changed.
+        let elsewhere = recorder
+            .and_then(|r| r.name())
+            .into_iter()
+            .chain(channels.delivery_channels().first().and_then(|c| c.name()))
+            .any(|n| n.starts_with(CONTROL_TOWER_PREFIX))
+            .then(|| CONTROL_TOWER.to_string());
+        let observed = |a: Address, attrs: Attrs| {
+            let mut o = Observed::new(a, attrs, owned);
+            o.managed_elsewhere = elsewhere.clone();
+            o
+        };
 
         for d in desired {
             let a = d.address.clone();
@@ -200,21 +235,28 @@ impl Service for ConfigService {
                     ));
                 }
                 "config.recorder" => {
-                    if let Some(r) = recorders.configuration_recorders().first() {
-                        out.push(Observed::new(a, recorder_attrs(r), true));
+                    if let Some(r) = recorder {
+                        let mut a_ = recorder_attrs(r);
+                        a_.insert(
+                            "managed_by".into(),
+                            if owned {
+                                json!(OWNER_TAG_VALUE)
+                            } else {
+                                Value::Null
+                            },
+                        );
+                        out.push(observed(a, a_));
                     }
                 }
                 "config.delivery_channel" => {
                     if let Some(c) = channels.delivery_channels().first() {
-                        out.push(Observed {
-                            address: a,
-                            attrs: attrs(&[
+                        out.push(observed(
+                            a,
+                            attrs(&[
                                 ("name", json!(c.name())),
                                 ("s3_bucket_name", json!(c.s3_bucket_name())),
                             ]),
-                            managed: true,
-                            note: None,
-                        });
+                        ));
                     }
                 }
                 "config.recording"
@@ -223,7 +265,7 @@ impl Service for ConfigService {
                         .iter()
                         .any(|s| s.recording()) =>
                 {
-                    out.push(Observed::new(a, attrs(&[("recording", json!(true))]), true));
+                    out.push(observed(a, attrs(&[("recording", json!(true))])));
                 }
                 _ => {}
             }
@@ -282,8 +324,34 @@ impl Service for ConfigService {
                 let s3 = clients::s3_for(account, &target.region);
                 bucket::delete(&s3, &ctx, &change.address.name).await?;
             }
-            ("config.recorder", Action::Create | Action::Update) => {
-                put_recorder(&client, target, &name, &after).await?;
+            ("config.recorder", Action::Create) => {
+                put_recorder(&client, target, &name, &after, None, true).await?;
+            }
+            ("config.recorder", Action::Update) => {
+                // Read-modify-write: what the baseline does not model
+                // (recording-mode overrides) stays.
+                let current = client
+                    .describe_configuration_recorders()
+                    .configuration_recorder_names(&name)
+                    .send()
+                    .await
+                    .map_err(ctx.err("DescribeConfigurationRecorders"))?;
+                let current = current.configuration_recorders().first().cloned();
+                let modeled = [
+                    "role_arn",
+                    "all_supported",
+                    "include_global_resource_types",
+                    "recording_frequency",
+                ];
+                if change.changed.iter().any(|k| modeled.contains(&k.as_str())) {
+                    put_recorder(&client, target, &name, &after, current.as_ref(), false).await?;
+                }
+                if change.changed.iter().any(|k| k == "managed_by") {
+                    let arn = current.as_ref().and_then(|r| r.arn()).ok_or_else(|| {
+                        crate::refusal(format!("recorder {name} has no ARN to tag"))
+                    })?;
+                    tag_recorder(&client, &ctx, arn).await?;
+                }
             }
             ("config.recorder", Action::Delete) => {
                 client
@@ -294,14 +362,38 @@ impl Service for ConfigService {
                     .map_err(ctx.err("DeleteConfigurationRecorder"))?;
             }
             ("config.delivery_channel", Action::Create | Action::Update) => {
+                // Read-modify-write: the prefix, SNS topic, KMS key and
+                // snapshot frequency of an existing channel stay.
+                let current = if change.action == Action::Update {
+                    client
+                        .describe_delivery_channels()
+                        .delivery_channel_names(&name)
+                        .send()
+                        .await
+                        .map_err(ctx.err("DescribeDeliveryChannels"))?
+                        .delivery_channels()
+                        .first()
+                        .cloned()
+                } else {
+                    None
+                };
+                let channel = current
+                    .map(|c| {
+                        DeliveryChannel::builder()
+                            .set_s3_key_prefix(c.s3_key_prefix().map(str::to_string))
+                            .set_s3_kms_key_arn(c.s3_kms_key_arn().map(str::to_string))
+                            .set_sns_topic_arn(c.sns_topic_arn().map(str::to_string))
+                            .set_config_snapshot_delivery_properties(
+                                c.config_snapshot_delivery_properties().cloned(),
+                            )
+                    })
+                    .unwrap_or_default()
+                    .name(&name)
+                    .s3_bucket_name(get_str("s3_bucket_name"))
+                    .build();
                 client
                     .put_delivery_channel()
-                    .delivery_channel(
-                        DeliveryChannel::builder()
-                            .name(&name)
-                            .s3_bucket_name(get_str("s3_bucket_name"))
-                            .build(),
-                    )
+                    .delivery_channel(channel)
                     .send()
                     .await
                     .map_err(ctx.err("PutDeliveryChannel"))?;
@@ -372,16 +464,23 @@ pub fn recorder_attrs(r: &ConfigurationRecorder) -> Attrs {
     ])
 }
 
-/// Creates or corrects the recorder `name` to the attributes `after`.
+/// Creates (tagged as baseline's) or corrects the recorder `name` to the
+/// attributes `after`; a correction keeps the `current` recorder's
+/// recording-mode overrides.
 pub async fn put_recorder(
     client: &aws_sdk_config::Client,
     target: &Target,
     name: &str,
     after: &Attrs,
+    current: Option<&ConfigurationRecorder>,
+    create: bool,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let get_bool = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
     let get_str = |k: &str| after.get(k).and_then(Value::as_str).unwrap_or_default();
+    let overrides = current
+        .and_then(|r| r.recording_mode())
+        .map(|m| m.recording_mode_overrides().to_vec());
     let recorder = ConfigurationRecorder::builder()
         .name(name)
         .role_arn(get_str("role_arn"))
@@ -394,17 +493,126 @@ pub async fn put_recorder(
         .recording_mode(
             RecordingMode::builder()
                 .recording_frequency(SdkFrequency::from(get_str("recording_frequency")))
+                .set_recording_mode_overrides(overrides)
                 .build()
                 .map_err(|e| Box::new(e) as ServiceError)?,
         )
         .build();
-    client
+    let mut put = client
         .put_configuration_recorder()
-        .configuration_recorder(recorder)
-        .send()
+        .configuration_recorder(recorder);
+    if create {
+        put = put.tags(owner_tag());
+    }
+    put.send()
         .await
         .map_err(ctx.err("PutConfigurationRecorder"))?;
     Ok(())
+}
+
+fn owner_tag() -> aws_sdk_config::types::Tag {
+    aws_sdk_config::types::Tag::builder()
+        .key(OWNER_TAG_KEY)
+        .value(OWNER_TAG_VALUE)
+        .build()
+}
+
+/// Whether the recorder carries baseline's tag.
+async fn recorder_owned(
+    client: &aws_sdk_config::Client,
+    ctx: &Ctx,
+    arn: &str,
+) -> Result<bool, ServiceError> {
+    let tags = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(ctx.err("ListTagsForResource"))?;
+    Ok(tags
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some(OWNER_TAG_KEY) && t.value() == Some(OWNER_TAG_VALUE)))
+}
+
+/// Marks an adopted recorder as baseline's.
+async fn tag_recorder(
+    client: &aws_sdk_config::Client,
+    ctx: &Ctx,
+    arn: &str,
+) -> Result<(), ServiceError> {
+    client
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(owner_tag())
+        .send()
+        .await
+        .map_err(ctx.err("TagResource"))?;
+    Ok(())
+}
+
+/// The delivery channels, in every region enabled for the account, that
+/// deliver to `bucket`; and, if some region could not be read, why.
+async fn bucket_users(
+    account: &Account,
+    target: &Target,
+    bucket: &str,
+) -> (Vec<Address>, Option<String>) {
+    let ctx = Ctx::new(target, "ec2");
+    let regions = match client!(aws_sdk_ec2, account, &target.region)
+        .describe_regions()
+        .send()
+        .await
+    {
+        Ok(r) => r
+            .regions()
+            .iter()
+            .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+            .filter_map(|r| r.region_name().map(str::to_string))
+            .collect::<Vec<_>>(),
+        Err(e) => {
+            let e = ctx.err("DescribeRegions")(e);
+            return (
+                Vec::new(),
+                Some(format!(
+                    "the account's regions could not be listed to find the delivery channels that use it ({})",
+                    baseline_engine::error_chain(&e)
+                )),
+            );
+        }
+    };
+    let reads = regions.iter().map(|region| async move {
+        let client = client!(aws_sdk_config, account, region);
+        let out = client.describe_delivery_channels().send().await;
+        (region.clone(), out)
+    });
+    let mut users = Vec::new();
+    let mut unread = Vec::new();
+    for (region, out) in futures::future::join_all(reads).await {
+        match out {
+            Ok(o) => {
+                if o.delivery_channels()
+                    .iter()
+                    .any(|c| c.s3_bucket_name() == Some(bucket))
+                {
+                    users.push(Address {
+                        account: target.account_id.clone(),
+                        region,
+                        kind: "config.delivery_channel".into(),
+                        name: "channel".into(),
+                    });
+                }
+            }
+            Err(e) => unread.push(format!("{region} ({})", e.code().unwrap_or("error"))),
+        }
+    }
+    let unknown = (!unread.is_empty()).then(|| {
+        format!(
+            "the delivery channels of {} could not be read",
+            unread.join(", ")
+        )
+    });
+    (users, unknown)
 }
 
 /// The service-linked role exists when a role lives under its service path

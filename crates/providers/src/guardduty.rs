@@ -1,6 +1,8 @@
 //! GuardDuty: an enabled detector in every region with the chosen
-//! protection plans. The region's detector is adopted (never a second one);
-//! a suspended one is resumed. Teardown deletes it.
+//! protection plans. The region's detector is corrected in place (never a
+//! second one); a suspended one is resumed; only the plans that differ are
+//! sent. Teardown deletes it only when it carries baseline's tag (set when
+//! baseline creates it, or adopts it with `guardduty.adopt`).
 
 use std::collections::BTreeMap;
 
@@ -76,6 +78,9 @@ impl Service for GuardDutyService {
             want: present_if(on, {
                 let mut a = attrs(&[("enabled", json!(true))]);
                 a.extend(wanted_features(spec.features.as_ref()));
+                if spec.adopt {
+                    a.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+                }
                 a
             }),
             depends_on: Vec::new(),
@@ -124,14 +129,37 @@ impl Service for GuardDutyService {
                     .map_err(ctx.err("CreateDetector"))?;
             }
             Action::Update => {
-                client
-                    .update_detector()
-                    .detector_id(&id)
-                    .enable(true)
-                    .set_features(Some(feature_config(&after)))
-                    .send()
-                    .await
-                    .map_err(ctx.err("UpdateDetector"))?;
+                // Only what differs: other plans and settings stay.
+                let changed: Attrs = after
+                    .iter()
+                    .filter(|(k, _)| change.changed.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let features = feature_config(&changed);
+                let enable = change.changed.iter().any(|k| k == "enabled");
+                if enable || !features.is_empty() {
+                    client
+                        .update_detector()
+                        .detector_id(&id)
+                        .set_enable(enable.then_some(true))
+                        .set_features((!features.is_empty()).then_some(features))
+                        .send()
+                        .await
+                        .map_err(ctx.err("UpdateDetector"))?;
+                }
+                if change.changed.iter().any(|k| k == "managed_by") {
+                    let arn = format!(
+                        "arn:{}:guardduty:{}:{}:detector/{id}",
+                        account.partition, target.region, account.id
+                    );
+                    client
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+                        .send()
+                        .await
+                        .map_err(ctx.err("TagResource"))?;
+                }
             }
             Action::Delete => {
                 client
@@ -195,11 +223,22 @@ pub async fn read_detector(
             })
         })
         .collect();
+    let owned = d
+        .tags()
+        .is_some_and(|t| t.get(OWNER_TAG_KEY).map(String::as_str) == Some(OWNER_TAG_VALUE));
     let mut a = attrs(&[
         ("detector_id", json!(id)),
         (
             "enabled",
             json!(d.status() == Some(&DetectorStatus::Enabled)),
+        ),
+        (
+            "managed_by",
+            if owned {
+                json!(OWNER_TAG_VALUE)
+            } else {
+                Value::Null
+            },
         ),
     ]);
     // A plan the detector does not report reads as disabled.
@@ -207,10 +246,5 @@ pub async fn read_detector(
         let status = features.get(name).map_or("DISABLED", String::as_str);
         a.insert(format!("{PREFIX}{name}"), json!(status));
     }
-    Ok(Some(Observed::new(
-        address.clone(),
-        a,
-        // The region's detector is the one the baseline names.
-        true,
-    )))
+    Ok(Some(Observed::new(address.clone(), a, owned)))
 }

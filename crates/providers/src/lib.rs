@@ -145,6 +145,10 @@ fn account_of<'a>(aws: &'a Aws, target: &Target) -> Result<&'a Account, ServiceE
     })
 }
 
+fn refusal(message: String) -> ServiceError {
+    Box::new(Refusal { message })
+}
+
 fn unsupported(kind: &str, action: Action) -> ServiceError {
     Box::new(Refusal {
         message: format!("{kind}: {action:?} is not something baseline does"),

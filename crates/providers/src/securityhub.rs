@@ -1,7 +1,10 @@
 //! Security Hub: the hub per region, and (when the baseline lists them) its
 //! standards. The hub needs AWS Config recording first; it is enabled
-//! without the default standards so that the standards are exactly the
-//! baseline's, and disabled before Config stops on teardown.
+//! without the default standards, so that the standards are the
+//! baseline's, and disabled before Config stops on teardown — only when it
+//! carries baseline's tag (set when baseline enables it, or adopts it with
+//! `securityhub.adopt`). Standards the baseline does not list stay enabled
+//! unless `exclusive_standards` says otherwise.
 
 use std::collections::BTreeSet;
 
@@ -63,6 +66,9 @@ impl Service for SecurityHubService {
             want: if on {
                 let mut a = Attrs::new();
                 a.insert("enabled".into(), json!(true));
+                if spec.adopt {
+                    a.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+                }
                 Want::Present(a)
             } else {
                 Want::Absent
@@ -73,6 +79,7 @@ impl Service for SecurityHubService {
             let keys: BTreeSet<&str> = standards.iter().map(|s| s.key()).collect();
             let mut a = Attrs::new();
             a.insert("enabled".into(), json!(keys));
+            a.insert("exclusive".into(), json!(spec.exclusive_standards));
             out.push(Desired {
                 address: Address::new(target, "securityhub.standards", "hub"),
                 controls: Vec::new(),
@@ -88,30 +95,76 @@ impl Service for SecurityHubService {
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_securityhub, account, &target.region);
         let mut out = Vec::new();
-        let enabled = match client.describe_hub().send().await {
-            Ok(_) => true,
+        let hub_arn = match client.describe_hub().send().await {
+            Ok(h) => Some(h.hub_arn().unwrap_or_default().to_string()),
             Err(e)
                 if matches!(
                     e.code(),
                     Some("InvalidAccessException" | "ResourceNotFoundException")
                 ) =>
             {
-                false
+                None
             }
             Err(e) => return Err(Box::new(ctx.err("DescribeHub")(e))),
         };
+        let Some(hub_arn) = hub_arn else {
+            return Ok(out.into());
+        };
+        let tags = client
+            .list_tags_for_resource()
+            .resource_arn(&hub_arn)
+            .send()
+            .await
+            .map_err(ctx.err("ListTagsForResource"))?;
+        let owned = tags
+            .tags()
+            .is_some_and(|t| t.get(OWNER_TAG_KEY).map(String::as_str) == Some(OWNER_TAG_VALUE));
         for d in desired {
             match d.address.kind.as_str() {
-                "securityhub.hub" if enabled => {
+                "securityhub.hub" => {
                     let mut a = Attrs::new();
                     a.insert("enabled".into(), json!(true));
-                    out.push(Observed::new(d.address.clone(), a, true));
+                    a.insert("hub_arn".into(), json!(hub_arn));
+                    a.insert(
+                        "managed_by".into(),
+                        if owned {
+                            json!(OWNER_TAG_VALUE)
+                        } else {
+                            Value::Null
+                        },
+                    );
+                    out.push(Observed::new(d.address.clone(), a, owned));
                 }
-                "securityhub.standards" if enabled => {
-                    let keys = read_standards(&client, target, &account.partition).await?;
+                "securityhub.standards" => {
+                    let have = read_standards(&client, target, &account.partition).await?;
+                    let want = want_standards(&d.want);
+                    let exclusive = match &d.want {
+                        Want::Present(a) => a.get("exclusive") == Some(&json!(true)),
+                        _ => false,
+                    };
+                    // Not exclusive: the standards the baseline does not
+                    // list are not its business (shown as a note).
+                    let others: Vec<&String> = have.difference(&want).collect();
+                    let seen: BTreeSet<&String> = if exclusive {
+                        have.iter().collect()
+                    } else {
+                        have.intersection(&want).collect()
+                    };
                     let mut a = Attrs::new();
-                    a.insert("enabled".into(), json!(keys));
-                    out.push(Observed::new(d.address.clone(), a, true));
+                    a.insert("enabled".into(), json!(seen));
+                    a.insert("exclusive".into(), json!(exclusive));
+                    let mut o = Observed::new(d.address.clone(), a, owned);
+                    if !exclusive && !others.is_empty() {
+                        o.note = Some(format!(
+                            "also enabled, and left so (the baseline does not list them; `exclusive_standards: true` would disable them): {}",
+                            others
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                    out.push(o);
                 }
                 _ => {}
             }
@@ -129,7 +182,23 @@ impl Service for SecurityHubService {
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_securityhub, account, &target.region);
         match (change.address.kind.as_str(), change.action) {
-            ("securityhub.hub", Action::Create | Action::Update) => {
+            ("securityhub.hub", Action::Update) => {
+                // An existing hub: only adoption changes it.
+                let arn = change
+                    .before
+                    .as_ref()
+                    .and_then(|b| b.get("hub_arn"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                client
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+                    .send()
+                    .await
+                    .map_err(ctx.err("TagResource"))?;
+            }
+            ("securityhub.hub", Action::Create) => {
                 client
                     .enable_security_hub()
                     // Real AWS enables its default standards unless told
@@ -148,21 +217,34 @@ impl Service for SecurityHubService {
                     .map_err(ctx.err("DisableSecurityHub"))?;
             }
             ("securityhub.standards", Action::Create | Action::Update) => {
-                let want: BTreeSet<String> = change
+                let after = change
                     .after
-                    .as_ref()
-                    .and_then(|a| a.get("enabled"))
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect();
-                converge_standards(&client, target, &account.partition, &want).await?;
+                    .clone()
+                    .map(Want::Present)
+                    .unwrap_or(Want::Absent);
+                let want = want_standards(&after);
+                let exclusive =
+                    change.after.as_ref().and_then(|a| a.get("exclusive")) == Some(&json!(true));
+                converge_standards(&client, target, &account.partition, &want, exclusive).await?;
             }
             (kind, action) => return Err(crate::unsupported(kind, action)),
         }
         Ok(())
+    }
+}
+
+/// The standards a want lists, by the names users write.
+fn want_standards(want: &Want) -> BTreeSet<String> {
+    match want {
+        Want::Present(a) => a
+            .get("enabled")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => BTreeSet::new(),
     }
 }
 
@@ -182,12 +264,14 @@ pub async fn read_standards(
 }
 
 /// Enables the standards of `want` (names as users write them) that are
-/// not enabled, and disables every enabled standard not in `want`.
+/// not enabled, and, when `exclusive`, disables every enabled standard not
+/// in `want`.
 pub async fn converge_standards(
     client: &aws_sdk_securityhub::Client,
     target: &Target,
     partition: &str,
     want: &BTreeSet<String>,
+    exclusive: bool,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let want: BTreeSet<String> = want
@@ -208,7 +292,7 @@ pub async fn converge_standards(
         .collect();
     let to_disable: Vec<String> = have
         .iter()
-        .filter(|(a, _)| !want.contains(a))
+        .filter(|(a, _)| exclusive && !want.contains(a))
         .map(|(_, sub)| sub.clone())
         .collect();
     if !to_enable.is_empty() {

@@ -102,11 +102,13 @@ async fn standards_converge_by_enabling_and_disabling() {
         RuleMode::Sequential,
         [&get, &enable, &disable]
     );
+    // `exclusive_standards: true`: the one not listed is disabled.
     securityhub::converge_standards(
         &client,
         &target(),
         "aws",
         &names(&["aws-foundational-security-best-practices"]),
+        true,
     )
     .await
     .unwrap();
@@ -114,6 +116,30 @@ async fn standards_converge_by_enabling_and_disabling() {
         (get.num_calls(), enable.num_calls(), disable.num_calls()),
         (1, 1, 1)
     );
+}
+
+/// Why: standards the baseline does not list were disabled; by default
+/// they now stay (a disable would find no rule and fail).
+#[tokio::test]
+async fn standards_not_listed_stay_enabled_by_default() {
+    let get = mock!(aws_sdk_securityhub::Client::get_enabled_standards)
+        .then_output(|| enabled(vec![subscription(PCI, StandardsStatus::Ready)]));
+    let enable = mock!(aws_sdk_securityhub::Client::batch_enable_standards).then_output(|| {
+        aws_sdk_securityhub::operation::batch_enable_standards::BatchEnableStandardsOutput::builder(
+        )
+        .build()
+    });
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&get, &enable]);
+    securityhub::converge_standards(
+        &client,
+        &target(),
+        "aws",
+        &names(&["aws-foundational-security-best-practices"]),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!((get.num_calls(), enable.num_calls()), (1, 1));
 }
 
 /// Nothing to do: no write is sent (a write would find no rule and fail).
@@ -127,6 +153,7 @@ async fn converged_standards_send_no_writes() {
         &target(),
         "aws",
         &names(&["aws-foundational-security-best-practices"]),
+        true,
     )
     .await
     .unwrap();
@@ -183,7 +210,7 @@ async fn daily_recording_is_read_and_written() {
         })
         .then_output(|| aws_sdk_config::operation::put_configuration_recorder::PutConfigurationRecorderOutput::builder().build());
     let client = mock_client!(aws_sdk_config, RuleMode::Sequential, [&put]);
-    config::put_recorder(&client, &target(), "default", &attrs)
+    config::put_recorder(&client, &target(), "default", &attrs, None, true)
         .await
         .unwrap();
     assert_eq!(put.num_calls(), 1);
@@ -453,6 +480,7 @@ async fn ebs_default_key_is_read_and_set() {
                 .clone(),
         ),
         changed: vec!["kms_key".into()],
+        left_alone: false,
         depends_on: vec![],
         reason: None,
     };

@@ -347,6 +347,12 @@ pub struct ConfigSpec {
     /// Default: `baseline-config-{account_id}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket: Option<String>,
+    /// `true`: take over a region's existing recorder (with its delivery channel) that baseline did not create: it is tagged
+    /// `managed-by: baseline` by the next `apply`, and `destroy` deletes it
+    /// from then on. Default `false`: it is corrected in place, and
+    /// `destroy` leaves it (docs/safety.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 /// Zone of trust of an Access Analyzer.
@@ -396,6 +402,12 @@ pub struct CloudTrailSpec {
     /// (7 to 30; default 30). It can be recovered until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_deletion_window_days: Option<u32>,
+    /// `true`: take over an existing trail of the configured name that baseline did not create: it is tagged
+    /// `managed-by: baseline` by the next `apply`, and `destroy` deletes it
+    /// from then on. Default `false`: it is corrected in place, and
+    /// `destroy` leaves it (docs/safety.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 impl CloudTrailSpec {
@@ -473,6 +485,12 @@ pub struct GuardDutySpec {
     /// `all` (default) or a list of protection plans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<GuardDutyFeatures>,
+    /// `true`: take over a region's existing detector that baseline did not create: it is tagged
+    /// `managed-by: baseline` by the next `apply`, and `destroy` deletes it
+    /// from then on. Default `false`: it is corrected in place, and
+    /// `destroy` leaves it (docs/safety.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 /// EBS encryption by default.
@@ -604,10 +622,20 @@ impl Standard {
 pub struct SecurityHubSpec {
     /// `true`: enabled in every region. `false`: disabled.
     pub enabled: bool,
-    /// Standards to enable; others that are enabled are disabled.
-    /// Left out: standards are not managed (only the hub is).
+    /// Standards to enable. Left out: standards are not managed (only the
+    /// hub is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standards: Option<Vec<Standard>>,
+    /// `true`: enabled standards that `standards` does not list are
+    /// disabled. Default `false`: they stay as they are.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive_standards: bool,
+    /// `true`: take over a region's existing hub that baseline did not create: it is tagged
+    /// `managed-by: baseline` by the next `apply`, and `destroy` deletes it
+    /// from then on. Default `false`: it is corrected in place, and
+    /// `destroy` leaves it (docs/safety.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 /// S3 Block Public Access for the whole account. A flag left out is not managed.

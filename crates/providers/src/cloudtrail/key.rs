@@ -1,0 +1,307 @@
+//! The customer KMS key baseline creates for CloudTrail (`kms: create`):
+//! found through its alias, owned by its tag, deleted only when pinned.
+
+use aws_sdk_kms::types::{KeyMetadata, KeyState};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_engine::{Action, Address, Change, Observed, ServiceError, Target};
+use serde_json::{Value, json};
+
+use super::{KEY_ALIAS, key_policy};
+use crate::connect::Account;
+use crate::error::{Ctx, Refusal};
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, attrs, bucket};
+
+/// The key the alias points at now, if it exists.
+pub(super) async fn our_key_arn(
+    kms: &aws_sdk_kms::Client,
+    ctx: &Ctx,
+) -> Result<Option<KeyMetadata>, ServiceError> {
+    let ctx = Ctx {
+        service: "kms",
+        ..ctx.clone()
+    };
+    match kms.describe_key().key_id(KEY_ALIAS).send().await {
+        Ok(k) => Ok(k.key_metadata().cloned()),
+        Err(e) if e.code() == Some("NotFoundException") => Ok(None),
+        Err(e) => Err(Box::new(ctx.err("DescribeKey")(e))),
+    }
+}
+
+/// A key the baseline names must exist and be enabled: said at plan time,
+/// not as an error from CloudTrail at apply time.
+pub async fn check_key_usable(
+    kms: &aws_sdk_kms::Client,
+    target: &Target,
+    arn: &str,
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, "kms");
+    match kms.describe_key().key_id(arn).send().await {
+        Ok(k) => {
+            let state = k.key_metadata().and_then(|m| m.key_state());
+            if state == Some(&KeyState::Enabled) {
+                Ok(())
+            } else {
+                Err(Box::new(Refusal {
+                    message: format!(
+                        "KMS key {arn} is {}, not enabled: it cannot encrypt",
+                        state.map_or("in an unknown state", |s| s.as_str())
+                    ),
+                }))
+            }
+        }
+        Err(e) if e.code() == Some("NotFoundException") => Err(Box::new(Refusal {
+            message: format!("KMS key {arn} does not exist (or is in another account or region)"),
+        })),
+        Err(e) => Err(Box::new(ctx.err("DescribeKey")(e))),
+    }
+}
+
+/// Whether a trail's `KmsKeyId` names the key `arn` (by ARN, id or our alias).
+fn names_key(kms_key_id: &str, arn: &str) -> bool {
+    kms_key_id == arn
+        || arn.ends_with(&format!("/{kms_key_id}"))
+        || kms_key_id == KEY_ALIAS
+        || kms_key_id.ends_with(&format!(":{KEY_ALIAS}"))
+}
+
+/// Reads baseline's CloudTrail key (`meta`: what the alias points at). A
+/// key pending deletion is absent for teardown (it is already going) and
+/// to be recovered for apply. For teardown, the trails that use it are
+/// its users; and when the trail of the baseline uses another key than the
+/// alias's, the alias was changed: neither is deleted.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn read_key(
+    kms: &aws_sdk_kms::Client,
+    target: &Target,
+    account: &Account,
+    trail: &str,
+    address: Address,
+    wanted: bool,
+    meta: Option<KeyMetadata>,
+    trails: &[aws_sdk_cloudtrail::types::Trail],
+) -> Result<Option<Observed>, ServiceError> {
+    let ctx = Ctx::new(target, "kms");
+    let Some(meta) = meta else { return Ok(None) };
+    let key_id = meta.key_id().to_string();
+    let state = meta.key_state().cloned().unwrap_or(KeyState::Unavailable);
+    if state == KeyState::PendingDeletion && !wanted {
+        return Ok(None);
+    }
+    let enabled = state == KeyState::Enabled;
+    let rotation = async {
+        // Rotation cannot be read from a disabled or pending key.
+        if enabled {
+            kms.get_key_rotation_status()
+                .key_id(&key_id)
+                .send()
+                .await
+                .map(|r| r.key_rotation_enabled())
+        } else {
+            Ok(false)
+        }
+    };
+    let (tags, rotation, policy) = futures::join!(
+        kms.list_resource_tags().key_id(&key_id).send(),
+        rotation,
+        kms.get_key_policy()
+            .key_id(&key_id)
+            .policy_name("default")
+            .send(),
+    );
+    let tags = tags.map_err(ctx.err("ListResourceTags"))?;
+    let ours = tags
+        .tags()
+        .iter()
+        .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == OWNER_TAG_VALUE);
+    if !ours {
+        return Err(Box::new(Refusal {
+            message: format!(
+                "{KEY_ALIAS} points at KMS key {key_id}, which baseline did not create (no `{OWNER_TAG_KEY}: {OWNER_TAG_VALUE}` tag); baseline will not take it over: give its ARN as `cloudtrail.kms` to use it"
+            ),
+        }));
+    }
+    let rotation = rotation.map_err(ctx.err("GetKeyRotationStatus"))?;
+    let policy = policy.map_err(ctx.err("GetKeyPolicy"))?;
+    let want_policy = key_policy(&account.partition, &target.region, &account.id, trail);
+    let policy_ok = policy
+        .policy()
+        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        .is_some_and(|have| bucket::contains_statements(&have, &want_policy));
+    let arn = meta.arn().unwrap_or_default().to_string();
+    let mut o = Observed::new(
+        address,
+        attrs(&[
+            ("key_arn", json!(arn)),
+            ("state", json!(state.as_str())),
+            ("rotation", json!(rotation)),
+            ("key_policy", json!(policy_ok)),
+            ("managed_by", json!(OWNER_TAG_VALUE)),
+        ]),
+        true,
+    );
+    if !wanted {
+        o.note = Some(format!(
+            "key {arn} is scheduled for deletion after the window (cloudtrail.kms_deletion_window_days, 30 days by default); `baseline apply` before then recovers it"
+        ));
+        for t in trails {
+            let Some(k) = t.kms_key_id() else { continue };
+            let name = t.name().unwrap_or_default();
+            let home = t.home_region().unwrap_or(&target.region);
+            if names_key(k, &arn) {
+                o.used_by.push(Address {
+                    account: target.account_id.clone(),
+                    region: home.to_string(),
+                    kind: "cloudtrail.trail".into(),
+                    name: name.to_string(),
+                });
+            } else if name == trail && home == target.region {
+                o.users_unknown = Some(format!(
+                    "{KEY_ALIAS} points at key {arn}, but trail {trail} uses key {k}: the alias was changed after baseline made it, so neither key is taken for baseline's"
+                ));
+            }
+        }
+    }
+    Ok(Some(o))
+}
+
+pub(super) async fn apply_key(
+    kms: &aws_sdk_kms::Client,
+    target: &Target,
+    account: &Account,
+    trail: &str,
+    change: &Change,
+    action: Action,
+    window_days: u32,
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, "kms");
+    let policy = key_policy(&account.partition, &target.region, &account.id, trail).to_string();
+    let key_id = match action {
+        Action::Create => {
+            let created = kms
+                .create_key()
+                .description("baseline: encrypts the CloudTrail logs")
+                .policy(&policy)
+                .tags(
+                    aws_sdk_kms::types::Tag::builder()
+                        .tag_key(OWNER_TAG_KEY)
+                        .tag_value(OWNER_TAG_VALUE)
+                        .build()
+                        .map_err(|e| Box::new(e) as ServiceError)?,
+                )
+                .send()
+                .await
+                .map_err(ctx.err("CreateKey"))?;
+            let key_id = created
+                .key_metadata()
+                .map(|m| m.key_id().to_string())
+                .unwrap_or_default();
+            kms.create_alias()
+                .alias_name(KEY_ALIAS)
+                .target_key_id(&key_id)
+                .send()
+                .await
+                .map_err(ctx.err("CreateAlias"))?;
+            key_id
+        }
+        Action::Delete => {
+            // Exactly the key the plan showed, never what the alias names
+            // now; and only while it still carries baseline's tag.
+            let arn = change
+                .before
+                .as_ref()
+                .and_then(|b| b.get("key_arn"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    crate::refusal(format!(
+                        "the plan does not pin the key of {KEY_ALIAS}; make the plan again"
+                    ))
+                })?
+                .to_string();
+            let tags = kms
+                .list_resource_tags()
+                .key_id(&arn)
+                .send()
+                .await
+                .map_err(ctx.err("ListResourceTags"))?;
+            if !tags
+                .tags()
+                .iter()
+                .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == OWNER_TAG_VALUE)
+            {
+                return Err(crate::refusal(format!(
+                    "key {arn} no longer carries baseline's tag; it is not deleted"
+                )));
+            }
+            // The key id of that ARN (this client is the ARN's account
+            // and region): some emulators take only ids here.
+            let in_place = format!(":{}:{}:key/", target.region, account.id);
+            match arn.split_once(&in_place) {
+                Some((_, id)) => id.to_string(),
+                None => {
+                    return Err(crate::refusal(format!(
+                        "key {arn} is not in account {}, {}; it is not deleted",
+                        account.id, target.region
+                    )));
+                }
+            }
+        }
+        _ => {
+            let meta = kms
+                .describe_key()
+                .key_id(KEY_ALIAS)
+                .send()
+                .await
+                .map_err(ctx.err("DescribeKey"))?;
+            meta.key_metadata()
+                .map(|m| m.key_id().to_string())
+                .unwrap_or_default()
+        }
+    };
+    match action {
+        Action::Delete => {
+            kms.schedule_key_deletion()
+                .key_id(&key_id)
+                .pending_window_in_days(window_days as i32)
+                .send()
+                .await
+                .map_err(ctx.err("ScheduleKeyDeletion"))?;
+            return Ok(());
+        }
+        Action::Update => {
+            let state = change
+                .before
+                .as_ref()
+                .and_then(|b| b.get("state"))
+                .and_then(Value::as_str);
+            if state == Some("PendingDeletion") {
+                // Recover the key a teardown scheduled for deletion.
+                kms.cancel_key_deletion()
+                    .key_id(&key_id)
+                    .send()
+                    .await
+                    .map_err(ctx.err("CancelKeyDeletion"))?;
+            }
+            if state != Some("Enabled") {
+                kms.enable_key()
+                    .key_id(&key_id)
+                    .send()
+                    .await
+                    .map_err(ctx.err("EnableKey"))?;
+            }
+            kms.put_key_policy()
+                .key_id(&key_id)
+                .policy_name("default")
+                .policy(&policy)
+                .send()
+                .await
+                .map_err(ctx.err("PutKeyPolicy"))?;
+        }
+        _ => {}
+    }
+    kms.enable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .map_err(ctx.err("EnableKeyRotation"))?;
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! CloudTrail: one multi-region trail in the home region, logging
+//! read and write management events, log file validation on, into a log
+//! bucket of baseline's with the CloudTrail bucket policy; optionally
+//! encrypted with a customer KMS key that baseline creates (rotation on,
+//! the key policy CloudTrail needs) or one the baseline names.
+//!
+//! Order: bucket and key → trail. Teardown: the trail is deleted, the
+//! bucket emptied and deleted, the key scheduled for deletion (it can be
+//! recovered during the window; `apply` recovers it).
+//!
+//! An existing trail with the configured name is corrected in place,
+//! attribute by attribute (e.g. single-region → multi-region); it becomes
+//! baseline's (tagged, so that `destroy` deletes it) only with
+//! `cloudtrail.adopt`. Any other trail is never touched, but if one already
+//! records management events the plan says so: the second copy of
+//! management events is charged. AWS Control Tower's trail is never
+//! changed. The key is deleted only when it is the one pinned: tagged,
+//! the alias's target, and the key the trail uses (docs/safety.md).
+
+mod key;
+mod trail;
+
+use async_trait::async_trait;
+use baseline_engine::{
+    Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
+};
+use baseline_spec::{Baseline, Kms, render_bucket};
+use serde_json::{Value, json};
+
+use crate::error::Ctx;
+use crate::{OWNER_TAG_VALUE, account_of, attrs, bucket, clients, controls, present_if};
+
+pub use key::check_key_usable;
+use key::{apply_key, our_key_arn, read_key};
+pub use trail::management_events;
+use trail::{put_trail, read_trail};
+
+const SERVICE: &str = "cloudtrail";
+/// The alias of the key baseline creates for CloudTrail.
+pub const KEY_ALIAS: &str = "alias/baseline-cloudtrail";
+const TRAIL: &str = "cloudtrail.trail";
+const BUCKET: &str = "cloudtrail.bucket";
+const KEY: &str = "cloudtrail.kms_key";
+
+service_type!(
+    /// CloudTrail.
+    CloudTrailService
+);
+
+fn trail_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:cloudtrail:{region}:{account}:trail/{name}")
+}
+
+/// The bucket policy CloudTrail needs to deliver the trail's logs.
+pub fn bucket_policy(
+    partition: &str,
+    region: &str,
+    account: &str,
+    bucket_name: &str,
+    trail: &str,
+) -> Value {
+    let arn = format!("arn:{partition}:s3:::{bucket_name}");
+    let source = trail_arn(partition, region, account, trail);
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+             "Resource": arn, "Condition": {"StringEquals": {"aws:SourceArn": source}}},
+            {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+             "Resource": format!("{arn}/AWSLogs/{account}/*"),
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": source}}},
+            bucket::deny_insecure_transport(&arn)
+        ]
+    })
+}
+
+/// The key policy CloudTrail needs: the account administers the key,
+/// CloudTrail encrypts with it for this account's trails, principals of the
+/// account decrypt the log files.
+pub fn key_policy(partition: &str, region: &str, account: &str, trail: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "EnableAccountAdministration", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:{partition}:iam::{account}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "AllowCloudTrailEncrypt", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:GenerateDataKey*", "Resource": "*",
+             "Condition": {
+                "StringEquals": {"aws:SourceArn": trail_arn(partition, region, account, trail)},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": format!("arn:{partition}:cloudtrail:*:{account}:trail/*")}}},
+            {"Sid": "AllowCloudTrailDescribeKey", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:DescribeKey", "Resource": "*"},
+            {"Sid": "AllowAccountDecryptLogs", "Effect": "Allow",
+             "Principal": {"AWS": "*"},
+             "Action": ["kms:Decrypt", "kms:ReEncryptFrom"], "Resource": "*",
+             "Condition": {
+                "StringEquals": {"kms:CallerAccount": account},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": format!("arn:{partition}:cloudtrail:*:{account}:trail/*")}}}
+        ]
+    })
+}
+
+struct Names {
+    trail: String,
+    bucket: String,
+}
+
+fn names(baseline: &Baseline, account: &str) -> Option<Names> {
+    let spec = baseline.cloudtrail.as_ref()?;
+    Some(Names {
+        trail: spec.trail_name().to_string(),
+        bucket: render_bucket(spec.bucket_template(), account, &baseline.home_region),
+    })
+}
+
+#[async_trait]
+impl Service for CloudTrailService {
+    fn name(&self) -> &'static str {
+        SERVICE
+    }
+
+    fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired> {
+        let (Some(spec), true) = (&baseline.cloudtrail, target.home) else {
+            return Vec::new();
+        };
+        let n = names(baseline, &target.account_id).expect("cloudtrail section present");
+        let on = spec.enabled && mode == Mode::Apply;
+        let bucket_addr = Address::new(target, BUCKET, &n.bucket);
+        let key_addr = Address::new(target, KEY, KEY_ALIAS);
+        let mut out = vec![Desired {
+            address: bucket_addr.clone(),
+            controls: controls(&["CloudTrail.1"]),
+            want: present_if(on, bucket::wanted()),
+            depends_on: Vec::new(),
+        }];
+        // The key: managed when the baseline creates it, and on teardown
+        // whenever it exists (a key left over from `kms: create` is ours).
+        let kms = spec.kms_choice();
+        if kms == Kms::Create || !on {
+            out.push(Desired {
+                address: key_addr.clone(),
+                controls: controls(&["CloudTrail.2"]),
+                want: present_if(
+                    on && kms == Kms::Create,
+                    attrs(&[
+                        ("state", json!("Enabled")),
+                        ("rotation", json!(true)),
+                        ("key_policy", json!(true)),
+                        ("managed_by", json!(OWNER_TAG_VALUE)),
+                    ]),
+                ),
+                depends_on: Vec::new(),
+            });
+        }
+        let kms_key = match kms {
+            Kms::None => Value::Null,
+            Kms::Create => json!(KEY_ALIAS),
+            Kms::Key(arn) => json!(arn),
+        };
+        out.push(Desired {
+            address: Address::new(target, TRAIL, &n.trail),
+            controls: controls(&["CloudTrail.1", "CloudTrail.2", "CloudTrail.4"]),
+            want: present_if(
+                on,
+                attrs(&[
+                    ("multi_region", json!(true)),
+                    ("include_global_service_events", json!(true)),
+                    ("logging", json!(true)),
+                    ("management_events", json!("All")),
+                    (
+                        "log_file_validation",
+                        json!(spec.log_file_validation.unwrap_or(true)),
+                    ),
+                    ("s3_bucket", json!(n.bucket)),
+                    ("kms_key", kms_key),
+                ])
+                .into_iter()
+                .chain(
+                    spec.adopt
+                        .then(|| ("managed_by".to_string(), json!(OWNER_TAG_VALUE))),
+                )
+                .collect(),
+            ),
+            depends_on: vec![bucket_addr, key_addr],
+        });
+        out
+    }
+
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let ctx = Ctx::new(target, SERVICE);
+        let trail_name = desired
+            .iter()
+            .find(|x| x.address.kind == TRAIL)
+            .map_or("", |x| x.address.name.as_str());
+        let find = |kind: &str| desired.iter().find(|d| d.address.kind == kind);
+        // Bucket, key and trail are read at once.
+        let bucket = async {
+            let Some(d) = find(BUCKET) else {
+                return Ok(None);
+            };
+            let policy = bucket_policy(
+                &account.partition,
+                &target.region,
+                &account.id,
+                &d.address.name,
+                trail_name,
+            );
+            let s3 = clients::s3_for(account, &target.region);
+            bucket::read(&s3, &ctx, d, &policy).await
+        };
+        // The trails and the key's alias are asked first, at once (both the
+        // key and the trail need them); then the details of each.
+        let client = client!(aws_sdk_cloudtrail, account, &target.region);
+        let kms = client!(aws_sdk_kms, account, &target.region);
+        let need_trails = !desired.is_empty();
+        let trails = async {
+            if !need_trails {
+                return Ok(Vec::new());
+            }
+            client
+                .describe_trails()
+                .include_shadow_trails(true)
+                .send()
+                .await
+                .map(|t| t.trail_list().to_vec())
+                .map_err(|e| Box::new(ctx.err("DescribeTrails")(e)) as ServiceError)
+        };
+        let named_key = find(TRAIL).and_then(|d| match &d.want {
+            Want::Present(w) => w
+                .get("kms_key")
+                .and_then(Value::as_str)
+                .filter(|k| k.starts_with("arn:")),
+            _ => None,
+        });
+        let check = async {
+            match named_key {
+                Some(arn) => check_key_usable(&kms, target, arn).await,
+                None => Ok(()),
+            }
+        };
+        let (bucket, trails, key_meta, checked) =
+            futures::join!(bucket, trails, our_key_arn(&kms, &ctx), check);
+        let trails = trails?;
+        let key_meta = key_meta?;
+        checked?;
+        let our_key = key_meta.as_ref().and_then(|m| m.arn()).map(str::to_string);
+        let key = async {
+            let Some(d) = find(KEY) else { return Ok(None) };
+            let wanted = matches!(d.want, Want::Present(_));
+            read_key(
+                &kms,
+                target,
+                account,
+                trail_name,
+                d.address.clone(),
+                wanted,
+                key_meta.clone(),
+                &trails,
+            )
+            .await
+        };
+        let trail = async {
+            let Some(d) = find(TRAIL) else {
+                return Ok((None, None));
+            };
+            read_trail(&client, target, &d.address, our_key.as_deref(), &trails).await
+        };
+        let (key, trail) = futures::join!(key, trail);
+        let mut out: Vec<Observed> = Vec::new();
+        let mut notes = Vec::new();
+        let mut bucket = bucket?;
+        // To be deleted: only once no trail (of any home region) delivers
+        // to it.
+        if let (Some(o), Some(d)) = (&mut bucket, find(BUCKET))
+            && matches!(d.want, Want::Absent)
+        {
+            o.used_by = trails
+                .iter()
+                .filter(|t| t.s3_bucket_name() == Some(d.address.name.as_str()))
+                .map(|t| Address {
+                    account: target.account_id.clone(),
+                    region: t.home_region().unwrap_or(&target.region).to_string(),
+                    kind: TRAIL.into(),
+                    name: t.name().unwrap_or_default().to_string(),
+                })
+                .collect();
+        }
+        out.extend(bucket);
+        out.extend(key?);
+        match trail? {
+            // Shown with the change to the trail, if there is one.
+            (Some(mut o), note) => {
+                o.note = note;
+                out.push(o);
+            }
+            (None, note) => notes.extend(note),
+        }
+        Ok(Reading {
+            observed: out,
+            notes,
+        })
+    }
+
+    async fn apply(
+        &self,
+        baseline: &Baseline,
+        target: &Target,
+        change: &Change,
+    ) -> Result<(), ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let ctx = Ctx::new(target, SERVICE);
+        // The bucket and key policies name the trail of this baseline.
+        let trail = baseline
+            .cloudtrail
+            .as_ref()
+            .map_or("", |c| c.trail_name())
+            .to_string();
+        match (change.address.kind.as_str(), change.action) {
+            (BUCKET, Action::Create | Action::Update) => {
+                let s3 = clients::s3_for(account, &target.region);
+                let policy = bucket_policy(
+                    &account.partition,
+                    &target.region,
+                    &account.id,
+                    &change.address.name,
+                    &trail,
+                );
+                bucket::ensure(
+                    &s3,
+                    &ctx,
+                    &change.address.name,
+                    &policy,
+                    change.action == Action::Create,
+                )
+                .await?;
+            }
+            (BUCKET, Action::Delete) => {
+                let s3 = clients::s3_for(account, &target.region);
+                bucket::delete(&s3, &ctx, &change.address.name).await?;
+            }
+            (KEY, action) => {
+                let kms = client!(aws_sdk_kms, account, &target.region);
+                let window = baseline
+                    .cloudtrail
+                    .as_ref()
+                    .and_then(|c| c.kms_deletion_window_days)
+                    .unwrap_or(30);
+                apply_key(&kms, target, account, &trail, change, action, window).await?;
+            }
+            (TRAIL, Action::Create | Action::Update) => {
+                let client = client!(aws_sdk_cloudtrail, account, &target.region);
+                let mut after = change.after.clone().unwrap_or_default();
+                // The trail names the key by its ARN, never by the alias:
+                // that pins the key (a changed alias cannot redirect it).
+                if after.get("kms_key") == Some(&json!(KEY_ALIAS)) {
+                    let kms = client!(aws_sdk_kms, account, &target.region);
+                    let arn = our_key_arn(&kms, &ctx)
+                        .await?
+                        .and_then(|m| m.arn().map(str::to_string))
+                        .ok_or_else(|| {
+                            crate::refusal(format!(
+                                "{KEY_ALIAS} does not exist; the trail cannot use it"
+                            ))
+                        })?;
+                    after.insert("kms_key".into(), json!(arn));
+                }
+                let changed: Vec<&str> = change.changed.iter().map(String::as_str).collect();
+                put_trail(
+                    &client,
+                    target,
+                    &change.address.name,
+                    &after,
+                    change.action == Action::Create,
+                    &changed,
+                )
+                .await?;
+            }
+            (TRAIL, Action::Delete) => {
+                client!(aws_sdk_cloudtrail, account, &target.region)
+                    .delete_trail()
+                    .name(&change.address.name)
+                    .send()
+                    .await
+                    .map_err(ctx.err("DeleteTrail"))?;
+            }
+            (kind, action) => return Err(crate::unsupported(kind, action)),
+        }
+        Ok(())
+    }
+}

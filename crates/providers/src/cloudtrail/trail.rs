@@ -1,0 +1,344 @@
+//! The trail: read with its status, selectors and tags; created or
+//! corrected attribute by attribute.
+
+use aws_sdk_cloudtrail::types::{
+    AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType, Tag, Trail,
+};
+use baseline_engine::{Address, Attrs, Observed, ServiceError, Target};
+use serde_json::{Value, json};
+
+use super::{KEY_ALIAS, SERVICE};
+use crate::error::{Ctx, Refusal};
+use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, attrs};
+
+/// AWS Control Tower names its trails `aws-controltower-...`.
+const CONTROL_TOWER_TRAIL_PREFIX: &str = "aws-controltower-";
+
+/// Which management events a trail's selectors record: `All`,
+/// `ReadOnly`, `WriteOnly` or `None`.
+pub fn management_events(
+    selectors: &aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput,
+) -> &'static str {
+    let (mut read, mut write) = (false, false);
+    for s in selectors.event_selectors() {
+        if s.include_management_events() == Some(true) {
+            match s.read_write_type() {
+                Some(ReadWriteType::ReadOnly) => read = true,
+                Some(ReadWriteType::WriteOnly) => write = true,
+                _ => (read, write) = (true, true),
+            }
+        }
+    }
+    for s in selectors.advanced_event_selectors() {
+        let fields = s.field_selectors();
+        let management = fields
+            .iter()
+            .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
+        if management {
+            match fields
+                .iter()
+                .find(|f| f.field() == "readOnly")
+                .and_then(|f| f.equals().first())
+                .map(String::as_str)
+            {
+                Some("true") => read = true,
+                Some("false") => write = true,
+                _ => (read, write) = (true, true),
+            }
+        }
+    }
+    match (read, write) {
+        (true, true) => "All",
+        (true, false) => "ReadOnly",
+        (false, true) => "WriteOnly",
+        (false, false) => "None",
+    }
+}
+
+/// Reads the trail baseline names, and notes other trails that already
+/// record management events.
+pub(super) async fn read_trail(
+    client: &aws_sdk_cloudtrail::Client,
+    target: &Target,
+    address: &Address,
+    our_key: Option<&str>,
+    trails: &[Trail],
+) -> Result<(Option<Observed>, Option<String>), ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let name = address.name.as_str();
+    let ours = trails.iter().find(|t| t.name() == Some(name));
+    if let Some(t) = ours.filter(|t| t.home_region() != Some(target.region.as_str())) {
+        return Err(Box::new(Refusal {
+            message: format!(
+                "trail {name} exists with home region {}, but the baseline's home region is {}; rename one of them",
+                t.home_region().unwrap_or("?"),
+                target.region
+            ),
+        }));
+    }
+    // The trail's details and the other trails' selectors: one round trip.
+    let details = async {
+        let Some(t) = ours else { return Ok(None) };
+        let arn = t.trail_arn().unwrap_or_default();
+        let (status, selectors, tags) = futures::join!(
+            client.get_trail_status().name(name).send(),
+            client.get_event_selectors().trail_name(name).send(),
+            client.list_tags().resource_id_list(arn).send(),
+        );
+        Ok::<_, ServiceError>(Some((
+            t,
+            status.map_err(ctx.err("GetTrailStatus"))?,
+            selectors.map_err(ctx.err("GetEventSelectors"))?,
+            tags.map_err(ctx.err("ListTags"))?,
+        )))
+    };
+    let others = futures::future::join_all(
+        trails
+            .iter()
+            .filter(|t| t.name().is_some_and(|n| n != name))
+            .map(|t| async move {
+                // A trail whose selectors cannot be read is assumed to record
+                // management events: new trails do by default.
+                let records = match client
+                    .get_event_selectors()
+                    .trail_name(t.trail_arn().or(t.name()).unwrap_or_default())
+                    .send()
+                    .await
+                {
+                    Ok(s) => management_events(&s) != "None",
+                    Err(_) => true,
+                };
+                records.then(|| t.name().unwrap_or_default().to_string())
+            }),
+    );
+    let (details, others) = futures::join!(details, others);
+    let mut others: Vec<String> = others.into_iter().flatten().collect();
+    others.sort();
+    others.dedup();
+    let observed = details?.map(|(t, status, selectors, tags): (&Trail, _, _, _)| {
+        let ours = tags
+            .resource_tag_list()
+            .iter()
+            .flat_map(|r| r.tags_list())
+            .any(|tag| tag.key() == OWNER_TAG_KEY && tag.value() == Some(OWNER_TAG_VALUE));
+        let kms_key = match t.kms_key_id() {
+            None => Value::Null,
+            Some(k)
+                if Some(k) == our_key
+                    || k == KEY_ALIAS
+                    || k.ends_with(&format!(":{KEY_ALIAS}")) =>
+            {
+                json!(KEY_ALIAS)
+            }
+            Some(k) => json!(k),
+        };
+        let mut o = Observed::new(
+            address.clone(),
+            attrs(&[
+                (
+                    "multi_region",
+                    json!(t.is_multi_region_trail().unwrap_or(false)),
+                ),
+                (
+                    "include_global_service_events",
+                    json!(t.include_global_service_events().unwrap_or(false)),
+                ),
+                ("logging", json!(status.is_logging().unwrap_or(false))),
+                ("management_events", json!(management_events(&selectors))),
+                (
+                    "log_file_validation",
+                    json!(t.log_file_validation_enabled().unwrap_or(false)),
+                ),
+                ("s3_bucket", json!(t.s3_bucket_name())),
+                ("kms_key", kms_key),
+                (
+                    "managed_by",
+                    if ours {
+                        json!(OWNER_TAG_VALUE)
+                    } else {
+                        Value::Null
+                    },
+                ),
+            ]),
+            // Baseline's only when tagged: at creation, or adopted.
+            ours,
+        );
+        if name.starts_with(CONTROL_TOWER_TRAIL_PREFIX) {
+            o.managed_elsewhere = Some("AWS Control Tower".into());
+        }
+        o
+    });
+    let note = (!others.is_empty()).then(|| {
+        format!(
+            "trail(s) {} already record management events: the copy the baseline's trail records is charged (the first copy of management events is free); baseline leaves other trails alone",
+            others.join(", ")
+        )
+    });
+    Ok((observed, note))
+}
+
+/// Creates the trail (tagged as baseline's), or corrects exactly the
+/// attributes in `changed`: UpdateTrail carries only those, the event
+/// selectors are extended (never replaced) to record management events, the
+/// tag is added only on adoption.
+pub(super) async fn put_trail(
+    client: &aws_sdk_cloudtrail::Client,
+    target: &Target,
+    name: &str,
+    after: &Attrs,
+    create: bool,
+    changed: &[&str],
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let flag = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let has = |k: &str| create || changed.contains(&k);
+    let bucket_name = after
+        .get("s3_bucket")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kms_key = after.get("kms_key").and_then(Value::as_str);
+    let tag = Tag::builder()
+        .key(OWNER_TAG_KEY)
+        .value(OWNER_TAG_VALUE)
+        .build()
+        .map_err(|e| Box::new(e) as ServiceError)?;
+    if create {
+        client
+            .create_trail()
+            .name(name)
+            .s3_bucket_name(bucket_name)
+            .is_multi_region_trail(flag("multi_region"))
+            .include_global_service_events(flag("include_global_service_events"))
+            .enable_log_file_validation(flag("log_file_validation"))
+            .set_kms_key_id(kms_key.map(str::to_string))
+            .tags_list(tag)
+            .send()
+            .await
+            .map_err(ctx.err("CreateTrail"))?;
+    } else {
+        let fields = [
+            "s3_bucket",
+            "multi_region",
+            "include_global_service_events",
+            "log_file_validation",
+            "kms_key",
+        ];
+        if fields.iter().any(|f| has(f)) {
+            let mut req = client.update_trail().name(name);
+            if has("s3_bucket") {
+                req = req.s3_bucket_name(bucket_name);
+            }
+            if has("multi_region") {
+                req = req.is_multi_region_trail(flag("multi_region"));
+            }
+            if has("include_global_service_events") {
+                req = req.include_global_service_events(flag("include_global_service_events"));
+            }
+            if has("log_file_validation") {
+                req = req.enable_log_file_validation(flag("log_file_validation"));
+            }
+            if has("kms_key") {
+                // An empty key id turns SSE-KMS off: sent only when the
+                // baseline asks for that.
+                req = req.kms_key_id(kms_key.unwrap_or(""));
+            }
+            req.send().await.map_err(ctx.err("UpdateTrail"))?;
+        }
+        if has("managed_by") {
+            // Adopted (`cloudtrail.adopt`): from now on it is baseline's.
+            let arn = client
+                .get_trail()
+                .name(name)
+                .send()
+                .await
+                .map_err(ctx.err("GetTrail"))?
+                .trail()
+                .and_then(|t| t.trail_arn())
+                .unwrap_or(name)
+                .to_string();
+            client
+                .add_tags()
+                .resource_id(arn)
+                .tags_list(tag)
+                .send()
+                .await
+                .map_err(ctx.err("AddTags"))?;
+        }
+    }
+    // Selectors and logging both need the trail, not each other.
+    let selectors = async {
+        if has("management_events") {
+            record_management_events(client, &ctx, name, create).await
+        } else {
+            Ok(())
+        }
+    };
+    let logging = async {
+        if has("logging") && flag("logging") {
+            client.start_logging().name(name).send().await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (selectors, logging) = futures::join!(selectors, logging);
+    selectors?;
+    logging.map_err(ctx.err("StartLogging"))?;
+    Ok(())
+}
+
+/// Makes the trail record read and write management events, keeping every
+/// selector it has (data events, advanced selectors): a basic selector is
+/// added to basic ones, an advanced one to advanced ones.
+async fn record_management_events(
+    client: &aws_sdk_cloudtrail::Client,
+    ctx: &Ctx,
+    name: &str,
+    create: bool,
+) -> Result<(), ServiceError> {
+    let all_management = || {
+        EventSelector::builder()
+            .read_write_type(ReadWriteType::All)
+            .include_management_events(true)
+            .build()
+    };
+    if create {
+        client
+            .put_event_selectors()
+            .trail_name(name)
+            .event_selectors(all_management())
+            .send()
+            .await
+            .map_err(ctx.err("PutEventSelectors"))?;
+        return Ok(());
+    }
+    let current = client
+        .get_event_selectors()
+        .trail_name(name)
+        .send()
+        .await
+        .map_err(ctx.err("GetEventSelectors"))?;
+    let req = client.put_event_selectors().trail_name(name);
+    let req = if current.advanced_event_selectors().is_empty() {
+        let mut selectors = current.event_selectors().to_vec();
+        selectors.push(all_management());
+        req.set_event_selectors(Some(selectors))
+    } else {
+        let mut selectors = current.advanced_event_selectors().to_vec();
+        selectors.push(
+            AdvancedEventSelector::builder()
+                .name("Management events (baseline)")
+                .field_selectors(
+                    AdvancedFieldSelector::builder()
+                        .field("eventCategory")
+                        .equals("Management")
+                        .build()
+                        .map_err(|e| Box::new(e) as ServiceError)?,
+                )
+                .build()
+                .map_err(|e| Box::new(e) as ServiceError)?,
+        );
+        req.set_advanced_event_selectors(Some(selectors))
+    };
+    req.send().await.map_err(ctx.err("PutEventSelectors"))?;
+    Ok(())
+}
