@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job against a local AWS (tests/local-aws.sh: moto plus the
 # operations it lacks), with the source document's own baseline,
-# examples/tokyo.yaml, unchanged. The emulated account drifts (an old
-# Config recorder that records only buckets, a console user without MFA,
-# a customer key as the EBS default key, nothing else set up), then:
+# examples/tokyo.yaml, unchanged. The emulated account drifts (a console
+# user without MFA, a customer key as the EBS default key, a bucket made
+# public on purpose, nothing else set up), then:
 #   baseline plan     →  changes (exit 2)
 #   baseline apply    →  converges every setting
 #   baseline plan     →  only the manual MFA actions remain (exit 3)
@@ -35,10 +35,10 @@ import boto3
 iam = boto3.client("iam", region_name="ap-northeast-1")
 iam.create_user(UserName="alice")
 iam.create_login_profile(UserName="alice", Password="Secr3t-Passw0rd!")
-config = boto3.client("config", region_name="ap-northeast-1")
-config.put_configuration_recorder(ConfigurationRecorder={
-    "name": "legacy", "roleARN": "arn:aws:iam::123456789012:role/old-config-role",
-    "recordingGroup": {"allSupported": False, "resourceTypes": ["AWS::S3::Bucket"]}})
+s3 = boto3.client("s3", region_name="ap-northeast-1")
+s3.create_bucket(Bucket="public-assets", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"})
+s3.put_bucket_policy(Bucket="public-assets", Policy='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                     '"Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::public-assets/*"}]}')
 key = boto3.client("kms", region_name="ap-northeast-1").create_key(Description="someone's EBS key")
 boto3.client("ec2", region_name="ap-northeast-1").modify_ebs_default_kms_key_id(KmsKeyId=key["KeyMetadata"]["Arn"])
 PY
