@@ -5,7 +5,9 @@
 mod accounts;
 mod canonical;
 mod cli;
+mod crash;
 mod cycle;
+mod faults;
 mod full;
 mod interrupt;
 mod moto;

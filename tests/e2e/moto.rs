@@ -122,6 +122,72 @@ impl Moto {
         );
     }
 
+    /// Runs the binary with extra environment, killed (and the test
+    /// failed) if it is still running after `limit`.
+    pub fn baseline_within(
+        &self,
+        args: &[&str],
+        extra_env: &[(&str, String)],
+        limit: Duration,
+    ) -> (Run, Duration) {
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_baseline"))
+            .args(args)
+            .envs(self.env())
+            .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the baseline binary runs");
+        // Drained as it runs: a full pipe would stall the child.
+        let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                if let Some(mut r) = r {
+                    let _ = r.read_to_string(&mut s);
+                }
+                s
+            })
+        };
+        use std::io::Read;
+        let out = drain(
+            child
+                .stdout
+                .take()
+                .map(|o| Box::new(o) as Box<dyn Read + Send>),
+        );
+        let err = drain(
+            child
+                .stderr
+                .take()
+                .map(|e| Box::new(e) as Box<dyn Read + Send>),
+        );
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "baseline {args:?} still ran after {limit:?}:\n--- stdout\n{}\n--- stderr\n{}",
+                    out.join().unwrap(),
+                    err.join().unwrap()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let elapsed = started.elapsed();
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
+        };
+        (run, elapsed)
+    }
+
     /// Runs the `baseline` binary against this emulator.
     pub fn baseline(&self, args: &[&str]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_baseline"))

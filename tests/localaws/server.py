@@ -1,7 +1,7 @@
 """The tests' local AWS: moto's own WSGI application, served threaded like
 `python -m moto.server`, with the operations baseline calls that moto
 lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
-`ebs`, `config`, `guardduty`, `iam`, `support`), and what tests need of a server:
+`ebs`, `config`, `guardduty`, `iam`, `s3`, `support`), and what tests need of a server:
 
 * ``--latency-ms N``: every request waits N ms before it is served, so the
   benchmark sees the round trips of a real network (there is no netem here);
@@ -35,7 +35,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, config, ebs, guardduty, iam, securityhub, support
+from . import accessanalyzer, config, ebs, guardduty, iam, s3, securityhub, support
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -45,6 +45,8 @@ ADDITION_HEADER = "x-baseline-local-aws"
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
 ADDITIONS = [accessanalyzer.handle, securityhub.handle, ebs.handle, guardduty.handle, support.handle]
+# And what they add to moto's answers: called with the request and the status.
+AFTER = [s3.after]
 config.install()
 guardduty.install()
 iam.install()
@@ -194,10 +196,20 @@ class Wrapper:
                 self.active_since = start
             self.active += 1
         try:
-            answer = serve_additions(Request(environ, body))
+            req = Request(environ, body)
+            answer = serve_additions(req)
             if answer is not None:
                 return self.send(answer, start_response)
-            return list(self.app(environ, start_response))
+            status = []
+
+            def recording_start_response(code, headers, *exc):
+                status.append(int(code.split()[0]))
+                return start_response(code, headers, *exc)
+
+            out = list(self.app(environ, recording_start_response))
+            for hook in AFTER:
+                hook(req, status[0] if status else 0)
+            return out
         finally:
             end = time.monotonic()
             with self.lock:

@@ -313,6 +313,14 @@ class ModelTest(unittest.TestCase):
         summaries = support.describe_trusted_advisor_check_summaries(checkIds=[root])["summaries"]
         self.assertEqual(summaries[0]["status"], "ok")
 
+    def test_s3_bucket_created_with_tags(self):
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="tagged-at-birth", CreateBucketConfiguration={
+            "LocationConstraint": REGION, "Tags": [{"Key": "managed-by", "Value": "baseline"}]})
+        self.assertEqual(s3.get_bucket_tagging(Bucket="tagged-at-birth")["TagSet"],
+                         [{"Key": "managed-by", "Value": "baseline"}])
+        self.checked.add("CreateBucket")
+
     def test_the_model_check_catches_a_wrong_answer(self):
         """The checker itself: a member AWS does not define, a missing
         required one and an unknown enum value are all found."""

@@ -145,6 +145,7 @@ async fn plan_fresh(
             profile: g.profile.clone(),
             accounts: args.accounts.clone(),
             regions: args.regions.clone(),
+            limits: g.limits()?,
         },
     )
     .await;
@@ -432,6 +433,7 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
             profile: g.profile.clone(),
             accounts: Some(distinct(saved.targets.iter().map(|t| t.account_id.clone()))),
             regions: Some(distinct(saved.targets.iter().map(|t| t.region.clone()))),
+            limits: g.limits()?,
         },
     )
     .await;
@@ -461,13 +463,81 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
     run_plan(&saved, &svcs, args, g).await
 }
 
-/// Prints each step as Terraform does.
+/// Prints each step as Terraform does, and knows which are running.
 struct Progress {
     quiet: bool,
     /// Steps to run, and steps ended (done, failed or skipped).
     total: usize,
     ended: std::sync::atomic::AtomicUsize,
     failed: std::sync::atomic::AtomicUsize,
+    /// Steps started and not ended: what a hard stop may leave half-done.
+    running: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (a cancelled CI job): the first starts no new
+/// step and lets running ones finish; the second exits at once, naming
+/// the steps that may be half-done. Listening starts before the first step
+/// (a listener made inside the task would only exist once the task runs).
+fn listen_for_signals(cancel: Arc<AtomicBool>, progress: Arc<Progress>) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::spawn(async move {
+            let mut received = 0;
+            loop {
+                let name = tokio::select! {
+                    Some(()) = interrupt.recv() => "Interrupt",
+                    Some(()) = terminate.recv() => "Termination signal",
+                    else => return,
+                };
+                received += 1;
+                if received == 1 {
+                    eprintln!(
+                        "\n{name} received: letting running steps finish, starting no new ones. Send it again to stop at once."
+                    );
+                    cancel.store(true, Ordering::SeqCst);
+                } else {
+                    let running = progress
+                        .running
+                        .lock()
+                        .map(|r| r.clone())
+                        .unwrap_or_default();
+                    eprintln!("\n{name} received again: stopping now.");
+                    if running.is_empty() {
+                        eprintln!("No step was running.");
+                    } else {
+                        eprintln!("These steps were running and may be half-done:");
+                        for r in &running {
+                            eprintln!("  {r}");
+                        }
+                    }
+                    eprintln!("Run `baseline plan` to see what remains.");
+                    std::process::exit(130);
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nInterrupt received: letting running steps finish, starting no new ones."
+                );
+                cancel.store(true, Ordering::SeqCst);
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = &progress;
+                eprintln!(
+                    "\nInterrupt received again: stopping now. Run `baseline plan` to see what remains."
+                );
+                std::process::exit(130);
+            }
+        });
+    }
+    Ok(())
 }
 
 impl Progress {
@@ -487,6 +557,9 @@ impl Progress {
 
 impl Observer for Progress {
     fn started(&self, c: &Change) {
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(format!("{} ({:?})", c.address, c.action));
+        }
         if !self.quiet {
             let verb = match c.action {
                 Action::Create => "Creating...",
@@ -498,6 +571,9 @@ impl Observer for Progress {
         }
     }
     fn finished(&self, c: &Change, outcome: &Outcome, elapsed: Duration) {
+        if let Ok(mut r) = self.running.lock() {
+            r.remove(&format!("{} ({:?})", c.address, c.action));
+        }
         let count = self.count(!matches!(outcome, Outcome::Done));
         match outcome {
             Outcome::Done if !self.quiet => {
@@ -526,26 +602,18 @@ async fn run_plan(
     g: &Global,
 ) -> Result<u8> {
     let cancel = Arc::new(AtomicBool::new(false));
-    {
-        // Listen before the first step starts (a listener made inside the
-        // task would only exist once the task first runs).
-        #[cfg(unix)]
-        let mut interrupt =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            #[cfg(unix)]
-            let received = interrupt.recv().await.is_some();
-            #[cfg(not(unix))]
-            let received = tokio::signal::ctrl_c().await.is_ok();
-            if received {
-                eprintln!(
-                    "\nInterrupt received: letting running steps finish, starting no new ones."
-                );
-                cancel.store(true, Ordering::SeqCst);
-            }
-        });
-    }
+    let progress = Arc::new(Progress {
+        quiet: g.quiet,
+        total: plan
+            .changes
+            .iter()
+            .filter(|c| c.action.is_applied())
+            .count(),
+        ended: Default::default(),
+        failed: Default::default(),
+        running: Default::default(),
+    });
+    listen_for_signals(cancel.clone(), progress.clone())?;
     if !g.quiet {
         println!();
     }
@@ -557,16 +625,7 @@ async fn run_plan(
             per_account: args.account_concurrency,
             cancel: Some(&cancel),
         },
-        &Progress {
-            quiet: g.quiet,
-            total: plan
-                .changes
-                .iter()
-                .filter(|c| c.action.is_applied())
-                .count(),
-            ended: Default::default(),
-            failed: Default::default(),
-        },
+        progress.as_ref(),
     )
     .await;
 

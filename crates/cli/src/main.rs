@@ -46,6 +46,41 @@ struct Global {
     /// Only errors and the result.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Seconds to open a connection to an AWS endpoint.
+    #[arg(long, global = true, default_value_t = 5.0, value_name = "SECS")]
+    connect_timeout: f64,
+    /// Seconds for one attempt of an AWS call (a retry gets its own).
+    #[arg(long, global = true, default_value_t = 20.0, value_name = "SECS")]
+    attempt_timeout: f64,
+    /// Seconds for an AWS call with all its retries; past it, that
+    /// account-region-service fails and everything else goes on.
+    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECS")]
+    operation_timeout: f64,
+    /// Attempts per AWS call (standard retry mode) [default: AWS_MAX_ATTEMPTS, else 3].
+    #[arg(long, global = true, value_name = "N")]
+    max_attempts: Option<u32>,
+}
+
+impl Global {
+    /// The time bounds and retries of AWS calls.
+    fn limits(&self) -> anyhow::Result<baseline_providers::Limits> {
+        let secs = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+                Ok(std::time::Duration::from_secs_f64(v))
+            } else {
+                Err(anyhow::anyhow!(
+                    "--{name} must be a number of seconds above 0, got {v}"
+                ))
+            }
+        };
+        Ok(baseline_providers::Limits {
+            connect_timeout: secs("connect-timeout", self.connect_timeout)?,
+            attempt_timeout: secs("attempt-timeout", self.attempt_timeout)?,
+            operation_timeout: secs("operation-timeout", self.operation_timeout)?,
+            max_attempts: self.max_attempts,
+            ..Default::default()
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -154,11 +189,20 @@ fn main() -> ExitCode {
             _ => "debug",
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BASELINE_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!(
-            "{level},aws_smithy_runtime=warn,aws_config=warn"
-        ))
-    });
+    let mut filter =
+        tracing_subscriber::EnvFilter::try_from_env("BASELINE_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!(
+                "{level},aws_smithy_runtime=warn,aws_config=warn"
+            ))
+        });
+    // The SDK's own debug and trace output names credentials (the access
+    // key id of each request's identity; signed headers at trace): capped
+    // at info whatever BASELINE_LOG says, so no log level prints them.
+    for target in SDK_LOG_TARGETS {
+        if let Ok(d) = format!("{target}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -186,6 +230,22 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Log targets of the AWS SDK and its HTTP stack, capped at `info`.
+const SDK_LOG_TARGETS: &[&str] = &[
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_smithy_types",
+    "aws_runtime",
+    "aws_config",
+    "aws_sigv4",
+    "aws_credential_types",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "rustls",
+];
 
 /// Colour only on a terminal, and never with `NO_COLOR` set.
 fn color_on(stream: &impl IsTerminal) -> bool {

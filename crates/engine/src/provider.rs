@@ -67,7 +67,12 @@ pub trait Service: Send + Sync {
     ) -> Result<(), ServiceError>;
 }
 
-/// The error and all its causes on one line, outermost first.
+/// The longest error text kept (in plans and output): AWS error messages
+/// can carry whole documents (a policy, an HTML page from a proxy).
+pub const MAX_ERROR_CHARS: usize = 2000;
+
+/// The error and all its causes on one line, outermost first, at most
+/// [`MAX_ERROR_CHARS`] characters.
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
@@ -78,6 +83,11 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
             s.push_str(&text);
         }
         cur = c.source();
+    }
+    let n = s.chars().count();
+    if n > MAX_ERROR_CHARS {
+        let kept: String = s.chars().take(MAX_ERROR_CHARS).collect();
+        s = format!("{kept}… ({} more characters)", n - MAX_ERROR_CHARS);
     }
     s
 }

@@ -481,3 +481,17 @@ fn what_another_tool_manages_is_never_changed_nor_deleted() {
     assert_eq!(c.action, Action::NoOp);
     assert!(c.reason.unwrap().contains("managed by AWS Control Tower"));
 }
+
+/// Why: an AWS error can carry a whole document (a policy, a proxy's HTML
+/// page), and was stored in plans as it came.
+#[test]
+fn error_text_is_bounded() {
+    let long = std::io::Error::other("x".repeat(10_000));
+    let text = error_chain(&long);
+    assert!(
+        text.chars().count() < MAX_ERROR_CHARS + 40,
+        "{}",
+        text.len()
+    );
+    assert!(text.ends_with("(8000 more characters)"), "{text}");
+}

@@ -8,7 +8,7 @@
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Attrs, Observed};
@@ -148,8 +148,10 @@ pub(crate) fn contains_statements(have: &Value, want: &Value) -> bool {
         .all(|s| have.contains(s))
 }
 
-/// Creates the bucket (when `create`) and sets everything a compliant log
-/// bucket has. Each call is idempotent, so an update re-runs them all.
+/// Creates the bucket (when `create`) with baseline's tag in the same call
+/// (so no run stopped half-way leaves an untagged bucket), and sets
+/// everything a compliant log bucket has. Each call is idempotent, so an
+/// update re-runs them all.
 pub(crate) async fn ensure(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
@@ -158,34 +160,44 @@ pub(crate) async fn ensure(
     create: bool,
 ) -> Result<(), AwsError> {
     if create {
-        let mut req = s3.create_bucket().bucket(name);
+        let tag = Tag::builder()
+            .key(OWNER_TAG_KEY)
+            .value(OWNER_TAG_VALUE)
+            .build()
+            .expect("key and value are set");
+        let mut conf = CreateBucketConfiguration::builder().tags(tag);
         // us-east-1 is the one region that takes no location constraint.
         if ctx.region != "us-east-1" {
-            req = req.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(ctx.region.as_str()))
-                    .build(),
-            );
+            conf = conf.location_constraint(BucketLocationConstraint::from(ctx.region.as_str()));
         }
-        req.send().await.map_err(ctx.err("CreateBucket"))?;
-        s3.put_bucket_tagging()
+        let created = s3
+            .create_bucket()
             .bucket(name)
-            .expected_bucket_owner(&ctx.account)
-            .tagging(
-                Tagging::builder()
-                    .tag_set(
-                        Tag::builder()
-                            .key(OWNER_TAG_KEY)
-                            .value(OWNER_TAG_VALUE)
-                            .build()
-                            .expect("key and value are set"),
-                    )
-                    .build()
-                    .expect("tag set is set"),
-            )
+            .create_bucket_configuration(conf.build())
             .send()
-            .await
-            .map_err(ctx.err("PutBucketTagging"))?;
+            .await;
+        match created {
+            Ok(_) => {}
+            // A retried CreateBucket whose first answer was lost: fine if
+            // the bucket is baseline's (tagged in that first call).
+            Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => {
+                let tags = s3
+                    .get_bucket_tagging()
+                    .bucket(name)
+                    .expected_bucket_owner(&ctx.account)
+                    .send()
+                    .await
+                    .map_err(ctx.err("GetBucketTagging"))?;
+                if !tags
+                    .tag_set()
+                    .iter()
+                    .any(|t| t.key() == OWNER_TAG_KEY && t.value() == OWNER_TAG_VALUE)
+                {
+                    return Err(ctx.err("CreateBucket")(e));
+                }
+            }
+            Err(e) => return Err(ctx.err("CreateBucket")(e)),
+        }
     }
     // The three settings are independent: set at once.
     let pab = s3

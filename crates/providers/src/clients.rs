@@ -7,6 +7,13 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_s3control::config::endpoint::{EndpointFuture, Params, ResolveEndpoint};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::endpoint::Endpoint;
 use aws_types::region::Region;
 
@@ -21,6 +28,54 @@ pub fn partition(
     service: &str,
 ) -> aws_smithy_runtime::client::retries::RetryPartition {
     aws_smithy_runtime::client::retries::RetryPartition::new(format!("{service}/{account}"))
+}
+
+/// Says at `-v` (info) when a call is tried again: which account, region,
+/// service and operation, and which attempt. The SDK's own retry messages
+/// are debug-level and do not say where.
+#[derive(Debug)]
+pub struct RetryLog {
+    account: String,
+    region: String,
+}
+
+impl RetryLog {
+    /// For the clients of `account` in `region`.
+    pub fn new(account: &str, region: &str) -> Self {
+        RetryLog {
+            account: account.to_string(),
+            region: region.to_string(),
+        }
+    }
+}
+
+impl Intercept for RetryLog {
+    fn name(&self) -> &'static str {
+        "RetryLog"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if attempt > 1 {
+            let (service, operation) = cfg
+                .load::<Metadata>()
+                .map_or(("?", "?"), |m| (m.service(), m.name()));
+            tracing::info!(
+                account = %self.account,
+                region = %self.region,
+                service,
+                operation,
+                attempt,
+                "retrying"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The account's configuration in another region.
@@ -43,8 +98,9 @@ pub fn s3(sdk: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
 /// S3 for an account, in the account's retry partition.
 pub(crate) fn s3_for(account: &Account, region: &str) -> aws_sdk_s3::Client {
     let conf = in_region(&account.sdk, region);
-    let mut b =
-        aws_sdk_s3::config::Builder::from(&conf).retry_partition(partition(&account.id, "s3"));
+    let mut b = aws_sdk_s3::config::Builder::from(&conf)
+        .retry_partition(partition(&account.id, "s3"))
+        .interceptor(RetryLog::new(&account.id, region));
     if conf.endpoint_url().is_some() {
         b = b.force_path_style(true);
     }
@@ -55,7 +111,8 @@ pub(crate) fn s3_for(account: &Account, region: &str) -> aws_sdk_s3::Client {
 pub(crate) fn s3control_for(account: &Account, region: &str) -> aws_sdk_s3control::Client {
     let conf = in_region(&account.sdk, region);
     let mut b = aws_sdk_s3control::config::Builder::from(&conf)
-        .retry_partition(partition(&account.id, "s3control"));
+        .retry_partition(partition(&account.id, "s3control"))
+        .interceptor(RetryLog::new(&account.id, region));
     if let Some(url) = conf.endpoint_url() {
         b = b.endpoint_resolver(FixedEndpoint(url.to_string()));
     }

@@ -2,6 +2,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -45,6 +49,58 @@ pub struct ConnectOptions {
     pub accounts: Option<Vec<String>>,
     /// `--regions`: only these regions.
     pub regions: Option<Vec<String>>,
+    /// Time bounds and retries of every AWS call.
+    pub limits: Limits,
+}
+
+/// Time bounds and retries of every AWS call (flags of the CLI; defaults
+/// in [`Limits::default`], documented in the README).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Opening a connection.
+    pub connect_timeout: Duration,
+    /// One attempt of a call (a retry gets a new one).
+    pub attempt_timeout: Duration,
+    /// A call with all its retries.
+    pub operation_timeout: Duration,
+    /// Attempts per call (standard retry mode); `None`: the SDK's default
+    /// (`AWS_MAX_ATTEMPTS`, or 3).
+    pub max_attempts: Option<u32>,
+    /// How many accounts are connected at once (AssumeRole, STS, regions).
+    pub connect_concurrency: usize,
+}
+
+impl Default for Limits {
+    /// A call to a healthy AWS endpoint answers in well under a second;
+    /// these bounds only cut off what hangs. The operation bound leaves
+    /// room for three attempts with backoff.
+    fn default() -> Self {
+        Limits {
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(20),
+            operation_timeout: Duration::from_secs(60),
+            max_attempts: None,
+            connect_concurrency: 16,
+        }
+    }
+}
+
+impl Limits {
+    fn timeouts(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .operation_attempt_timeout(self.attempt_timeout)
+            .operation_timeout(self.operation_timeout)
+            .build()
+    }
+
+    fn apply(&self, mut loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
+        loader = loader.timeout_config(self.timeouts());
+        if let Some(n) = self.max_attempts {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.max(1)));
+        }
+        loader
+    }
 }
 
 /// The result of [`connect`].
@@ -65,7 +121,7 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
-    let base = loader.load().await;
+    let base = opts.limits.apply(loader).load().await;
 
     let mut errors = Vec::new();
     let accounts: Vec<AccountRef> = match &baseline.accounts {
@@ -91,8 +147,13 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
                 .is_none_or(|ids| ids.contains(&a.id.0))
         })
         .collect();
-    let results =
-        futures::future::join_all(selected.iter().map(|a| reach(&base, baseline, a, opts))).await;
+    // A bound, so that a thousand accounts do not all call STS at once.
+    let bound = tokio::sync::Semaphore::new(opts.limits.connect_concurrency.max(1));
+    let results = futures::future::join_all(selected.iter().map(|a| async {
+        let _permit = bound.acquire().await.expect("never closed");
+        reach(&base, baseline, a, opts).await
+    }))
+    .await;
 
     let mut aws = Aws::default();
     let mut targets = Vec::new();
@@ -126,6 +187,26 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The AssumeRole session name: says that baseline, and who, assumed the
+/// role (CloudTrail records it in every event of the session). Only the
+/// characters AWS allows, at most 64.
+fn session_name() -> String {
+    let who = std::env::var("BASELINE_SESSION_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_default();
+    let clean: String = who
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(*c))
+        .collect();
+    let mut name = if clean.is_empty() {
+        "baseline".to_string()
+    } else {
+        format!("baseline-{clean}")
+    };
+    name.truncate(64);
+    name
+}
 
 /// Every ACTIVE account of the organization, less the excluded ones. The
 /// account whose credentials we hold (the management or a delegated
@@ -194,9 +275,11 @@ async fn reach(
 ) -> Result<(Account, Vec<String>), BoxError> {
     let mut sdk = match &a.profile {
         Some(p) => {
-            let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                .region(Region::new(baseline.home_region.clone()))
-                .profile_name(p);
+            let mut loader = opts.limits.apply(
+                aws_config::defaults(BehaviorVersion::latest())
+                    .region(Region::new(baseline.home_region.clone()))
+                    .profile_name(p),
+            );
             // One HTTP client (one connection pool) for the whole process.
             if let Some(http) = base.http_client() {
                 loader = loader.http_client(http);
@@ -207,7 +290,7 @@ async fn reach(
     };
     if let Some(role) = &a.role_arn {
         let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
-            .session_name("baseline")
+            .session_name(session_name())
             .configure(&sdk)
             .build()
             .await;
@@ -232,11 +315,16 @@ async fn reach(
                     service: "ec2",
                     ..ctx.clone()
                 };
-                let out = aws_sdk_ec2::Client::new(&sdk)
-                    .describe_regions()
-                    .send()
-                    .await
-                    .map_err(ctx.err("DescribeRegions"))?;
+                // Each account in its own retry partition, here too.
+                let out = aws_sdk_ec2::Client::from_conf(
+                    aws_sdk_ec2::config::Builder::from(&sdk)
+                        .retry_partition(crate::clients::partition(&a.id.0, "ec2"))
+                        .build(),
+                )
+                .describe_regions()
+                .send()
+                .await
+                .map_err(ctx.err("DescribeRegions"))?;
                 let mut names: Vec<String> = out
                     .regions()
                     .iter()
@@ -249,7 +337,13 @@ async fn reach(
         }
     };
     let (who, regions) = futures::join!(
-        aws_sdk_sts::Client::new(&sdk).get_caller_identity().send(),
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&sdk)
+                .retry_partition(crate::clients::partition(&a.id.0, "sts"))
+                .build()
+        )
+        .get_caller_identity()
+        .send(),
         regions
     );
     let who = who.map_err(ctx.err("GetCallerIdentity"))?;

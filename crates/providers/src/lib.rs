@@ -35,6 +35,7 @@ macro_rules! client {
         $krate::Client::from_conf(
             $krate::config::Builder::from(&conf)
                 .retry_partition($crate::clients::partition(&$account.id, stringify!($krate)))
+                .interceptor($crate::clients::RetryLog::new(&$account.id, $region))
                 .build(),
         )
     }};
@@ -59,7 +60,7 @@ use std::sync::Arc;
 
 use baseline_engine::{Action, Service, ServiceError, Target};
 
-pub use connect::{Account, Aws, ConnectOptions, Connected, connect};
+pub use connect::{Account, Aws, ConnectOptions, Connected, Limits, connect};
 pub use error::{AwsError, Refusal};
 
 /// The tag that marks what baseline created (and so may delete).

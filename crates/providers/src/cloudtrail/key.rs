@@ -56,6 +56,65 @@ pub async fn check_key_usable(
     }
 }
 
+/// The description of the key baseline creates (with its tag, what finds
+/// a key whose alias was never made).
+const KEY_DESCRIPTION: &str = "baseline: encrypts the CloudTrail logs";
+
+/// A key of baseline's for CloudTrail that no alias points at: tagged, with
+/// baseline's description, not pending deletion. Read only when about to
+/// create the key (a rare step), so the scan of the account's keys is
+/// affordable.
+async fn orphan_key(kms: &aws_sdk_kms::Client, ctx: &Ctx) -> Result<Option<String>, ServiceError> {
+    let mut aliased = std::collections::HashSet::new();
+    let mut pages = kms.list_aliases().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for a in page.map_err(ctx.err("ListAliases"))?.aliases() {
+            if let Some(k) = a.target_key_id() {
+                aliased.insert(k.to_string());
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    let mut pages = kms.list_keys().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for k in page.map_err(ctx.err("ListKeys"))?.keys() {
+            if let Some(id) = k.key_id()
+                && !aliased.contains(id)
+            {
+                keys.push(id.to_string());
+            }
+        }
+    }
+    for id in keys {
+        let meta = kms
+            .describe_key()
+            .key_id(&id)
+            .send()
+            .await
+            .map_err(ctx.err("DescribeKey"))?;
+        let Some(m) = meta.key_metadata() else {
+            continue;
+        };
+        if m.description() != Some(KEY_DESCRIPTION) || m.key_state() != Some(&KeyState::Enabled) {
+            continue;
+        }
+        let tags = kms
+            .list_resource_tags()
+            .key_id(&id)
+            .send()
+            .await
+            .map_err(ctx.err("ListResourceTags"))?;
+        if tags
+            .tags()
+            .iter()
+            .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == OWNER_TAG_VALUE)
+        {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
 /// Whether a trail's `KmsKeyId` names the key `arn` (by ARN, id or our alias).
 fn names_key(kms_key_id: &str, arn: &str) -> bool {
     kms_key_id == arn
@@ -177,24 +236,43 @@ pub(super) async fn apply_key(
     let policy = key_policy(&account.partition, &target.region, &account.id, trail).to_string();
     let key_id = match action {
         Action::Create => {
-            let created = kms
-                .create_key()
-                .description("baseline: encrypts the CloudTrail logs")
-                .policy(&policy)
-                .tags(
-                    aws_sdk_kms::types::Tag::builder()
-                        .tag_key(OWNER_TAG_KEY)
-                        .tag_value(OWNER_TAG_VALUE)
-                        .build()
-                        .map_err(|e| Box::new(e) as ServiceError)?,
-                )
-                .send()
-                .await
-                .map_err(ctx.err("CreateKey"))?;
-            let key_id = created
-                .key_metadata()
-                .map(|m| m.key_id().to_string())
-                .unwrap_or_default();
+            // A run stopped between CreateKey and CreateAlias (or a retried
+            // CreateKey whose first answer was lost) left a key that only
+            // its tag and description find: use it rather than make another.
+            let key_id = match orphan_key(kms, &ctx).await? {
+                Some(id) => {
+                    kms.put_key_policy()
+                        .key_id(&id)
+                        .policy_name("default")
+                        .policy(&policy)
+                        .send()
+                        .await
+                        .map_err(ctx.err("PutKeyPolicy"))?;
+                    id
+                }
+                None => {
+                    let created = kms
+                        .create_key()
+                        .description(KEY_DESCRIPTION)
+                        .policy(&policy)
+                        .tags(
+                            aws_sdk_kms::types::Tag::builder()
+                                .tag_key(OWNER_TAG_KEY)
+                                .tag_value(OWNER_TAG_VALUE)
+                                .build()
+                                .map_err(|e| Box::new(e) as ServiceError)?,
+                        )
+                        .send()
+                        .await
+                        .map_err(ctx.err("CreateKey"))?;
+                    created
+                        .key_metadata()
+                        .map(|m| m.key_id().to_string())
+                        .ok_or_else(|| {
+                            crate::refusal("CreateKey answered without a key id".into())
+                        })?
+                }
+            };
             kms.create_alias()
                 .alias_name(KEY_ALIAS)
                 .target_key_id(&key_id)
