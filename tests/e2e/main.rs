@@ -12,4 +12,5 @@ mod full;
 mod interrupt;
 mod moto;
 mod ownership;
+mod policy;
 mod stale;

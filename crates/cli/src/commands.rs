@@ -50,6 +50,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
             );
             Ok(EXIT_OK)
         }
+        Command::Policy { file, for_ } => {
+            let b = baseline_spec::load(&file.path())?;
+            let command = match for_ {
+                crate::PolicyCommand::Plan => baseline_providers::policy::PolicyFor::Plan,
+                crate::PolicyCommand::Apply => baseline_providers::policy::PolicyFor::Apply,
+                crate::PolicyCommand::Destroy => baseline_providers::policy::PolicyFor::Destroy,
+            };
+            let policy = baseline_providers::policy::policy(&b, command);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&policy).expect("a value prints")
+            );
+            Ok(EXIT_OK)
+        }
         Command::Schema => {
             print!("{}", baseline_spec::json_schema_text());
             Ok(EXIT_OK)
@@ -682,7 +696,12 @@ async fn run_plan(
     } else {
         "Apply"
     };
-    let ok = failed == 0 && skipped == 0 && not_converged.is_empty() && plan.errors.is_empty();
+    // What the verifying re-read could not read counts too.
+    let ok = failed == 0
+        && skipped == 0
+        && not_converged.is_empty()
+        && plan.errors.is_empty()
+        && after.errors.is_empty();
     println!(
         "\n{word} {}! Resources: {} added, {} changed, {} destroyed{}{}.",
         if ok {

@@ -121,6 +121,21 @@ enum Command {
     },
     /// Print the JSON Schema of baseline.yaml.
     Schema,
+    /// Print the IAM policy (JSON) a baseline needs for plan, apply or destroy.
+    Policy {
+        #[command(flatten)]
+        file: FileArg,
+        /// The command the policy is for.
+        #[arg(long = "for", value_enum, default_value_t = PolicyCommand::Apply)]
+        for_: PolicyCommand,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum PolicyCommand {
+    Plan,
+    Apply,
+    Destroy,
 }
 
 #[derive(Args, Clone)]

@@ -267,7 +267,9 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
                     .set_key(v.key().map(str::to_string))
                     .set_version_id(v.version_id().map(str::to_string))
                     .build()
-                    .expect("key is set"),
+                    // A version without a key: an error for this step,
+                    // never a panic.
+                    .map_err(ctx.err("ListObjectVersions"))?,
             );
         }
         for m in page.delete_markers() {
@@ -276,7 +278,9 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
                     .set_key(m.key().map(str::to_string))
                     .set_version_id(m.version_id().map(str::to_string))
                     .build()
-                    .expect("key is set"),
+                    // A version without a key: an error for this step,
+                    // never a panic.
+                    .map_err(ctx.err("ListObjectVersions"))?,
             );
         }
         // A page holds at most 1000 entries: one DeleteObjects call each.
@@ -289,7 +293,7 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
                         .set_objects(Some(objects))
                         .quiet(true)
                         .build()
-                        .expect("objects are set"),
+                        .map_err(ctx.err("DeleteObjects"))?,
                 )
                 .send()
                 .await

@@ -49,6 +49,30 @@ impl RetryLog {
     }
 }
 
+/// `BASELINE_CALL_LOG=FILE`: every AWS call made (not each retry) is
+/// appended to FILE as `Service<TAB>Operation`, for audits and for the
+/// test that checks `baseline policy` against the calls really made.
+static CALL_LOG: std::sync::OnceLock<Option<std::sync::Mutex<std::fs::File>>> =
+    std::sync::OnceLock::new();
+
+fn log_call(cfg: &ConfigBag) {
+    let log = CALL_LOG.get_or_init(|| {
+        let path = std::env::var_os("BASELINE_CALL_LOG")?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+            .map(std::sync::Mutex::new)
+    });
+    if let (Some(file), Some(m)) = (log, cfg.load::<Metadata>())
+        && let Ok(mut f) = file.lock()
+    {
+        use std::io::Write;
+        let _ = writeln!(f, "{}\t{}", m.service(), m.name());
+    }
+}
+
 impl Intercept for RetryLog {
     fn name(&self) -> &'static str {
         "RetryLog"
@@ -61,6 +85,9 @@ impl Intercept for RetryLog {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if attempt == 1 {
+            log_call(cfg);
+        }
         if attempt > 1 {
             let (service, operation) = cfg
                 .load::<Metadata>()

@@ -319,6 +319,10 @@ async fn reach(
                 let out = aws_sdk_ec2::Client::from_conf(
                     aws_sdk_ec2::config::Builder::from(&sdk)
                         .retry_partition(crate::clients::partition(&a.id.0, "ec2"))
+                        .interceptor(crate::clients::RetryLog::new(
+                            &a.id.0,
+                            &baseline.home_region,
+                        ))
                         .build(),
                 )
                 .describe_regions()
@@ -340,6 +344,10 @@ async fn reach(
         aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&sdk)
                 .retry_partition(crate::clients::partition(&a.id.0, "sts"))
+                .interceptor(crate::clients::RetryLog::new(
+                    &a.id.0,
+                    &baseline.home_region
+                ))
                 .build()
         )
         .get_caller_identity()

@@ -52,6 +52,7 @@ pub mod ebs;
 mod error;
 pub mod guardduty;
 pub mod iam;
+pub mod policy;
 pub mod s3_account;
 pub mod securityhub;
 pub mod trustedadvisor;

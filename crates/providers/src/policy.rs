@@ -1,0 +1,447 @@
+//! The IAM policy a baseline needs: `baseline policy`.
+//!
+//! Each service's actions are listed here beside the service they belong
+//! to, by what the command does: reads for every `plan`, writes for
+//! `apply`, teardown for `destroy`. They are the IAM names of the calls the
+//! provider modules make; `tests/e2e/policy.rs` runs the whole cycle with
+//! `BASELINE_CALL_LOG` and fails on any call the printed policy does not
+//! allow, so this list cannot fall behind the code. Resources are scoped
+//! where AWS allows it: the log buckets, the trail, the key alias and the
+//! keys tagged as baseline's, the service-linked roles, the roles assumed.
+
+use baseline_spec::{Accounts, Baseline, Zone, render_bucket};
+use serde_json::{Value, json};
+
+/// Which command the policy is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyFor {
+    /// Reads only (a drift check).
+    Plan,
+    /// Reads and the writes that converge.
+    Apply,
+    /// Reads and the teardown of the paid services.
+    Destroy,
+}
+
+/// Actions of one service, by command.
+struct Actions {
+    sid: &'static str,
+    read: &'static [&'static str],
+    write: &'static [&'static str],
+    teardown: &'static [&'static str],
+}
+
+const IAM_MFA: Actions = Actions {
+    sid: "IamMfaChecks",
+    read: &[
+        "iam:GetAccountSummary",
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
+    ],
+    write: &[],
+    teardown: &[],
+};
+
+const CONFIG: Actions = Actions {
+    sid: "Config",
+    read: &[
+        "config:DescribeConfigurationRecorders",
+        "config:DescribeDeliveryChannels",
+        "config:DescribeConfigurationRecorderStatus",
+        "config:ListTagsForResource",
+        "iam:ListRoles",
+    ],
+    write: &[
+        "config:PutConfigurationRecorder",
+        "config:TagResource",
+        "config:PutDeliveryChannel",
+        "config:StartConfigurationRecorder",
+    ],
+    // The bucket's users are read in every region before it is deleted.
+    teardown: &[
+        "config:StopConfigurationRecorder",
+        "config:DeleteDeliveryChannel",
+        "config:DeleteConfigurationRecorder",
+        "ec2:DescribeRegions",
+    ],
+};
+
+const ACCESS_ANALYZER: Actions = Actions {
+    sid: "AccessAnalyzer",
+    read: &["access-analyzer:ListAnalyzers"],
+    write: &[
+        "access-analyzer:CreateAnalyzer",
+        "access-analyzer:TagResource",
+        "access-analyzer:DeleteAnalyzer",
+    ],
+    teardown: &[],
+};
+
+const CLOUDTRAIL: Actions = Actions {
+    sid: "CloudTrail",
+    read: &[
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:ListTags",
+        "kms:DescribeKey",
+        "kms:ListResourceTags",
+        "kms:GetKeyRotationStatus",
+        "kms:GetKeyPolicy",
+    ],
+    write: &[
+        "cloudtrail:CreateTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:GetTrail",
+        "cloudtrail:AddTags",
+        "cloudtrail:PutEventSelectors",
+        "cloudtrail:StartLogging",
+        "kms:CreateKey",
+        "kms:TagResource",
+        "kms:ListAliases",
+        "kms:ListKeys",
+    ],
+    teardown: &["cloudtrail:DeleteTrail"],
+};
+
+/// Key-level KMS writes: only on keys tagged as baseline's.
+const KMS_OWN_KEY_WRITE: &[&str] = &[
+    "kms:EnableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:EnableKey",
+    "kms:CancelKeyDeletion",
+];
+const KMS_OWN_KEY_TEARDOWN: &[&str] = &["kms:ScheduleKeyDeletion"];
+
+const GUARDDUTY: Actions = Actions {
+    sid: "GuardDuty",
+    read: &["guardduty:ListDetectors", "guardduty:GetDetector"],
+    write: &[
+        "guardduty:CreateDetector",
+        "guardduty:UpdateDetector",
+        "guardduty:TagResource",
+    ],
+    teardown: &["guardduty:DeleteDetector"],
+};
+
+const EBS: Actions = Actions {
+    sid: "EbsEncryption",
+    read: &[
+        "ec2:GetEbsEncryptionByDefault",
+        "ec2:GetEbsDefaultKmsKeyId",
+        "kms:DescribeKey",
+    ],
+    write: &[
+        "ec2:EnableEbsEncryptionByDefault",
+        "ec2:DisableEbsEncryptionByDefault",
+        "ec2:ModifyEbsDefaultKmsKeyId",
+        "ec2:ResetEbsDefaultKmsKeyId",
+    ],
+    teardown: &[],
+};
+
+const CONTACTS: Actions = Actions {
+    sid: "AlternateContacts",
+    read: &["account:GetAlternateContact"],
+    write: &["account:PutAlternateContact"],
+    teardown: &[],
+};
+
+const TRUSTED_ADVISOR: Actions = Actions {
+    sid: "TrustedAdvisor",
+    read: &[
+        "support:DescribeTrustedAdvisorChecks",
+        "support:DescribeTrustedAdvisorCheckSummaries",
+    ],
+    write: &[],
+    teardown: &[],
+};
+
+const SECURITY_HUB: Actions = Actions {
+    sid: "SecurityHub",
+    read: &[
+        "securityhub:DescribeHub",
+        "securityhub:ListTagsForResource",
+        "securityhub:GetEnabledStandards",
+    ],
+    write: &[
+        "securityhub:EnableSecurityHub",
+        "securityhub:TagResource",
+        "securityhub:BatchEnableStandards",
+        "securityhub:BatchDisableStandards",
+    ],
+    teardown: &["securityhub:DisableSecurityHub"],
+};
+
+const S3_ACCOUNT: Actions = Actions {
+    sid: "S3AccountPublicAccessBlock",
+    read: &[
+        "s3:GetAccountPublicAccessBlock",
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketPolicyStatus",
+        "s3:GetBucketAcl",
+    ],
+    write: &["s3:PutAccountPublicAccessBlock"],
+    teardown: &[],
+};
+
+/// On the log buckets only.
+const BUCKET_READ: &[&str] = &[
+    "s3:ListBucket",
+    "s3:GetBucketTagging",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetBucketPolicy",
+];
+const BUCKET_WRITE: &[&str] = &[
+    "s3:CreateBucket",
+    "s3:PutBucketTagging",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketPolicy",
+];
+const BUCKET_TEARDOWN: &[&str] = &["s3:ListBucketVersions", "s3:DeleteBucket"];
+const OBJECT_TEARDOWN: &[&str] = &["s3:DeleteObject", "s3:DeleteObjectVersion"];
+
+fn statement(sid: &str, actions: Vec<&str>, resource: Value) -> Value {
+    json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource})
+}
+
+/// The policy (JSON) that `baseline <command>` needs for `baseline`.
+pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
+    let apply = command == PolicyFor::Apply;
+    let destroy = command == PolicyFor::Destroy;
+    // `apply` of a section with `enabled: false` tears it down.
+    let pick = |a: &Actions, off: bool| -> Vec<&'static str> {
+        let mut v: Vec<&str> = a.read.to_vec();
+        if apply {
+            v.extend(a.write);
+        }
+        if destroy || (apply && off) {
+            v.extend(a.teardown);
+        }
+        v
+    };
+    let mut statements = Vec::new();
+    let mut push = |a: &Actions, on: bool, off: bool| {
+        let actions = pick(a, off);
+        if on && !actions.is_empty() {
+            statements.push(statement(a.sid, actions, json!("*")));
+        }
+    };
+    // `plan` reads only what the baseline manages; `destroy` touches only
+    // the paid services (the free settings are not read).
+    let b = baseline;
+    // Whether a section (of the base or of an override) turns a paid
+    // service off.
+    let off = |section: &str| {
+        let base = serde_json::to_value(b).unwrap_or_default();
+        let any_off =
+            |v: &Value| v.get(section).and_then(|s| s.get("enabled")) == Some(&json!(false));
+        any_off(&base)
+            || base
+                .get("overrides")
+                .and_then(Value::as_array)
+                .is_some_and(|o| o.iter().any(any_off))
+    };
+    let teardown_ok = |section: &str| destroy || (apply && off(section));
+    push(&IAM_MFA, b.iam.is_some() && !destroy, false);
+    push(&CONFIG, b.config.is_some(), off("config"));
+    push(
+        &ACCESS_ANALYZER,
+        b.access_analyzer.is_some() && !destroy,
+        false,
+    );
+    push(&CLOUDTRAIL, b.cloudtrail.is_some(), off("cloudtrail"));
+    push(&GUARDDUTY, b.guardduty.is_some(), off("guardduty"));
+    push(&EBS, b.ebs_encryption.is_some() && !destroy, false);
+    push(&CONTACTS, b.alternate_contacts.is_some() && !destroy, false);
+    push(
+        &TRUSTED_ADVISOR,
+        b.trusted_advisor.is_some() && !destroy,
+        false,
+    );
+    push(&SECURITY_HUB, b.securityhub.is_some(), off("securityhub"));
+    push(
+        &S3_ACCOUNT,
+        b.s3_public_access_block.is_some() && !destroy,
+        false,
+    );
+
+    // Connecting: the regions of `regions: all`, the organization's
+    // accounts, the roles of the other accounts.
+    if matches!(b.regions, baseline_spec::Regions::All(_)) {
+        statements.push(statement(
+            "Regions",
+            vec!["ec2:DescribeRegions"],
+            json!("*"),
+        ));
+    }
+    let zone_org = b
+        .access_analyzer
+        .as_ref()
+        .is_some_and(|a| a.zone == Some(Zone::Organization));
+    let mut org_actions = Vec::new();
+    if matches!(b.accounts, Accounts::Organization(_)) {
+        org_actions.push("organizations:ListAccounts");
+    }
+    if zone_org && !destroy {
+        org_actions.extend([
+            "organizations:DescribeOrganization",
+            "organizations:ListDelegatedAdministrators",
+        ]);
+    }
+    if !org_actions.is_empty() {
+        statements.push(statement("Organizations", org_actions, json!("*")));
+    }
+    let roles: Vec<String> = match &b.accounts {
+        Accounts::List(list) => list.iter().filter_map(|a| a.role_arn.clone()).collect(),
+        Accounts::Organization(_) => b
+            .organization
+            .as_ref()
+            .map(|o| vec![format!("arn:aws:iam::*:role/{}", o.role_name)])
+            .unwrap_or_default(),
+    };
+    if !roles.is_empty() {
+        statements.push(statement(
+            "AssumeRoles",
+            vec!["sts:AssumeRole"],
+            json!(roles),
+        ));
+    }
+
+    // The log buckets, by name.
+    let accounts: Vec<String> = match &b.accounts {
+        Accounts::List(list) => list.iter().map(|a| a.id.0.clone()).collect(),
+        Accounts::Organization(_) => vec!["*".into()],
+    };
+    let mut buckets = Vec::new();
+    if let Some(c) = &b.config {
+        buckets.extend(
+            accounts
+                .iter()
+                .map(|a| render_bucket(c.bucket_template(), a, &b.home_region)),
+        );
+    }
+    if let Some(t) = &b.cloudtrail {
+        buckets.extend(
+            accounts
+                .iter()
+                .map(|a| render_bucket(t.bucket_template(), a, &b.home_region)),
+        );
+    }
+    if !buckets.is_empty() {
+        let mut actions = BUCKET_READ.to_vec();
+        if apply {
+            actions.extend(BUCKET_WRITE);
+        }
+        let bucket_teardown = teardown_ok("config") || teardown_ok("cloudtrail");
+        if bucket_teardown {
+            actions.extend(BUCKET_TEARDOWN);
+        }
+        let arns: Vec<String> = buckets
+            .iter()
+            .map(|n| format!("arn:aws:s3:::{n}"))
+            .collect();
+        statements.push(statement("LogBuckets", actions, json!(arns)));
+        if bucket_teardown {
+            let objects: Vec<String> = buckets
+                .iter()
+                .map(|n| format!("arn:aws:s3:::{n}/*"))
+                .collect();
+            statements.push(statement(
+                "EmptyLogBuckets",
+                OBJECT_TEARDOWN.to_vec(),
+                json!(objects),
+            ));
+        }
+    }
+
+    // The CloudTrail key: key-level writes only on keys tagged as baseline's.
+    if b.cloudtrail.is_some() && (apply || destroy) {
+        let mut actions: Vec<&str> = Vec::new();
+        if apply {
+            actions.extend(KMS_OWN_KEY_WRITE);
+        }
+        if teardown_ok("cloudtrail") {
+            actions.extend(KMS_OWN_KEY_TEARDOWN);
+        }
+        let mut s = statement("OwnCloudTrailKey", actions, json!("arn:aws:kms:*:*:key/*"));
+        s["Condition"] = json!({"StringEquals": {"aws:ResourceTag/managed-by": "baseline"}});
+        statements.push(s);
+        if apply {
+            statements.push(statement(
+                "CloudTrailKeyAlias",
+                vec!["kms:CreateAlias"],
+                json!([
+                    format!("arn:aws:kms:*:*:{}", crate::cloudtrail::KEY_ALIAS),
+                    "arn:aws:kms:*:*:key/*"
+                ]),
+            ));
+        }
+    }
+
+    // Service-linked roles: Config's (and passing it to Config); GuardDuty
+    // and Security Hub make theirs when first enabled.
+    if apply {
+        let mut services = Vec::new();
+        if b.config.is_some() {
+            services.push("config.amazonaws.com");
+        }
+        if b.guardduty.is_some() {
+            services.push("guardduty.amazonaws.com");
+        }
+        if b.securityhub.is_some() {
+            services.push("securityhub.amazonaws.com");
+        }
+        if !services.is_empty() {
+            let mut s = statement(
+                "ServiceLinkedRoles",
+                vec!["iam:CreateServiceLinkedRole"],
+                json!("arn:aws:iam::*:role/aws-service-role/*"),
+            );
+            s["Condition"] = json!({"StringEquals": {"iam:AWSServiceName": services}});
+            statements.push(s);
+        }
+        if b.config.is_some() {
+            statements.push(statement(
+                "PassConfigRole",
+                vec!["iam:PassRole"],
+                json!("arn:aws:iam::*:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+            ));
+        }
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The IAM action an SDK call needs (`service` as the SDK names it in its
+/// metadata, `operation` its name): for the check of the policy against
+/// the calls made. `None`: no permission is needed (GetCallerIdentity).
+pub fn action_of(service: &str, operation: &str) -> Option<Vec<String>> {
+    let s3 = |a: &str| Some(vec![format!("s3:{a}")]);
+    match (service, operation) {
+        ("STS", "GetCallerIdentity") => None,
+        ("S3", "HeadBucket") => s3("ListBucket"),
+        ("S3", "ListBuckets") => s3("ListAllMyBuckets"),
+        ("S3", "GetBucketEncryption") => s3("GetEncryptionConfiguration"),
+        ("S3", "PutBucketEncryption") => s3("PutEncryptionConfiguration"),
+        ("S3", "GetPublicAccessBlock") => s3("GetBucketPublicAccessBlock"),
+        ("S3", "PutPublicAccessBlock") => s3("PutBucketPublicAccessBlock"),
+        ("S3", "ListObjectVersions") => s3("ListBucketVersions"),
+        ("S3", "DeleteObjects") => Some(vec![
+            "s3:DeleteObject".into(),
+            "s3:DeleteObjectVersion".into(),
+        ]),
+        ("S3 Control", "GetPublicAccessBlock") => s3("GetAccountPublicAccessBlock"),
+        ("S3 Control", "PutPublicAccessBlock") => s3("PutAccountPublicAccessBlock"),
+        _ => {
+            let prefix = match service {
+                "AccessAnalyzer" => "access-analyzer",
+                "Config Service" => "config",
+                "S3" => "s3",
+                other => return Some(vec![format!("{}:{operation}", other.to_lowercase())]),
+            };
+            Some(vec![format!("{prefix}:{operation}")])
+        }
+    }
+}

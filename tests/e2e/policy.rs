@@ -1,0 +1,134 @@
+//! `baseline policy`: the IAM policy printed for each command allows every
+//! AWS call that command really makes (recorded with `BASELINE_CALL_LOG`),
+//! over the canonical baseline's whole cycle.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::moto::{Moto, baseline_file, offline};
+
+fn allowed(policy: &serde_json::Value) -> BTreeSet<String> {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Runs `args` with a call log; returns the IAM actions the calls needed.
+fn needed(moto: &Moto, dir: &tempfile::TempDir, name: &str, args: &[&str]) -> BTreeSet<String> {
+    let log = dir.path().join(format!("{name}.calls"));
+    let (run, _) = moto.baseline_within(
+        args,
+        &[("BASELINE_CALL_LOG", log.display().to_string())],
+        Duration::from_secs(120),
+    );
+    assert!([0, 2, 3].contains(&run.code), "{run:?}");
+    std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .filter_map(|(s, o)| baseline_providers::policy::action_of(s, o))
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn the_printed_policy_allows_every_call_of_the_cycle() {
+    let moto = Moto::start();
+    moto.control(
+        "support-plan",
+        serde_json::json!({"account": "123456789012", "plan": "business"}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tokyo.yaml"),
+    )
+    .unwrap();
+    let file = baseline_file(&dir, &text);
+    let f = file.to_str().unwrap();
+    let policy = |command: &str| -> serde_json::Value {
+        let run = offline(&["policy", "-f", f, "--for", command]);
+        assert_eq!(run.code, 0, "{run:?}");
+        serde_json::from_str(&run.stdout).unwrap()
+    };
+    for (command, args) in [
+        ("plan", vec!["plan", "-f", f]),
+        ("apply", vec!["apply", "-f", f, "--auto-approve"]),
+        ("plan", vec!["plan", "-f", f]),
+        ("destroy", vec!["destroy", "-f", f, "--auto-approve"]),
+    ] {
+        let needed = needed(&moto, &dir, command, &args);
+        let allowed = allowed(&policy(command));
+        let missing: Vec<&String> = needed.difference(&allowed).collect();
+        assert!(
+            missing.is_empty(),
+            "`baseline policy --for {command}` lacks {missing:?} (needed: {needed:?})"
+        );
+        assert!(needed.len() > 5, "calls were recorded: {needed:?}");
+    }
+    // A read-only drift check writes nothing.
+    let plan_only = allowed(&policy("plan"));
+    for write in [
+        "config:PutConfigurationRecorder",
+        "s3:CreateBucket",
+        "kms:CreateKey",
+    ] {
+        assert!(!plan_only.contains(write), "{write} in the plan policy");
+    }
+}
+
+#[test]
+fn other_accounts_roles_are_assumable_and_buckets_scoped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts:\n  - {id: \"111111111111\"}\n  - {id: \"222222222222\", role_arn: \"arn:aws:iam::222222222222:role/BaselineAdmin\"}\nregions: [eu-west-1]\nhome_region: eu-west-1\nconfig: {enabled: true}\n",
+    );
+    let run = offline(&["policy", "-f", file.to_str().unwrap(), "--for", "destroy"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let p: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let by_sid = |sid: &str| {
+        p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {sid}: {p}"))
+    };
+    assert_eq!(
+        by_sid("AssumeRoles")["Resource"],
+        serde_json::json!(["arn:aws:iam::222222222222:role/BaselineAdmin"])
+    );
+    assert_eq!(
+        by_sid("LogBuckets")["Resource"],
+        serde_json::json!([
+            "arn:aws:s3:::baseline-config-111111111111",
+            "arn:aws:s3:::baseline-config-222222222222"
+        ])
+    );
+    assert!(
+        by_sid("EmptyLogBuckets")["Action"]
+            .to_string()
+            .contains("s3:DeleteObjectVersion")
+    );
+}
+
+/// docs/permissions.md shows what `baseline policy` prints today.
+#[test]
+fn the_documented_policies_are_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/permissions.md")).unwrap();
+    let tokyo = root.join("examples/tokyo.yaml");
+    for command in ["plan", "apply"] {
+        let run = offline(&["policy", "-f", tokyo.to_str().unwrap(), "--for", command]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            doc.contains(&format!("```json\n{}```", run.stdout)),
+            "docs/permissions.md is out of date for --for {command}: regenerate it (see its top)"
+        );
+    }
+}
