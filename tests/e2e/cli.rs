@@ -207,3 +207,18 @@ async fn regions_all_is_discovered_and_the_home_region_must_be_enabled() {
         "{run:?}"
     );
 }
+
+/// Shell completions and the manual page come from the same definition as
+/// the arguments; a closed pipe ends the program quietly.
+#[test]
+fn completions_and_manual_page_are_generated() {
+    let bash = offline(&["completions", "bash"]);
+    assert_eq!(bash.code, 0, "{bash:?}");
+    assert!(bash.stdout.contains("_baseline()") && bash.stdout.contains("--detailed-exitcode"));
+    let zsh = offline(&["completions", "zsh"]);
+    assert!(zsh.stdout.starts_with("#compdef baseline"), "{zsh:?}");
+    let man = offline(&["man"]);
+    assert_eq!(man.code, 0, "{man:?}");
+    assert!(man.stdout.contains(".TH baseline 1"), "{man:?}");
+    assert!(man.stdout.contains("policy"), "subcommands are listed");
+}

@@ -58,14 +58,27 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 crate::PolicyCommand::Destroy => baseline_providers::policy::PolicyFor::Destroy,
             };
             let policy = baseline_providers::policy::policy(&b, command);
-            println!(
-                "{}",
+            emit(&format!(
+                "{}\n",
                 serde_json::to_string_pretty(&policy).expect("a value prints")
-            );
+            ));
+            Ok(EXIT_OK)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = crate::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "baseline", &mut out);
+            emit(&String::from_utf8_lossy(&out));
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(crate::command()).render(&mut out)?;
+            emit(&String::from_utf8_lossy(&out));
             Ok(EXIT_OK)
         }
         Command::Schema => {
-            print!("{}", baseline_spec::json_schema_text());
+            emit(&baseline_spec::json_schema_text());
             Ok(EXIT_OK)
         }
         Command::Show { planfile, output } => {
@@ -240,8 +253,18 @@ fn print_plan(plan: &Plan, output: Output) {
         Output::Json => render::json(plan),
         Output::Markdown => render::markdown(plan),
     };
-    print!("{text}");
-    let _ = std::io::stdout().flush();
+    emit(&text);
+}
+
+/// Writes to standard output; a reader that went away (`| head`) ends the
+/// program quietly, as other command-line tools do.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(EXIT_OK as i32);
+    }
 }
 
 fn plan_exit_code(plan: &Plan, detailed: bool) -> u8 {

@@ -21,6 +21,11 @@ pub const EXIT_CHANGES: u8 = 2;
 /// Exit code with `--detailed-exitcode`: only manual actions remain.
 pub const EXIT_MANUAL: u8 = 3;
 
+/// The command-line definition (for completions and the manual page).
+fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 #[derive(Parser)]
 #[command(
     name = "baseline",
@@ -121,6 +126,13 @@ enum Command {
     },
     /// Print the JSON Schema of baseline.yaml.
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `baseline man > baseline.1`.
+    Man,
     /// Print the IAM policy (JSON) a baseline needs for plan, apply or destroy.
     Policy {
         #[command(flatten)]

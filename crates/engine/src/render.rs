@@ -227,7 +227,34 @@ pub fn markdown(plan: &Plan) -> String {
     let mut out = String::from("### baseline plan\n\n");
     let _ = writeln!(out, "**{}**\n", summary_line(&s));
     out.push_str("```diff\n");
-    out.push_str(&human(plan, &Styles::plain()));
-    out.push_str("```\n");
+    let body = human(plan, &Styles::plain());
+    let total_lines = body.lines().count();
+    // Room for the closing fence and the note that says what was left out.
+    let room = MARKDOWN_LIMIT.saturating_sub(out.chars().count() + 400);
+    if body.chars().count() <= room {
+        out.push_str(&body);
+        out.push_str("```\n");
+        return out;
+    }
+    // Too long for a pull-request comment: whole lines up to the limit,
+    // never a line cut in the middle, then what was left out.
+    let (mut used, mut shown) = (0, 0);
+    for line in body.lines() {
+        let n = line.chars().count() + 1;
+        if used + n > room {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+        used += n;
+        shown += 1;
+    }
+    let _ = write!(
+        out,
+        "```\n\n_The plan is longer than a comment allows: {shown} of {total_lines} lines shown, cut at a line's end. The summary above counts every change; the whole plan is `baseline show PLANFILE` or `--output json`._\n"
+    );
     out
 }
+
+/// The most characters a GitHub comment holds: Markdown plans stay within.
+pub const MARKDOWN_LIMIT: usize = 65_536;

@@ -495,3 +495,44 @@ fn error_text_is_bounded() {
     );
     assert!(text.ends_with("(8000 more characters)"), "{text}");
 }
+
+/// Why: a plan of many accounts made a Markdown comment larger than a pull
+/// request takes (65,536 characters), and it was cut anywhere.
+#[tokio::test]
+async fn a_markdown_plan_fits_a_comment_and_is_cut_only_between_lines() {
+    let desired: Vec<Desired> = (0..3000)
+        .map(|i| Desired {
+            address: Address::new(&target(), "fake.kind", format!("resource-{i:04}")),
+            ..want("fake.kind", &[])
+        })
+        .collect();
+    let fake = Arc::new(Fake {
+        desired,
+        observed: Mutex::new(HashMap::new()),
+        log: Mutex::new(Vec::new()),
+        fail: vec![],
+    });
+    let plan = plan_of(&fake, Mode::Apply).await;
+    let full = render::human(&plan, &Styles::plain());
+    assert!(full.len() > 65_536);
+    let md = render::markdown(&plan);
+    assert!(md.chars().count() <= render::MARKDOWN_LIMIT, "{}", md.len());
+    assert!(
+        md.contains("Plan: 3000 to add"),
+        "the summary counts everything"
+    );
+    assert!(md.contains("lines shown, cut at a line's end"));
+    let block = md
+        .split("```diff\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    for line in block.lines() {
+        assert!(full.lines().any(|l| l == line), "a cut line: {line:?}");
+    }
+    // A small plan is whole.
+    let small = render::markdown(&plan_of(&chain(vec![]), Mode::Apply).await);
+    assert!(!small.contains("longer than a comment allows"));
+}
