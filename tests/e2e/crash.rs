@@ -15,7 +15,9 @@ use crate::moto::{Moto, baseline_file};
 pub(crate) const ACCOUNTS: [&str; 2] = ["111111111111", "222222222222"];
 const REGIONS: [&str; 2] = ["ap-northeast-1", "us-east-1"];
 
-const BASELINE: &str = r#"version: 1
+/// Two accounts by AssumeRole × two regions, every setting with a
+/// resource (also the baseline of the fault scenarios).
+pub(crate) const BASELINE: &str = r#"version: 1
 accounts:
   - {id: "111111111111", role_arn: "arn:aws:iam::111111111111:role/BaselineAdmin"}
   - {id: "222222222222", role_arn: "arn:aws:iam::222222222222:role/BaselineAdmin"}
@@ -25,6 +27,7 @@ config: {enabled: true}
 access_analyzer: {enabled: true}
 cloudtrail: {enabled: true, kms: create}
 guardduty: {enabled: true}
+ebs_encryption: {enabled: true}
 securityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}
 "#;
 
@@ -187,23 +190,7 @@ async fn a_half_made_key_is_finished_not_doubled() {
     let moto = Moto::start();
     let sdk = moto.sdk("ap-northeast-1").await;
     let kms = aws_sdk_kms::Client::new(&sdk);
-    let orphan = kms
-        .create_key()
-        .description("baseline: encrypts the CloudTrail logs")
-        .tags(
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key("managed-by")
-                .tag_value("baseline")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_string();
+    let orphan = crate::moto::tagged_key(&kms, "baseline: encrypts the CloudTrail logs").await;
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(
         &dir,

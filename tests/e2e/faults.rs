@@ -99,22 +99,6 @@ impl FaultProxy {
     }
 }
 
-/// Two accounts (the current credentials, and one by AssumeRole) × two
-/// regions, every setting with a resource.
-const FAULT_BASELINE: &str = r#"version: 1
-accounts:
-  - {id: "111111111111", role_arn: "arn:aws:iam::111111111111:role/BaselineAdmin"}
-  - {id: "222222222222", role_arn: "arn:aws:iam::222222222222:role/BaselineAdmin"}
-regions: [ap-northeast-1, us-east-1]
-home_region: ap-northeast-1
-config: {enabled: true}
-access_analyzer: {enabled: true}
-cloudtrail: {enabled: true, kms: create}
-guardduty: {enabled: true}
-ebs_encryption: {enabled: true}
-securityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}
-"#;
-
 fn rounds() -> usize {
     std::env::var("BASELINE_FAULT_ROUNDS")
         .ok()
@@ -135,7 +119,7 @@ fn through_faults(
 ) {
     let proxy = FaultProxy::start(&moto.url, rules);
     let dir = tempfile::tempdir().unwrap();
-    let file = baseline_file(&dir, FAULT_BASELINE);
+    let file = baseline_file(&dir, crate::crash::BASELINE);
     let f = file.to_str().unwrap();
     let env = [("AWS_ENDPOINT_URL", proxy.url.clone())];
     let limit = Duration::from_secs(300);

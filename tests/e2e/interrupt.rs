@@ -88,47 +88,11 @@ async fn interrupted_apply_stops_starting_steps_and_plan_shows_the_rest() {
     // interrupted.
     let moto = Moto::start_with(&["--latency-ms", "150"]);
     let dir = tempfile::tempdir().unwrap();
-    let file = baseline_file(
-        &dir,
-        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, us-east-1]\nhome_region: ap-northeast-1\nconfig: {enabled: true}\nsecurityhub: {enabled: true}\n",
-    );
+    let file = baseline_file(&dir, SLOW_BASELINE);
     let f = file.to_str().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baseline"))
-        .args(["apply", "-f", f, "--auto-approve", "--concurrency", "1"])
-        .envs(moto.env())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
-    // Wait for the first step to start, then interrupt.
-    loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "apply ended before any step started: {seen}"
-        );
-        seen.push_str(&line);
-        if line.contains("Creating...") {
-            break;
-        }
-    }
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    let status = child.wait().unwrap();
-    seen.push_str(&rest);
-
+    let (code, seen, stderr) = interrupted_apply(&moto, f, &["-INT"]);
     assert_eq!(
-        status.code(),
+        code,
         Some(1),
         "an interrupted apply exits 1\n{seen}\n{stderr}"
     );

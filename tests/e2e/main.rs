@@ -13,4 +13,5 @@ mod interrupt;
 mod moto;
 mod ownership;
 mod policy;
+mod shard;
 mod stale;

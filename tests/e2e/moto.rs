@@ -245,3 +245,23 @@ pub fn offline(args: &[&str]) -> Run {
         .expect("the baseline binary runs")
         .into()
 }
+
+/// A KMS key tagged `managed-by: baseline`, with a description; its id.
+pub async fn tagged_key(kms: &aws_sdk_kms::Client, description: &str) -> String {
+    kms.create_key()
+        .description(description)
+        .tags(
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key("managed-by")
+                .tag_value("baseline")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string()
+}

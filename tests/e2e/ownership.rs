@@ -430,23 +430,7 @@ async fn a_repointed_alias_does_not_make_destroy_delete_a_foreign_key() {
         .unwrap()
         .key_id()
         .to_string();
-    let foreign = kms
-        .create_key()
-        .description("someone else's key")
-        .tags(
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key("managed-by")
-                .tag_value("baseline")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_string();
+    let foreign = crate::moto::tagged_key(&kms, "someone else's key").await;
     kms.update_alias()
         .alias_name("alias/baseline-cloudtrail")
         .target_key_id(&foreign)

@@ -82,7 +82,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Show { planfile, output } => {
-            let plan = read_plan(&planfile)?;
+            let plans = planfile
+                .iter()
+                .map(|p| read_plan(p))
+                .collect::<Result<Vec<_>>>()?;
+            let plan = merge_plans(&planfile, plans)?;
             print_plan(&plan, output);
             Ok(EXIT_OK)
         }
@@ -173,6 +177,7 @@ async fn plan_fresh(
             accounts: args.accounts.clone(),
             regions: args.regions.clone(),
             limits: g.limits()?,
+            shard: parse_shard(args.shard.as_deref())?,
         },
     )
     .await;
@@ -282,6 +287,96 @@ fn plan_exit_code(plan: &Plan, detailed: bool) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// `--shard K/N`, or `index/N` with K from JOB_COMPLETION_INDEX (0-based).
+fn parse_shard(spec: Option<&str>) -> Result<Option<baseline_providers::Shard>> {
+    let Some(spec) = spec else { return Ok(None) };
+    let bad = || {
+        anyhow::anyhow!(
+            "--shard {spec}: give K/N with 1 <= K <= N (e.g. 2/3), or index/N in a Kubernetes Indexed Job"
+        )
+    };
+    let (k, n) = spec.split_once('/').ok_or_else(bad)?;
+    let count: u32 = n.trim().parse().map_err(|_| bad())?;
+    let index: u32 = if k.trim() == "index" {
+        let raw = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+            anyhow::anyhow!("--shard {spec}: JOB_COMPLETION_INDEX is not set (it is in a Kubernetes Indexed Job)")
+        })?;
+        raw.trim()
+            .parse::<u32>()
+            .map_err(|_| anyhow::anyhow!("JOB_COMPLETION_INDEX={raw} is not a number"))?
+            + 1
+    } else {
+        k.trim().parse().map_err(|_| bad())?
+    };
+    if count == 0 || index == 0 || index > count {
+        return Err(bad());
+    }
+    Ok(Some(baseline_providers::Shard { index, count }))
+}
+
+/// Several saved plans (one per shard) as one: same format, same baseline
+/// file, same mode; accounts never in two of them.
+fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Result<Plan> {
+    let mut plans = plans.into_iter().zip(paths);
+    let (mut merged, first) = plans.next().expect("clap requires one plan file");
+    let mut seen: std::collections::BTreeMap<String, &std::path::PathBuf> = merged
+        .targets
+        .iter()
+        .map(|t| (t.account_id.clone(), first))
+        .collect();
+    for (p, path) in plans {
+        if p.baseline != merged.baseline
+            || p.source.as_ref().map(|s| &s.sha256) != merged.source.as_ref().map(|s| &s.sha256)
+        {
+            bail!(
+                "{} and {} were made from different baselines: they are not parts of one plan",
+                first.display(),
+                path.display()
+            );
+        }
+        if p.mode != merged.mode {
+            bail!(
+                "{} and {} are of different commands (apply, destroy)",
+                first.display(),
+                path.display()
+            );
+        }
+        for t in &p.targets {
+            if let Some(other) = seen.get(&t.account_id)
+                && *other != path
+            {
+                bail!(
+                    "account {} is in both {} and {}: the plans overlap",
+                    t.account_id,
+                    other.display(),
+                    path.display()
+                );
+            }
+        }
+        for t in &p.targets {
+            seen.insert(t.account_id.clone(), path);
+        }
+        for s in p.services {
+            if !merged.services.contains(&s) {
+                merged.services.push(s);
+            }
+        }
+        merged.targets.extend(p.targets);
+        merged.changes.extend(p.changes);
+        merged.errors.extend(p.errors);
+        merged.notes.extend(p.notes);
+        merged.unreadable.extend(p.unreadable);
+    }
+    // One plan reads in account order, whichever shard an account was in.
+    merged
+        .targets
+        .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
+    merged
+        .changes
+        .sort_by(|a, b| a.address.account.cmp(&b.address.account));
+    Ok(merged)
 }
 
 /// Reads and validates a baseline file, with what identifies it.
@@ -471,6 +566,7 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
             accounts: Some(distinct(saved.targets.iter().map(|t| t.account_id.clone()))),
             regions: Some(distinct(saved.targets.iter().map(|t| t.region.clone()))),
             limits: g.limits()?,
+            shard: None,
         },
     )
     .await;

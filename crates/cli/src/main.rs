@@ -118,8 +118,10 @@ enum Command {
     },
     /// Render a saved plan file.
     Show {
-        /// The plan file.
-        planfile: PathBuf,
+        /// The plan file; several (e.g. one per shard) are shown as one
+        /// plan, when they were made from the same baseline.
+        #[arg(required = true)]
+        planfile: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Output::Human)]
         output: Output,
@@ -190,6 +192,11 @@ struct PlanArgs {
     /// cloudtrail, guardduty, ec2, account, trustedadvisor, securityhub, s3.
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
+    /// Only the accounts of shard K of N (`1/3`, `2/3`, `3/3`): a stable
+    /// split by account id, for running one job per shard. `index/N` takes
+    /// K from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, 0-based).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
     /// How many AWS reads and writes run at once, over all accounts.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,

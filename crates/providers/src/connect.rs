@@ -51,6 +51,36 @@ pub struct ConnectOptions {
     pub regions: Option<Vec<String>>,
     /// Time bounds and retries of every AWS call.
     pub limits: Limits,
+    /// `--shard K/N`: only the accounts of shard K (1-based) of N.
+    pub shard: Option<Shard>,
+}
+
+/// One of N shards of the accounts, for splitting the work over jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, 1 to `count`.
+    pub index: u32,
+    /// How many shards there are.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether the account is in this shard.
+    pub fn contains(&self, account_id: &str) -> bool {
+        shard_of(account_id, self.count) == self.index
+    }
+}
+
+/// The shard (1 to `count`) of an account: a stable hash of the id alone
+/// (the first 8 bytes of its SHA-256, modulo `count`), so every job agrees
+/// without talking to the others, and adding or removing an account moves
+/// no other account.
+pub fn shard_of(account_id: &str, count: u32) -> u32 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(account_id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(first) % u64::from(count.max(1))) as u32 + 1
 }
 
 /// Time bounds and retries of every AWS call (flags of the CLI; defaults
@@ -146,6 +176,7 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
                 .as_ref()
                 .is_none_or(|ids| ids.contains(&a.id.0))
         })
+        .filter(|a| opts.shard.is_none_or(|s| s.contains(&a.id.0)))
         .collect();
     // A bound, so that a thousand accounts do not all call STS at once.
     let bound = tokio::sync::Semaphore::new(opts.limits.connect_concurrency.max(1));
@@ -396,4 +427,27 @@ async fn reach(
         },
         regions,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shard_of;
+
+    /// Adding an account moves only that account; every shard gets some.
+    #[test]
+    fn shards_are_stable_and_spread() {
+        let ids: Vec<String> = (0..300)
+            .map(|i| format!("{:012}", 100_000_000_000u64 + i * 7919))
+            .collect();
+        let before: Vec<u32> = ids.iter().map(|id| shard_of(id, 4)).collect();
+        let mut more = ids.clone();
+        more.push("999999999999".into());
+        let after: Vec<u32> = more.iter().map(|id| shard_of(id, 4)).collect();
+        assert_eq!(&after[..ids.len()], &before[..]);
+        for k in 1..=4 {
+            let n = before.iter().filter(|&&s| s == k).count();
+            assert!((40..=110).contains(&n), "shard {k} has {n} of 300");
+        }
+        assert_eq!(shard_of("123456789012", 1), 1);
+    }
 }

@@ -61,7 +61,7 @@ use std::sync::Arc;
 
 use baseline_engine::{Action, Service, ServiceError, Target};
 
-pub use connect::{Account, Aws, ConnectOptions, Connected, Limits, connect};
+pub use connect::{Account, Aws, ConnectOptions, Connected, Limits, Shard, connect, shard_of};
 pub use error::{AwsError, Refusal};
 
 /// The tag that marks what baseline created (and so may delete).
