@@ -343,3 +343,39 @@ fn credentials_never_appear_in_output_logs_or_plans() {
         assert!(!seen.contains(s), "{s} was printed");
     }
 }
+
+/// Why: a step that failed half-way (bucket made, policy refused) said only
+/// the error, not what it had done.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_that_fails_half_way_says_what_was_done() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(
+        &moto.url,
+        "rules:\n  - {service: s3, operation: PutBucketPolicy, error: {code: AccessDenied, status: 403}}\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\ncloudtrail: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let (apply, _) = moto.baseline_within(
+        &["apply", "-f", f, "--auto-approve", "--max-attempts", "1"],
+        &[("AWS_ENDPOINT_URL", proxy.url.clone())],
+        Duration::from_secs(60),
+    );
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(
+        apply.stderr.contains(
+            "stopped half-way: done: CreateBucket (tagged), PutPublicAccessBlock, PutBucketEncryption; not done: PutBucketPolicy"
+        ),
+        "{apply:?}"
+    );
+    // The next plan shows exactly what remains of it.
+    let after = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert!(
+        after.stdout.contains("~ delivery_policy = false -> true"),
+        "{after:?}"
+    );
+    assert!(!after.stdout.contains("~ encrypted"), "{after:?}");
+}

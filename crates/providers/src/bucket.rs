@@ -158,7 +158,7 @@ pub(crate) async fn ensure(
     name: &str,
     policy: &Value,
     create: bool,
-) -> Result<(), AwsError> {
+) -> Result<(), BoxError> {
     if create {
         let tag = Tag::builder()
             .key(OWNER_TAG_KEY)
@@ -193,10 +193,10 @@ pub(crate) async fn ensure(
                     .iter()
                     .any(|t| t.key() == OWNER_TAG_KEY && t.value() == OWNER_TAG_VALUE)
                 {
-                    return Err(ctx.err("CreateBucket")(e));
+                    return Err(Box::new(ctx.err("CreateBucket")(e)));
                 }
             }
-            Err(e) => return Err(ctx.err("CreateBucket")(e)),
+            Err(e) => return Err(Box::new(ctx.err("CreateBucket")(e))),
         }
     }
     // The three settings are independent: set at once.
@@ -240,10 +240,48 @@ pub(crate) async fn ensure(
         .policy(policy.to_string())
         .send();
     let (pab, enc, pol) = futures::join!(pab, enc, pol);
-    pab.map_err(ctx.err("PutPublicAccessBlock"))?;
-    enc.map_err(ctx.err("PutBucketEncryption"))?;
-    pol.map_err(ctx.err("PutBucketPolicy"))?;
-    Ok(())
+    // Say what was done and what was not when a part fails.
+    let mut done = Vec::new();
+    if create {
+        done.push("CreateBucket (tagged)".to_string());
+    }
+    let mut failed: Vec<AwsError> = Vec::new();
+    match pab {
+        Ok(_) => done.push("PutPublicAccessBlock".into()),
+        Err(e) => failed.push(ctx.err("PutPublicAccessBlock")(e)),
+    }
+    match enc {
+        Ok(_) => done.push("PutBucketEncryption".into()),
+        Err(e) => failed.push(ctx.err("PutBucketEncryption")(e)),
+    }
+    match pol {
+        Ok(_) => done.push("PutBucketPolicy".into()),
+        Err(e) => failed.push(ctx.err("PutBucketPolicy")(e)),
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let not_done: Vec<String> = failed.iter().map(|e| e.operation.to_string()).collect();
+    Err(Box::new(Partial {
+        done,
+        not_done,
+        source: failed.remove(0),
+    }))
+}
+
+/// A step that stopped half-way: what it did before the error, and what
+/// it did not (the next plan shows what remains).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "stopped half-way: done: {}; not done: {}",
+    if done.is_empty() { "nothing".to_string() } else { done.join(", ") },
+    not_done.join(", ")
+)]
+pub(crate) struct Partial {
+    done: Vec<String>,
+    not_done: Vec<String>,
+    #[source]
+    source: AwsError,
 }
 
 /// Empties the bucket (every object version and delete marker) and deletes it.
