@@ -137,8 +137,51 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
         );
     } else {
         let _ = writeln!(out, "{}", summary_line(&s));
+        breakdown(&mut out, plan);
     }
     out
+}
+
+/// When changes span several account-regions: how many by service and by
+/// control, so that a plan of many accounts ends with its shape.
+fn breakdown(out: &mut String, plan: &Plan) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let acting: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    let places: BTreeSet<(&str, &str)> = acting
+        .iter()
+        .map(|c| (c.address.account.as_str(), c.address.region.as_str()))
+        .collect();
+    if places.len() < 2 {
+        return;
+    }
+    let mut by_service: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_control: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &acting {
+        let service = c.address.kind.split('.').next().unwrap_or(&c.address.kind);
+        *by_service.entry(service).or_default() += 1;
+        for control in &c.controls {
+            *by_control.entry(control.as_str()).or_default() += 1;
+        }
+    }
+    let list = |m: &BTreeMap<&str, usize>| {
+        m.iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "Changes in {} account-regions. By service: {}.",
+        places.len(),
+        list(&by_service)
+    );
+    if !by_control.is_empty() {
+        let _ = writeln!(out, "By control: {}.", list(&by_control));
+    }
 }
 
 /// `Plan: N to add, N to change, N to destroy, N manual.`
@@ -206,16 +249,20 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
 }
 
 /// The JSON plan: the [`Plan`] itself, with its `format_version`, plus the
-/// summary, so tools need not count.
+/// summary, so tools need not count. Serialized straight from the plan
+/// (no second copy of it in memory, which matters at a thousand accounts).
 pub fn json(plan: &Plan) -> String {
-    let mut v = serde_json::to_value(plan).expect("a plan serializes");
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "summary".into(),
-            serde_json::to_value(plan.summary()).expect("serializes"),
-        );
+    #[derive(serde::Serialize)]
+    struct JsonPlan<'a> {
+        #[serde(flatten)]
+        plan: &'a Plan,
+        summary: Summary,
     }
-    let mut s = serde_json::to_string_pretty(&v).expect("a value prints");
+    let mut s = serde_json::to_string_pretty(&JsonPlan {
+        plan,
+        summary: plan.summary(),
+    })
+    .expect("a plan serializes");
     s.push('\n');
     s
 }

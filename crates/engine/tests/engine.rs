@@ -536,3 +536,31 @@ async fn a_markdown_plan_fits_a_comment_and_is_cut_only_between_lines() {
     let small = render::markdown(&plan_of(&chain(vec![]), Mode::Apply).await);
     assert!(!small.contains("longer than a comment allows"));
 }
+
+/// A plan over several account-regions ends with its shape: changes by
+/// service and by control.
+#[tokio::test]
+async fn a_plan_over_many_places_ends_with_a_breakdown() {
+    let mut plan = plan_of(&chain(vec![]), Mode::Apply).await;
+    let one = render::human(&plan, &Styles::plain());
+    assert!(
+        !one.contains("By service"),
+        "one place: no breakdown\n{one}"
+    );
+    let elsewhere: Vec<Change> = plan
+        .changes
+        .iter()
+        .cloned()
+        .map(|mut c| {
+            c.address.region = "us-east-1".into();
+            c
+        })
+        .collect();
+    plan.changes.extend(elsewhere);
+    let text = render::human(&plan, &Styles::plain());
+    assert!(
+        text.contains("Changes in 2 account-regions. By service: fake 8."),
+        "{text}"
+    );
+    assert!(text.contains("By control: X.1 8."), "{text}");
+}
