@@ -20,6 +20,9 @@ echo "Benchmark (small, debug build; timings are not asserted):"
 "$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/debug/baseline" \
   --accounts 2 --regions 2 --latency-ms 10
 
+# The CI examples against the workflow schemas (examples/ci/, docs/ci.md).
+bash tests/lint-ci.sh
+
 # The closing line sums every test binary's result and the local AWS's
 # tests (cargo's own last line is that of the last binary, often one
 # without tests).

@@ -120,7 +120,12 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
     let s = plan.summary();
     let _ = writeln!(out);
     if visible.is_empty() && plan.targets.is_empty() {
-        let _ = writeln!(out, "Nothing could be read: no account was reached.");
+        if plan.errors.is_empty() {
+            // E.g. a shard that holds no account of the baseline.
+            let _ = writeln!(out, "No account to plan: nothing was read.");
+        } else {
+            let _ = writeln!(out, "Nothing could be read: no account was reached.");
+        }
     } else if !acting {
         let targets = plan.targets.len();
         let _ = writeln!(

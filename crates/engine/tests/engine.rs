@@ -564,3 +564,29 @@ async fn a_plan_over_many_places_ends_with_a_breakdown() {
     );
     assert!(text.contains("By control: X.1 8."), "{text}");
 }
+
+/// An empty plan says why it is empty: no account at all (an empty shard),
+/// or none reached.
+#[test]
+fn an_empty_plan_says_whether_anything_failed() {
+    let mut plan = Plan {
+        format_version: FORMAT_VERSION.into(),
+        mode: Mode::Apply,
+        baseline: baseline(),
+        source: None,
+        services: vec![],
+        targets: vec![],
+        changes: vec![],
+        errors: vec![],
+        notes: vec![],
+        unreadable: vec![],
+    };
+    assert!(render::human(&plan, &Styles::plain()).contains("No account to plan"));
+    plan.errors.push(PlanError {
+        account: "210987654321".into(),
+        region: String::new(),
+        service: String::new(),
+        message: "cannot assume role".into(),
+    });
+    assert!(render::human(&plan, &Styles::plain()).contains("no account was reached"));
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Checks the CI examples (examples/ci/) against the GitHub Actions workflow
+# and GitLab CI schemas (SchemaStore's, vendored by check-jsonschema,
+# pinned; installed here when missing). tests/run.sh runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VERSION=0.39.0
+VENV=${BASELINE_LINT_VENV:-/var/tmp/baseline-lint-venv}
+if ! "$VENV/bin/check-jsonschema" --version 2>/dev/null | grep -q "$VERSION"; then
+  echo "Installing check-jsonschema==$VERSION into $VENV ..." >&2
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "check-jsonschema==$VERSION"
+fi
+"$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows examples/ci/github-baseline.yml
+"$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci examples/ci/gitlab-ci.yml
+# The check must be able to fail: a misspelt key is refused.
+broken=$(mktemp --suffix=.yml)
+trap 'rm -f "$broken"' EXIT
+sed 's/runs-on:/runs_on:/' examples/ci/github-baseline.yml > "$broken"
+if "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$broken" >/dev/null 2>&1; then
+  echo "the workflow schema check accepted a broken workflow" >&2
+  exit 1
+fi
+echo "CI examples: 2 checked, a broken one refused"
