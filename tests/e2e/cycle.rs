@@ -100,6 +100,22 @@ pub async fn hub_enabled(moto: &Moto, region: &str) -> bool {
         .is_ok()
 }
 
+/// A bucket in the home region, made outside baseline (untagged).
+pub async fn create_bucket(moto: &Moto, name: &str) {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    baseline_providers::clients::s3(&sdk, "ap-northeast-1")
+        .create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::ApNortheast1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 pub async fn bucket_exists(moto: &Moto, name: &str) -> bool {
     let sdk = moto.sdk("ap-northeast-1").await;
     let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
@@ -256,18 +272,7 @@ async fn existing_recorder_is_adopted_not_duplicated() {
 #[tokio::test(flavor = "multi_thread")]
 async fn foreign_bucket_is_refused_and_nothing_changes() {
     let moto = Moto::start();
-    let sdk = moto.sdk("ap-northeast-1").await;
-    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
-    s3.create_bucket()
-        .bucket("baseline-config-123456789012")
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::ApNortheast1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_bucket(&moto, "baseline-config-123456789012").await;
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(&dir, BASELINE);
     let f = file.to_str().unwrap();

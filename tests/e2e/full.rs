@@ -79,16 +79,7 @@ async fn seed_non_compliant(moto: &Moto) {
     // logging, into a bucket baseline did not create.
     let s3 = baseline_providers::clients::s3(&sdk, HOME);
     for bucket in ["legacy-trail-logs", "other-trail-logs", "public-assets"] {
-        s3.create_bucket()
-            .bucket(bucket)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::ApNortheast1)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        crate::cycle::create_bucket(moto, bucket).await;
     }
     // A bucket someone made public on purpose: the plan must say that
     // Block Public Access changes it.

@@ -12,7 +12,7 @@ use aws_sdk_config::types::{
     RecordingModeOverride, ResourceType,
 };
 
-use crate::cycle::bucket_exists;
+use crate::cycle::{bucket_exists, create_bucket};
 use crate::moto::{Moto, baseline_file};
 
 const HOME: &str = "ap-northeast-1";
@@ -34,21 +34,6 @@ securityhub:
   enabled: true
   standards: [aws-foundational-security-best-practices]
 "#;
-
-async fn create_bucket(moto: &Moto, name: &str) {
-    let sdk = moto.sdk(HOME).await;
-    baseline_providers::clients::s3(&sdk, HOME)
-        .create_bucket()
-        .bucket(name)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::ApNortheast1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
 
 /// A landing zone's detector, hub, recorder with its channel, and trail,
 /// each with settings the baseline does not model.

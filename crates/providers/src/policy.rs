@@ -234,8 +234,8 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
     let b = baseline;
     // Whether a section (of the base or of an override) turns a paid
     // service off.
+    let base = serde_json::to_value(b).unwrap_or_default();
     let off = |section: &str| {
-        let base = serde_json::to_value(b).unwrap_or_default();
         let any_off =
             |v: &Value| v.get(section).and_then(|s| s.get("enabled")) == Some(&json!(false));
         any_off(&base)

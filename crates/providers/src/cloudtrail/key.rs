@@ -12,7 +12,7 @@ use crate::error::{Ctx, Refusal};
 use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, attrs, bucket};
 
 /// The key the alias points at now, if it exists.
-pub(super) async fn our_key_arn(
+pub(super) async fn alias_target(
     kms: &aws_sdk_kms::Client,
     ctx: &Ctx,
 ) -> Result<Option<KeyMetadata>, ServiceError> {

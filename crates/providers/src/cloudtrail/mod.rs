@@ -31,7 +31,7 @@ use crate::error::Ctx;
 use crate::{OWNER_TAG_VALUE, account_of, attrs, bucket, clients, controls, present_if};
 
 pub use key::check_key_usable;
-use key::{apply_key, our_key_arn, read_key};
+use key::{alias_target, apply_key, read_key};
 pub use trail::management_events;
 use trail::{put_trail, read_trail};
 
@@ -245,7 +245,7 @@ impl Service for CloudTrailService {
             }
         };
         let (bucket, trails, key_meta, checked) =
-            futures::join!(bucket, trails, our_key_arn(&kms, &ctx), check);
+            futures::join!(bucket, trails, alias_target(&kms, &ctx), check);
         let trails = trails?;
         let key_meta = key_meta?;
         checked?;
@@ -360,7 +360,7 @@ impl Service for CloudTrailService {
                 // that pins the key (a changed alias cannot redirect it).
                 if after.get("kms_key") == Some(&json!(KEY_ALIAS)) {
                     let kms = client!(aws_sdk_kms, account, &target.region);
-                    let arn = our_key_arn(&kms, &ctx)
+                    let arn = alias_target(&kms, &ctx)
                         .await?
                         .and_then(|m| m.arn().map(str::to_string))
                         .ok_or_else(|| {
