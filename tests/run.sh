@@ -11,6 +11,8 @@ source tests/moto-env.sh
 # The fault injector of tests/e2e/faults.rs, installed once before the
 # tests start (they run in parallel).
 bash tests/fault-proxy.sh --install
+# The browser of tests/e2e/report.rs (Debian's chromium), installed when missing.
+bash tests/chromium.sh >/dev/null
 
 # The benchmark at a small size, so that it cannot rot: it fails on a
 # failed run or on a plan that asks AWS for the same fact twice, and

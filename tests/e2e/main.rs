@@ -13,5 +13,6 @@ mod interrupt;
 mod moto;
 mod ownership;
 mod policy;
+mod report;
 mod shard;
 mod stale;

@@ -93,7 +93,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Plan(args) => {
             let (baseline, source) = load_baseline(&args.file.path())?;
             let (mut plan, svcs) = plan_fresh(&baseline, &args, &g, Mode::Apply).await?;
-            plan.source = Some(source);
+            stamp(&mut plan, source);
             drop(svcs);
             print_plan(&plan, args.output);
             if let Some(out) = &args.out {
@@ -257,6 +257,7 @@ fn print_plan(plan: &Plan, output: Output) {
         }
         Output::Json => render::json(plan),
         Output::Markdown => render::markdown(plan),
+        Output::Html => baseline_engine::report::html(plan),
     };
     emit(&text);
 }
@@ -379,6 +380,14 @@ fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Result<Plan> {
     Ok(merged)
 }
 
+/// What a plan made now carries: its baseline file and the time.
+fn stamp(plan: &mut Plan, source: BaselineSource) {
+    plan.source = Some(source);
+    plan.created_at = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .ok();
+}
+
 /// Reads and validates a baseline file, with what identifies it.
 fn load_baseline(path: &Path) -> Result<(Baseline, BaselineSource)> {
     let text = baseline_spec::read_bounded(path)?;
@@ -450,7 +459,7 @@ async fn plan_confirm_apply(
 ) -> Result<u8> {
     let (baseline, source) = load_baseline(&args.file.path())?;
     let (mut plan, svcs) = plan_fresh(&baseline, args, g, mode).await?;
-    plan.source = Some(source);
+    stamp(&mut plan, source);
     print_plan(&plan, Output::Human);
     if let Some(out) = &args.out {
         write_plan(&plan, out)?;

@@ -210,6 +210,8 @@ enum Output {
     Human,
     Json,
     Markdown,
+    /// One self-contained HTML page: accounts × regions, controls, changes.
+    Html,
 }
 
 fn main() -> ExitCode {

@@ -3,7 +3,7 @@
 //! It owns everything between the baseline and the AWS calls and nothing on
 //! either side: providers derive desired state, read and write through the
 //! [`Service`] trait; the engine diffs ([`plan`]), orders and executes
-//! ([`exec`]), and renders ([`render`]). It never sees an AWS SDK type.
+//! ([`exec`]), and renders ([`render`]; the HTML report in [`report`]). It never sees an AWS SDK type.
 
 #![warn(missing_docs)]
 
@@ -12,6 +12,7 @@ pub mod model;
 pub mod plan;
 pub mod provider;
 pub mod render;
+pub mod report;
 
 pub use exec::{ExecOptions, Observer, Outcome, Silent, StepResult, execute, unconverged};
 pub use model::*;

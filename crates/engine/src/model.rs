@@ -226,8 +226,8 @@ impl fmt::Display for PlanError {
 }
 
 /// The version of the saved / JSON plan format. "2": plans carry the
-/// [`BaselineSource`] they were made from.
-pub const FORMAT_VERSION: &str = "2";
+/// [`BaselineSource`] they were made from; "3": and when they were made.
+pub const FORMAT_VERSION: &str = "3";
 
 /// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
 /// unless that file is unchanged and the plan's embedded baseline is it.
@@ -251,6 +251,9 @@ pub struct Plan {
     /// The file of that baseline (set by whoever read the file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<BaselineSource>,
+    /// When the reads were made (UTC, RFC 3339; set by whoever planned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
     /// The services planned (after `--only`).
     pub services: Vec<String>,
     /// The accounts × regions planned (after `--accounts` / `--regions`).

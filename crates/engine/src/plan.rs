@@ -166,6 +166,7 @@ pub async fn make_plan(
         mode,
         baseline: baseline.clone(),
         source: None,
+        created_at: None,
         services: services.iter().map(|s| s.name().to_string()).collect(),
         targets: targets.to_vec(),
         changes,

@@ -387,7 +387,7 @@ async fn rendered_plan() {
         "no escape codes without colour"
     );
     let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
-    assert_eq!(json["format_version"], "2");
+    assert_eq!(json["format_version"], "3");
     assert_eq!(
         json["summary"],
         json!({"add": 1, "change": 1, "destroy": 0, "manual": 1})
@@ -574,6 +574,7 @@ fn an_empty_plan_says_whether_anything_failed() {
         mode: Mode::Apply,
         baseline: baseline(),
         source: None,
+        created_at: None,
         services: vec![],
         targets: vec![],
         changes: vec![],
