@@ -9,6 +9,7 @@ mod crash;
 mod cycle;
 mod faults;
 mod full;
+mod init;
 mod interrupt;
 mod moto;
 mod ownership;

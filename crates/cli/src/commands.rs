@@ -77,6 +77,31 @@ pub async fn run(cli: Cli) -> Result<u8> {
             emit(&String::from_utf8_lossy(&out));
             Ok(EXIT_OK)
         }
+        Command::Init { out, force } => {
+            let survey =
+                baseline_providers::survey::survey(g.profile.as_deref(), &g.limits()?).await?;
+            let text = crate::init::render(&survey, &now_rfc3339().unwrap_or_default());
+            if out.as_os_str() == "-" {
+                emit(&text);
+            } else {
+                crate::init::write(&text, &out, force)?;
+                if !g.quiet {
+                    eprintln!(
+                        "Wrote {} for account {} (home region {}{}). Read it, then `baseline plan -f {}`.",
+                        out.display(),
+                        survey.account_id,
+                        survey.home_region,
+                        if survey.gaps.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; {} read(s) failed, see its first lines", survey.gaps.len())
+                        },
+                        out.display()
+                    );
+                }
+            }
+            Ok(EXIT_OK)
+        }
         Command::Schema => {
             emit(&baseline_spec::json_schema_text());
             Ok(EXIT_OK)
@@ -383,9 +408,14 @@ fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Result<Plan> {
 /// What a plan made now carries: its baseline file and the time.
 fn stamp(plan: &mut Plan, source: BaselineSource) {
     plan.source = Some(source);
-    plan.created_at = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+    plan.created_at = now_rfc3339();
+}
+
+/// Now, UTC, RFC 3339.
+fn now_rfc3339() -> Option<String> {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
         .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .ok();
+        .ok()
 }
 
 /// Reads and validates a baseline file, with what identifies it.

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod commands;
+mod init;
 
 /// Exit code: success, no drift.
 pub const EXIT_OK: u8 = 0;
@@ -90,6 +91,16 @@ impl Global {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write a commented baseline for the current account, naming the
+    /// trail, recorder, buckets and analyzer that already exist.
+    Init {
+        /// Where to write it ("-": standard output).
+        #[arg(long, default_value = "baseline.yaml")]
+        out: PathBuf,
+        /// Write over an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check a baseline file offline (no credentials needed).
     Validate {
         #[command(flatten)]

@@ -1,7 +1,10 @@
 //! Log buckets that baseline creates for a service (AWS Config,
 //! CloudTrail): created private, encrypted, tagged as ours, with the
 //! service's bucket policy; deleted (emptied first, every version) only
-//! when they carry our tag. Every call but CreateBucket passes
+//! when they carry our tag. A bucket of the configured name that baseline
+//! did not create is refused under the default name, corrected in place
+//! (never deleted) when the baseline names it, and taken over with the
+//! section's `adopt: true` ([`Unowned`]); its policy keeps its statements. Every call but CreateBucket passes
 //! `ExpectedBucketOwner`: a bucket of the same name in another account is
 //! never read, written or emptied.
 
@@ -26,10 +29,53 @@ pub(crate) fn deny_insecure_transport(bucket_arn: &str) -> Value {
            "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
 }
 
-/// The attributes a compliant log bucket has.
-pub(crate) fn wanted() -> Attrs {
+/// What becomes of a bucket of the configured name that exists without
+/// baseline's tag (docs/safety.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unowned {
+    /// The default name: most likely someone else's bucket; an error.
+    Refuse,
+    /// The baseline names it (e.g. the bucket an existing trail writes
+    /// to, as `baseline init` writes it): its settings are corrected in
+    /// place, its policy statements added to, and it is never deleted.
+    Correct,
+    /// The section says `adopt: true`: tagged, and baseline's from then on.
+    Adopt,
+}
+
+impl Unowned {
+    /// The rule for the bucket `name` in the home region `region` of
+    /// `account`, whose default name is `default_template`, in a section
+    /// with `adopt`.
+    pub(crate) fn of(
+        name: &str,
+        default_template: &str,
+        account: &str,
+        region: &str,
+        adopt: bool,
+    ) -> Unowned {
+        let named = name != baseline_spec::render_bucket(default_template, account, region);
+        match (named, adopt) {
+            (_, true) => Unowned::Adopt,
+            (true, false) => Unowned::Correct,
+            (false, false) => Unowned::Refuse,
+        }
+    }
+}
+
+/// Whether a desired resource asks for baseline's ownership mark (its
+/// section says `adopt: true`).
+pub(crate) fn wants_mark(d: &baseline_engine::Desired) -> bool {
+    matches!(&d.want, baseline_engine::Want::Present(a) if a.contains_key("managed_by"))
+}
+
+/// The attributes a compliant log bucket has (the ownership mark only
+/// where baseline owns or adopts it).
+pub(crate) fn wanted(unowned: Unowned) -> Attrs {
     let mut a = Attrs::new();
-    a.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+    if unowned != Unowned::Correct {
+        a.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+    }
     a.insert("public_access_blocked".into(), json!(true));
     a.insert("encrypted".into(), json!(true));
     a.insert("delivery_policy".into(), json!(true));
@@ -41,12 +87,13 @@ pub(crate) const DELETE_NOTE: &str =
     "emptied (every object version, so the logs are gone) and deleted";
 
 /// Reads a log bucket. `Ok(None)`: it does not exist. A bucket that exists
-/// but is not ours is refused, never taken over.
+/// but is not ours follows `unowned`.
 pub(crate) async fn read(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
     desired: &baseline_engine::Desired,
     policy: &Value,
+    unowned: Unowned,
 ) -> Result<Option<Observed>, BoxError> {
     let address = desired.address.clone();
     let note =
@@ -96,7 +143,7 @@ pub(crate) async fn read(
     let ours = tags
         .iter()
         .any(|t| t.key() == OWNER_TAG_KEY && t.value() == OWNER_TAG_VALUE);
-    if !ours {
+    if !ours && unowned == Unowned::Refuse {
         return Err(Box::new(Refusal {
             message: format!(
                 "bucket {name} already exists and is not managed by baseline (no `{OWNER_TAG_KEY}: {OWNER_TAG_VALUE}` tag); baseline will not take it over: name another bucket in the baseline, or tag this one if it really is baseline's"
@@ -129,12 +176,19 @@ pub(crate) async fn read(
         Err(e) => return Err(Box::new(ctx.err("GetBucketPolicy")(e))),
     };
     let mut attrs = Attrs::new();
-    attrs.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+    if ours {
+        attrs.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+    }
     attrs.insert("public_access_blocked".into(), json!(public_access_blocked));
     attrs.insert("encrypted".into(), json!(encrypted));
     attrs.insert("delivery_policy".into(), json!(delivery_policy));
-    let mut o = Observed::new(address, attrs, true);
-    o.note = note;
+    let mut o = Observed::new(address, attrs, ours);
+    o.note = match (ours, unowned) {
+        (false, Unowned::Correct) => Some(
+            "not baseline's (no ownership tag): its settings are corrected in place, its policy statements added to; never deleted".into(),
+        ),
+        _ => note,
+    };
     Ok(Some(o))
 }
 
@@ -151,14 +205,24 @@ pub(crate) fn contains_statements(have: &Value, want: &Value) -> bool {
 /// Creates the bucket (when `create`) with baseline's tag in the same call
 /// (so no run stopped half-way leaves an untagged bucket), and sets
 /// everything a compliant log bucket has. Each call is idempotent, so an
-/// update re-runs them all.
+/// update re-runs them all. An existing bucket keeps its own policy
+/// statements and tags; `adopt` adds baseline's tag to them.
 pub(crate) async fn ensure(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
     name: &str,
     policy: &Value,
     create: bool,
+    adopt: bool,
 ) -> Result<(), BoxError> {
+    let policy = &if create {
+        policy.clone()
+    } else {
+        merged_policy(s3, ctx, name, policy).await?
+    };
+    if adopt && !create {
+        tag_existing(s3, ctx, name).await?;
+    }
     if create {
         let tag = Tag::builder()
             .key(OWNER_TAG_KEY)
@@ -267,6 +331,88 @@ pub(crate) async fn ensure(
         not_done,
         source: failed.remove(0),
     }))
+}
+
+/// The bucket's policy with every statement of `want` it lacks added
+/// (a statement with the same `Sid` is replaced); `want` when it has none.
+async fn merged_policy(
+    s3: &aws_sdk_s3::Client,
+    ctx: &Ctx,
+    name: &str,
+    want: &Value,
+) -> Result<Value, AwsError> {
+    let have = match s3
+        .get_bucket_policy()
+        .bucket(name)
+        .expected_bucket_owner(&ctx.account)
+        .send()
+        .await
+    {
+        Ok(o) => o.policy().and_then(|p| serde_json::from_str::<Value>(p).ok()),
+        Err(e) if e.code() == Some("NoSuchBucketPolicy") => None,
+        Err(e) => return Err(ctx.err("GetBucketPolicy")(e)),
+    };
+    let Some(mut have) = have else {
+        return Ok(want.clone());
+    };
+    let mut statements = match have["Statement"].take() {
+        Value::Array(a) => a,
+        Value::Null => Vec::new(),
+        one => vec![one],
+    };
+    for w in want["Statement"].as_array().into_iter().flatten() {
+        if statements.contains(w) {
+            continue;
+        }
+        match statements
+            .iter_mut()
+            .find(|s| s.get("Sid").is_some() && s.get("Sid") == w.get("Sid"))
+        {
+            Some(same) => *same = w.clone(),
+            None => statements.push(w.clone()),
+        }
+    }
+    have["Statement"] = Value::Array(statements);
+    if have.get("Version").is_none() {
+        have["Version"] = json!("2012-10-17");
+    }
+    Ok(have)
+}
+
+/// Adds baseline's tag to a bucket's own tags (adoption).
+async fn tag_existing(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<(), AwsError> {
+    let mut tags = match s3
+        .get_bucket_tagging()
+        .bucket(name)
+        .expected_bucket_owner(&ctx.account)
+        .send()
+        .await
+    {
+        Ok(t) => t.tag_set().to_vec(),
+        Err(e) if e.code() == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) => return Err(ctx.err("GetBucketTagging")(e)),
+    };
+    tags.retain(|t| t.key() != OWNER_TAG_KEY);
+    tags.push(
+        Tag::builder()
+            .key(OWNER_TAG_KEY)
+            .value(OWNER_TAG_VALUE)
+            .build()
+            .expect("key and value are set"),
+    );
+    s3.put_bucket_tagging()
+        .bucket(name)
+        .expected_bucket_owner(&ctx.account)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .set_tag_set(Some(tags))
+                .build()
+                .expect("tags are set"),
+        )
+        .send()
+        .await
+        .map_err(ctx.err("PutBucketTagging"))?;
+    Ok(())
 }
 
 /// A step that stopped half-way: what it did before the error, and what

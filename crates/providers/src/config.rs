@@ -126,10 +126,17 @@ impl Service for ConfigService {
                     vec![],
                 ));
             }
+            let unowned = bucket::Unowned::of(
+                &bucket_name,
+                baseline_spec::DEFAULT_CONFIG_BUCKET,
+                &target.account_id,
+                home,
+                spec.adopt,
+            );
             out.push(desired(
                 bucket.clone(),
                 if on {
-                    Want::Present(bucket::wanted())
+                    Want::Present(bucket::wanted(unowned))
                 } else {
                     Want::Absent
                 },
@@ -182,7 +189,15 @@ impl Service for ConfigService {
                 Some(d) => {
                     let s3 = clients::s3_for(account, &target.region);
                     let policy = bucket_policy(&account.partition, &account.id, &d.address.name);
-                    let mut o = bucket::read(&s3, &ctx, d, &policy).await?;
+                    let adopt = find("config.recorder").is_some_and(bucket::wants_mark);
+                    let unowned = bucket::Unowned::of(
+                        &d.address.name,
+                        baseline_spec::DEFAULT_CONFIG_BUCKET,
+                        &account.id,
+                        &d.address.region,
+                        adopt,
+                    );
+                    let mut o = bucket::read(&s3, &ctx, d, &policy, unowned).await?;
                     // To be deleted: only once nothing delivers to it.
                     if let (Some(o), Want::Absent) = (&mut o, &d.want) {
                         (o.used_by, o.users_unknown) =
@@ -317,6 +332,7 @@ impl Service for ConfigService {
                     &change.address.name,
                     &policy,
                     change.action == Action::Create,
+                    change.changed.iter().any(|k| k == "managed_by"),
                 )
                 .await?;
             }

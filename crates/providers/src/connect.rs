@@ -124,7 +124,7 @@ impl Limits {
             .build()
     }
 
-    fn apply(&self, mut loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
+    pub(crate) fn apply(&self, mut loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
         loader = loader.timeout_config(self.timeouts());
         if let Some(n) = self.max_attempts {
             loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.max(1)));

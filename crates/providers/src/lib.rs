@@ -55,6 +55,7 @@ pub mod iam;
 pub mod policy;
 pub mod s3_account;
 pub mod securityhub;
+pub mod survey;
 pub mod trustedadvisor;
 
 use std::sync::Arc;

@@ -132,10 +132,17 @@ impl Service for CloudTrailService {
         let on = spec.enabled && mode == Mode::Apply;
         let bucket_addr = Address::new(target, BUCKET, &n.bucket);
         let key_addr = Address::new(target, KEY, KEY_ALIAS);
+        let unowned = bucket::Unowned::of(
+            &n.bucket,
+            baseline_spec::DEFAULT_CLOUDTRAIL_BUCKET,
+            &target.account_id,
+            &target.region,
+            spec.adopt,
+        );
         let mut out = vec![Desired {
             address: bucket_addr.clone(),
             controls: controls(&["CloudTrail.1"]),
-            want: present_if(on, bucket::wanted()),
+            want: present_if(on, bucket::wanted(unowned)),
             depends_on: Vec::new(),
         }];
         // The key: managed when the baseline creates it, and on teardown
@@ -212,7 +219,14 @@ impl Service for CloudTrailService {
                 trail_name,
             );
             let s3 = clients::s3_for(account, &target.region);
-            bucket::read(&s3, &ctx, d, &policy).await
+            let unowned = bucket::Unowned::of(
+                &d.address.name,
+                baseline_spec::DEFAULT_CLOUDTRAIL_BUCKET,
+                &account.id,
+                &d.address.region,
+                find(TRAIL).is_some_and(bucket::wants_mark),
+            );
+            bucket::read(&s3, &ctx, d, &policy, unowned).await
         };
         // The trails and the key's alias are asked first, at once (both the
         // key and the trail need them); then the details of each.
@@ -337,6 +351,7 @@ impl Service for CloudTrailService {
                     &change.address.name,
                     &policy,
                     change.action == Action::Create,
+                    change.changed.iter().any(|k| k == "managed_by"),
                 )
                 .await?;
             }

@@ -1,0 +1,169 @@
+//! `baseline init`: a commented baseline for the current account, naming
+//! what already exists (trail, recorder and their buckets, analyzer,
+//! contacts, standards), so that the first plan corrects them instead of
+//! making a second trail or bucket. The file is the `init.yaml` template;
+//! every value in it is quoted as a YAML string (JSON's quoting, which YAML
+//! reads), and the result is validated before it is written.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use askama::Template;
+use baseline_providers::survey::{ExistingTrail, Survey};
+
+/// A value as a YAML double-quoted string.
+fn q(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+struct RecorderView {
+    name_q: String,
+    bucket_q: Option<String>,
+    recording: &'static str,
+}
+
+struct TrailView {
+    name_q: String,
+    bucket_q: Option<String>,
+    kms_q: String,
+    log_file_validation: bool,
+    control_tower: bool,
+}
+
+struct ContactView {
+    kind: String,
+    name_q: String,
+    email_q: String,
+    phone_q: String,
+    title_q: String,
+}
+
+#[derive(Template)]
+#[template(path = "init.yaml", escape = "none")]
+struct InitFile {
+    account_id: String,
+    account_id_q: String,
+    created_at: String,
+    home_region_q: String,
+    region_count: usize,
+    /// The enabled regions, a few to a comment line.
+    regions: Vec<String>,
+    gaps: Vec<String>,
+    recorder: Option<RecorderView>,
+    analyzer_q: Option<String>,
+    trail: Option<TrailView>,
+    other_trails: Vec<String>,
+    detector: bool,
+    hub: bool,
+    standards: String,
+    contacts: Vec<ContactView>,
+}
+
+fn trail_view(t: &ExistingTrail) -> TrailView {
+    TrailView {
+        name_q: q(&t.name),
+        bucket_q: t.bucket.as_deref().map(q),
+        kms_q: match &t.kms_key {
+            Some(k) if k.starts_with("arn:") => q(k),
+            _ => "none".into(),
+        },
+        log_file_validation: t.log_file_validation,
+        control_tower: t.control_tower,
+    }
+}
+
+/// The commented baseline for what the survey found.
+pub fn render(s: &Survey, created_at: &str) -> String {
+    // The trail to name: a multi-region trail owned by the home region.
+    let (mine, others): (Vec<&ExistingTrail>, Vec<&ExistingTrail>) = s
+        .trails
+        .iter()
+        .partition(|t| t.home_region == s.home_region);
+    let trail = mine.first().copied();
+    let mut other_trails: Vec<String> = mine
+        .iter()
+        .skip(1)
+        .map(|t| q(&t.name))
+        .collect();
+    other_trails.extend(others.iter().map(|t| {
+        format!(
+            "{} (home region {}: to name it instead, make that the home_region)",
+            q(&t.name),
+            t.home_region
+        )
+    }));
+    let standards = if s.standards.is_empty() {
+        "aws-foundational-security-best-practices".to_string()
+    } else {
+        s.standards
+            .iter()
+            .map(|st| st.key())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let file = InitFile {
+        account_id: s.account_id.clone(),
+        account_id_q: q(&s.account_id),
+        created_at: created_at.to_string(),
+        home_region_q: q(&s.home_region),
+        region_count: s.regions.len(),
+        regions: s.regions.chunks(6).map(|c| c.join(", ")).collect(),
+        gaps: s.gaps.clone(),
+        recorder: s.recorder.as_ref().map(|r| RecorderView {
+            name_q: q(&r.name),
+            bucket_q: r.bucket.as_deref().map(q),
+            recording: if r.daily { "daily" } else { "continuous" },
+        }),
+        analyzer_q: s.analyzer.as_deref().map(q),
+        trail: trail.map(trail_view),
+        other_trails,
+        detector: s.detector,
+        hub: s.hub,
+        standards,
+        contacts: s
+            .contacts
+            .iter()
+            .map(|c| ContactView {
+                kind: c.kind.to_ascii_lowercase(),
+                name_q: q(&c.name),
+                email_q: q(&c.email),
+                phone_q: q(&c.phone),
+                title_q: q(&c.title),
+            })
+            .collect(),
+    };
+    let mut text = file.render().expect("the init template renders");
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// Writes `text` to `path`: never over an existing file unless `force`.
+/// The text is validated first: `init` never writes a file `validate`
+/// would refuse.
+pub fn write(text: &str, path: &Path, force: bool) -> Result<()> {
+    baseline_spec::parse(text, &path.display().to_string())
+        .context("baseline init made a file that does not validate (a bug: please report it)")?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut f = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
+            "{} already exists: baseline init does not write over it (use --force, or --out another file)",
+            path.display()
+        ),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot write {}", path.display()));
+        }
+    };
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
