@@ -22,6 +22,12 @@ echo "Benchmark (small, debug build; timings are not asserted):"
 "$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/debug/baseline" \
   --accounts 2 --regions 2 --latency-ms 10
 
+# The scale stand-in at a small size (record a converged account, replay
+# it for 3 accounts × 17 regions): fails on a missing answer, a fact asked
+# twice, or an answer that does not parse against the AWS models.
+echo "Scale stand-in (small, debug build; timings are not asserted):"
+BENCH_PROFILE=dev bash tests/bench/scale.sh --accounts 3 --latency-ms 5
+
 # The CI examples against the workflow schemas (examples/ci/, docs/ci.md).
 bash tests/lint-ci.sh
 
@@ -31,8 +37,8 @@ bash tests/lint-ci.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-echo "The local AWS's answers against the AWS service models (tests/localaws/test_model.py):"
-PYTHONPATH=tests "$MOTO_PYTHON" -m unittest localaws.test_model 2>&1 | tee -a "$log" || status=$?
+echo "The local AWS's answers against the AWS service models, and its IAM evaluator (tests/localaws/test_model.py, test_authz.py):"
+PYTHONPATH=tests "$MOTO_PYTHON" -m unittest localaws.test_model localaws.test_authz 2>&1 | tee -a "$log" || status=$?
 cargo test --workspace --locked "$@" 2>&1 | tee -a "$log" || status=$?
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^Ran [0-9]+ tests? in/ { ran = $2 }

@@ -379,3 +379,54 @@ async fn a_step_that_fails_half_way_says_what_was_done() {
     );
     assert!(!after.stdout.contains("~ encrypted"), "{after:?}");
 }
+
+/// Why: DeleteObjects answers 200 even when it refuses keys (here the
+/// bucket policy's DenyInsecureTransport refuses the local AWS's plain
+/// HTTP, as AWS would); the teardown went on to DeleteBucket and reported
+/// only "BucketNotEmpty". Now the refused objects are the error.
+#[tokio::test(flavor = "multi_thread")]
+async fn objects_a_teardown_cannot_delete_are_named() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nconfig: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
+    let bucket = "baseline-config-123456789012";
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
+    let policy = policy.policy().unwrap().to_string();
+    s3.delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(bucket)
+        .key("AWSLogs/log.json.gz")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+
+    let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
+    assert_eq!(destroy.code, 1, "{destroy:?}");
+    let said = format!("{}{}", destroy.stdout, destroy.stderr);
+    assert!(
+        said.contains("DeleteObjects failed")
+            && said.contains(
+                "1 of 1 object versions were not deleted; the first, AWSLogs/log.json.gz: AccessDenied"
+            ),
+        "{destroy:?}"
+    );
+}

@@ -143,7 +143,10 @@ async fn init_names_what_exists_so_the_cycle_makes_no_second_trail_or_bucket() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "# mine\n");
     let forced = moto.baseline(&["init", "--out", f, "--force"]);
     assert_eq!(forced.code, 0, "{forced:?}");
-    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().nth(2), text.lines().nth(2));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap().lines().nth(2),
+        text.lines().nth(2)
+    );
 
     let validate = moto.baseline(&["validate", "-f", f]);
     assert_eq!(validate.code, 0, "{validate:?}");
@@ -156,7 +159,13 @@ async fn init_names_what_exists_so_the_cycle_makes_no_second_trail_or_bucket() {
         .unwrap()
         .iter()
         .filter(|c| c["action"] == "create")
-        .map(|c| format!("{}/{}", c["address"]["region"].as_str().unwrap(), c["address"]["kind"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{}/{}",
+                c["address"]["region"].as_str().unwrap(),
+                c["address"]["kind"].as_str().unwrap()
+            )
+        })
         .collect();
     for not_again in [
         "ap-northeast-1/cloudtrail.trail",
@@ -166,20 +175,37 @@ async fn init_names_what_exists_so_the_cycle_makes_no_second_trail_or_bucket() {
         "ap-northeast-1/access_analyzer.analyzer",
         "ap-northeast-1/account.alternate_contact",
     ] {
-        assert!(!created.contains(&not_again.to_string()), "{not_again} would be made again: {created:?}");
+        assert!(
+            !created.contains(&not_again.to_string()),
+            "{not_again} would be made again: {created:?}"
+        );
     }
 
     let apply = moto.baseline(&["apply", "-f", f, "--regions", REGIONS, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     assert_eq!(trails(&moto).await, vec!["org-trail".to_string()]);
     assert_eq!(recorders(&moto, HOME).await, vec!["default".to_string()]);
-    assert_eq!(buckets(&moto).await, vec!["corp-config-logs".to_string(), "corp-trail-logs".to_string()]);
+    assert_eq!(
+        buckets(&moto).await,
+        vec![
+            "corp-config-logs".to_string(),
+            "corp-trail-logs".to_string()
+        ]
+    );
     // The trail bucket's own statement stays beside CloudTrail's.
     let sdk = moto.sdk(HOME).await;
     let s3 = baseline_providers::clients::s3(&sdk, HOME);
-    let policy = s3.get_bucket_policy().bucket("corp-trail-logs").send().await.unwrap();
+    let policy = s3
+        .get_bucket_policy()
+        .bucket("corp-trail-logs")
+        .send()
+        .await
+        .unwrap();
     let policy = policy.policy().unwrap();
-    assert!(policy.contains("CorpAudit") && policy.contains("cloudtrail.amazonaws.com"), "{policy}");
+    assert!(
+        policy.contains("CorpAudit") && policy.contains("cloudtrail.amazonaws.com"),
+        "{policy}"
+    );
     let replan = moto.baseline(&["plan", "-f", f, "--regions", REGIONS, "--detailed-exitcode"]);
     assert_eq!(replan.code, 3, "converged but for root MFA: {replan:?}");
 
@@ -188,7 +214,10 @@ async fn init_names_what_exists_so_the_cycle_makes_no_second_trail_or_bucket() {
     assert_eq!(destroy.code, 0, "{destroy:?}");
     assert_eq!(trails(&moto).await, vec!["org-trail".to_string()]);
     assert_eq!(recorders(&moto, HOME).await, vec!["default".to_string()]);
-    assert!(bucket_exists(&moto, "corp-trail-logs").await && bucket_exists(&moto, "corp-config-logs").await);
+    assert!(
+        bucket_exists(&moto, "corp-trail-logs").await
+            && bucket_exists(&moto, "corp-config-logs").await
+    );
 }
 
 /// `--out -` prints the file; `init` without a region says how to give one.
@@ -218,10 +247,21 @@ async fn an_adopted_bucket_is_tagged_beside_its_own_tags_and_then_baselines() {
     create_bucket(&moto, "corp-config-logs").await;
     let sdk = moto.sdk(HOME).await;
     let s3 = baseline_providers::clients::s3(&sdk, HOME);
-    let tag = |k: &str, v: &str| aws_sdk_s3::types::Tag::builder().key(k).value(v).build().unwrap();
+    let tag = |k: &str, v: &str| {
+        aws_sdk_s3::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .unwrap()
+    };
     s3.put_bucket_tagging()
         .bucket("corp-config-logs")
-        .tagging(aws_sdk_s3::types::Tagging::builder().tag_set(tag("team", "sec")).build().unwrap())
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(tag("team", "sec"))
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -233,8 +273,11 @@ async fn an_adopted_bucket_is_tagged_beside_its_own_tags_and_then_baselines() {
     let f = file.to_str().unwrap();
     let plan = moto.baseline(&["plan", "-f", f]);
     assert!(
-        plan.stdout.contains("~ config.bucket[\"corp-config-logs\"] will be updated in place")
-            && plan.stdout.contains("managed_by            = (none) -> \"baseline\""),
+        plan.stdout
+            .contains("~ config.bucket[\"corp-config-logs\"] will be updated in place")
+            && plan
+                .stdout
+                .contains("managed_by            = (none) -> \"baseline\""),
         "{plan:?}"
     );
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
@@ -250,8 +293,14 @@ async fn an_adopted_bucket_is_tagged_beside_its_own_tags_and_then_baselines() {
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
     assert!(tags.contains(&("team".into(), "sec".into())), "{tags:?}");
-    assert!(tags.contains(&("managed-by".into(), "baseline".into())), "{tags:?}");
+    assert!(
+        tags.contains(&("managed-by".into(), "baseline".into())),
+        "{tags:?}"
+    );
     let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{destroy:?}");
-    assert!(!bucket_exists(&moto, "corp-config-logs").await, "adopted: baseline's to delete");
+    assert!(
+        !bucket_exists(&moto, "corp-config-logs").await,
+        "adopted: baseline's to delete"
+    );
 }

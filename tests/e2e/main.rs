@@ -11,6 +11,7 @@ mod faults;
 mod full;
 mod init;
 mod interrupt;
+mod least_privilege;
 mod moto;
 mod ownership;
 mod policy;

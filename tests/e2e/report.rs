@@ -103,15 +103,32 @@ async fn the_report_opens_in_a_browser_with_one_coloured_cell_per_account_region
     let f = file.to_str().unwrap();
 
     // Account one converged (root MFA stays: only a person can do it).
-    let apply = moto.baseline(&["apply", "-f", f, "--accounts", "111111111111", "--auto-approve"]);
+    let apply = moto.baseline(&[
+        "apply",
+        "-f",
+        f,
+        "--accounts",
+        "111111111111",
+        "--auto-approve",
+    ]);
     assert_eq!(apply.code, 0, "{apply:?}");
 
     let plan = moto.baseline(&["plan", "-f", f, "--output", "html"]);
     assert_eq!(plan.code, 1, "account three cannot be reached: {plan:?}");
     let html = plan.stdout;
-    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..200.min(html.len())]);
-    assert!(!html.contains("<script>alert(1)</script>"), "a contact's name is escaped");
-    assert!(!html.contains("<b>prod</b>"), "an account's name is escaped");
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html[..200.min(html.len())]
+    );
+    assert!(
+        !html.contains("<script>alert(1)</script>"),
+        "a contact's name is escaped"
+    );
+    assert!(
+        !html.contains("<b>prod</b>"),
+        "an account's name is escaped"
+    );
 
     // Saved where a person can look after the test.
     let keep = std::env::temp_dir().join("baseline-report-test");
@@ -122,7 +139,10 @@ async fn the_report_opens_in_a_browser_with_one_coloured_cell_per_account_region
 
     let (dom, log) = headless(&browser, profile.path(), &page, &["--dump-dom"]);
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "the page logged to the console: {console:#?}");
+    assert!(
+        console.is_empty(),
+        "the page logged to the console: {console:#?}"
+    );
 
     assert_eq!(
         dom.matches("<td class=\"cell ").count(),
@@ -130,25 +150,49 @@ async fn the_report_opens_in_a_browser_with_one_coloured_cell_per_account_region
         "3 accounts × 3 regions"
     );
     assert_eq!(cell_class(&dom, "111111111111", "us-east-1"), "cell ok");
-    assert_eq!(cell_class(&dom, "111111111111", "ap-northeast-1"), "cell manual");
-    assert_eq!(cell_class(&dom, "222222222222", "eu-west-1"), "cell changes");
+    assert_eq!(
+        cell_class(&dom, "111111111111", "ap-northeast-1"),
+        "cell manual"
+    );
+    assert_eq!(
+        cell_class(&dom, "222222222222", "eu-west-1"),
+        "cell changes"
+    );
     assert_eq!(cell_class(&dom, "333333333333", "eu-west-1"), "cell error");
     // The script ran to its end (it writes how many rows it shows).
-    assert!(dom.contains("3 of 3 accounts shown"), "the page's script did not run");
+    assert!(
+        dom.contains("3 of 3 accounts shown"),
+        "the page's script did not run"
+    );
     // Names from the baseline are text in the DOM, not markup.
-    assert!(dom.contains("&lt;b&gt;prod&lt;/b&gt; &amp; co"), "the account's name as text");
-    assert!(dom.contains("data-name=\"three\""), "an unreachable account's name, from the baseline");
+    assert!(
+        dom.contains("&lt;b&gt;prod&lt;/b&gt; &amp; co"),
+        "the account's name as text"
+    );
+    assert!(
+        dom.contains("data-name=\"three\""),
+        "an unreachable account's name, from the baseline"
+    );
 
     // Filters from the address: one account, one region, one service.
     let filtered = keep.join("filtered.html");
     std::fs::copy(&page, &filtered).unwrap();
-    let url = format!("{}?account=two&region=eu-west-1&service=guardduty", filtered.display());
+    let url = format!(
+        "{}?account=two&region=eu-west-1&service=guardduty",
+        filtered.display()
+    );
     let (dom, _) = headless(&browser, profile.path(), Path::new(&url), &["--dump-dom"]);
     assert!(dom.contains("1 of 3 accounts shown"), "the account filter");
     // Under the service filter a cell takes that service's state: account
     // one's home region needs a person for root MFA, but GuardDuty is in line.
-    assert_eq!(cell_class(&dom, "111111111111", "ap-northeast-1"), "cell ok");
-    assert_eq!(cell_class(&dom, "222222222222", "eu-west-1"), "cell changes");
+    assert_eq!(
+        cell_class(&dom, "111111111111", "ap-northeast-1"),
+        "cell ok"
+    );
+    assert_eq!(
+        cell_class(&dom, "222222222222", "eu-west-1"),
+        "cell changes"
+    );
     assert!(!cell_tag(&dom, "222222222222", "eu-west-1").contains("hidden"));
     assert!(
         cell_tag(&dom, "222222222222", "us-east-1").contains("hidden"),
@@ -161,9 +205,20 @@ async fn the_report_opens_in_a_browser_with_one_coloured_cell_per_account_region
         &browser,
         profile.path(),
         &page,
-        &[&format!("--screenshot={}", shot.display()), "--window-size=1280,900"],
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,900",
+        ],
     );
     let png = std::fs::read(&shot).expect("chromium saved the screenshot");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot: {} bytes", png.len());
-    eprintln!("report: {} · screenshot: {}", page.display(), shot.display());
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot: {} bytes",
+        png.len()
+    );
+    eprintln!(
+        "report: {} · screenshot: {}",
+        page.display(),
+        shot.display()
+    );
 }

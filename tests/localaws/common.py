@@ -25,6 +25,8 @@ class Request:
         self.account = get_account_id_from(self.access_key) if m else "123456789012"
         self.method = environ.get("REQUEST_METHOD", "GET")
         self.path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+        # As sent, still percent-encoded (werkzeug's server sets it).
+        self.raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
         self.query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         self.target = environ.get("HTTP_X_AMZ_TARGET")
         self.body = body

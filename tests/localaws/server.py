@@ -11,6 +11,9 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
 * ``--deny SERVICE:REGION``: every request of that JSON-protocol service in
   that region is refused with AccessDeniedException, as an SCP or a
   missing permission does;
+* ``--enforce-iam``: a request signed with an IAM user's access key is
+  served only when the user's policies allow it (``authz.py``); denials
+  are listed in the stats under ``denied``;
 * ``GET /_baseline/stats``: how many requests were served, by service and
   operation, and by access key (one per assumed-role session);
 * ``POST /_baseline/root-mfa`` ``{"account", "enabled"}`` and
@@ -35,7 +38,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, config, ebs, guardduty, iam, s3, securityhub, support
+from . import accessanalyzer, authz, config, ebs, guardduty, iam, s3, securityhub, support
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -90,7 +93,9 @@ def control(path, body):
 
 
 class Wrapper:
-    def __init__(self, app, latency, deny_roles, deny=()):
+    def __init__(self, app, latency, deny_roles, deny=(), enforce_iam=False):
+        self.enforce_iam = enforce_iam
+        self.denied = []
         self.deny = set(deny)
         self.app = app
         self.latency = latency
@@ -120,6 +125,7 @@ class Wrapper:
                 # access key, region, service, operation, path: the same
                 # read twice in one run is the same fact asked twice.
                 "by_fact": dict(self.by_fact),
+                "denied": list(self.denied),
             }
 
     @staticmethod
@@ -131,7 +137,8 @@ class Wrapper:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == "/_baseline/stats":
             body = json.dumps(self.stats()).encode()
-            start_response("200 OK", [("Content-Type", "application/json")])
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
             return [body]
 
         # Read the body once and hand moto a fresh copy.
@@ -190,6 +197,10 @@ class Wrapper:
                 ("x-amzn-ErrorType", "AccessDeniedException"),
             ])
             return [body]
+        if self.enforce_iam:
+            answer = authz.denied(Request(environ, body), self.denied)
+            if answer is not None:
+                return self.send(answer, start_response)
         start = time.monotonic()
         with self.lock:
             if self.active == 0:
@@ -228,9 +239,10 @@ def main():
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--deny-role", action="append", default=[])
     p.add_argument("--deny", action="append", default=[], metavar="SERVICE:REGION")
+    p.add_argument("--enforce-iam", action="store_true")
     args = p.parse_args()
     app = DomainDispatcherApplication(create_backend_app)
-    wrapped = Wrapper(app, args.latency_ms / 1000.0, args.deny_role, args.deny)
+    wrapped = Wrapper(app, args.latency_ms / 1000.0, args.deny_role, args.deny, args.enforce_iam)
     run_simple(args.host, args.port, wrapped, threaded=True, request_handler=MotoRequestHandler)
 
 

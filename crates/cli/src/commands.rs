@@ -94,7 +94,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                         if survey.gaps.is_empty() {
                             String::new()
                         } else {
-                            format!("; {} read(s) failed, see its first lines", survey.gaps.len())
+                            format!(
+                                "; {} read(s) failed, see its first lines",
+                                survey.gaps.len()
+                            )
                         },
                         out.display()
                     );

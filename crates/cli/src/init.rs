@@ -81,11 +81,7 @@ pub fn render(s: &Survey, created_at: &str) -> String {
         .iter()
         .partition(|t| t.home_region == s.home_region);
     let trail = mine.first().copied();
-    let mut other_trails: Vec<String> = mine
-        .iter()
-        .skip(1)
-        .map(|t| q(&t.name))
-        .collect();
+    let mut other_trails: Vec<String> = mine.iter().skip(1).map(|t| q(&t.name)).collect();
     other_trails.extend(others.iter().map(|t| {
         format!(
             "{} (home region {}: to name it instead, make that the home_region)",

@@ -287,7 +287,11 @@ fn cell(account: &str, region: &str, changes: &[&Change], errors: &[&PlanError])
     }
     for e in errors {
         state = State::Error;
-        let service = if e.service.is_empty() { "*" } else { e.service.as_str() };
+        let service = if e.service.is_empty() {
+            "*"
+        } else {
+            e.service.as_str()
+        };
         per_service.entry(service).or_insert((State::Ok, 0)).0 = State::Error;
     }
     let label = match state {
@@ -345,7 +349,10 @@ impl Groups {
         let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         let generic = |t: &str| t.replace(account, "{account}").replace(region, "{region}");
         let key = (
-            views.iter().map(|v| v.generic(&generic)).collect::<Vec<_>>(),
+            views
+                .iter()
+                .map(|v| v.generic(&generic))
+                .collect::<Vec<_>>(),
             errors.iter().map(|e| generic(e)).collect::<Vec<_>>(),
         );
         let index = match self.by_key.get(&key) {
@@ -384,7 +391,7 @@ impl Groups {
                 g
             })
             .collect();
-        groups.sort_by(|a, b| b.places.len().cmp(&a.places.len()));
+        groups.sort_by_key(|g| std::cmp::Reverse(g.places.len()));
         groups
     }
 }

@@ -63,11 +63,41 @@ fn plan() -> Plan {
         services: vec!["config".into(), "iam".into()],
         targets,
         changes: vec![
-            change("111111111111", "ap-northeast-1", "iam.root_mfa", Action::Manual, "IAM.9"),
-            change("111111111111", "us-east-1", "config.recorder", Action::NoOp, "Config.1"),
-            change("222222222222", "ap-northeast-1", "config.recorder", Action::Update, "Config.1"),
-            change("222222222222", "us-east-1", "config.recorder", Action::Create, "Config.1"),
-            change("222222222222", "us-east-1", "iam.root_mfa", Action::NoOp, "IAM.9"),
+            change(
+                "111111111111",
+                "ap-northeast-1",
+                "iam.root_mfa",
+                Action::Manual,
+                "IAM.9",
+            ),
+            change(
+                "111111111111",
+                "us-east-1",
+                "config.recorder",
+                Action::NoOp,
+                "Config.1",
+            ),
+            change(
+                "222222222222",
+                "ap-northeast-1",
+                "config.recorder",
+                Action::Update,
+                "Config.1",
+            ),
+            change(
+                "222222222222",
+                "us-east-1",
+                "config.recorder",
+                Action::Create,
+                "Config.1",
+            ),
+            change(
+                "222222222222",
+                "us-east-1",
+                "iam.root_mfa",
+                Action::NoOp,
+                "IAM.9",
+            ),
         ],
         errors: vec![PlanError {
             account: "333333333333".into(),
@@ -82,9 +112,13 @@ fn plan() -> Plan {
 
 /// The opening tag of the matrix cell of `account` in `region`.
 fn cell_tag(html: &str, account: &str, region: &str) -> String {
-    let row = html.find(&format!("<tr data-account=\"{account}\"")).unwrap();
+    let row = html
+        .find(&format!("<tr data-account=\"{account}\""))
+        .unwrap();
     let row = &html[row..html[row..].find("</tr>").unwrap() + row];
-    let at = row.find(&format!("data-region=\"{region}\" data-state=")).unwrap();
+    let at = row
+        .find(&format!("data-region=\"{region}\" data-state="))
+        .unwrap();
     let start = row[..at].rfind("<td ").unwrap();
     row[start..start + row[start..].find('>').unwrap() + 1].to_string()
 }
@@ -106,11 +140,24 @@ fn cell_class<'a>(html: &'a str, account: &str, region: &str) -> &'a str {
 #[test]
 fn each_account_region_is_one_cell_coloured_by_its_state() {
     let html = report::html(&plan());
-    assert_eq!(html.matches("<td class=\"cell ").count(), 6, "3 accounts × 2 regions");
-    assert_eq!(cell_class(&html, "111111111111", "ap-northeast-1"), "cell manual");
+    assert_eq!(
+        html.matches("<td class=\"cell ").count(),
+        6,
+        "3 accounts × 2 regions"
+    );
+    assert_eq!(
+        cell_class(&html, "111111111111", "ap-northeast-1"),
+        "cell manual"
+    );
     assert_eq!(cell_class(&html, "111111111111", "us-east-1"), "cell ok");
-    assert_eq!(cell_class(&html, "222222222222", "ap-northeast-1"), "cell changes");
-    assert_eq!(cell_class(&html, "222222222222", "us-east-1"), "cell changes");
+    assert_eq!(
+        cell_class(&html, "222222222222", "ap-northeast-1"),
+        "cell changes"
+    );
+    assert_eq!(
+        cell_class(&html, "222222222222", "us-east-1"),
+        "cell changes"
+    );
     assert_eq!(cell_class(&html, "333333333333", "us-east-1"), "cell error");
     // The header says what the plan is.
     for needle in [
@@ -123,7 +170,10 @@ fn each_account_region_is_one_cell_coloured_by_its_state() {
     }
     // A cell with something to do links to its changes; cells with the
     // same ones share one list (account three's two regions: one error).
-    assert!(!cell_tag(&html, "111111111111", "us-east-1").contains("href"), "nothing to show");
+    assert!(
+        !cell_tag(&html, "111111111111", "us-east-1").contains("href"),
+        "nothing to show"
+    );
     let anchor = |account: &str, region: &str| {
         let tag = cell_tag(&html, account, region);
         let at = html.find(&tag).unwrap() + tag.len();
@@ -133,14 +183,29 @@ fn each_account_region_is_one_cell_coloured_by_its_state() {
     };
     let three = anchor("333333333333", "ap-northeast-1");
     assert_eq!(three, anchor("333333333333", "us-east-1"));
-    assert_ne!(anchor("222222222222", "ap-northeast-1"), anchor("222222222222", "us-east-1"));
+    assert_ne!(
+        anchor("222222222222", "ap-northeast-1"),
+        anchor("222222222222", "us-east-1")
+    );
     let section = &html[html.find(&format!("id=\"{three}\"")).unwrap()..];
     let section = &section[..section.find("</section>").unwrap()];
-    assert!(section.contains("The same in 2 account-regions"), "{section}");
+    assert!(
+        section.contains("The same in 2 account-regions"),
+        "{section}"
+    );
     assert!(section.contains("cannot assume role"), "{section}");
-    assert_eq!(html.matches("<section class=\"cell-detail").count(), 4, "4 distinct lists for 5 cells");
+    assert_eq!(
+        html.matches("<section class=\"cell-detail").count(),
+        4,
+        "4 distinct lists for 5 cells"
+    );
     // A list of one place shows its own values: before → after.
-    let two = &html[html.find(&format!("id=\"{}\"", anchor("222222222222", "ap-northeast-1"))).unwrap()..];
+    let two = &html[html
+        .find(&format!(
+            "id=\"{}\"",
+            anchor("222222222222", "ap-northeast-1")
+        ))
+        .unwrap()..];
     assert!(two.contains("account 222222222222 (two) · ap-northeast-1"));
     assert!(two.contains("config.recorder"));
 }
@@ -153,8 +218,14 @@ fn controls_count_account_regions_by_state() {
         html[at..at + html[at..].find("</tr>").unwrap()].to_string()
     };
     // Config.1: in line in 1, drift in 2, person in 0.
-    assert_eq!(row("Config.1"), "<tr><td>Config.1</td><td>1</td><td>2</td><td>0</td>");
-    assert_eq!(row("IAM.9"), "<tr><td>IAM.9</td><td>1</td><td>0</td><td>1</td>");
+    assert_eq!(
+        row("Config.1"),
+        "<tr><td>Config.1</td><td>1</td><td>2</td><td>0</td>"
+    );
+    assert_eq!(
+        row("IAM.9"),
+        "<tr><td>IAM.9</td><td>1</td><td>0</td><td>1</td>"
+    );
 }
 
 #[test]
@@ -169,7 +240,10 @@ fn every_value_from_users_or_aws_is_escaped_and_nothing_is_loaded() {
     ] {
         assert!(!html.contains(raw), "{raw} is in the page unescaped");
     }
-    assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"), "the name is shown, escaped");
+    assert!(
+        html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"),
+        "the name is shown, escaped"
+    );
     // One inline script (the page's own), no external resource.
     assert_eq!(html.matches("<script").count(), 1);
     for external in ["src=\"http", "href=\"http", "@import", "url("] {

@@ -17,7 +17,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Attrs, Observed};
 use serde_json::{Value, json};
 
-use crate::error::{AwsError, Ctx, Refusal};
+use crate::error::{AwsError, Ctx, Refusal, SdkMessage};
 use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -129,7 +129,7 @@ pub(crate) async fn read(
             Some(404) => Ok(None),
             Some(403) => Err(Box::new(Refusal {
                 message: format!(
-                    "bucket {name} exists and belongs to someone else; choose another name in the baseline"
+                    "HeadBucket on bucket {name} was refused (403 Forbidden): it belongs to another account (choose another name in the baseline), or these credentials lack s3:ListBucket on it (`baseline policy` prints what they need)"
                 ),
             })),
             _ => Err(Box::new(ctx.err("HeadBucket")(e))),
@@ -348,7 +348,9 @@ async fn merged_policy(
         .send()
         .await
     {
-        Ok(o) => o.policy().and_then(|p| serde_json::from_str::<Value>(p).ok()),
+        Ok(o) => o
+            .policy()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok()),
         Err(e) if e.code() == Some("NoSuchBucketPolicy") => None,
         Err(e) => return Err(ctx.err("GetBucketPolicy")(e)),
     };
@@ -469,7 +471,9 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
         }
         // A page holds at most 1000 entries: one DeleteObjects call each.
         if !objects.is_empty() {
-            s3.delete_objects()
+            let asked = objects.len();
+            let out = s3
+                .delete_objects()
                 .bucket(name)
                 .expected_bucket_owner(&ctx.account)
                 .delete(
@@ -482,6 +486,17 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
                 .send()
                 .await
                 .map_err(ctx.err("DeleteObjects"))?;
+            // A 200 answer can still refuse some keys (AccessDenied, a
+            // legal hold): the bucket would then not be empty.
+            if let Some(first) = out.errors().first() {
+                return Err(ctx.err("DeleteObjects")(SdkMessage(format!(
+                    "{} of {asked} object versions were not deleted; the first, {}: {} ({})",
+                    out.errors().len(),
+                    first.key().unwrap_or("?"),
+                    first.code().unwrap_or("error"),
+                    first.message().unwrap_or("no message"),
+                ))));
+            }
         }
         if page.is_truncated() == Some(true) {
             key_marker = page.next_key_marker().map(str::to_string);

@@ -53,7 +53,6 @@ const CONFIG: Actions = Actions {
     ],
     write: &[
         "config:PutConfigurationRecorder",
-        "config:TagResource",
         "config:PutDeliveryChannel",
         "config:StartConfigurationRecorder",
     ],
@@ -69,12 +68,9 @@ const CONFIG: Actions = Actions {
 const ACCESS_ANALYZER: Actions = Actions {
     sid: "AccessAnalyzer",
     read: &["access-analyzer:ListAnalyzers"],
-    write: &[
-        "access-analyzer:CreateAnalyzer",
-        "access-analyzer:TagResource",
-        "access-analyzer:DeleteAnalyzer",
-    ],
-    teardown: &[],
+    write: &["access-analyzer:CreateAnalyzer"],
+    // `access_analyzer.enabled: false` (it is free: `destroy` keeps it).
+    teardown: &["access-analyzer:DeleteAnalyzer"],
 };
 
 const CLOUDTRAIL: Actions = Actions {
@@ -92,12 +88,9 @@ const CLOUDTRAIL: Actions = Actions {
     write: &[
         "cloudtrail:CreateTrail",
         "cloudtrail:UpdateTrail",
-        "cloudtrail:GetTrail",
-        "cloudtrail:AddTags",
         "cloudtrail:PutEventSelectors",
         "cloudtrail:StartLogging",
         "kms:CreateKey",
-        "kms:TagResource",
         "kms:ListAliases",
         "kms:ListKeys",
     ],
@@ -116,11 +109,7 @@ const KMS_OWN_KEY_TEARDOWN: &[&str] = &["kms:ScheduleKeyDeletion"];
 const GUARDDUTY: Actions = Actions {
     sid: "GuardDuty",
     read: &["guardduty:ListDetectors", "guardduty:GetDetector"],
-    write: &[
-        "guardduty:CreateDetector",
-        "guardduty:UpdateDetector",
-        "guardduty:TagResource",
-    ],
+    write: &["guardduty:CreateDetector", "guardduty:UpdateDetector"],
     teardown: &["guardduty:DeleteDetector"],
 };
 
@@ -131,13 +120,10 @@ const EBS: Actions = Actions {
         "ec2:GetEbsDefaultKmsKeyId",
         "kms:DescribeKey",
     ],
-    write: &[
-        "ec2:EnableEbsEncryptionByDefault",
-        "ec2:DisableEbsEncryptionByDefault",
-        "ec2:ModifyEbsDefaultKmsKeyId",
-        "ec2:ResetEbsDefaultKmsKeyId",
-    ],
-    teardown: &[],
+    // The default key's writes depend on `kms_key` (see `policy`).
+    write: &["ec2:EnableEbsEncryptionByDefault"],
+    // `ebs_encryption.enabled: false` (it is free: `destroy` keeps it).
+    teardown: &["ec2:DisableEbsEncryptionByDefault"],
 };
 
 const CONTACTS: Actions = Actions {
@@ -164,11 +150,10 @@ const SECURITY_HUB: Actions = Actions {
         "securityhub:ListTagsForResource",
         "securityhub:GetEnabledStandards",
     ],
+    // BatchDisableStandards only with `exclusive_standards` (see `policy`).
     write: &[
         "securityhub:EnableSecurityHub",
-        "securityhub:TagResource",
         "securityhub:BatchEnableStandards",
-        "securityhub:BatchDisableStandards",
     ],
     teardown: &["securityhub:DisableSecurityHub"],
 };
@@ -195,13 +180,54 @@ const BUCKET_READ: &[&str] = &[
 ];
 const BUCKET_WRITE: &[&str] = &[
     "s3:CreateBucket",
-    "s3:PutBucketTagging",
     "s3:PutBucketPublicAccessBlock",
     "s3:PutEncryptionConfiguration",
     "s3:PutBucketPolicy",
 ];
 const BUCKET_TEARDOWN: &[&str] = &["s3:ListBucketVersions", "s3:DeleteBucket"];
 const OBJECT_TEARDOWN: &[&str] = &["s3:DeleteObject", "s3:DeleteObjectVersion"];
+
+/// Reads that only converging needs: a teardown does not look at enabled
+/// standards nor at Config's service-linked role.
+const NOT_FOR_TEARDOWN: &[&str] = &["securityhub:GetEnabledStandards", "iam:ListRoles"];
+
+/// The values a setting takes in the base and in every override.
+fn setting_values<'a>(base: &'a Value, section: &str, key: &str) -> Vec<&'a Value> {
+    let mut places = vec![base];
+    if let Some(o) = base.get("overrides").and_then(Value::as_array) {
+        places.extend(o.iter());
+    }
+    places
+        .into_iter()
+        .filter_map(|p| p.get(section).and_then(|s| s.get(key)))
+        .collect()
+}
+
+/// Whether a setting is `true` in the base or in any override.
+fn any_true(base: &Value, section: &str, key: &str) -> bool {
+    setting_values(base, section, key)
+        .iter()
+        .any(|v| **v == json!(true))
+}
+
+/// The tagging calls of adoption (`adopt: true`): what exists is marked as
+/// baseline's. What baseline creates is tagged in the creating call.
+fn adoption_actions(base: &Value) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if any_true(base, "config", "adopt") {
+        v.push("config:TagResource");
+    }
+    if any_true(base, "cloudtrail", "adopt") {
+        v.extend(["cloudtrail:GetTrail", "cloudtrail:AddTags"]);
+    }
+    if any_true(base, "guardduty", "adopt") {
+        v.push("guardduty:TagResource");
+    }
+    if any_true(base, "securityhub", "adopt") {
+        v.push("securityhub:TagResource");
+    }
+    v
+}
 
 fn statement(sid: &str, actions: Vec<&str>, resource: Value) -> Value {
     json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource})
@@ -213,7 +239,12 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
     let destroy = command == PolicyFor::Destroy;
     // `apply` of a section with `enabled: false` tears it down.
     let pick = |a: &Actions, off: bool| -> Vec<&'static str> {
-        let mut v: Vec<&str> = a.read.to_vec();
+        let mut v: Vec<&str> = a
+            .read
+            .iter()
+            .copied()
+            .filter(|r| !(destroy && NOT_FOR_TEARDOWN.contains(r)))
+            .collect();
         if apply {
             v.extend(a.write);
         }
@@ -250,11 +281,15 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
     push(
         &ACCESS_ANALYZER,
         b.access_analyzer.is_some() && !destroy,
-        false,
+        off("access_analyzer"),
     );
     push(&CLOUDTRAIL, b.cloudtrail.is_some(), off("cloudtrail"));
     push(&GUARDDUTY, b.guardduty.is_some(), off("guardduty"));
-    push(&EBS, b.ebs_encryption.is_some() && !destroy, false);
+    push(
+        &EBS,
+        b.ebs_encryption.is_some() && !destroy,
+        off("ebs_encryption"),
+    );
     push(&CONTACTS, b.alternate_contacts.is_some() && !destroy, false);
     push(
         &TRUSTED_ADVISOR,
@@ -267,6 +302,29 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         b.s3_public_access_block.is_some() && !destroy,
         false,
     );
+
+    if apply {
+        let mut extra: Vec<&str> = Vec::new();
+        // The EBS default key: reset to AWS's (`aws-managed`), or set to the
+        // key given; without `kms_key` it is not managed.
+        for key in setting_values(&base, "ebs_encryption", "kms_key") {
+            let action = if key == "aws-managed" {
+                "ec2:ResetEbsDefaultKmsKeyId"
+            } else {
+                "ec2:ModifyEbsDefaultKmsKeyId"
+            };
+            if !extra.contains(&action) {
+                extra.push(action);
+            }
+        }
+        if any_true(&base, "securityhub", "exclusive_standards") {
+            extra.push("securityhub:BatchDisableStandards");
+        }
+        extra.extend(adoption_actions(&base));
+        if !extra.is_empty() {
+            statements.push(statement("AsConfigured", extra, json!("*")));
+        }
+    }
 
     // Connecting: the regions of `regions: all`, the organization's
     // accounts, the roles of the other accounts.
@@ -334,6 +392,10 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         let mut actions = BUCKET_READ.to_vec();
         if apply {
             actions.extend(BUCKET_WRITE);
+            // An existing bucket adopted with its section.
+            if any_true(&base, "config", "adopt") || any_true(&base, "cloudtrail", "adopt") {
+                actions.push("s3:PutBucketTagging");
+            }
         }
         let bucket_teardown = teardown_ok("config") || teardown_ok("cloudtrail");
         if bucket_teardown {
@@ -442,6 +504,67 @@ pub fn action_of(service: &str, operation: &str) -> Option<Vec<String>> {
                 other => return Some(vec![format!("{}:{operation}", other.to_lowercase())]),
             };
             Some(vec![format!("{prefix}:{operation}")])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actions_of(yaml: &str, command: PolicyFor) -> Vec<String> {
+        let b = baseline_spec::parse(yaml, "test.yaml").expect("a valid baseline");
+        policy(&b, command)["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap().clone())
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    const HEAD: &str = "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [eu-west-1]\nhome_region: eu-west-1\n";
+
+    /// Conditional actions appear only where the baseline asks for them
+    /// (tests/e2e/least_privilege.rs proves the rest of the list).
+    #[test]
+    fn adoption_exclusivity_and_the_ebs_key_add_their_actions_only_when_asked() {
+        let plain = actions_of(
+            &format!(
+                "{HEAD}config: {{enabled: true}}\nsecurityhub: {{enabled: true, standards: [aws-foundational-security-best-practices]}}\nebs_encryption: {{enabled: true}}\n"
+            ),
+            PolicyFor::Apply,
+        );
+        for conditional in [
+            "config:TagResource",
+            "s3:PutBucketTagging",
+            "securityhub:BatchDisableStandards",
+            "ec2:ResetEbsDefaultKmsKeyId",
+            "ec2:ModifyEbsDefaultKmsKeyId",
+            "ec2:DisableEbsEncryptionByDefault",
+        ] {
+            assert!(
+                !plain.contains(&conditional.to_string()),
+                "{conditional} without being asked"
+            );
+        }
+        let asked = actions_of(
+            &format!(
+                "{HEAD}config: {{enabled: true, adopt: true}}\nsecurityhub: {{enabled: true, standards: [aws-foundational-security-best-practices], exclusive_standards: true}}\nebs_encryption: {{enabled: true, kms_key: aws-managed}}\noverrides:\n  - accounts: [\"123456789012\"]\n    ebs_encryption: {{enabled: false}}\n"
+            ),
+            PolicyFor::Apply,
+        );
+        for conditional in [
+            "config:TagResource",
+            "s3:PutBucketTagging",
+            "securityhub:BatchDisableStandards",
+            "ec2:ResetEbsDefaultKmsKeyId",
+            "ec2:DisableEbsEncryptionByDefault",
+        ] {
+            assert!(
+                asked.contains(&conditional.to_string()),
+                "{conditional} when asked"
+            );
         }
     }
 }

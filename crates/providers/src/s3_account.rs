@@ -188,7 +188,10 @@ pub(crate) async fn public_buckets(
                     .and_then(|p| p.is_public())
                     .unwrap_or(false)),
                 Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(false),
-                Err(e) => Err(e.code().unwrap_or("error").to_string()),
+                Err(e) => Err(format!(
+                    "GetBucketPolicyStatus: {}",
+                    e.code().unwrap_or("error")
+                )),
             };
             let acl = match s3.get_bucket_acl().bucket(&name).send().await {
                 Ok(o) => Ok(o.grants().iter().any(|g| {
@@ -197,7 +200,7 @@ pub(crate) async fn public_buckets(
                             || uri.ends_with("/global/AuthenticatedUsers")
                     })
                 })),
-                Err(e) => Err(e.code().unwrap_or("error").to_string()),
+                Err(e) => Err(format!("GetBucketAcl: {}", e.code().unwrap_or("error"))),
             };
             let why: Vec<String> = match (policy, acl) {
                 (Err(e), _) | (_, Err(e)) => vec![format!("could not check: {e}")],

@@ -179,27 +179,29 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
                     log_file_validation: t.log_file_validation_enabled() == Some(true),
                 });
             }
-            s.trails.sort_by_key(|t| (t.home_region != home, t.name.clone()));
-            s.trails.dedup_by(|a, b| a.name == b.name && a.home_region == b.home_region);
+            s.trails
+                .sort_by_key(|t| (t.home_region != home, t.name.clone()));
+            s.trails
+                .dedup_by(|a, b| a.name == b.name && a.home_region == b.home_region);
         }
         Err(e) => gap("CloudTrail DescribeTrails", &e),
     }
     match (recorders, channels) {
         (Ok(r), Ok(c)) => {
-            s.recorder = r.configuration_recorders().first().map(|r| ExistingRecorder {
-                name: r.name().unwrap_or_default().to_string(),
-                daily: r
-                    .recording_mode()
-                    .is_some_and(|m| {
-                        *m.recording_frequency()
-                            == aws_sdk_config::types::RecordingFrequency::Daily
+            s.recorder = r
+                .configuration_recorders()
+                .first()
+                .map(|r| ExistingRecorder {
+                    name: r.name().unwrap_or_default().to_string(),
+                    daily: r.recording_mode().is_some_and(|m| {
+                        *m.recording_frequency() == aws_sdk_config::types::RecordingFrequency::Daily
                     }),
-                bucket: c
-                    .delivery_channels()
-                    .first()
-                    .and_then(|c| c.s3_bucket_name())
-                    .map(str::to_string),
-            });
+                    bucket: c
+                        .delivery_channels()
+                        .first()
+                        .and_then(|c| c.s3_bucket_name())
+                        .map(str::to_string),
+                });
         }
         (Err(e), _) => gap("Config DescribeConfigurationRecorders", &e),
         (_, Err(e)) => gap("Config DescribeDeliveryChannels", &e),
@@ -247,11 +249,25 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
         }
     }
     for (kind, typ) in [
-        ("SECURITY", aws_sdk_account::types::AlternateContactType::Security),
-        ("OPERATIONS", aws_sdk_account::types::AlternateContactType::Operations),
-        ("BILLING", aws_sdk_account::types::AlternateContactType::Billing),
+        (
+            "SECURITY",
+            aws_sdk_account::types::AlternateContactType::Security,
+        ),
+        (
+            "OPERATIONS",
+            aws_sdk_account::types::AlternateContactType::Operations,
+        ),
+        (
+            "BILLING",
+            aws_sdk_account::types::AlternateContactType::Billing,
+        ),
     ] {
-        match account.get_alternate_contact().alternate_contact_type(typ).send().await {
+        match account
+            .get_alternate_contact()
+            .alternate_contact_type(typ)
+            .send()
+            .await
+        {
             Ok(o) => {
                 if let Some(c) = o.alternate_contact() {
                     s.contacts.push(ExistingContact {

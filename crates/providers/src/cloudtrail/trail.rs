@@ -122,7 +122,9 @@ pub(super) async fn read_trail(
             .flat_map(|r| r.tags_list())
             .any(|tag| tag.key() == OWNER_TAG_KEY && tag.value() == Some(OWNER_TAG_VALUE));
         let kms_key = match t.kms_key_id() {
-            None => Value::Null,
+            // Empty: encryption with a key was turned off (UpdateTrail with
+            // KmsKeyId ""); AWS leaves the field out, moto answers "".
+            None | Some("") => Value::Null,
             Some(k)
                 if Some(k) == our_key
                     || k == KEY_ALIAS

@@ -1,0 +1,202 @@
+"""The scale benchmark: `baseline plan` (release build) over A accounts ×
+17 regions against the replay stand-in (standin.py) at a fixed latency.
+
+1. Record: the local AWS (moto plus the additions) behind standin.py's
+   recording proxy; one account reached by AssumeRole, in its home region
+   and one other, is applied (converged) and planned, so the recording
+   holds a converged account's answers.
+2. Replay: for each accounts × concurrency, plan a baseline of that many
+   accounts (ids 100000000000 + i, each by AssumeRole) × the 17 regions
+   enabled by default, measuring wall time, peak RSS and CPU of the
+   baseline process (/usr/bin/time), and the calls the stand-in served
+   (none may be missing, no fact asked twice).
+
+The floor of a run is max(longest chain of dependent calls × latency,
+calls ÷ concurrency × latency); the chain is measured once as the wall
+time of a one-account, one-region plan ÷ latency.
+
+Run through tests/bench/scale.sh, which installs what it needs.
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+HOME = "ap-northeast-1"
+OTHER = "us-east-1"
+REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-south-1", "ap-northeast-1",
+           "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ca-central-1",
+           "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "sa-east-1"]
+SETTINGS = """iam: {root_mfa: required, console_user_mfa: required}
+config: {enabled: true, recording: daily}
+access_analyzer: {enabled: true}
+cloudtrail: {enabled: true, kms: create}
+guardduty: {enabled: true}
+ebs_encryption: {enabled: true, kms_key: aws-managed}
+securityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}
+s3_public_access_block: {block_public_acls: true, ignore_public_acls: true, block_public_policy: true, restrict_public_buckets: true}
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait(port):
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"nothing answers on port {port}")
+
+
+def baseline_text(accounts, regions):
+    lines = ["version: 1", "accounts:"]
+    for a in accounts:
+        lines.append(f'  - {{id: "{a}", role_arn: "arn:aws:iam::{a}:role/BaselineAdmin"}}')
+    lines.append(f"regions: [{', '.join(regions)}]")
+    lines.append(f"home_region: {HOME}")
+    return "\n".join(lines) + "\n" + SETTINGS
+
+
+def env(port):
+    e = dict(os.environ)
+    e.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
+              "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": HOME, "AWS_EC2_METADATA_DISABLED": "true",
+              "NO_COLOR": "1"})
+    e.pop("AWS_PROFILE", None)
+    return e
+
+
+def stats(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_baseline/stats") as r:
+        return json.load(r)
+
+
+def record(binary, python, tmp):
+    upstream, proxy = free_port(), free_port()
+    out = os.path.join(tmp, "recording.jsonl")
+    local = subprocess.Popen(["bash", os.path.join(ROOT, "tests/local-aws.sh"), str(upstream)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait(upstream)
+    rec = subprocess.Popen([python, os.path.join(HERE, "standin.py"), "record", "--upstream",
+                            f"http://127.0.0.1:{upstream}", "--port", str(proxy), "--out", out,
+                            "--account", "111111111111", "--home", HOME, "--other", OTHER])
+    wait(proxy)
+    try:
+        path = os.path.join(tmp, "record.yaml")
+        with open(path, "w") as f:
+            f.write(baseline_text(["111111111111"], [HOME, OTHER]))
+        for args in (["apply", "--auto-approve"], ["plan"]):
+            r = subprocess.run([binary, *args, "-f", path], env=env(proxy), capture_output=True, text=True)
+            if r.returncode not in (0, 2, 3):
+                sys.exit(f"recording: baseline {args[0]} failed:\n{r.stdout}\n{r.stderr}")
+    finally:
+        rec.terminate()
+        local.terminate()
+        rec.wait()
+        local.wait()
+    return out
+
+
+def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regions=REGIONS):
+    port = free_port()
+    standin = subprocess.Popen([python, os.path.join(HERE, "standin.py"), "replay", "--recording", recording,
+                                "--port", str(port), "--home", HOME, "--other", OTHER,
+                                "--latency-ms", str(latency_ms)])
+    wait(port)
+    try:
+        ids = [str(100000000000 + i) for i in range(accounts)]
+        path = os.path.join(tmp, f"scale-{accounts}.yaml")
+        with open(path, "w") as f:
+            f.write(baseline_text(ids, regions))
+        started = time.monotonic()
+        r = subprocess.run(["/usr/bin/time", "-f", "TIME %e %U %S %M", binary, "plan", "-f", path,
+                            "--concurrency", str(concurrency), "--output", "json"],
+                           env=env(port), capture_output=True, text=True)
+        wall = time.monotonic() - started
+        m = re.search(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", r.stderr)
+        if r.returncode not in (0, 2, 3) or not m:
+            sys.exit(f"plan failed ({r.returncode}):\n{r.stderr[-3000:]}")
+        plan = json.loads(r.stdout)
+        s = stats(port)
+        standin_cpu = None
+        try:
+            with open(f"/proc/{standin.pid}/stat") as f:
+                fields = f.read().split(")")[1].split()
+                standin_cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    finally:
+        standin.terminate()
+        standin.wait()
+    repeated = [k for k, v in s["by_fact"].items() if v > 1]
+    return {
+        "accounts": accounts, "regions": len(regions), "concurrency": concurrency,
+        "wall_s": round(wall, 2), "cpu_s": round(float(m.group(2)) + float(m.group(3)), 2),
+        "rss_mb": round(int(m.group(4)) / 1024, 1), "calls": s["total"],
+        "missing": sum(s["missing"].values()), "facts_asked_twice": repeated,
+        "errors": len(plan.get("errors", [])),
+        "changes": sum(1 for c in plan["changes"] if c["action"] not in ("no_op", "manual")),
+        "standin_cpu_s": standin_cpu,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--binary", required=True)
+    p.add_argument("--python", default=sys.executable)
+    p.add_argument("--accounts", default="20,200,1000")
+    p.add_argument("--concurrency", default="64")
+    p.add_argument("--curve-accounts", type=int, default=0,
+                   help="also run this many accounts at each --curve concurrency")
+    p.add_argument("--curve", default="64,128,256,512,1024")
+    p.add_argument("--latency-ms", type=float, default=50.0)
+    p.add_argument("--out", help="append the results (JSON lines) here")
+    args = p.parse_args()
+    tmp = tempfile.mkdtemp(prefix="baseline-scale-")
+    recording = record(args.binary, args.python, tmp)
+    lat = args.latency_ms / 1000.0
+    # The chain: one account, one region, nothing else waiting.
+    one = run(args.binary, args.python, recording, 1, 64, args.latency_ms, tmp, regions=[HOME])
+    chain = round(one["wall_s"] / lat) if lat else 0
+    print(f"longest chain ≈ {chain} calls ({one['wall_s']} s for one account-region at {args.latency_ms} ms)")
+    header = "| accounts × regions | concurrency | calls | calls/account-region | wall s | floor s | wall/floor | client CPU s | CPU ms/call | peak RSS MB | stand-in CPU s | missing | facts asked twice |"
+    print(header)
+    print("|---" * 13 + "|")
+    plan = [(int(a), int(c)) for a in args.accounts.split(",") for c in args.concurrency.split(",")]
+    if args.curve_accounts:
+        plan += [(args.curve_accounts, int(c)) for c in args.curve.split(",")]
+    for accounts, concurrency in plan:
+        r = run(args.binary, args.python, recording, accounts, concurrency, args.latency_ms, tmp)
+        floor = max(chain * lat, r["calls"] / concurrency * lat)
+        r["floor_s"] = round(floor, 2)
+        r["chain"] = chain
+        per_call = r["cpu_s"] * 1000 / max(r["calls"], 1)
+        print(f"| {accounts} × {r['regions']} | {concurrency} | {r['calls']} | {r['calls'] / (accounts * r['regions']):.1f} "
+              f"| {r['wall_s']} | {floor:.2f} | {r['wall_s'] / floor:.2f} | {r['cpu_s']} | {per_call:.3f} "
+              f"| {r['rss_mb']} | {r['standin_cpu_s']} | {r['missing']} | {len(r['facts_asked_twice'])} |", flush=True)
+        if args.out:
+            with open(args.out, "a") as f:
+                f.write(json.dumps(r) + "\n")
+        if r["missing"] or r["facts_asked_twice"] or r["errors"] or r["changes"]:
+            sys.exit(f"run failed its checks: {r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""A stand-in for AWS at organization scale, for the scale benchmark only
+(the behaviour tests stay on the full local AWS): it answers with answers
+recorded from the local AWS (moto plus the additions), so its own cost per
+request is small next to the injected latency, and thousands of requests
+wait at once in one asyncio loop (aiohttp, pinned in tests/bench/scale.sh).
+
+    standin.py record --upstream URL --port P --out FILE --account ID --home REGION --other REGION
+        a recording proxy in front of the local AWS: every request of one
+        account (reached by AssumeRole) in its home region and one other
+        region, with its answer; the account id and regions are written as
+        {account}, {home} and {region}.
+    standin.py replay --recording FILE --port P --home REGION [--latency-ms N]
+        answers any account × region from the recording: the request is
+        matched with the same placeholders (home region, or any other
+        region as the recorded other one), and the answer gets the asking
+        account and region back. AssumeRole into any account answers with
+        an access key that names that account. `GET /_baseline/stats`
+        counts requests by operation and by fact (key, region, service,
+        operation, path), like the local AWS.
+
+At load, every recorded answer is parsed with botocore against the AWS
+service model of its operation; an answer that does not parse is an error.
+"""
+
+import argparse
+import asyncio
+import base64
+import collections
+import json
+import re
+import sys
+import urllib.parse
+
+from aiohttp import ClientSession, web
+
+CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
+ROLE_ACCOUNT = re.compile(r"arn%3Aaws%3Aiam%3A%3A(\d{12})%3A|arn:aws:iam::(\d{12}):")
+HOP = {"content-length", "transfer-encoding", "connection", "date", "server", "keep-alive"}
+
+
+def operation(service, method, path, query, target, body):
+    if target:
+        return target.split(".")[-1]
+    if body.startswith(b"Action=") or b"&Action=" in body:
+        return urllib.parse.parse_qs(body.decode())["Action"][0]
+    keys = sorted(k for k in query if k != "x-id")
+    return f"{method} {re.sub(r'/[0-9a-f-]{20,}', '/ID', path)}{' ?' + keys[0] if keys else ''}"
+
+
+def generic(text, account, region, home):
+    text = text.replace(account, "{account}")
+    if region != home:
+        text = text.replace(region, "{region}")
+    return text.replace(home, "{home}")
+
+
+def specific(text, account, region, home):
+    return text.replace("{account}", account).replace("{region}", region).replace("{home}", home)
+
+
+def key_of(req_method, path, query_string, target, body, account, region, home):
+    """What identifies a request, with the account and regions as placeholders."""
+    where = "home" if region == home else "other"
+    # Query-protocol bodies carry the SDK's own ordering; JSON bodies are
+    # compared as text (the SDK writes them deterministically).
+    parts = [where, req_method, path, query_string, target or "", body.decode(errors="replace")]
+    return generic("\n".join(parts), account, region, home)
+
+
+# ---------------------------------------------------------------- record --
+
+def record(args):
+    keys_to_account = {}
+    out = open(args.out, "w")
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+
+    async def start(app):
+        app["session"] = ClientSession(auto_decompress=False)
+
+    async def stop(app):
+        await app["session"].close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+    async def handle(request):
+        session = request.app["session"]
+        body = await request.read()
+        auth = request.headers.get("Authorization", "")
+        m = CREDENTIAL.search(auth)
+        access_key, region, service = (m.group(1), m.group(2), m.group(3)) if m else ("-", "-", "-")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP and k.lower() != "host"}
+        async with session.request(request.method, args.upstream + request.path_qs, headers=headers,
+                                   data=body) as r:
+            answer = await r.read()
+            status = r.status
+            rheaders = [(k, v) for k, v in r.headers.items() if k.lower() not in HOP]
+        target = request.headers.get("X-Amz-Target")
+        op = operation(service, request.method, request.path, request.query, target, body)
+        if op == "AssumeRole" and status == 200:
+            m2 = ROLE_ACCOUNT.search(body.decode())
+            ak = re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", answer.decode())
+            if m2 and ak:
+                keys_to_account[ak.group(1)] = m2.group(1) or m2.group(2)
+        # The caller's own key (not an assumed role's) is the base account.
+        acct = keys_to_account.get(access_key, args.base_account)
+        if region in (args.home, args.other) and acct in (args.account, args.base_account):
+            out.write(json.dumps({
+                "service": service, "operation": op,
+                "key": key_of(request.method, request.path, request.query_string, target, body,
+                              acct, region, args.home),
+                "status": status,
+                "headers": [(k, generic(v, acct, region, args.home)) for k, v in rheaders],
+                "body": base64.b64encode(generic(answer.decode(errors="surrogateescape"), acct, region,
+                                                 args.home).encode(errors="surrogateescape")).decode(),
+            }) + "\n")
+            out.flush()
+        return web.Response(status=status, body=answer, headers=rheaders)
+
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+# ---------------------------------------------------------------- replay --
+
+def load(path):
+    """The recording, each answer checked against the service model."""
+    import botocore.session
+    from botocore import parsers
+
+    session = botocore.session.get_session()
+    answers, problems = {}, []
+    for line in open(path):
+        r = json.loads(line)
+        answers[r["key"]] = r
+        if r["operation"].startswith(("GET ", "PUT ", "POST ", "DELETE ", "HEAD ")) or r["status"] >= 300:
+            continue  # REST operations are named by the model only in the local AWS's own tests
+        name = {"access-analyzer": "accessanalyzer"}.get(r["service"], r["service"])
+        try:
+            model = session.get_service_model(name)
+            op = model.operation_model(r["operation"])
+            parser = parsers.create_parser(model.metadata["protocol"])
+            body = specific(base64.b64decode(r["body"]).decode(errors="replace"), "111111111111",
+                            "us-east-1", "ap-northeast-1").encode()
+            parser.parse({"status_code": r["status"], "headers": dict(r["headers"]), "body": body},
+                         op.output_shape)
+        except Exception as e:  # a recorded answer the model rejects
+            problems.append(f"{r['service']} {r['operation']}: {e}")
+    return answers, problems
+
+
+def replay(args):
+    answers, problems = load(args.recording)
+    if problems:
+        sys.exit("recorded answers that do not parse against the AWS models:\n" + "\n".join(problems))
+    assume = next((a for a in answers.values() if a["operation"] == "AssumeRole"), None)
+    stats = {"total": 0, "by_operation": collections.Counter(), "by_fact": collections.Counter(),
+             "missing": collections.Counter()}
+    latency = args.latency_ms / 1000.0
+
+    async def handle(request):
+        if request.path == "/_baseline/stats":
+            return web.json_response({k: (dict(v) if isinstance(v, collections.Counter) else v)
+                                      for k, v in stats.items()})
+        body = await request.read()
+        m = CREDENTIAL.search(request.headers.get("Authorization", ""))
+        access_key, region, service = (m.group(1), m.group(2), m.group(3)) if m else ("-", "-", "-")
+        target = request.headers.get("X-Amz-Target")
+        op = operation(service, request.method, request.path, request.query, target, body)
+        stats["total"] += 1
+        stats["by_operation"][f"{service} {op}"] += 1
+        role = ROLE_ACCOUNT.search(body.decode(errors="replace")) if op == "AssumeRole" else None
+        stats["by_fact"][f"{access_key} {region} {service} {op} {request.path} "
+                         f"{(role.group(1) or role.group(2)) if role else ''}"] += 1
+        if latency:
+            await asyncio.sleep(latency)
+        if op == "AssumeRole" and assume is not None:
+            m2 = ROLE_ACCOUNT.search(body.decode())
+            account = m2.group(1) or m2.group(2)
+            text = base64.b64decode(assume["body"]).decode()
+            text = re.sub(r"<AccessKeyId>[^<]+</AccessKeyId>",
+                          f"<AccessKeyId>ASIA{account}SDIN</AccessKeyId>", text)
+            return web.Response(status=200, body=specific(text, account, region, args.home).encode(),
+                                headers=[(k, v) for k, v in assume["headers"]])
+        account = (access_key[4:16] if access_key.startswith("ASIA") and access_key[4:16].isdigit()
+                   else args.base_account)
+        key = key_of(request.method, request.path, request.query_string, target, body, account, region, args.home)
+        answer = answers.get(key)
+        if answer is None:
+            stats["missing"][f"{service} {op}"] += 1
+            return web.Response(status=500, text=f"stand-in: no recorded answer for {service} {op}")
+        text = base64.b64decode(answer["body"]).decode(errors="surrogateescape")
+        return web.Response(
+            status=answer["status"],
+            body=specific(text, account, region, args.home).encode(errors="surrogateescape"),
+            headers=[(k, specific(v, account, region, args.home)) for k, v in answer["headers"]],
+        )
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    print(f"stand-in: {len(answers)} recorded answers, all parse against the AWS models", file=sys.stderr)
+    return app
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="mode", required=True)
+    r = sub.add_parser("record")
+    r.add_argument("--upstream", required=True)
+    r.add_argument("--port", type=int, required=True)
+    r.add_argument("--out", required=True)
+    r.add_argument("--account", required=True)
+    r.add_argument("--home", required=True)
+    r.add_argument("--other", required=True)
+    r.add_argument("--base-account", default="123456789012")
+    q = sub.add_parser("replay")
+    q.add_argument("--recording", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.add_argument("--home", required=True)
+    q.add_argument("--other", default="us-east-1")
+    q.add_argument("--base-account", default="123456789012")
+    q.add_argument("--latency-ms", type=float, default=0.0)
+    args = p.parse_args()
+    if args.mode == "record":
+        app = record(args)
+    else:
+        app = replay(args)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None, backlog=4096)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""IAM enforcement for the local AWS (``--enforce-iam``): a request signed
+with the access key of an IAM user (made through the local IAM API) is
+served only if that user's policies allow every IAM action the request
+needs, on the request's resource, as AWS decides it:
+
+* the operation, from the botocore service model (X-Amz-Target, the query
+  ``Action``, or the REST method and URI template);
+* the IAM action(s) it needs: ``service:Operation`` unless the Service
+  Authorization Reference names it otherwise (``ACTIONS``), plus the
+  dependent actions AWS checks on the caller (``DEPENDENT``: passing a
+  role, creating a service-linked role);
+* the resource (buckets and their objects, KMS keys and aliases, IAM
+  roles), and the condition keys baseline's policy uses
+  (``aws:ResourceTag/...`` of a KMS key, ``iam:AWSServiceName``).
+
+moto's own enforcement checks every action against resource ``*`` and
+turns an unmet condition into an explicit deny, so it cannot judge a
+scoped policy; this evaluator is small and follows AWS's rules: an
+explicit Deny wins, else an Allow whose Action, Resource and Condition all
+match, else denied. Requests signed with any other key (the tests' admin
+key, assumed roles) are not checked here.
+"""
+
+import fnmatch
+import json
+import re
+import urllib.parse
+
+import botocore.session
+from moto.iam.models import iam_backends
+
+from .common import Answer
+
+_session = botocore.session.get_session()
+_models = {}
+
+# Signing name → botocore service (s3 and s3control share "s3").
+SERVICES = {"access-analyzer": "accessanalyzer"}
+
+# Operations whose IAM action is not `prefix:Operation`.
+ACTIONS = {
+    ("s3", "HeadBucket"): ["s3:ListBucket"],
+    ("s3", "ListBuckets"): ["s3:ListAllMyBuckets"],
+    ("s3", "GetPublicAccessBlock"): ["s3:GetBucketPublicAccessBlock"],
+    ("s3", "PutPublicAccessBlock"): ["s3:PutBucketPublicAccessBlock"],
+    ("s3", "GetBucketEncryption"): ["s3:GetEncryptionConfiguration"],
+    ("s3", "PutBucketEncryption"): ["s3:PutEncryptionConfiguration"],
+    ("s3", "ListObjectVersions"): ["s3:ListBucketVersions"],
+    ("s3", "ListObjectsV2"): ["s3:ListBucket"],
+    ("s3", "DeleteObjects"): ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+    ("s3control", "GetPublicAccessBlock"): ["s3:GetAccountPublicAccessBlock"],
+    ("s3control", "PutPublicAccessBlock"): ["s3:PutAccountPublicAccessBlock"],
+    ("s3control", "DeletePublicAccessBlock"): ["s3:PutAccountPublicAccessBlock"],
+    ("account", "GetAlternateContact"): ["account:GetAlternateContact"],
+    ("ec2", "GetEbsDefaultKmsKeyId"): ["ec2:GetEbsDefaultKmsKeyId"],
+}
+
+# Actions AWS checks on the caller besides the operation's own, as the
+# Service Authorization Reference lists them ("dependent actions").
+SLR = {"guardduty": "guardduty.amazonaws.com", "securityhub": "securityhub.amazonaws.com"}
+
+
+def _model(name):
+    if name not in _models:
+        _models[name] = _session.get_service_model(name)
+    return _models[name]
+
+
+def _uri_regex(uri):
+    path, _, query = uri.partition("?")
+    pattern = re.sub(r"\{([A-Za-z0-9_]+)\+\}", r"(?P<\1>.+)", path)
+    pattern = re.sub(r"\{([A-Za-z0-9_]+)\}", r"(?P<\1>[^/]+)", pattern)
+    keys = [q.split("=")[0] for q in query.split("&") if q]
+    return re.compile("^" + pattern.rstrip("/") + "/?$"), keys
+
+
+def operation(service, method, path, query, target, form):
+    """(botocore service, operation name, URI labels) of a request."""
+    name = SERVICES.get(service, service)
+    if service == "s3" and path.startswith("/v20180820/"):
+        name = "s3control"
+    if target:
+        return name, target.split(".")[-1], {}
+    if form.get("Action"):
+        return name, form["Action"][0], {}
+    best = None
+    for op in _model(name).operation_names:
+        http = _model(name).operation_model(op).http
+        if http.get("method") != method:
+            continue
+        regex, keys = _uri_regex(http.get("requestUri", "/"))
+        m = regex.match(path)
+        if not m or any(k not in query for k in keys):
+            continue
+        # The most specific template wins: required query keys, then literals.
+        score = (len(keys), len(regex.pattern) - sum(len(v) for v in m.groupdict().values()))
+        if best is None or score > best[0]:
+            best = (score, op, m.groupdict())
+    if best is None:
+        return name, None, {}
+    return name, best[1], best[2]
+
+
+def _kms_key_arn(account, region, key_id):
+    if not key_id:
+        return "*"
+    if key_id.startswith("arn:"):
+        return key_id
+    if key_id.startswith("alias/"):
+        from moto.kms.models import kms_backends
+
+        try:
+            key_id = kms_backends[account][region].get_key_id_from_alias(key_id) or key_id
+        except Exception:  # an unknown alias: the key the request names
+            pass
+    return f"arn:aws:kms:{region}:{account}:key/{key_id}"
+
+
+def _key_tags(arn):
+    from moto.kms.models import kms_backends
+
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return {}
+    try:
+        backend = kms_backends[parts[4]][parts[3]]
+        key_id = parts[5].split("/", 1)[1]
+        return {t["TagKey"]: t["TagValue"] for t in backend.list_resource_tags(key_id)["Tags"]}
+    except Exception:
+        return {}
+
+
+def needs(req, name, op, labels):
+    """The (action, resource, context) checks a request needs."""
+    account, region = req.account, req.region
+    prefix = req.service
+    actions = ACTIONS.get((name, op)) or [f"{prefix}:{op}"]
+    resource, context = "*", {}
+    body = {}
+    if req.target and req.body:
+        try:
+            body = json.loads(req.body)
+        except ValueError:
+            body = {}
+    if name == "s3":
+        bucket = labels.get("Bucket")
+        if bucket:
+            resource = f"arn:aws:s3:::{bucket}"
+            if op in ("DeleteObjects", "DeleteObject", "GetObject", "PutObject"):
+                resource += "/*"
+        if op == "DeleteObjects" and b"<VersionId>" not in (req.body or b""):
+            actions = ["s3:DeleteObject"]
+    elif name == "kms":
+        key = body.get("KeyId") or body.get("TargetKeyId")
+        if op == "CreateAlias":
+            alias = body.get("AliasName", "")
+            target_arn = _kms_key_arn(account, region, body.get("TargetKeyId"))
+            return [(a, f"arn:aws:kms:{region}:{account}:{alias}", {}) for a in actions] + [
+                (a, target_arn, {f"aws:ResourceTag/{k}": v for k, v in _key_tags(target_arn).items()})
+                for a in actions
+            ]
+        if key:
+            resource = _kms_key_arn(account, region, key)
+            context = {f"aws:ResourceTag/{k}": v for k, v in _key_tags(resource).items()}
+    elif name == "iam" and op == "CreateServiceLinkedRole":
+        service = req.param("AWSServiceName", "")
+        resource = f"arn:aws:iam::{account}:role/aws-service-role/{service}/*"
+        context = {"iam:AWSServiceName": service}
+    checks = [(a, resource, context) for a in actions]
+    # Dependent actions.
+    if name == "config" and op == "PutConfigurationRecorder":
+        role = body.get("ConfigurationRecorder", {}).get("roleARN", "*")
+        checks.append(("iam:PassRole", role, {}))
+    if name in SLR and op in ("CreateDetector", "EnableSecurityHub"):
+        checks.append((
+            "iam:CreateServiceLinkedRole",
+            f"arn:aws:iam::{account}:role/aws-service-role/{SLR[name]}/*",
+            {"iam:AWSServiceName": SLR[name]},
+        ))
+    return checks
+
+
+def _match(pattern, value, case=True):
+    if not case:
+        pattern, value = pattern.lower(), value.lower()
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def _listify(x):
+    return x if isinstance(x, list) else [x]
+
+
+def _condition_holds(condition, context):
+    for operator, keys in condition.items():
+        for key, wanted in keys.items():
+            have = context.get(key)
+            if have is None:
+                return False
+            wanted = _listify(wanted)
+            if operator == "StringEquals" and have not in wanted:
+                return False
+            if operator == "StringLike" and not any(_match(w, have) for w in wanted):
+                return False
+            if operator not in ("StringEquals", "StringLike"):
+                return False
+    return True
+
+
+def allowed(policies, action, resource, context):
+    """AWS's rule: an explicit Deny wins; else any matching Allow."""
+    allow = False
+    for policy in policies:
+        for s in _listify(policy.get("Statement", [])):
+            if not any(_match(a, action, case=False) for a in _listify(s.get("Action", []))):
+                continue
+            # Resource "*": an action without resource-level permissions (or
+            # one whose resource is not modelled here): only a statement
+            # whose Resource covers "*" grants it, as in AWS.
+            if not any(_match(r, resource) for r in _listify(s.get("Resource", []))):
+                continue
+            if not _condition_holds(s.get("Condition", {}), context):
+                continue
+            if s.get("Effect") == "Deny":
+                return False
+            allow = True
+    return allow
+
+
+def _user_policies(access_key):
+    """The policy documents of the IAM user that owns `access_key`, or None
+    when no user does (the key is not checked)."""
+    for account, partitions in list(iam_backends.items()):
+        for backend in partitions.values():
+            for user in backend.users.values():
+                if any(k.access_key_id == access_key for k in user.access_keys):
+                    docs = [getattr(d, "policy_document", d) for d in user.policies.values()]
+                    docs += [getattr(p, "document", None) for p in user.managed_policies.values()]
+                    return [json.loads(urllib.parse.unquote(d)) if isinstance(d, str) else d
+                            for d in docs if d is not None]
+    return None
+
+
+def denied(req, log):
+    """An AccessDenied answer when the request's user may not make it, else None."""
+    if req.access_key in ("-", None):
+        return None
+    policies = _user_policies(req.access_key)
+    if policies is None:
+        return None
+    query = req.query
+    # The path as sent: an ARN in a REST path (`/tags/{ResourceArn}`) keeps
+    # its encoded slashes, so the URI templates match it.
+    raw = urllib.parse.urlsplit(req.raw_uri).path if req.raw_uri else req.path
+    name, op, labels = operation(req.service, req.method, raw, query, req.target, req.form)
+    labels = {k: urllib.parse.unquote(v) for k, v in labels.items()}
+    # Who am I needs no permission in AWS.
+    if op is None or (name, op) == ("sts", "GetCallerIdentity"):
+        return None
+    for action, resource, context in needs(req, name, op, labels):
+        if not allowed(policies, action, resource, context):
+            log.append(f"{action} {resource} {op}")
+            return _access_denied(name, op, action, resource)
+    return None
+
+
+def _access_denied(name, op, action, resource):
+    message = f"User is not authorized to perform: {action} on resource: {resource} (local IAM)"
+    if name == "ec2":
+        xml = (f"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>{message}</Message>"
+               "</Error></Errors><RequestID>denied</RequestID></Response>")
+        return Answer(403, [("Content-Type", "text/xml")], xml.encode())
+    if name in ("iam", "sts"):
+        xml = ("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+               f"<Message>{message}</Message></Error><RequestId>denied</RequestId></ErrorResponse>")
+        return Answer(403, [("Content-Type", "text/xml")], xml.encode())
+    if name == "s3control":
+        xml = ("<ErrorResponse><Error><Code>AccessDenied</Code>"
+               f"<Message>{message}</Message></Error><RequestId>denied</RequestId></ErrorResponse>")
+        return Answer(403, [("Content-Type", "application/xml")], xml.encode())
+    if name == "s3":
+        xml = f"<Error><Code>AccessDenied</Code><Message>{message}</Message><RequestId>denied</RequestId></Error>"
+        return Answer(403, [("Content-Type", "application/xml")], xml.encode())
+    body = {"__type": "AccessDeniedException", "message": message}
+    if name == "securityhub":
+        body = {"Code": "AccessDeniedException", "Message": message}
+    return Answer(403, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "AccessDeniedException")],
+                  json.dumps(body).encode())
