@@ -180,6 +180,7 @@ def replay(args):
             text = base64.b64decode(assume["body"]).decode()
             text = re.sub(r"<AccessKeyId>[^<]+</AccessKeyId>",
                           f"<AccessKeyId>ASIA{account}SDIN</AccessKeyId>", text)
+            text = re.sub(r"arn:aws:sts::\d{12}:", f"arn:aws:sts::{account}:", text)
             return web.Response(status=200, body=specific(text, account, region, args.home).encode(),
                                 headers=[(k, v) for k, v in assume["headers"]])
         account = (access_key[4:16] if access_key.startswith("ASIA") and access_key[4:16].isdigit()

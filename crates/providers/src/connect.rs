@@ -325,9 +325,19 @@ async fn reach(
             .configure(&sdk)
             .build()
             .await;
+        // The account's own credentials cache, loaded once and shared by
+        // every client of the account. Under load (hundreds of accounts at
+        // once) the default 5-second load timeout of the shared cache
+        // expired while AssumeRole waited its turn, and each client asked
+        // for the role again (docs/performance.md).
         sdk = sdk
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
+            .identity_cache(
+                aws_config::identity::IdentityCache::lazy()
+                    .load_timeout(opts.limits.operation_timeout)
+                    .build(),
+            )
             .build();
     }
     let ctx = Ctx {
