@@ -285,3 +285,33 @@ async fn a_plan_of_some_accounts_connects_only_those_when_applied() {
         "{apply:?}"
     );
 }
+
+/// `--source-identity NAME` sets who ran baseline on every AssumeRole
+/// (CloudTrail keeps it through role chains); without it, none is sent;
+/// a name AWS would refuse is refused before any call.
+#[tokio::test(flavor = "multi_thread")]
+async fn source_identity_is_set_on_assume_role_when_given() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"111111111111\", role_arn: \"arn:aws:iam::111111111111:role/BaselineAdmin\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nebs_encryption: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let plain = moto.baseline(&["plan", "-f", f]);
+    assert_eq!(plain.code, 0, "{plain:?}");
+    let with = moto.baseline(&["plan", "-f", f, "--source-identity", "alice@example.com"]);
+    assert_eq!(with.code, 0, "{with:?}");
+    assert_eq!(
+        moto.stats()["source_identities"],
+        serde_json::json!([null, "alice@example.com"])
+    );
+    let bad = moto.baseline(&["plan", "-f", f, "--source-identity", "alice smith"]);
+    assert_eq!(bad.code, 1, "{bad:?}");
+    assert!(bad.stderr.contains("2 to 64 characters"), "{bad:?}");
+    assert_eq!(
+        moto.stats()["source_identities"].as_array().unwrap().len(),
+        2,
+        "no call made"
+    );
+}

@@ -13,7 +13,6 @@
 //! list of actions (`s3:ListBucket,kms:EnableKey`) checks those.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
 use std::time::Duration;
 
 use crate::moto::{Moto, Run, baseline_file, offline};
@@ -150,20 +149,9 @@ async fn user(moto: &Moto, name: &str, policy: &serde_json::Value) -> (String, S
     )
 }
 
-/// What the local AWS refused so far: `action resource` each.
+/// What the local AWS refused so far: `action resource operation` each.
 fn denied(moto: &Moto) -> Vec<String> {
-    let addr = moto.url.trim_start_matches("http://");
-    let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        conn,
-        "GET /_baseline/stats HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
-    let body = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
-    v["denied"]
+    moto.stats()["denied"]
         .as_array()
         .unwrap()
         .iter()

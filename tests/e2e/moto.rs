@@ -122,6 +122,22 @@ impl Moto {
         );
     }
 
+    /// What the local AWS counted (`GET /_baseline/stats`).
+    pub fn stats(&self) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let mut conn = std::net::TcpStream::connect(addr).expect("the local AWS answers");
+        write!(
+            conn,
+            "GET /_baseline/stats HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        let body = &answer[answer.find("\r\n\r\n").expect("a whole answer") + 4..];
+        serde_json::from_str(body).expect("the stats are JSON")
+    }
+
     /// Runs the binary with extra environment, killed (and the test
     /// failed) if it is still running after `limit`.
     pub fn baseline_within(

@@ -15,7 +15,8 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
   served only when the user's policies allow it (``authz.py``); denials
   are listed in the stats under ``denied``;
 * ``GET /_baseline/stats``: how many requests were served, by service and
-  operation, and by access key (one per assumed-role session);
+  operation, and by access key (one per assumed-role session); the
+  SourceIdentity of each AssumeRole;
 * ``POST /_baseline/root-mfa`` ``{"account", "enabled"}`` and
   ``POST /_baseline/support-plan`` ``{"account", "plan"}``: facts of an
   account that no AWS API sets.
@@ -96,6 +97,8 @@ class Wrapper:
     def __init__(self, app, latency, deny_roles, deny=(), enforce_iam=False):
         self.enforce_iam = enforce_iam
         self.denied = []
+        # The SourceIdentity of each AssumeRole (moto ignores it).
+        self.source_identities = []
         self.deny = set(deny)
         self.app = app
         self.latency = latency
@@ -126,6 +129,7 @@ class Wrapper:
                 # read twice in one run is the same fact asked twice.
                 "by_fact": dict(self.by_fact),
                 "denied": list(self.denied),
+                "source_identities": list(self.source_identities),
             }
 
     @staticmethod
@@ -177,6 +181,9 @@ class Wrapper:
         if self.latency:
             time.sleep(self.latency)
 
+        if action == "AssumeRole":
+            with self.lock:
+                self.source_identities.append((form.get("SourceIdentity") or [None])[0])
         if action == "AssumeRole" and form.get("RoleArn", [None])[0] in self.deny_roles:
             arn = form["RoleArn"][0]
             xml = (

@@ -205,6 +205,7 @@ async fn plan_fresh(
             accounts: args.accounts.clone(),
             regions: args.regions.clone(),
             limits: g.limits()?,
+            source_identity: g.source_identity.clone(),
             shard: parse_shard(args.shard.as_deref())?,
         },
     )
@@ -608,6 +609,7 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
             accounts: Some(distinct(saved.targets.iter().map(|t| t.account_id.clone()))),
             regions: Some(distinct(saved.targets.iter().map(|t| t.region.clone()))),
             limits: g.limits()?,
+            source_identity: g.source_identity.clone(),
             shard: None,
         },
     )

@@ -65,6 +65,16 @@ struct Global {
     /// Attempts per AWS call (standard retry mode) [default: AWS_MAX_ATTEMPTS, else 3].
     #[arg(long, global = true, value_name = "N")]
     max_attempts: Option<u32>,
+    /// Who runs baseline, set as the SourceIdentity of every role it
+    /// assumes (CloudTrail keeps it through role chains). Each role's trust
+    /// policy must allow sts:SetSourceIdentity.
+    #[arg(
+        long,
+        global = true,
+        env = "BASELINE_SOURCE_IDENTITY",
+        value_name = "NAME"
+    )]
+    source_identity: Option<String>,
 }
 
 impl Global {
@@ -79,6 +89,16 @@ impl Global {
                 ))
             }
         };
+        if let Some(id) = &self.source_identity {
+            let ok_chars = id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+            if !(2..=64).contains(&id.len()) || !ok_chars {
+                anyhow::bail!(
+                    "--source-identity {id:?}: AWS takes 2 to 64 characters of letters, digits and _+=,.@-"
+                );
+            }
+        }
         Ok(baseline_providers::Limits {
             connect_timeout: secs("connect-timeout", self.connect_timeout)?,
             attempt_timeout: secs("attempt-timeout", self.attempt_timeout)?,

@@ -53,6 +53,8 @@ pub struct ConnectOptions {
     pub limits: Limits,
     /// `--shard K/N`: only the accounts of shard K (1-based) of N.
     pub shard: Option<Shard>,
+    /// `--source-identity`: set on every AssumeRole.
+    pub source_identity: Option<String>,
 }
 
 /// One of N shards of the accounts, for splitting the work over jobs.
@@ -239,6 +241,49 @@ fn session_name() -> String {
     name
 }
 
+/// AssumeRole with a SourceIdentity (`--source-identity`), which the SDK's
+/// own provider does not set: the identity stays on the session, and on
+/// every role chained from it, in CloudTrail.
+#[derive(Debug)]
+struct AssumeWithSourceIdentity {
+    sts: aws_sdk_sts::Client,
+    role: String,
+    session: String,
+    source_identity: String,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for AssumeWithSourceIdentity {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        use aws_credential_types::provider::error::CredentialsError;
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let out = self
+                .sts
+                .assume_role()
+                .role_arn(&self.role)
+                .role_session_name(&self.session)
+                .source_identity(&self.source_identity)
+                .send()
+                .await
+                .map_err(|e| CredentialsError::provider_error(crate::error::SdkMessage::of(&e)))?;
+            let c = out.credentials().ok_or_else(|| {
+                CredentialsError::unhandled("AssumeRole answered without credentials")
+            })?;
+            Ok(aws_credential_types::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                std::time::SystemTime::try_from(*c.expiration()).ok(),
+                "baseline-assume-role",
+            ))
+        })
+    }
+}
+
 /// Every ACTIVE account of the organization, less the excluded ones. The
 /// account whose credentials we hold (the management or a delegated
 /// account) is reached with them; the others through `role_name`.
@@ -320,11 +365,22 @@ async fn reach(
         None => base.clone(),
     };
     if let Some(role) = &a.role_arn {
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
-            .session_name(session_name())
-            .configure(&sdk)
-            .build()
-            .await;
+        let provider = match &opts.source_identity {
+            // The SDK's provider has no SourceIdentity: baseline's own.
+            Some(id) => SharedCredentialsProvider::new(AssumeWithSourceIdentity {
+                sts: aws_sdk_sts::Client::new(&sdk),
+                role: role.clone(),
+                session: session_name(),
+                source_identity: id.clone(),
+            }),
+            None => SharedCredentialsProvider::new(
+                aws_config::sts::AssumeRoleProvider::builder(role.clone())
+                    .session_name(session_name())
+                    .configure(&sdk)
+                    .build()
+                    .await,
+            ),
+        };
         // The account's own credentials cache, loaded once and shared by
         // every client of the account. Under load (hundreds of accounts at
         // once) the default 5-second load timeout of the shared cache
@@ -332,7 +388,7 @@ async fn reach(
         // for the role again (docs/performance.md).
         sdk = sdk
             .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .credentials_provider(provider)
             .identity_cache(
                 aws_config::identity::IdentityCache::lazy()
                     .load_timeout(opts.limits.operation_timeout)
