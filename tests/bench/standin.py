@@ -18,8 +18,10 @@ wait at once in one asyncio loop (aiohttp, pinned in tests/bench/scale.sh).
         counts requests by operation and by fact (key, region, service,
         operation, path), like the local AWS.
 
-At load, every recorded answer is parsed with botocore against the AWS
-service model of its operation; an answer that does not parse is an error.
+At load, every recorded successful answer is parsed with botocore against
+the AWS service model of its operation (REST operations found from their
+URI templates, as the local AWS's IAM evaluator finds them); an answer
+that does not parse, or parses as an error, stops the stand-in.
 """
 
 import argparse
@@ -27,6 +29,7 @@ import asyncio
 import base64
 import collections
 import json
+import os
 import re
 import sys
 import urllib.parse
@@ -107,7 +110,7 @@ def record(args):
         if region in (args.home, args.other) and acct in (args.account, args.base_account):
             out.write(json.dumps({
                 "service": service, "operation": op,
-                "key": key_of(request.method, request.path, request.query_string, target, body,
+                "key": key_of(request.method, request.raw_path.split("?")[0], request.query_string, target, body,
                               acct, region, args.home),
                 "status": status,
                 "headers": [(k, generic(v, acct, region, args.home)) for k, v in rheaders],
@@ -129,28 +132,42 @@ def load(path):
     from botocore import parsers
 
     session = botocore.session.get_session()
-    answers, problems = {}, []
+    answers, problems, checked = {}, [], 0
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from localaws import authz  # the REST operation from the URI templates
+
     for line in open(path):
         r = json.loads(line)
         answers[r["key"]] = r
-        if r["operation"].startswith(("GET ", "PUT ", "POST ", "DELETE ", "HEAD ")) or r["status"] >= 300:
-            continue  # REST operations are named by the model only in the local AWS's own tests
+        if r["status"] >= 300:
+            continue
         name = {"access-analyzer": "accessanalyzer"}.get(r["service"], r["service"])
+        operation_name = r["operation"]
+        if operation_name.startswith(("GET ", "PUT ", "POST ", "DELETE ", "HEAD ")):
+            _, method, path, query, _, _ = r["key"].split("\n", 5)
+            name, operation_name, _ = authz.operation(
+                r["service"], method, path, urllib.parse.parse_qs(query, keep_blank_values=True), None, {})
+            if operation_name is None:
+                problems.append(f"{r['service']} {r['operation']}: no operation of the model has this URI")
+                continue
         try:
             model = session.get_service_model(name)
-            op = model.operation_model(r["operation"])
+            op = model.operation_model(operation_name)
             parser = parsers.create_parser(model.metadata["protocol"])
             body = specific(base64.b64decode(r["body"]).decode(errors="replace"), "111111111111",
                             "us-east-1", "ap-northeast-1").encode()
-            parser.parse({"status_code": r["status"], "headers": dict(r["headers"]), "body": body},
-                         op.output_shape)
+            parsed = parser.parse({"status_code": r["status"], "headers": dict(r["headers"]), "body": body},
+                                  op.output_shape)
+            if "Error" in parsed and parsed["Error"].get("Code"):
+                problems.append(f"{r['service']} {operation_name}: parses as an error {parsed['Error']}")
+            checked += 1
         except Exception as e:  # a recorded answer the model rejects
             problems.append(f"{r['service']} {r['operation']}: {e}")
-    return answers, problems
+    return answers, problems, checked
 
 
 def replay(args):
-    answers, problems = load(args.recording)
+    answers, problems, checked = load(args.recording)
     if problems:
         sys.exit("recorded answers that do not parse against the AWS models:\n" + "\n".join(problems))
     assume = next((a for a in answers.values() if a["operation"] == "AssumeRole"), None)
@@ -185,7 +202,7 @@ def replay(args):
                                 headers=[(k, v) for k, v in assume["headers"]])
         account = (access_key[4:16] if access_key.startswith("ASIA") and access_key[4:16].isdigit()
                    else args.base_account)
-        key = key_of(request.method, request.path, request.query_string, target, body, account, region, args.home)
+        key = key_of(request.method, request.raw_path.split("?")[0], request.query_string, target, body, account, region, args.home)
         answer = answers.get(key)
         if answer is None:
             stats["missing"][f"{service} {op}"] += 1
@@ -199,7 +216,8 @@ def replay(args):
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_route("*", "/{tail:.*}", handle)
-    print(f"stand-in: {len(answers)} recorded answers, all parse against the AWS models", file=sys.stderr)
+    print(f"stand-in: {len(answers)} distinct requests recorded; each of the {checked} successful "
+          "answers parses against its operation's AWS model", file=sys.stderr)
     return app
 
 
