@@ -8,7 +8,7 @@
 2. Replay: for each accounts × concurrency, plan a baseline of that many
    accounts (ids 100000000000 + i, each by AssumeRole) × the 17 regions
    enabled by default, measuring wall time, peak RSS and CPU of the
-   baseline process (/usr/bin/time), and the calls the stand-in served
+   baseline process (its rusage), and the calls the stand-in served
    (none may be missing, no fact asked twice).
 
 The floor of a run is max(longest chain of dependent calls × latency,
@@ -21,7 +21,6 @@ Run through tests/bench/scale.sh, which installs what it needs.
 import argparse
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -126,14 +125,18 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
         with open(path, "w") as f:
             f.write(baseline_text(ids, regions))
         started = time.monotonic()
-        r = subprocess.run(["/usr/bin/time", "-f", "TIME %e %U %S %M", binary, "plan", "-f", path,
-                            "--concurrency", str(concurrency), "--output", "json"],
-                           env=env(port), capture_output=True, text=True)
+        out_path, err_path = os.path.join(tmp, "plan.json"), os.path.join(tmp, "plan.err")
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            child = subprocess.Popen([binary, "plan", "-f", path, "--concurrency", str(concurrency),
+                                      "--output", "json"], env=env(port), stdout=out, stderr=err)
+            # The plan process's own CPU and peak memory.
+            _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - started
-        m = re.search(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", r.stderr)
-        if r.returncode not in (0, 2, 3) or not m:
-            sys.exit(f"plan failed ({r.returncode}):\n{r.stderr[-3000:]}")
-        plan = json.loads(r.stdout)
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 2, 3):
+            sys.exit(f"plan failed ({code}):\n{open(err_path).read()[-3000:]}")
+        with open(out_path) as f:
+            plan = json.load(f)
         s = stats(port)
         standin_cpu = None
         try:
@@ -148,8 +151,8 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
     repeated = [k for k, v in s["by_fact"].items() if v > 1]
     return {
         "accounts": accounts, "regions": len(regions), "concurrency": concurrency,
-        "wall_s": round(wall, 2), "cpu_s": round(float(m.group(2)) + float(m.group(3)), 2),
-        "rss_mb": round(int(m.group(4)) / 1024, 1), "calls": s["total"],
+        "wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "rss_mb": round(usage.ru_maxrss / 1024, 1), "calls": s["total"],
         "missing": sum(s["missing"].values()), "facts_asked_twice": repeated,
         "errors": len(plan.get("errors", [])),
         "changes": sum(1 for c in plan["changes"] if c["action"] not in ("no_op", "manual")),
