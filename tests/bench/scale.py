@@ -29,6 +29,8 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench import free_port  # noqa: E402  (one helper for both benchmarks)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HOME = "ap-northeast-1"
 OTHER = "us-east-1"
@@ -44,14 +46,6 @@ ebs_encryption: {enabled: true, kms_key: aws-managed}
 securityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}
 s3_public_access_block: {block_public_acls: true, ignore_public_acls: true, block_public_policy: true, restrict_public_buckets: true}
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait(port):

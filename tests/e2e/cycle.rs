@@ -116,6 +116,36 @@ pub async fn create_bucket(moto: &Moto, name: &str) {
         .unwrap();
 }
 
+/// A log file in a bucket, as a service would deliver it. The bucket
+/// policy baseline sets refuses plain HTTP (as AWS does), the local AWS's
+/// only transport: it is lifted for the write, and put back when `restore`.
+pub async fn deliver_log(moto: &Moto, bucket: &str, key: &str, restore: bool) {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
+    let policy = policy.policy().unwrap().to_string();
+    s3.delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
+        .send()
+        .await
+        .unwrap();
+    if restore {
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(policy)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 pub async fn bucket_exists(moto: &Moto, name: &str) -> bool {
     let sdk = moto.sdk("ap-northeast-1").await;
     let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");

@@ -395,29 +395,15 @@ async fn objects_a_teardown_cannot_delete_are_named() {
     let f = file.to_str().unwrap();
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
-    let sdk = moto.sdk("ap-northeast-1").await;
-    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
-    let bucket = "baseline-config-123456789012";
-    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
-    let policy = policy.policy().unwrap().to_string();
-    s3.delete_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    s3.put_object()
-        .bucket(bucket)
-        .key("AWSLogs/log.json.gz")
-        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
-        .send()
-        .await
-        .unwrap();
-    s3.put_bucket_policy()
-        .bucket(bucket)
-        .policy(policy)
-        .send()
-        .await
-        .unwrap();
+    // Its policy refuses plain HTTP: the teardown's DeleteObjects will be
+    // refused the object.
+    crate::cycle::deliver_log(
+        &moto,
+        "baseline-config-123456789012",
+        "AWSLogs/log.json.gz",
+        true,
+    )
+    .await;
 
     let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
     assert_eq!(destroy.code, 1, "{destroy:?}");

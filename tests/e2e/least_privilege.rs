@@ -41,29 +41,14 @@ async fn ebs_key_drifted(moto: &Moto) {
 }
 
 /// The services delivered logs to both log buckets (the local AWS does
-/// not): the teardown has objects to delete.
+/// not): the teardown has objects to delete. The policies that refuse
+/// plain HTTP stay lifted, so that the teardown can delete them here.
 async fn logs_delivered(moto: &Moto) {
-    let sdk = moto.sdk("ap-northeast-1").await;
-    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
     for bucket in [
         "baseline-config-123456789012",
         "baseline-cloudtrail-123456789012",
     ] {
-        // The bucket policy refuses plain HTTP, as AWS does, and plain
-        // HTTP is the local AWS's only transport: lifted, so that the
-        // objects can be written and the teardown can delete them.
-        s3.delete_bucket_policy()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap();
-        s3.put_object()
-            .bucket(bucket)
-            .key("AWSLogs/123456789012/log.json.gz")
-            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
-            .send()
-            .await
-            .unwrap();
+        crate::cycle::deliver_log(moto, bucket, "AWSLogs/123456789012/log.json.gz", false).await;
     }
 }
 
