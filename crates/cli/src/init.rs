@@ -53,6 +53,8 @@ struct InitFile {
     recorder: Option<RecorderView>,
     analyzer_q: Option<String>,
     trail: Option<TrailView>,
+    /// An organization trail that records this account already.
+    org_trail: Option<String>,
     other_trails: Vec<String>,
     detector: bool,
     hub: bool,
@@ -75,10 +77,15 @@ fn trail_view(t: &ExistingTrail) -> TrailView {
 
 /// The commented baseline for what the survey found.
 pub fn render(s: &Survey, created_at: &str) -> String {
-    // The trail to name: a multi-region trail owned by the home region.
+    // An organization trail already records this account: no trail of the
+    // account's own (a second copy of management events is billed).
+    let org_trail = s.trails.iter().find(|t| t.organization).map(|t| q(&t.name));
+    // The trail to name: a multi-region trail of this account owned by the
+    // home region.
     let (mine, others): (Vec<&ExistingTrail>, Vec<&ExistingTrail>) = s
         .trails
         .iter()
+        .filter(|t| !t.organization)
         .partition(|t| t.home_region == s.home_region);
     let trail = mine.first().copied();
     let mut other_trails: Vec<String> = mine.iter().skip(1).map(|t| q(&t.name)).collect();
@@ -113,6 +120,7 @@ pub fn render(s: &Survey, created_at: &str) -> String {
         }),
         analyzer_q: s.analyzer.as_deref().map(q),
         trail: trail.map(trail_view),
+        org_trail,
         other_trails,
         detector: s.detector,
         hub: s.hub,
@@ -162,4 +170,67 @@ pub fn write(text: &str, path: &Path, force: bool) -> Result<()> {
     f.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baseline_providers::survey::{ExistingTrail, Survey};
+
+    fn survey(trails: Vec<ExistingTrail>) -> Survey {
+        Survey {
+            account_id: "123456789012".into(),
+            home_region: "eu-west-1".into(),
+            regions: vec!["eu-west-1".into(), "us-east-1".into()],
+            trails,
+            ..Survey::default()
+        }
+    }
+
+    fn trail(name: &str, organization: bool) -> ExistingTrail {
+        ExistingTrail {
+            name: name.into(),
+            home_region: "eu-west-1".into(),
+            bucket: Some("org-log-archive".into()),
+            kms_key: None,
+            log_file_validation: true,
+            control_tower: false,
+            organization,
+        }
+    }
+
+    /// An organization trail records the account already: init writes no
+    /// trail of its own (a second one would bill twice, and its bucket is
+    /// in another account), and says why.
+    #[test]
+    fn an_organization_trail_means_no_trail_of_the_accounts_own() {
+        let text = render(&survey(vec![trail("org-trail", true)]), "");
+        baseline_spec::parse(&text, "init.yaml").expect("init writes a valid baseline");
+        let b = baseline_spec::parse(&text, "init.yaml").unwrap();
+        assert!(b.cloudtrail.is_none(), "{text}");
+        assert!(text.contains("organization trail \"org-trail\""), "{text}");
+    }
+
+    #[test]
+    fn an_account_trail_is_named_with_its_bucket() {
+        let text = render(&survey(vec![trail("mine", false)]), "");
+        let b = baseline_spec::parse(&text, "init.yaml").unwrap();
+        let t = b.cloudtrail.expect("a cloudtrail section");
+        assert_eq!(t.name.as_deref(), Some("mine"));
+        assert_eq!(t.bucket.as_deref(), Some("org-log-archive"));
+    }
+
+    #[test]
+    fn a_fresh_account_gets_the_recommendations() {
+        let text = render(&survey(vec![]), "");
+        let b = baseline_spec::parse(&text, "init.yaml").unwrap();
+        assert_eq!(
+            b.cloudtrail.expect("cloudtrail").trail_name(),
+            "baseline-trail"
+        );
+        assert!(
+            b.alternate_contacts.is_none(),
+            "no made-up contact is written"
+        );
+    }
 }

@@ -27,6 +27,10 @@ pub struct ExistingTrail {
     pub log_file_validation: bool,
     /// Set up by AWS Control Tower (baseline never changes those).
     pub control_tower: bool,
+    /// An organization trail (made in the management account; its bucket
+    /// is usually in a log archive account): it already records this
+    /// account.
+    pub organization: bool,
 }
 
 /// A Config recorder that exists in the home region.
@@ -177,6 +181,7 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
                     bucket: t.s3_bucket_name().map(str::to_string),
                     kms_key: t.kms_key_id().map(str::to_string),
                     log_file_validation: t.log_file_validation_enabled() == Some(true),
+                    organization: t.is_organization_trail() == Some(true),
                 });
             }
             s.trails
