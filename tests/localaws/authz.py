@@ -22,6 +22,7 @@ key, assumed roles) are not checked here.
 """
 
 import fnmatch
+import functools
 import json
 import re
 import urllib.parse
@@ -66,11 +67,13 @@ def _model(name):
     return _models[name]
 
 
+@functools.lru_cache(maxsize=None)
 def _uri_regex(uri):
+    """A REST URI template as a path regex and its required query keys (once per template)."""
     path, _, query = uri.partition("?")
     pattern = re.sub(r"\{([A-Za-z0-9_]+)\+\}", r"(?P<\1>.+)", path)
     pattern = re.sub(r"\{([A-Za-z0-9_]+)\}", r"(?P<\1>[^/]+)", pattern)
-    keys = [q.split("=")[0] for q in query.split("&") if q]
+    keys = tuple(q.split("=")[0] for q in query.split("&") if q)
     return re.compile("^" + pattern.rstrip("/") + "/?$"), keys
 
 

@@ -206,15 +206,17 @@ pub(crate) fn contains_statements(have: &Value, want: &Value) -> bool {
 /// (so no run stopped half-way leaves an untagged bucket), and sets
 /// everything a compliant log bucket has. Each call is idempotent, so an
 /// update re-runs them all. An existing bucket keeps its own policy
-/// statements and tags; `adopt` adds baseline's tag to them.
+/// statements and tags; adoption (the change sets `managed_by`) adds
+/// baseline's tag to them.
 pub(crate) async fn ensure(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
-    name: &str,
+    change: &baseline_engine::Change,
     policy: &Value,
-    create: bool,
-    adopt: bool,
 ) -> Result<(), BoxError> {
+    let name = change.address.name.as_str();
+    let create = change.action == baseline_engine::Action::Create;
+    let adopt = change.changed.iter().any(|k| k == "managed_by");
     let policy = &if create {
         policy.clone()
     } else {

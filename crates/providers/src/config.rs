@@ -326,15 +326,7 @@ impl Service for ConfigService {
             ("config.bucket", Action::Create | Action::Update) => {
                 let s3 = clients::s3_for(account, &target.region);
                 let policy = bucket_policy(&account.partition, &account.id, &change.address.name);
-                bucket::ensure(
-                    &s3,
-                    &ctx,
-                    &change.address.name,
-                    &policy,
-                    change.action == Action::Create,
-                    change.changed.iter().any(|k| k == "managed_by"),
-                )
-                .await?;
+                bucket::ensure(&s3, &ctx, change, &policy).await?;
             }
             ("config.bucket", Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);

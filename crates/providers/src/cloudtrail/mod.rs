@@ -345,15 +345,7 @@ impl Service for CloudTrailService {
                     &change.address.name,
                     &trail,
                 );
-                bucket::ensure(
-                    &s3,
-                    &ctx,
-                    &change.address.name,
-                    &policy,
-                    change.action == Action::Create,
-                    change.changed.iter().any(|k| k == "managed_by"),
-                )
-                .await?;
+                bucket::ensure(&s3, &ctx, change, &policy).await?;
             }
             (BUCKET, Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
