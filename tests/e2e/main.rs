@@ -15,6 +15,7 @@ mod least_privilege;
 mod moto;
 mod ownership;
 mod policy;
+mod redteam;
 mod report;
 mod shard;
 mod stale;

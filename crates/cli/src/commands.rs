@@ -10,12 +10,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use baseline_engine::render::{self, Styles};
 use baseline_engine::{
-    Action, BaselineSource, Change, ExecOptions, FORMAT_VERSION, Mode, Observer, Outcome, Plan,
-    PlanOptions, PlanProgress, Service, check_fresh, execute, make_plan, unconverged,
+    Action, BaselineSource, Change, ExecOptions, Mode, Observer, Outcome, Plan, PlanOptions,
+    PlanProgress, Service, check_fresh, execute, make_plan, unconverged,
 };
 use baseline_providers::{ConnectOptions, SERVICE_NAMES, connect, services};
 use baseline_spec::Baseline;
 
+use crate::planfile::{read_plan, write_plan};
 use crate::{
     Cli, Command, EXIT_CHANGES, EXIT_ERROR, EXIT_MANUAL, EXIT_OK, Global, Output, PlanArgs,
     color_on,
@@ -439,50 +440,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Writes the plan readable by its owner only (it names contacts, roles,
-/// users without MFA and public buckets), atomically: a temporary file in
-/// the same directory renamed over the path, which replaces a symlink
-/// there rather than writing through it.
-fn write_plan(plan: &Plan, path: &Path) -> Result<()> {
-    let context = || format!("cannot write the plan to {}", path.display());
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    // A new file, created exclusively with mode 0600.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".baseline-plan-")
-        .tempfile_in(dir)
-        .with_context(context)?;
-    tmp.write_all(render::json(plan).as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(context)?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(context)?;
-    Ok(())
-}
-
-fn read_plan(path: &Path) -> Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read plan file {}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a baseline plan file (not JSON)", path.display()))?;
-    let version = value
-        .get("format_version")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    if version != FORMAT_VERSION {
-        bail!(
-            "{} has plan format version {:?}; this baseline reads version {FORMAT_VERSION}: make the plan again with this version",
-            path.display(),
-            version
-        );
-    }
-    serde_json::from_value(value)
-        .with_context(|| format!("{} is not a valid baseline plan file", path.display()))
 }
 
 async fn plan_confirm_apply(

@@ -5,16 +5,30 @@
 //! every value in it is quoted as a YAML string (JSON's quoting, which YAML
 //! reads), and the result is validated before it is written.
 
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use askama::Template;
 use baseline_providers::survey::{ExistingTrail, Survey};
 
-/// A value as a YAML double-quoted string.
+use crate::planfile::write_private;
+
+/// A value read from AWS as a YAML double-quoted string, in a value or a
+/// comment: JSON's quoting (which YAML reads) escapes the C0 controls; the
+/// characters some YAML readers take as line breaks (NEL, the Unicode line
+/// and paragraph separators) and the other C1 controls are escaped too.
+/// No value can end its line and write YAML of its own.
 fn q(s: &str) -> String {
-    serde_json::to_string(s).expect("a string serializes")
+    let json = serde_json::to_string(s).expect("a string serializes");
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 struct RecorderView {
@@ -93,7 +107,7 @@ pub fn render(s: &Survey, created_at: &str) -> String {
         format!(
             "{} (home region {}: to name it instead, make that the home_region)",
             q(&t.name),
-            t.home_region
+            q(&t.home_region)
         )
     }));
     let standards = if s.standards.is_empty() {
@@ -106,13 +120,17 @@ pub fn render(s: &Survey, created_at: &str) -> String {
             .join(", ")
     };
     let file = InitFile {
-        account_id: s.account_id.clone(),
+        account_id: q(&s.account_id),
         account_id_q: q(&s.account_id),
         created_at: created_at.to_string(),
         home_region_q: q(&s.home_region),
         region_count: s.regions.len(),
-        regions: s.regions.chunks(6).map(|c| c.join(", ")).collect(),
-        gaps: s.gaps.clone(),
+        regions: s
+            .regions
+            .chunks(6)
+            .map(|chunk| chunk.iter().map(|r| q(r)).collect::<Vec<_>>().join(", "))
+            .collect(),
+        gaps: s.gaps.iter().map(|g| q(g)).collect(),
         recorder: s.recorder.as_ref().map(|r| RecorderView {
             name_q: q(&r.name),
             bucket_q: r.bucket.as_deref().map(q),
@@ -144,32 +162,24 @@ pub fn render(s: &Survey, created_at: &str) -> String {
     text
 }
 
-/// Writes `text` to `path`: never over an existing file unless `force`.
-/// The text is validated first: `init` never writes a file `validate`
-/// would refuse.
+/// Writes `text` to `path` as plans are written ([`write_private`]: 0600,
+/// atomically, a symlink replaced and never written through): it holds
+/// the account's contacts. Never over an existing file (or symlink) unless
+/// `force`. The text is validated first: `init` never writes a file
+/// `validate` would refuse.
 pub fn write(text: &str, path: &Path, force: bool) -> Result<()> {
     baseline_spec::parse(text, &path.display().to_string())
         .context("baseline init made a file that does not validate (a bug: please report it)")?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut f = match options.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
+    let exists = || {
+        anyhow::anyhow!(
             "{} already exists: baseline init does not write over it (use --force, or --out another file)",
             path.display()
-        ),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot write {}", path.display()));
-        }
+        )
     };
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    if !force && path.symlink_metadata().is_ok() {
+        return Err(exists());
+    }
+    write_private(path, text.as_bytes(), ".baseline-init-")
 }
 
 #[cfg(test)]
@@ -218,6 +228,38 @@ mod tests {
         let t = b.cloudtrail.expect("a cloudtrail section");
         assert_eq!(t.name.as_deref(), Some("mine"));
         assert_eq!(t.bucket.as_deref(), Some("org-log-archive"));
+    }
+
+    /// Why: values read from AWS were pasted into the file: a region name
+    /// with line breaks wrote an `alternate_contacts` entry with another
+    /// address, and the file still validated.
+    #[test]
+    fn values_from_aws_cannot_write_yaml_of_their_own() {
+        let evil = "eu-west-1\nalternate_contacts:\n  security: {name: x, email: evil@example.com, phone: \"1\", title: x}\n#";
+        let mut s = survey(vec![ExistingTrail {
+            home_region: evil.into(),
+            name: "t\u{2028}alternate_contacts: {}\u{85}x".into(),
+            ..trail("other", false)
+        }]);
+        s.regions.push(evil.into());
+        s.gaps.push(format!("the trails ({evil})"));
+        let text = render(&s, "");
+        let b = baseline_spec::parse(&text, "init.yaml").expect("still a valid baseline");
+        assert!(
+            b.alternate_contacts.is_none(),
+            "an entry was injected:\n{text}"
+        );
+        assert!(!text.contains("evil@example.com}\n"), "{text}");
+        for line in text.lines() {
+            assert!(
+                !line.trim_start().starts_with("security: {name: x"),
+                "a line of the attacker's: {line:?}\n{text}"
+            );
+            assert!(
+                !line.contains('\u{2028}') && !line.contains('\u{85}'),
+                "{line:?}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod commands;
 mod init;
+mod planfile;
 
 /// Exit code: success, no drift.
 pub const EXIT_OK: u8 = 0;

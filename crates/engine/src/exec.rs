@@ -16,7 +16,7 @@ use futures::stream::FuturesUnordered;
 use serde::Serialize;
 
 use crate::model::*;
-use crate::provider::{Service, error_chain};
+use crate::provider::{Service, contained, error_chain};
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -160,10 +160,12 @@ pub async fn execute(
                     running.push(async move {
                         let started = Instant::now();
                         let result = match (target, service) {
-                            (Some(t), Some(s)) => s
-                                .apply(&plan.baseline, t, change)
-                                .await
-                                .map_err(|e| error_chain(e.as_ref())),
+                            (Some(t), Some(s)) => contained(
+                                || format!("the step {}", change.address),
+                                s.apply(&plan.baseline, t, change),
+                            )
+                            .await
+                            .map_err(|e| error_chain(e.as_ref())),
                             _ => Err(format!("no provider for {}", change.address)),
                         };
                         (i, result, started.elapsed())

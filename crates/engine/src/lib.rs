@@ -17,4 +17,6 @@ pub mod report;
 pub use exec::{ExecOptions, Observer, Outcome, Silent, StepResult, execute, unconverged};
 pub use model::*;
 pub use plan::{PlanOptions, PlanProgress, StalePlan, check_fresh, diff, make_plan};
-pub use provider::{MAX_ERROR_CHARS, Reading, Service, ServiceError, error_chain};
+pub use provider::{
+    MAX_ERROR_CHARS, Panicked, Reading, Service, ServiceError, contained, error_chain, printable,
+};

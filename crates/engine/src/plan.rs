@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::model::*;
-use crate::provider::{Service, error_chain};
+use crate::provider::{Service, contained, error_chain};
 
 /// Told as reads finish (a progress display).
 pub trait PlanProgress: Send + Sync {
@@ -93,7 +93,11 @@ pub async fn make_plan(
                     .expect("never closed");
                 let _global = global.acquire().await.expect("never closed");
                 let started = std::time::Instant::now();
-                let observed = service.read(&target, &desired).await;
+                let observed = contained(
+                    || format!("the {} read", service.name()),
+                    service.read(&target, &desired),
+                )
+                .await;
                 tracing::debug!(
                     account = %target.account_id,
                     region = %target.region,
@@ -188,6 +192,7 @@ fn hold_deletes_in_use(
         .filter(|c| c.action == Action::Delete)
         .map(|c| c.address.clone())
         .collect();
+    let mut going = Vec::new();
     for c in changes.iter_mut().filter(|c| c.action == Action::Delete) {
         let Some((used_by, unknown)) = users.get(&c.address) else {
             continue;
@@ -214,6 +219,18 @@ fn hold_deletes_in_use(
             c.action = Action::NoOp;
             c.after = c.before.clone();
             c.reason = Some(why);
+        } else {
+            going.push((c.address.clone(), used_by.clone()));
+        }
+    }
+    // A delete that goes ahead waits for its users' deletes (a delivery
+    // channel aimed at the CloudTrail bucket stops delivering first): each
+    // user depends on it, and teardown runs dependencies backwards.
+    for (resource, users) in going {
+        for c in changes.iter_mut().filter(|c| users.contains(&c.address)) {
+            if !c.depends_on.contains(&resource) {
+                c.depends_on.push(resource.clone());
+            }
         }
     }
 }

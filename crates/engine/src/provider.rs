@@ -71,23 +71,81 @@ pub trait Service: Send + Sync {
 /// can carry whole documents (a policy, an HTML page from a proxy).
 pub const MAX_ERROR_CHARS: usize = 2000;
 
+/// Text from outside (an AWS answer, a file) made safe to print: control
+/// characters (NUL, escape sequences, line breaks, ...) are shown escaped
+/// (`\u{1b}`, `\n`), so that no answer can move the cursor, recolour a
+/// terminal, or add a line that looks like the tool's own. Other
+/// characters, Japanese account names included, are kept as they are.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The error and all its causes on one line, outermost first, at most
-/// [`MAX_ERROR_CHARS`] characters.
+/// [`MAX_ERROR_CHARS`] characters, control characters escaped
+/// ([`printable`]).
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
+    let mut raw = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
         let text = c.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
+        if !raw.contains(&text) {
+            raw.push_str(": ");
+            raw.push_str(&text);
         }
         cur = c.source();
     }
+    let mut s = printable(&raw).into_owned();
     let n = s.chars().count();
     if n > MAX_ERROR_CHARS {
         let kept: String = s.chars().take(MAX_ERROR_CHARS).collect();
         s = format!("{kept}… ({} more characters)", n - MAX_ERROR_CHARS);
     }
     s
+}
+
+/// A provider call that panicked (a bug, or an answer the AWS SDK could not
+/// turn into its next request, such as a 70,000-character id): an error of
+/// that account, region and service, like any other bad answer.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} stopped on an internal error (panic: {message}); the rest of the run went on")]
+pub struct Panicked {
+    /// What was running (`read of guardduty`, `apply of ...`).
+    pub what: String,
+    /// The panic's message, made printable and bounded.
+    pub message: String,
+}
+
+/// Runs `fut`; a panic inside it becomes a [`Panicked`] error instead of
+/// ending the process, so one bad answer fails only its own read or step.
+pub async fn contained<T>(
+    what: impl FnOnce() -> String,
+    fut: impl std::future::Future<Output = Result<T, ServiceError>>,
+) -> Result<T, ServiceError> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            let message: String = printable(&message).chars().take(500).collect();
+            Err(Box::new(Panicked {
+                what: what(),
+                message,
+            }))
+        }
+    }
 }

@@ -9,6 +9,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 
 use crate::model::*;
+use crate::provider::printable;
 
 /// The symbol of each action, as users know them from Terraform.
 pub const CREATE: &str = "+";
@@ -97,9 +98,12 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
                 .iter()
                 .find(|t| t.account_id == key.0)
                 .and_then(|t| t.account_name.as_deref());
+            // Names come from files and AWS: never a line break or an
+            // escape sequence of theirs on the terminal.
+            let (account, region) = (printable(key.0), printable(key.1));
             let title = match name {
-                Some(n) => format!("# account {} ({n}) · {}", key.0, key.1),
-                None => format!("# account {} · {}", key.0, key.1),
+                Some(n) => format!("# account {account} ({}) · {region}", printable(n)),
+                None => format!("# account {account} · {region}"),
             };
             let _ = writeln!(out, "\n{}", paint(styles.heading, &title));
         }
@@ -108,13 +112,18 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
     if !plan.notes.is_empty() {
         let _ = writeln!(out);
         for n in &plan.notes {
-            let _ = writeln!(out, "{} {n}", paint(styles.heading, "Info:"));
+            let _ = writeln!(out, "{} {}", paint(styles.heading, "Info:"), printable(n));
         }
     }
     if !plan.errors.is_empty() {
         let _ = writeln!(out);
         for e in &plan.errors {
-            let _ = writeln!(out, "{} {e}", paint(styles.error, "Error:"));
+            let _ = writeln!(
+                out,
+                "{} {}",
+                paint(styles.error, "Error:"),
+                printable(&e.to_string())
+            );
         }
     }
     let s = plan.summary();
@@ -143,6 +152,13 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
     } else {
         let _ = writeln!(out, "{}", summary_line(&s));
         breakdown(&mut out, plan);
+        if s.destroy > 0 {
+            let _ = writeln!(
+                out,
+                "Deletes rest on the ownership mark `managed-by: {}` (set when this baseline creates or adopts a resource); anyone allowed to tag can set it: docs/safety.md shows how to keep it to the baseline's role.",
+                baseline_spec::owner_mark(plan.baseline.name.as_deref())
+            );
+        }
     }
     out
 }
@@ -215,7 +231,7 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
         out,
         "  {} {} {}{}",
         paint(style, symbol),
-        c.address.short(),
+        printable(&c.address.short()),
         paint(styles.dim, note),
         paint(styles.dim, &controls),
     );
@@ -225,8 +241,9 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
             for (k, v) in c.after.iter().flatten() {
                 let _ = writeln!(
                     out,
-                    "      {} {k:width$} = {}",
+                    "      {} {:width$} = {}",
                     paint(style, CREATE),
+                    printable(k),
                     v,
                     width = width
                 );
@@ -238,8 +255,9 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
                 let after = show(c.after.as_ref().and_then(|a| a.get(k)));
                 let _ = writeln!(
                     out,
-                    "      {} {k:width$} = {before} -> {after}",
+                    "      {} {:width$} = {before} -> {after}",
                     paint(style, UPDATE),
+                    printable(k),
                     width = width
                 );
             }
@@ -248,7 +266,7 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
     }
     if let Some(reason) = &c.reason {
         for line in reason.lines() {
-            let _ = writeln!(out, "      {}", paint(styles.dim, line));
+            let _ = writeln!(out, "      {}", paint(styles.dim, &printable(line)));
         }
     }
 }
@@ -272,20 +290,31 @@ pub fn json(plan: &Plan) -> String {
     s
 }
 
+/// A code fence longer than any run of backticks in `body`, so that
+/// nothing in it (an account name, a reason, a note from AWS) can close
+/// the block and write Markdown of its own (CommonMark: a fence is closed
+/// only by one at least as long).
+pub fn fence_for(body: &str) -> String {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
+}
+
 /// The Markdown plan, for pull-request comments: the human form in a
-/// `diff` block (so `+`/`-` lines are coloured by the forge).
+/// `diff` block (so `+`/`-` lines are coloured by the forge), fenced by
+/// [`fence_for`].
 pub fn markdown(plan: &Plan) -> String {
     let s = plan.summary();
     let mut out = String::from("### baseline plan\n\n");
     let _ = writeln!(out, "**{}**\n", summary_line(&s));
-    out.push_str("```diff\n");
     let body = human(plan, &Styles::plain());
+    let fence = fence_for(&body);
+    let _ = writeln!(out, "{fence}diff");
     let total_lines = body.lines().count();
     // Room for the closing fence and the note that says what was left out.
     let room = MARKDOWN_LIMIT.saturating_sub(out.chars().count() + 400);
     if body.chars().count() <= room {
         out.push_str(&body);
-        out.push_str("```\n");
+        let _ = writeln!(out, "{fence}");
         return out;
     }
     // Too long for a pull-request comment: whole lines up to the limit,
@@ -303,7 +332,7 @@ pub fn markdown(plan: &Plan) -> String {
     }
     let _ = write!(
         out,
-        "```\n\n_The plan is longer than a comment allows: {shown} of {total_lines} lines shown, cut at a line's end. The summary above counts every change; the whole plan is `baseline show PLANFILE` or `--output json`._\n"
+        "{fence}\n\n_The plan is longer than a comment allows: {shown} of {total_lines} lines shown, cut at a line's end. The summary above counts every change; the whole plan is `baseline show PLANFILE` or `--output json`._\n"
     );
     out
 }

@@ -137,10 +137,13 @@ async fn plan_of(fake: &Arc<Fake>, mode: Mode) -> Plan {
 }
 
 async fn run(fake: &Arc<Fake>, plan: &Plan) -> Vec<StepResult> {
-    let svcs: Vec<Arc<dyn Service>> = vec![fake.clone()];
+    run_with(&[fake.clone()], plan).await
+}
+
+async fn run_with(svcs: &[Arc<dyn Service>], plan: &Plan) -> Vec<StepResult> {
     execute(
         plan,
-        &svcs,
+        svcs,
         &ExecOptions {
             concurrency: 8,
             per_account: 8,
@@ -590,4 +593,138 @@ fn an_empty_plan_says_whether_anything_failed() {
         message: "cannot assume role".into(),
     });
     assert!(render::human(&plan, &Styles::plain()).contains("no account was reached"));
+}
+
+/// A service whose read panics (as the AWS SDK did on a 70,000-character
+/// id from a hostile endpoint).
+struct Panics;
+
+#[async_trait]
+impl Service for Panics {
+    fn name(&self) -> &'static str {
+        "panics"
+    }
+    fn desired(&self, _: &Baseline, t: &Target, _: Mode) -> Vec<Desired> {
+        vec![Desired {
+            address: Address::new(t, "panics.thing", "x"),
+            controls: vec![],
+            want: Want::Present(attrs(json!({"on": true}))),
+            depends_on: vec![],
+        }]
+    }
+    async fn read(&self, _: &Target, _: &[Desired]) -> Result<Reading, ServiceError> {
+        panic!("building the request: uri too long\u{1b}[31m")
+    }
+    async fn apply(&self, _: &Baseline, _: &Target, _: &Change) -> Result<(), ServiceError> {
+        panic!("apply panicked")
+    }
+}
+
+/// Why: a panic inside one provider call (the SDK on a hostile answer)
+/// ended the whole process with exit 101 and nothing printed. It is now
+/// that service's error in that place; the rest is planned and applied.
+#[tokio::test]
+async fn a_panicking_provider_fails_its_service_alone() {
+    let fake = chain(vec![]);
+    let svcs: Vec<Arc<dyn Service>> = vec![fake.clone(), Arc::new(Panics)];
+    let plan = make_plan(
+        &baseline(),
+        &[target()],
+        &svcs,
+        Mode::Apply,
+        Vec::new(),
+        &PlanOptions::default(),
+    )
+    .await;
+    assert_eq!(plan.errors.len(), 1, "{:?}", plan.errors);
+    let e = &plan.errors[0];
+    assert_eq!(e.service, "panics");
+    assert!(
+        e.message.contains("the panics read stopped on an internal error (panic: building the request: uri too long\\u{1b}[31m)"),
+        "{}",
+        e.message
+    );
+    assert_eq!(plan.summary().add, 4, "the other service is planned");
+
+    // A step that panics fails alone too.
+    let mut panicking = plan.clone();
+    panicking.changes.push(Change {
+        address: Address::new(&target(), "panics.thing", "x"),
+        action: Action::Create,
+        controls: vec![],
+        before: None,
+        after: Some(attrs(json!({"on": true}))),
+        changed: vec!["on".into()],
+        depends_on: vec![],
+        reason: None,
+        left_alone: false,
+    });
+    let results = run_with(&svcs, &panicking).await;
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .collect();
+    assert_eq!(failed.len(), 1, "{results:?}");
+    assert!(
+        matches!(&failed[0].outcome, Outcome::Failed(m) if m.contains("panic: apply panicked"))
+    );
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Done)
+            .count(),
+        4
+    );
+}
+
+/// Why: names, reasons and notes from a baseline file or from AWS were
+/// printed as they came: a name holding a newline and a code fence closed
+/// the Markdown block of a pull-request comment and wrote Markdown of its
+/// own; escape sequences reached the terminal; an error message's NUL
+/// bytes were printed raw.
+#[tokio::test]
+async fn text_from_outside_cannot_break_out_of_its_place() {
+    let mut plan = plan_of(&chain(vec![]), Mode::Apply).await;
+    plan.targets[0].account_name = Some("evil\n```\n# Injected\n\u{1b}[2J".into());
+    plan.changes[0].reason = Some("````\n**pwned**".into());
+    plan.notes
+        .push("note\n```\n[click](https://example.com)".into());
+    plan.errors.push(PlanError {
+        account: "123456789012".into(),
+        region: "eu-west-1".into(),
+        service: "fake".into(),
+        message: "bad\u{0}answer\u{1b}[31m".into(),
+    });
+    let md = render::markdown(&plan);
+    let fence = md
+        .lines()
+        .find(|l| l.starts_with("```") && l.ends_with("diff"))
+        .expect("an opening fence")
+        .trim_end_matches("diff")
+        .to_string();
+    assert!(
+        fence.len() > 4,
+        "longer than the longest run inside: {fence}"
+    );
+    let closing: Vec<&str> = md.lines().filter(|l| l.trim_end() == fence).collect();
+    assert_eq!(closing.len(), 1, "the block closes once, at its end:\n{md}");
+    for line in md.lines() {
+        assert!(
+            !line.starts_with("# Injected")
+                && !line.starts_with("**pwned**")
+                && !line.starts_with("[click]"),
+            "a line of the attacker's outside the block: {line:?}\n{md}"
+        );
+    }
+    let text = render::human(&plan, &Styles::plain());
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{0}'),
+        "{text:?}"
+    );
+    assert!(text.contains(r"evil\n```\n# Injected\n\u{1b}[2J"), "{text}");
+    assert!(text.contains(r"bad\u{0}answer\u{1b}[31m"), "{text}");
+
+    let e = std::io::Error::other("nul\u{0} and escape\u{1b}[2J");
+    let chain_text = error_chain(&e);
+    assert_eq!(chain_text, r"nul\u{0} and escape\u{1b}[2J");
 }

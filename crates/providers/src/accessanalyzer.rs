@@ -16,7 +16,7 @@ use baseline_spec::{Baseline, Zone};
 use serde_json::{Value, json};
 
 use crate::error::{Ctx, Refusal};
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, controls, present_if};
+use crate::{OWNER_TAG_KEY, Owner, account_of, attrs, controls, present_if};
 
 const SERVICE: &str = "access_analyzer";
 const KIND: &str = "access_analyzer.analyzer";
@@ -75,7 +75,9 @@ impl Service for AccessAnalyzerService {
                 let orgs = client!(aws_sdk_organizations, account, &target.region);
                 check_organization_zone(&orgs, target).await?;
             }
-            if let Some(o) = read_analyzer(&client, target, &d.address, wanted_type).await? {
+            if let Some(o) =
+                read_analyzer(&client, target, &d.address, wanted_type, &self.aws.owner).await?
+            {
                 out.push(o);
             }
         }
@@ -99,7 +101,14 @@ impl Service for AccessAnalyzerService {
                     .and_then(|a| a.get("type"))
                     .and_then(Value::as_str)
                     .unwrap_or("ACCOUNT");
-                create_analyzer(&client, target, &change.address.name, kind).await
+                create_analyzer(
+                    &client,
+                    target,
+                    &change.address.name,
+                    kind,
+                    self.aws.owner.mark(),
+                )
+                .await
             }
             Action::Delete => {
                 let name = change
@@ -130,6 +139,7 @@ pub async fn read_analyzer(
     target: &Target,
     address: &Address,
     kind: &str,
+    owner: &Owner,
 ) -> Result<Option<Observed>, ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let mut analyzers = Vec::new();
@@ -148,40 +158,45 @@ pub async fn read_analyzer(
         .find(|a| a.name() == address.name)
         .or_else(|| analyzers.iter().find(|a| usable(a.status())));
     Ok(found.map(|a| {
-        let ours = a
-            .tags()
-            .is_some_and(|t| t.get(OWNER_TAG_KEY).map(String::as_str) == Some(OWNER_TAG_VALUE));
+        let mark = owner.classify(
+            a.tags()
+                .and_then(|t| t.get(OWNER_TAG_KEY))
+                .map(String::as_str),
+        );
         // Creating counts as active: it becomes so without anyone acting.
         let status = if usable(a.status()) {
             "ACTIVE"
         } else {
             a.status().as_str()
         };
-        Observed::new(
+        let mut o = Observed::new(
             address.clone(),
             attrs(&[
                 ("name", json!(a.name())),
                 ("type", json!(a.r#type().as_str())),
                 ("status", json!(status)),
             ]),
-            ours,
-        )
+            mark.ours(),
+        );
+        o.managed_elsewhere = mark.elsewhere();
+        o
     }))
 }
 
-/// Creates an external-access analyzer, tagged as baseline's.
+/// Creates an external-access analyzer, tagged with baseline's `mark`.
 pub async fn create_analyzer(
     client: &aws_sdk_accessanalyzer::Client,
     target: &Target,
     name: &str,
     kind: &str,
+    mark: &str,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     client
         .create_analyzer()
         .analyzer_name(name)
         .r#type(Type::from(kind))
-        .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+        .tags(OWNER_TAG_KEY, mark)
         .send()
         .await
         .map_err(ctx.err("CreateAnalyzer"))?;

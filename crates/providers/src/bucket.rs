@@ -18,7 +18,7 @@ use baseline_engine::{Attrs, Observed};
 use serde_json::{Value, json};
 
 use crate::error::{AwsError, Ctx, Refusal, SdkMessage};
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE};
+use crate::{Mark, OWNER_TAG_KEY, Owner};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -69,12 +69,12 @@ pub(crate) fn wants_mark(d: &baseline_engine::Desired) -> bool {
     matches!(&d.want, baseline_engine::Want::Present(a) if a.contains_key("managed_by"))
 }
 
-/// The attributes a compliant log bucket has (the ownership mark only
-/// where baseline owns or adopts it).
-pub(crate) fn wanted(unowned: Unowned) -> Attrs {
+/// The attributes a compliant log bucket has (the ownership mark, `mark`,
+/// only where baseline owns or adopts it).
+pub(crate) fn wanted(unowned: Unowned, mark: &str) -> Attrs {
     let mut a = Attrs::new();
     if unowned != Unowned::Correct {
-        a.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+        a.insert("managed_by".into(), json!(mark));
     }
     a.insert("public_access_blocked".into(), json!(true));
     a.insert("encrypted".into(), json!(true));
@@ -87,13 +87,15 @@ pub(crate) const DELETE_NOTE: &str =
     "emptied (every object version, so the logs are gone) and deleted";
 
 /// Reads a log bucket. `Ok(None)`: it does not exist. A bucket that exists
-/// but is not ours follows `unowned`.
+/// but is not ours follows `unowned`; one another baseline marked is
+/// never changed (`managed_elsewhere`).
 pub(crate) async fn read(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
     desired: &baseline_engine::Desired,
     policy: &Value,
     unowned: Unowned,
+    owner: &Owner,
 ) -> Result<Option<Observed>, BoxError> {
     let address = desired.address.clone();
     let note =
@@ -140,13 +142,13 @@ pub(crate) async fn read(
         Err(e) if e.code() == Some("NoSuchTagSet") => Vec::new(),
         Err(e) => return Err(Box::new(ctx.err("GetBucketTagging")(e))),
     };
-    let ours = tags
-        .iter()
-        .any(|t| t.key() == OWNER_TAG_KEY && t.value() == OWNER_TAG_VALUE);
-    if !ours && unowned == Unowned::Refuse {
+    let mark = owner.classify_tags(tags.iter().map(|t| (t.key(), t.value())));
+    let ours = mark.ours();
+    if mark == Mark::Unmarked && unowned == Unowned::Refuse {
         return Err(Box::new(Refusal {
             message: format!(
-                "bucket {name} already exists and is not managed by baseline (no `{OWNER_TAG_KEY}: {OWNER_TAG_VALUE}` tag); baseline will not take it over: name another bucket in the baseline, or tag this one if it really is baseline's"
+                "bucket {name} already exists and is not managed by baseline (no `{OWNER_TAG_KEY}: {}` tag); baseline will not take it over: name another bucket in the baseline, or tag this one if it really is baseline's",
+                owner.mark()
             ),
         }));
     }
@@ -177,14 +179,15 @@ pub(crate) async fn read(
     };
     let mut attrs = Attrs::new();
     if ours {
-        attrs.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+        attrs.insert("managed_by".into(), json!(owner.mark()));
     }
     attrs.insert("public_access_blocked".into(), json!(public_access_blocked));
     attrs.insert("encrypted".into(), json!(encrypted));
     attrs.insert("delivery_policy".into(), json!(delivery_policy));
     let mut o = Observed::new(address, attrs, ours);
-    o.note = match (ours, unowned) {
-        (false, Unowned::Correct) => Some(
+    o.managed_elsewhere = mark.elsewhere();
+    o.note = match (&mark, unowned) {
+        (Mark::Unmarked, Unowned::Correct) => Some(
             "not baseline's (no ownership tag): its settings are corrected in place, its policy statements added to; never deleted".into(),
         ),
         _ => note,
@@ -213,6 +216,7 @@ pub(crate) async fn ensure(
     ctx: &Ctx,
     change: &baseline_engine::Change,
     policy: &Value,
+    mark: &str,
 ) -> Result<(), BoxError> {
     let name = change.address.name.as_str();
     let create = change.action == baseline_engine::Action::Create;
@@ -223,12 +227,12 @@ pub(crate) async fn ensure(
         merged_policy(s3, ctx, name, policy).await?
     };
     if adopt && !create {
-        tag_existing(s3, ctx, name).await?;
+        tag_existing(s3, ctx, name, mark).await?;
     }
     if create {
         let tag = Tag::builder()
             .key(OWNER_TAG_KEY)
-            .value(OWNER_TAG_VALUE)
+            .value(mark)
             .build()
             .expect("key and value are set");
         let mut conf = CreateBucketConfiguration::builder().tags(tag);
@@ -257,7 +261,7 @@ pub(crate) async fn ensure(
                 if !tags
                     .tag_set()
                     .iter()
-                    .any(|t| t.key() == OWNER_TAG_KEY && t.value() == OWNER_TAG_VALUE)
+                    .any(|t| t.key() == OWNER_TAG_KEY && t.value() == mark)
                 {
                     return Err(Box::new(ctx.err("CreateBucket")(e)));
                 }
@@ -356,8 +360,16 @@ async fn merged_policy(
         Err(e) if e.code() == Some("NoSuchBucketPolicy") => None,
         Err(e) => return Err(ctx.err("GetBucketPolicy")(e)),
     };
+    Ok(merge_statements(have, want))
+}
+
+/// The policy `have` with every statement of `want` it lacks added (a
+/// statement with the same `Sid` is replaced; every other statement, of
+/// people or of other baselines, stays as it is); `want` when there is no
+/// policy.
+pub(crate) fn merge_statements(have: Option<Value>, want: &Value) -> Value {
     let Some(mut have) = have else {
-        return Ok(want.clone());
+        return want.clone();
     };
     let mut statements = match have["Statement"].take() {
         Value::Array(a) => a,
@@ -380,11 +392,16 @@ async fn merged_policy(
     if have.get("Version").is_none() {
         have["Version"] = json!("2012-10-17");
     }
-    Ok(have)
+    have
 }
 
-/// Adds baseline's tag to a bucket's own tags (adoption).
-async fn tag_existing(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<(), AwsError> {
+/// Adds baseline's tag (`mark`) to a bucket's own tags (adoption).
+async fn tag_existing(
+    s3: &aws_sdk_s3::Client,
+    ctx: &Ctx,
+    name: &str,
+    mark: &str,
+) -> Result<(), AwsError> {
     let mut tags = match s3
         .get_bucket_tagging()
         .bucket(name)
@@ -400,7 +417,7 @@ async fn tag_existing(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<
     tags.push(
         Tag::builder()
             .key(OWNER_TAG_KEY)
-            .value(OWNER_TAG_VALUE)
+            .value(mark)
             .build()
             .expect("key and value are set"),
     );

@@ -28,8 +28,7 @@ use serde_json::{Value, json};
 use crate::clients;
 use crate::connect::Account;
 use crate::error::Ctx;
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, bucket, home_address};
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use crate::{Mark, OWNER_TAG_KEY, account_of, attrs, bucket, home_address};
 
 const SERVICE: &str = "config";
 const CONTROLS: &[&str] = &["Config.1"];
@@ -101,7 +100,12 @@ impl Service for ConfigService {
         };
         let on = spec.enabled && mode == Mode::Apply;
         let home = &baseline.home_region;
-        let bucket_name = render_bucket(spec.bucket_template(), &target.account_id, home);
+        let owner = &self.aws.owner;
+        let bucket_name = render_bucket(
+            &spec.bucket_template(baseline.name.as_deref()),
+            &target.account_id,
+            home,
+        );
         let bucket = home_address(target, home, "config.bucket", &bucket_name);
         let role = home_address(
             target,
@@ -128,7 +132,7 @@ impl Service for ConfigService {
             }
             let unowned = bucket::Unowned::of(
                 &bucket_name,
-                baseline_spec::DEFAULT_CONFIG_BUCKET,
+                &owner.default_of(baseline_spec::DEFAULT_CONFIG_BUCKET),
                 &target.account_id,
                 home,
                 spec.adopt,
@@ -136,7 +140,7 @@ impl Service for ConfigService {
             out.push(desired(
                 bucket.clone(),
                 if on {
-                    Want::Present(bucket::wanted(unowned))
+                    Want::Present(bucket::wanted(unowned, owner.mark()))
                 } else {
                     Want::Absent
                 },
@@ -154,7 +158,7 @@ impl Service for ConfigService {
             ),
         ]);
         if spec.adopt {
-            recorder_attrs.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+            recorder_attrs.insert("managed_by".into(), json!(owner.mark()));
         }
         out.push(desired(recorder.clone(), want(recorder_attrs), vec![role]));
         out.push(desired(
@@ -172,6 +176,7 @@ impl Service for ConfigService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let owner = &self.aws.owner;
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_config, account, &target.region);
         let mut out = Vec::new();
@@ -192,16 +197,18 @@ impl Service for ConfigService {
                     let adopt = find("config.recorder").is_some_and(bucket::wants_mark);
                     let unowned = bucket::Unowned::of(
                         &d.address.name,
-                        baseline_spec::DEFAULT_CONFIG_BUCKET,
+                        &owner.default_of(baseline_spec::DEFAULT_CONFIG_BUCKET),
                         &account.id,
                         &d.address.region,
                         adopt,
                     );
-                    let mut o = bucket::read(&s3, &ctx, d, &policy, unowned).await?;
-                    // To be deleted: only once nothing delivers to it.
+                    let mut o = bucket::read(&s3, &ctx, d, &policy, unowned, owner).await?;
+                    // To be deleted: only once no trail or channel, in
+                    // any region, delivers to it.
                     if let (Some(o), Want::Absent) = (&mut o, &d.want) {
-                        (o.used_by, o.users_unknown) =
-                            bucket_users(account, target, &d.address.name).await;
+                        (o.used_by, o.users_unknown) = crate::users::read(account, target)
+                            .await
+                            .of_bucket(&d.address.name);
                     }
                     Ok::<_, ServiceError>(o)
                 }
@@ -221,18 +228,20 @@ impl Service for ConfigService {
         let slr = slr?;
         out.extend(bucket?);
         let recorder = recorders.configuration_recorders().first();
-        let owned = match recorder.and_then(|r| r.arn()) {
-            Some(arn) => recorder_owned(&client, &ctx, arn).await?,
-            None => false,
+        let mark = match recorder.and_then(|r| r.arn()) {
+            Some(arn) => recorder_mark(&client, &ctx, arn, owner).await?,
+            None => Mark::Unmarked,
         };
+        let owned = mark.ours();
         // The recorder, its channel and its recording: owned together;
-        // Control Tower's are never changed.
+        // Control Tower's and another baseline's are never changed.
         let elsewhere = recorder
             .and_then(|r| r.name())
             .into_iter()
             .chain(channels.delivery_channels().first().and_then(|c| c.name()))
             .any(|n| n.starts_with(CONTROL_TOWER_PREFIX))
-            .then(|| CONTROL_TOWER.to_string());
+            .then(|| CONTROL_TOWER.to_string())
+            .or_else(|| mark.elsewhere());
         let observed = |a: Address, attrs: Attrs| {
             let mut o = Observed::new(a, attrs, owned);
             o.managed_elsewhere = elsewhere.clone();
@@ -255,7 +264,7 @@ impl Service for ConfigService {
                         a_.insert(
                             "managed_by".into(),
                             if owned {
-                                json!(OWNER_TAG_VALUE)
+                                json!(owner.mark())
                             } else {
                                 Value::Null
                             },
@@ -326,14 +335,15 @@ impl Service for ConfigService {
             ("config.bucket", Action::Create | Action::Update) => {
                 let s3 = clients::s3_for(account, &target.region);
                 let policy = bucket_policy(&account.partition, &account.id, &change.address.name);
-                bucket::ensure(&s3, &ctx, change, &policy).await?;
+                bucket::ensure(&s3, &ctx, change, &policy, self.aws.owner.mark()).await?;
             }
             ("config.bucket", Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
                 bucket::delete(&s3, &ctx, &change.address.name).await?;
             }
             ("config.recorder", Action::Create) => {
-                put_recorder(&client, target, &name, &after, None, true).await?;
+                let mark = Some(self.aws.owner.mark());
+                put_recorder(&client, target, &name, &after, None, mark).await?;
             }
             ("config.recorder", Action::Update) => {
                 // Read-modify-write: what the baseline does not model
@@ -352,13 +362,13 @@ impl Service for ConfigService {
                     "recording_frequency",
                 ];
                 if change.changed.iter().any(|k| modeled.contains(&k.as_str())) {
-                    put_recorder(&client, target, &name, &after, current.as_ref(), false).await?;
+                    put_recorder(&client, target, &name, &after, current.as_ref(), None).await?;
                 }
                 if change.changed.iter().any(|k| k == "managed_by") {
                     let arn = current.as_ref().and_then(|r| r.arn()).ok_or_else(|| {
                         crate::refusal(format!("recorder {name} has no ARN to tag"))
                     })?;
-                    tag_recorder(&client, &ctx, arn).await?;
+                    tag_recorder(&client, &ctx, arn, self.aws.owner.mark()).await?;
                 }
             }
             ("config.recorder", Action::Delete) => {
@@ -472,16 +482,16 @@ pub fn recorder_attrs(r: &ConfigurationRecorder) -> Attrs {
     ])
 }
 
-/// Creates (tagged as baseline's) or corrects the recorder `name` to the
-/// attributes `after`; a correction keeps the `current` recorder's
-/// recording-mode overrides.
+/// Creates (tagged with the ownership mark `create_mark`) or, without it,
+/// corrects the recorder `name` to the attributes `after`; a correction
+/// keeps the `current` recorder's recording-mode overrides.
 pub async fn put_recorder(
     client: &aws_sdk_config::Client,
     target: &Target,
     name: &str,
     after: &Attrs,
     current: Option<&ConfigurationRecorder>,
-    create: bool,
+    create_mark: Option<&str>,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let get_bool = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
@@ -509,8 +519,8 @@ pub async fn put_recorder(
     let mut put = client
         .put_configuration_recorder()
         .configuration_recorder(recorder);
-    if create {
-        put = put.tags(owner_tag());
+    if let Some(mark) = create_mark {
+        put = put.tags(owner_tag(mark));
     }
     put.send()
         .await
@@ -518,109 +528,48 @@ pub async fn put_recorder(
     Ok(())
 }
 
-fn owner_tag() -> aws_sdk_config::types::Tag {
+fn owner_tag(mark: &str) -> aws_sdk_config::types::Tag {
     aws_sdk_config::types::Tag::builder()
         .key(OWNER_TAG_KEY)
-        .value(OWNER_TAG_VALUE)
+        .value(mark)
         .build()
 }
 
-/// Whether the recorder carries baseline's tag.
-async fn recorder_owned(
+/// What the recorder's ownership mark says.
+async fn recorder_mark(
     client: &aws_sdk_config::Client,
     ctx: &Ctx,
     arn: &str,
-) -> Result<bool, ServiceError> {
+    owner: &crate::Owner,
+) -> Result<Mark, ServiceError> {
     let tags = client
         .list_tags_for_resource()
         .resource_arn(arn)
         .send()
         .await
         .map_err(ctx.err("ListTagsForResource"))?;
-    Ok(tags
-        .tags()
-        .iter()
-        .any(|t| t.key() == Some(OWNER_TAG_KEY) && t.value() == Some(OWNER_TAG_VALUE)))
+    Ok(owner.classify_tags(
+        tags.tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value()?))),
+    ))
 }
 
-/// Marks an adopted recorder as baseline's.
+/// Marks an adopted recorder as baseline's (`mark`).
 async fn tag_recorder(
     client: &aws_sdk_config::Client,
     ctx: &Ctx,
     arn: &str,
+    mark: &str,
 ) -> Result<(), ServiceError> {
     client
         .tag_resource()
         .resource_arn(arn)
-        .tags(owner_tag())
+        .tags(owner_tag(mark))
         .send()
         .await
         .map_err(ctx.err("TagResource"))?;
     Ok(())
-}
-
-/// The delivery channels, in every region enabled for the account, that
-/// deliver to `bucket`; and, if some region could not be read, why.
-async fn bucket_users(
-    account: &Account,
-    target: &Target,
-    bucket: &str,
-) -> (Vec<Address>, Option<String>) {
-    let ctx = Ctx::new(target, "ec2");
-    let regions = match client!(aws_sdk_ec2, account, &target.region)
-        .describe_regions()
-        .send()
-        .await
-    {
-        Ok(r) => r
-            .regions()
-            .iter()
-            .filter(|r| r.opt_in_status() != Some("not-opted-in"))
-            .filter_map(|r| r.region_name().map(str::to_string))
-            .collect::<Vec<_>>(),
-        Err(e) => {
-            let e = ctx.err("DescribeRegions")(e);
-            return (
-                Vec::new(),
-                Some(format!(
-                    "the account's regions could not be listed to find the delivery channels that use it ({})",
-                    baseline_engine::error_chain(&e)
-                )),
-            );
-        }
-    };
-    let reads = regions.iter().map(|region| async move {
-        let client = client!(aws_sdk_config, account, region);
-        let out = client.describe_delivery_channels().send().await;
-        (region.clone(), out)
-    });
-    let mut users = Vec::new();
-    let mut unread = Vec::new();
-    for (region, out) in futures::future::join_all(reads).await {
-        match out {
-            Ok(o) => {
-                if o.delivery_channels()
-                    .iter()
-                    .any(|c| c.s3_bucket_name() == Some(bucket))
-                {
-                    users.push(Address {
-                        account: target.account_id.clone(),
-                        region,
-                        kind: "config.delivery_channel".into(),
-                        name: "channel".into(),
-                    });
-                }
-            }
-            Err(e) => unread.push(format!("{region} ({})", e.code().unwrap_or("error"))),
-        }
-    }
-    let unknown = (!unread.is_empty()).then(|| {
-        format!(
-            "the delivery channels of {} could not be read",
-            unread.join(", ")
-        )
-    });
-    (users, unknown)
 }
 
 /// The service-linked role exists when a role lives under its service path

@@ -31,6 +31,8 @@ pub struct Account {
 #[derive(Debug, Default)]
 pub struct Aws {
     accounts: HashMap<String, Account>,
+    /// Whose marks are whose: the baseline these accounts were reached for.
+    pub owner: crate::Owner,
 }
 
 impl Aws {
@@ -188,7 +190,10 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
     }))
     .await;
 
-    let mut aws = Aws::default();
+    let mut aws = Aws {
+        owner: crate::Owner::of(baseline),
+        ..Aws::default()
+    };
     let mut targets = Vec::new();
     for (a, result) in selected.iter().zip(results) {
         match result {

@@ -53,6 +53,35 @@ impl SdkMessage {
     }
 }
 
+/// What an error says of the HTTP answer behind it, when there was one.
+/// An answer without an error code (a proxy's 501, an empty 503) would
+/// otherwise read only "unhandled error: Error".
+pub trait HttpStatus {
+    /// The HTTP status of an answer that carried no error code.
+    fn http_status(&self) -> Option<u16> {
+        None
+    }
+}
+
+impl<E: aws_smithy_types::error::metadata::ProvideErrorMetadata> HttpStatus
+    for aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >
+{
+    fn http_status(&self) -> Option<u16> {
+        use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+        if self.code().is_some() {
+            return None;
+        }
+        self.raw_response().map(|r| r.status().as_u16())
+    }
+}
+
+impl HttpStatus for aws_smithy_types::error::operation::BuildError {}
+impl HttpStatus for SdkMessage {}
+impl HttpStatus for csv::Error {}
+
 /// Builds [`AwsError`]s for one target and service.
 #[derive(Clone)]
 pub(crate) struct Ctx {
@@ -70,17 +99,27 @@ impl Ctx {
         }
     }
 
-    /// Wraps an SDK error of `operation`.
-    pub fn err<E: std::error::Error>(
+    /// Wraps an SDK error of `operation`; an answer that carried no error
+    /// code is named by its HTTP status.
+    pub fn err<E: std::error::Error + HttpStatus>(
         &self,
         operation: &'static str,
     ) -> impl FnOnce(E) -> AwsError + '_ {
-        move |e| AwsError {
-            account: self.account.clone(),
-            region: self.region.clone(),
-            service: self.service,
-            operation,
-            source: Box::new(SdkMessage::of(&e)),
+        move |e| {
+            let mut message = SdkMessage::of(&e);
+            if let Some(status) = e.http_status().filter(|s| *s >= 300) {
+                message.0 = format!(
+                    "{} (HTTP {status} with no error code: the endpoint, or a proxy before it, did not answer as AWS does)",
+                    message.0
+                );
+            }
+            AwsError {
+                account: self.account.clone(),
+                region: self.region.clone(),
+                service: self.service,
+                operation,
+                source: Box::new(message),
+            }
         }
     }
 }

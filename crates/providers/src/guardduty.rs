@@ -17,7 +17,7 @@ use baseline_spec::{Baseline, GuardDutyFeature, GuardDutyFeatures};
 use serde_json::{Value, json};
 
 use crate::error::Ctx;
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of, attrs, controls, present_if};
+use crate::{OWNER_TAG_KEY, Owner, account_of, attrs, controls, present_if};
 
 const SERVICE: &str = "guardduty";
 const KIND: &str = "guardduty.detector";
@@ -79,7 +79,7 @@ impl Service for GuardDutyService {
                 let mut a = attrs(&[("enabled", json!(true))]);
                 a.extend(wanted_features(spec.features.as_ref()));
                 if spec.adopt {
-                    a.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+                    a.insert("managed_by".into(), json!(self.aws.owner.mark()));
                 }
                 a
             }),
@@ -93,7 +93,7 @@ impl Service for GuardDutyService {
         let Some(d) = desired.first() else {
             return Ok(Reading::default());
         };
-        Ok(read_detector(&client, target, &d.address)
+        Ok(read_detector(&client, target, &d.address, &self.aws.owner)
             .await?
             .into_iter()
             .collect::<Vec<_>>()
@@ -123,7 +123,7 @@ impl Service for GuardDutyService {
                     .create_detector()
                     .enable(true)
                     .set_features(Some(feature_config(&after)))
-                    .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+                    .tags(OWNER_TAG_KEY, self.aws.owner.mark())
                     .send()
                     .await
                     .map_err(ctx.err("CreateDetector"))?;
@@ -155,7 +155,7 @@ impl Service for GuardDutyService {
                     client
                         .tag_resource()
                         .resource_arn(arn)
-                        .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+                        .tags(OWNER_TAG_KEY, self.aws.owner.mark())
                         .send()
                         .await
                         .map_err(ctx.err("TagResource"))?;
@@ -188,11 +188,32 @@ fn feature_config(after: &Attrs) -> Vec<DetectorFeatureConfiguration> {
         .collect()
 }
 
+/// A detector id as AWS documents it (GuardDuty API reference, DetectorId:
+/// 1 to 300 characters; AWS's are 32 lowercase hex digits), checked before
+/// it goes into the next request's path: a longer or stranger one is an
+/// error of this region, never a request the SDK cannot build.
+fn checked_detector_id(id: &str) -> Result<&str, String> {
+    if id.is_empty() || id.len() > 300 {
+        return Err(format!(
+            "a detector id of {} characters (AWS's have 1 to 300)",
+            id.chars().count()
+        ));
+    }
+    if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "a detector id with characters other than letters and digits ({})",
+            baseline_engine::printable(&id.chars().take(40).collect::<String>())
+        ));
+    }
+    Ok(id)
+}
+
 /// The region's detector (the first, if an emulator allows several).
 pub async fn read_detector(
     client: &aws_sdk_guardduty::Client,
     target: &Target,
     address: &Address,
+    owner: &Owner,
 ) -> Result<Option<Observed>, ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let ids = client
@@ -203,6 +224,11 @@ pub async fn read_detector(
     let Some(id) = ids.detector_ids().first() else {
         return Ok(None);
     };
+    let id = checked_detector_id(id).map_err(|why| {
+        ctx.err("ListDetectors")(crate::error::SdkMessage(format!(
+            "the answer is not AWS's: {why}"
+        )))
+    })?;
     let d = client
         .get_detector()
         .detector_id(id)
@@ -223,9 +249,12 @@ pub async fn read_detector(
             })
         })
         .collect();
-    let owned = d
-        .tags()
-        .is_some_and(|t| t.get(OWNER_TAG_KEY).map(String::as_str) == Some(OWNER_TAG_VALUE));
+    let mark = owner.classify(
+        d.tags()
+            .and_then(|t| t.get(OWNER_TAG_KEY))
+            .map(String::as_str),
+    );
+    let owned = mark.ours();
     let mut a = attrs(&[
         ("detector_id", json!(id)),
         (
@@ -235,7 +264,7 @@ pub async fn read_detector(
         (
             "managed_by",
             if owned {
-                json!(OWNER_TAG_VALUE)
+                json!(owner.mark())
             } else {
                 Value::Null
             },
@@ -246,5 +275,7 @@ pub async fn read_detector(
         let status = features.get(name).map_or("DISABLED", String::as_str);
         a.insert(format!("{PREFIX}{name}"), json!(status));
     }
-    Ok(Some(Observed::new(address.clone(), a, owned)))
+    let mut o = Observed::new(address.clone(), a, owned);
+    o.managed_elsewhere = mark.elsewhere();
+    Ok(Some(o))
 }

@@ -52,11 +52,13 @@ pub mod ebs;
 mod error;
 pub mod guardduty;
 pub mod iam;
+mod owner;
 pub mod policy;
 pub mod s3_account;
 pub mod securityhub;
 pub mod survey;
 pub mod trustedadvisor;
+mod users;
 
 use std::sync::Arc;
 
@@ -65,10 +67,7 @@ use baseline_engine::{Action, Service, ServiceError, Target};
 pub use connect::{Account, Aws, ConnectOptions, Connected, Limits, Shard, connect, shard_of};
 pub use error::{AwsError, Refusal};
 
-/// The tag that marks what baseline created (and so may delete).
-pub const OWNER_TAG_KEY: &str = "managed-by";
-/// The value of [`OWNER_TAG_KEY`].
-pub const OWNER_TAG_VALUE: &str = "baseline";
+pub use owner::{KEY_ALIAS, Mark, OWNER_TAG_KEY, Owner};
 
 /// Every service name `--only` accepts, in plan order.
 pub const SERVICE_NAMES: &[&str] = &[

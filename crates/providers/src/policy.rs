@@ -56,12 +56,14 @@ const CONFIG: Actions = Actions {
         "config:PutDeliveryChannel",
         "config:StartConfigurationRecorder",
     ],
-    // The bucket's users are read in every region before it is deleted.
+    // The bucket's users (channels and trails) are read in every region
+    // before it is deleted.
     teardown: &[
         "config:StopConfigurationRecorder",
         "config:DeleteDeliveryChannel",
         "config:DeleteConfigurationRecorder",
         "ec2:DescribeRegions",
+        "cloudtrail:DescribeTrails",
     ],
 };
 
@@ -94,7 +96,13 @@ const CLOUDTRAIL: Actions = Actions {
         "kms:ListAliases",
         "kms:ListKeys",
     ],
-    teardown: &["cloudtrail:DeleteTrail"],
+    // The bucket's and key's users (trails and channels) are read in every
+    // region before either is deleted.
+    teardown: &[
+        "cloudtrail:DeleteTrail",
+        "ec2:DescribeRegions",
+        "config:DescribeDeliveryChannels",
+    ],
 };
 
 /// Key-level KMS writes: only on keys tagged as baseline's.
@@ -378,14 +386,14 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         buckets.extend(
             accounts
                 .iter()
-                .map(|a| render_bucket(c.bucket_template(), a, &b.home_region)),
+                .map(|a| render_bucket(&c.bucket_template(b.name.as_deref()), a, &b.home_region)),
         );
     }
     if let Some(t) = &b.cloudtrail {
         buckets.extend(
             accounts
                 .iter()
-                .map(|a| render_bucket(t.bucket_template(), a, &b.home_region)),
+                .map(|a| render_bucket(&t.bucket_template(b.name.as_deref()), a, &b.home_region)),
         );
     }
     if !buckets.is_empty() {
@@ -429,14 +437,15 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
             actions.extend(KMS_OWN_KEY_TEARDOWN);
         }
         let mut s = statement("OwnCloudTrailKey", actions, json!("arn:aws:kms:*:*:key/*"));
-        s["Condition"] = json!({"StringEquals": {"aws:ResourceTag/managed-by": "baseline"}});
+        let owner = crate::Owner::of(b);
+        s["Condition"] = json!({"StringEquals": {"aws:ResourceTag/managed-by": owner.mark()}});
         statements.push(s);
         if apply {
             statements.push(statement(
                 "CloudTrailKeyAlias",
                 vec!["kms:CreateAlias"],
                 json!([
-                    format!("arn:aws:kms:*:*:{}", crate::cloudtrail::KEY_ALIAS),
+                    format!("arn:aws:kms:*:*:{}", owner.key_alias()),
                     "arn:aws:kms:*:*:key/*"
                 ]),
             ));

@@ -19,7 +19,7 @@ use baseline_spec::{Baseline, Standard};
 use serde_json::{Value, json};
 
 use crate::error::Ctx;
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, account_of};
+use crate::{OWNER_TAG_KEY, account_of};
 
 const SERVICE: &str = "securityhub";
 
@@ -67,7 +67,7 @@ impl Service for SecurityHubService {
                 let mut a = Attrs::new();
                 a.insert("enabled".into(), json!(true));
                 if spec.adopt {
-                    a.insert("managed_by".into(), json!(OWNER_TAG_VALUE));
+                    a.insert("managed_by".into(), json!(self.aws.owner.mark()));
                 }
                 Want::Present(a)
             } else {
@@ -116,9 +116,13 @@ impl Service for SecurityHubService {
             .send()
             .await
             .map_err(ctx.err("ListTagsForResource"))?;
-        let owned = tags
-            .tags()
-            .is_some_and(|t| t.get(OWNER_TAG_KEY).map(String::as_str) == Some(OWNER_TAG_VALUE));
+        let owner = &self.aws.owner;
+        let mark = owner.classify(
+            tags.tags()
+                .and_then(|t| t.get(OWNER_TAG_KEY))
+                .map(String::as_str),
+        );
+        let owned = mark.ours();
         for d in desired {
             match d.address.kind.as_str() {
                 "securityhub.hub" => {
@@ -128,12 +132,14 @@ impl Service for SecurityHubService {
                     a.insert(
                         "managed_by".into(),
                         if owned {
-                            json!(OWNER_TAG_VALUE)
+                            json!(owner.mark())
                         } else {
                             Value::Null
                         },
                     );
-                    out.push(Observed::new(d.address.clone(), a, owned));
+                    let mut o = Observed::new(d.address.clone(), a, owned);
+                    o.managed_elsewhere = mark.elsewhere();
+                    out.push(o);
                 }
                 "securityhub.standards" => {
                     let have = read_standards(&client, target, &account.partition).await?;
@@ -154,6 +160,8 @@ impl Service for SecurityHubService {
                     a.insert("enabled".into(), json!(seen));
                     a.insert("exclusive".into(), json!(exclusive));
                     let mut o = Observed::new(d.address.clone(), a, owned);
+                    // The standards belong to the hub, and so to its owner.
+                    o.managed_elsewhere = mark.elsewhere();
                     if !exclusive && !others.is_empty() {
                         o.note = Some(format!(
                             "also enabled, and left so (the baseline does not list them; `exclusive_standards: true` would disable them): {}",
@@ -193,7 +201,7 @@ impl Service for SecurityHubService {
                 client
                     .tag_resource()
                     .resource_arn(arn)
-                    .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+                    .tags(OWNER_TAG_KEY, self.aws.owner.mark())
                     .send()
                     .await
                     .map_err(ctx.err("TagResource"))?;
@@ -204,7 +212,7 @@ impl Service for SecurityHubService {
                     // Real AWS enables its default standards unless told
                     // not to; the baseline's list decides instead.
                     .enable_default_standards(false)
-                    .tags(OWNER_TAG_KEY, OWNER_TAG_VALUE)
+                    .tags(OWNER_TAG_KEY, self.aws.owner.mark())
                     .send()
                     .await
                     .map_err(ctx.err("EnableSecurityHub"))?;

@@ -210,9 +210,16 @@ async fn daily_recording_is_read_and_written() {
         })
         .then_output(|| aws_sdk_config::operation::put_configuration_recorder::PutConfigurationRecorderOutput::builder().build());
     let client = mock_client!(aws_sdk_config, RuleMode::Sequential, [&put]);
-    config::put_recorder(&client, &target(), "default", &attrs, None, true)
-        .await
-        .unwrap();
+    config::put_recorder(
+        &client,
+        &target(),
+        "default",
+        &attrs,
+        None,
+        Some("baseline"),
+    )
+    .await
+    .unwrap();
     assert_eq!(put.num_calls(), 1);
 }
 
@@ -220,7 +227,7 @@ async fn daily_recording_is_read_and_written() {
 
 use aws_sdk_accessanalyzer::types::{AnalyzerStatus, AnalyzerSummary, Type};
 use baseline_engine::Address;
-use baseline_providers::{accessanalyzer, ebs, iam, trustedadvisor};
+use baseline_providers::{Owner, accessanalyzer, ebs, iam, trustedadvisor};
 
 fn analyzer(name: &str, status: AnalyzerStatus, ours: bool) -> AnalyzerSummary {
     let mut b = AnalyzerSummary::builder()
@@ -258,10 +265,11 @@ async fn an_existing_active_analyzer_is_adopted() {
     ]);
     let client = mock_client!(aws_sdk_accessanalyzer, [&list]);
     let address = Address::new(&target(), "access_analyzer.analyzer", "baseline");
-    let o = accessanalyzer::read_analyzer(&client, &target(), &address, "ACCOUNT")
-        .await
-        .unwrap()
-        .expect("adopted");
+    let o =
+        accessanalyzer::read_analyzer(&client, &target(), &address, "ACCOUNT", &Owner::default())
+            .await
+            .unwrap()
+            .expect("adopted");
     assert_eq!(o.attrs["name"], "org-security");
     assert_eq!(o.attrs["status"], "ACTIVE");
     assert!(
@@ -295,12 +303,12 @@ async fn a_missing_analyzer_is_created_as_external_access() {
     );
     let address = Address::new(&target(), "access_analyzer.analyzer", "baseline");
     assert!(
-        accessanalyzer::read_analyzer(&client, &target(), &address, "ACCOUNT")
+        accessanalyzer::read_analyzer(&client, &target(), &address, "ACCOUNT", &Owner::default())
             .await
             .unwrap()
             .is_none()
     );
-    accessanalyzer::create_analyzer(&client, &target(), "baseline", "ACCOUNT")
+    accessanalyzer::create_analyzer(&client, &target(), "baseline", "ACCOUNT", "baseline")
         .await
         .unwrap();
     assert_eq!(create.num_calls(), 1);

@@ -17,6 +17,16 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub struct Baseline {
     /// Format version of this file. Only `1` exists.
     pub version: u32,
+    /// The name of this baseline, for when several baselines (of several
+    /// teams) manage one account: what it creates is marked
+    /// `managed-by: baseline:<name>` instead of `managed-by: baseline`, its
+    /// default bucket names and key alias end in `-<name>`, and it never
+    /// changes nor deletes what another baseline marked (docs/safety.md).
+    /// Lowercase letters, digits and single hyphens, at most 20 characters.
+    /// Left out: the unnamed baseline (`managed-by: baseline`), as before
+    /// names existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The accounts this baseline applies to: a list, or `organization`
     /// (every ACTIVE account of the AWS Organization, reached through
     /// `organization.role_name`).
@@ -415,9 +425,13 @@ impl CloudTrailSpec {
     pub fn trail_name(&self) -> &str {
         self.name.as_deref().unwrap_or(DEFAULT_TRAIL_NAME)
     }
-    /// The bucket name template, with its default.
-    pub fn bucket_template(&self) -> &str {
-        self.bucket.as_deref().unwrap_or(DEFAULT_CLOUDTRAIL_BUCKET)
+    /// The bucket name template, with the default of the baseline named
+    /// `name` ([`own_default`]).
+    pub fn bucket_template(&self, name: Option<&str>) -> String {
+        match &self.bucket {
+            Some(b) => b.clone(),
+            None => own_default(DEFAULT_CLOUDTRAIL_BUCKET, name),
+        }
     }
     /// The KMS choice.
     pub fn kms_choice(&self) -> Kms<'_> {
@@ -668,9 +682,32 @@ impl ConfigSpec {
     pub fn frequency(&self) -> RecordingFrequency {
         self.recording.unwrap_or(RecordingFrequency::Continuous)
     }
-    /// The bucket name template, with its default.
-    pub fn bucket_template(&self) -> &str {
-        self.bucket.as_deref().unwrap_or(DEFAULT_CONFIG_BUCKET)
+    /// The bucket name template, with the default of the baseline named
+    /// `name` ([`own_default`]).
+    pub fn bucket_template(&self, name: Option<&str>) -> String {
+        match &self.bucket {
+            Some(b) => b.clone(),
+            None => own_default(DEFAULT_CONFIG_BUCKET, name),
+        }
+    }
+}
+
+/// A default name (bucket template, key alias) made a baseline's own: as
+/// it is for the unnamed baseline, with `-<name>` after it for a named
+/// one, so that two baselines in one account never share a default.
+pub fn own_default(base: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{base}-{n}"),
+        None => base.to_string(),
+    }
+}
+
+/// The value of the ownership tag (`managed-by`) of the baseline named
+/// `name`: `baseline` for the unnamed one, `baseline:<name>` otherwise.
+pub fn owner_mark(name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("baseline:{n}"),
+        None => "baseline".to_string(),
     }
 }
 

@@ -447,15 +447,21 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
         );
     }
 
+    if let Some(name) = &b.name
+        && !is_baseline_name(name)
+    {
+        report.at_value(
+            "/name",
+            format!("`{name}` is not a baseline name"),
+            Some("lowercase letters, digits and single hyphens, at most 20 characters: it goes into bucket names, a key alias and a tag".into()),
+        );
+    }
+    let name = b.name.as_deref();
     if let Some(c) = &b.config {
-        bucket_template(report, "/config/bucket", c.bucket_template());
+        bucket_template(report, "/config/bucket", &c.bucket_template(name));
     }
     if let Some(t) = &b.cloudtrail {
-        bucket_template(
-            report,
-            "/cloudtrail/bucket",
-            t.bucket.as_deref().unwrap_or(DEFAULT_CLOUDTRAIL_BUCKET),
-        );
+        bucket_template(report, "/cloudtrail/bucket", &t.bucket_template(name));
         if let Some(name) = &t.name
             && !is_trail_name(name)
         {
@@ -692,7 +698,11 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
             );
         }
         if let Some(c) = &o.config {
-            bucket_template(report, &format!("{p}/config/bucket"), c.bucket_template());
+            bucket_template(
+                report,
+                &format!("{p}/config/bucket"),
+                &c.bucket_template(b.name.as_deref()),
+            );
         }
     }
 }
@@ -805,6 +815,18 @@ pub fn is_kms_key_arn(s: &str) -> bool {
         && is_account_id(p[4])
         && p[5].strip_prefix("key/").is_some_and(|id| {
             !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 20 characters.
+fn is_baseline_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 20
+        && s.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
 }
 

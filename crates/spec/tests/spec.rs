@@ -36,7 +36,7 @@ fn canonical_baseline_reads_every_setting() {
     let c = b.config.unwrap();
     assert_eq!(c.frequency(), baseline_spec::RecordingFrequency::Daily);
     assert_eq!(
-        baseline_spec::render_bucket(c.bucket_template(), "123456789012", "x"),
+        baseline_spec::render_bucket(&c.bucket_template(None), "123456789012", "x"),
         "baseline-config-123456789012"
     );
     assert_eq!(b.cloudtrail.unwrap().kms.as_deref(), Some("create"));

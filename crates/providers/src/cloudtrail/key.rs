@@ -6,21 +6,22 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Action, Address, Change, Observed, ServiceError, Target};
 use serde_json::{Value, json};
 
-use super::{KEY_ALIAS, key_policy};
+use super::key_policy;
 use crate::connect::Account;
 use crate::error::{Ctx, Refusal};
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, attrs, bucket};
+use crate::{Mark, OWNER_TAG_KEY, Owner, attrs, bucket};
 
-/// The key the alias points at now, if it exists.
+/// The key `alias` points at now, if it exists.
 pub(super) async fn alias_target(
     kms: &aws_sdk_kms::Client,
     ctx: &Ctx,
+    alias: &str,
 ) -> Result<Option<KeyMetadata>, ServiceError> {
     let ctx = Ctx {
         service: "kms",
         ..ctx.clone()
     };
-    match kms.describe_key().key_id(KEY_ALIAS).send().await {
+    match kms.describe_key().key_id(alias).send().await {
         Ok(k) => Ok(k.key_metadata().cloned()),
         Err(e) if e.code() == Some("NotFoundException") => Ok(None),
         Err(e) => Err(Box::new(ctx.err("DescribeKey")(e))),
@@ -64,7 +65,11 @@ const KEY_DESCRIPTION: &str = "baseline: encrypts the CloudTrail logs";
 /// baseline's description, not pending deletion. Read only when about to
 /// create the key (a rare step), so the scan of the account's keys is
 /// affordable.
-async fn orphan_key(kms: &aws_sdk_kms::Client, ctx: &Ctx) -> Result<Option<String>, ServiceError> {
+async fn orphan_key(
+    kms: &aws_sdk_kms::Client,
+    ctx: &Ctx,
+    mark: &str,
+) -> Result<Option<String>, ServiceError> {
     let mut aliased = std::collections::HashSet::new();
     let mut pages = kms.list_aliases().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -107,20 +112,12 @@ async fn orphan_key(kms: &aws_sdk_kms::Client, ctx: &Ctx) -> Result<Option<Strin
         if tags
             .tags()
             .iter()
-            .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == OWNER_TAG_VALUE)
+            .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == mark)
         {
             return Ok(Some(id));
         }
     }
     Ok(None)
-}
-
-/// Whether a trail's `KmsKeyId` names the key `arn` (by ARN, id or our alias).
-fn names_key(kms_key_id: &str, arn: &str) -> bool {
-    kms_key_id == arn
-        || arn.ends_with(&format!("/{kms_key_id}"))
-        || kms_key_id == KEY_ALIAS
-        || kms_key_id.ends_with(&format!(":{KEY_ALIAS}"))
 }
 
 /// Reads baseline's CloudTrail key (`meta`: what the alias points at). A
@@ -138,8 +135,10 @@ pub(super) async fn read_key(
     wanted: bool,
     meta: Option<KeyMetadata>,
     trails: &[aws_sdk_cloudtrail::types::Trail],
+    owner: &Owner,
 ) -> Result<Option<Observed>, ServiceError> {
     let ctx = Ctx::new(target, "kms");
+    let alias = owner.key_alias();
     let Some(meta) = meta else { return Ok(None) };
     let key_id = meta.key_id().to_string();
     let state = meta.key_state().cloned().unwrap_or(KeyState::Unavailable);
@@ -168,16 +167,23 @@ pub(super) async fn read_key(
             .send(),
     );
     let tags = tags.map_err(ctx.err("ListResourceTags"))?;
-    let ours = tags
-        .tags()
-        .iter()
-        .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == OWNER_TAG_VALUE);
-    if !ours {
-        return Err(Box::new(Refusal {
-            message: format!(
-                "{KEY_ALIAS} points at KMS key {key_id}, which baseline did not create (no `{OWNER_TAG_KEY}: {OWNER_TAG_VALUE}` tag); baseline will not take it over: give its ARN as `cloudtrail.kms` to use it"
-            ),
-        }));
+    match owner.classify_tags(tags.tags().iter().map(|t| (t.tag_key(), t.tag_value()))) {
+        Mark::Ours => {}
+        Mark::Another(who) => {
+            return Err(Box::new(Refusal {
+                message: format!(
+                    "{alias} points at KMS key {key_id}, which belongs to {who}; this baseline never changes it: give the key's ARN as `cloudtrail.kms` to use it, or name this baseline apart (`name:`)"
+                ),
+            }));
+        }
+        Mark::Unmarked => {
+            return Err(Box::new(Refusal {
+                message: format!(
+                    "{alias} points at KMS key {key_id}, which baseline did not create (no `{OWNER_TAG_KEY}: {}` tag); baseline will not take it over: give its ARN as `cloudtrail.kms` to use it",
+                    owner.mark()
+                ),
+            }));
+        }
     }
     let rotation = rotation.map_err(ctx.err("GetKeyRotationStatus"))?;
     let policy = policy.map_err(ctx.err("GetKeyPolicy"))?;
@@ -194,7 +200,7 @@ pub(super) async fn read_key(
             ("state", json!(state.as_str())),
             ("rotation", json!(rotation)),
             ("key_policy", json!(policy_ok)),
-            ("managed_by", json!(OWNER_TAG_VALUE)),
+            ("managed_by", json!(owner.mark())),
         ]),
         true,
     );
@@ -202,27 +208,46 @@ pub(super) async fn read_key(
         o.note = Some(format!(
             "key {arn} is scheduled for deletion after the window (cloudtrail.kms_deletion_window_days, 30 days by default); `baseline apply` before then recovers it"
         ));
-        for t in trails {
-            let Some(k) = t.kms_key_id() else { continue };
-            let name = t.name().unwrap_or_default();
-            let home = t.home_region().unwrap_or(&target.region);
-            if names_key(k, &arn) {
-                o.used_by.push(Address {
-                    account: target.account_id.clone(),
-                    region: home.to_string(),
-                    kind: "cloudtrail.trail".into(),
-                    name: name.to_string(),
-                });
-            } else if name == trail && home == target.region {
-                o.users_unknown = Some(format!(
-                    "{KEY_ALIAS} points at key {arn}, but trail {trail} uses key {k}: the alias was changed after baseline made it, so neither key is taken for baseline's"
-                ));
-            }
+        // Its users (trails and delivery channels, every region) are read
+        // by the caller; here, the one sign the alias was moved: the
+        // baseline's own trail encrypts with another key.
+        if let Some(t) = trails
+            .iter()
+            .find(|t| t.name() == Some(trail) && t.home_region() == Some(target.region.as_str()))
+            && let Some(k) = t.kms_key_id().filter(|k| !k.is_empty())
+            && !crate::users::names_key(k, &arn, &alias)
+        {
+            o.users_unknown = Some(format!(
+                "{alias} points at key {arn}, but trail {trail} uses key {k}: the alias was changed after baseline made it, so neither key is taken for baseline's"
+            ));
         }
     }
     Ok(Some(o))
 }
 
+/// The key's policy with baseline's statements merged in, statement by
+/// statement: what others added (another trail's grant, a team's
+/// decrypt role) stays.
+async fn merged_key_policy(
+    kms: &aws_sdk_kms::Client,
+    ctx: &Ctx,
+    key_id: &str,
+    want: &Value,
+) -> Result<String, ServiceError> {
+    let have = kms
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .map_err(ctx.err("GetKeyPolicy"))?;
+    let have = have
+        .policy()
+        .and_then(|p| serde_json::from_str::<Value>(p).ok());
+    Ok(bucket::merge_statements(have, want).to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn apply_key(
     kms: &aws_sdk_kms::Client,
     target: &Target,
@@ -231,20 +256,23 @@ pub(super) async fn apply_key(
     change: &Change,
     action: Action,
     window_days: u32,
+    owner: &Owner,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, "kms");
-    let policy = key_policy(&account.partition, &target.region, &account.id, trail).to_string();
+    let alias = owner.key_alias();
+    let want_policy = key_policy(&account.partition, &target.region, &account.id, trail);
     let key_id = match action {
         Action::Create => {
             // A run stopped between CreateKey and CreateAlias (or a retried
             // CreateKey whose first answer was lost) left a key that only
             // its tag and description find: use it rather than make another.
-            let key_id = match orphan_key(kms, &ctx).await? {
+            let key_id = match orphan_key(kms, &ctx, owner.mark()).await? {
                 Some(id) => {
+                    let policy = merged_key_policy(kms, &ctx, &id, &want_policy).await?;
                     kms.put_key_policy()
                         .key_id(&id)
                         .policy_name("default")
-                        .policy(&policy)
+                        .policy(policy)
                         .send()
                         .await
                         .map_err(ctx.err("PutKeyPolicy"))?;
@@ -254,11 +282,11 @@ pub(super) async fn apply_key(
                     let created = kms
                         .create_key()
                         .description(KEY_DESCRIPTION)
-                        .policy(&policy)
+                        .policy(want_policy.to_string())
                         .tags(
                             aws_sdk_kms::types::Tag::builder()
                                 .tag_key(OWNER_TAG_KEY)
-                                .tag_value(OWNER_TAG_VALUE)
+                                .tag_value(owner.mark())
                                 .build()
                                 .map_err(|e| Box::new(e) as ServiceError)?,
                         )
@@ -274,7 +302,7 @@ pub(super) async fn apply_key(
                 }
             };
             kms.create_alias()
-                .alias_name(KEY_ALIAS)
+                .alias_name(&alias)
                 .target_key_id(&key_id)
                 .send()
                 .await
@@ -291,7 +319,7 @@ pub(super) async fn apply_key(
                 .and_then(Value::as_str)
                 .ok_or_else(|| {
                     crate::refusal(format!(
-                        "the plan does not pin the key of {KEY_ALIAS}; make the plan again"
+                        "the plan does not pin the key of {alias}; make the plan again"
                     ))
                 })?
                 .to_string();
@@ -304,10 +332,10 @@ pub(super) async fn apply_key(
             if !tags
                 .tags()
                 .iter()
-                .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == OWNER_TAG_VALUE)
+                .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == owner.mark())
             {
                 return Err(crate::refusal(format!(
-                    "key {arn} no longer carries baseline's tag; it is not deleted"
+                    "key {arn} no longer carries this baseline's tag; it is not deleted"
                 )));
             }
             // The key id of that ARN (this client is the ARN's account
@@ -326,7 +354,7 @@ pub(super) async fn apply_key(
         _ => {
             let meta = kms
                 .describe_key()
-                .key_id(KEY_ALIAS)
+                .key_id(&alias)
                 .send()
                 .await
                 .map_err(ctx.err("DescribeKey"))?;
@@ -366,10 +394,11 @@ pub(super) async fn apply_key(
                     .await
                     .map_err(ctx.err("EnableKey"))?;
             }
+            let policy = merged_key_policy(kms, &ctx, &key_id, &want_policy).await?;
             kms.put_key_policy()
                 .key_id(&key_id)
                 .policy_name("default")
-                .policy(&policy)
+                .policy(policy)
                 .send()
                 .await
                 .map_err(ctx.err("PutKeyPolicy"))?;

@@ -28,7 +28,7 @@ use baseline_spec::{Baseline, Kms, render_bucket};
 use serde_json::{Value, json};
 
 use crate::error::Ctx;
-use crate::{OWNER_TAG_VALUE, account_of, attrs, bucket, clients, controls, present_if};
+use crate::{Owner, account_of, attrs, bucket, clients, controls, present_if};
 
 pub use key::check_key_usable;
 use key::{alias_target, apply_key, read_key};
@@ -36,8 +36,6 @@ pub use trail::management_events;
 use trail::{put_trail, read_trail};
 
 const SERVICE: &str = "cloudtrail";
-/// The alias of the key baseline creates for CloudTrail.
-pub const KEY_ALIAS: &str = "alias/baseline-cloudtrail";
 const TRAIL: &str = "cloudtrail.trail";
 const BUCKET: &str = "cloudtrail.bucket";
 const KEY: &str = "cloudtrail.kms_key";
@@ -51,23 +49,26 @@ fn trail_arn(partition: &str, region: &str, account: &str, name: &str) -> String
     format!("arn:{partition}:cloudtrail:{region}:{account}:trail/{name}")
 }
 
-/// The bucket policy CloudTrail needs to deliver the trail's logs.
+/// The bucket policy CloudTrail needs to deliver the trail's logs. The
+/// statements' `Sid`s end in the baseline's [`Owner::sid_suffix`]: two
+/// baselines' trails writing to one bucket each keep their statements.
 pub fn bucket_policy(
     partition: &str,
     region: &str,
     account: &str,
     bucket_name: &str,
     trail: &str,
+    sid_suffix: &str,
 ) -> Value {
     let arn = format!("arn:{partition}:s3:::{bucket_name}");
     let source = trail_arn(partition, region, account, trail);
     json!({
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
+            {"Sid": format!("AWSCloudTrailAclCheck{sid_suffix}"), "Effect": "Allow",
              "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
              "Resource": arn, "Condition": {"StringEquals": {"aws:SourceArn": source}}},
-            {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+            {"Sid": format!("AWSCloudTrailWrite{sid_suffix}"), "Effect": "Allow",
              "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
              "Resource": format!("{arn}/AWSLogs/{account}/*"),
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": source}}},
@@ -114,7 +115,11 @@ fn names(baseline: &Baseline, account: &str) -> Option<Names> {
     let spec = baseline.cloudtrail.as_ref()?;
     Some(Names {
         trail: spec.trail_name().to_string(),
-        bucket: render_bucket(spec.bucket_template(), account, &baseline.home_region),
+        bucket: render_bucket(
+            &spec.bucket_template(baseline.name.as_deref()),
+            account,
+            &baseline.home_region,
+        ),
     })
 }
 
@@ -129,12 +134,14 @@ impl Service for CloudTrailService {
             return Vec::new();
         };
         let n = names(baseline, &target.account_id).expect("cloudtrail section present");
+        let owner = &self.aws.owner;
+        let alias = owner.key_alias();
         let on = spec.enabled && mode == Mode::Apply;
         let bucket_addr = Address::new(target, BUCKET, &n.bucket);
-        let key_addr = Address::new(target, KEY, KEY_ALIAS);
+        let key_addr = Address::new(target, KEY, &alias);
         let unowned = bucket::Unowned::of(
             &n.bucket,
-            baseline_spec::DEFAULT_CLOUDTRAIL_BUCKET,
+            &owner.default_of(baseline_spec::DEFAULT_CLOUDTRAIL_BUCKET),
             &target.account_id,
             &target.region,
             spec.adopt,
@@ -142,7 +149,7 @@ impl Service for CloudTrailService {
         let mut out = vec![Desired {
             address: bucket_addr.clone(),
             controls: controls(&["CloudTrail.1"]),
-            want: present_if(on, bucket::wanted(unowned)),
+            want: present_if(on, bucket::wanted(unowned, owner.mark())),
             depends_on: Vec::new(),
         }];
         // The key: managed when the baseline creates it, and on teardown
@@ -158,7 +165,7 @@ impl Service for CloudTrailService {
                         ("state", json!("Enabled")),
                         ("rotation", json!(true)),
                         ("key_policy", json!(true)),
-                        ("managed_by", json!(OWNER_TAG_VALUE)),
+                        ("managed_by", json!(owner.mark())),
                     ]),
                 ),
                 depends_on: Vec::new(),
@@ -166,7 +173,7 @@ impl Service for CloudTrailService {
         }
         let kms_key = match kms {
             Kms::None => Value::Null,
-            Kms::Create => json!(KEY_ALIAS),
+            Kms::Create => json!(alias),
             Kms::Key(arn) => json!(arn),
         };
         out.push(Desired {
@@ -189,7 +196,7 @@ impl Service for CloudTrailService {
                 .into_iter()
                 .chain(
                     spec.adopt
-                        .then(|| ("managed_by".to_string(), json!(OWNER_TAG_VALUE))),
+                        .then(|| ("managed_by".to_string(), json!(owner.mark()))),
                 )
                 .collect(),
             ),
@@ -200,6 +207,8 @@ impl Service for CloudTrailService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let owner = &self.aws.owner;
+        let alias = owner.key_alias();
         let ctx = Ctx::new(target, SERVICE);
         let trail_name = desired
             .iter()
@@ -217,16 +226,17 @@ impl Service for CloudTrailService {
                 &account.id,
                 &d.address.name,
                 trail_name,
+                &owner.sid_suffix(),
             );
             let s3 = clients::s3_for(account, &target.region);
             let unowned = bucket::Unowned::of(
                 &d.address.name,
-                baseline_spec::DEFAULT_CLOUDTRAIL_BUCKET,
+                &owner.default_of(baseline_spec::DEFAULT_CLOUDTRAIL_BUCKET),
                 &account.id,
                 &d.address.region,
                 find(TRAIL).is_some_and(bucket::wants_mark),
             );
-            bucket::read(&s3, &ctx, d, &policy, unowned).await
+            bucket::read(&s3, &ctx, d, &policy, unowned, owner).await
         };
         // The trails and the key's alias are asked first, at once (both the
         // key and the trail need them); then the details of each.
@@ -259,7 +269,7 @@ impl Service for CloudTrailService {
             }
         };
         let (bucket, trails, key_meta, checked) =
-            futures::join!(bucket, trails, alias_target(&kms, &ctx), check);
+            futures::join!(bucket, trails, alias_target(&kms, &ctx, &alias), check);
         let trails = trails?;
         let key_meta = key_meta?;
         checked?;
@@ -276,6 +286,7 @@ impl Service for CloudTrailService {
                 wanted,
                 key_meta.clone(),
                 &trails,
+                owner,
             )
             .await
         };
@@ -283,30 +294,40 @@ impl Service for CloudTrailService {
             let Some(d) = find(TRAIL) else {
                 return Ok((None, None));
             };
-            read_trail(&client, target, &d.address, our_key.as_deref(), &trails).await
+            read_trail(
+                &client,
+                target,
+                &d.address,
+                our_key.as_deref(),
+                &trails,
+                owner,
+            )
+            .await
         };
         let (key, trail) = futures::join!(key, trail);
         let mut out: Vec<Observed> = Vec::new();
         let mut notes = Vec::new();
         let mut bucket = bucket?;
-        // To be deleted: only once no trail (of any home region) delivers
-        // to it.
-        if let (Some(o), Some(d)) = (&mut bucket, find(BUCKET))
-            && matches!(d.want, Want::Absent)
-        {
-            o.used_by = trails
-                .iter()
-                .filter(|t| t.s3_bucket_name() == Some(d.address.name.as_str()))
-                .map(|t| Address {
-                    account: target.account_id.clone(),
-                    region: t.home_region().unwrap_or(&target.region).to_string(),
-                    kind: TRAIL.into(),
-                    name: t.name().unwrap_or_default().to_string(),
-                })
-                .collect();
+        let mut key = key?;
+        // To be deleted: only once no trail or delivery channel, in any
+        // region, delivers to it or encrypts with it.
+        let absent = |kind: &str| find(kind).is_some_and(|d| matches!(d.want, Want::Absent));
+        if (bucket.is_some() && absent(BUCKET)) || (key.is_some() && absent(KEY)) {
+            let pointers = crate::users::read(account, target).await;
+            if let (Some(o), true) = (&mut bucket, absent(BUCKET)) {
+                (o.used_by, o.users_unknown) = pointers.of_bucket(&o.address.name);
+            }
+            if let (Some(o), true) = (&mut key, absent(KEY)) {
+                let arn = o.attrs["key_arn"].as_str().unwrap_or_default().to_string();
+                let (users, unknown) = pointers.of_key(&arn, &alias);
+                o.used_by = users;
+                // The alias check of the read (a trail of baseline's on
+                // another key) stays the first reason.
+                o.users_unknown = o.users_unknown.take().or(unknown);
+            }
         }
         out.extend(bucket);
-        out.extend(key?);
+        out.extend(key);
         match trail? {
             // Shown with the change to the trail, if there is one.
             (Some(mut o), note) => {
@@ -328,6 +349,7 @@ impl Service for CloudTrailService {
         change: &Change,
     ) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let owner: &Owner = &self.aws.owner;
         let ctx = Ctx::new(target, SERVICE);
         // The bucket and key policies name the trail of this baseline.
         let trail = baseline
@@ -344,8 +366,9 @@ impl Service for CloudTrailService {
                     &account.id,
                     &change.address.name,
                     &trail,
+                    &owner.sid_suffix(),
                 );
-                bucket::ensure(&s3, &ctx, change, &policy).await?;
+                bucket::ensure(&s3, &ctx, change, &policy, owner.mark()).await?;
             }
             (BUCKET, Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
@@ -358,21 +381,22 @@ impl Service for CloudTrailService {
                     .as_ref()
                     .and_then(|c| c.kms_deletion_window_days)
                     .unwrap_or(30);
-                apply_key(&kms, target, account, &trail, change, action, window).await?;
+                apply_key(&kms, target, account, &trail, change, action, window, owner).await?;
             }
             (TRAIL, Action::Create | Action::Update) => {
                 let client = client!(aws_sdk_cloudtrail, account, &target.region);
                 let mut after = change.after.clone().unwrap_or_default();
                 // The trail names the key by its ARN, never by the alias:
                 // that pins the key (a changed alias cannot redirect it).
-                if after.get("kms_key") == Some(&json!(KEY_ALIAS)) {
+                let alias = owner.key_alias();
+                if after.get("kms_key") == Some(&json!(alias)) {
                     let kms = client!(aws_sdk_kms, account, &target.region);
-                    let arn = alias_target(&kms, &ctx)
+                    let arn = alias_target(&kms, &ctx, &alias)
                         .await?
                         .and_then(|m| m.arn().map(str::to_string))
                         .ok_or_else(|| {
                             crate::refusal(format!(
-                                "{KEY_ALIAS} does not exist; the trail cannot use it"
+                                "{alias} does not exist; the trail cannot use it"
                             ))
                         })?;
                     after.insert("kms_key".into(), json!(arn));
@@ -385,6 +409,7 @@ impl Service for CloudTrailService {
                     &after,
                     change.action == Action::Create,
                     &changed,
+                    owner.mark(),
                 )
                 .await?;
             }

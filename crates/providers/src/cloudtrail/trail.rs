@@ -7,9 +7,9 @@ use aws_sdk_cloudtrail::types::{
 use baseline_engine::{Address, Attrs, Observed, ServiceError, Target};
 use serde_json::{Value, json};
 
-use super::{KEY_ALIAS, SERVICE};
+use super::SERVICE;
 use crate::error::{Ctx, Refusal};
-use crate::{OWNER_TAG_KEY, OWNER_TAG_VALUE, attrs};
+use crate::{OWNER_TAG_KEY, Owner, attrs};
 
 /// AWS Control Tower names its trails `aws-controltower-...`.
 const CONTROL_TOWER_TRAIL_PREFIX: &str = "aws-controltower-";
@@ -63,7 +63,9 @@ pub(super) async fn read_trail(
     address: &Address,
     our_key: Option<&str>,
     trails: &[Trail],
+    owner: &Owner,
 ) -> Result<(Option<Observed>, Option<String>), ServiceError> {
+    let alias = owner.key_alias();
     let ctx = Ctx::new(target, SERVICE);
     let name = address.name.as_str();
     let ours = trails.iter().find(|t| t.name() == Some(name));
@@ -116,21 +118,19 @@ pub(super) async fn read_trail(
     others.sort();
     others.dedup();
     let observed = details?.map(|(t, status, selectors, tags): (&Trail, _, _, _)| {
-        let ours = tags
-            .resource_tag_list()
-            .iter()
-            .flat_map(|r| r.tags_list())
-            .any(|tag| tag.key() == OWNER_TAG_KEY && tag.value() == Some(OWNER_TAG_VALUE));
+        let mark = owner.classify_tags(
+            tags.resource_tag_list()
+                .iter()
+                .flat_map(|r| r.tags_list())
+                .filter_map(|tag| Some((tag.key(), tag.value()?))),
+        );
+        let ours = mark.ours();
         let kms_key = match t.kms_key_id() {
             // Empty: encryption with a key was turned off (UpdateTrail with
             // KmsKeyId ""); AWS leaves the field out, moto answers "".
             None | Some("") => Value::Null,
-            Some(k)
-                if Some(k) == our_key
-                    || k == KEY_ALIAS
-                    || k.ends_with(&format!(":{KEY_ALIAS}")) =>
-            {
-                json!(KEY_ALIAS)
+            Some(k) if Some(k) == our_key || k == alias || k.ends_with(&format!(":{alias}")) => {
+                json!(alias)
             }
             Some(k) => json!(k),
         };
@@ -156,7 +156,7 @@ pub(super) async fn read_trail(
                 (
                     "managed_by",
                     if ours {
-                        json!(OWNER_TAG_VALUE)
+                        json!(owner.mark())
                     } else {
                         Value::Null
                     },
@@ -167,6 +167,8 @@ pub(super) async fn read_trail(
         );
         if name.starts_with(CONTROL_TOWER_TRAIL_PREFIX) {
             o.managed_elsewhere = Some("AWS Control Tower".into());
+        } else {
+            o.managed_elsewhere = mark.elsewhere();
         }
         o
     });
@@ -190,6 +192,7 @@ pub(super) async fn put_trail(
     after: &Attrs,
     create: bool,
     changed: &[&str],
+    mark: &str,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let flag = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
@@ -201,7 +204,7 @@ pub(super) async fn put_trail(
     let kms_key = after.get("kms_key").and_then(Value::as_str);
     let tag = Tag::builder()
         .key(OWNER_TAG_KEY)
-        .value(OWNER_TAG_VALUE)
+        .value(mark)
         .build()
         .map_err(|e| Box::new(e) as ServiceError)?;
     if create {

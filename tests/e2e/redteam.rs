@@ -1,0 +1,529 @@
+//! What a red team found (issue #20), each as the attack it tried: a
+//! resource another service uses, two baselines in one account, hostile
+//! answers, hostile files. Each test failed on the code before the fix.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
+
+use crate::cycle::bucket_exists;
+use crate::moto::{Moto, baseline_file, offline};
+
+const HOME: &str = "ap-northeast-1";
+const ACCOUNT: &str = "123456789012";
+
+/// An endpoint on loopback that answers every request with `answer` (a
+/// whole HTTP response), after reading the request.
+fn hostile_endpoint(answer: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 8192];
+                // The head, then as much body as it announces.
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head_end = seen.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                let head = String::from_utf8_lossy(&seen[..head_end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while seen.len() < head_end + length {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = conn.write_all(&answer);
+            });
+        }
+    });
+    url
+}
+
+fn json_answer(status: &str, headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A baseline of a trail with a key of baseline's (`kms: create`), applied.
+fn trail_with_key_applied(moto: &Moto, dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let file = baseline_file(
+        dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\ncloudtrail: {enabled: true, kms: create}\n",
+    );
+    let apply = moto.baseline(&["apply", "-f", file.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    file
+}
+
+/// 1. Users are every configuration that can point at a bucket or key:
+/// a Config delivery channel (in another region) aimed at baseline's
+/// CloudTrail bucket and key keeps both through `destroy`. Before: only
+/// trails counted for the CloudTrail bucket and key, and `destroy`
+/// deleted the bucket the channel delivered to.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_and_key_another_service_uses_are_kept_and_the_plan_names_it() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = trail_with_key_applied(&moto, &dir);
+    let f = file.to_str().unwrap();
+    let bucket = format!("baseline-cloudtrail-{ACCOUNT}");
+    let key_arn = aws_sdk_kms::Client::new(&moto.sdk(HOME).await)
+        .describe_key()
+        .key_id("alias/baseline-cloudtrail")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    // Someone records Config in us-east-1 into that bucket, with that key.
+    let config = aws_sdk_config::Client::new(&moto.sdk("us-east-1").await);
+    config
+        .put_configuration_recorder()
+        .configuration_recorder(
+            ConfigurationRecorder::builder()
+                .name("theirs")
+                .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/their-config"))
+                .recording_group(RecordingGroup::builder().all_supported(true).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    config
+        .put_delivery_channel()
+        .delivery_channel(
+            DeliveryChannel::builder()
+                .name("theirs")
+                .s3_bucket_name(&bucket)
+                .s3_kms_key_arn(&key_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    config
+        .start_configuration_recorder()
+        .configuration_recorder_name("theirs")
+        .send()
+        .await
+        .unwrap();
+
+    let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{destroy:?}");
+    let user = format!("{ACCOUNT}/us-east-1/config.delivery_channel[\"channel\"]");
+    for kept in [
+        format!("= cloudtrail.bucket[\"{bucket}\"] left as it is"),
+        "= cloudtrail.kms_key[\"alias/baseline-cloudtrail\"] left as it is".to_string(),
+    ] {
+        assert!(destroy.stdout.contains(&kept), "{kept}: {destroy:?}");
+    }
+    assert_eq!(
+        destroy
+            .stdout
+            .matches(&format!("kept: still used by {user}"))
+            .count(),
+        2,
+        "the plan names the channel for the bucket and the key: {destroy:?}"
+    );
+    assert!(
+        destroy
+            .stdout
+            .contains("- cloudtrail.trail[\"baseline-trail\"] will be destroyed"),
+        "{destroy:?}"
+    );
+    assert!(
+        bucket_exists(&moto, &bucket).await,
+        "the bucket was deleted"
+    );
+    let state = aws_sdk_kms::Client::new(&moto.sdk(HOME).await)
+        .describe_key()
+        .key_id(&key_arn)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_state()
+        .cloned();
+    assert_eq!(state, Some(aws_sdk_kms::types::KeyState::Enabled));
+}
+
+const TEAM_A: &str = r#"version: 1
+name: team-a
+accounts: [{id: "123456789012"}]
+regions: [ap-northeast-1]
+home_region: ap-northeast-1
+config: {enabled: true}
+cloudtrail: {enabled: true, name: team-a-trail, kms: create}
+guardduty: {enabled: true, features: all}
+"#;
+
+const TEAM_B: &str = r#"version: 1
+name: team-b
+accounts: [{id: "123456789012"}]
+regions: [ap-northeast-1]
+home_region: ap-northeast-1
+config: {enabled: true, bucket: "team-b-config-{account_id}"}
+cloudtrail: {enabled: true, name: team-b-trail, kms: create, bucket: "team-b-trail-{account_id}"}
+guardduty: {enabled: true, features: all}
+"#;
+
+async fn key_policy(moto: &Moto, alias: &str) -> serde_json::Value {
+    let kms = aws_sdk_kms::Client::new(&moto.sdk(HOME).await);
+    let key = kms.describe_key().key_id(alias).send().await.unwrap();
+    let policy = kms
+        .get_key_policy()
+        .key_id(key.key_metadata().unwrap().key_id())
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(policy.policy().unwrap()).unwrap()
+}
+
+async fn channel_bucket(moto: &Moto) -> Option<String> {
+    aws_sdk_config::Client::new(&moto.sdk(HOME).await)
+        .describe_delivery_channels()
+        .send()
+        .await
+        .unwrap()
+        .delivery_channels()
+        .first()
+        .and_then(|c| c.s3_bucket_name().map(str::to_string))
+}
+
+/// 2. Two baselines in one account: team B's never changes nor deletes
+/// what team A's marked (recorder, channel, detector, key), says so, and
+/// makes its own key under its own alias. Before: B rewrote the shared
+/// key's policy for B's trail only, repointed the channel to B's bucket,
+/// and B's `destroy` deleted A's recorder, channel and detector.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_baselines_in_one_account_never_fight() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(&a, TEAM_A).unwrap();
+    std::fs::write(&b, TEAM_B).unwrap();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let run = moto.baseline(&["apply", "-f", a, "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let a_key = key_policy(&moto, "alias/baseline-cloudtrail-team-a").await;
+    let a_bucket = format!("baseline-config-{ACCOUNT}-team-a");
+    assert_eq!(
+        channel_bucket(&moto).await.as_deref(),
+        Some(a_bucket.as_str())
+    );
+
+    // B's plan: A's recorder, channel and detector are A's to change.
+    let plan = moto.baseline(&["plan", "-f", b, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("! config.delivery_channel[\"channel\"] needs a person")
+            && plan.stdout.contains("managed by baseline \"team-a\""),
+        "{plan:?}"
+    );
+    let run = moto.baseline(&["apply", "-f", b, "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        channel_bucket(&moto).await.as_deref(),
+        Some(a_bucket.as_str()),
+        "B repointed A's channel"
+    );
+    assert_eq!(
+        key_policy(&moto, "alias/baseline-cloudtrail-team-a").await,
+        a_key,
+        "B changed A's key policy"
+    );
+    let b_key = key_policy(&moto, "alias/baseline-cloudtrail-team-b").await;
+    assert!(b_key.to_string().contains("trail/team-b-trail"), "{b_key}");
+
+    // B's destroy leaves A's recorder, channel and detector.
+    let run = moto.baseline(&["destroy", "-f", b, "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for kept in [
+        "= config.recorder[\"recorder\"] left as it is",
+        "= guardduty.detector[\"detector\"] left as it is",
+    ] {
+        assert!(run.stdout.contains(kept), "{kept}: {run:?}");
+    }
+    assert!(
+        run.stdout
+            .contains("- cloudtrail.trail[\"team-b-trail\"] will be destroyed"),
+        "{run:?}"
+    );
+    assert_eq!(
+        channel_bucket(&moto).await.as_deref(),
+        Some(a_bucket.as_str())
+    );
+    let detectors = aws_sdk_guardduty::Client::new(&moto.sdk(HOME).await)
+        .list_detectors()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        detectors.detector_ids().len(),
+        1,
+        "A's detector was deleted"
+    );
+    // A is still converged.
+    let plan = moto.baseline(&["plan", "-f", a, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+}
+
+/// 2 (policies). A key policy is merged statement by statement: a
+/// statement someone added to baseline's key (another trail's grant)
+/// survives the correction. Before: PutKeyPolicy replaced the policy.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_policy_correction_keeps_other_statements() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = trail_with_key_applied(&moto, &dir);
+    let f = file.to_str().unwrap();
+    let alias = "alias/baseline-cloudtrail";
+    let mut policy = key_policy(&moto, alias).await;
+    let theirs = serde_json::json!({"Sid": "OtherTrailEncrypt", "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*",
+        "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/other"}}});
+    // Theirs added; one of baseline's removed, so that apply corrects it.
+    let statements = policy["Statement"].as_array_mut().unwrap();
+    statements.retain(|s| s["Sid"] != "AllowCloudTrailDescribeKey");
+    statements.push(theirs.clone());
+    let kms = aws_sdk_kms::Client::new(&moto.sdk(HOME).await);
+    let key = kms.describe_key().key_id(alias).send().await.unwrap();
+    kms.put_key_policy()
+        .key_id(key.key_metadata().unwrap().key_id())
+        .policy_name("default")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let run = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("key_policy = false -> true"), "{run:?}");
+    let after = key_policy(&moto, alias).await;
+    let sids: Vec<&str> = after["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert!(
+        sids.contains(&"OtherTrailEncrypt"),
+        "theirs was dropped: {sids:?}"
+    );
+    assert!(sids.contains(&"AllowCloudTrailDescribeKey"), "{sids:?}");
+}
+
+/// 4 and 7. Hostile answers fail their service in their region alone, say
+/// what was wrong, and never panic nor print control bytes: a GuardDuty
+/// that names a 70,000-character detector (before: exit 101, nothing
+/// printed), one whose error message carries NUL and escape sequences,
+/// and an S3 that answers HEAD with a bare 501 (before: "unhandled error:
+/// Error").
+#[test]
+fn hostile_answers_fail_their_service_alone_and_print_nothing_raw() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nguardduty: {enabled: true}\nconfig: {enabled: true}\nebs_encryption: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let long_id = format!("{{\"detectorIds\": [\"{}\"]}}", "a".repeat(70_000));
+    let cases = [
+        (
+            "AWS_ENDPOINT_URL_GUARDDUTY",
+            json_answer("200 OK", "", &long_id),
+            "guardduty ListDetectors failed in account 123456789012, ap-northeast-1: the answer is not AWS's: a detector id of 70000 characters",
+        ),
+        (
+            "AWS_ENDPOINT_URL_GUARDDUTY",
+            json_answer(
+                "400 Bad Request",
+                "x-amzn-ErrorType: BadRequestException\r\n",
+                r#"{"__type": "BadRequestException", "message": "bad\u0000\u001b[2J\u001b[31mred\nError: forged"}"#,
+            ),
+            r"bad\u{0}\u{1b}[2J\u{1b}[31mred\nError: forged",
+        ),
+        (
+            "AWS_ENDPOINT_URL_S3",
+            b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .to_vec(),
+            "config HeadBucket failed in account 123456789012, ap-northeast-1: unhandled error: Error (HTTP 501 with no error code",
+        ),
+    ];
+    for (variable, answer, said) in cases {
+        for command in ["plan", "destroy"] {
+            let mut args = vec![command, "-f", f, "--max-attempts", "1"];
+            if command == "destroy" {
+                args.push("--auto-approve");
+            }
+            let (run, _) = moto.baseline_within(
+                &args,
+                &[(variable, hostile_endpoint(answer.clone()))],
+                Duration::from_secs(120),
+            );
+            assert_eq!(run.code, 1, "{variable} {command}: {run:?}");
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert!(all.contains(said), "{variable} {command}: {said}\n{run:?}");
+            assert!(
+                !all.contains('\u{0}') && !all.contains('\u{1b}'),
+                "raw control bytes printed: {run:?}"
+            );
+            assert!(!all.contains("\nError: forged"), "{run:?}");
+            if command == "plan" {
+                assert!(
+                    run.stdout.contains("ec2.ebs_encryption_by_default"),
+                    "the rest is planned: {run:?}"
+                );
+            }
+        }
+    }
+}
+
+/// 5. A plan file has a size bound (refused unread, with a clear message,
+/// quickly and in bounded memory), and one others can read is said.
+/// Before: a 1 GiB file was read whole (and a 1 GiB JSON plan took 5.8 GB
+/// until the process was killed); any mode was accepted silently.
+#[test]
+fn plan_files_are_bounded_and_a_readable_one_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let run = offline(&["show", huge.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("is 1024 MiB, larger than a plan baseline reads (256 MiB): it was not read"),
+        "{run:?}"
+    );
+    eprintln!("refused in {:?}", started.elapsed());
+
+    let plan = dir.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"format_version": "3", "mode": "apply", "baseline": {"version": 1, "accounts": [{"id": "123456789012"}], "regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}, "services": [], "targets": [], "changes": []}"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plan, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = offline(&["show", plan.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("can be read by others (mode 0644"),
+        "{run:?}"
+    );
+    std::fs::set_permissions(&plan, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = offline(&["show", plan.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("read by others"), "{run:?}");
+}
+
+/// 6. `init` writes like plans are written: never through a symlink, 0600.
+/// Before: `--out link --force` overwrote the link's target, and the file
+/// (with the contacts) was 0644.
+#[test]
+fn init_never_writes_through_a_symlink_and_writes_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    let link = dir.path().join("baseline.yaml");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let l = link.to_str().unwrap();
+    let refused = moto.baseline(&["init", "--out", l]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("already exists"), "{refused:?}");
+    let run = moto.baseline(&["init", "--out", l, "--force"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+    let meta = std::fs::symlink_metadata(&link).unwrap();
+    assert!(meta.file_type().is_file(), "the link was not replaced");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let fresh = dir.path().join("fresh.yaml");
+    let run = moto.baseline(&["init", "--out", fresh.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+/// 8. The mark names its baseline: a detector someone else marked
+/// `managed-by: baseline` is not deleted by the baseline named `team-a`,
+/// which says whose mark it carries; and a destroy plan says what its
+/// deletes rest on. Before: any `managed-by: baseline` tag made `destroy`
+/// delete it, and nothing said so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_plain_mark_does_not_make_a_named_baseline_delete() {
+    let moto = Moto::start();
+    let gd = aws_sdk_guardduty::Client::new(&moto.sdk(HOME).await);
+    gd.create_detector()
+        .enable(true)
+        .tags("managed-by", "baseline")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\nname: team-a\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, us-east-1]\nhome_region: ap-northeast-1\nguardduty: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{destroy:?}");
+    assert!(
+        destroy.stdout.contains(
+            "managed by the unnamed baseline (`managed-by: baseline`); baseline leaves it alone"
+        ),
+        "{destroy:?}"
+    );
+    assert!(
+        destroy
+            .stdout
+            .contains("- guardduty.detector[\"detector\"] will be destroyed"),
+        "team-a's own detector (us-east-1) goes: {destroy:?}"
+    );
+    assert!(
+        destroy
+            .stdout
+            .contains("Deletes rest on the ownership mark `managed-by: baseline:team-a`"),
+        "{destroy:?}"
+    );
+    assert_eq!(
+        gd.list_detectors()
+            .send()
+            .await
+            .unwrap()
+            .detector_ids()
+            .len(),
+        1
+    );
+}
