@@ -73,10 +73,11 @@ fn trail_with_key_applied(moto: &Moto, dir: &tempfile::TempDir) -> std::path::Pa
 }
 
 /// 1. Users are every configuration that can point at a bucket or key:
-/// a Config delivery channel (in another region) aimed at baseline's
-/// CloudTrail bucket and key keeps both through `destroy`. Before: only
-/// trails counted for the CloudTrail bucket and key, and `destroy`
-/// deleted the bucket the channel delivered to.
+/// a Config delivery channel (in another region) and a GuardDuty findings
+/// export (in a third) aimed at baseline's CloudTrail bucket and key keep
+/// both through `destroy`, and the plan names them. Before: only trails
+/// counted for the CloudTrail bucket and key, and `destroy` deleted the
+/// bucket the channel delivered to.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bucket_and_key_another_service_uses_are_kept_and_the_plan_names_it() {
     let moto = Moto::start();
@@ -128,9 +129,27 @@ async fn a_bucket_and_key_another_service_uses_are_kept_and_the_plan_names_it() 
         .await
         .unwrap();
 
+    // And exports GuardDuty findings from eu-west-1 into it, with that key.
+    let gd = aws_sdk_guardduty::Client::new(&moto.sdk("eu-west-1").await);
+    let detector = gd.create_detector().enable(true).send().await.unwrap();
+    gd.create_publishing_destination()
+        .detector_id(detector.detector_id().unwrap())
+        .destination_type(aws_sdk_guardduty::types::DestinationType::S3)
+        .destination_properties(
+            aws_sdk_guardduty::types::DestinationProperties::builder()
+                .destination_arn(format!("arn:aws:s3:::{bucket}/findings"))
+                .kms_key_arn(&key_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
     let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{destroy:?}");
-    let user = format!("{ACCOUNT}/us-east-1/config.delivery_channel[\"channel\"]");
+    let user = format!(
+        "{ACCOUNT}/eu-west-1/guardduty.detector[\"detector\"], {ACCOUNT}/us-east-1/config.delivery_channel[\"channel\"]"
+    );
     for kept in [
         format!("= cloudtrail.bucket[\"{bucket}\"] left as it is"),
         "= cloudtrail.kms_key[\"alias/baseline-cloudtrail\"] left as it is".to_string(),
@@ -143,7 +162,7 @@ async fn a_bucket_and_key_another_service_uses_are_kept_and_the_plan_names_it() 
             .matches(&format!("kept: still used by {user}"))
             .count(),
         2,
-        "the plan names the channel for the bucket and the key: {destroy:?}"
+        "the plan names the export and the channel for the bucket and the key: {destroy:?}"
     );
     assert!(
         destroy

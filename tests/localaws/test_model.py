@@ -287,6 +287,23 @@ class ModelTest(unittest.TestCase):
         self.assertEqual((features["S3_DATA_EVENTS"], features["EKS_AUDIT_LOGS"]), ("ENABLED", "DISABLED"))
         self.expect_error("BadRequestException", gd.list_tags_for_resource, ResourceArn=arn + "0")
 
+    def test_guardduty_publishing_destinations(self):
+        gd = self.client("guardduty")
+        detector = gd.create_detector(Enable=True)["DetectorId"]
+        props = {"DestinationArn": "arn:aws:s3:::findings/prefix",
+                 "KmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+        made = gd.create_publishing_destination(DetectorId=detector, DestinationType="S3",
+                                                DestinationProperties=props)["DestinationId"]
+        listed = gd.list_publishing_destinations(DetectorId=detector)["Destinations"]
+        self.assertEqual([d["DestinationId"] for d in listed], [made])
+        described = gd.describe_publishing_destination(DetectorId=detector, DestinationId=made)
+        self.assertEqual(described["DestinationProperties"], props)
+        gd.delete_publishing_destination(DetectorId=detector, DestinationId=made)
+        self.assertEqual(gd.list_publishing_destinations(DetectorId=detector)["Destinations"], [])
+        self.expect_error("BadRequestException", gd.list_publishing_destinations, DetectorId="0" * 32)
+        self.expect_error("BadRequestException", gd.describe_publishing_destination,
+                          DetectorId=detector, DestinationId=made)
+
     def test_root_mfa_and_credential_report(self):
         iam = self.client("iam")
         self.assertEqual(iam.get_account_summary()["SummaryMap"]["AccountMFAEnabled"], 0)

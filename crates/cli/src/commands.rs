@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use baseline_engine::render::{self, Styles};
 use baseline_engine::{
     Action, BaselineSource, Change, ExecOptions, Mode, Observer, Outcome, Plan, PlanOptions,
-    PlanProgress, Service, check_fresh, execute, make_plan, unconverged,
+    PlanProgress, Service, check_fresh, execute, make_plan, printable, unconverged,
 };
 use baseline_providers::{ConnectOptions, SERVICE_NAMES, connect, services};
 use baseline_spec::Baseline;
@@ -701,7 +701,7 @@ impl Observer for Progress {
                 Action::Delete => "Destroying...",
                 _ => return,
             };
-            println!("{}: {verb}", c.address);
+            println!("{}: {verb}", printable(&c.address.to_string()));
         }
     }
     fn finished(&self, c: &Change, outcome: &Outcome, elapsed: Duration) {
@@ -718,13 +718,22 @@ impl Observer for Progress {
                 };
                 println!(
                     "{}: {what} complete after {:.1}s {count}",
-                    c.address,
+                    printable(&c.address.to_string()),
                     elapsed.as_secs_f64()
                 );
             }
             Outcome::Done => {}
-            Outcome::Failed(msg) => eprintln!("Error: {}: {msg} {count}", c.address),
-            Outcome::Skipped(why) => eprintln!("Skipped: {}: {why} {count}", c.address),
+            // Names and messages from AWS: never a control character raw.
+            Outcome::Failed(msg) => eprintln!(
+                "Error: {}: {} {count}",
+                printable(&c.address.to_string()),
+                printable(msg)
+            ),
+            Outcome::Skipped(why) => eprintln!(
+                "Skipped: {}: {} {count}",
+                printable(&c.address.to_string()),
+                printable(why)
+            ),
         }
     }
 }

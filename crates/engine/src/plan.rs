@@ -202,11 +202,11 @@ fn hold_deletes_in_use(
                 "kept: {unknown}; baseline deletes it only when it can see that nothing uses it"
             ))
         } else {
-            let staying: Vec<String> = used_by
-                .iter()
-                .filter(|u| !deleted.contains(*u))
-                .map(|u| u.to_string())
-                .collect();
+            let mut staying: Vec<&Address> =
+                used_by.iter().filter(|u| !deleted.contains(*u)).collect();
+            staying.sort();
+            staying.dedup();
+            let staying: Vec<String> = staying.iter().map(|u| u.to_string()).collect();
             (!staying.is_empty()).then(|| {
                 format!(
                     "kept: still used by {} (not deleted by this plan)",

@@ -192,7 +192,7 @@ fn feature_config(after: &Attrs) -> Vec<DetectorFeatureConfiguration> {
 /// 1 to 300 characters; AWS's are 32 lowercase hex digits), checked before
 /// it goes into the next request's path: a longer or stranger one is an
 /// error of this region, never a request the SDK cannot build.
-fn checked_detector_id(id: &str) -> Result<&str, String> {
+pub(crate) fn checked_detector_id(id: &str) -> Result<&str, String> {
     if id.is_empty() || id.len() > 300 {
         return Err(format!(
             "a detector id of {} characters (AWS's have 1 to 300)",

@@ -56,14 +56,17 @@ const CONFIG: Actions = Actions {
         "config:PutDeliveryChannel",
         "config:StartConfigurationRecorder",
     ],
-    // The bucket's users (channels and trails) are read in every region
-    // before it is deleted.
+    // The bucket's users (channels, trails, GuardDuty findings exports) are
+    // read in every region before it is deleted.
     teardown: &[
         "config:StopConfigurationRecorder",
         "config:DeleteDeliveryChannel",
         "config:DeleteConfigurationRecorder",
         "ec2:DescribeRegions",
         "cloudtrail:DescribeTrails",
+        "guardduty:ListDetectors",
+        "guardduty:ListPublishingDestinations",
+        "guardduty:DescribePublishingDestination",
     ],
 };
 
@@ -96,12 +99,15 @@ const CLOUDTRAIL: Actions = Actions {
         "kms:ListAliases",
         "kms:ListKeys",
     ],
-    // The bucket's and key's users (trails and channels) are read in every
-    // region before either is deleted.
+    // The bucket's and key's users (trails, channels, GuardDuty findings
+    // exports) are read in every region before either is deleted.
     teardown: &[
         "cloudtrail:DeleteTrail",
         "ec2:DescribeRegions",
         "config:DescribeDeliveryChannels",
+        "guardduty:ListDetectors",
+        "guardduty:ListPublishingDestinations",
+        "guardduty:DescribePublishingDestination",
     ],
 };
 

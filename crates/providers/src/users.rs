@@ -1,14 +1,17 @@
 //! What points at a log bucket or a KMS key, in every region of the
 //! account: the users that hold its delete (the engine's `used_by` rule).
 //!
-//! AWS lets several services' configurations name a bucket or a key, and
-//! baseline reads two of them: CloudTrail trails (`S3BucketName`,
-//! `KmsKeyId`) and AWS Config delivery channels (`s3BucketName`,
-//! `s3KmsKeyArn`). Either kind can point at either log bucket (a channel
-//! someone aimed at the CloudTrail bucket is a user of it), so both are
-//! read, in every region enabled for the account, before a bucket or key
-//! is deleted. A region that cannot be read keeps the resource: a delete
-//! is never guessed.
+//! AWS lets several services' configurations name a bucket or a key. Of
+//! the services baseline reads, three do: CloudTrail trails
+//! (`S3BucketName`, `KmsKeyId`), AWS Config delivery channels
+//! (`s3BucketName`, `s3KmsKeyArn`) and GuardDuty's findings export (a
+//! detector's publishing destinations: `destinationArn`, `kmsKeyArn`). Any
+//! of them can point at either log bucket (a channel someone aimed at the
+//! CloudTrail bucket is a user of it), so all are read, in every region
+//! enabled for the account, before a bucket or key is deleted. A
+//! publishing destination goes with its detector, so its user is the
+//! detector. A region that cannot be read keeps the resource: a delete is
+//! never guessed.
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Address, Target};
@@ -105,18 +108,29 @@ pub(crate) async fn read(account: &Account, target: &Target) -> Pointers {
         let cloudtrail = client!(aws_sdk_cloudtrail, account, region);
         // The trails whose home is this region (shadow copies are read in
         // their home region).
-        let (channels, trails) = futures::join!(
+        let (channels, trails, exports) = futures::join!(
             config.describe_delivery_channels().send(),
             cloudtrail
                 .describe_trails()
                 .include_shadow_trails(false)
                 .send(),
+            findings_exports(account, region),
         );
-        (region.clone(), channels, trails)
+        (region.clone(), channels, trails, exports)
     });
     let mut out = Pointers::default();
     let mut unread = Vec::new();
-    for (region, channels, trails) in futures::future::join_all(reads).await {
+    for (region, channels, trails, exports) in futures::future::join_all(reads).await {
+        match exports {
+            Ok(found) => out
+                .found
+                .extend(found.into_iter().map(|(bucket, key)| Pointer {
+                    user: address(&region, "guardduty.detector", "detector"),
+                    bucket: Some(bucket),
+                    kms_key: key,
+                })),
+            Err(e) => unread.push(format!("the GuardDuty findings exports of {region} ({e})")),
+        }
         match channels {
             Ok(o) => out
                 .found
@@ -152,4 +166,56 @@ pub(crate) async fn read(account: &Account, target: &Target) -> Pointers {
         out.unknown = Some(format!("{} could not be read", unread.join(", ")));
     }
     out
+}
+
+/// The bucket name and key ARN of every publishing destination of the
+/// region's detectors; an error names the operation and AWS's code.
+async fn findings_exports(
+    account: &Account,
+    region: &str,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let guardduty = client!(aws_sdk_guardduty, account, region);
+    let code =
+        |op: &str, e: &dyn ProvideErrorMetadata| format!("{op}: {}", e.code().unwrap_or("error"));
+    let ids = guardduty
+        .list_detectors()
+        .send()
+        .await
+        .map_err(|e| code("ListDetectors", &e))?;
+    let mut out = Vec::new();
+    for id in ids.detector_ids() {
+        let id = crate::guardduty::checked_detector_id(id)
+            .map_err(|why| format!("ListDetectors: {why}"))?;
+        let list = guardduty
+            .list_publishing_destinations()
+            .detector_id(id)
+            .send()
+            .await
+            .map_err(|e| code("ListPublishingDestinations", &e))?;
+        for d in list.destinations() {
+            let Some(destination) = d.destination_id() else {
+                continue;
+            };
+            let one = guardduty
+                .describe_publishing_destination()
+                .detector_id(id)
+                .destination_id(destination)
+                .send()
+                .await
+                .map_err(|e| code("DescribePublishingDestination", &e))?;
+            let Some(props) = one.destination_properties() else {
+                continue;
+            };
+            // `arn:aws:s3:::bucket` or `arn:aws:s3:::bucket/prefix`.
+            let bucket = props
+                .destination_arn()
+                .and_then(|a| a.split_once(":::"))
+                .map(|(_, rest)| rest.split('/').next().unwrap_or(rest).to_string());
+            if let Some(bucket) = bucket {
+                let key = props.kms_key_arn().filter(|k| !k.is_empty());
+                out.push((bucket, key.map(str::to_string)));
+            }
+        }
+    }
+    Ok(out)
 }
