@@ -39,7 +39,9 @@ trap 'rm -f "$log"' EXIT
 status=0
 echo "The local AWS's answers against the AWS service models, and its IAM evaluator (tests/localaws/test_model.py, test_authz.py):"
 PYTHONPATH=tests "$MOTO_PYTHON" -m unittest localaws.test_model localaws.test_authz 2>&1 | tee -a "$log" || status=$?
-cargo test --workspace --locked "$@" 2>&1 | tee -a "$log" || status=$?
+# --no-fail-fast: every test binary runs even after one fails, so a
+# failure shows everything at once.
+cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee -a "$log" || status=$?
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^Ran [0-9]+ tests? in/ { ran = $2 }
      /^FAILED \(/ { if (match($0, /failures=[0-9]+/)) uf += substr($0, RSTART + 9, RLENGTH - 9);

@@ -5,6 +5,7 @@
 mod accounts;
 mod canonical;
 mod cli;
+mod contract;
 mod crash;
 mod cycle;
 mod faults;

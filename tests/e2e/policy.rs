@@ -132,3 +132,47 @@ fn the_documented_policies_are_current() {
         );
     }
 }
+
+/// Why (issue #15): `arn:aws:` was written into every printed policy, so
+/// accounts in aws-cn and aws-us-gov got a policy that matches nothing;
+/// and the tagging that creating with tags needs was missing (apply with
+/// exactly the printed policy would fail on AWS at the key).
+#[test]
+fn the_printed_policy_is_in_the_home_regions_partition_and_allows_tagging_on_create() {
+    let dir = tempfile::tempdir().unwrap();
+    for (region, partition) in [
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("eu-west-1", "aws"),
+    ] {
+        let file = baseline_file(
+            &dir,
+            &format!(
+                "version: 1\naccounts: [{{id: \"123456789012\"}}]\nregions: [{region}]\nhome_region: {region}\nconfig: {{enabled: true}}\ncloudtrail: {{enabled: true, kms: create}}\naccess_analyzer: {{enabled: true}}\n"
+            ),
+        );
+        let run = offline(&["policy", "-f", file.to_str().unwrap(), "--for", "apply"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let arns: Vec<&str> = run
+            .stdout
+            .split('"')
+            .filter(|s| s.starts_with("arn:"))
+            .collect();
+        assert!(!arns.is_empty());
+        for arn in arns {
+            assert!(
+                arn.starts_with(&format!("arn:{partition}:")),
+                "{region}: {arn}"
+            );
+        }
+        let policy: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let actions = allowed(&policy);
+        for needed in ["kms:TagResource", "cloudtrail:AddTags", "s3:TagResource"] {
+            assert!(actions.contains(needed), "{region}: {needed} missing");
+        }
+        assert!(
+            run.stdout.contains("access-analyzer.amazonaws.com"),
+            "the analyzer's service-linked role: {run:?}"
+        );
+    }
+}

@@ -171,3 +171,86 @@ async fn a_saved_plan_is_private_and_never_written_through_a_symlink() {
     assert!(meta.file_type().is_file(), "the symlink was replaced");
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
 }
+
+/// Why (issue #16): the stale check compared what was observed and what
+/// would be written, not which attributes apply writes nor what it waits
+/// for: a plan edited only by appending `managed_by` to an update's
+/// `changed` was applied, and tagged a detector that is not baseline's as
+/// baseline's (the next `destroy` would delete it). Such a plan is refused,
+/// and nothing is changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_edited_in_what_apply_acts_on_is_refused() {
+    let moto = Moto::start();
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let gd = aws_sdk_guardduty::Client::new(&sdk);
+    let detector = gd
+        .create_detector()
+        .enable(true)
+        .tags("owner", "someone")
+        .send()
+        .await
+        .unwrap()
+        .detector_id()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nguardduty: {enabled: true, features: all}\nebs_encryption: {enabled: true}\n",
+    );
+    let planfile = dir.path().join("plan.json");
+    let p = planfile.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", file.to_str().unwrap(), "--out", p]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).unwrap()).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = saved.clone();
+        for c in v["changes"].as_array_mut().unwrap() {
+            f(c);
+        }
+        let edited = dir.path().join("edited.json");
+        std::fs::write(&edited, v.to_string()).unwrap();
+        moto.baseline(&["apply", edited.to_str().unwrap()])
+    };
+    // Adoption slipped into `changed`.
+    let adopted = edit(&|c| {
+        if c["address"]["kind"] == "guardduty.detector" {
+            c["changed"]
+                .as_array_mut()
+                .unwrap()
+                .push("managed_by".into());
+        }
+    });
+    assert_eq!(adopted.code, 1, "{adopted:?}");
+    assert!(
+        adopted.stderr.contains("plan is stale")
+            && adopted.stderr.contains(
+                "guardduty.detector[\"detector\"]: the saved plan differs from a fresh one in what apply acts on"
+            ),
+        "{adopted:?}"
+    );
+    // An order edited.
+    let reordered = edit(&|c| {
+        if c["address"]["kind"] == "ec2.ebs_encryption_by_default" {
+            c["depends_on"] = serde_json::json!([{"account": "123456789012", "region": "ap-northeast-1", "kind": "guardduty.detector", "name": "detector"}]);
+        }
+    });
+    assert_eq!(reordered.code, 1, "{reordered:?}");
+    assert!(reordered.stderr.contains("plan is stale"), "{reordered:?}");
+    let tags = gd
+        .list_tags_for_resource()
+        .resource_arn(format!(
+            "arn:aws:guardduty:ap-northeast-1:123456789012:detector/{detector}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !tags.tags().is_some_and(|t| t.contains_key("managed-by")),
+        "someone's detector was marked as baseline's: {tags:?}"
+    );
+    // The plan as made still applies.
+    let apply = moto.baseline(&["apply", p]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+}

@@ -58,7 +58,10 @@ ACTIONS = {
 
 # Actions AWS checks on the caller besides the operation's own, as the
 # Service Authorization Reference lists them ("dependent actions").
-SLR = {"guardduty": "guardduty.amazonaws.com", "securityhub": "securityhub.amazonaws.com"}
+SLR = {"guardduty": "guardduty.amazonaws.com", "securityhub": "securityhub.amazonaws.com",
+       "accessanalyzer": "access-analyzer.amazonaws.com"}
+# The operation that makes each service's service-linked role.
+SLR_OPS = {"guardduty": "CreateDetector", "securityhub": "EnableSecurityHub", "accessanalyzer": "CreateAnalyzer"}
 
 
 def _model(name):
@@ -174,7 +177,17 @@ def needs(req, name, op, labels):
     if name == "config" and op == "PutConfigurationRecorder":
         role = body.get("ConfigurationRecorder", {}).get("roleARN", "*")
         checks.append(("iam:PassRole", role, {}))
-    if name in SLR and op in ("CreateDetector", "EnableSecurityHub"):
+    # Tagging on create needs the tagging action (KMS developer guide,
+    # "Managing KMS key tags with API operations"; CreateTrail's dependent
+    # action cloudtrail:AddTags; S3 API reference, CreateBucketConfiguration
+    # Tags: s3:TagResource).
+    if name == "kms" and op == "CreateKey" and body.get("Tags"):
+        checks.append(("kms:TagResource", f"arn:aws:kms:{region}:{account}:key/*", {}))
+    if name == "cloudtrail" and op == "CreateTrail" and body.get("TagsList"):
+        checks.append(("cloudtrail:AddTags", resource, {}))
+    if name == "s3" and op == "CreateBucket" and b"<Tags>" in (req.body or b""):
+        checks.append(("s3:TagResource", resource, {}))
+    if name in SLR and op == SLR_OPS[name]:
         checks.append((
             "iam:CreateServiceLinkedRole",
             f"arn:aws:iam::{account}:role/aws-service-role/{SLR[name]}/*",

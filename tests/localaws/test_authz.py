@@ -53,5 +53,40 @@ class Operation(unittest.TestCase):
                          "DescribeRegions")
 
 
+class _Req:
+    """A request as `needs` sees it."""
+
+    def __init__(self, service, body=b"", target=None):
+        self.account, self.region, self.service = "123456789012", "eu-west-1", service
+        self.body, self.target = body, target
+
+    def param(self, name, default=None):
+        return default
+
+
+class DependentActions(unittest.TestCase):
+    """Tagging on create needs the tagging action; creating the first
+    analyzer needs its service-linked role (the Service Authorization
+    Reference's dependent actions, as the service guides state them)."""
+
+    def actions(self, req, name, op, labels=None):
+        return [a for a, _, _ in authz.needs(req, name, op, labels or {})]
+
+    def test_tags_on_create_need_the_tagging_action(self):
+        key = _Req("kms", b'{"Tags": [{"TagKey": "managed-by", "TagValue": "baseline"}]}', "TrentService.CreateKey")
+        self.assertIn("kms:TagResource", self.actions(key, "kms", "CreateKey"))
+        bare = _Req("kms", b'{"Description": "x"}', "TrentService.CreateKey")
+        self.assertNotIn("kms:TagResource", self.actions(bare, "kms", "CreateKey"))
+        trail = _Req("cloudtrail", b'{"Name": "t", "TagsList": [{"Key": "managed-by"}]}', "X.CreateTrail")
+        self.assertIn("cloudtrail:AddTags", self.actions(trail, "cloudtrail", "CreateTrail"))
+        bucket = _Req("s3", b"<CreateBucketConfiguration><Tags><Tag><Key>managed-by</Key></Tag></Tags>"
+                            b"</CreateBucketConfiguration>")
+        self.assertIn("s3:TagResource", self.actions(bucket, "s3", "CreateBucket", {"Bucket": "logs"}))
+
+    def test_the_first_analyzer_needs_its_service_linked_role(self):
+        req = _Req("access-analyzer", b'{"analyzerName": "a", "type": "ACCOUNT"}')
+        self.assertIn("iam:CreateServiceLinkedRole", self.actions(req, "accessanalyzer", "CreateAnalyzer"))
+
+
 if __name__ == "__main__":
     unittest.main()

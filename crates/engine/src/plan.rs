@@ -364,6 +364,15 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
             Some(new) if new.action != old.action || new.after != old.after => {
                 differences.push(format!("{}: would now be planned differently", old.address))
             }
+            // What apply acts on besides `after`: which attributes it writes
+            // (adoption is `managed_by` among them) and what it waits for.
+            // A plan edited there is not the plan that was reviewed.
+            Some(new) if new.changed != old.changed || new.depends_on != old.depends_on => {
+                differences.push(format!(
+                    "{}: the saved plan differs from a fresh one in what apply acts on (`changed`, `depends_on`): was it edited?",
+                    old.address
+                ))
+            }
             Some(_) => {}
         }
     }

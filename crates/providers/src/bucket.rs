@@ -206,11 +206,14 @@ pub(crate) fn contains_statements(have: &Value, want: &Value) -> bool {
 }
 
 /// Creates the bucket (when `create`) with baseline's tag in the same call
-/// (so no run stopped half-way leaves an untagged bucket), and sets
-/// everything a compliant log bucket has. Each call is idempotent, so an
-/// update re-runs them all. An existing bucket keeps its own policy
+/// (so no run stopped half-way leaves an untagged bucket) and sets
+/// everything a compliant log bucket has; on an existing bucket, sets only
+/// what the plan changes (a bucket corrected in place keeps its own
+/// encryption, say SSE-KMS with a team's key, unless the plan shows
+/// `encrypted` changing). An existing bucket keeps its own policy
 /// statements and tags; adoption (the change sets `managed_by`) adds
-/// baseline's tag to them.
+/// baseline's tag to them. One call at a time: S3 answers 409
+/// OperationAborted to overlapping configuration of one bucket.
 pub(crate) async fn ensure(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
@@ -220,13 +223,8 @@ pub(crate) async fn ensure(
 ) -> Result<(), BoxError> {
     let name = change.address.name.as_str();
     let create = change.action == baseline_engine::Action::Create;
-    let adopt = change.changed.iter().any(|k| k == "managed_by");
-    let policy = &if create {
-        policy.clone()
-    } else {
-        merged_policy(s3, ctx, name, policy).await?
-    };
-    if adopt && !create {
+    let sends = |attr: &str| create || change.changed.iter().any(|k| k == attr);
+    if sends("managed_by") && !create {
         tag_existing(s3, ctx, name, mark).await?;
     }
     if create {
@@ -269,74 +267,96 @@ pub(crate) async fn ensure(
             Err(e) => return Err(Box::new(ctx.err("CreateBucket")(e))),
         }
     }
-    // The three settings are independent: set at once.
-    let pab = s3
-        .put_public_access_block()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(true)
-                .build(),
-        )
-        .send();
-    let enc = s3
-        .put_bucket_encryption()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder()
-                                .sse_algorithm(ServerSideEncryption::Aes256)
-                                .build()
-                                .expect("algorithm is set"),
-                        )
-                        .build(),
-                )
-                .build()
-                .expect("rules are set"),
-        )
-        .send();
-    let pol = s3
-        .put_bucket_policy()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .policy(policy.to_string())
-        .send();
-    let (pab, enc, pol) = futures::join!(pab, enc, pol);
+    let pab = async || {
+        s3.put_public_access_block()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ctx.err("PutPublicAccessBlock"))
+    };
+    let encryption = async || {
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(
+                ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::Aes256)
+                    .build()
+                    .expect("algorithm is set"),
+            )
+            .build();
+        s3.put_bucket_encryption()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .expect("rules are set"),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ctx.err("PutBucketEncryption"))
+    };
+    let bucket_policy = async || {
+        let merged = if create {
+            policy.clone()
+        } else {
+            merged_policy(s3, ctx, name, policy).await?
+        };
+        s3.put_bucket_policy()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .policy(merged.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ctx.err("PutBucketPolicy"))
+    };
     // Say what was done and what was not when a part fails.
     let mut done = Vec::new();
     if create {
         done.push("CreateBucket (tagged)".to_string());
     }
-    let mut failed: Vec<AwsError> = Vec::new();
-    match pab {
-        Ok(_) => done.push("PutPublicAccessBlock".into()),
-        Err(e) => failed.push(ctx.err("PutPublicAccessBlock")(e)),
+    let steps = [
+        ("public_access_blocked", "PutPublicAccessBlock"),
+        ("encrypted", "PutBucketEncryption"),
+        ("delivery_policy", "PutBucketPolicy"),
+    ];
+    let mut failed: Option<AwsError> = None;
+    let mut not_done = Vec::new();
+    // The settings are independent: a failed one does not stop the others.
+    for (attr, op) in steps.into_iter().filter(|(attr, _)| sends(attr)) {
+        let result = match attr {
+            "public_access_blocked" => pab().await,
+            "encrypted" => encryption().await,
+            _ => bucket_policy().await,
+        };
+        match result {
+            Ok(()) => done.push(op.to_string()),
+            Err(e) => {
+                not_done.push(op.to_string());
+                failed.get_or_insert(e);
+            }
+        }
     }
-    match enc {
-        Ok(_) => done.push("PutBucketEncryption".into()),
-        Err(e) => failed.push(ctx.err("PutBucketEncryption")(e)),
+    match failed {
+        None => Ok(()),
+        Some(source) => Err(Box::new(Partial {
+            done,
+            not_done,
+            source,
+        })),
     }
-    match pol {
-        Ok(_) => done.push("PutBucketPolicy".into()),
-        Err(e) => failed.push(ctx.err("PutBucketPolicy")(e)),
-    }
-    if failed.is_empty() {
-        return Ok(());
-    }
-    let not_done: Vec<String> = failed.iter().map(|e| e.operation.to_string()).collect();
-    Err(Box::new(Partial {
-        done,
-        not_done,
-        source: failed.remove(0),
-    }))
 }
 
 /// The bucket's policy with every statement of `want` it lacks added

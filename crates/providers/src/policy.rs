@@ -90,8 +90,11 @@ const CLOUDTRAIL: Actions = Actions {
         "kms:GetKeyRotationStatus",
         "kms:GetKeyPolicy",
     ],
+    // CreateTrail with TagsList needs cloudtrail:AddTags (a dependent action
+    // of CreateTrail in the Service Authorization Reference).
     write: &[
         "cloudtrail:CreateTrail",
+        "cloudtrail:AddTags",
         "cloudtrail:UpdateTrail",
         "cloudtrail:PutEventSelectors",
         "cloudtrail:StartLogging",
@@ -192,8 +195,11 @@ const BUCKET_READ: &[&str] = &[
     "s3:GetEncryptionConfiguration",
     "s3:GetBucketPolicy",
 ];
+/// CreateBucket with tags needs s3:TagResource (S3 API reference,
+/// CreateBucketConfiguration `Tags`).
 const BUCKET_WRITE: &[&str] = &[
     "s3:CreateBucket",
+    "s3:TagResource",
     "s3:PutBucketPublicAccessBlock",
     "s3:PutEncryptionConfiguration",
     "s3:PutBucketPolicy",
@@ -232,7 +238,8 @@ fn adoption_actions(base: &Value) -> Vec<&'static str> {
         v.push("config:TagResource");
     }
     if any_true(base, "cloudtrail", "adopt") {
-        v.extend(["cloudtrail:GetTrail", "cloudtrail:AddTags"]);
+        // cloudtrail:AddTags is in every apply policy (CreateTrail tags).
+        v.push("cloudtrail:GetTrail");
     }
     if any_true(base, "guardduty", "adopt") {
         v.push("guardduty:TagResource");
@@ -247,8 +254,28 @@ fn statement(sid: &str, actions: Vec<&str>, resource: Value) -> Value {
     json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource})
 }
 
+/// The AWS partition a region belongs to (what ARNs start with after
+/// `arn:`): the printed policy is written offline, before any credentials
+/// say it, so it comes from the baseline's home region. AWS's partitions:
+/// `aws-cn` (cn-*), `aws-us-gov` (us-gov-*), the isolated ones, `aws`.
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
 /// The policy (JSON) that `baseline <command>` needs for `baseline`.
 pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
+    let p = partition_of_region(&baseline.home_region);
     let apply = command == PolicyFor::Apply;
     let destroy = command == PolicyFor::Destroy;
     // `apply` of a section with `enabled: false` tears it down.
@@ -371,7 +398,7 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         Accounts::Organization(_) => b
             .organization
             .as_ref()
-            .map(|o| vec![format!("arn:aws:iam::*:role/{}", o.role_name)])
+            .map(|o| vec![format!("arn:{p}:iam::*:role/{}", o.role_name)])
             .unwrap_or_default(),
     };
     if !roles.is_empty() {
@@ -417,13 +444,13 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         }
         let arns: Vec<String> = buckets
             .iter()
-            .map(|n| format!("arn:aws:s3:::{n}"))
+            .map(|n| format!("arn:{p}:s3:::{n}"))
             .collect();
         statements.push(statement("LogBuckets", actions, json!(arns)));
         if bucket_teardown {
             let objects: Vec<String> = buckets
                 .iter()
-                .map(|n| format!("arn:aws:s3:::{n}/*"))
+                .map(|n| format!("arn:{p}:s3:::{n}/*"))
                 .collect();
             statements.push(statement(
                 "EmptyLogBuckets",
@@ -442,26 +469,47 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         if teardown_ok("cloudtrail") {
             actions.extend(KMS_OWN_KEY_TEARDOWN);
         }
-        let mut s = statement("OwnCloudTrailKey", actions, json!("arn:aws:kms:*:*:key/*"));
+        let mut s = statement(
+            "OwnCloudTrailKey",
+            actions,
+            json!(format!("arn:{p}:kms:*:*:key/*")),
+        );
         let owner = crate::Owner::of(b);
         s["Condition"] = json!({"StringEquals": {"aws:ResourceTag/managed-by": owner.mark()}});
         statements.push(s);
+        // CreateKey with tags needs kms:TagResource (KMS developer guide,
+        // "Managing KMS key tags with API operations"), on a key that has
+        // no tag yet: it cannot be narrowed by the key's tag.
+        let creates_key = setting_values(&base, "cloudtrail", "kms")
+            .iter()
+            .any(|v| **v == json!("create"));
+        if apply && creates_key {
+            statements.push(statement(
+                "TagNewCloudTrailKey",
+                vec!["kms:TagResource"],
+                json!(format!("arn:{p}:kms:*:*:key/*")),
+            ));
+        }
         if apply {
             statements.push(statement(
                 "CloudTrailKeyAlias",
                 vec!["kms:CreateAlias"],
                 json!([
-                    format!("arn:aws:kms:*:*:{}", owner.key_alias()),
-                    "arn:aws:kms:*:*:key/*"
+                    format!("arn:{p}:kms:*:*:{}", owner.key_alias()),
+                    format!("arn:{p}:kms:*:*:key/*")
                 ]),
             ));
         }
     }
 
-    // Service-linked roles: Config's (and passing it to Config); GuardDuty
-    // and Security Hub make theirs when first enabled.
+    // Service-linked roles: Config's (and passing it to Config); GuardDuty,
+    // Security Hub and IAM Access Analyzer make theirs when first enabled
+    // (CreateAnalyzer: iam:CreateServiceLinkedRole is its dependent action).
     if apply {
         let mut services = Vec::new();
+        if b.access_analyzer.is_some() {
+            services.push("access-analyzer.amazonaws.com");
+        }
         if b.config.is_some() {
             services.push("config.amazonaws.com");
         }
@@ -475,7 +523,7 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
             let mut s = statement(
                 "ServiceLinkedRoles",
                 vec!["iam:CreateServiceLinkedRole"],
-                json!("arn:aws:iam::*:role/aws-service-role/*"),
+                json!(format!("arn:{p}:iam::*:role/aws-service-role/*")),
             );
             s["Condition"] = json!({"StringEquals": {"iam:AWSServiceName": services}});
             statements.push(s);
@@ -484,7 +532,7 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
             statements.push(statement(
                 "PassConfigRole",
                 vec!["iam:PassRole"],
-                json!("arn:aws:iam::*:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+                json!(format!("arn:{p}:iam::*:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")),
             ));
         }
     }
