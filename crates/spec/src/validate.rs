@@ -456,87 +456,7 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
             Some("lowercase letters, digits and single hyphens, at most 20 characters: it goes into bucket names, a key alias and a tag".into()),
         );
     }
-    let name = b.name.as_deref();
-    if let Some(c) = &b.config {
-        bucket_template(report, "/config/bucket", &c.bucket_template(name));
-    }
-    if let Some(t) = &b.cloudtrail {
-        bucket_template(report, "/cloudtrail/bucket", &t.bucket_template(name));
-        if let Some(name) = &t.name
-            && !is_trail_name(name)
-        {
-            report.at_value(
-                    "/cloudtrail/name",
-                    format!("`{name}` is not a valid trail name"),
-                    Some("3-128 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit".into()),
-                );
-        }
-        if let Some(kms) = &t.kms
-            && kms != "none"
-            && kms != "create"
-            && !is_kms_key_arn(kms)
-        {
-            report.at_value(
-                    "/cloudtrail/kms",
-                    format!("`{kms}` is neither `none`, `create` nor a KMS key ARN"),
-                    Some("like arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab".into()),
-                );
-        }
-    }
-    if let Some(days) = b
-        .cloudtrail
-        .as_ref()
-        .and_then(|t| t.kms_deletion_window_days)
-        && !(7..=30).contains(&days)
-    {
-        report.at_value(
-            "/cloudtrail/kms_deletion_window_days",
-            format!("{days} days is outside what KMS allows"),
-            Some("7 to 30 days".into()),
-        );
-    }
-    if let Some(e) = &b.ebs_encryption
-        && let Some(k) = &e.kms_key
-        && k != "aws-managed"
-        && !is_kms_key_arn(k)
-    {
-        report.at_value(
-            "/ebs_encryption/kms_key",
-            format!("`{k}` is neither `aws-managed` nor a KMS key ARN"),
-            None,
-        );
-    }
-    if let Some(c) = &b.alternate_contacts {
-        for (kind, contact) in [
-            ("billing", &c.billing),
-            ("operations", &c.operations),
-            ("security", &c.security),
-        ] {
-            if let Some(contact) = contact
-                && !is_email(&contact.email)
-            {
-                report.at_value(
-                    &format!("/alternate_contacts/{kind}/email"),
-                    format!("`{}` is not an e-mail address", contact.email),
-                    None,
-                );
-            }
-        }
-    }
-    if let Some(a) = &b.access_analyzer
-        && let Some(name) = &a.name
-        && (name.is_empty()
-            || name.len() > 255
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
-    {
-        report.at_value(
-            "/access_analyzer/name",
-            format!("`{name}` is not a valid analyzer name"),
-            None,
-        );
-    }
+    section_values(&Sections::of_base(b), "", b.name.as_deref(), report);
     if let Some(sh) = &b.securityhub {
         let config_on = b.config.as_ref().is_some_and(|c| c.enabled);
         if sh.enabled && !config_on {
@@ -551,32 +471,161 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
                 Some("add `config: {enabled: true}` so its controls can be evaluated".into()),
             );
         }
-        let mut seen = HashSet::new();
-        for (i, s) in sh.standards.iter().flatten().enumerate() {
-            if !seen.insert(*s) {
+    }
+    overrides(b, &region_list, report);
+}
+
+/// The sections of the base or of one override, for the checks that a
+/// section's own values must pass wherever it is given.
+struct Sections<'a> {
+    config: Option<&'a ConfigSpec>,
+    cloudtrail: Option<&'a CloudTrailSpec>,
+    ebs_encryption: Option<&'a EbsEncryptionSpec>,
+    alternate_contacts: Option<&'a AlternateContactsSpec>,
+    access_analyzer: Option<&'a AccessAnalyzerSpec>,
+    securityhub: Option<&'a SecurityHubSpec>,
+    guardduty: Option<&'a GuardDutySpec>,
+}
+
+impl<'a> Sections<'a> {
+    fn of_base(b: &'a Baseline) -> Self {
+        Sections {
+            config: b.config.as_ref(),
+            cloudtrail: b.cloudtrail.as_ref(),
+            ebs_encryption: b.ebs_encryption.as_ref(),
+            alternate_contacts: b.alternate_contacts.as_ref(),
+            access_analyzer: b.access_analyzer.as_ref(),
+            securityhub: b.securityhub.as_ref(),
+            guardduty: b.guardduty.as_ref(),
+        }
+    }
+
+    fn of_override(o: &'a Override) -> Self {
+        Sections {
+            config: o.config.as_ref(),
+            cloudtrail: o.cloudtrail.as_ref(),
+            ebs_encryption: o.ebs_encryption.as_ref(),
+            alternate_contacts: o.alternate_contacts.as_ref(),
+            access_analyzer: o.access_analyzer.as_ref(),
+            securityhub: o.securityhub.as_ref(),
+            guardduty: o.guardduty.as_ref(),
+        }
+    }
+}
+
+/// Every check of a section's own values, for the base (`at` empty) and
+/// for each override that gives the section (`at` = `/overrides/N`): an
+/// override is refused here, with its place, not at apply.
+fn section_values(s: &Sections<'_>, at: &str, name: Option<&str>, report: &mut Report<'_>) {
+    if let Some(c) = s.config {
+        bucket_template(
+            report,
+            &format!("{at}/config/bucket"),
+            &c.bucket_template(name),
+        );
+    }
+    if let Some(t) = s.cloudtrail {
+        bucket_template(
+            report,
+            &format!("{at}/cloudtrail/bucket"),
+            &t.bucket_template(name),
+        );
+        if let Some(name) = &t.name
+            && !is_trail_name(name)
+        {
+            report.at_value(
+                    &format!("{at}/cloudtrail/name"),
+                    format!("`{name}` is not a valid trail name"),
+                    Some("3-128 letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit".into()),
+                );
+        }
+        if let Some(kms) = &t.kms
+            && kms != "none"
+            && kms != "create"
+            && !is_kms_key_arn(kms)
+        {
+            report.at_value(
+                    &format!("{at}/cloudtrail/kms"),
+                    format!("`{kms}` is neither `none`, `create` nor a KMS key ARN"),
+                    Some("like arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab".into()),
+                );
+        }
+    }
+    if let Some(days) = s.cloudtrail.and_then(|t| t.kms_deletion_window_days)
+        && !(7..=30).contains(&days)
+    {
+        report.at_value(
+            &format!("{at}/cloudtrail/kms_deletion_window_days"),
+            format!("{days} days is outside what KMS allows"),
+            Some("7 to 30 days".into()),
+        );
+    }
+    if let Some(e) = s.ebs_encryption
+        && let Some(k) = &e.kms_key
+        && k != "aws-managed"
+        && !is_kms_key_arn(k)
+    {
+        report.at_value(
+            &format!("{at}/ebs_encryption/kms_key"),
+            format!("`{k}` is neither `aws-managed` nor a KMS key ARN"),
+            None,
+        );
+    }
+    if let Some(c) = s.alternate_contacts {
+        for (kind, contact) in [
+            ("billing", &c.billing),
+            ("operations", &c.operations),
+            ("security", &c.security),
+        ] {
+            if let Some(contact) = contact
+                && !is_email(&contact.email)
+            {
                 report.at_value(
-                    &format!("/securityhub/standards/{i}"),
-                    format!("standard `{}` is listed twice", s.key()),
+                    &format!("{at}/alternate_contacts/{kind}/email"),
+                    format!("`{}` is not an e-mail address", contact.email),
                     None,
                 );
             }
         }
     }
-    if let Some(GuardDutyFeatures::List(list)) =
-        b.guardduty.as_ref().and_then(|g| g.features.as_ref())
+    if let Some(a) = s.access_analyzer
+        && let Some(name) = &a.name
+        && (name.is_empty()
+            || name.len() > 255
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
     {
+        report.at_value(
+            &format!("{at}/access_analyzer/name"),
+            format!("`{name}` is not a valid analyzer name"),
+            None,
+        );
+    }
+    if let Some(sh) = s.securityhub {
+        let mut seen = HashSet::new();
+        for (i, st) in sh.standards.iter().flatten().enumerate() {
+            if !seen.insert(*st) {
+                report.at_value(
+                    &format!("{at}/securityhub/standards/{i}"),
+                    format!("standard `{}` is listed twice", st.key()),
+                    None,
+                );
+            }
+        }
+    }
+    if let Some(GuardDutyFeatures::List(list)) = s.guardduty.and_then(|g| g.features.as_ref()) {
         let mut seen = HashSet::new();
         for (i, f) in list.iter().enumerate() {
             if !seen.insert(*f) {
                 report.at_value(
-                    &format!("/guardduty/features/{i}"),
+                    &format!("{at}/guardduty/features/{i}"),
                     "feature listed twice".into(),
                     None,
                 );
             }
         }
     }
-    overrides(b, &region_list, report);
 }
 
 /// Each id a 12-digit account id.
@@ -697,13 +746,7 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 Some("turn Security Hub off in the same override".into()),
             );
         }
-        if let Some(c) = &o.config {
-            bucket_template(
-                report,
-                &format!("{p}/config/bucket"),
-                &c.bucket_template(b.name.as_deref()),
-            );
-        }
+        section_values(&Sections::of_override(o), &p, b.name.as_deref(), report);
     }
 }
 
