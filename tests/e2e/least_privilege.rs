@@ -110,6 +110,28 @@ fn without(policy: &serde_json::Value, action: &str) -> serde_json::Value {
     p
 }
 
+/// A team's GuardDuty findings export in another region, into a bucket of
+/// its own: before deleting a log bucket, destroy reads it (a findings
+/// export is a user a bucket or key can have).
+async fn findings_exported(moto: &Moto) {
+    let gd = aws_sdk_guardduty::Client::new(&moto.sdk("eu-west-1").await);
+    let detector = gd.create_detector().enable(true).send().await.unwrap();
+    gd.create_publishing_destination()
+        .detector_id(detector.detector_id().unwrap())
+        .destination_type(aws_sdk_guardduty::types::DestinationType::S3)
+        .destination_properties(
+            aws_sdk_guardduty::types::DestinationProperties::builder()
+                .destination_arn("arn:aws:s3:::team-findings")
+                .kms_key_arn(
+                    "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A user in the local IAM holding `policy`; its access key and secret.
 async fn user(moto: &Moto, name: &str, policy: &serde_json::Value) -> (String, String) {
     let iam = aws_sdk_iam::Client::new(&moto.sdk("us-east-1").await);
@@ -159,7 +181,8 @@ fn run_as(moto: &Moto, key: &(String, String), args: &[&str]) -> Run {
 /// The runs of `command` as a user holding `policy`, from the state the
 /// command meets: plan a fresh account; apply a fresh account, then (after
 /// an admin's destroy) apply again, recovering the scheduled key; destroy
-/// what an admin applied. The runs and what was refused.
+/// what an admin applied (beside a findings export of someone else's). The
+/// runs and what was refused.
 async fn scenario(
     command: &str,
     file: &str,
@@ -202,6 +225,7 @@ async fn scenario(
         "destroy" => {
             admin(&["apply", "-f", file, "--auto-approve"]);
             logs_delivered(&moto).await;
+            findings_exported(&moto).await;
             runs.push(mine(&["destroy", "-f", file, "--auto-approve"]));
         }
         _ => unreachable!(),

@@ -168,6 +168,15 @@ def needs(req, name, op, labels):
         if key:
             resource = _kms_key_arn(account, region, key)
             context = {f"aws:ResourceTag/{k}": v for k, v in _key_tags(resource).items()}
+    elif name == "cloudtrail":
+        # The trail a request names (Service Authorization Reference: these
+        # actions take a `trail` resource), by name or ARN.
+        trail = body.get("Name") or body.get("TrailName")
+        if not trail and op in ("AddTags", "ListTags"):
+            ids = body.get("ResourceId") or (body.get("ResourceIdList") or [None])[0]
+            trail = ids
+        if trail:
+            resource = trail if trail.startswith("arn:") else f"arn:aws:cloudtrail:{region}:{account}:trail/{trail}"
     elif name == "iam" and op == "CreateServiceLinkedRole":
         service = req.param("AWSServiceName", "")
         resource = f"arn:aws:iam::{account}:role/aws-service-role/{service}/*"

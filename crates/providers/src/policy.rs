@@ -90,22 +90,11 @@ const CLOUDTRAIL: Actions = Actions {
         "kms:GetKeyRotationStatus",
         "kms:GetKeyPolicy",
     ],
-    // CreateTrail with TagsList needs cloudtrail:AddTags (a dependent action
-    // of CreateTrail in the Service Authorization Reference).
-    write: &[
-        "cloudtrail:CreateTrail",
-        "cloudtrail:AddTags",
-        "cloudtrail:UpdateTrail",
-        "cloudtrail:PutEventSelectors",
-        "cloudtrail:StartLogging",
-        "kms:CreateKey",
-        "kms:ListAliases",
-        "kms:ListKeys",
-    ],
+    // The trail's own writes are in `TRAIL_WRITE`, on the trail's ARN.
+    write: &["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"],
     // The bucket's and key's users (trails, channels, GuardDuty findings
     // exports) are read in every region before either is deleted.
     teardown: &[
-        "cloudtrail:DeleteTrail",
         "ec2:DescribeRegions",
         "config:DescribeDeliveryChannels",
         "guardduty:ListDetectors",
@@ -113,6 +102,19 @@ const CLOUDTRAIL: Actions = Actions {
         "guardduty:DescribePublishingDestination",
     ],
 };
+
+/// The trail's writes, on the ARN of the trail the baseline names (each
+/// action takes a `trail` resource in the Service Authorization Reference).
+/// CreateTrail with TagsList needs cloudtrail:AddTags (its dependent
+/// action).
+const TRAIL_WRITE: &[&str] = &[
+    "cloudtrail:CreateTrail",
+    "cloudtrail:AddTags",
+    "cloudtrail:UpdateTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:StartLogging",
+];
+const TRAIL_TEARDOWN: &[&str] = &["cloudtrail:DeleteTrail"];
 
 /// Key-level KMS writes: only on keys tagged as baseline's.
 const KMS_OWN_KEY_WRITE: &[&str] = &[
@@ -457,6 +459,38 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
                 OBJECT_TEARDOWN.to_vec(),
                 json!(objects),
             ));
+        }
+    }
+
+    // The trail: its writes on its own ARN (home region, each account, each
+    // name the base or an override gives).
+    if let Some(t) = &b.cloudtrail {
+        let mut actions: Vec<&str> = Vec::new();
+        if apply {
+            actions.extend(TRAIL_WRITE);
+        }
+        if teardown_ok("cloudtrail") {
+            actions.extend(TRAIL_TEARDOWN);
+        }
+        let mut names = vec![t.trail_name().to_string()];
+        for n in setting_values(&base, "cloudtrail", "name")
+            .iter()
+            .filter_map(|v| v.as_str())
+        {
+            if !names.iter().any(|have| have == n) {
+                names.push(n.to_string());
+            }
+        }
+        let arns: Vec<String> = accounts
+            .iter()
+            .flat_map(|a| {
+                names
+                    .iter()
+                    .map(move |n| format!("arn:{p}:cloudtrail:{}:{a}:trail/{n}", b.home_region))
+            })
+            .collect();
+        if !actions.is_empty() {
+            statements.push(statement("BaselineTrail", actions, json!(arns)));
         }
     }
 

@@ -318,7 +318,12 @@ impl Service for CloudTrailService {
                 (o.used_by, o.users_unknown) = pointers.of_bucket(&o.address.name);
             }
             if let (Some(o), true) = (&mut key, absent(KEY)) {
-                let arn = o.attrs["key_arn"].as_str().unwrap_or_default().to_string();
+                let arn = o
+                    .attrs
+                    .get("key_arn")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let (users, unknown) = pointers.of_key(&arn, &alias);
                 o.used_by = users;
                 // The alias check of the read (a trail of baseline's on
