@@ -114,22 +114,13 @@ fn without(policy: &serde_json::Value, action: &str) -> serde_json::Value {
 /// its own: before deleting a log bucket, destroy reads it (a findings
 /// export is a user a bucket or key can have).
 async fn findings_exported(moto: &Moto) {
-    let gd = aws_sdk_guardduty::Client::new(&moto.sdk("eu-west-1").await);
-    let detector = gd.create_detector().enable(true).send().await.unwrap();
-    gd.create_publishing_destination()
-        .detector_id(detector.detector_id().unwrap())
-        .destination_type(aws_sdk_guardduty::types::DestinationType::S3)
-        .destination_properties(
-            aws_sdk_guardduty::types::DestinationProperties::builder()
-                .destination_arn("arn:aws:s3:::team-findings")
-                .kms_key_arn(
-                    "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    crate::moto::findings_export(
+        moto,
+        "eu-west-1",
+        "arn:aws:s3:::team-findings",
+        "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    .await;
 }
 
 /// A user in the local IAM holding `policy`; its access key and secret.

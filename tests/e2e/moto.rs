@@ -281,3 +281,23 @@ pub async fn tagged_key(kms: &aws_sdk_kms::Client, description: &str) -> String 
         .key_id()
         .to_string()
 }
+
+/// A GuardDuty findings export (a detector in `region` with a publishing
+/// destination into `destination_arn`, encrypted with `key_arn`), as a
+/// team would set one up outside baseline.
+pub async fn findings_export(moto: &Moto, region: &str, destination_arn: &str, key_arn: &str) {
+    let gd = aws_sdk_guardduty::Client::new(&moto.sdk(region).await);
+    let detector = gd.create_detector().enable(true).send().await.unwrap();
+    gd.create_publishing_destination()
+        .detector_id(detector.detector_id().unwrap())
+        .destination_type(aws_sdk_guardduty::types::DestinationType::S3)
+        .destination_properties(
+            aws_sdk_guardduty::types::DestinationProperties::builder()
+                .destination_arn(destination_arn)
+                .kms_key_arn(key_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}

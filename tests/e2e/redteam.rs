@@ -130,20 +130,13 @@ async fn a_bucket_and_key_another_service_uses_are_kept_and_the_plan_names_it() 
         .unwrap();
 
     // And exports GuardDuty findings from eu-west-1 into it, with that key.
-    let gd = aws_sdk_guardduty::Client::new(&moto.sdk("eu-west-1").await);
-    let detector = gd.create_detector().enable(true).send().await.unwrap();
-    gd.create_publishing_destination()
-        .detector_id(detector.detector_id().unwrap())
-        .destination_type(aws_sdk_guardduty::types::DestinationType::S3)
-        .destination_properties(
-            aws_sdk_guardduty::types::DestinationProperties::builder()
-                .destination_arn(format!("arn:aws:s3:::{bucket}/findings"))
-                .kms_key_arn(&key_arn)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    crate::moto::findings_export(
+        &moto,
+        "eu-west-1",
+        &format!("arn:aws:s3:::{bucket}/findings"),
+        &key_arn,
+    )
+    .await;
 
     let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{destroy:?}");
