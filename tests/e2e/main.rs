@@ -9,6 +9,7 @@ mod contract;
 mod crash;
 mod cycle;
 mod faults;
+mod fidelity;
 mod full;
 mod init;
 mod interrupt;

@@ -1,14 +1,63 @@
 """S3 CreateBucket with `Tags` in its CreateBucketConfiguration, which moto
-accepts and ignores.
+accepts and ignores; and the 409 S3 answers to overlapping configuration
+of one bucket, which moto never gives.
 
 AWS behaviour followed (S3 API reference, CreateBucket): a general purpose
 bucket may be created with tags (`CreateBucketConfiguration/Tags/Tag`),
 set in the same call. Applied after moto created the bucket, to moto's own
 bucket tags (per account).
+
+AWS behaviour followed (S3 API reference, "Error responses":
+OperationAborted, 409 Conflict, "A conflicting conditional operation is
+currently in progress against this resource. Try again."): S3 applies a
+bucket's configuration (policy, encryption, Block Public Access, tags, ...)
+one change at a time; a second one sent while the first is still being
+applied is refused. Here each such request holds its bucket for
+`CONFLICT_HOLD` seconds (`--s3-conflict-ms`, 50 ms unless told; 0 turns
+the rule off), and a second one in that time is answered 409.
 """
+
+import threading
+import time
 
 import xmltodict
 from moto.s3.models import s3_backends
+
+from .common import Answer
+
+# The sub-resources of a bucket's configuration (`PUT /bucket?policy`, ...).
+CONFIGURATION = {"policy", "encryption", "publicAccessBlock", "tagging", "versioning", "lifecycle",
+                 "acl", "ownershipControls", "logging", "replication", "cors", "website", "notification"}
+CONFLICT_HOLD = 0.05
+_held = set()
+_held_lock = threading.Lock()
+
+
+def hold(req):
+    """For a request that changes a bucket's configuration: (the bucket it
+    now holds, None), or (None, the 409 answer) while another holds it.
+    (None, None) for every other request."""
+    if req.service != "s3" or req.method not in ("PUT", "DELETE") or not CONFLICT_HOLD:
+        return None, None
+    parts = [p for p in req.path.split("/") if p]
+    if len(parts) != 1 or not CONFIGURATION & set(req.query):
+        return None, None
+    bucket = (req.account, parts[0])
+    with _held_lock:
+        if bucket in _held:
+            xml = ("<Error><Code>OperationAborted</Code><Message>A conflicting conditional operation is "
+                   "currently in progress against this resource. Try again.</Message>"
+                   f"<BucketName>{parts[0]}</BucketName><RequestId>conflict</RequestId></Error>")
+            return None, Answer(409, [("Content-Type", "application/xml")], xml.encode())
+        _held.add(bucket)
+    time.sleep(CONFLICT_HOLD)
+    return bucket, None
+
+
+def release(bucket):
+    if bucket is not None:
+        with _held_lock:
+            _held.discard(bucket)
 
 
 def after(req, status):

@@ -11,6 +11,9 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
 * ``--deny SERVICE:REGION``: every request of that JSON-protocol service in
   that region is refused with AccessDeniedException, as an SCP or a
   missing permission does;
+* ``--s3-conflict-ms N``: how long a change to a bucket's configuration
+  holds the bucket (a second one meanwhile is answered 409
+  OperationAborted, as S3 does; ``s3.py``); 50 unless told, 0 turns it off;
 * ``--enforce-iam``: a request signed with an IAM user's access key is
   served only when the user's policies allow it (``authz.py``); denials
   are listed in the stats under ``denied``;
@@ -213,8 +216,12 @@ class Wrapper:
             if self.active == 0:
                 self.active_since = start
             self.active += 1
+        held = None
         try:
             req = Request(environ, body)
+            held, conflict = s3.hold(req)
+            if conflict is not None:
+                return self.send(conflict, start_response)
             answer = serve_additions(req)
             if answer is not None:
                 return self.send(answer, start_response)
@@ -229,6 +236,7 @@ class Wrapper:
                 hook(req, status[0] if status else 0)
             return out
         finally:
+            s3.release(held)
             end = time.monotonic()
             with self.lock:
                 self.active -= 1
@@ -247,7 +255,9 @@ def main():
     p.add_argument("--deny-role", action="append", default=[])
     p.add_argument("--deny", action="append", default=[], metavar="SERVICE:REGION")
     p.add_argument("--enforce-iam", action="store_true")
+    p.add_argument("--s3-conflict-ms", type=float, default=s3.CONFLICT_HOLD * 1000)
     args = p.parse_args()
+    s3.CONFLICT_HOLD = args.s3_conflict_ms / 1000.0
     app = DomainDispatcherApplication(create_backend_app)
     wrapped = Wrapper(app, args.latency_ms / 1000.0, args.deny_role, args.deny, args.enforce_iam)
     run_simple(args.host, args.port, wrapped, threaded=True, request_handler=MotoRequestHandler)

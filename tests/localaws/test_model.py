@@ -9,6 +9,7 @@ Run: `PYTHONPATH=tests $MOTO_PYTHON -m unittest localaws.test_model` (tests/run.
 
 import json
 import threading
+import time
 import unittest
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -30,7 +31,10 @@ REGION = "ap-northeast-1"
 COMMON_ERRORS = {"AccessDeniedException", "IncompleteSignature", "InternalFailure", "InvalidAction",
                  "InvalidClientTokenId", "NotAuthorized", "OptInRequired", "RequestExpired",
                  "ServiceUnavailable", "ThrottlingException", "ValidationError"}
-EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}}
+# And S3's OperationAborted (409), which S3's error list ("Error
+# responses", S3 API Reference) gives for conflicting operations on one
+# bucket and its model declares for no operation.
+EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}, "s3": {"OperationAborted"}}
 # moto's answers that the additions change (config.py, iam.py).
 PATCHED = {"DescribeConfigurationRecorders", "GetAccountSummary", "GetCredentialReport",
            "PutConfigurationRecorder", "ListTagsForResource", "TagResource"}
@@ -303,6 +307,43 @@ class ModelTest(unittest.TestCase):
         self.expect_error("BadRequestException", gd.list_publishing_destinations, DetectorId="0" * 32)
         self.expect_error("BadRequestException", gd.describe_publishing_destination,
                           DetectorId=detector, DestinationId=made)
+
+    def test_s3_refuses_overlapping_configuration_of_one_bucket(self):
+        from . import s3 as s3_rule
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="conflicts", CreateBucketConfiguration={"LocationConstraint": REGION})
+        hold, s3_rule.CONFLICT_HOLD = s3_rule.CONFLICT_HOLD, 0.5
+        try:
+            outcomes, statuses = [], []
+
+            def put(call):
+                try:
+                    call()
+                    outcomes.append("ok")
+                except botocore.exceptions.ClientError as e:
+                    outcomes.append(e.response["Error"]["Code"])
+                    statuses.append(e.response["ResponseMetadata"]["HTTPStatusCode"])
+
+            calls = [
+                lambda: s3.put_bucket_encryption(Bucket="conflicts", ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}),
+                lambda: s3.put_public_access_block(Bucket="conflicts", PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True}),
+            ]
+            threads = [threading.Thread(target=put, args=(c,)) for c in calls]
+            for t in threads:
+                t.start()
+                time.sleep(0.05)
+            for t in threads:
+                t.join()
+            self.assertEqual(sorted(outcomes), ["OperationAborted", "ok"])
+            self.assertEqual(statuses, [409])
+            # One after the other: both go through.
+            for c in calls:
+                c()
+        finally:
+            s3_rule.CONFLICT_HOLD = hold
 
     def test_root_mfa_and_credential_report(self):
         iam = self.client("iam")
