@@ -120,7 +120,7 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[derive(Debug, thiserror::Error)]
 #[error("{what} stopped on an internal error (panic: {message}); the rest of the run went on")]
 pub struct Panicked {
-    /// What was running (`read of guardduty`, `apply of ...`).
+    /// What was running (`the guardduty read`, `the step ...`).
     pub what: String,
     /// The panic's message, made printable and bounded.
     pub message: String,
