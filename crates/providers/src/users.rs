@@ -27,8 +27,8 @@ struct Pointer {
     kms_key: Option<String>,
 }
 
-/// Every trail and delivery channel of the account, and what could not be
-/// read.
+/// Every trail, delivery channel and findings export of the account, and
+/// what could not be read.
 #[derive(Debug, Default)]
 pub(crate) struct Pointers {
     found: Vec<Pointer>,
@@ -72,7 +72,8 @@ pub(crate) fn names_key(kms_key_id: &str, arn: &str, alias: &str) -> bool {
         || kms_key_id.ends_with(&format!(":{alias}"))
 }
 
-/// Reads every trail and delivery channel of the account's enabled regions.
+/// Reads every trail, delivery channel and GuardDuty findings export of
+/// the account's enabled regions.
 pub(crate) async fn read(account: &Account, target: &Target) -> Pointers {
     let ctx = Ctx::new(target, "ec2");
     let regions = match client!(aws_sdk_ec2, account, &target.region)
@@ -91,7 +92,7 @@ pub(crate) async fn read(account: &Account, target: &Target) -> Pointers {
             return Pointers {
                 found: Vec::new(),
                 unknown: Some(format!(
-                    "the account's regions could not be listed to find the trails and delivery channels that use it ({})",
+                    "the account's regions could not be listed to find the trails, delivery channels and findings exports that use it ({})",
                     baseline_engine::error_chain(&e)
                 )),
             };
