@@ -9,6 +9,11 @@ AWS behaviour followed (API reference, 2019-11-01):
   for an unknown name.
 * ListAnalyzers `GET /analyzer?type=`: summaries without `configuration`.
 * TagResource / UntagResource / ListTagsForResource `/tags/{arn}`.
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CreateAnalyzer.html
+* https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_ListAnalyzers.html
+* https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_TagResource.html
 """
 
 import datetime

@@ -10,6 +10,11 @@ AWS behaviour followed (Config API reference):
   and tags: PutConfigurationRecorder `Tags`, and TagResource /
   UntagResource / ListTagsForResource on that ARN (ConfigurationRecorder is
   one of the resources those operations take).
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigurationRecorder.html
+* https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingMode.html
+* https://docs.aws.amazon.com/config/latest/APIReference/API_TagResource.html
 """
 
 import json

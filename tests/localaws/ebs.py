@@ -7,6 +7,10 @@ AWS behaviour followed (EC2 API reference):
   one, the AWS-managed key `alias/aws/ebs`.
 * ResetEbsDefaultKmsKeyId: back to the AWS-managed key; the answer names
   it by its alias ARN.
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetEbsDefaultKmsKeyId.html
+* https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ResetEbsDefaultKmsKeyId.html
 """
 
 from moto.ec2.models import ec2_backends

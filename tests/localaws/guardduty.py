@@ -21,6 +21,12 @@ AWS behaviour followed (GuardDuty API reference): `/tags/{resourceArn}`,
 the detector ARN `arn:aws:guardduty:REGION:ACCOUNT:detector/ID`; an
 unknown ARN is BadRequestException (GuardDuty answers that, not
 ResourceNotFound).
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateDetector.html
+* https://docs.aws.amazon.com/guardduty/latest/APIReference/API_TagResource.html
+* https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreatePublishingDestination.html
+* https://docs.aws.amazon.com/guardduty/latest/APIReference/API_DescribePublishingDestination.html
 """
 
 import re

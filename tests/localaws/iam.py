@@ -8,6 +8,10 @@ AWS behaviour followed (IAM API and user guide):
   `mfa_active` as for any user.
 
 Control: `POST /_baseline/root-mfa` with `{"account": ID, "enabled": bool}`.
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountSummary.html
+* https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
 """
 
 import datetime

@@ -15,6 +15,10 @@ one change at a time; a second one sent while the first is still being
 applied is refused. Here each such request holds its bucket for
 `CONFLICT_HOLD` seconds (`--s3-conflict-ms`, 50 ms unless told; 0 turns
 the rule off), and a second one in that time is answered 409.
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+* https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
 """
 
 import threading

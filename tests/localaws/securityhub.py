@@ -16,6 +16,11 @@ AWS behaviour followed (API reference, 2018-10-26):
 * GetEnabledStandards `POST /standards/get`, DescribeStandards
   `GET /standards`.
 * TagResource / ListTagsForResource `/tags/{arn}` on the hub's ARN.
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableSecurityHub.html
+* https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchEnableStandards.html
+* https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchDisableStandards.html
 """
 
 from moto.core.base_backend import BackendDict, BaseBackend

@@ -13,6 +13,10 @@ AWS behaviour followed (Support API reference):
 
 Control: `POST /_baseline/support-plan` with `{"account": ID, "plan":
 "basic"|"business"}`.
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/awssupport/latest/user/about-support-api.html
+* https://docs.aws.amazon.com/awssupport/latest/APIReference/API_DescribeTrustedAdvisorCheckSummaries.html
 """
 
 import datetime
