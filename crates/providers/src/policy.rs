@@ -56,17 +56,10 @@ const CONFIG: Actions = Actions {
         "config:PutDeliveryChannel",
         "config:StartConfigurationRecorder",
     ],
-    // The bucket's users (channels, trails, GuardDuty findings exports) are
-    // read in every region before it is deleted.
     teardown: &[
         "config:StopConfigurationRecorder",
         "config:DeleteDeliveryChannel",
         "config:DeleteConfigurationRecorder",
-        "ec2:DescribeRegions",
-        "cloudtrail:DescribeTrails",
-        "guardduty:ListDetectors",
-        "guardduty:ListPublishingDestinations",
-        "guardduty:DescribePublishingDestination",
     ],
 };
 
@@ -92,16 +85,22 @@ const CLOUDTRAIL: Actions = Actions {
     ],
     // The trail's own writes are in `TRAIL_WRITE`, on the trail's ARN.
     write: &["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"],
-    // The bucket's and key's users (trails, channels, GuardDuty findings
-    // exports) are read in every region before either is deleted.
-    teardown: &[
-        "ec2:DescribeRegions",
-        "config:DescribeDeliveryChannels",
-        "guardduty:ListDetectors",
-        "guardduty:ListPublishingDestinations",
-        "guardduty:DescribePublishingDestination",
-    ],
+    // The trail's delete is in `TRAIL_TEARDOWN`; the reads before a
+    // bucket or key is deleted in `LOG_USERS_READ`.
+    teardown: &[],
 };
+
+/// What a log bucket's or the CloudTrail key's users are (trails, delivery
+/// channels, GuardDuty findings exports), read in every region before
+/// either is deleted (`users.rs`).
+const LOG_USERS_READ: &[&str] = &[
+    "ec2:DescribeRegions",
+    "cloudtrail:DescribeTrails",
+    "config:DescribeDeliveryChannels",
+    "guardduty:ListDetectors",
+    "guardduty:ListPublishingDestinations",
+    "guardduty:DescribePublishingDestination",
+];
 
 /// The trail's writes, on the ARN of the trail the baseline names (each
 /// action takes a `trail` resource in the Service Authorization Reference).
@@ -450,6 +449,7 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
             .collect();
         statements.push(statement("LogBuckets", actions, json!(arns)));
         if bucket_teardown {
+            statements.push(statement("LogUsers", LOG_USERS_READ.to_vec(), json!("*")));
             let objects: Vec<String> = buckets
                 .iter()
                 .map(|n| format!("arn:{p}:s3:::{n}/*"))
