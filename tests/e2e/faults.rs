@@ -378,10 +378,12 @@ async fn a_step_that_fails_half_way_says_what_was_done() {
     // The next plan shows exactly what remains of it.
     let after = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
     assert!(
-        after.stdout.contains("~ delivery_policy = false -> true"),
+        after
+            .stdout
+            .contains("~ policy = policy document: 3 statements added"),
         "{after:?}"
     );
-    assert!(!after.stdout.contains("~ encrypted"), "{after:?}");
+    assert!(!after.stdout.contains("~ encryption"), "{after:?}");
 }
 
 /// Why: DeleteObjects answers 200 even when it refuses keys (here the

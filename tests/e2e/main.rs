@@ -21,3 +21,4 @@ mod redteam;
 mod report;
 mod shard;
 mod stale;
+mod writes;

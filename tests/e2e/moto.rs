@@ -124,23 +124,81 @@ impl Moto {
 
     /// What the local AWS counted (`GET /_baseline/stats`).
     pub fn stats(&self) -> serde_json::Value {
+        self.get("/_baseline/stats")
+    }
+
+    /// The write requests served, from the `since`-th on
+    /// (`GET /_baseline/writes`).
+    pub fn writes(&self, since: usize) -> Vec<crate::writes::Write> {
+        serde_json::from_value(self.get(&format!("/_baseline/writes?since={since}")))
+            .expect("the writes are a list")
+    }
+
+    fn get(&self, path: &str) -> serde_json::Value {
         use std::io::{Read, Write};
         let addr = self.url.trim_start_matches("http://");
         let mut conn = std::net::TcpStream::connect(addr).expect("the local AWS answers");
         write!(
             conn,
-            "GET /_baseline/stats HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
         )
         .unwrap();
         let mut answer = String::new();
         conn.read_to_string(&mut answer).unwrap();
         let body = &answer[answer.find("\r\n\r\n").expect("a whole answer") + 4..];
-        serde_json::from_str(body).expect("the stats are JSON")
+        serde_json::from_str(body).expect("the answer is JSON")
+    }
+
+    /// Runs `run` with `args`, and, for `apply` and `destroy`, checks
+    /// every write it made against the plan it carried out (saved with
+    /// `--out` when the arguments do not already name the plan):
+    /// [`crate::writes::check`]. A write no change accounts for panics.
+    fn contract_checked<R>(&self, args: &[&str], run: impl FnOnce(&[&str]) -> R) -> R {
+        if !matches!(args.first(), Some(&"apply" | &"destroy")) {
+            return run(args);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("applied-plan.json");
+        let planfile = match plan_named(args) {
+            Some(p) => PathBuf::from(p),
+            None => ours.clone(),
+        };
+        let mut args: Vec<&str> = args.to_vec();
+        if plan_named(&args).is_none() {
+            args.extend(["--out", ours.to_str().unwrap()]);
+        }
+        let before = self.writes(0).len();
+        let result = run(&args);
+        let writes = self.writes(before);
+        let plan: Option<serde_json::Value> = std::fs::read_to_string(&planfile)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let verdict = match (&plan, writes.is_empty()) {
+            (_, true) => Ok(()),
+            (Some(plan), false) => crate::writes::check(plan, &writes),
+            (None, false) => Err(format!(
+                "{} writes, and no plan they belong to: {writes:?}",
+                writes.len()
+            )),
+        };
+        if let Err(e) = verdict {
+            panic!("baseline {args:?}: {e}");
+        }
+        result
     }
 
     /// Runs the binary with extra environment, killed (and the test
     /// failed) if it is still running after `limit`.
     pub fn baseline_within(
+        &self,
+        args: &[&str],
+        extra_env: &[(&str, String)],
+        limit: Duration,
+    ) -> (Run, Duration) {
+        self.contract_checked(args, |args| self.run_within(args, extra_env, limit))
+    }
+
+    fn run_within(
         &self,
         args: &[&str],
         extra_env: &[(&str, String)],
@@ -206,15 +264,56 @@ impl Moto {
 
     /// Runs the `baseline` binary against this emulator.
     pub fn baseline(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_baseline"))
-            .args(args)
-            .envs(self.env())
-            .env_remove("AWS_PROFILE")
-            .stdin(Stdio::null())
-            .output()
-            .expect("the baseline binary runs");
-        Run::from(output)
+        self.contract_checked(args, |args| {
+            let output = Command::new(env!("CARGO_BIN_EXE_baseline"))
+                .args(args)
+                .envs(self.env())
+                .env_remove("AWS_PROFILE")
+                .stdin(Stdio::null())
+                .output()
+                .expect("the baseline binary runs");
+            Run::from(output)
+        })
     }
+}
+
+/// The plan file an `apply`/`destroy` command line names: `--out FILE`,
+/// or the PLANFILE of `apply PLANFILE`.
+fn plan_named<'a>(args: &[&'a str]) -> Option<&'a str> {
+    const VALUED: &[&str] = &[
+        "-f",
+        "--file",
+        "--out",
+        "--output",
+        "--accounts",
+        "--regions",
+        "--only",
+        "--shard",
+        "--concurrency",
+        "--account-concurrency",
+        "--profile",
+        "--connect-timeout",
+        "--attempt-timeout",
+        "--operation-timeout",
+        "--max-attempts",
+        "--source-identity",
+    ];
+    if let Some(i) = args.iter().position(|a| *a == "--out") {
+        return args.get(i + 1).copied();
+    }
+    let mut i = 1;
+    while i < args.len() {
+        let a = args[i];
+        if VALUED.contains(&a) {
+            i += 2;
+            continue;
+        }
+        if !a.starts_with('-') {
+            return Some(a);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// What one run of the binary did.

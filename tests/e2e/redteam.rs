@@ -333,7 +333,18 @@ async fn a_key_policy_correction_keeps_other_statements() {
         .unwrap();
     let run = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("key_policy = false -> true"), "{run:?}");
+    // The plan shows the one statement apply adds, and nothing of theirs.
+    assert!(
+        run.stdout
+            .contains("~ policy = policy document: 1 statement added"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("+ statement \"AllowCloudTrailDescribeKey\""),
+        "{run:?}"
+    );
+    assert!(!run.stdout.contains("OtherTrailEncrypt"), "{run:?}");
     let after = key_policy(&moto, alias).await;
     let sids: Vec<&str> = after["Statement"]
         .as_array()
@@ -415,7 +426,7 @@ fn hostile_answers_fail_their_service_alone_and_print_nothing_raw() {
     }
 }
 
-/// 5. A plan file has a size bound (refused unread, with a clear message,
+/// (5) A plan file has a size bound (refused unread, with a clear message,
 /// quickly and in bounded memory), and one others can read is said.
 /// Before: a 1 GiB file was read whole (and a 1 GiB JSON plan took 5.8 GB
 /// until the process was killed); any mode was accepted silently.
@@ -440,7 +451,7 @@ fn plan_files_are_bounded_and_a_readable_one_is_said() {
     let plan = dir.path().join("plan.json");
     std::fs::write(
         &plan,
-        r#"{"format_version": "3", "mode": "apply", "baseline": {"version": 1, "accounts": [{"id": "123456789012"}], "regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}, "services": [], "targets": [], "changes": []}"#,
+        r#"{"format_version": "4", "mode": "apply", "baseline": {"version": 1, "accounts": [{"id": "123456789012"}], "regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}, "services": [], "targets": [], "changes": []}"#,
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -457,7 +468,7 @@ fn plan_files_are_bounded_and_a_readable_one_is_said() {
     assert!(!run.stderr.contains("read by others"), "{run:?}");
 }
 
-/// 6. `init` writes like plans are written: never through a symlink, 0600.
+/// (6) `init` writes like plans are written: never through a symlink, 0600.
 /// Before: `--out link --force` overwrote the link's target, and the file
 /// (with the contacts) was 0644.
 #[test]

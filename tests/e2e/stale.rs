@@ -71,7 +71,7 @@ async fn saved_plan_applies_exactly() {
 
     let json = moto.baseline(&["show", p, "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["format_version"], "3");
+    assert_eq!(v["format_version"], "4");
     assert_eq!(v["summary"]["add"], 10);
     assert_eq!(v["summary"]["change"], 1);
 
@@ -177,7 +177,8 @@ async fn a_saved_plan_is_private_and_never_written_through_a_symlink() {
 /// for: a plan edited only by appending `managed_by` to an update's
 /// `changed` was applied, and tagged a detector that is not baseline's as
 /// baseline's (the next `destroy` would delete it). Such a plan is refused,
-/// and nothing is changed.
+/// and nothing is changed: every field of a change is compared with a
+/// fresh plan's.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plan_edited_in_what_apply_acts_on_is_refused() {
     let moto = Moto::start();
@@ -226,7 +227,7 @@ async fn a_plan_edited_in_what_apply_acts_on_is_refused() {
     assert!(
         adopted.stderr.contains("plan is stale")
             && adopted.stderr.contains(
-                "guardduty.detector[\"detector\"]: the saved plan differs from a fresh one in what apply acts on"
+                "guardduty.detector[\"detector\"]: the saved plan differs from a fresh one in `changed`"
             ),
         "{adopted:?}"
     );
@@ -237,7 +238,25 @@ async fn a_plan_edited_in_what_apply_acts_on_is_refused() {
         }
     });
     assert_eq!(reordered.code, 1, "{reordered:?}");
-    assert!(reordered.stderr.contains("plan is stale"), "{reordered:?}");
+    assert!(
+        reordered
+            .stderr
+            .contains("differs from a fresh one in `depends_on`"),
+        "{reordered:?}"
+    );
+    // The identities and settings apply uses besides `after`.
+    let private = edit(&|c| {
+        if c["address"]["kind"] == "guardduty.detector" {
+            c["private"] = serde_json::json!({"detector_id": "someone-elses"});
+        }
+    });
+    assert_eq!(private.code, 1, "{private:?}");
+    assert!(
+        private
+            .stderr
+            .contains("differs from a fresh one in `private`"),
+        "{private:?}"
+    );
     let tags = gd
         .list_tags_for_resource()
         .resource_arn(format!(

@@ -17,6 +17,9 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
 * ``--enforce-iam``: a request signed with an IAM user's access key is
   served only when the user's policies allow it (``authz.py``); denials
   are listed in the stats under ``denied``;
+* ``GET /_baseline/writes?since=N``: every request that asks for a change,
+  from the N-th on, with its operation, resource and payload
+  (``writes.py``; the e2e suite's plan-contract checker reads it);
 * ``GET /_baseline/stats``: how many requests were served, by service and
   operation, and by access key (one per assumed-role session); the
   SourceIdentity of each AssumeRole;
@@ -42,7 +45,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, authz, config, ebs, guardduty, iam, s3, securityhub, support
+from . import accessanalyzer, authz, config, ebs, guardduty, iam, s3, securityhub, support, writes
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -142,8 +145,12 @@ class Wrapper:
         return [answer.body]
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == "/_baseline/stats":
-            body = json.dumps(self.stats()).encode()
+        if environ.get("PATH_INFO") in ("/_baseline/stats", "/_baseline/writes"):
+            if environ["PATH_INFO"] == "/_baseline/stats":
+                body = json.dumps(self.stats()).encode()
+            else:
+                query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+                body = json.dumps(writes.since(int((query.get("since") or ["0"])[0]))).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body]
@@ -210,6 +217,7 @@ class Wrapper:
         if self.enforce_iam:
             answer = authz.denied(Request(environ, body), self.denied)
             if answer is not None:
+                writes.record(Request(environ, body), answer.status)
                 return self.send(answer, start_response)
         start = time.monotonic()
         with self.lock:
@@ -221,9 +229,11 @@ class Wrapper:
             req = Request(environ, body)
             held, conflict = s3.hold(req)
             if conflict is not None:
+                writes.record(req, conflict.status)
                 return self.send(conflict, start_response)
             answer = serve_additions(req)
             if answer is not None:
+                writes.record(req, answer.status)
                 return self.send(answer, start_response)
             status = []
 
@@ -234,6 +244,7 @@ class Wrapper:
             out = list(self.app(environ, recording_start_response))
             for hook in AFTER:
                 hook(req, status[0] if status else 0)
+            writes.record(req, status[0] if status else 0)
             return out
         finally:
             s3.release(held)

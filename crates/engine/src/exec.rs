@@ -162,7 +162,7 @@ pub async fn execute(
                         let result = match (target, service) {
                             (Some(t), Some(s)) => contained(
                                 || format!("the step {}", change.address),
-                                s.apply(&plan.baseline, t, change),
+                                s.apply(t, change),
                             )
                             .await
                             .map_err(|e| error_chain(e.as_ref())),

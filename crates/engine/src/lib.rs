@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod document;
 pub mod exec;
 pub mod model;
 pub mod plan;

@@ -105,6 +105,29 @@ pub struct Desired {
     pub want: Want,
     /// Resources that must exist before this one (and be removed after it).
     pub depends_on: Vec<Address>,
+    /// Settings of the action itself that apply needs and the baseline
+    /// decides (a key's deletion window): carried into [`Change::private`].
+    pub private: Attrs,
+}
+
+/// Whose a resource is, as its ownership mark says (docs/safety.md has
+/// the mark of each resource).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "owner", rename_all = "snake_case")]
+pub enum Ownership {
+    /// It carries this baseline's mark: baseline created it, or adopted
+    /// it (`adopt: true`); baseline may change and delete it.
+    Ours,
+    /// No baseline's mark: someone else's. Corrected only where the
+    /// baseline asks (never deleted); adopted only with `adopt: true`.
+    NotOurs,
+    /// Another tool manages it (`AWS Control Tower`, another baseline:
+    /// `baseline "team-a"`): never changed nor deleted; a difference is
+    /// a manual action.
+    OtherTool {
+        /// Who, as the plan names it.
+        tool: String,
+    },
 }
 
 /// The observed state of one resource.
@@ -114,10 +137,8 @@ pub struct Observed {
     pub address: Address,
     /// What AWS says now.
     pub attrs: Attrs,
-    /// Whether `baseline` may delete it: it carries baseline's ownership
-    /// mark (set at creation, or at adoption when the baseline says
-    /// `adopt: true`; docs/safety.md has the mark of each resource).
-    pub managed: bool,
+    /// Whose it is.
+    pub owner: Ownership,
     /// Something the person reviewing a change to it should know (shown
     /// with the change; e.g. which buckets a setting makes private).
     pub note: Option<String>,
@@ -127,22 +148,90 @@ pub struct Observed {
     pub used_by: Vec<Address>,
     /// Why what uses it could not all be read: then it is not deleted.
     pub users_unknown: Option<String>,
-    /// Another tool owns it (e.g. `AWS Control Tower`): baseline never
-    /// changes nor deletes it; a difference is a manual action.
-    pub managed_elsewhere: Option<String>,
+    /// The wanted values resolved against what exists, decided by the
+    /// read: a bucket's policy with baseline's statements merged into its
+    /// own, a bucket's own encryption kept. They replace the baseline's
+    /// values of the same attributes in the plan, so that the plan's
+    /// `after` is exactly what apply writes.
+    pub resolved: Attrs,
+    /// Identities apply needs that are not attributes a person compares
+    /// (carried into [`Change::private`]).
+    pub private: Attrs,
 }
 
 impl Observed {
-    /// An observed resource without a note.
-    pub fn new(address: Address, attrs: Attrs, managed: bool) -> Self {
+    /// An observed resource without a note: baseline's (`ours`) or not.
+    pub fn new(address: Address, attrs: Attrs, ours: bool) -> Self {
         Observed {
             address,
             attrs,
-            managed,
+            owner: if ours {
+                Ownership::Ours
+            } else {
+                Ownership::NotOurs
+            },
             note: None,
             used_by: Vec::new(),
             users_unknown: None,
-            managed_elsewhere: None,
+            resolved: Attrs::new(),
+            private: Attrs::new(),
+        }
+    }
+
+    /// Marks it as another tool's when `tool` names one.
+    pub fn managed_by_tool(&mut self, tool: Option<String>) {
+        if let Some(tool) = tool {
+            self.owner = Ownership::OtherTool { tool };
+        }
+    }
+}
+
+/// Why the safety rules hold a change back (docs/safety.md): the baseline
+/// asks to change or delete a resource, and nothing, or only a person,
+/// does it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Held {
+    /// Not baseline's (no ownership mark): never deleted.
+    NotOurs,
+    /// Another tool manages it: never changed nor deleted by baseline.
+    OtherTool {
+        /// Who.
+        tool: String,
+    },
+    /// Still used by resources this plan does not delete.
+    InUse {
+        /// Them, sorted.
+        users: Vec<Address>,
+    },
+    /// What uses it could not all be read.
+    UsersUnknown {
+        /// Why not.
+        because: String,
+    },
+}
+
+impl fmt::Display for Held {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Held::NotOurs => write!(
+                f,
+                "exists but not baseline's (no ownership mark); left alone (`adopt: true` in its section lets baseline manage it)"
+            ),
+            Held::OtherTool { tool } => write!(f, "managed by {tool}; baseline leaves it alone"),
+            Held::InUse { users } => write!(
+                f,
+                "kept: still used by {} (not deleted by this plan)",
+                users
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Held::UsersUnknown { because } => write!(
+                f,
+                "kept: {because}; baseline deletes it only when it can see that nothing uses it"
+            ),
         }
     }
 }
@@ -192,11 +281,17 @@ pub struct Change {
     /// Why (display only): instructions for manual actions, notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// The baseline asks to change or delete it, but the safety rules keep
-    /// it as it is (not baseline's, another tool's, still in use); `reason`
-    /// says which. Shown in the plan; nothing is done.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub left_alone: bool,
+    /// The baseline asks to change or delete it, but the safety rules hold
+    /// it back (not baseline's, another tool's, still in use): nothing is
+    /// done (a no-op), or only a person can (manual). Shown in the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
+    /// What apply needs besides `after`, decided when planning (Terraform's
+    /// private data of a change): identities read from AWS (a detector id,
+    /// a key's ARN) and settings of the action itself (a key's deletion
+    /// window). Apply reads them from here and never re-derives them.
+    #[serde(default, skip_serializing_if = "Attrs::is_empty")]
+    pub private: Attrs,
 }
 
 /// A target × service that could not be read; the rest of the plan stands.
@@ -226,8 +321,10 @@ impl fmt::Display for PlanError {
 }
 
 /// The version of the saved / JSON plan format. "2": plans carry the
-/// [`BaselineSource`] they were made from; "3": and when they were made.
-pub const FORMAT_VERSION: &str = "3";
+/// [`BaselineSource`] they were made from; "3": and when they were made;
+/// "4": changes carry their planned values (policy documents, a bucket's
+/// encryption) and `private` data, and apply works from them alone.
+pub const FORMAT_VERSION: &str = "4";
 
 /// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
 /// unless that file is unchanged and the plan's embedded baseline is it.

@@ -197,28 +197,24 @@ fn hold_deletes_in_use(
         let Some((used_by, unknown)) = users.get(&c.address) else {
             continue;
         };
-        let why = if let Some(unknown) = unknown {
-            Some(format!(
-                "kept: {unknown}; baseline deletes it only when it can see that nothing uses it"
-            ))
+        let held = if let Some(unknown) = unknown {
+            Some(Held::UsersUnknown {
+                because: unknown.clone(),
+            })
         } else {
-            let mut staying: Vec<&Address> =
-                used_by.iter().filter(|u| !deleted.contains(*u)).collect();
+            let mut staying: Vec<Address> = used_by
+                .iter()
+                .filter(|u| !deleted.contains(*u))
+                .cloned()
+                .collect();
             staying.sort();
             staying.dedup();
-            let staying: Vec<String> = staying.iter().map(|u| u.to_string()).collect();
-            (!staying.is_empty()).then(|| {
-                format!(
-                    "kept: still used by {} (not deleted by this plan)",
-                    staying.join(", ")
-                )
-            })
+            (!staying.is_empty()).then_some(Held::InUse { users: staying })
         };
-        if let Some(why) = why {
-            c.left_alone = true;
+        if let Some(held) = held {
+            c.held = Some(held);
             c.action = Action::NoOp;
             c.after = c.before.clone();
-            c.reason = Some(why);
         } else {
             going.push((c.address.clone(), used_by.clone()));
         }
@@ -242,10 +238,30 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         controls,
         want,
         depends_on,
+        mut private,
     } = desired;
+    if let Some(o) = &observed {
+        private.extend(o.private.clone());
+    }
+    // The read's resolution of the wanted values (a merged policy) is
+    // what apply writes: it takes the baseline's place.
+    let want = match (want, &observed) {
+        (Want::Present(mut attrs), Some(o)) => {
+            for (k, v) in &o.resolved {
+                if attrs.contains_key(k) {
+                    attrs.insert(k.clone(), v.clone());
+                }
+            }
+            Want::Present(attrs)
+        }
+        (w, _) => w,
+    };
     let before = observed.as_ref().map(|o| o.attrs.clone());
     let note = observed.as_ref().and_then(|o| o.note.clone());
-    let elsewhere = observed.as_ref().and_then(|o| o.managed_elsewhere.clone());
+    let elsewhere = observed.as_ref().and_then(|o| match &o.owner {
+        Ownership::OtherTool { tool } => Some(tool.clone()),
+        _ => None,
+    });
     let mut change = Change {
         address,
         action: Action::NoOp,
@@ -255,7 +271,8 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         changed: Vec::new(),
         depends_on,
         reason: note,
-        left_alone: false,
+        held: None,
+        private,
     };
     match (want, observed) {
         (Want::Present(attrs), None) => {
@@ -266,13 +283,12 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         (Want::Present(attrs), Some(o)) if elsewhere.is_some() => {
             let (changed, after) = merge(&o.attrs, &attrs);
             if !changed.is_empty() {
-                let owner = elsewhere.unwrap_or_default();
+                let tool = elsewhere.unwrap_or_default();
                 change.action = Action::Manual;
                 change.changed = changed;
                 change.after = Some(after);
-                change.reason = Some(format!(
-                    "managed by {owner}: baseline does not change it; make this change through {owner}"
-                ));
+                change.reason = Some(format!("make this change through {tool}"));
+                change.held = Some(Held::OtherTool { tool });
             }
         }
         (Want::Present(attrs), Some(o)) => {
@@ -287,21 +303,16 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         // Another tool's: never deleted, never changed; a difference is
         // for a person to take up with that tool.
         (Want::Absent, Some(_)) if elsewhere.is_some() => {
-            change.left_alone = true;
-            change.reason = Some(format!(
-                "managed by {}; baseline leaves it alone",
-                elsewhere.unwrap_or_default()
-            ));
+            change.held = Some(Held::OtherTool {
+                tool: elsewhere.unwrap_or_default(),
+            });
         }
         (Want::Absent, Some(o)) => {
-            if o.managed {
+            if o.owner == Ownership::Ours {
                 change.action = Action::Delete;
                 change.after = None;
             } else {
-                change.left_alone = true;
-                change.reason = Some(
-                    "exists but not baseline's (no ownership mark); left alone (`adopt: true` in its section lets baseline manage it)".into(),
-                );
+                change.held = Some(Held::NotOurs);
             }
         }
         (
@@ -348,6 +359,23 @@ pub struct StalePlan {
     pub differences: Vec<String>,
 }
 
+/// The fields (as the JSON plan names them) in which two changes of one
+/// address differ.
+fn edited_fields(a: &Change, b: &Change) -> Vec<String> {
+    let (Ok(Value::Object(a)), Ok(Value::Object(b))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return vec!["its fields".into()];
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| format!("`{k}`"))
+        .collect()
+}
+
 /// Compares a saved plan with a fresh one made from the same baseline and
 /// targets: any difference in what was observed or what would be done makes
 /// the saved plan stale.
@@ -364,13 +392,16 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
             Some(new) if new.action != old.action || new.after != old.after => {
                 differences.push(format!("{}: would now be planned differently", old.address))
             }
-            // What apply acts on besides `after`: which attributes it writes
-            // (adoption is `managed_by` among them) and what it waits for.
-            // A plan edited there is not the plan that was reviewed.
-            Some(new) if new.changed != old.changed || new.depends_on != old.depends_on => {
+            // Everything else apply acts on: which attributes it writes
+            // (adoption is `managed_by` among them), what it waits for, the
+            // identities and settings it uses. A plan edited there is not
+            // the plan that was reviewed.
+            Some(new) if *new != old => {
+                let fields = edited_fields(old, new);
                 differences.push(format!(
-                    "{}: the saved plan differs from a fresh one in what apply acts on (`changed`, `depends_on`): was it edited?",
-                    old.address
+                    "{}: the saved plan differs from a fresh one in {}: was it edited?",
+                    old.address,
+                    fields.join(", ")
                 ))
             }
             Some(_) => {}

@@ -56,15 +56,13 @@ pub trait Service: Send + Sync {
         None
     }
 
-    /// Carries out one change. The engine calls it in dependency order,
-    /// with the baseline the plan was made from (for names and settings a
-    /// change implies, such as the trail a bucket policy admits).
-    async fn apply(
-        &self,
-        baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError>;
+    /// Carries out one change, in dependency order: writes the change's
+    /// planned `after` for the attributes in `changed` (everything, for a
+    /// create), with the identities and settings of its `private` data. It
+    /// has no baseline: what to write was decided when planning, and a
+    /// provider reads AWS here only to check that the resource is still
+    /// the one planned (a failed check is "plan is stale").
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError>;
 }
 
 /// The longest error text kept (in plans and output): AWS error messages

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 
+use crate::document;
 use crate::model::*;
 use crate::provider::printable;
 
@@ -74,7 +75,7 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
     let visible: Vec<&Change> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp || c.left_alone)
+        .filter(|c| c.action != Action::NoOp || c.held.is_some())
         .collect();
     let acting = visible.iter().any(|c| c.action != Action::NoOp);
     if !visible.is_empty() {
@@ -219,7 +220,7 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
         Action::Update => (UPDATE, styles.update, "will be updated in place"),
         Action::Delete => (DELETE, styles.delete, "will be destroyed"),
         Action::Manual => (MANUAL, styles.manual, "needs a person"),
-        Action::NoOp if c.left_alone => (KEPT, styles.dim, "left as it is"),
+        Action::NoOp if c.held.is_some() => (KEPT, styles.dim, "left as it is"),
         Action::NoOp => return,
     };
     let controls = if c.controls.is_empty() {
@@ -236,38 +237,71 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
         paint(styles.dim, &controls),
     );
     let width = c.changed.iter().map(String::len).max().unwrap_or(0);
+    // A policy document is shown statement by statement.
+    let statements = |out: &mut String, changes: &[document::StatementChange]| {
+        for sc in changes {
+            let (sign, name, text) = document::statement_line(sc);
+            let sign_style = match sign {
+                '+' => styles.create,
+                '-' => styles.delete,
+                _ => styles.update,
+            };
+            let _ = writeln!(
+                out,
+                "          {} statement {} {}",
+                paint(sign_style, &sign.to_string()),
+                printable(&format!("{name:?}")),
+                printable(&text)
+            );
+        }
+    };
     match c.action {
         Action::Create => {
             for (k, v) in c.after.iter().flatten() {
+                let docs = document::statement_changes(&Value::Null, v);
+                let shown = match &docs {
+                    Some(d) => document::summary(d),
+                    None => v.to_string(),
+                };
                 let _ = writeln!(
                     out,
                     "      {} {:width$} = {}",
                     paint(style, CREATE),
                     printable(k),
-                    v,
+                    printable(&shown),
                     width = width
                 );
+                statements(out, docs.as_deref().unwrap_or_default());
             }
         }
         Action::Update | Action::Manual => {
             for k in &c.changed {
-                let before = show(c.before.as_ref().and_then(|b| b.get(k)));
-                let after = show(c.after.as_ref().and_then(|a| a.get(k)));
+                let before = c.before.as_ref().and_then(|b| b.get(k));
+                let after = c.after.as_ref().and_then(|a| a.get(k));
+                let docs = document::statement_changes(
+                    before.unwrap_or(&Value::Null),
+                    after.unwrap_or(&Value::Null),
+                );
+                let shown = match &docs {
+                    Some(d) => document::summary(d),
+                    None => format!("{} -> {}", show(before), show(after)),
+                };
                 let _ = writeln!(
                     out,
-                    "      {} {:width$} = {before} -> {after}",
+                    "      {} {:width$} = {}",
                     paint(style, UPDATE),
                     printable(k),
+                    printable(&shown),
                     width = width
                 );
+                statements(out, docs.as_deref().unwrap_or_default());
             }
         }
         Action::Delete | Action::NoOp => {}
     }
-    if let Some(reason) = &c.reason {
-        for line in reason.lines() {
-            let _ = writeln!(out, "      {}", paint(styles.dim, &printable(line)));
-        }
+    let held = c.held.as_ref().map(|h| h.to_string());
+    for line in held.iter().chain(c.reason.iter()).flat_map(|r| r.lines()) {
+        let _ = writeln!(out, "      {}", paint(styles.dim, &printable(line)));
     }
 }
 
@@ -280,14 +314,58 @@ pub fn json(plan: &Plan) -> String {
         #[serde(flatten)]
         plan: &'a Plan,
         summary: Summary,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<DocumentChange<'a>>,
     }
     let mut s = serde_json::to_string_pretty(&JsonPlan {
         plan,
         summary: plan.summary(),
+        documents: document_changes(plan),
     })
     .expect("a plan serializes");
     s.push('\n');
     s
+}
+
+/// The statements a change adds to, removes from or changes in one policy
+/// document attribute (in the printed JSON only; not read back).
+#[derive(serde::Serialize)]
+struct DocumentChange<'a> {
+    address: &'a Address,
+    attribute: &'a str,
+    statements: Vec<document::StatementChange>,
+}
+
+fn document_changes(plan: &Plan) -> Vec<DocumentChange<'_>> {
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        let keys: Vec<&String> = match c.action {
+            Action::Create => c.after.iter().flat_map(|a| a.keys()).collect(),
+            Action::Update | Action::Manual => c.changed.iter().collect(),
+            _ => continue,
+        };
+        for k in keys {
+            let get = |side: &Option<Attrs>| {
+                side.as_ref()
+                    .and_then(|a| a.get(k))
+                    .cloned()
+                    .unwrap_or(Value::Null)
+            };
+            let before = if c.action == Action::Create {
+                Value::Null
+            } else {
+                get(&c.before)
+            };
+            if let Some(statements) = document::statement_changes(&before, &get(&c.after)) {
+                out.push(DocumentChange {
+                    address: &c.address,
+                    attribute: k,
+                    statements,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A code fence longer than any run of backticks in `body`, so that

@@ -305,7 +305,7 @@ fn cell(account: &str, region: &str, changes: &[&Change], errors: &[&PlanError])
         State::Changes => format!("{acting} change(s)"),
         State::Error => format!("could not be read ({} error(s))", errors.len()),
     };
-    let has_details = state != State::Ok || changes.iter().any(|c| c.left_alone);
+    let has_details = state != State::Ok || changes.iter().any(|c| c.held.is_some());
     Cell {
         region: region.to_string(),
         class: state.class(),
@@ -343,7 +343,7 @@ impl Groups {
     ) -> String {
         let views: Vec<ChangeView> = changes
             .iter()
-            .filter(|c| c.action != Action::NoOp || c.left_alone)
+            .filter(|c| c.action != Action::NoOp || c.held.is_some())
             .map(|c| change_view(c))
             .collect();
         let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
@@ -427,21 +427,66 @@ fn change_view(c: &Change) -> ChangeView {
         Action::Manual => (MANUAL, "act-manual", "needs a person"),
         Action::NoOp => (KEPT, "act-kept", "left as it is"),
     };
-    let lines = match c.action {
+    // A policy document: one line per statement added, removed, changed.
+    let line = |k: &String,
+                before: Option<&serde_json::Value>,
+                after: Option<&serde_json::Value>| {
+        let null = serde_json::Value::Null;
+        match crate::document::statement_changes(before.unwrap_or(&null), after.unwrap_or(&null)) {
+            Some(docs) => docs
+                .iter()
+                .map(|d| {
+                    let (sign, name) = match d {
+                        crate::document::StatementChange::Added { statement, .. } => {
+                            ("+", statement)
+                        }
+                        crate::document::StatementChange::Removed { statement, .. } => {
+                            ("-", statement)
+                        }
+                        crate::document::StatementChange::Changed { statement, .. } => {
+                            ("~", statement)
+                        }
+                    };
+                    let (b, a) = match d {
+                        crate::document::StatementChange::Added { after, .. } => {
+                            (String::new(), after.to_string())
+                        }
+                        crate::document::StatementChange::Removed { before, .. } => {
+                            (before.to_string(), "(none)".into())
+                        }
+                        crate::document::StatementChange::Changed { before, after, .. } => {
+                            (before.to_string(), after.to_string())
+                        }
+                    };
+                    (format!("{k} {sign} statement {name:?}"), b, a)
+                })
+                .collect(),
+            None => vec![(
+                k.clone(),
+                if before.is_none() && after.is_some() && c.action == Action::Create {
+                    String::new()
+                } else {
+                    shown(before)
+                },
+                shown(after),
+            )],
+        }
+    };
+    let lines: Vec<(String, String, String)> = match c.action {
         Action::Create => c
             .after
             .iter()
             .flatten()
-            .map(|(k, v)| (k.clone(), String::new(), v.to_string()))
+            .flat_map(|(k, v)| line(k, None, Some(v)))
             .collect(),
         Action::Update | Action::Manual => c
             .changed
             .iter()
-            .map(|k| {
-                (
-                    k.clone(),
-                    shown(c.before.as_ref().and_then(|b| b.get(k))),
-                    shown(c.after.as_ref().and_then(|a| a.get(k))),
+            .flat_map(|k| {
+                line(
+                    k,
+                    c.before.as_ref().and_then(|b| b.get(k)),
+                    c.after.as_ref().and_then(|a| a.get(k)),
                 )
             })
             .collect(),
@@ -455,10 +500,13 @@ fn change_view(c: &Change) -> ChangeView {
         controls: c.controls.join(", "),
         lines,
         reason: c
-            .reason
-            .as_deref()
-            .map(|r| r.lines().map(str::to_string).collect())
-            .unwrap_or_default(),
+            .held
+            .as_ref()
+            .map(|h| h.to_string())
+            .iter()
+            .chain(c.reason.iter())
+            .flat_map(|r| r.lines().map(str::to_string).collect::<Vec<_>>())
+            .collect(),
     }
 }
 

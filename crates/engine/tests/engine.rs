@@ -73,7 +73,7 @@ impl Service for Fake {
             .collect::<Vec<_>>()
             .into())
     }
-    async fn apply(&self, _: &Baseline, _: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply(&self, _: &Target, change: &Change) -> Result<(), ServiceError> {
         // Yield, so that concurrent steps really interleave.
         tokio::task::yield_now().await;
         self.log
@@ -105,6 +105,7 @@ fn want(kind: &str, deps: &[&str]) -> Desired {
         controls: vec!["X.1".into()],
         want: Want::Present(attrs(json!({"on": true}))),
         depends_on: deps.iter().map(|d| addr(d)).collect(),
+        private: Default::default(),
     }
 }
 
@@ -137,7 +138,8 @@ async fn plan_of(fake: &Arc<Fake>, mode: Mode) -> Plan {
 }
 
 async fn run(fake: &Arc<Fake>, plan: &Plan) -> Vec<StepResult> {
-    run_with(&[fake.clone()], plan).await
+    let svc: Arc<dyn Service> = fake.clone();
+    run_with(&[svc], plan).await
 }
 
 async fn run_with(svcs: &[Arc<dyn Service>], plan: &Plan) -> Vec<StepResult> {
@@ -197,10 +199,12 @@ fn diff_rules() {
         Action::NoOp,
         "what baseline does not manage is never deleted"
     );
+    assert_eq!(foreign.held, Some(Held::NotOurs));
     assert!(
         foreign
-            .reason
+            .held
             .unwrap()
+            .to_string()
             .contains("not baseline's (no ownership mark)")
     );
 
@@ -390,7 +394,7 @@ async fn rendered_plan() {
         "no escape codes without colour"
     );
     let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
-    assert_eq!(json["format_version"], "3");
+    assert_eq!(json["format_version"], "4");
     assert_eq!(
         json["summary"],
         json!({"add": 1, "change": 1, "destroy": 0, "manual": 1})
@@ -432,7 +436,10 @@ async fn a_delete_waits_for_every_user_to_be_deleted_by_the_same_plan() {
             .iter()
             .find(|c| c.address.kind == kind)
             .unwrap();
-        (c.action, c.reason.clone().unwrap_or_default())
+        (
+            c.action,
+            c.held.as_ref().map(|h| h.to_string()).unwrap_or_default(),
+        )
     };
 
     // Its only user is deleted by the plan: deleted.
@@ -453,6 +460,17 @@ async fn a_delete_waits_for_every_user_to_be_deleted_by_the_same_plan() {
         why.contains("still used by 123456789012/us-east-1/fake.channel"),
         "{why}"
     );
+    let held = plan
+        .changes
+        .iter()
+        .find(|c| c.address.kind == "fake.bucket");
+    assert_eq!(
+        held.and_then(|c| c.held.clone()),
+        Some(Held::InUse {
+            users: vec![other_region.clone()]
+        }),
+        "the JSON plan names the users, typed"
+    );
     assert_eq!(action(&plan, "fake.channel").0, Action::Delete);
 
     // Users that could not be read: kept, not guessed.
@@ -472,9 +490,15 @@ async fn a_delete_waits_for_every_user_to_be_deleted_by_the_same_plan() {
 #[test]
 fn what_another_tool_manages_is_never_changed_nor_deleted() {
     let mut o = Observed::new(addr("fake.recorder"), attrs(json!({"on": false})), true);
-    o.managed_elsewhere = Some("AWS Control Tower".into());
+    o.managed_by_tool(Some("AWS Control Tower".into()));
     let c = diff(want("fake.recorder", &[]), Some(o.clone()));
     assert_eq!(c.action, Action::Manual);
+    assert_eq!(
+        c.held,
+        Some(Held::OtherTool {
+            tool: "AWS Control Tower".into()
+        })
+    );
     assert!(c.reason.unwrap().contains("through AWS Control Tower"));
     let gone = Desired {
         want: Want::Absent,
@@ -482,7 +506,12 @@ fn what_another_tool_manages_is_never_changed_nor_deleted() {
     };
     let c = diff(gone, Some(o));
     assert_eq!(c.action, Action::NoOp);
-    assert!(c.reason.unwrap().contains("managed by AWS Control Tower"));
+    assert!(
+        c.held
+            .unwrap()
+            .to_string()
+            .contains("managed by AWS Control Tower")
+    );
 }
 
 /// Why: an AWS error can carry a whole document (a policy, a proxy's HTML
@@ -610,12 +639,13 @@ impl Service for Panics {
             controls: vec![],
             want: Want::Present(attrs(json!({"on": true}))),
             depends_on: vec![],
+            private: Default::default(),
         }]
     }
     async fn read(&self, _: &Target, _: &[Desired]) -> Result<Reading, ServiceError> {
         panic!("building the request: uri too long\u{1b}[31m")
     }
-    async fn apply(&self, _: &Baseline, _: &Target, _: &Change) -> Result<(), ServiceError> {
+    async fn apply(&self, _: &Target, _: &Change) -> Result<(), ServiceError> {
         panic!("apply panicked")
     }
 }
@@ -657,7 +687,8 @@ async fn a_panicking_provider_fails_its_service_alone() {
         changed: vec!["on".into()],
         depends_on: vec![],
         reason: None,
-        left_alone: false,
+        held: None,
+        private: Default::default(),
     });
     let results = run_with(&svcs, &panicking).await;
     let failed: Vec<_> = results

@@ -30,7 +30,8 @@ fn change(account: &str, region: &str, kind: &str, action: Action, control: &str
         changed: vec!["name".into()],
         depends_on: vec![],
         reason: (action == Action::Manual).then(|| "Sign in as root & enable MFA".into()),
-        left_alone: false,
+        held: None,
+        private: Default::default(),
     }
 }
 
@@ -161,12 +162,13 @@ fn each_account_region_is_one_cell_coloured_by_its_state() {
     assert_eq!(cell_class(&html, "333333333333", "us-east-1"), "cell error");
     // The header says what the plan is.
     for needle in [
-        "org/baseline.yaml",
-        "2026-11-29T03:00:00Z",
-        "<dd>3</dd>",
-        "Plan: 1 to add, 1 to change, 0 to destroy, 1 manual.",
+        "org/baseline.yaml".to_string(),
+        "2026-11-29T03:00:00Z".to_string(),
+        "<dd id=\"account-count\">3</dd>".to_string(),
+        format!("<dt>Plan format</dt><dd>{FORMAT_VERSION}</dd>"),
+        "Plan: 1 to add, 1 to change, 0 to destroy, 1 manual.".to_string(),
     ] {
-        assert!(html.contains(needle), "missing {needle}");
+        assert!(html.contains(&needle), "missing {needle}");
     }
     // A cell with something to do links to its changes; cells with the
     // same ones share one list (account three's two regions: one error).

@@ -57,6 +57,7 @@ impl Service for AccessAnalyzerService {
                 ]),
             ),
             depends_on: Vec::new(),
+            private: baseline_engine::Attrs::new(),
         }]
     }
 
@@ -84,12 +85,7 @@ impl Service for AccessAnalyzerService {
         Ok(out.into())
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let client = client!(aws_sdk_accessanalyzer, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
@@ -178,7 +174,7 @@ pub async fn read_analyzer(
             ]),
             mark.ours(),
         );
-        o.managed_elsewhere = mark.elsewhere();
+        o.managed_by_tool(mark.elsewhere());
         o
     }))
 }

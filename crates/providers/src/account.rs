@@ -54,6 +54,7 @@ impl Service for AccountService {
                 controls: controls(ctl),
                 want: Want::Present(contact_attrs(c)),
                 depends_on: Vec::new(),
+                private: baseline_engine::Attrs::new(),
             })
         })
         .collect()
@@ -95,12 +96,7 @@ impl Service for AccountService {
         Ok(out.into())
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let client = client!(aws_sdk_account, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);

@@ -69,17 +69,31 @@ pub(crate) fn wants_mark(d: &baseline_engine::Desired) -> bool {
     matches!(&d.want, baseline_engine::Want::Present(a) if a.contains_key("managed_by"))
 }
 
+/// The default encryption baseline gives a log bucket that has none
+/// (SSE-S3); a bucket with its own (SSE-KMS with a team's key) keeps it.
+pub(crate) const DEFAULT_ENCRYPTION: &str = "AES256";
+
 /// The attributes a compliant log bucket has (the ownership mark, `mark`,
-/// only where baseline owns or adopts it).
-pub(crate) fn wanted(unowned: Unowned, mark: &str) -> Attrs {
+/// only where baseline owns or adopts it). `policy` is the service's
+/// statements; the read resolves it, and the encryption, against the
+/// bucket's own ([`read`]).
+pub(crate) fn wanted(unowned: Unowned, mark: &str, policy: Value) -> Attrs {
     let mut a = Attrs::new();
     if unowned != Unowned::Correct {
         a.insert("managed_by".into(), json!(mark));
     }
     a.insert("public_access_blocked".into(), json!(true));
-    a.insert("encrypted".into(), json!(true));
-    a.insert("delivery_policy".into(), json!(true));
+    a.insert("encryption".into(), json!(DEFAULT_ENCRYPTION));
+    a.insert("policy".into(), policy);
     a
+}
+
+/// The service's statements a log bucket's wanted attributes carry.
+fn wanted_policy(desired: &baseline_engine::Desired) -> Option<&Value> {
+    match &desired.want {
+        baseline_engine::Want::Present(a) => a.get("policy"),
+        _ => None,
+    }
 }
 
 /// What a teardown of a log bucket does, shown with the change.
@@ -88,12 +102,14 @@ pub(crate) const DELETE_NOTE: &str =
 
 /// Reads a log bucket. `Ok(None)`: it does not exist. A bucket that exists
 /// but is not ours follows `unowned`; one another baseline marked is
-/// never changed (`managed_elsewhere`).
+/// never changed (`Ownership::OtherTool`). The wanted policy and encryption
+/// are resolved against the bucket's own: its policy with the service's
+/// statements merged in (every other statement kept), its own default
+/// encryption kept when it has one.
 pub(crate) async fn read(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
     desired: &baseline_engine::Desired,
-    policy: &Value,
     unowned: Unowned,
     owner: &Owner,
 ) -> Result<Option<Observed>, BoxError> {
@@ -162,19 +178,18 @@ pub(crate) async fn read(
         Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => false,
         Err(e) => return Err(Box::new(ctx.err("GetPublicAccessBlock")(e))),
     };
-    let encrypted = match enc {
+    let encryption = match enc {
         Ok(o) => o
             .server_side_encryption_configuration()
-            .is_some_and(|c| !c.rules().is_empty()),
-        Err(e) if e.code() == Some("ServerSideEncryptionConfigurationNotFoundError") => false,
+            .and_then(|c| c.rules().first())
+            .and_then(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| d.sse_algorithm().as_str().to_string()),
+        Err(e) if e.code() == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
         Err(e) => return Err(Box::new(ctx.err("GetBucketEncryption")(e))),
     };
-    let delivery_policy = match pol {
-        Ok(o) => o
-            .policy()
-            .and_then(|p| serde_json::from_str::<Value>(p).ok())
-            .is_some_and(|have| contains_statements(&have, policy)),
-        Err(e) if e.code() == Some("NoSuchBucketPolicy") => false,
+    let policy = match pol {
+        Ok(o) => policy_document(o.policy()),
+        Err(e) if e.code() == Some("NoSuchBucketPolicy") => Value::Null,
         Err(e) => return Err(Box::new(ctx.err("GetBucketPolicy")(e))),
     };
     let mut attrs = Attrs::new();
@@ -182,10 +197,17 @@ pub(crate) async fn read(
         attrs.insert("managed_by".into(), json!(owner.mark()));
     }
     attrs.insert("public_access_blocked".into(), json!(public_access_blocked));
-    attrs.insert("encrypted".into(), json!(encrypted));
-    attrs.insert("delivery_policy".into(), json!(delivery_policy));
+    attrs.insert("encryption".into(), json!(encryption));
+    attrs.insert("policy".into(), policy.clone());
     let mut o = Observed::new(address, attrs, ours);
-    o.managed_elsewhere = mark.elsewhere();
+    if let Some(want) = wanted_policy(desired) {
+        o.resolved
+            .insert("policy".into(), resolve_policy(&policy, want));
+    }
+    if let Some(own) = encryption {
+        o.resolved.insert("encryption".into(), json!(own));
+    }
+    o.managed_by_tool(mark.elsewhere());
     o.note = match (&mark, unowned) {
         (Mark::Unmarked, Unowned::Correct) => Some(
             "not baseline's (no ownership tag): its settings are corrected in place, its policy statements added to; never deleted".into(),
@@ -193,6 +215,28 @@ pub(crate) async fn read(
         _ => note,
     };
     Ok(Some(o))
+}
+
+/// A policy document as AWS returned it, parsed; a text that is not JSON
+/// is kept as the text (it is shown, and compared, as it is).
+pub(crate) fn policy_document(text: Option<&str>) -> Value {
+    match text {
+        None => Value::Null,
+        Some(t) => serde_json::from_str(t).unwrap_or_else(|_| json!(t)),
+    }
+}
+
+/// The policy apply writes: `have` when it already holds every statement
+/// of `want` (nothing to change), else `have` with them merged in
+/// ([`merge_statements`]).
+pub(crate) fn resolve_policy(have: &Value, want: &Value) -> Value {
+    match have {
+        Value::Null => want.clone(),
+        Value::Object(_) if contains_statements(have, want) => have.clone(),
+        Value::Object(_) => merge_statements(Some(have.clone()), want),
+        // A policy that is not a JSON object: replaced.
+        _ => want.clone(),
+    }
 }
 
 /// Whether every statement of `want` is in the policy `have`.
@@ -206,24 +250,31 @@ pub(crate) fn contains_statements(have: &Value, want: &Value) -> bool {
 }
 
 /// Creates the bucket (when `create`) with baseline's tag in the same call
-/// (so no run stopped half-way leaves an untagged bucket) and sets
-/// everything a compliant log bucket has; on an existing bucket, sets only
-/// what the plan changes (a bucket corrected in place keeps its own
-/// encryption, say SSE-KMS with a team's key, unless the plan shows
-/// `encrypted` changing). An existing bucket keeps its own policy
-/// statements and tags; adoption (the change sets `managed_by`) adds
-/// baseline's tag to them. One call at a time: S3 answers 409
-/// OperationAborted to overlapping configuration of one bucket.
+/// (so no run stopped half-way leaves an untagged bucket) and writes the
+/// change's planned values: on an existing bucket, only the attributes the
+/// plan changes (a bucket corrected in place keeps its own encryption, say
+/// SSE-KMS with a team's key, unless the plan shows it changing), and its
+/// policy only while it is still the one the plan read (else the plan is
+/// stale). Adoption (the change sets `managed_by`) adds baseline's tag to
+/// the bucket's own. One call at a time: S3 answers 409 OperationAborted to
+/// overlapping configuration of one bucket.
 pub(crate) async fn ensure(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
     change: &baseline_engine::Change,
-    policy: &Value,
     mark: &str,
 ) -> Result<(), BoxError> {
     let name = change.address.name.as_str();
     let create = change.action == baseline_engine::Action::Create;
     let sends = |attr: &str| create || change.changed.iter().any(|k| k == attr);
+    let planned = |attr: &str| {
+        change
+            .after
+            .as_ref()
+            .and_then(|a| a.get(attr))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     if sends("managed_by") && !create {
         tag_existing(s3, ctx, name, mark).await?;
     }
@@ -282,13 +333,19 @@ pub(crate) async fn ensure(
             .send()
             .await
             .map(|_| ())
-            .map_err(ctx.err("PutPublicAccessBlock"))
+            .map_err(|e| Box::new(ctx.err("PutPublicAccessBlock")(e)) as BoxError)
     };
     let encryption = async || {
+        let algorithm = planned("encryption");
+        let algorithm = algorithm.as_str().ok_or_else(|| {
+            Box::new(Refusal {
+                message: format!("bucket {name}: the plan gives no encryption to set"),
+            }) as BoxError
+        })?;
         let rule = ServerSideEncryptionRule::builder()
             .apply_server_side_encryption_by_default(
                 ServerSideEncryptionByDefault::builder()
-                    .sse_algorithm(ServerSideEncryption::Aes256)
+                    .sse_algorithm(ServerSideEncryption::from(algorithm))
                     .build()
                     .expect("algorithm is set"),
             )
@@ -305,22 +362,35 @@ pub(crate) async fn ensure(
             .send()
             .await
             .map(|_| ())
-            .map_err(ctx.err("PutBucketEncryption"))
+            .map_err(|e| Box::new(ctx.err("PutBucketEncryption")(e)) as BoxError)
     };
     let bucket_policy = async || {
-        let merged = if create {
-            policy.clone()
-        } else {
-            merged_policy(s3, ctx, name, policy).await?
-        };
+        if !create {
+            // The planned policy is the bucket's own merged with the
+            // service's statements: written only over that same policy.
+            let before = change
+                .before
+                .as_ref()
+                .and_then(|b| b.get("policy"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let now = current_policy(s3, ctx, name).await?;
+            if now != before {
+                return Err(Box::new(Refusal {
+                    message: format!(
+                        "plan is stale: the policy of bucket {name} changed since the plan was made; run `baseline plan` again"
+                    ),
+                }) as BoxError);
+            }
+        }
         s3.put_bucket_policy()
             .bucket(name)
             .expected_bucket_owner(&ctx.account)
-            .policy(merged.to_string())
+            .policy(planned("policy").to_string())
             .send()
             .await
             .map(|_| ())
-            .map_err(ctx.err("PutBucketPolicy"))
+            .map_err(|e| Box::new(ctx.err("PutBucketPolicy")(e)) as BoxError)
     };
     // Say what was done and what was not when a part fails.
     let mut done = Vec::new();
@@ -329,16 +399,16 @@ pub(crate) async fn ensure(
     }
     let steps = [
         ("public_access_blocked", "PutPublicAccessBlock"),
-        ("encrypted", "PutBucketEncryption"),
-        ("delivery_policy", "PutBucketPolicy"),
+        ("encryption", "PutBucketEncryption"),
+        ("policy", "PutBucketPolicy"),
     ];
-    let mut failed: Option<AwsError> = None;
+    let mut failed: Option<BoxError> = None;
     let mut not_done = Vec::new();
     // The settings are independent: a failed one does not stop the others.
     for (attr, op) in steps.into_iter().filter(|(attr, _)| sends(attr)) {
         let result = match attr {
             "public_access_blocked" => pab().await,
-            "encrypted" => encryption().await,
+            "encryption" => encryption().await,
             _ => bucket_policy().await,
         };
         match result {
@@ -359,28 +429,19 @@ pub(crate) async fn ensure(
     }
 }
 
-/// The bucket's policy with every statement of `want` it lacks added
-/// (a statement with the same `Sid` is replaced); `want` when it has none.
-async fn merged_policy(
-    s3: &aws_sdk_s3::Client,
-    ctx: &Ctx,
-    name: &str,
-    want: &Value,
-) -> Result<Value, AwsError> {
-    let have = match s3
+/// The bucket's policy now, parsed (`Null`: it has none).
+async fn current_policy(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<Value, BoxError> {
+    match s3
         .get_bucket_policy()
         .bucket(name)
         .expected_bucket_owner(&ctx.account)
         .send()
         .await
     {
-        Ok(o) => o
-            .policy()
-            .and_then(|p| serde_json::from_str::<Value>(p).ok()),
-        Err(e) if e.code() == Some("NoSuchBucketPolicy") => None,
-        Err(e) => return Err(ctx.err("GetBucketPolicy")(e)),
-    };
-    Ok(merge_statements(have, want))
+        Ok(o) => Ok(policy_document(o.policy())),
+        Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(Value::Null),
+        Err(e) => Err(Box::new(ctx.err("GetBucketPolicy")(e))),
+    }
 }
 
 /// The policy `have` with every statement of `want` it lacks added (a
@@ -468,7 +529,7 @@ pub(crate) struct Partial {
     done: Vec<String>,
     not_done: Vec<String>,
     #[source]
-    source: AwsError,
+    source: BoxError,
 }
 
 /// Empties the bucket (every object version and delete marker) and deletes it.

@@ -85,6 +85,7 @@ fn desired(address: Address, want: Want, depends_on: Vec<Address>) -> Desired {
         controls: CONTROLS.iter().map(|s| s.to_string()).collect(),
         want,
         depends_on,
+        private: baseline_engine::Attrs::new(),
     }
 }
 
@@ -140,7 +141,11 @@ impl Service for ConfigService {
             out.push(desired(
                 bucket.clone(),
                 if on {
-                    Want::Present(bucket::wanted(unowned, owner.mark()))
+                    Want::Present(bucket::wanted(
+                        unowned,
+                        owner.mark(),
+                        bucket_policy(partition, &target.account_id, &bucket_name),
+                    ))
                 } else {
                     Want::Absent
                 },
@@ -193,7 +198,6 @@ impl Service for ConfigService {
             match find("config.bucket") {
                 Some(d) => {
                     let s3 = clients::s3_for(account, &target.region);
-                    let policy = bucket_policy(&account.partition, &account.id, &d.address.name);
                     let adopt = find("config.recorder").is_some_and(bucket::wants_mark);
                     let unowned = bucket::Unowned::of(
                         &d.address.name,
@@ -202,7 +206,7 @@ impl Service for ConfigService {
                         &d.address.region,
                         adopt,
                     );
-                    let mut o = bucket::read(&s3, &ctx, d, &policy, unowned, owner).await?;
+                    let mut o = bucket::read(&s3, &ctx, d, unowned, owner).await?;
                     // To be deleted: only once no trail or channel, in
                     // any region, delivers to it.
                     if let (Some(o), Want::Absent) = (&mut o, &d.want) {
@@ -244,7 +248,7 @@ impl Service for ConfigService {
             .or_else(|| mark.elsewhere());
         let observed = |a: Address, attrs: Attrs| {
             let mut o = Observed::new(a, attrs, owned);
-            o.managed_elsewhere = elsewhere.clone();
+            o.managed_by_tool(elsewhere.clone());
             o
         };
 
@@ -269,16 +273,33 @@ impl Service for ConfigService {
                                 Value::Null
                             },
                         );
-                        out.push(observed(a, a_));
+                        let mut o = observed(a, a_);
+                        // What a tag (adoption) is written to.
+                        o.private.insert("recorder_arn".into(), json!(r.arn()));
+                        out.push(o);
                     }
                 }
                 "config.delivery_channel" => {
                     if let Some(c) = channels.delivery_channels().first() {
+                        // Everything a PutDeliveryChannel writes: the
+                        // channel's own prefix, topic, key and snapshot
+                        // frequency are planned to stay.
                         out.push(observed(
                             a,
                             attrs(&[
                                 ("name", json!(c.name())),
                                 ("s3_bucket_name", json!(c.s3_bucket_name())),
+                                ("s3_key_prefix", json!(c.s3_key_prefix())),
+                                ("s3_kms_key_arn", json!(c.s3_kms_key_arn())),
+                                ("sns_topic_arn", json!(c.sns_topic_arn())),
+                                (
+                                    "snapshot_delivery_frequency",
+                                    json!(
+                                        c.config_snapshot_delivery_properties()
+                                            .and_then(|p| p.delivery_frequency())
+                                            .map(|f| f.as_str())
+                                    ),
+                                ),
                             ]),
                         ));
                     }
@@ -297,12 +318,7 @@ impl Service for ConfigService {
         Ok(out.into())
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_config, account, &target.region);
@@ -334,8 +350,7 @@ impl Service for ConfigService {
             }
             ("config.bucket", Action::Create | Action::Update) => {
                 let s3 = clients::s3_for(account, &target.region);
-                let policy = bucket_policy(&account.partition, &account.id, &change.address.name);
-                bucket::ensure(&s3, &ctx, change, &policy, self.aws.owner.mark()).await?;
+                bucket::ensure(&s3, &ctx, change, self.aws.owner.mark()).await?;
             }
             ("config.bucket", Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
@@ -343,31 +358,50 @@ impl Service for ConfigService {
             }
             ("config.recorder", Action::Create) => {
                 let mark = Some(self.aws.owner.mark());
-                put_recorder(&client, target, &name, &after, None, mark).await?;
+                put_recorder(&client, target, &name, &after, mark).await?;
             }
             ("config.recorder", Action::Update) => {
-                // Read-modify-write: what the baseline does not model
-                // (recording-mode overrides) stays.
-                let current = client
-                    .describe_configuration_recorders()
-                    .configuration_recorder_names(&name)
-                    .send()
-                    .await
-                    .map_err(ctx.err("DescribeConfigurationRecorders"))?;
-                let current = current.configuration_recorders().first().cloned();
                 let modeled = [
                     "role_arn",
                     "all_supported",
                     "include_global_resource_types",
                     "recording_frequency",
+                    "recording_mode_overrides",
                 ];
                 if change.changed.iter().any(|k| modeled.contains(&k.as_str())) {
-                    put_recorder(&client, target, &name, &after, current.as_ref(), None).await?;
+                    // The planned recorder carries the overrides the plan
+                    // read: written only over those same overrides.
+                    let current = client
+                        .describe_configuration_recorders()
+                        .configuration_recorder_names(&name)
+                        .send()
+                        .await
+                        .map_err(ctx.err("DescribeConfigurationRecorders"))?;
+                    let now = current
+                        .configuration_recorders()
+                        .first()
+                        .map(recorder_attrs)
+                        .and_then(|a| a.get("recording_mode_overrides").cloned());
+                    let planned_over = change
+                        .before
+                        .as_ref()
+                        .and_then(|b| b.get("recording_mode_overrides"))
+                        .cloned();
+                    if now != planned_over {
+                        return Err(crate::refusal(format!(
+                            "plan is stale: the recording-mode overrides of recorder {name} changed since the plan was made; run `baseline plan` again"
+                        )));
+                    }
+                    put_recorder(&client, target, &name, &after, None).await?;
                 }
                 if change.changed.iter().any(|k| k == "managed_by") {
-                    let arn = current.as_ref().and_then(|r| r.arn()).ok_or_else(|| {
-                        crate::refusal(format!("recorder {name} has no ARN to tag"))
-                    })?;
+                    let arn = change
+                        .private
+                        .get("recorder_arn")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            crate::refusal(format!("the plan has no ARN of recorder {name} to tag"))
+                        })?;
                     tag_recorder(&client, &ctx, arn, self.aws.owner.mark()).await?;
                 }
             }
@@ -380,34 +414,26 @@ impl Service for ConfigService {
                     .map_err(ctx.err("DeleteConfigurationRecorder"))?;
             }
             ("config.delivery_channel", Action::Create | Action::Update) => {
-                // Read-modify-write: the prefix, SNS topic, KMS key and
-                // snapshot frequency of an existing channel stay.
-                let current = if change.action == Action::Update {
-                    client
-                        .describe_delivery_channels()
-                        .delivery_channel_names(&name)
-                        .send()
-                        .await
-                        .map_err(ctx.err("DescribeDeliveryChannels"))?
-                        .delivery_channels()
-                        .first()
-                        .cloned()
-                } else {
-                    None
-                };
-                let channel = current
-                    .map(|c| {
-                        DeliveryChannel::builder()
-                            .set_s3_key_prefix(c.s3_key_prefix().map(str::to_string))
-                            .set_s3_kms_key_arn(c.s3_kms_key_arn().map(str::to_string))
-                            .set_sns_topic_arn(c.sns_topic_arn().map(str::to_string))
-                            .set_config_snapshot_delivery_properties(
-                                c.config_snapshot_delivery_properties().cloned(),
+                // The planned channel, whole: its own prefix, topic, key
+                // and snapshot frequency were read into the plan.
+                let snapshot = after
+                    .get("snapshot_delivery_frequency")
+                    .and_then(Value::as_str)
+                    .map(|f| {
+                        aws_sdk_config::types::ConfigSnapshotDeliveryProperties::builder()
+                            .delivery_frequency(
+                                aws_sdk_config::types::MaximumExecutionFrequency::from(f),
                             )
-                    })
-                    .unwrap_or_default()
+                            .build()
+                    });
+                let opt = |k: &str| after.get(k).and_then(Value::as_str).map(str::to_string);
+                let channel = DeliveryChannel::builder()
                     .name(&name)
                     .s3_bucket_name(get_str("s3_bucket_name"))
+                    .set_s3_key_prefix(opt("s3_key_prefix"))
+                    .set_s3_kms_key_arn(opt("s3_kms_key_arn"))
+                    .set_sns_topic_arn(opt("sns_topic_arn"))
+                    .set_config_snapshot_delivery_properties(snapshot)
                     .build();
                 client
                     .put_delivery_channel()
@@ -479,26 +505,66 @@ pub fn recorder_attrs(r: &ConfigurationRecorder) -> Attrs {
             json!(group.is_some_and(|g| g.include_global_resource_types())),
         ),
         ("recording_frequency", json!(frequency)),
+        (
+            "recording_mode_overrides",
+            json!(
+                r.recording_mode()
+                    .map(|m| m.recording_mode_overrides())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|o| json!({
+                        "description": o.description(),
+                        "resource_types": o.resource_types().iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                        "recording_frequency": o.recording_frequency().as_str(),
+                    }))
+                    .collect::<Vec<_>>()
+            ),
+        ),
     ])
 }
 
+/// The recording-mode overrides of planned recorder attributes.
+fn overrides_of(after: &Attrs) -> Option<Vec<aws_sdk_config::types::RecordingModeOverride>> {
+    let list = after.get("recording_mode_overrides")?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(|o| {
+                aws_sdk_config::types::RecordingModeOverride::builder()
+                    .set_description(o["description"].as_str().map(str::to_string))
+                    .set_resource_types(Some(
+                        o["resource_types"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(aws_sdk_config::types::ResourceType::from)
+                            .collect(),
+                    ))
+                    .recording_frequency(SdkFrequency::from(
+                        o["recording_frequency"].as_str().unwrap_or_default(),
+                    ))
+                    .build()
+                    .ok()
+            })
+            .collect(),
+    )
+}
+
 /// Creates (tagged with the ownership mark `create_mark`) or, without it,
-/// corrects the recorder `name` to the attributes `after`; a correction
-/// keeps the `current` recorder's recording-mode overrides.
+/// corrects the recorder `name` to the planned attributes `after`, its
+/// recording-mode overrides included (a correction plans the recorder's
+/// own).
 pub async fn put_recorder(
     client: &aws_sdk_config::Client,
     target: &Target,
     name: &str,
     after: &Attrs,
-    current: Option<&ConfigurationRecorder>,
     create_mark: Option<&str>,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let get_bool = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
     let get_str = |k: &str| after.get(k).and_then(Value::as_str).unwrap_or_default();
-    let overrides = current
-        .and_then(|r| r.recording_mode())
-        .map(|m| m.recording_mode_overrides().to_vec());
+    let overrides = overrides_of(after);
     let recorder = ConfigurationRecorder::builder()
         .name(name)
         .role_arn(get_str("role_arn"))

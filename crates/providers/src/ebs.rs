@@ -46,6 +46,7 @@ impl Service for EbsService {
             controls: controls(&["EC2.7"]),
             want: Want::Present(a),
             depends_on: Vec::new(),
+            private: baseline_engine::Attrs::new(),
         }]
     }
 
@@ -71,12 +72,7 @@ impl Service for EbsService {
         Ok(vec![o].into())
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ec2 = client!(aws_sdk_ec2, account, &target.region);
         match change.action {

@@ -84,6 +84,7 @@ impl Service for GuardDutyService {
                 a
             }),
             depends_on: Vec::new(),
+            private: baseline_engine::Attrs::new(),
         }]
     }
 
@@ -100,12 +101,7 @@ impl Service for GuardDutyService {
             .into())
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let client = client!(aws_sdk_guardduty, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
@@ -276,6 +272,6 @@ pub async fn read_detector(
         a.insert(format!("{PREFIX}{name}"), json!(status));
     }
     let mut o = Observed::new(address.clone(), a, owned);
-    o.managed_elsewhere = mark.elsewhere();
+    o.managed_by_tool(mark.elsewhere());
     Ok(Some(o))
 }

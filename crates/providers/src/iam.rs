@@ -45,6 +45,7 @@ fn mfa_check(address: Address, controls_: &[&str], instructions: String) -> Desi
             instructions,
         },
         depends_on: Vec::new(),
+        private: baseline_engine::Attrs::new(),
     }
 }
 
@@ -155,6 +156,7 @@ impl Service for IamService {
                     instructions: String::new(),
                 },
                 depends_on: Vec::new(),
+                private: baseline_engine::Attrs::new(),
             });
         }
         out
@@ -243,12 +245,7 @@ impl Service for IamService {
         }
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        _target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, _target: &Target, change: &Change) -> Result<(), ServiceError> {
         // The plan marks every MFA finding Manual; apply never gets here.
         Err(crate::unsupported(&change.address.kind, change.action))
     }

@@ -114,7 +114,7 @@ impl Mark {
         *self == Mark::Ours
     }
 
-    /// Another baseline's, as `Observed::managed_elsewhere` says it.
+    /// Another baseline's, as `Ownership::OtherTool` names it.
     pub fn elsewhere(&self) -> Option<String> {
         match self {
             Mark::Another(who) => Some(who.clone()),

@@ -238,10 +238,8 @@ fn adoption_actions(base: &Value) -> Vec<&'static str> {
     if any_true(base, "config", "adopt") {
         v.push("config:TagResource");
     }
-    if any_true(base, "cloudtrail", "adopt") {
-        // cloudtrail:AddTags is in every apply policy (CreateTrail tags).
-        v.push("cloudtrail:GetTrail");
-    }
+    // CloudTrail: cloudtrail:AddTags is in every apply policy (CreateTrail
+    // tags), and the trail's ARN comes from the plan's read.
     if any_true(base, "guardduty", "adopt") {
         v.push("guardduty:TagResource");
     }

@@ -59,6 +59,7 @@ impl Service for S3AccountService {
             controls: vec!["S3.1".into()],
             want: Want::Present(attrs),
             depends_on: Vec::new(),
+            private: baseline_engine::Attrs::new(),
         }]
     }
 
@@ -114,12 +115,7 @@ impl Service for S3AccountService {
         Ok(vec![observed].into())
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let client = clients::s3control_for(account, &target.region);

@@ -74,6 +74,7 @@ impl Service for SecurityHubService {
                 Want::Absent
             },
             depends_on: vec![recording],
+            private: baseline_engine::Attrs::new(),
         }];
         if let (true, Some(standards)) = (on, &spec.standards) {
             let keys: BTreeSet<&str> = standards.iter().map(|s| s.key()).collect();
@@ -85,6 +86,7 @@ impl Service for SecurityHubService {
                 controls: Vec::new(),
                 want: Want::Present(a),
                 depends_on: vec![hub],
+                private: baseline_engine::Attrs::new(),
             });
         }
         out
@@ -138,11 +140,15 @@ impl Service for SecurityHubService {
                         },
                     );
                     let mut o = Observed::new(d.address.clone(), a, owned);
-                    o.managed_elsewhere = mark.elsewhere();
+                    o.managed_by_tool(mark.elsewhere());
                     out.push(o);
                 }
                 "securityhub.standards" => {
-                    let have = read_standards(&client, target, &account.partition).await?;
+                    let subscriptions = enabled_standards(&client, &ctx).await?;
+                    let have: BTreeSet<String> = subscriptions
+                        .iter()
+                        .map(|(arn, _)| standard_key(arn, &account.partition, &target.region))
+                        .collect();
                     let want = want_standards(&d.want);
                     let exclusive = match &d.want {
                         Want::Present(a) => a.get("exclusive") == Some(&json!(true)),
@@ -161,7 +167,23 @@ impl Service for SecurityHubService {
                     a.insert("exclusive".into(), json!(exclusive));
                     let mut o = Observed::new(d.address.clone(), a, owned);
                     // The standards belong to the hub, and so to its owner.
-                    o.managed_elsewhere = mark.elsewhere();
+                    o.managed_by_tool(mark.elsewhere());
+                    // What a disable is written to: each enabled
+                    // standard's subscription.
+                    o.private.insert(
+                        "subscriptions".into(),
+                        Value::Object(
+                            subscriptions
+                                .iter()
+                                .map(|(arn, sub)| {
+                                    (
+                                        standard_key(arn, &account.partition, &target.region),
+                                        json!(sub),
+                                    )
+                                })
+                                .collect(),
+                        ),
+                    );
                     if !exclusive && !others.is_empty() {
                         o.note = Some(format!(
                             "also enabled, and left so (the baseline does not list them; `exclusive_standards: true` would disable them): {}",
@@ -180,12 +202,7 @@ impl Service for SecurityHubService {
         Ok(out.into())
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_securityhub, account, &target.region);
@@ -225,15 +242,8 @@ impl Service for SecurityHubService {
                     .map_err(ctx.err("DisableSecurityHub"))?;
             }
             ("securityhub.standards", Action::Create | Action::Update) => {
-                let after = change
-                    .after
-                    .clone()
-                    .map(Want::Present)
-                    .unwrap_or(Want::Absent);
-                let want = want_standards(&after);
-                let exclusive =
-                    change.after.as_ref().and_then(|a| a.get("exclusive")) == Some(&json!(true));
-                converge_standards(&client, target, &account.partition, &want, exclusive).await?;
+                let (enable, disable) = standards_writes(change)?;
+                write_standards(&client, target, &account.partition, &enable, &disable).await?;
             }
             (kind, action) => return Err(crate::unsupported(kind, action)),
         }
@@ -271,37 +281,53 @@ pub async fn read_standards(
         .collect())
 }
 
-/// Enables the standards of `want` (names as users write them) that are
-/// not enabled, and, when `exclusive`, disables every enabled standard not
-/// in `want`.
-pub async fn converge_standards(
+/// What a standards change writes, from its planned sets alone: the
+/// standards to enable (in `after`, not in `before`; names as users write
+/// them) and the subscriptions to disable (in `before`, not in `after`:
+/// only an `exclusive_standards` plan has any), by the subscription ARNs
+/// the plan read (`private.subscriptions`).
+pub fn standards_writes(change: &Change) -> Result<(BTreeSet<String>, Vec<String>), ServiceError> {
+    let set = |side: &Option<Attrs>| {
+        want_standards(&side.clone().map(Want::Present).unwrap_or(Want::Absent))
+    };
+    let (before, after) = (set(&change.before), set(&change.after));
+    let enable = after.difference(&before).cloned().collect();
+    let disable = before
+        .difference(&after)
+        .map(|k| {
+            change
+                .private
+                .get("subscriptions")
+                .and_then(|s| s.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    crate::refusal(format!(
+                        "the plan has no subscription of standard {k} to disable; make the plan again"
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((enable, disable))
+}
+
+/// Enables the standards `enable` (names as users write them) and
+/// disables the subscriptions `disable`; nothing is sent for an empty one.
+pub async fn write_standards(
     client: &aws_sdk_securityhub::Client,
     target: &Target,
     partition: &str,
-    want: &BTreeSet<String>,
-    exclusive: bool,
+    enable: &BTreeSet<String>,
+    disable: &[String],
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
-    let want: BTreeSet<String> = want
+    let to_enable: Vec<StandardsSubscriptionRequest> = enable
         .iter()
-        .map(|k| standard_arn(k, partition, &target.region))
-        .collect();
-    // Subscription ARNs are needed to disable: read them now.
-    let have = enabled_standards(client, &ctx).await?;
-    let have_arns: BTreeSet<&str> = have.iter().map(|(a, _)| a.as_str()).collect();
-    let to_enable: Vec<StandardsSubscriptionRequest> = want
-        .iter()
-        .filter(|a| !have_arns.contains(a.as_str()))
-        .map(|a| {
+        .map(|k| {
             StandardsSubscriptionRequest::builder()
-                .standards_arn(a)
+                .standards_arn(standard_arn(k, partition, &target.region))
                 .build()
         })
-        .collect();
-    let to_disable: Vec<String> = have
-        .iter()
-        .filter(|(a, _)| exclusive && !want.contains(a))
-        .map(|(_, sub)| sub.clone())
         .collect();
     if !to_enable.is_empty() {
         client
@@ -311,10 +337,10 @@ pub async fn converge_standards(
             .await
             .map_err(ctx.err("BatchEnableStandards"))?;
     }
-    if !to_disable.is_empty() {
+    if !disable.is_empty() {
         client
             .batch_disable_standards()
-            .set_standards_subscription_arns(Some(to_disable))
+            .set_standards_subscription_arns(Some(disable.to_vec()))
             .send()
             .await
             .map_err(ctx.err("BatchDisableStandards"))?;

@@ -46,6 +46,7 @@ impl Service for TrustedAdvisorService {
                 instructions: String::new(),
             },
             depends_on: Vec::new(),
+            private: baseline_engine::Attrs::new(),
         }]
     }
 
@@ -61,12 +62,7 @@ impl Service for TrustedAdvisorService {
         Ok(Reading { observed, notes })
     }
 
-    async fn apply(
-        &self,
-        _baseline: &Baseline,
-        _target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, _target: &Target, change: &Change) -> Result<(), ServiceError> {
         Err(crate::unsupported(&change.address.kind, change.action))
     }
 }

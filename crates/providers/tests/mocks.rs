@@ -78,12 +78,37 @@ async fn enabled_standards_are_read_by_name() {
     assert_eq!(get.num_calls(), 1);
 }
 
-/// Converging enables what is missing and disables what the baseline does
-/// not list, by subscription ARN.
+/// A standards change as the plan has it: `before` and `after` sets, and
+/// the subscriptions the read found.
+fn standards_change(before: &[&str], after: &[&str], exclusive: bool) -> baseline_engine::Change {
+    let set = |l: &[&str]| {
+        serde_json::json!({"enabled": l, "exclusive": exclusive})
+            .as_object()
+            .unwrap()
+            .clone()
+    };
+    baseline_engine::Change {
+        address: Address::new(&target(), "securityhub.standards", "hub"),
+        action: baseline_engine::Action::Update,
+        controls: vec![],
+        before: Some(set(before)),
+        after: Some(set(after)),
+        changed: vec!["enabled".into()],
+        depends_on: vec![],
+        reason: None,
+        held: None,
+        private:
+            serde_json::json!({"subscriptions": {"pci-dss-v3.2.1": format!("{PCI}/subscription")}})
+                .as_object()
+                .unwrap()
+                .clone(),
+    }
+}
+
+/// A standards change enables what its `after` adds and disables, by the
+/// subscription ARN the plan read, what it removes; it reads nothing.
 #[tokio::test]
-async fn standards_converge_by_enabling_and_disabling() {
-    let get = mock!(aws_sdk_securityhub::Client::get_enabled_standards)
-        .then_output(|| enabled(vec![subscription(PCI, StandardsStatus::Ready)]));
+async fn standards_are_written_from_the_plan_alone() {
     let enable = mock!(aws_sdk_securityhub::Client::batch_enable_standards)
         .match_requests(|r| {
             let arns: Vec<&str> = r
@@ -100,64 +125,58 @@ async fn standards_converge_by_enabling_and_disabling() {
     let client = mock_client!(
         aws_sdk_securityhub,
         RuleMode::Sequential,
-        [&get, &enable, &disable]
+        [&enable, &disable]
     );
     // `exclusive_standards: true`: the one not listed is disabled.
-    securityhub::converge_standards(
-        &client,
-        &target(),
-        "aws",
-        &names(&["aws-foundational-security-best-practices"]),
+    let change = standards_change(
+        &["pci-dss-v3.2.1"],
+        &["aws-foundational-security-best-practices"],
         true,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        (get.num_calls(), enable.num_calls(), disable.num_calls()),
-        (1, 1, 1)
     );
+    let (on, off) = securityhub::standards_writes(&change).unwrap();
+    securityhub::write_standards(&client, &target(), "aws", &on, &off)
+        .await
+        .unwrap();
+    assert_eq!((enable.num_calls(), disable.num_calls()), (1, 1));
 }
 
 /// Why: standards the baseline does not list were disabled; by default
-/// they now stay (a disable would find no rule and fail).
+/// they now stay: the plan's `before` holds only the listed ones, so no
+/// disable is planned (a disable would find no rule and fail).
 #[tokio::test]
 async fn standards_not_listed_stay_enabled_by_default() {
-    let get = mock!(aws_sdk_securityhub::Client::get_enabled_standards)
-        .then_output(|| enabled(vec![subscription(PCI, StandardsStatus::Ready)]));
-    let enable = mock!(aws_sdk_securityhub::Client::batch_enable_standards).then_output(|| {
-        aws_sdk_securityhub::operation::batch_enable_standards::BatchEnableStandardsOutput::builder(
-        )
-        .build()
-    });
-    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&get, &enable]);
-    securityhub::converge_standards(
-        &client,
-        &target(),
-        "aws",
-        &names(&["aws-foundational-security-best-practices"]),
-        false,
-    )
-    .await
-    .unwrap();
-    assert_eq!((get.num_calls(), enable.num_calls()), (1, 1));
+    let change = standards_change(&[], &["aws-foundational-security-best-practices"], false);
+    let (on, off) = securityhub::standards_writes(&change).unwrap();
+    assert_eq!(on, names(&["aws-foundational-security-best-practices"]));
+    assert!(off.is_empty(), "{off:?}");
 }
 
 /// Nothing to do: no write is sent (a write would find no rule and fail).
 #[tokio::test]
 async fn converged_standards_send_no_writes() {
-    let get = mock!(aws_sdk_securityhub::Client::get_enabled_standards)
-        .then_output(|| enabled(vec![subscription(AFSBP, StandardsStatus::Ready)]));
-    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&get]);
-    securityhub::converge_standards(
-        &client,
-        &target(),
-        "aws",
-        &names(&["aws-foundational-security-best-practices"]),
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, []);
+    let change = standards_change(
+        &["aws-foundational-security-best-practices"],
+        &["aws-foundational-security-best-practices"],
         true,
-    )
-    .await
-    .unwrap();
-    assert_eq!(get.num_calls(), 1);
+    );
+    let (on, off) = securityhub::standards_writes(&change).unwrap();
+    securityhub::write_standards(&client, &target(), "aws", &on, &off)
+        .await
+        .unwrap();
+    assert!(on.is_empty() && off.is_empty());
+}
+
+/// A disable the plan has no subscription for is refused, not guessed.
+#[test]
+fn a_disable_without_its_planned_subscription_is_refused() {
+    let change = standards_change(&["nist-800-53-v5.0.0"], &[], true);
+    let err = securityhub::standards_writes(&change).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no subscription of standard nist-800-53-v5.0.0"),
+        "{err}"
+    );
 }
 
 /// An API error names the account, region, service and operation.
@@ -210,16 +229,9 @@ async fn daily_recording_is_read_and_written() {
         })
         .then_output(|| aws_sdk_config::operation::put_configuration_recorder::PutConfigurationRecorderOutput::builder().build());
     let client = mock_client!(aws_sdk_config, RuleMode::Sequential, [&put]);
-    config::put_recorder(
-        &client,
-        &target(),
-        "default",
-        &attrs,
-        None,
-        Some("baseline"),
-    )
-    .await
-    .unwrap();
+    config::put_recorder(&client, &target(), "default", &attrs, Some("baseline"))
+        .await
+        .unwrap();
     assert_eq!(put.num_calls(), 1);
 }
 
@@ -273,7 +285,7 @@ async fn an_existing_active_analyzer_is_adopted() {
     assert_eq!(o.attrs["name"], "org-security");
     assert_eq!(o.attrs["status"], "ACTIVE");
     assert!(
-        !o.managed,
+        o.owner == baseline_engine::Ownership::NotOurs,
         "an analyzer baseline did not create is never deleted"
     );
 }
@@ -488,9 +500,10 @@ async fn ebs_default_key_is_read_and_set() {
                 .clone(),
         ),
         changed: vec!["kms_key".into()],
-        left_alone: false,
+        held: None,
         depends_on: vec![],
         reason: None,
+        private: Default::default(),
     };
     ebs::put_setting(&client, &target(), &change).await.unwrap();
     assert_eq!(

@@ -6,7 +6,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Action, Address, Change, Observed, ServiceError, Target};
 use serde_json::{Value, json};
 
-use super::key_policy;
+use super::KEY as KEY_KIND;
 use crate::connect::Account;
 use crate::error::{Ctx, Refusal};
 use crate::{Mark, OWNER_TAG_KEY, Owner, attrs, bucket};
@@ -122,17 +122,18 @@ async fn orphan_key(
 
 /// Reads baseline's CloudTrail key (`meta`: what the alias points at). A
 /// key pending deletion is absent for teardown (it is already going) and
-/// to be recovered for apply. For teardown, the trails that use it are
+/// to be recovered for apply. `wanted`: the key policy's statements when
+/// the baseline wants the key; its planned policy is the key's own with
+/// them merged in. For teardown, the trails that use it are
 /// its users; and when the trail of the baseline uses another key than the
 /// alias's, the alias was changed: neither is deleted.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn read_key(
     kms: &aws_sdk_kms::Client,
     target: &Target,
-    account: &Account,
     trail: &str,
     address: Address,
-    wanted: bool,
+    wanted: Option<&Value>,
     meta: Option<KeyMetadata>,
     trails: &[aws_sdk_cloudtrail::types::Trail],
     owner: &Owner,
@@ -142,7 +143,7 @@ pub(super) async fn read_key(
     let Some(meta) = meta else { return Ok(None) };
     let key_id = meta.key_id().to_string();
     let state = meta.key_state().cloned().unwrap_or(KeyState::Unavailable);
-    if state == KeyState::PendingDeletion && !wanted {
+    if state == KeyState::PendingDeletion && wanted.is_none() {
         return Ok(None);
     }
     let enabled = state == KeyState::Enabled;
@@ -187,11 +188,7 @@ pub(super) async fn read_key(
     }
     let rotation = rotation.map_err(ctx.err("GetKeyRotationStatus"))?;
     let policy = policy.map_err(ctx.err("GetKeyPolicy"))?;
-    let want_policy = key_policy(&account.partition, &target.region, &account.id, trail);
-    let policy_ok = policy
-        .policy()
-        .and_then(|p| serde_json::from_str::<Value>(p).ok())
-        .is_some_and(|have| bucket::contains_statements(&have, &want_policy));
+    let policy = bucket::policy_document(policy.policy());
     let arn = meta.arn().unwrap_or_default().to_string();
     let mut o = Observed::new(
         address,
@@ -199,12 +196,16 @@ pub(super) async fn read_key(
             ("key_arn", json!(arn)),
             ("state", json!(state.as_str())),
             ("rotation", json!(rotation)),
-            ("key_policy", json!(policy_ok)),
+            ("policy", policy.clone()),
             ("managed_by", json!(owner.mark())),
         ]),
         true,
     );
-    if !wanted {
+    if let Some(want) = wanted {
+        o.resolved
+            .insert("policy".into(), bucket::resolve_policy(&policy, want));
+    }
+    if wanted.is_none() {
         o.note = Some(format!(
             "key {arn} is scheduled for deletion after the window (cloudtrail.kms_deletion_window_days, 30 days by default); `baseline apply` before then recovers it"
         ));
@@ -225,54 +226,67 @@ pub(super) async fn read_key(
     Ok(Some(o))
 }
 
-/// The key's policy with baseline's statements merged in, statement by
-/// statement: what others added (another trail's grant, a team's
-/// decrypt role) stays.
-async fn merged_key_policy(
-    kms: &aws_sdk_kms::Client,
-    ctx: &Ctx,
-    key_id: &str,
-    want: &Value,
-) -> Result<String, ServiceError> {
-    let have = kms
-        .get_key_policy()
-        .key_id(key_id)
-        .policy_name("default")
-        .send()
-        .await
-        .map_err(ctx.err("GetKeyPolicy"))?;
-    let have = have
-        .policy()
-        .and_then(|p| serde_json::from_str::<Value>(p).ok());
-    Ok(bucket::merge_statements(have, want).to_string())
+/// The key of the plan: the ARN the plan read (never what the alias names
+/// now), as its key id in this client's account and region.
+fn planned_key_id(change: &Change, target: &Target, account: &str) -> Result<String, ServiceError> {
+    let arn = change
+        .before
+        .as_ref()
+        .and_then(|b| b.get("key_arn"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            crate::refusal(format!(
+                "the plan does not pin the key of {}; make the plan again",
+                change.address.name
+            ))
+        })?;
+    // Some emulators take only ids where AWS takes ARNs too.
+    let in_place = format!(":{}:{account}:key/", target.region);
+    match arn.split_once(&in_place) {
+        Some((_, id)) => Ok(id.to_string()),
+        None => Err(crate::refusal(format!(
+            "key {arn} is not in account {account}, {}; it is not changed",
+            target.region
+        ))),
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Carries out a change of the key: writes its planned values. A created
+/// key gets the planned policy and tag in CreateKey; an existing one only
+/// what the plan changes (its state, its policy while still the one the
+/// plan read, rotation); a deleted one is scheduled for deletion after
+/// the plan's window, only while it still carries baseline's tag.
 pub(super) async fn apply_key(
     kms: &aws_sdk_kms::Client,
     target: &Target,
     account: &Account,
-    trail: &str,
     change: &Change,
-    action: Action,
-    window_days: u32,
     owner: &Owner,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, "kms");
-    let alias = owner.key_alias();
-    let want_policy = key_policy(&account.partition, &target.region, &account.id, trail);
-    let key_id = match action {
+    let alias = &change.address.name;
+    let planned = |attr: &str| {
+        change
+            .after
+            .as_ref()
+            .and_then(|a| a.get(attr))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let changes =
+        |attr: &str| change.action == Action::Create || change.changed.iter().any(|k| k == attr);
+    let policy = planned("policy");
+    match change.action {
         Action::Create => {
             // A run stopped between CreateKey and CreateAlias (or a retried
             // CreateKey whose first answer was lost) left a key that only
             // its tag and description find: use it rather than make another.
             let key_id = match orphan_key(kms, &ctx, owner.mark()).await? {
                 Some(id) => {
-                    let policy = merged_key_policy(kms, &ctx, &id, &want_policy).await?;
                     kms.put_key_policy()
                         .key_id(&id)
                         .policy_name("default")
-                        .policy(policy)
+                        .policy(policy.to_string())
                         .send()
                         .await
                         .map_err(ctx.err("PutKeyPolicy"))?;
@@ -282,7 +296,7 @@ pub(super) async fn apply_key(
                     let created = kms
                         .create_key()
                         .description(KEY_DESCRIPTION)
-                        .policy(want_policy.to_string())
+                        .policy(policy.to_string())
                         .tags(
                             aws_sdk_kms::types::Tag::builder()
                                 .tag_key(OWNER_TAG_KEY)
@@ -302,30 +316,33 @@ pub(super) async fn apply_key(
                 }
             };
             kms.create_alias()
-                .alias_name(&alias)
+                .alias_name(alias)
                 .target_key_id(&key_id)
                 .send()
                 .await
                 .map_err(ctx.err("CreateAlias"))?;
-            key_id
+            if planned("rotation") == json!(true) {
+                kms.enable_key_rotation()
+                    .key_id(&key_id)
+                    .send()
+                    .await
+                    .map_err(ctx.err("EnableKeyRotation"))?;
+            }
         }
         Action::Delete => {
-            // Exactly the key the plan showed, never what the alias names
-            // now; and only while it still carries baseline's tag.
-            let arn = change
-                .before
-                .as_ref()
-                .and_then(|b| b.get("key_arn"))
-                .and_then(Value::as_str)
+            let key_id = planned_key_id(change, target, &account.id)?;
+            let window = change
+                .private
+                .get("deletion_window_days")
+                .and_then(Value::as_i64)
                 .ok_or_else(|| {
                     crate::refusal(format!(
-                        "the plan does not pin the key of {alias}; make the plan again"
+                        "the plan gives no deletion window for the key of {alias}; make the plan again"
                     ))
-                })?
-                .to_string();
+                })?;
             let tags = kms
                 .list_resource_tags()
-                .key_id(&arn)
+                .key_id(&key_id)
                 .send()
                 .await
                 .map_err(ctx.err("ListResourceTags"))?;
@@ -335,80 +352,71 @@ pub(super) async fn apply_key(
                 .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == owner.mark())
             {
                 return Err(crate::refusal(format!(
-                    "key {arn} no longer carries this baseline's tag; it is not deleted"
+                    "key {key_id} no longer carries this baseline's tag; it is not deleted"
                 )));
             }
-            // The key id of that ARN (this client is the ARN's account
-            // and region): some emulators take only ids here.
-            let in_place = format!(":{}:{}:key/", target.region, account.id);
-            match arn.split_once(&in_place) {
-                Some((_, id)) => id.to_string(),
-                None => {
-                    return Err(crate::refusal(format!(
-                        "key {arn} is not in account {}, {}; it is not deleted",
-                        account.id, target.region
-                    )));
-                }
-            }
-        }
-        _ => {
-            let meta = kms
-                .describe_key()
-                .key_id(&alias)
-                .send()
-                .await
-                .map_err(ctx.err("DescribeKey"))?;
-            meta.key_metadata()
-                .map(|m| m.key_id().to_string())
-                .unwrap_or_default()
-        }
-    };
-    match action {
-        Action::Delete => {
             kms.schedule_key_deletion()
                 .key_id(&key_id)
-                .pending_window_in_days(window_days as i32)
+                .pending_window_in_days(window as i32)
                 .send()
                 .await
                 .map_err(ctx.err("ScheduleKeyDeletion"))?;
-            return Ok(());
         }
         Action::Update => {
-            let state = change
-                .before
-                .as_ref()
-                .and_then(|b| b.get("state"))
-                .and_then(Value::as_str);
-            if state == Some("PendingDeletion") {
-                // Recover the key a teardown scheduled for deletion.
-                kms.cancel_key_deletion()
-                    .key_id(&key_id)
-                    .send()
-                    .await
-                    .map_err(ctx.err("CancelKeyDeletion"))?;
-            }
-            if state != Some("Enabled") {
+            let key_id = planned_key_id(change, target, &account.id)?;
+            if changes("state") {
+                let state = change
+                    .before
+                    .as_ref()
+                    .and_then(|b| b.get("state"))
+                    .and_then(Value::as_str);
+                if state == Some("PendingDeletion") {
+                    // Recover the key a teardown scheduled for deletion.
+                    kms.cancel_key_deletion()
+                        .key_id(&key_id)
+                        .send()
+                        .await
+                        .map_err(ctx.err("CancelKeyDeletion"))?;
+                }
                 kms.enable_key()
                     .key_id(&key_id)
                     .send()
                     .await
                     .map_err(ctx.err("EnableKey"))?;
             }
-            let policy = merged_key_policy(kms, &ctx, &key_id, &want_policy).await?;
-            kms.put_key_policy()
-                .key_id(&key_id)
-                .policy_name("default")
-                .policy(policy)
-                .send()
-                .await
-                .map_err(ctx.err("PutKeyPolicy"))?;
+            if changes("policy") {
+                // Planned as the key's own policy with baseline's
+                // statements merged in: written only over that policy.
+                let now = kms
+                    .get_key_policy()
+                    .key_id(&key_id)
+                    .policy_name("default")
+                    .send()
+                    .await
+                    .map_err(ctx.err("GetKeyPolicy"))?;
+                let before = change.before.as_ref().and_then(|b| b.get("policy"));
+                if Some(&bucket::policy_document(now.policy())) != before {
+                    return Err(crate::refusal(format!(
+                        "plan is stale: the policy of key {key_id} changed since the plan was made; run `baseline plan` again"
+                    )));
+                }
+                kms.put_key_policy()
+                    .key_id(&key_id)
+                    .policy_name("default")
+                    .policy(policy.to_string())
+                    .send()
+                    .await
+                    .map_err(ctx.err("PutKeyPolicy"))?;
+            }
+            if changes("rotation") {
+                kms.enable_key_rotation()
+                    .key_id(&key_id)
+                    .send()
+                    .await
+                    .map_err(ctx.err("EnableKeyRotation"))?;
+            }
         }
-        _ => {}
+        other => return Err(crate::unsupported(KEY_KIND, other)),
     }
-    kms.enable_key_rotation()
-        .key_id(&key_id)
-        .send()
-        .await
-        .map_err(ctx.err("EnableKeyRotation"))?;
     Ok(())
 }

@@ -18,6 +18,7 @@
 //! the alias's target, and the key the trail uses (docs/safety.md).
 
 mod key;
+mod selectors;
 mod trail;
 
 use async_trait::async_trait;
@@ -146,11 +147,24 @@ impl Service for CloudTrailService {
             &target.region,
             spec.adopt,
         );
+        let partition = self
+            .aws
+            .account(&target.account_id)
+            .map_or("aws", |a| a.partition.as_str());
+        let policy = bucket_policy(
+            partition,
+            &target.region,
+            &target.account_id,
+            &n.bucket,
+            &n.trail,
+            &owner.sid_suffix(),
+        );
         let mut out = vec![Desired {
             address: bucket_addr.clone(),
             controls: controls(&["CloudTrail.1"]),
-            want: present_if(on, bucket::wanted(unowned, owner.mark())),
+            want: present_if(on, bucket::wanted(unowned, owner.mark(), policy)),
             depends_on: Vec::new(),
+            private: baseline_engine::Attrs::new(),
         }];
         // The key: managed when the baseline creates it, and on teardown
         // whenever it exists (a key left over from `kms: create` is ours).
@@ -164,11 +178,19 @@ impl Service for CloudTrailService {
                     attrs(&[
                         ("state", json!("Enabled")),
                         ("rotation", json!(true)),
-                        ("key_policy", json!(true)),
+                        (
+                            "policy",
+                            key_policy(partition, &target.region, &target.account_id, &n.trail),
+                        ),
                         ("managed_by", json!(owner.mark())),
                     ]),
                 ),
                 depends_on: Vec::new(),
+                // How long a scheduled deletion waits (teardown).
+                private: attrs(&[(
+                    "deletion_window_days",
+                    json!(spec.kms_deletion_window_days.unwrap_or(30)),
+                )]),
             });
         }
         let kms_key = match kms {
@@ -186,6 +208,7 @@ impl Service for CloudTrailService {
                     ("include_global_service_events", json!(true)),
                     ("logging", json!(true)),
                     ("management_events", json!("All")),
+                    ("event_selectors", selectors::all_management()),
                     (
                         "log_file_validation",
                         json!(spec.log_file_validation.unwrap_or(true)),
@@ -201,6 +224,7 @@ impl Service for CloudTrailService {
                 .collect(),
             ),
             depends_on: vec![bucket_addr, key_addr],
+            private: baseline_engine::Attrs::new(),
         });
         out
     }
@@ -220,14 +244,6 @@ impl Service for CloudTrailService {
             let Some(d) = find(BUCKET) else {
                 return Ok(None);
             };
-            let policy = bucket_policy(
-                &account.partition,
-                &target.region,
-                &account.id,
-                &d.address.name,
-                trail_name,
-                &owner.sid_suffix(),
-            );
             let s3 = clients::s3_for(account, &target.region);
             let unowned = bucket::Unowned::of(
                 &d.address.name,
@@ -236,7 +252,7 @@ impl Service for CloudTrailService {
                 &d.address.region,
                 find(TRAIL).is_some_and(bucket::wants_mark),
             );
-            bucket::read(&s3, &ctx, d, &policy, unowned, owner).await
+            bucket::read(&s3, &ctx, d, unowned, owner).await
         };
         // The trails and the key's alias are asked first, at once (both the
         // key and the trail need them); then the details of each.
@@ -276,11 +292,13 @@ impl Service for CloudTrailService {
         let our_key = key_meta.as_ref().and_then(|m| m.arn()).map(str::to_string);
         let key = async {
             let Some(d) = find(KEY) else { return Ok(None) };
-            let wanted = matches!(d.want, Want::Present(_));
+            let wanted = match &d.want {
+                Want::Present(a) => a.get("policy"),
+                _ => None,
+            };
             read_key(
                 &kms,
                 target,
-                account,
                 trail_name,
                 d.address.clone(),
                 wanted,
@@ -347,46 +365,22 @@ impl Service for CloudTrailService {
         })
     }
 
-    async fn apply(
-        &self,
-        baseline: &Baseline,
-        target: &Target,
-        change: &Change,
-    ) -> Result<(), ServiceError> {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let owner: &Owner = &self.aws.owner;
         let ctx = Ctx::new(target, SERVICE);
-        // The bucket and key policies name the trail of this baseline.
-        let trail = baseline
-            .cloudtrail
-            .as_ref()
-            .map_or("", |c| c.trail_name())
-            .to_string();
         match (change.address.kind.as_str(), change.action) {
             (BUCKET, Action::Create | Action::Update) => {
                 let s3 = clients::s3_for(account, &target.region);
-                let policy = bucket_policy(
-                    &account.partition,
-                    &target.region,
-                    &account.id,
-                    &change.address.name,
-                    &trail,
-                    &owner.sid_suffix(),
-                );
-                bucket::ensure(&s3, &ctx, change, &policy, owner.mark()).await?;
+                bucket::ensure(&s3, &ctx, change, owner.mark()).await?;
             }
             (BUCKET, Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
                 bucket::delete(&s3, &ctx, &change.address.name).await?;
             }
-            (KEY, action) => {
+            (KEY, _) => {
                 let kms = client!(aws_sdk_kms, account, &target.region);
-                let window = baseline
-                    .cloudtrail
-                    .as_ref()
-                    .and_then(|c| c.kms_deletion_window_days)
-                    .unwrap_or(30);
-                apply_key(&kms, target, account, &trail, change, action, window, owner).await?;
+                apply_key(&kms, target, account, change, owner).await?;
             }
             (TRAIL, Action::Create | Action::Update) => {
                 let client = client!(aws_sdk_cloudtrail, account, &target.region);
@@ -406,17 +400,7 @@ impl Service for CloudTrailService {
                         })?;
                     after.insert("kms_key".into(), json!(arn));
                 }
-                let changed: Vec<&str> = change.changed.iter().map(String::as_str).collect();
-                put_trail(
-                    &client,
-                    target,
-                    &change.address.name,
-                    &after,
-                    change.action == Action::Create,
-                    &changed,
-                    owner.mark(),
-                )
-                .await?;
+                put_trail(&client, target, change, &after, owner.mark()).await?;
             }
             (TRAIL, Action::Delete) => {
                 client!(aws_sdk_cloudtrail, account, &target.region)

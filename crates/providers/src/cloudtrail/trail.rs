@@ -1,13 +1,11 @@
 //! The trail: read with its status, selectors and tags; created or
 //! corrected attribute by attribute.
 
-use aws_sdk_cloudtrail::types::{
-    AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType, Tag, Trail,
-};
-use baseline_engine::{Address, Attrs, Observed, ServiceError, Target};
+use aws_sdk_cloudtrail::types::{ReadWriteType, Tag, Trail};
+use baseline_engine::{Action, Address, Attrs, Change, Observed, ServiceError, Target};
 use serde_json::{Value, json};
 
-use super::SERVICE;
+use super::{SERVICE, selectors as doc};
 use crate::error::{Ctx, Refusal};
 use crate::{OWNER_TAG_KEY, Owner, attrs};
 
@@ -147,6 +145,7 @@ pub(super) async fn read_trail(
                 ),
                 ("logging", json!(status.is_logging().unwrap_or(false))),
                 ("management_events", json!(management_events(&selectors))),
+                ("event_selectors", doc::document(&selectors)),
                 (
                     "log_file_validation",
                     json!(t.log_file_validation_enabled().unwrap_or(false)),
@@ -165,10 +164,21 @@ pub(super) async fn read_trail(
             // Baseline's only when tagged: at creation, or adopted.
             ours,
         );
+        // What a tag (adoption) is written to.
+        o.private.insert("trail_arn".into(), json!(t.trail_arn()));
+        // The selectors apply writes: the trail's own, extended to record
+        // management events.
+        o.resolved.insert(
+            "event_selectors".into(),
+            doc::with_management(
+                &doc::document(&selectors),
+                management_events(&selectors) == "All",
+            ),
+        );
         if name.starts_with(CONTROL_TOWER_TRAIL_PREFIX) {
-            o.managed_elsewhere = Some("AWS Control Tower".into());
+            o.managed_by_tool(Some("AWS Control Tower".into()));
         } else {
-            o.managed_elsewhere = mark.elsewhere();
+            o.managed_by_tool(mark.elsewhere());
         }
         o
     });
@@ -183,20 +193,30 @@ pub(super) async fn read_trail(
 
 /// Creates the trail (tagged as baseline's), or corrects exactly the
 /// attributes in `changed`: UpdateTrail carries only those, the event
-/// selectors are extended (never replaced) to record management events, the
-/// tag is added only on adoption.
+/// selectors are the planned document (the trail's own, extended to record
+/// management events), written only over the selectors the plan read
+/// (`before`), the tag (on adoption) is written to the trail ARN the plan
+/// read. `after`: the change's planned attributes, the key as its ARN.
 pub(super) async fn put_trail(
     client: &aws_sdk_cloudtrail::Client,
     target: &Target,
-    name: &str,
+    change: &Change,
     after: &Attrs,
-    create: bool,
-    changed: &[&str],
     mark: &str,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
+    let name = change.address.name.as_str();
+    let create = change.action == Action::Create;
+    let before_selectors = match create {
+        true => None,
+        false => change
+            .before
+            .as_ref()
+            .and_then(|b| b.get("event_selectors")),
+    };
+    let trail_arn = change.private.get("trail_arn").and_then(Value::as_str);
     let flag = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
-    let has = |k: &str| create || changed.contains(&k);
+    let has = |k: &str| create || change.changed.iter().any(|c| c == k);
     let bucket_name = after
         .get("s3_bucket")
         .and_then(Value::as_str)
@@ -251,16 +271,9 @@ pub(super) async fn put_trail(
         }
         if has("managed_by") {
             // Adopted (`cloudtrail.adopt`): from now on it is baseline's.
-            let arn = client
-                .get_trail()
-                .name(name)
-                .send()
-                .await
-                .map_err(ctx.err("GetTrail"))?
-                .trail()
-                .and_then(|t| t.trail_arn())
-                .unwrap_or(name)
-                .to_string();
+            let arn = trail_arn.ok_or_else(|| {
+                crate::refusal(format!("the plan has no ARN of trail {name} to tag"))
+            })?;
             client
                 .add_tags()
                 .resource_id(arn)
@@ -272,8 +285,9 @@ pub(super) async fn put_trail(
     }
     // Selectors and logging both need the trail, not each other.
     let selectors = async {
-        if has("management_events") {
-            record_management_events(client, &ctx, name, create).await
+        if has("event_selectors") {
+            let planned = after.get("event_selectors").cloned().unwrap_or(Value::Null);
+            put_selectors(client, &ctx, name, &planned, before_selectors).await
         } else {
             Ok(())
         }
@@ -291,59 +305,36 @@ pub(super) async fn put_trail(
     Ok(())
 }
 
-/// Makes the trail record read and write management events, keeping every
-/// selector it has (data events, advanced selectors): a basic selector is
-/// added to basic ones, an advanced one to advanced ones.
-async fn record_management_events(
+/// Writes the planned selectors `planned`; on an existing trail (`before`:
+/// what the plan read) only while its selectors are still those.
+async fn put_selectors(
     client: &aws_sdk_cloudtrail::Client,
     ctx: &Ctx,
     name: &str,
-    create: bool,
+    planned: &Value,
+    before: Option<&Value>,
 ) -> Result<(), ServiceError> {
-    let all_management = || {
-        EventSelector::builder()
-            .read_write_type(ReadWriteType::All)
-            .include_management_events(true)
-            .build()
-    };
-    if create {
-        client
-            .put_event_selectors()
+    if let Some(before) = before {
+        let current = client
+            .get_event_selectors()
             .trail_name(name)
-            .event_selectors(all_management())
             .send()
             .await
-            .map_err(ctx.err("PutEventSelectors"))?;
-        return Ok(());
+            .map_err(ctx.err("GetEventSelectors"))?;
+        if &doc::document(&current) != before {
+            return Err(crate::refusal(format!(
+                "plan is stale: the event selectors of trail {name} changed since the plan was made; run `baseline plan` again"
+            )));
+        }
     }
-    let current = client
-        .get_event_selectors()
+    let (basic, advanced) = doc::to_request(planned)?;
+    client
+        .put_event_selectors()
         .trail_name(name)
+        .set_event_selectors(basic)
+        .set_advanced_event_selectors(advanced)
         .send()
         .await
-        .map_err(ctx.err("GetEventSelectors"))?;
-    let req = client.put_event_selectors().trail_name(name);
-    let req = if current.advanced_event_selectors().is_empty() {
-        let mut selectors = current.event_selectors().to_vec();
-        selectors.push(all_management());
-        req.set_event_selectors(Some(selectors))
-    } else {
-        let mut selectors = current.advanced_event_selectors().to_vec();
-        selectors.push(
-            AdvancedEventSelector::builder()
-                .name("Management events (baseline)")
-                .field_selectors(
-                    AdvancedFieldSelector::builder()
-                        .field("eventCategory")
-                        .equals("Management")
-                        .build()
-                        .map_err(|e| Box::new(e) as ServiceError)?,
-                )
-                .build()
-                .map_err(|e| Box::new(e) as ServiceError)?,
-        );
-        req.set_advanced_event_selectors(Some(selectors))
-    };
-    req.send().await.map_err(ctx.err("PutEventSelectors"))?;
+        .map_err(ctx.err("PutEventSelectors"))?;
     Ok(())
 }
