@@ -251,6 +251,11 @@ async fn a_denied_region_fails_alone() {
             .contains("No changes. 2 account-regions match the baseline where it could be read."),
         "{after:?}"
     );
+    // The JSON plan says what kind of failure it is, not only its text.
+    let json = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["errors"][0]["service"], "config", "{json}");
+    assert_eq!(json["errors"][0]["kind"], "denied", "{json}");
 }
 
 /// Why: applying a plan made with `--accounts A` connected every account of

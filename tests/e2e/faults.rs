@@ -221,7 +221,7 @@ async fn an_operation_failing_every_time_fails_alone() {
     for account in crate::crash::ACCOUNTS {
         assert!(
             apply.stderr.contains(&format!(
-                "Error: {account}/us-east-1/guardduty.detector[\"detector\"]: guardduty CreateDetector failed in account {account}, us-east-1"
+                "Error: {account}/us-east-1/guardduty.detector[\"detector\"] (transient): guardduty CreateDetector failed in account {account}, us-east-1"
             )),
             "{apply:?}"
         );

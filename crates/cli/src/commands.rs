@@ -724,10 +724,12 @@ impl Observer for Progress {
             }
             Outcome::Done => {}
             // Names and messages from AWS: never a control character raw.
-            Outcome::Failed(msg) => eprintln!(
-                "Error: {}: {} {count}",
+            // The kind first (throttled, denied, stale, ...): what to do
+            // about it differs.
+            Outcome::Failed { kind, message } => eprintln!(
+                "Error: {} ({kind}): {} {count}",
                 printable(&c.address.to_string()),
-                printable(msg)
+                printable(message)
             ),
             Outcome::Skipped(why) => eprintln!(
                 "Skipped: {}: {} {count}",
@@ -802,7 +804,7 @@ async fn run_plan(
     };
     let failed = results
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
         .count();
     let skipped = results
         .iter()

@@ -16,7 +16,7 @@ use futures::stream::FuturesUnordered;
 use serde::Serialize;
 
 use crate::model::*;
-use crate::provider::{Service, contained, error_chain};
+use crate::provider::{ErrorKind, Service, contained, error_chain, error_kind};
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,8 +24,13 @@ use crate::provider::{Service, contained, error_chain};
 pub enum Outcome {
     /// Carried out.
     Done,
-    /// The provider returned an error (with its causes).
-    Failed(String),
+    /// The provider returned an error.
+    Failed {
+        /// What kind of failure.
+        kind: ErrorKind,
+        /// The error and its causes.
+        message: String,
+    },
     /// Not started: an upstream step failed, or the run was interrupted.
     Skipped(String),
 }
@@ -165,8 +170,11 @@ pub async fn execute(
                                 s.apply(t, change),
                             )
                             .await
-                            .map_err(|e| error_chain(e.as_ref())),
-                            _ => Err(format!("no provider for {}", change.address)),
+                            .map_err(|e| (error_kind(e.as_ref()), error_chain(e.as_ref()))),
+                            _ => Err((
+                                ErrorKind::Other,
+                                format!("no provider for {}", change.address),
+                            )),
                         };
                         (i, result, started.elapsed())
                     });
@@ -185,9 +193,9 @@ pub async fn execute(
                 state[i] = State::Done;
                 Outcome::Done
             }
-            Err(message) => {
+            Err((kind, message)) => {
                 state[i] = State::Failed;
-                Outcome::Failed(message)
+                Outcome::Failed { kind, message }
             }
         };
         observer.finished(steps[i], &o, elapsed);

@@ -19,5 +19,6 @@ pub use exec::{ExecOptions, Observer, Outcome, Silent, StepResult, execute, unco
 pub use model::*;
 pub use plan::{PlanOptions, PlanProgress, StalePlan, check_fresh, diff, make_plan};
 pub use provider::{
-    MAX_ERROR_CHARS, Panicked, Reading, Service, ServiceError, contained, error_chain, printable,
+    ErrorKind, Failure, MAX_ERROR_CHARS, Panicked, Reading, Refusal, Service, ServiceError,
+    contained, error_chain, error_kind, printable,
 };

@@ -305,6 +305,9 @@ pub struct PlanError {
     pub service: String,
     /// The error and its causes, outermost first.
     pub message: String,
+    /// What kind of failure it is (throttled, denied, ...).
+    #[serde(default)]
+    pub kind: crate::provider::ErrorKind,
 }
 
 impl fmt::Display for PlanError {

@@ -159,6 +159,7 @@ pub async fn make_plan(
                     region: target.region.clone(),
                     service: service.name().to_string(),
                     message: error_chain(e.as_ref()),
+                    kind: crate::provider::error_kind(e.as_ref()),
                 });
                 unreadable.extend(desired.into_iter().map(|d| d.address));
             }

@@ -176,7 +176,7 @@ fn build(plan: &Plan) -> Report {
     let mut account_errors = Vec::new();
     for e in &plan.errors {
         if e.region.is_empty() {
-            account_errors.push(e.to_string());
+            account_errors.push(format!("[{}] {e}", e.kind));
             for r in &regions {
                 errors_by_cell.entry((&e.account, r)).or_default().push(e);
             }
@@ -346,7 +346,7 @@ impl Groups {
             .filter(|c| c.action != Action::NoOp || c.held.is_some())
             .map(|c| change_view(c))
             .collect();
-        let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        let errors: Vec<String> = errors.iter().map(|e| format!("[{}] {e}", e.kind)).collect();
         let generic = |t: &str| t.replace(account, "{account}").replace(region, "{region}");
         let key = (
             views

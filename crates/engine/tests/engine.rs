@@ -271,7 +271,13 @@ async fn a_failure_skips_its_dependents_and_independent_steps_go_on() {
             .clone()
     };
     assert_eq!(outcome("fake.a"), Outcome::Done);
-    assert_eq!(outcome("fake.b"), Outcome::Failed("boom".into()));
+    assert_eq!(
+        outcome("fake.b"),
+        Outcome::Failed {
+            kind: ErrorKind::Other,
+            message: "boom".into()
+        }
+    );
     assert_eq!(
         outcome("fake.c"),
         Outcome::Skipped("123456789012/eu-west-1/fake.b[\"x\"] did not complete".into())
@@ -385,6 +391,7 @@ async fn rendered_plan() {
         region: String::new(),
         service: String::new(),
         message: "cannot assume role".into(),
+        kind: ErrorKind::Denied,
     });
     insta::assert_snapshot!("human", render::human(&plan, &Styles::plain()));
     let colored = render::human(&plan, &Styles::colored());
@@ -620,6 +627,7 @@ fn an_empty_plan_says_whether_anything_failed() {
         region: String::new(),
         service: String::new(),
         message: "cannot assume role".into(),
+        kind: ErrorKind::Denied,
     });
     assert!(render::human(&plan, &Styles::plain()).contains("no account was reached"));
 }
@@ -693,11 +701,11 @@ async fn a_panicking_provider_fails_its_service_alone() {
     let results = run_with(&svcs, &panicking).await;
     let failed: Vec<_> = results
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
         .collect();
     assert_eq!(failed.len(), 1, "{results:?}");
     assert!(
-        matches!(&failed[0].outcome, Outcome::Failed(m) if m.contains("panic: apply panicked"))
+        matches!(&failed[0].outcome, Outcome::Failed { kind: ErrorKind::Panic, message } if message.contains("panic: apply panicked"))
     );
     assert_eq!(
         results
@@ -725,6 +733,7 @@ async fn text_from_outside_cannot_break_out_of_its_place() {
         region: "eu-west-1".into(),
         service: "fake".into(),
         message: "bad\u{0}answer\u{1b}[31m".into(),
+        kind: ErrorKind::Other,
     });
     let md = render::markdown(&plan);
     let fence = md

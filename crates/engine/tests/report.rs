@@ -105,6 +105,7 @@ fn plan() -> Plan {
             region: String::new(),
             service: String::new(),
             message: "cannot assume role <arn>".into(),
+            kind: ErrorKind::Denied,
         }],
         notes: vec![],
         unreadable: vec![],
@@ -196,6 +197,10 @@ fn each_account_region_is_one_cell_coloured_by_its_state() {
         "{section}"
     );
     assert!(section.contains("cannot assume role"), "{section}");
+    assert!(
+        section.contains("Error: [denied] account"),
+        "the kind of failure is shown: {section}"
+    );
     assert_eq!(
         html.matches("<section class=\"cell-detail").count(),
         4,

@@ -159,6 +159,12 @@ pub(crate) async fn read(
         Err(e) => return Err(Box::new(ctx.err("GetBucketTagging")(e))),
     };
     let mark = owner.classify_tags(tags.iter().map(|t| (t.key(), t.value())));
+    // The bucket's own tags: an adoption writes them back with baseline's
+    // mark added (PutBucketTagging replaces the whole set).
+    let own_tags: serde_json::Map<String, Value> = tags
+        .iter()
+        .map(|t| (t.key().to_string(), json!(t.value())))
+        .collect();
     let ours = mark.ours();
     if mark == Mark::Unmarked && unowned == Unowned::Refuse {
         return Err(Box::new(Refusal {
@@ -200,6 +206,7 @@ pub(crate) async fn read(
     attrs.insert("encryption".into(), json!(encryption));
     attrs.insert("policy".into(), policy.clone());
     let mut o = Observed::new(address, attrs, ours);
+    o.private.insert("tags".into(), Value::Object(own_tags));
     if let Some(want) = wanted_policy(desired) {
         o.resolved
             .insert("policy".into(), resolve_policy(&policy, want));
@@ -276,7 +283,13 @@ pub(crate) async fn ensure(
             .unwrap_or(Value::Null)
     };
     if sends("managed_by") && !create {
-        tag_existing(s3, ctx, name, mark).await?;
+        let own = change
+            .private
+            .get("tags")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        tag_existing(s3, ctx, name, &own, mark).await?;
     }
     if create {
         let tag = Tag::builder()
@@ -376,11 +389,7 @@ pub(crate) async fn ensure(
                 .unwrap_or(Value::Null);
             let now = current_policy(s3, ctx, name).await?;
             if now != before {
-                return Err(Box::new(Refusal {
-                    message: format!(
-                        "plan is stale: the policy of bucket {name} changed since the plan was made; run `baseline plan` again"
-                    ),
-                }) as BoxError);
+                return Err(crate::stale(format!("the policy of bucket {name}")));
             }
         }
         s3.put_bucket_policy()
@@ -476,25 +485,45 @@ pub(crate) fn merge_statements(have: Option<Value>, want: &Value) -> Value {
     have
 }
 
-/// Adds baseline's tag (`mark`) to a bucket's own tags (adoption).
+/// Adds baseline's tag (`mark`) to the bucket's own tags as the plan read
+/// them (`own`; adoption): written only while they are still those (a
+/// tag added since would be lost: the plan is stale).
 async fn tag_existing(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
     name: &str,
+    own: &serde_json::Map<String, Value>,
     mark: &str,
-) -> Result<(), AwsError> {
-    let mut tags = match s3
+) -> Result<(), BoxError> {
+    let now: serde_json::Map<String, Value> = match s3
         .get_bucket_tagging()
         .bucket(name)
         .expected_bucket_owner(&ctx.account)
         .send()
         .await
     {
-        Ok(t) => t.tag_set().to_vec(),
-        Err(e) if e.code() == Some("NoSuchTagSet") => Vec::new(),
-        Err(e) => return Err(ctx.err("GetBucketTagging")(e)),
+        Ok(t) => t
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), json!(t.value())))
+            .collect(),
+        Err(e) if e.code() == Some("NoSuchTagSet") => serde_json::Map::new(),
+        Err(e) => return Err(Box::new(ctx.err("GetBucketTagging")(e))),
     };
-    tags.retain(|t| t.key() != OWNER_TAG_KEY);
+    if &now != own {
+        return Err(crate::stale(format!("the tags of bucket {name}")));
+    }
+    let mut tags: Vec<Tag> = own
+        .iter()
+        .filter(|(k, _)| k.as_str() != OWNER_TAG_KEY)
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v.as_str().unwrap_or_default())
+                .build()
+                .expect("key and value are set")
+        })
+        .collect();
     tags.push(
         Tag::builder()
             .key(OWNER_TAG_KEY)

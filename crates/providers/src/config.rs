@@ -388,8 +388,8 @@ impl Service for ConfigService {
                         .and_then(|b| b.get("recording_mode_overrides"))
                         .cloned();
                     if now != planned_over {
-                        return Err(crate::refusal(format!(
-                            "plan is stale: the recording-mode overrides of recorder {name} changed since the plan was made; run `baseline plan` again"
+                        return Err(crate::stale(format!(
+                            "the recording-mode overrides of recorder {name}"
                         )));
                     }
                     put_recorder(&client, target, &name, &after, None).await?;

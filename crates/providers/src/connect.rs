@@ -168,6 +168,7 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
                     region: String::new(),
                     service: String::new(),
                     message: error_chain(e.as_ref()),
+                    kind: baseline_engine::error_kind(e.as_ref()),
                 });
                 Vec::new()
             }
@@ -214,6 +215,7 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
                 region: String::new(),
                 service: String::new(),
                 message: error_chain(e.as_ref()),
+                kind: baseline_engine::error_kind(e.as_ref()),
             }),
         }
     }

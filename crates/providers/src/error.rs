@@ -17,14 +17,7 @@ pub struct AwsError {
     pub source: Box<dyn std::error::Error + Send + Sync>,
 }
 
-/// A refusal that is not an API error: a resource we must not take over,
-/// credentials for the wrong account.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct Refusal {
-    /// What and why.
-    pub message: String,
-}
+pub use baseline_engine::Refusal;
 
 /// The SDK's error with its whole context (the SDK's own `Display` says
 /// only "service error").
@@ -61,6 +54,11 @@ pub trait HttpStatus {
     fn http_status(&self) -> Option<u16> {
         None
     }
+
+    /// What kind of failure it is ([`baseline_engine::ErrorKind::of_aws`]).
+    fn kind(&self) -> baseline_engine::ErrorKind {
+        baseline_engine::ErrorKind::Other
+    }
 }
 
 impl<E: aws_smithy_types::error::metadata::ProvideErrorMetadata> HttpStatus
@@ -75,6 +73,20 @@ impl<E: aws_smithy_types::error::metadata::ProvideErrorMetadata> HttpStatus
             return None;
         }
         self.raw_response().map(|r| r.status().as_u16())
+    }
+
+    fn kind(&self) -> baseline_engine::ErrorKind {
+        use aws_smithy_runtime_api::client::result::SdkError;
+        use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+        let no_answer = matches!(
+            self,
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+        );
+        baseline_engine::ErrorKind::of_aws(
+            self.code(),
+            self.raw_response().map(|r| r.status().as_u16()),
+            no_answer,
+        )
     }
 }
 
@@ -118,7 +130,10 @@ impl Ctx {
                 region: self.region.clone(),
                 service: self.service,
                 operation,
-                source: Box::new(message),
+                source: Box::new(baseline_engine::Failure {
+                    kind: e.kind(),
+                    message: message.0,
+                }),
             }
         }
     }

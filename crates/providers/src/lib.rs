@@ -151,6 +151,17 @@ fn refusal(message: String) -> ServiceError {
     Box::new(Refusal { message })
 }
 
+/// A precondition of apply that no longer holds: what the plan read has
+/// changed since ("plan is stale").
+fn stale(what: String) -> ServiceError {
+    Box::new(baseline_engine::Failure {
+        kind: baseline_engine::ErrorKind::Stale,
+        message: format!(
+            "plan is stale: {what} changed since the plan was made; run `baseline plan` again"
+        ),
+    })
+}
+
 fn unsupported(kind: &str, action: Action) -> ServiceError {
     Box::new(Refusal {
         message: format!("{kind}: {action:?} is not something baseline does"),

@@ -396,9 +396,7 @@ pub(super) async fn apply_key(
                     .map_err(ctx.err("GetKeyPolicy"))?;
                 let before = change.before.as_ref().and_then(|b| b.get("policy"));
                 if Some(&bucket::policy_document(now.policy())) != before {
-                    return Err(crate::refusal(format!(
-                        "plan is stale: the policy of key {key_id} changed since the plan was made; run `baseline plan` again"
-                    )));
+                    return Err(crate::stale(format!("the policy of key {key_id}")));
                 }
                 kms.put_key_policy()
                     .key_id(&key_id)

@@ -322,9 +322,7 @@ async fn put_selectors(
             .await
             .map_err(ctx.err("GetEventSelectors"))?;
         if &doc::document(&current) != before {
-            return Err(crate::refusal(format!(
-                "plan is stale: the event selectors of trail {name} changed since the plan was made; run `baseline plan` again"
-            )));
+            return Err(crate::stale(format!("the event selectors of trail {name}")));
         }
     }
     let (basic, advanced) = doc::to_request(planned)?;
