@@ -132,7 +132,9 @@ fn through_faults(
         "5",
     ];
     let (plan, _) = moto.baseline_within(&[&["plan"][..], &args].concat(), &env, limit);
-    assert!(plan.code == 0 || plan.code == 1, "{plan:?}");
+    // The rules fault writes, or reads often enough that the retries
+    // outlast them: the plan itself succeeds.
+    assert_eq!(plan.code, 0, "{plan:?}");
     let (apply, _) = moto.baseline_within(
         &[&["apply", "--auto-approve"][..], &args].concat(),
         &env,
@@ -337,7 +339,7 @@ fn credentials_never_appear_in_output_logs_or_plans() {
         vec!["destroy", "-vv", "-f", f, "--auto-approve"],
     ] {
         let (run, _) = moto.baseline_within(&args, &env, Duration::from_secs(120));
-        assert!(run.code == 0 || run.code == 2, "{run:?}");
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
         seen.push_str(&run.stdout);
         seen.push_str(&run.stderr);
     }

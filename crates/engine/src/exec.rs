@@ -6,7 +6,7 @@
 //! Independent steps run concurrently. A step whose upstream failed is
 //! skipped and says why; everything independent of it goes on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -110,96 +110,205 @@ pub async fn execute(
 
     let unreadable: std::collections::HashSet<&Address> = plan.unreadable.iter().collect();
     let mut state = vec![State::Pending; steps.len()];
-    let mut running_in: HashMap<&str, usize> = HashMap::new();
     let mut outcome: Vec<Option<Outcome>> = vec![None; steps.len()];
+    // Each step waits for `waiting[i]` predecessors; when one ends, only
+    // its successors are looked at (no scan of every step per completion).
+    let mut succs = vec![Vec::new(); steps.len()];
+    let mut waiting: Vec<usize> = preds.iter().map(Vec::len).collect();
+    for (i, ps) in preds.iter().enumerate() {
+        for &j in ps {
+            succs[j].push(i);
+        }
+    }
+    // Ready steps by account, and the accounts that have a ready step and
+    // room for it (the per-account bound), in the order they became so.
+    let mut ready: HashMap<&str, VecDeque<usize>> = HashMap::new();
+    let mut startable: VecDeque<&str> = VecDeque::new();
+    let mut running_in: HashMap<&str, usize> = HashMap::new();
+    let per_account = opts.per_account.max(1);
     let mut running = FuturesUnordered::new();
+
+    // Settled without running: a step depending on an unreadable resource
+    // or on a step that did not complete is skipped, and so, in turn, are
+    // the steps that depend on it.
+    let settle = |i: usize,
+                  o: Outcome,
+                  st: State,
+                  state: &mut Vec<State>,
+                  outcome: &mut Vec<Option<Outcome>>| {
+        let mut stack = vec![(i, o, st)];
+        while let Some((i, o, st)) = stack.pop() {
+            if !matches!(state[i], State::Pending) {
+                continue;
+            }
+            observer.finished(steps[i], &o, Duration::ZERO);
+            state[i] = st;
+            outcome[i] = Some(o);
+            for &s in &succs[i] {
+                stack.push((
+                    s,
+                    Outcome::Skipped(format!("{} did not complete", steps[i].address)),
+                    State::Skipped,
+                ));
+            }
+        }
+    };
+    for (i, step) in steps.iter().enumerate() {
+        if let Some(dep) = step.depends_on.iter().find(|d| unreadable.contains(d)) {
+            let o = Outcome::Skipped(format!("{dep} could not be read"));
+            settle(i, o, State::Skipped, &mut state, &mut outcome);
+        }
+    }
+    // The order is checked once: steps that wait on each other in a cycle
+    // can never start; they fail, naming the cycle, and what depends on
+    // them is skipped.
+    for cycle in cycles(&preds) {
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|&i| steps[i].address.to_string())
+            .collect();
+        // Every member fails for the cycle (not as skipped behind another
+        // member); then what depends on them is skipped.
+        for &i in &cycle {
+            let o = Outcome::Failed {
+                kind: ErrorKind::Refused,
+                message: format!(
+                    "the plan's order has a cycle: {} (each waits for the next); none of them is run",
+                    names.join(" -> ")
+                ),
+            };
+            observer.finished(steps[i], &o, Duration::ZERO);
+            state[i] = State::Failed;
+            outcome[i] = Some(o);
+        }
+        for &i in &cycle {
+            for &s in &succs[i] {
+                let o = Outcome::Skipped(format!("{} did not complete", steps[i].address));
+                settle(s, o, State::Skipped, &mut state, &mut outcome);
+            }
+        }
+    }
+    /// `i` (in `account`) is ready: queued, and the account made
+    /// startable when this is its first ready step and it has room.
+    fn make_ready<'p>(
+        i: usize,
+        account: &'p str,
+        ready: &mut HashMap<&'p str, VecDeque<usize>>,
+        startable: &mut VecDeque<&'p str>,
+        running_in: &HashMap<&'p str, usize>,
+        per_account: usize,
+    ) {
+        let queue = ready.entry(account).or_default();
+        queue.push_back(i);
+        if queue.len() == 1 && running_in.get(account).copied().unwrap_or(0) < per_account {
+            startable.push_back(account);
+        }
+    }
+    for i in 0..steps.len() {
+        if state[i] == State::Pending && waiting[i] == 0 {
+            let account = steps[i].address.account.as_str();
+            make_ready(
+                i,
+                account,
+                &mut ready,
+                &mut startable,
+                &running_in,
+                per_account,
+            );
+        }
+    }
 
     loop {
         let cancelled = opts.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
-        // Settle what can be settled, start what is ready.
-        let mut progressed = true;
-        while progressed {
-            progressed = false;
-            for i in 0..steps.len() {
-                if state[i] != State::Pending {
-                    continue;
-                }
-                if let Some(dep) = steps[i].depends_on.iter().find(|d| unreadable.contains(d)) {
-                    let o = Outcome::Skipped(format!("{dep} could not be read"));
-                    observer.finished(steps[i], &o, Duration::ZERO);
-                    state[i] = State::Skipped;
-                    outcome[i] = Some(o);
-                    progressed = true;
-                    continue;
-                }
-                if let Some(&j) = preds[i]
-                    .iter()
-                    .find(|&&j| matches!(state[j], State::Failed | State::Skipped))
-                {
-                    let o = Outcome::Skipped(format!("{} did not complete", steps[j].address));
-                    observer.finished(steps[i], &o, Duration::ZERO);
-                    state[i] = State::Skipped;
-                    outcome[i] = Some(o);
-                    progressed = true;
-                    continue;
-                }
-                let account = steps[i].address.account.as_str();
-                if cancelled
-                    || running.len() >= opts.concurrency.max(1)
-                    || running_in.get(account).copied().unwrap_or(0) >= opts.per_account.max(1)
-                {
-                    continue;
-                }
-                if preds[i].iter().all(|&j| state[j] == State::Done) {
-                    state[i] = State::Running;
-                    *running_in.entry(account).or_default() += 1;
-                    let change = steps[i];
-                    let target = targets
-                        .get(&(
-                            change.address.account.as_str(),
-                            change.address.region.as_str(),
-                        ))
-                        .copied();
-                    let service = by_name.get(service_of(&change.address.kind)).copied();
-                    observer.started(change);
-                    running.push(async move {
-                        let started = Instant::now();
-                        let result = match (target, service) {
-                            (Some(t), Some(s)) => contained(
-                                || format!("the step {}", change.address),
-                                s.apply(t, change),
-                            )
-                            .await
-                            .map_err(|e| (error_kind(e.as_ref()), error_chain(e.as_ref()))),
-                            _ => Err((
-                                ErrorKind::Other,
-                                format!("no provider for {}", change.address),
-                            )),
-                        };
-                        (i, result, started.elapsed())
-                    });
-                    progressed = true;
-                }
+        // Start what is ready, within both bounds.
+        while !cancelled && running.len() < opts.concurrency.max(1) {
+            let Some(account) = startable.pop_front() else {
+                break;
+            };
+            // A full account is queued again when one of its steps ends.
+            if running_in.get(account).copied().unwrap_or(0) >= per_account {
+                continue;
             }
+            let Some(i) = ready.get_mut(account).and_then(VecDeque::pop_front) else {
+                continue;
+            };
+            if state[i] != State::Pending {
+                continue;
+            }
+            let n = running_in.entry(account).or_default();
+            *n += 1;
+            if *n < per_account && ready.get(account).is_some_and(|q| !q.is_empty()) {
+                startable.push_back(account);
+            }
+            state[i] = State::Running;
+            let change = steps[i];
+            let target = targets
+                .get(&(
+                    change.address.account.as_str(),
+                    change.address.region.as_str(),
+                ))
+                .copied();
+            let service = by_name.get(service_of(&change.address.kind)).copied();
+            observer.started(change);
+            running.push(async move {
+                let started = Instant::now();
+                let result = match (target, service) {
+                    (Some(t), Some(s)) => contained(
+                        || format!("the step {}", change.address),
+                        s.apply(t, change),
+                    )
+                    .await
+                    .map_err(|e| (error_kind(e.as_ref()), error_chain(e.as_ref()))),
+                    _ => Err((
+                        ErrorKind::Other,
+                        format!("no provider for {}", change.address),
+                    )),
+                };
+                (i, result, started.elapsed())
+            });
         }
         let Some((i, result, elapsed)) = running.next().await else {
             break;
         };
-        if let Some(n) = running_in.get_mut(steps[i].address.account.as_str()) {
+        let account = steps[i].address.account.as_str();
+        if let Some(n) = running_in.get_mut(account) {
             *n -= 1;
+            // Room again in this account: its next ready step may start.
+            if *n + 1 == per_account && ready.get(account).is_some_and(|q| !q.is_empty()) {
+                startable.push_back(account);
+            }
         }
-        let o = match result {
+        match result {
             Ok(()) => {
                 state[i] = State::Done;
-                Outcome::Done
+                observer.finished(steps[i], &Outcome::Done, elapsed);
+                outcome[i] = Some(Outcome::Done);
+                for &s in &succs[i] {
+                    waiting[s] -= 1;
+                    if waiting[s] == 0 && state[s] == State::Pending {
+                        let account = steps[s].address.account.as_str();
+                        make_ready(
+                            s,
+                            account,
+                            &mut ready,
+                            &mut startable,
+                            &running_in,
+                            per_account,
+                        );
+                    }
+                }
             }
             Err((kind, message)) => {
                 state[i] = State::Failed;
-                Outcome::Failed { kind, message }
+                let o = Outcome::Failed { kind, message };
+                observer.finished(steps[i], &o, elapsed);
+                outcome[i] = Some(o);
+                for &s in &succs[i] {
+                    let o = Outcome::Skipped(format!("{} did not complete", steps[i].address));
+                    settle(s, o, State::Skipped, &mut state, &mut outcome);
+                }
             }
-        };
-        observer.finished(steps[i], &o, elapsed);
-        outcome[i] = Some(o);
+        }
     }
 
     steps
@@ -229,6 +338,61 @@ fn predecessors(steps: &[&Change], index: &HashMap<&Address, usize>) -> Vec<Vec<
         }
     }
     preds
+}
+
+/// The steps that wait on each other in a cycle, one list per cycle (in
+/// the order they wait), found once before anything runs.
+fn cycles(preds: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    // Kahn: what cannot be ordered is in a cycle or after one.
+    let n = preds.len();
+    let mut succs = vec![Vec::new(); n];
+    let mut waiting: Vec<usize> = preds.iter().map(Vec::len).collect();
+    for (i, ps) in preds.iter().enumerate() {
+        for &j in ps {
+            succs[j].push(i);
+        }
+    }
+    let mut queue: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut ordered = vec![false; n];
+    while let Some(i) = queue.pop() {
+        ordered[i] = true;
+        for &s in &succs[i] {
+            waiting[s] -= 1;
+            if waiting[s] == 0 {
+                queue.push(s);
+            }
+        }
+    }
+    // Walk predecessors among the unordered until a step repeats: that
+    // loop is a cycle. Steps only after a cycle are left to be skipped.
+    let mut in_cycle = vec![false; n];
+    let mut out = Vec::new();
+    for start in 0..n {
+        if ordered[start] || in_cycle[start] {
+            continue;
+        }
+        let mut path = vec![start];
+        let mut seen: HashMap<usize, usize> = HashMap::from([(start, 0)]);
+        let mut cur = start;
+        while let Some(&p) = preds[cur].iter().find(|&&p| !ordered[p]) {
+            if in_cycle[p] {
+                break;
+            }
+            if let Some(&at) = seen.get(&p) {
+                let mut cycle: Vec<usize> = path[at..].to_vec();
+                cycle.reverse();
+                for &c in &cycle {
+                    in_cycle[c] = true;
+                }
+                out.push(cycle);
+                break;
+            }
+            seen.insert(p, path.len());
+            path.push(p);
+            cur = p;
+        }
+    }
+    out
 }
 
 /// After apply, the changes of a fresh plan that are still pending for

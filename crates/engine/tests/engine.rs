@@ -233,6 +233,7 @@ async fn creates_follow_dependencies_and_deletes_run_backwards() {
     let plan = plan_of(&fake, Mode::Apply).await;
     assert_eq!(plan.summary().add, 4);
     let results = run(&fake, &plan).await;
+    assert_eq!(results.len(), 4);
     assert!(results.iter().all(|r| r.outcome == Outcome::Done));
     let log = fake.log.lock().unwrap().clone();
     let at = |s: &str| log.iter().position(|l| l == s).unwrap();
@@ -255,6 +256,83 @@ async fn creates_follow_dependencies_and_deletes_run_backwards() {
         at("Delete fake.c") < at("Delete fake.b") && at("Delete fake.b") < at("Delete fake.a"),
         "{log:?}"
     );
+}
+
+/// Why: a plan whose order had a cycle (an edited plan, a provider bug)
+/// ended as "not started: the run was interrupted", saying nothing of why.
+/// The cycle is found before anything runs and named; what is not in it
+/// runs.
+#[tokio::test]
+async fn a_cycle_in_the_order_is_named_and_the_rest_runs() {
+    let fake = Arc::new(Fake {
+        desired: vec![
+            want("fake.c", &["fake.b"]),
+            want("fake.b", &["fake.a"]),
+            want("fake.a", &["fake.c"]),
+            want("fake.d", &["fake.c"]),
+            want("fake.z", &[]),
+        ],
+        observed: Mutex::new(HashMap::new()),
+        log: Mutex::new(Vec::new()),
+        fail: vec![],
+    });
+    let plan = plan_of(&fake, Mode::Apply).await;
+    let results = run(&fake, &plan).await;
+    let outcome = |k: &str| {
+        results
+            .iter()
+            .find(|r| r.address.kind == k)
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    for k in ["fake.a", "fake.b", "fake.c"] {
+        match outcome(k) {
+            Outcome::Failed { kind, message } => {
+                assert_eq!(kind, ErrorKind::Refused);
+                assert!(
+                    message.contains("the plan's order has a cycle"),
+                    "{message}"
+                );
+                for member in ["fake.a", "fake.b", "fake.c"] {
+                    assert!(message.contains(member), "{message}");
+                }
+            }
+            other => panic!("{k}: {other:?}"),
+        }
+    }
+    assert!(matches!(outcome("fake.d"), Outcome::Skipped(_)));
+    assert_eq!(outcome("fake.z"), Outcome::Done);
+    assert_eq!(*fake.log.lock().unwrap(), ["Create fake.z"]);
+}
+
+/// Many steps under tight bounds (the scheduler wakes steps as others
+/// end): every step runs, once.
+#[tokio::test]
+async fn every_step_of_many_runs_once_under_tight_bounds() {
+    let desired: Vec<Desired> = (0..200).map(|i| want(&format!("fake.s{i}"), &[])).collect();
+    let fake = Arc::new(Fake {
+        desired,
+        observed: Mutex::new(HashMap::new()),
+        log: Mutex::new(Vec::new()),
+        fail: vec![],
+    });
+    let plan = plan_of(&fake, Mode::Apply).await;
+    let svc: Arc<dyn Service> = fake.clone();
+    let results = execute(
+        &plan,
+        &[svc],
+        &ExecOptions {
+            concurrency: 4,
+            per_account: 3,
+            cancel: None,
+        },
+        &Silent,
+    )
+    .await;
+    assert_eq!(results.len(), 200);
+    assert!(results.iter().all(|r| r.outcome == Outcome::Done));
+    assert_eq!(fake.log.lock().unwrap().len(), 200);
 }
 
 #[tokio::test]
@@ -333,6 +411,7 @@ async fn an_interrupted_run_starts_nothing_new() {
         &Silent,
     )
     .await;
+    assert!(!results.is_empty());
     assert!(
         results
             .iter()

@@ -121,8 +121,20 @@ impl Service for AccessAnalyzerService {
                     .map_err(ctx.err("DeleteAnalyzer"))?;
                 Ok(())
             }
-            // An analyzer's type cannot change, and a FAILED one needs a
-            // person to look at why; `Update` is never planned by `read`.
+            // The plan shows an update when the analyzer of the configured
+            // name is FAILED or DISABLED (its type cannot differ: the read
+            // lists one type). AWS has no call that repairs one: a person
+            // must look at its status reason.
+            Action::Update => Err(crate::refusal(format!(
+                "analyzer {} is {}: AWS gives the reason in its statusReason; baseline cannot repair it (delete it, and the next apply creates a new one)",
+                change.address.name,
+                change
+                    .before
+                    .as_ref()
+                    .and_then(|b| b.get("status"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("not active")
+            ))),
             other => Err(crate::unsupported(&change.address.kind, other)),
         }
     }

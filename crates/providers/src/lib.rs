@@ -1,11 +1,13 @@
 //! One read/write adapter per AWS service, over the AWS SDK for Rust.
 //!
 //! Each module implements the engine's [`Service`] trait for one service:
-//! it derives the desired resources from the baseline, reads what exists,
-//! and performs one change at a time. [`connect`] turns the baseline's
-//! accounts into SDK configurations (assumed roles, verified with STS) and
-//! the account × region targets. Nothing here decides *what* to change:
-//! that is the engine's plan.
+//! it derives the desired resources from the baseline, reads what exists
+//! (resolving the wanted values against it: a policy merged into the
+//! resource's own), and writes one planned change at a time. [`connect`]
+//! turns the baseline's accounts into SDK configurations (assumed roles,
+//! verified with STS) and the account × region targets. Which resources
+//! change, and how, is the engine's plan; apply here only carries out a
+//! change as planned.
 
 #![warn(missing_docs)]
 

@@ -387,6 +387,8 @@ impl Service for CloudTrailService {
                 let mut after = change.after.clone().unwrap_or_default();
                 // The trail names the key by its ARN, never by the alias:
                 // that pins the key (a changed alias cannot redirect it).
+                // The ARN of the key the plan creates is known only now;
+                // it must be baseline's key, as the plan read it.
                 let alias = owner.key_alias();
                 if after.get("kms_key") == Some(&json!(alias)) {
                     let kms = client!(aws_sdk_kms, account, &target.region);
@@ -398,6 +400,19 @@ impl Service for CloudTrailService {
                                 "{alias} does not exist; the trail cannot use it"
                             ))
                         })?;
+                    let tags = kms
+                        .list_resource_tags()
+                        .key_id(&arn)
+                        .send()
+                        .await
+                        .map_err(Ctx::new(target, "kms").err("ListResourceTags"))?;
+                    if !tags.tags().iter().any(|t| {
+                        t.tag_key() == crate::OWNER_TAG_KEY && t.tag_value() == owner.mark()
+                    }) {
+                        return Err(crate::stale(format!(
+                            "{alias} now names key {arn}, which is not this baseline's: the alias"
+                        )));
+                    }
                     after.insert("kms_key".into(), json!(arn));
                 }
                 put_trail(&client, target, change, &after, owner.mark()).await?;
