@@ -199,13 +199,26 @@ async fn regions_all_is_discovered_and_the_home_region_must_be_enabled() {
         &dir,
         "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: all\nhome_region: me-south-1\nebs_encryption: {enabled: true}\n",
     );
+    // Every call in a disabled opt-in region is refused (as AWS refuses
+    // it, "The security token included in the request is invalid"): the
+    // error says what is most likely meant.
     let run = moto.baseline(&["plan", "-f", bad.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stdout
-            .contains("home region me-south-1 is not enabled for account 123456789012"),
+        run.stdout.contains(
+            "home region me-south-1 is an opt-in region, and the first call there failed"
+        ) && run
+            .stdout
+            .contains("enable it or choose another home_region"),
         "{run:?}"
     );
+    // Enabled, it is reached and planned.
+    moto.control(
+        "enable-region",
+        serde_json::json!({"account": "123456789012", "region": "me-south-1"}),
+    );
+    let run = moto.baseline(&["plan", "-f", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
 }
 
 /// Shell completions and the manual page come from the same definition as

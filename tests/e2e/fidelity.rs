@@ -22,3 +22,55 @@ fn log_buckets_are_configured_one_call_at_a_time() {
     let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan:?}");
 }
+
+/// Why (issue #15): regions AWS introduced after March 2019 are disabled
+/// until an account enables them, and every call there is refused ("The
+/// security token included in the request is invalid"). A listed one was
+/// planned like any other: one such error per service, saying nothing of
+/// the cause. Now it is reported once, with what to do; the other regions
+/// are planned; enabled, it is planned too.
+#[test]
+fn a_listed_opt_in_region_not_enabled_is_reported_once_and_the_rest_planned() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, ap-east-1]\nhome_region: ap-northeast-1\nebs_encryption: {enabled: true}\nguardduty: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["region"], "ap-east-1");
+    assert_eq!(errors[0]["kind"], "refused");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ap-east-1 is an opt-in region that account 123456789012 has not enabled"),
+        "{errors:?}"
+    );
+    let regions = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["address"]["region"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        regions(&v),
+        std::collections::BTreeSet::from(["ap-northeast-1".to_string()])
+    );
+
+    moto.control(
+        "enable-region",
+        serde_json::json!({"account": "123456789012", "region": "ap-east-1"}),
+    );
+    let plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert!(regions(&v).contains("ap-east-1"), "{v}");
+}

@@ -40,6 +40,45 @@ async fn ebs_key_drifted(moto: &Moto) {
         .unwrap();
 }
 
+/// Someone removed one of baseline's statements from the CloudTrail key's
+/// policy: apply puts it back (the key policy update path). Nothing to do
+/// when there is no key.
+async fn key_policy_drifted(moto: &Moto) {
+    let kms = aws_sdk_kms::Client::new(&moto.sdk("ap-northeast-1").await);
+    // None when the first apply (with an action removed) made no key.
+    let Ok(key) = kms
+        .describe_key()
+        .key_id("alias/baseline-cloudtrail")
+        .send()
+        .await
+    else {
+        return;
+    };
+    let id = key.key_metadata().unwrap().key_id().to_string();
+    let text = kms
+        .get_key_policy()
+        .key_id(&id)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .to_string();
+    let mut policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let statements = policy["Statement"].as_array_mut().unwrap();
+    let before = statements.len();
+    statements.retain(|s| s["Sid"] != "AllowCloudTrailDescribeKey");
+    assert_eq!(statements.len(), before - 1, "{text}");
+    kms.put_key_policy()
+        .key_id(&id)
+        .policy_name("default")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
 /// The services delivered logs to both log buckets (the local AWS does
 /// not): the teardown has objects to delete. The policies that refuse
 /// plain HTTP stay lifted, so that the teardown can delete them here.
@@ -204,10 +243,12 @@ async fn scenario(
         }
         "apply" => {
             runs.push(mine(&["apply", "-f", file, "--auto-approve"]));
-            // Every setting drifted (an admin applied another baseline, and
-            // made a customer key the EBS default): the update paths.
+            // Every setting drifted (an admin applied another baseline,
+            // made a customer key the EBS default and took a statement out
+            // of the CloudTrail key's policy): the update paths.
             admin(&["apply", "-f", &drift(file), "--auto-approve"]);
             ebs_key_drifted(&moto).await;
+            key_policy_drifted(&moto).await;
             runs.push(mine(&["apply", "-f", file, "--auto-approve"]));
             // Torn down (the key scheduled for deletion): the recovery paths.
             admin(&["destroy", "-f", file, "--auto-approve"]);

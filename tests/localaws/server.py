@@ -23,9 +23,12 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
 * ``GET /_baseline/stats``: how many requests were served, by service and
   operation, and by access key (one per assumed-role session); the
   SourceIdentity of each AssumeRole;
-* ``POST /_baseline/root-mfa`` ``{"account", "enabled"}`` and
-  ``POST /_baseline/support-plan`` ``{"account", "plan"}``: facts of an
-  account that no AWS API sets.
+* ``POST /_baseline/root-mfa`` ``{"account", "enabled"}``,
+  ``POST /_baseline/support-plan`` ``{"account", "plan"}`` and
+  ``POST /_baseline/enable-region`` ``{"account", "region"}``: facts of an
+  account that no AWS API sets (or, for regions, not at once);
+* opt-in regions (``regions.py``): a request signed for a region the
+  account has not enabled is refused, as AWS refuses it.
 
 Run it with `tests/local-aws.sh PORT [--latency-ms N]` (which installs
 what it needs), or as `python -m localaws.server` with `tests/` on the path.
@@ -45,7 +48,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, authz, config, ebs, guardduty, iam, s3, securityhub, support, writes
+from . import accessanalyzer, authz, config, ebs, guardduty, iam, regions, s3, securityhub, support, writes
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -54,7 +57,8 @@ ADDITION_HEADER = "x-baseline-local-aws"
 
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
-ADDITIONS = [accessanalyzer.handle, securityhub.handle, ebs.handle, guardduty.handle, support.handle]
+ADDITIONS = [regions.handle, accessanalyzer.handle, securityhub.handle, ebs.handle, guardduty.handle,
+             support.handle]
 # And what they add to moto's answers: called with the request and the status.
 AFTER = [s3.after]
 config.install()
@@ -94,6 +98,8 @@ def control(path, body):
         iam.set_root_mfa(data["account"], bool(data["enabled"]))
     elif path == "/_baseline/support-plan":
         support.plans[data["account"]] = data["plan"]
+    elif path == "/_baseline/enable-region":
+        regions.enable(data["account"], data["region"])
     else:
         return None
     return json_answer({"ok": True})
@@ -214,6 +220,12 @@ class Wrapper:
                 ("x-amzn-ErrorType", "AccessDeniedException"),
             ])
             return [body]
+        if environ.get("PATH_INFO") == "/moto-api/reset":
+            regions.reset()
+        answer = regions.refused(Request(environ, body))
+        if answer is not None:
+            writes.record(Request(environ, body), answer.status)
+            return self.send(answer, start_response)
         if self.enforce_iam:
             answer = authz.denied(Request(environ, body), self.denied)
             if answer is not None:

@@ -34,7 +34,10 @@ COMMON_ERRORS = {"AccessDeniedException", "IncompleteSignature", "InternalFailur
 # And S3's OperationAborted (409), which S3's error list ("Error
 # responses", S3 API Reference) gives for conflicting operations on one
 # bucket and its model declares for no operation.
-EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}, "s3": {"OperationAborted"}}
+# EC2's AuthFailure (EC2 API Reference, "Error codes"), which EC2's model
+# declares for no operation.
+EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}, "s3": {"OperationAborted"},
+                "ec2": {"AuthFailure"}}
 # moto's answers that the additions change (config.py, iam.py).
 PATCHED = {"DescribeConfigurationRecorders", "GetAccountSummary", "GetCredentialReport",
            "PutConfigurationRecorder", "ListTagsForResource", "TagResource"}
@@ -237,6 +240,21 @@ class ModelTest(unittest.TestCase):
                          {"managed-by": "baseline", "team": "security"})
         sh.disable_security_hub()
         self.expect_error("ResourceNotFoundException", sh.list_tags_for_resource, ResourceArn=hub)
+
+    def test_opt_in_regions(self):
+        ec2 = self.client("ec2")
+        every = {r["RegionName"]: r["OptInStatus"] for r in ec2.describe_regions(AllRegions=True)["Regions"]}
+        self.assertEqual(every["ap-northeast-1"], "opt-in-not-required")
+        self.assertEqual(every["af-south-1"], "not-opted-in")
+        self.assertEqual(every["ap-east-1"], "not-opted-in")
+        enabled = {r["RegionName"] for r in ec2.describe_regions()["Regions"]}
+        self.assertEqual(len(enabled), 17)
+        self.assertNotIn("af-south-1", enabled)
+        self.expect_error("InvalidClientTokenId", self.client("guardduty", "af-south-1").list_detectors)
+        self.expect_error("AuthFailure", self.client("ec2", "af-south-1").describe_regions)
+        self.control("/_baseline/enable-region", {"account": ACCOUNT, "region": "af-south-1"})
+        self.assertIn("af-south-1", {r["RegionName"] for r in ec2.describe_regions()["Regions"]})
+        self.client("guardduty", "af-south-1").list_detectors()
 
     def test_ebs_default_key(self):
         ec2 = self.client("ec2")

@@ -294,6 +294,24 @@ pub struct Change {
     pub private: Attrs,
 }
 
+impl Change {
+    /// The planned value of `attr` (what apply writes); `Null` when the
+    /// change has none.
+    pub fn planned(&self, attr: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.after
+            .as_ref()
+            .and_then(|a| a.get(attr))
+            .unwrap_or(&NULL)
+    }
+
+    /// Whether apply writes `attr`: every attribute of a create, the
+    /// changed ones of an update.
+    pub fn writes(&self, attr: &str) -> bool {
+        self.action == Action::Create || self.changed.iter().any(|k| k == attr)
+    }
+}
+
 /// A target × service that could not be read; the rest of the plan stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanError {

@@ -273,15 +273,8 @@ pub(crate) async fn ensure(
 ) -> Result<(), BoxError> {
     let name = change.address.name.as_str();
     let create = change.action == baseline_engine::Action::Create;
-    let sends = |attr: &str| create || change.changed.iter().any(|k| k == attr);
-    let planned = |attr: &str| {
-        change
-            .after
-            .as_ref()
-            .and_then(|a| a.get(attr))
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let sends = |attr: &str| change.writes(attr);
+    let planned = |attr: &str| change.planned(attr).clone();
     if sends("managed_by") && !create {
         let own = change
             .private

@@ -198,8 +198,22 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
     let mut targets = Vec::new();
     for (a, result) in selected.iter().zip(results) {
         match result {
-            Ok((account, regions)) => {
+            Ok((account, regions, disabled)) => {
                 tracing::info!(account = %a.id, regions = regions.len(), "reached");
+                // A listed opt-in region the account has not enabled: said
+                // once, and not planned (every call there fails).
+                for region in disabled {
+                    errors.push(PlanError {
+                        message: format!(
+                            "{region} is an opt-in region that account {} has not enabled, so nothing there can be read or changed: enable it (AWS Account settings, or `aws account enable-region --region-name {region}`) or leave it out of `regions`",
+                            a.id
+                        ),
+                        account: a.id.0.clone(),
+                        region,
+                        service: String::new(),
+                        kind: baseline_engine::ErrorKind::Refused,
+                    });
+                }
                 for region in regions {
                     targets.push(Target {
                         account_id: a.id.0.clone(),
@@ -350,12 +364,35 @@ async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Vec<AccountRe
     Ok(out)
 }
 
+/// The regions every account has enabled (those AWS introduced before
+/// March 20, 2019; AWS Account Management, "Specify which AWS Regions your
+/// account can use"). Any other region is an opt-in region.
+const ENABLED_BY_DEFAULT: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "sa-east-1",
+];
+
 async fn reach(
     base: &SdkConfig,
     baseline: &Baseline,
     a: &AccountRef,
     opts: &ConnectOptions,
-) -> Result<(Account, Vec<String>), BoxError> {
+) -> Result<(Account, Vec<String>, Vec<String>), BoxError> {
     let mut sdk = match &a.profile {
         Some(p) => {
             let mut loader = opts.limits.apply(
@@ -409,40 +446,54 @@ async fn reach(
         service: "sts",
     };
     // Who we are and which regions are enabled: asked at once.
+    // DescribeRegions with AllRegions lists every region of the partition
+    // with its opt-in status: `regions: all` takes the enabled ones; a
+    // listed region that is an opt-in region this account has not enabled
+    // is reported and left out (every call there would fail).
     let regions = async {
-        match &baseline.regions {
-            Regions::List(list) => Ok(list.clone()),
-            Regions::All(_) => {
-                // DescribeRegions without AllRegions lists the regions enabled
-                // for this account (opted-in or on by default).
-                let ctx = Ctx {
-                    service: "ec2",
-                    ..ctx.clone()
-                };
-                // Each account in its own retry partition, here too.
-                let out = aws_sdk_ec2::Client::from_conf(
-                    aws_sdk_ec2::config::Builder::from(&sdk)
-                        .retry_partition(crate::clients::partition(&a.id.0, "ec2"))
-                        .interceptor(crate::clients::RetryLog::new(
-                            &a.id.0,
-                            &baseline.home_region,
-                        ))
-                        .build(),
-                )
-                .describe_regions()
-                .send()
-                .await
-                .map_err(ctx.err("DescribeRegions"))?;
-                let mut names: Vec<String> = out
-                    .regions()
+        let ctx = Ctx {
+            service: "ec2",
+            ..ctx.clone()
+        };
+        // Each account in its own retry partition, here too.
+        let out = aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&sdk)
+                .retry_partition(crate::clients::partition(&a.id.0, "ec2"))
+                .interceptor(crate::clients::RetryLog::new(
+                    &a.id.0,
+                    &baseline.home_region,
+                ))
+                .build(),
+        )
+        .describe_regions()
+        .all_regions(true)
+        .send()
+        .await
+        .map_err(ctx.err("DescribeRegions"))?;
+        let disabled: std::collections::BTreeSet<&str> = out
+            .regions()
+            .iter()
+            .filter(|r| r.opt_in_status() == Some("not-opted-in"))
+            .filter_map(|r| r.region_name())
+            .collect();
+        let (mut on, mut off): (Vec<String>, Vec<String>) = match &baseline.regions {
+            Regions::List(list) => list
+                .iter()
+                .cloned()
+                .partition(|r| !disabled.contains(r.as_str())),
+            Regions::All(_) => (
+                out.regions()
                     .iter()
-                    .filter(|r| r.opt_in_status() != Some("not-opted-in"))
-                    .filter_map(|r| r.region_name().map(str::to_string))
-                    .collect();
-                names.sort();
-                Ok::<_, crate::AwsError>(names)
-            }
-        }
+                    .filter_map(|r| r.region_name())
+                    .filter(|r| !disabled.contains(r))
+                    .map(str::to_string)
+                    .collect(),
+                Vec::new(),
+            ),
+        };
+        on.sort();
+        off.sort();
+        Ok::<_, crate::AwsError>((on, off))
     };
     let (who, regions) = futures::join!(
         aws_sdk_sts::Client::from_conf(
@@ -458,7 +509,23 @@ async fn reach(
         .send(),
         regions
     );
-    let who = who.map_err(ctx.err("GetCallerIdentity"))?;
+    let who = match who {
+        Ok(who) => who,
+        // Every call made in a disabled opt-in region is refused as if the
+        // credentials were unknown: say what is most likely meant.
+        Err(e) if !ENABLED_BY_DEFAULT.contains(&baseline.home_region.as_str()) => {
+            let cause = ctx.err("GetCallerIdentity")(e);
+            return Err(Box::new(Refusal {
+                message: format!(
+                    "home region {home} is an opt-in region, and the first call there failed ({}): if account {} has not enabled {home}, nothing can be read or changed there; enable it or choose another home_region",
+                    baseline_engine::error_chain(&cause),
+                    a.id,
+                    home = baseline.home_region,
+                ),
+            }));
+        }
+        Err(e) => return Err(Box::new(ctx.err("GetCallerIdentity")(e))),
+    };
     let actual = who.account().unwrap_or_default();
     if actual != a.id.0 {
         return Err(Box::new(Refusal {
@@ -478,7 +545,7 @@ async fn reach(
         .and_then(|arn| arn.split(':').nth(1))
         .unwrap_or("aws")
         .to_string();
-    let mut regions = regions?;
+    let (mut regions, mut disabled) = regions?;
     if !regions.contains(&baseline.home_region) {
         // Its global resources (trail, buckets, account settings) would
         // silently go unmanaged.
@@ -491,6 +558,7 @@ async fn reach(
     }
     if let Some(only) = &opts.regions {
         regions.retain(|r| only.contains(r));
+        disabled.retain(|r| only.contains(r));
     }
     Ok((
         Account {
@@ -499,6 +567,7 @@ async fn reach(
             sdk,
         },
         regions,
+        disabled,
     ))
 }
 

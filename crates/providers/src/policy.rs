@@ -366,15 +366,14 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         }
     }
 
-    // Connecting: the regions of `regions: all`, the organization's
-    // accounts, the roles of the other accounts.
-    if matches!(b.regions, baseline_spec::Regions::All(_)) {
-        statements.push(statement(
-            "Regions",
-            vec!["ec2:DescribeRegions"],
-            json!("*"),
-        ));
-    }
+    // Connecting: which regions are enabled (the regions of `regions:
+    // all`; a listed opt-in region not enabled is reported), the
+    // organization's accounts, the roles of the other accounts.
+    statements.push(statement(
+        "Regions",
+        vec!["ec2:DescribeRegions"],
+        json!("*"),
+    ));
     let zone_org = b
         .access_analyzer
         .as_ref()

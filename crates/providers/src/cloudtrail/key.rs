@@ -272,16 +272,8 @@ pub(super) async fn apply_key(
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, "kms");
     let alias = &change.address.name;
-    let planned = |attr: &str| {
-        change
-            .after
-            .as_ref()
-            .and_then(|a| a.get(attr))
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let changes =
-        |attr: &str| change.action == Action::Create || change.changed.iter().any(|k| k == attr);
+    let planned = |attr: &str| change.planned(attr).clone();
+    let changes = |attr: &str| change.writes(attr);
     let policy = planned("policy");
     match change.action {
         Action::Create => {
