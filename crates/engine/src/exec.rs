@@ -77,11 +77,6 @@ enum State {
     Skipped,
 }
 
-/// The service a resource kind belongs to: `config.recorder` → `config`.
-pub fn service_of(kind: &str) -> &str {
-    kind.split('.').next().unwrap_or(kind)
-}
-
 /// Carries out every change of `plan` that `apply` performs.
 pub async fn execute(
     plan: &Plan,
@@ -248,7 +243,7 @@ pub async fn execute(
                     change.address.region.as_str(),
                 ))
                 .copied();
-            let service = by_name.get(service_of(&change.address.kind)).copied();
+            let service = by_name.get(change.address.service()).copied();
             observer.started(change);
             running.push(async move {
                 let started = Instant::now();

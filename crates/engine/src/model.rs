@@ -60,6 +60,11 @@ impl Address {
     pub fn short(&self) -> String {
         format!("{}[\"{}\"]", self.kind, self.name)
     }
+
+    /// The service its kind belongs to: `config.recorder` → `config`.
+    pub fn service(&self) -> &str {
+        self.kind.split('.').next().unwrap_or(&self.kind)
+    }
 }
 
 impl fmt::Display for Address {

@@ -183,7 +183,7 @@ fn breakdown(out: &mut String, plan: &Plan) {
     let mut by_service: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_control: BTreeMap<&str, usize> = BTreeMap::new();
     for c in &acting {
-        let service = c.address.kind.split('.').next().unwrap_or(&c.address.kind);
+        let service = c.address.service();
         *by_service.entry(service).or_default() += 1;
         for control in &c.controls {
             *by_control.entry(control.as_str()).or_default() += 1;

@@ -256,15 +256,10 @@ fn build(plan: &Plan) -> Report {
     }
 }
 
-/// The service a resource kind belongs to (`config.recorder` → `config`).
-fn service_of(kind: &str) -> &str {
-    kind.split('.').next().unwrap_or(kind)
-}
-
 fn services(plan: &Plan) -> Vec<String> {
     let mut all: BTreeSet<String> = plan.services.iter().cloned().collect();
     for c in &plan.changes {
-        all.insert(service_of(&c.address.kind).to_string());
+        all.insert(c.address.service().to_string());
     }
     all.into_iter().collect()
 }
@@ -277,7 +272,7 @@ fn cell(account: &str, region: &str, changes: &[&Change], errors: &[&PlanError])
         let s = State::of(c.action);
         state = state.max(s);
         let slot = per_service
-            .entry(service_of(&c.address.kind))
+            .entry(c.address.service())
             .or_insert((State::Ok, 0));
         slot.0 = slot.0.max(s);
         if c.action != Action::NoOp {

@@ -17,7 +17,17 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::endpoint::Endpoint;
 use aws_types::region::Region;
 
-use crate::connect::Account;
+/// One account reached: its SDK configuration (credentials cached and
+/// refreshed by the SDK) and its partition.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Account id, as verified with STS.
+    pub id: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`...
+    pub partition: String,
+    /// The account's SDK configuration; clients per region derive from it.
+    pub sdk: SdkConfig,
+}
 
 /// The retry partition of one account and service. The SDK's retry quota
 /// (a token bucket) is shared by every client of a partition; by default

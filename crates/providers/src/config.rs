@@ -26,7 +26,7 @@ use baseline_spec::{Baseline, RecordingFrequency, render_bucket};
 use serde_json::{Value, json};
 
 use crate::clients;
-use crate::connect::Account;
+use crate::clients::Account;
 use crate::error::Ctx;
 use crate::{Mark, OWNER_TAG_KEY, account_of, attrs, bucket, home_address};
 

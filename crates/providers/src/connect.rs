@@ -13,19 +13,8 @@ use aws_types::region::Region;
 use baseline_engine::{PlanError, Target, error_chain};
 use baseline_spec::{AccountId, AccountRef, Accounts, Baseline, Regions};
 
+use crate::clients::Account;
 use crate::error::{Ctx, Refusal};
-
-/// One account reached: its SDK configuration (credentials cached and
-/// refreshed by the SDK) and its partition.
-#[derive(Debug, Clone)]
-pub struct Account {
-    /// Account id, as verified with STS.
-    pub id: String,
-    /// `aws`, `aws-cn`, `aws-us-gov`...
-    pub partition: String,
-    /// The account's SDK configuration; clients per region derive from it.
-    pub sdk: SdkConfig,
-}
 
 /// Every reachable account of a baseline.
 #[derive(Debug, Default)]

@@ -10,7 +10,7 @@ use baseline_spec::Baseline;
 use serde_json::{Value, json};
 
 use crate::error::Ctx;
-use crate::{account_of, attrs, cloudtrail, controls};
+use crate::{account_of, attrs, controls};
 
 const SERVICE: &str = "ec2";
 const KIND: &str = "ec2.ebs_encryption_by_default";
@@ -61,7 +61,7 @@ impl Service for EbsService {
             _ => None,
         };
         if let Some(arn) = wanted_key.filter(|k| k.starts_with("arn:")) {
-            cloudtrail::check_key_usable(
+            crate::kms::check_key_usable(
                 &client!(aws_sdk_kms, account, &target.region),
                 target,
                 arn,

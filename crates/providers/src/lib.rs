@@ -54,6 +54,7 @@ pub mod ebs;
 mod error;
 pub mod guardduty;
 pub mod iam;
+mod kms;
 mod owner;
 pub mod policy;
 pub mod s3_account;
@@ -66,7 +67,8 @@ use std::sync::Arc;
 
 use baseline_engine::{Action, Service, ServiceError, Target};
 
-pub use connect::{Account, Aws, ConnectOptions, Connected, Limits, Shard, connect, shard_of};
+pub use clients::Account;
+pub use connect::{Aws, ConnectOptions, Connected, Limits, Shard, connect, shard_of};
 pub use error::{AwsError, Refusal};
 
 pub use owner::{KEY_ALIAS, Mark, OWNER_TAG_KEY, Owner};

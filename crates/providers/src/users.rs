@@ -16,7 +16,7 @@
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Address, Target};
 
-use crate::connect::Account;
+use crate::clients::Account;
 use crate::error::Ctx;
 
 /// One configuration that names a bucket and/or a key.

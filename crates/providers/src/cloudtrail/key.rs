@@ -7,7 +7,7 @@ use baseline_engine::{Action, Address, Change, Observed, ServiceError, Target};
 use serde_json::{Value, json};
 
 use super::KEY as KEY_KIND;
-use crate::connect::Account;
+use crate::clients::Account;
 use crate::error::{Ctx, Refusal};
 use crate::{Mark, OWNER_TAG_KEY, Owner, attrs, bucket};
 
@@ -24,35 +24,6 @@ pub(super) async fn alias_target(
     match kms.describe_key().key_id(alias).send().await {
         Ok(k) => Ok(k.key_metadata().cloned()),
         Err(e) if e.code() == Some("NotFoundException") => Ok(None),
-        Err(e) => Err(Box::new(ctx.err("DescribeKey")(e))),
-    }
-}
-
-/// A key the baseline names must exist and be enabled: said at plan time,
-/// not as an error from CloudTrail at apply time.
-pub async fn check_key_usable(
-    kms: &aws_sdk_kms::Client,
-    target: &Target,
-    arn: &str,
-) -> Result<(), ServiceError> {
-    let ctx = Ctx::new(target, "kms");
-    match kms.describe_key().key_id(arn).send().await {
-        Ok(k) => {
-            let state = k.key_metadata().and_then(|m| m.key_state());
-            if state == Some(&KeyState::Enabled) {
-                Ok(())
-            } else {
-                Err(Box::new(Refusal {
-                    message: format!(
-                        "KMS key {arn} is {}, not enabled: it cannot encrypt",
-                        state.map_or("in an unknown state", |s| s.as_str())
-                    ),
-                }))
-            }
-        }
-        Err(e) if e.code() == Some("NotFoundException") => Err(Box::new(Refusal {
-            message: format!("KMS key {arn} does not exist (or is in another account or region)"),
-        })),
         Err(e) => Err(Box::new(ctx.err("DescribeKey")(e))),
     }
 }

@@ -31,7 +31,6 @@ use serde_json::{Value, json};
 use crate::error::Ctx;
 use crate::{Owner, account_of, attrs, bucket, clients, controls, present_if};
 
-pub use key::check_key_usable;
 use key::{alias_target, apply_key, read_key};
 pub use trail::management_events;
 use trail::{put_trail, read_trail};
@@ -280,7 +279,7 @@ impl Service for CloudTrailService {
         });
         let check = async {
             match named_key {
-                Some(arn) => check_key_usable(&kms, target, arn).await,
+                Some(arn) => crate::kms::check_key_usable(&kms, target, arn).await,
                 None => Ok(()),
             }
         };
