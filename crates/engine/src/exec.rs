@@ -157,7 +157,7 @@ pub async fn execute(
     // The order is checked once: steps that wait on each other in a cycle
     // can never start; they fail, naming the cycle, and what depends on
     // them is skipped.
-    for cycle in cycles(&preds) {
+    for cycle in cycles(&preds, &succs) {
         let names: Vec<String> = cycle
             .iter()
             .map(|&i| steps[i].address.to_string())
@@ -337,16 +337,10 @@ fn predecessors(steps: &[&Change], index: &HashMap<&Address, usize>) -> Vec<Vec<
 
 /// The steps that wait on each other in a cycle, one list per cycle (in
 /// the order they wait), found once before anything runs.
-fn cycles(preds: &[Vec<usize>]) -> Vec<Vec<usize>> {
+fn cycles(preds: &[Vec<usize>], succs: &[Vec<usize>]) -> Vec<Vec<usize>> {
     // Kahn: what cannot be ordered is in a cycle or after one.
     let n = preds.len();
-    let mut succs = vec![Vec::new(); n];
     let mut waiting: Vec<usize> = preds.iter().map(Vec::len).collect();
-    for (i, ps) in preds.iter().enumerate() {
-        for &j in ps {
-            succs[j].push(i);
-        }
-    }
     let mut queue: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
     let mut ordered = vec![false; n];
     while let Some(i) = queue.pop() {

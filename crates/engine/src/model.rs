@@ -310,6 +310,16 @@ impl Change {
             .unwrap_or(&NULL)
     }
 
+    /// What a person reads under the change, a line each: why it is held
+    /// back (if it is), then its reason (instructions, notes).
+    pub fn explanation(&self) -> Vec<String> {
+        let held = self.held.as_ref().map(|h| h.to_string());
+        held.iter()
+            .chain(self.reason.iter())
+            .flat_map(|r| r.lines().map(str::to_string))
+            .collect()
+    }
+
     /// Whether apply writes `attr`: every attribute of a create, the
     /// changed ones of an update.
     pub fn writes(&self, attr: &str) -> bool {

@@ -299,9 +299,8 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
         }
         Action::Delete | Action::NoOp => {}
     }
-    let held = c.held.as_ref().map(|h| h.to_string());
-    for line in held.iter().chain(c.reason.iter()).flat_map(|r| r.lines()) {
-        let _ = writeln!(out, "      {}", paint(styles.dim, &printable(line)));
+    for line in c.explanation() {
+        let _ = writeln!(out, "      {}", paint(styles.dim, &printable(&line)));
     }
 }
 

@@ -494,14 +494,7 @@ fn change_view(c: &Change) -> ChangeView {
         what,
         controls: c.controls.join(", "),
         lines,
-        reason: c
-            .held
-            .as_ref()
-            .map(|h| h.to_string())
-            .iter()
-            .chain(c.reason.iter())
-            .flat_map(|r| r.lines().map(str::to_string).collect::<Vec<_>>())
-            .collect(),
+        reason: c.explanation(),
     }
 }
 
