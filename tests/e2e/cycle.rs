@@ -116,6 +116,39 @@ pub async fn create_bucket(moto: &Moto, name: &str) {
         .unwrap();
 }
 
+/// Lets each service principal (`cloudtrail.amazonaws.com`,
+/// `config.amazonaws.com`) deliver to `bucket`, as AWS requires before a
+/// trail or a delivery channel may name it: statements added to the
+/// bucket's own policy, which it keeps.
+pub async fn allow_delivery(moto: &Moto, bucket: &str, services: &[&str]) {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
+    let mut policy = match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(p) => serde_json::from_str(p.policy().unwrap()).unwrap(),
+        Err(_) => serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+    };
+    let arn = format!("arn:aws:s3:::{bucket}");
+    for (i, service) in services.iter().enumerate() {
+        let principal = serde_json::json!({"Service": service});
+        let statements = policy["Statement"].as_array_mut().unwrap();
+        statements.push(
+            serde_json::json!({"Sid": format!("SeedAcl{i}"), "Effect": "Allow",
+            "Principal": principal, "Action": "s3:GetBucketAcl", "Resource": arn}),
+        );
+        statements.push(
+            serde_json::json!({"Sid": format!("SeedWrite{i}"), "Effect": "Allow",
+            "Principal": principal, "Action": "s3:PutObject", "Resource": format!("{arn}/*"),
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}),
+        );
+    }
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A log file in a bucket, as a service would deliver it. The bucket
 /// policy baseline sets refuses plain HTTP (as AWS does), the local AWS's
 /// only transport: it is lifted for the write, and put back when `restore`.

@@ -74,3 +74,51 @@ fn a_listed_opt_in_region_not_enabled_is_reported_once_and_the_rest_planned() {
     let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
     assert!(regions(&v).contains("ap-east-1"), "{v}");
 }
+
+/// Why (issue #15): CloudTrail and Config check, when they take a trail or
+/// a delivery channel, that the bucket's policy (and the trail key's)
+/// lets them deliver, and a policy just written takes a while to be in
+/// effect. baseline writes the policies and at once makes the trail and
+/// the channel, which AWS refuses until the policies settle: apply failed
+/// there. With policies taking 3 s to settle, apply now tries those calls
+/// again and converges; told not to wait (`--settle-timeout 0`), it fails
+/// them with kind `settling`, saying what to check.
+#[test]
+fn the_trail_and_the_channel_wait_for_their_policies_to_take_effect() {
+    let baseline = "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nconfig: {enabled: true}\ncloudtrail: {enabled: true, kms: create}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, baseline);
+    let f = file.to_str().unwrap();
+
+    let moto = Moto::start_with(&["--settle-ms", "3000"]);
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let calls = moto.stats()["by_operation"].clone();
+    for op in ["cloudtrail CreateTrail", "config PutDeliveryChannel"] {
+        assert!(
+            calls[op].as_u64().unwrap_or(0) >= 2,
+            "{op} was refused first and tried again: {calls}"
+        );
+    }
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+
+    let moto = Moto::start_with(&["--settle-ms", "3000"]);
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve", "--settle-timeout", "0"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    for (address, code) in [
+        ("cloudtrail.trail", "InsufficientS3BucketPolicyException"),
+        (
+            "config.delivery_channel",
+            "InsufficientDeliveryPolicyException",
+        ),
+    ] {
+        let line = apply
+            .stderr
+            .lines()
+            .find(|l| l.contains(address) && l.contains(code))
+            .unwrap_or_else(|| panic!("no {code} for {address}: {apply:?}"));
+        assert!(line.contains("(settling)"), "{line}");
+        assert!(line.contains("--settle-timeout"), "{line}");
+    }
+}

@@ -81,6 +81,9 @@ async fn seed_non_compliant(moto: &Moto) {
     for bucket in ["legacy-trail-logs", "other-trail-logs", "public-assets"] {
         crate::cycle::create_bucket(moto, bucket).await;
     }
+    for bucket in ["legacy-trail-logs", "other-trail-logs"] {
+        crate::cycle::allow_delivery(moto, bucket, &["cloudtrail.amazonaws.com"]).await;
+    }
     // A bucket someone made public on purpose: the plan must say that
     // Block Public Access changes it.
     s3.put_bucket_policy()

@@ -4,7 +4,7 @@
 //! bucket or analyzer, keeps the buckets' own policy statements, and
 //! `destroy` leaves them all.
 
-use crate::cycle::{bucket_exists, create_bucket, recorders};
+use crate::cycle::{allow_delivery, bucket_exists, create_bucket, recorders};
 use crate::moto::Moto;
 
 const HOME: &str = "ap-northeast-1";
@@ -26,6 +26,8 @@ async fn seed(moto: &Moto) {
         .send()
         .await
         .unwrap();
+    allow_delivery(moto, "corp-trail-logs", &["cloudtrail.amazonaws.com"]).await;
+    allow_delivery(moto, "corp-config-logs", &["config.amazonaws.com"]).await;
     let ct = aws_sdk_cloudtrail::Client::new(&sdk);
     ct.create_trail()
         .name("org-trail")

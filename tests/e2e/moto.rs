@@ -295,6 +295,7 @@ fn plan_named<'a>(args: &[&'a str]) -> Option<&'a str> {
         "--connect-timeout",
         "--attempt-timeout",
         "--operation-timeout",
+        "--settle-timeout",
         "--max-attempts",
         "--source-identity",
     ];

@@ -12,7 +12,7 @@ use aws_sdk_config::types::{
     RecordingModeOverride, ResourceType,
 };
 
-use crate::cycle::{bucket_exists, create_bucket};
+use crate::cycle::{allow_delivery, bucket_exists, create_bucket};
 use crate::moto::{Moto, baseline_file};
 
 const HOME: &str = "ap-northeast-1";
@@ -90,6 +90,7 @@ async fn seed_landing_zone(moto: &Moto) -> String {
         .await
         .unwrap();
     create_bucket(moto, "landing-config-logs").await;
+    allow_delivery(moto, "landing-config-logs", &["config.amazonaws.com"]).await;
     config
         .put_delivery_channel()
         .delivery_channel(
@@ -116,6 +117,7 @@ async fn seed_landing_zone(moto: &Moto) -> String {
     // The trail of the configured name, recording S3 data events through
     // advanced selectors, single-region, not logging.
     create_bucket(moto, "landing-trail-logs").await;
+    allow_delivery(moto, "landing-trail-logs", &["cloudtrail.amazonaws.com"]).await;
     let ct = aws_sdk_cloudtrail::Client::new(&sdk);
     ct.create_trail()
         .name("org-trail")

@@ -96,7 +96,9 @@ async fn a_bucket_and_key_another_service_uses_are_kept_and_the_plan_names_it() 
         .arn()
         .unwrap()
         .to_string();
-    // Someone records Config in us-east-1 into that bucket, with that key.
+    // Someone records Config in us-east-1 into that bucket, with that key
+    // (letting Config write there first, as AWS requires).
+    crate::cycle::allow_delivery(&moto, &bucket, &["config.amazonaws.com"]).await;
     let config = aws_sdk_config::Client::new(&moto.sdk("us-east-1").await);
     config
         .put_configuration_recorder()

@@ -216,17 +216,23 @@ def _listify(x):
 
 
 def _condition_holds(condition, context):
+    """Whether every condition holds. Condition keys are case-insensitive
+    (IAM User Guide, "IAM JSON policy elements: Condition"); an operator
+    not modelled here never holds."""
+    context = {k.lower(): v for k, v in context.items()}
     for operator, keys in condition.items():
         for key, wanted in keys.items():
-            have = context.get(key)
+            have = context.get(key.lower())
             if have is None:
                 return False
             wanted = _listify(wanted)
-            if operator == "StringEquals" and have not in wanted:
+            if operator in ("StringEquals", "ArnEquals") and have not in wanted:
                 return False
-            if operator == "StringLike" and not any(_match(w, have) for w in wanted):
+            if operator in ("StringLike", "ArnLike") and not any(_match(w, have) for w in wanted):
                 return False
-            if operator not in ("StringEquals", "StringLike"):
+            if operator == "Bool" and str(have).lower() not in [str(w).lower() for w in wanted]:
+                return False
+            if operator not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool"):
                 return False
     return True
 
@@ -249,6 +255,29 @@ def allowed(policies, action, resource, context):
                 return False
             allow = True
     return allow
+
+
+def _principal_is(statement, service):
+    """Whether a resource policy's statement names the service principal
+    (or everyone)."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return "*" in _listify(principal.get("AWS", [])) or service in _listify(principal.get("Service", []))
+    return False
+
+
+def service_allowed(policy, service, action, resource, context):
+    """Whether a resource policy (a bucket's, a key's) lets the service
+    principal `service` (`cloudtrail.amazonaws.com`) do `action` on
+    `resource` with the request's `context`: the same evaluation as for a
+    user, over the statements that name that principal. A policy that is
+    None (none, or not in effect yet) allows nothing."""
+    if not policy:
+        return False
+    statements = [s for s in _listify(policy.get("Statement", [])) if _principal_is(s, service)]
+    return allowed([{"Statement": statements}], action, resource, context)
 
 
 def _user_policies(access_key):

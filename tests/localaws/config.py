@@ -11,7 +11,23 @@ AWS behaviour followed (Config API reference):
   UntagResource / ListTagsForResource on that ARN (ConfigurationRecorder is
   one of the resources those operations take).
 
+And a check moto does not make (AWS Config Developer Guide, "Permissions
+for the Amazon S3 bucket for the AWS Config delivery channel"; API
+reference, PutDeliveryChannel: `InsufficientDeliveryPolicyException`,
+"Your Amazon S3 bucket policy does not allow AWS Config to write to it"):
+PutDeliveryChannel is refused unless the bucket's policy, as in effect now
+(`settle.py`), lets the service principal `config.amazonaws.com` call
+`s3:GetBucketAcl` on the bucket and `s3:PutObject` on
+`bucket/[prefix/]AWSLogs/ACCOUNT/Config/*` with the ACL
+`bucket-owner-full-control` (Config writes a `ConfigWritabilityCheckFile`
+there). Where AWS's page is unclear (a bucket of the same account, with
+the service-linked role) the rule is the stricter one: the policy is
+always required. (moto itself refuses DeleteDeliveryChannel while the
+recorder runs: `LastDeliveryChannelDeleteFailedException`.)
+
 Sources (AWS's documentation):
+* https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
+* https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html
 * https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigurationRecorder.html
 * https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingMode.html
 * https://docs.aws.amazon.com/config/latest/APIReference/API_TagResource.html
@@ -21,6 +37,38 @@ import json
 import uuid
 
 from moto.config import models, responses
+from moto.s3.models import s3_backends
+from moto.utilities.utils import get_partition
+
+from . import authz, settle
+from .common import ServiceError
+
+PRINCIPAL = "config.amazonaws.com"
+
+
+def handle(req):
+    """PutDeliveryChannel: refused when Config may not write to the bucket."""
+    if req.service != "config" or req.action != "PutDeliveryChannel":
+        return None
+    channel = req.json().get("DeliveryChannel") or {}
+    bucket, prefix = channel.get("s3BucketName"), channel.get("s3KeyPrefix")
+    partition = get_partition(req.region)
+    try:
+        found = s3_backends[req.account][partition].get_bucket(bucket)
+    except Exception:
+        return None  # moto's own answer
+    policy = settle.effective(found, "policy")
+    policy = None if policy is settle.MISSING or not policy else json.loads(policy)
+    arn = f"arn:{partition}:s3:::{bucket}"
+    key = "/".join(p for p in [prefix, f"AWSLogs/{req.account}/Config/ConfigWritabilityCheckFile"] if p)
+    context = {"aws:SourceAccount": req.account, "s3:x-amz-acl": "bucket-owner-full-control",
+               "aws:SecureTransport": "true"}
+    for action, resource in (("s3:GetBucketAcl", arn), ("s3:PutObject", f"{arn}/{key}")):
+        if not authz.service_allowed(policy, PRINCIPAL, action, resource, context):
+            raise ServiceError("InsufficientDeliveryPolicyException",
+                               f"Insufficient delivery policy to s3 bucket: {bucket}, unable to write to bucket, "
+                               f"provided s3 key prefix is '{prefix or 'null'}' ({action} for {PRINCIPAL})")
+    return None
 
 
 class RecorderTags:

@@ -1,7 +1,7 @@
 """The tests' local AWS: moto's own WSGI application, served threaded like
 `python -m moto.server`, with the operations baseline calls that moto
 lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
-`ebs`, `config`, `guardduty`, `iam`, `s3`, `support`), and what tests need of a server:
+`ebs`, `cloudtrail`, `config`, `guardduty`, `iam`, `s3`, `settle`, `support`), and what tests need of a server:
 
 * ``--latency-ms N``: every request waits N ms before it is served, so the
   benchmark sees the round trips of a real network (there is no netem here);
@@ -14,6 +14,10 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
 * ``--s3-conflict-ms N``: how long a change to a bucket's configuration
   holds the bucket (a second one meanwhile is answered 409
   OperationAborted, as S3 does; ``s3.py``); 50 unless told, 0 turns it off;
+* ``--settle-ms N``: a bucket or key policy written less than N ms ago is
+  not yet what CloudTrail and Config check (``settle.py``); 0 unless told;
+* CloudTrail and Config refuse a bucket or key whose policy does not let
+  them deliver (``cloudtrail.py``, ``config.py``), as AWS does;
 * ``--enforce-iam``: a request signed with an IAM user's access key is
   served only when the user's policies allow it (``authz.py``); denials
   are listed in the stats under ``denied``;
@@ -48,7 +52,8 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, authz, config, ebs, guardduty, iam, regions, s3, securityhub, support, writes
+from . import (accessanalyzer, authz, cloudtrail, config, ebs, guardduty, iam, regions, s3, securityhub, settle,
+               support, writes)
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -58,10 +63,11 @@ ADDITION_HEADER = "x-baseline-local-aws"
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
 ADDITIONS = [regions.handle, accessanalyzer.handle, securityhub.handle, ebs.handle, guardduty.handle,
-             support.handle]
+             support.handle, cloudtrail.handle, config.handle]
 # And what they add to moto's answers: called with the request and the status.
 AFTER = [s3.after]
 config.install()
+settle.install()
 guardduty.install()
 iam.install()
 
@@ -279,7 +285,9 @@ def main():
     p.add_argument("--deny", action="append", default=[], metavar="SERVICE:REGION")
     p.add_argument("--enforce-iam", action="store_true")
     p.add_argument("--s3-conflict-ms", type=float, default=s3.CONFLICT_HOLD * 1000)
+    p.add_argument("--settle-ms", type=float, default=settle.SETTLE * 1000)
     args = p.parse_args()
+    settle.SETTLE = args.settle_ms / 1000.0
     s3.CONFLICT_HOLD = args.s3_conflict_ms / 1000.0
     app = DomainDispatcherApplication(create_backend_app)
     wrapped = Wrapper(app, args.latency_ms / 1000.0, args.deny_role, args.deny, args.enforce_iam)

@@ -397,6 +397,102 @@ class ModelTest(unittest.TestCase):
                          [{"Key": "managed-by", "Value": "baseline"}])
         self.checked.add("CreateBucket")
 
+    def delivery_bucket(self, name, statements):
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        if statements:
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+
+    @staticmethod
+    def delivery_statements(service, bucket, path, condition=None):
+        """What AWS's pages give a service principal to deliver to a bucket."""
+        arn = f"arn:aws:s3:::{bucket}"
+        acl = {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **(condition or {})}}
+        return [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "s3:GetBucketAcl", "Resource": arn},
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "s3:PutObject",
+             "Resource": f"{arn}/{path}", "Condition": acl},
+        ]
+
+    def test_cloudtrail_refuses_a_bucket_or_key_it_may_not_use(self):
+        ct = self.client("cloudtrail")
+        trail = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trail-one"
+        self.delivery_bucket("no-policy", [])
+        self.expect_error("InsufficientS3BucketPolicyException", ct.create_trail, Name="trail-one",
+                          S3BucketName="no-policy")
+        # Written for another trail (aws:SourceArn): still refused.
+        other = self.delivery_statements("cloudtrail.amazonaws.com", "other-trail", f"AWSLogs/{ACCOUNT}/*",
+                                         {"aws:SourceArn": trail.replace("/trail-one", "/trail-two")})
+        self.delivery_bucket("other-trail", other)
+        self.expect_error("InsufficientS3BucketPolicyException", ct.create_trail, Name="trail-one",
+                          S3BucketName="other-trail")
+        self.delivery_bucket("ct-logs", self.delivery_statements(
+            "cloudtrail.amazonaws.com", "ct-logs", f"AWSLogs/{ACCOUNT}/*", {"aws:SourceArn": trail}))
+        kms = self.client("kms")
+        root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+                "Resource": "*"}
+        bare = kms.create_key(Policy=json.dumps({"Statement": [root]}))["KeyMetadata"]["Arn"]
+        self.expect_error("InsufficientEncryptionPolicyException", ct.create_trail, Name="trail-one",
+                          S3BucketName="ct-logs", KmsKeyId=bare)
+        self.expect_error("KmsKeyNotFoundException", ct.create_trail, Name="trail-one",
+                          S3BucketName="ct-logs", KmsKeyId="alias/nothing-here")
+        encrypt = {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                   "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+                   "Condition": {"StringLike": {
+                       "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"}}}
+        good = kms.create_key(Policy=json.dumps({"Statement": [root, encrypt]}))["KeyMetadata"]["Arn"]
+        ct.create_trail(Name="trail-one", S3BucketName="ct-logs", KmsKeyId=good)
+        # UpdateTrail checks what it is given.
+        self.expect_error("InsufficientS3BucketPolicyException", ct.update_trail, Name="trail-one",
+                          S3BucketName="no-policy")
+        self.expect_error("InsufficientEncryptionPolicyException", ct.update_trail, Name="trail-one", KmsKeyId=bare)
+        ct.update_trail(Name="trail-one", EnableLogFileValidation=True)
+
+    def test_config_refuses_a_bucket_it_may_not_write(self):
+        config = self.client("config")
+        config.put_configuration_recorder(ConfigurationRecorder={
+            "name": "default", "roleARN": f"arn:aws:iam::{ACCOUNT}:role/config",
+            "recordingGroup": {"allSupported": True}})
+        self.delivery_bucket("cfg-none", [])
+        channel = {"name": "default", "s3BucketName": "cfg-none"}
+        self.expect_error("InsufficientDeliveryPolicyException", config.put_delivery_channel,
+                          DeliveryChannel=channel)
+        # The prefix is part of where Config writes.
+        self.delivery_bucket("cfg-logs", self.delivery_statements(
+            "config.amazonaws.com", "cfg-logs", f"AWSLogs/{ACCOUNT}/Config/*", {"AWS:SourceAccount": ACCOUNT}))
+        self.expect_error("InsufficientDeliveryPolicyException", config.put_delivery_channel,
+                          DeliveryChannel={**channel, "s3BucketName": "cfg-logs", "s3KeyPrefix": "org"})
+        config.put_delivery_channel(DeliveryChannel={**channel, "s3BucketName": "cfg-logs"})
+        config.start_configuration_recorder(ConfigurationRecorderName="default")
+        self.expect_error("LastDeliveryChannelDeleteFailedException", config.delete_delivery_channel,
+                          DeliveryChannelName="default")
+        config.stop_configuration_recorder(ConfigurationRecorderName="default")
+        config.delete_delivery_channel(DeliveryChannelName="default")
+
+    def test_a_new_policy_takes_effect_after_the_settle_delay(self):
+        from . import settle
+        ct = self.client("cloudtrail")
+        trail = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trail-one"
+        was, settle.SETTLE = settle.SETTLE, 0.5
+        try:
+            self.delivery_bucket("settling", self.delivery_statements(
+                "cloudtrail.amazonaws.com", "settling", f"AWSLogs/{ACCOUNT}/*", {"aws:SourceArn": trail}))
+            self.expect_error("InsufficientS3BucketPolicyException", ct.create_trail, Name="trail-one",
+                              S3BucketName="settling")
+            # Reads answer the new policy at once, as AWS's do.
+            self.assertIn("cloudtrail.amazonaws.com",
+                          self.client("s3").get_bucket_policy(Bucket="settling")["Policy"])
+            time.sleep(0.6)
+            ct.create_trail(Name="trail-one", S3BucketName="settling")
+            # Taking it away takes as long.
+            self.client("s3").delete_bucket_policy(Bucket="settling")
+            ct.update_trail(Name="trail-one", S3BucketName="settling")
+            time.sleep(0.6)
+            self.expect_error("InsufficientS3BucketPolicyException", ct.update_trail, Name="trail-one",
+                              S3BucketName="settling")
+        finally:
+            settle.SETTLE = was
+
     def test_the_model_check_catches_a_wrong_answer(self):
         """The checker itself: a member AWS does not define, a missing
         required one and an unknown enum value are all found."""

@@ -63,6 +63,12 @@ struct Global {
     /// account-region-service fails and everything else goes on.
     #[arg(long, global = true, default_value_t = 60.0, value_name = "SECS")]
     operation_timeout: f64,
+    /// Seconds a write is tried again while AWS has not yet put into effect
+    /// what was just written (a bucket or key policy that CloudTrail or
+    /// Config checks, a bucket's configuration still being applied); 0
+    /// never waits.
+    #[arg(long, global = true, default_value_t = 120.0, value_name = "SECS")]
+    settle_timeout: f64,
     /// Attempts per AWS call (standard retry mode) [default: AWS_MAX_ATTEMPTS, else 3].
     #[arg(long, global = true, value_name = "N")]
     max_attempts: Option<u32>,
@@ -105,6 +111,11 @@ impl Global {
             attempt_timeout: secs("attempt-timeout", self.attempt_timeout)?,
             operation_timeout: secs("operation-timeout", self.operation_timeout)?,
             max_attempts: self.max_attempts,
+            settle_timeout: if self.settle_timeout == 0.0 {
+                std::time::Duration::ZERO
+            } else {
+                secs("settle-timeout", self.settle_timeout)?
+            },
             ..Default::default()
         })
     }

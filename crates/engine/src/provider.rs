@@ -46,8 +46,14 @@ pub enum ErrorKind {
     Denied,
     /// What the call names does not exist.
     NotFound,
-    /// Another change of the same resource was under way (409).
+    /// Another change of the same resource was under way (409), after
+    /// waiting the settle budget.
     Conflict,
+    /// AWS has not yet put into effect what was just written (a bucket or
+    /// key policy that a service checks), after waiting the settle budget
+    /// (`--settle-timeout`); or the policy really lacks what the service
+    /// needs.
+    Settling,
     /// AWS refused the request as invalid (4xx): a value it does not take.
     Invalid,
     /// baseline refused: a safety rule (not baseline's, another
@@ -90,6 +96,13 @@ impl ErrorKind {
             ErrorKind::Denied
         } else if has(&["NotFound", "NoSuch"]) || status == Some(404) {
             ErrorKind::NotFound
+        } else if has(&[
+            "InsufficientS3BucketPolicy",
+            "InsufficientEncryptionPolicy",
+            "InsufficientDeliveryPolicy",
+            "InsufficientSnsTopicPolicy",
+        ]) {
+            ErrorKind::Settling
         } else if has(&["OperationAborted", "Conflict", "ConcurrentModification"])
             || status == Some(409)
         {
@@ -312,6 +325,22 @@ mod tests {
         assert_eq!(
             k(Some("OperationAborted"), Some(409), false),
             ErrorKind::Conflict
+        );
+        assert_eq!(
+            k(
+                Some("InsufficientS3BucketPolicyException"),
+                Some(400),
+                false
+            ),
+            ErrorKind::Settling
+        );
+        assert_eq!(
+            k(
+                Some("InsufficientDeliveryPolicyException"),
+                Some(400),
+                false
+            ),
+            ErrorKind::Settling
         );
         assert_eq!(
             k(Some("InternalError"), Some(500), false),

@@ -22,6 +22,8 @@ pub struct Aws {
     accounts: HashMap<String, Account>,
     /// Whose marks are whose: the baseline these accounts were reached for.
     pub owner: crate::Owner,
+    /// How long a write waits for AWS to settle ([`Limits::settle_timeout`]).
+    pub settle: Duration,
 }
 
 impl Aws {
@@ -91,6 +93,10 @@ pub struct Limits {
     pub max_attempts: Option<u32>,
     /// How many accounts are connected at once (AssumeRole, STS, regions).
     pub connect_concurrency: usize,
+    /// How long a write that meets what AWS has not yet put into effect (a
+    /// bucket or key policy CloudTrail or Config checks, a bucket's
+    /// configuration still being applied) is tried again (`crate::settle`).
+    pub settle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -104,6 +110,9 @@ impl Default for Limits {
             operation_timeout: Duration::from_secs(60),
             max_attempts: None,
             connect_concurrency: 16,
+            // AWS documents no bound; Terraform's AWS provider waits two
+            // minutes for IAM changes to propagate.
+            settle_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -182,6 +191,7 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
 
     let mut aws = Aws {
         owner: crate::Owner::of(baseline),
+        settle: opts.limits.settle_timeout,
         ..Aws::default()
     };
     let mut targets = Vec::new();

@@ -125,6 +125,13 @@ impl Ctx {
                     message.0
                 );
             }
+            // Only the calls `crate::settle` retries meet these codes.
+            if e.kind() == baseline_engine::ErrorKind::Settling {
+                message.0.push_str(
+                    " (tried again for up to --settle-timeout: a policy written moments ago \
+                     may not be in effect yet; if it lasts, the policy lacks what the service needs)",
+                );
+            }
             AwsError {
                 account: self.account.clone(),
                 region: self.region.clone(),

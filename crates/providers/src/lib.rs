@@ -59,6 +59,7 @@ mod owner;
 pub mod policy;
 pub mod s3_account;
 pub mod securityhub;
+mod settle;
 pub mod survey;
 pub mod trustedadvisor;
 mod users;

@@ -9,9 +9,11 @@ use aws_sdk_s3::types::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::{Value, json};
 
+use std::time::Duration;
+
 use super::{BoxError, policy_document};
-use crate::OWNER_TAG_KEY;
 use crate::error::{AwsError, Ctx, Refusal, SdkMessage};
+use crate::{OWNER_TAG_KEY, settle};
 
 /// Creates the bucket (when `create`) with baseline's tag in the same call
 /// (so no run stopped half-way leaves an untagged bucket) and writes the
@@ -21,14 +23,19 @@ use crate::error::{AwsError, Ctx, Refusal, SdkMessage};
 /// policy only while it is still the one the plan read (else the plan is
 /// stale). Adoption (the change sets `managed_by`) adds baseline's tag to
 /// the bucket's own. One call at a time: S3 answers 409 OperationAborted to
-/// overlapping configuration of one bucket.
+/// overlapping configuration of one bucket, which someone else's change can
+/// cause too: each call is tried again for up to `settle`
+/// ([`crate::settle`]).
 pub(crate) async fn ensure(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
     change: &baseline_engine::Change,
     mark: &str,
+    settle: Duration,
 ) -> Result<(), BoxError> {
     let name = change.address.name.as_str();
+    let busy = format!("bucket {name}'s configuration, changed by another request");
+    let conflict = [baseline_engine::ErrorKind::Conflict];
     let create = change.action == baseline_engine::Action::Create;
     let sends = |attr: &str| change.writes(attr);
     let planned = |attr: &str| change.planned(attr).clone();
@@ -39,7 +46,7 @@ pub(crate) async fn ensure(
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
-        tag_existing(s3, ctx, name, &own, mark).await?;
+        tag_existing(s3, ctx, name, &own, mark, settle).await?;
     }
     if create {
         let tag = Tag::builder()
@@ -82,21 +89,23 @@ pub(crate) async fn ensure(
         }
     }
     let pab = async || {
-        s3.put_public_access_block()
-            .bucket(name)
-            .expected_bucket_owner(&ctx.account)
-            .public_access_block_configuration(
-                PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| Box::new(ctx.err("PutPublicAccessBlock")(e)) as BoxError)
+        settle::retry(settle, &busy, &conflict, || {
+            s3.put_public_access_block()
+                .bucket(name)
+                .expected_bucket_owner(&ctx.account)
+                .public_access_block_configuration(
+                    PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .ignore_public_acls(true)
+                        .block_public_policy(true)
+                        .restrict_public_buckets(true)
+                        .build(),
+                )
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| Box::new(ctx.err("PutPublicAccessBlock")(e)) as BoxError)
     };
     let encryption = async || {
         let algorithm = planned("encryption");
@@ -113,19 +122,20 @@ pub(crate) async fn ensure(
                     .expect("algorithm is set"),
             )
             .build();
-        s3.put_bucket_encryption()
-            .bucket(name)
-            .expected_bucket_owner(&ctx.account)
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder()
-                    .rules(rule)
-                    .build()
-                    .expect("rules are set"),
-            )
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| Box::new(ctx.err("PutBucketEncryption")(e)) as BoxError)
+        let configuration = ServerSideEncryptionConfiguration::builder()
+            .rules(rule)
+            .build()
+            .expect("rules are set");
+        settle::retry(settle, &busy, &conflict, || {
+            s3.put_bucket_encryption()
+                .bucket(name)
+                .expected_bucket_owner(&ctx.account)
+                .server_side_encryption_configuration(configuration.clone())
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| Box::new(ctx.err("PutBucketEncryption")(e)) as BoxError)
     };
     let bucket_policy = async || {
         if !create {
@@ -142,14 +152,17 @@ pub(crate) async fn ensure(
                 return Err(crate::stale(format!("the policy of bucket {name}")));
             }
         }
-        s3.put_bucket_policy()
-            .bucket(name)
-            .expected_bucket_owner(&ctx.account)
-            .policy(planned("policy").to_string())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| Box::new(ctx.err("PutBucketPolicy")(e)) as BoxError)
+        let policy = planned("policy").to_string();
+        settle::retry(settle, &busy, &conflict, || {
+            s3.put_bucket_policy()
+                .bucket(name)
+                .expected_bucket_owner(&ctx.account)
+                .policy(&policy)
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| Box::new(ctx.err("PutBucketPolicy")(e)) as BoxError)
     };
     // Say what was done and what was not when a part fails.
     let mut done = Vec::new();
@@ -212,6 +225,7 @@ async fn tag_existing(
     name: &str,
     own: &serde_json::Map<String, Value>,
     mark: &str,
+    settle: Duration,
 ) -> Result<(), BoxError> {
     let now: serde_json::Map<String, Value> = match s3
         .get_bucket_tagging()
@@ -249,18 +263,25 @@ async fn tag_existing(
             .build()
             .expect("key and value are set"),
     );
-    s3.put_bucket_tagging()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .tagging(
-            aws_sdk_s3::types::Tagging::builder()
-                .set_tag_set(Some(tags))
-                .build()
-                .expect("tags are set"),
-        )
-        .send()
-        .await
-        .map_err(ctx.err("PutBucketTagging"))?;
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .set_tag_set(Some(tags))
+        .build()
+        .expect("tags are set");
+    let busy = format!("bucket {name}'s configuration, changed by another request");
+    settle::retry(
+        settle,
+        &busy,
+        &[baseline_engine::ErrorKind::Conflict],
+        || {
+            s3.put_bucket_tagging()
+                .bucket(name)
+                .expected_bucket_owner(&ctx.account)
+                .tagging(tagging.clone())
+                .send()
+        },
+    )
+    .await
+    .map_err(ctx.err("PutBucketTagging"))?;
     Ok(())
 }
 

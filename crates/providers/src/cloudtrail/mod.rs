@@ -70,7 +70,9 @@ pub fn bucket_policy(
              "Resource": arn, "Condition": {"StringEquals": {"aws:SourceArn": source}}},
             {"Sid": format!("AWSCloudTrailWrite{sid_suffix}"), "Effect": "Allow",
              "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-             "Resource": format!("{arn}/AWSLogs/{account}/*"),
+             // Under any key prefix: an adopted trail keeps its own, and
+             // CloudTrail refuses a bucket it may not write under it.
+             "Resource": format!("{arn}/*AWSLogs/{account}/*"),
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": source}}},
             bucket::deny_insecure_transport(&arn)
         ]
@@ -371,7 +373,7 @@ impl Service for CloudTrailService {
         match (change.address.kind.as_str(), change.action) {
             (BUCKET, Action::Create | Action::Update) => {
                 let s3 = clients::s3_for(account, &target.region);
-                bucket::ensure(&s3, &ctx, change, owner.mark()).await?;
+                bucket::ensure(&s3, &ctx, change, owner.mark(), self.aws.settle).await?;
             }
             (BUCKET, Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
@@ -414,7 +416,15 @@ impl Service for CloudTrailService {
                     }
                     after.insert("kms_key".into(), json!(arn));
                 }
-                put_trail(&client, target, change, &after, owner.mark()).await?;
+                put_trail(
+                    &client,
+                    target,
+                    change,
+                    &after,
+                    owner.mark(),
+                    self.aws.settle,
+                )
+                .await?;
             }
             (TRAIL, Action::Delete) => {
                 client!(aws_sdk_cloudtrail, account, &target.region)

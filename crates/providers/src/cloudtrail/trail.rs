@@ -1,13 +1,15 @@
 //! The trail: read with its status, selectors and tags; created or
 //! corrected attribute by attribute.
 
+use std::time::Duration;
+
 use aws_sdk_cloudtrail::types::{ReadWriteType, Tag, Trail};
-use baseline_engine::{Action, Address, Attrs, Change, Observed, ServiceError, Target};
+use baseline_engine::{Action, Address, Attrs, Change, ErrorKind, Observed, ServiceError, Target};
 use serde_json::{Value, json};
 
 use super::{SERVICE, selectors as doc};
 use crate::error::{Ctx, Refusal};
-use crate::{OWNER_TAG_KEY, Owner, attrs};
+use crate::{OWNER_TAG_KEY, Owner, attrs, settle};
 
 /// AWS Control Tower names its trails `aws-controltower-...`.
 const CONTROL_TOWER_TRAIL_PREFIX: &str = "aws-controltower-";
@@ -203,6 +205,7 @@ pub(super) async fn put_trail(
     change: &Change,
     after: &Attrs,
     mark: &str,
+    settle: Duration,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let name = change.address.name.as_str();
@@ -227,19 +230,27 @@ pub(super) async fn put_trail(
         .value(mark)
         .build()
         .map_err(|e| Box::new(e) as ServiceError)?;
+    // CloudTrail checks that it may write to the bucket and encrypt with
+    // the key: policies written a moment ago may not be in effect yet.
+    let waits_for = format!(
+        "the policies of bucket {bucket_name}{} to let CloudTrail deliver",
+        kms_key.map(|k| format!(" and key {k}")).unwrap_or_default()
+    );
     if create {
-        client
-            .create_trail()
-            .name(name)
-            .s3_bucket_name(bucket_name)
-            .is_multi_region_trail(flag("multi_region"))
-            .include_global_service_events(flag("include_global_service_events"))
-            .enable_log_file_validation(flag("log_file_validation"))
-            .set_kms_key_id(kms_key.map(str::to_string))
-            .tags_list(tag)
-            .send()
-            .await
-            .map_err(ctx.err("CreateTrail"))?;
+        settle::retry(settle, &waits_for, &[ErrorKind::Settling], || {
+            client
+                .create_trail()
+                .name(name)
+                .s3_bucket_name(bucket_name)
+                .is_multi_region_trail(flag("multi_region"))
+                .include_global_service_events(flag("include_global_service_events"))
+                .enable_log_file_validation(flag("log_file_validation"))
+                .set_kms_key_id(kms_key.map(str::to_string))
+                .tags_list(tag.clone())
+                .send()
+        })
+        .await
+        .map_err(ctx.err("CreateTrail"))?;
     } else {
         let fields = [
             "s3_bucket",
@@ -267,7 +278,11 @@ pub(super) async fn put_trail(
                 // baseline asks for that.
                 req = req.kms_key_id(kms_key.unwrap_or(""));
             }
-            req.send().await.map_err(ctx.err("UpdateTrail"))?;
+            settle::retry(settle, &waits_for, &[ErrorKind::Settling], || {
+                req.clone().send()
+            })
+            .await
+            .map_err(ctx.err("UpdateTrail"))?;
         }
         if has("managed_by") {
             // Adopted (`cloudtrail.adopt`): from now on it is baseline's.

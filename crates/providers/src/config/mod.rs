@@ -61,7 +61,11 @@ pub fn bucket_policy(partition: &str, account: &str, bucket: &str) -> Value {
              "Resource": arn, "Condition": source},
             {"Sid": "AWSConfigBucketDelivery", "Effect": "Allow",
              "Principal": {"Service": SLR_SERVICE}, "Action": "s3:PutObject",
-             "Resource": format!("{arn}/AWSLogs/{account}/Config/*"),
+             // Under any key prefix: a channel baseline moves to this
+             // bucket keeps its own prefix (in any region), and AWS Config
+             // refuses a bucket it may not write under it
+             // (InsufficientDeliveryPolicyException).
+             "Resource": format!("{arn}/*AWSLogs/{account}/Config/*"),
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": account}}},
             bucket::deny_insecure_transport(&arn)
         ]
@@ -352,7 +356,7 @@ impl Service for ConfigService {
             }
             ("config.bucket", Action::Create | Action::Update) => {
                 let s3 = clients::s3_for(account, &target.region);
-                bucket::ensure(&s3, &ctx, change, self.aws.owner.mark()).await?;
+                bucket::ensure(&s3, &ctx, change, self.aws.owner.mark(), self.aws.settle).await?;
             }
             ("config.bucket", Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
@@ -437,12 +441,25 @@ impl Service for ConfigService {
                     .set_sns_topic_arn(opt("sns_topic_arn"))
                     .set_config_snapshot_delivery_properties(snapshot)
                     .build();
-                client
-                    .put_delivery_channel()
-                    .delivery_channel(channel)
-                    .send()
-                    .await
-                    .map_err(ctx.err("PutDeliveryChannel"))?;
+                // Config checks that it may write to the bucket: a policy
+                // written a moment ago may not be in effect yet.
+                let waits_for = format!(
+                    "the policy of bucket {} to let AWS Config write",
+                    get_str("s3_bucket_name")
+                );
+                crate::settle::retry(
+                    self.aws.settle,
+                    &waits_for,
+                    &[baseline_engine::ErrorKind::Settling],
+                    || {
+                        client
+                            .put_delivery_channel()
+                            .delivery_channel(channel.clone())
+                            .send()
+                    },
+                )
+                .await
+                .map_err(ctx.err("PutDeliveryChannel"))?;
             }
             ("config.delivery_channel", Action::Delete) => {
                 client

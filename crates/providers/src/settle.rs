@@ -1,0 +1,111 @@
+//! Waiting for AWS to put into effect what was just written.
+//!
+//! AWS is eventually consistent: a bucket policy or a key policy written a
+//! moment ago may not yet be what CloudTrail or Config check ("Changes
+//! that I make are not always immediately visible", IAM User Guide; KMS
+//! Developer Guide, "Eventual consistency"), and S3 refuses a change of a
+//! bucket's configuration while another one is being applied (409
+//! `OperationAborted`, which someone else's change can cause too). The
+//! calls that meet these are tried again, with growing pauses, for up to
+//! the settle budget (`--settle-timeout`, [`crate::Limits::settle_timeout`]);
+//! past it, the error stands with its kind (`settling`, `conflict`).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use baseline_engine::ErrorKind;
+
+use crate::error::HttpStatus;
+
+/// The first pause; each next one doubles, up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+/// The longest pause between two tries.
+const MAX_PAUSE: Duration = Duration::from_secs(10);
+
+/// Calls `call` until it answers anything but an error of one of the
+/// `kinds`, or until the next try would start past `budget`. `waits_for`
+/// says what is awaited, for the log (`-v`).
+pub(crate) async fn retry<T, E, F, Fut>(
+    budget: Duration,
+    waits_for: &str,
+    kinds: &[ErrorKind],
+    mut call: F,
+) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: HttpStatus,
+{
+    let start = Instant::now();
+    let mut pause = FIRST_PAUSE;
+    loop {
+        match call().await {
+            Err(e) if kinds.contains(&e.kind()) && start.elapsed() + pause <= budget => {
+                tracing::info!(
+                    waits_for,
+                    kind = %e.kind(),
+                    waited_secs = start.elapsed().as_secs(),
+                    budget_secs = budget.as_secs(),
+                    "waiting for AWS to settle"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_PAUSE);
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[derive(Debug)]
+    struct Fake(ErrorKind);
+
+    impl HttpStatus for Fake {
+        fn kind(&self) -> ErrorKind {
+            self.0
+        }
+    }
+
+    /// Answers `kind` for the first `failures` calls, then Ok.
+    async fn run(budget: Duration, kind: ErrorKind, failures: u32) -> (Result<(), ErrorKind>, u32) {
+        let calls = AtomicU32::new(0);
+        let out = retry(budget, "a test", &[ErrorKind::Settling], || {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < failures {
+                    Err(Fake(kind))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        (out.map_err(|e| e.0), calls.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn settling_errors_are_tried_again_within_the_budget() {
+        let (out, calls) = run(Duration::from_secs(5), ErrorKind::Settling, 2).await;
+        assert_eq!(out, Ok(()));
+        assert_eq!(calls, 3);
+    }
+
+    #[tokio::test]
+    async fn other_kinds_and_an_exhausted_budget_end_at_once() {
+        let (out, calls) = run(Duration::from_secs(5), ErrorKind::Denied, 2).await;
+        assert_eq!(out, Err(ErrorKind::Denied));
+        assert_eq!(calls, 1);
+        // A budget of zero: no second try.
+        let (out, calls) = run(Duration::ZERO, ErrorKind::Settling, 2).await;
+        assert_eq!(out, Err(ErrorKind::Settling));
+        assert_eq!(calls, 1);
+        // 0.5 s, then 1 s: the third try would start past 1.2 s.
+        let (out, calls) = run(Duration::from_millis(1200), ErrorKind::Settling, 5).await;
+        assert_eq!(out, Err(ErrorKind::Settling));
+        assert_eq!(calls, 2);
+    }
+}
