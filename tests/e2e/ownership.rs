@@ -115,13 +115,16 @@ async fn seed_landing_zone(moto: &Moto) -> String {
         .await
         .unwrap();
     // The trail of the configured name, recording S3 data events through
-    // advanced selectors, single-region, not logging.
+    // advanced selectors, single-region, not logging, under its own key
+    // prefix (which it keeps when baseline moves it to its bucket: that
+    // bucket's policy must let CloudTrail write under it).
     create_bucket(moto, "landing-trail-logs").await;
     allow_delivery(moto, "landing-trail-logs", &["cloudtrail.amazonaws.com"]).await;
     let ct = aws_sdk_cloudtrail::Client::new(&sdk);
     ct.create_trail()
         .name("org-trail")
         .s3_bucket_name("landing-trail-logs")
+        .s3_key_prefix("org/trail")
         .send()
         .await
         .unwrap();
