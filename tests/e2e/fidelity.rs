@@ -122,3 +122,44 @@ fn the_trail_and_the_channel_wait_for_their_policies_to_take_effect() {
         assert!(line.contains("--settle-timeout"), "{line}");
     }
 }
+
+/// Why (issue #15): S3 answers 409 `OperationAborted` to a change of a
+/// bucket's configuration while another is being applied, someone else's
+/// included (a landing-zone pipeline tagging it, an admin editing it).
+/// baseline's step failed on the first 409. With the CloudTrail bucket
+/// busy for 2.5 s from the start of apply, apply now tries again and
+/// converges.
+#[test]
+fn a_bucket_busy_with_another_change_is_configured_once_it_is_free() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\ncloudtrail: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let bucket = "baseline-cloudtrail-123456789012";
+    moto.control(
+        "s3-busy",
+        serde_json::json!({"account": "123456789012", "bucket": bucket, "ms": 2500}),
+    );
+    let before = moto.writes(0).len();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let writes = moto.writes(before);
+    let on_bucket: Vec<_> = writes
+        .iter()
+        .filter(|w| w.labels.get("Bucket").and_then(|b| b.as_str()) == Some(bucket))
+        .collect();
+    let refused = on_bucket.iter().position(|w| w.status == 409);
+    let refused = refused.unwrap_or_else(|| panic!("the busy bucket answered 409: {on_bucket:?}"));
+    let op = &on_bucket[refused].operation;
+    assert!(
+        on_bucket[refused..]
+            .iter()
+            .any(|w| &w.operation == op && w.status == 200),
+        "{op} was tried again and went through: {on_bucket:?}"
+    );
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+}

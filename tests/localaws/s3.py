@@ -14,7 +14,9 @@ bucket's configuration (policy, encryption, Block Public Access, tags, ...)
 one change at a time; a second one sent while the first is still being
 applied is refused. Here each such request holds its bucket for
 `CONFLICT_HOLD` seconds (`--s3-conflict-ms`, 50 ms unless told; 0 turns
-the rule off), and a second one in that time is answered 409.
+the rule off), and a second one in that time is answered 409. A test
+marks a bucket busy with someone else's change for a while
+(``POST /_baseline/s3-busy`` ``{"account", "bucket", "ms"}``).
 
 Sources (AWS's documentation):
 * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
@@ -35,24 +37,35 @@ CONFIGURATION = {"policy", "encryption", "publicAccessBlock", "tagging", "versio
 CONFLICT_HOLD = 0.05
 _held = set()
 _held_lock = threading.Lock()
+# Buckets someone else is changing (`POST /_baseline/s3-busy`): until when.
+_busy = {}
+
+
+def busy(account, bucket, seconds):
+    """Another client's change of `bucket` under way for `seconds`: every
+    configuration change meanwhile is answered 409, as S3 does."""
+    with _held_lock:
+        _busy[(account, bucket)] = time.monotonic() + seconds
 
 
 def hold(req):
     """For a request that changes a bucket's configuration: (the bucket it
     now holds, None), or (None, the 409 answer) while another holds it.
     (None, None) for every other request."""
-    if req.service != "s3" or req.method not in ("PUT", "DELETE") or not CONFLICT_HOLD:
+    if req.service != "s3" or req.method not in ("PUT", "DELETE") or not (CONFLICT_HOLD or _busy):
         return None, None
     parts = [p for p in req.path.split("/") if p]
     if len(parts) != 1 or not CONFIGURATION & set(req.query):
         return None, None
     bucket = (req.account, parts[0])
     with _held_lock:
-        if bucket in _held:
+        if bucket in _held or _busy.get(bucket, 0) > time.monotonic():
             xml = ("<Error><Code>OperationAborted</Code><Message>A conflicting conditional operation is "
                    "currently in progress against this resource. Try again.</Message>"
                    f"<BucketName>{parts[0]}</BucketName><RequestId>conflict</RequestId></Error>")
             return None, Answer(409, [("Content-Type", "application/xml")], xml.encode())
+        if not CONFLICT_HOLD:
+            return None, None
         _held.add(bucket)
     time.sleep(CONFLICT_HOLD)
     return bucket, None

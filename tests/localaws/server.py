@@ -31,6 +31,8 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
   ``POST /_baseline/support-plan`` ``{"account", "plan"}`` and
   ``POST /_baseline/enable-region`` ``{"account", "region"}``: facts of an
   account that no AWS API sets (or, for regions, not at once);
+  ``POST /_baseline/s3-busy`` ``{"account", "bucket", "ms"}``: another
+  client's change of that bucket under way for that long (``s3.py``);
 * opt-in regions (``regions.py``): a request signed for a region the
   account has not enabled is refused, as AWS refuses it.
 
@@ -106,6 +108,8 @@ def control(path, body):
         support.plans[data["account"]] = data["plan"]
     elif path == "/_baseline/enable-region":
         regions.enable(data["account"], data["region"])
+    elif path == "/_baseline/s3-busy":
+        s3.busy(data["account"], data["bucket"], float(data["ms"]) / 1000.0)
     else:
         return None
     return json_answer({"ok": True})
