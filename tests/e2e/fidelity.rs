@@ -163,3 +163,111 @@ fn a_bucket_busy_with_another_change_is_configured_once_it_is_free() {
     let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan:?}");
 }
+
+/// Why (issue #15): not every region offers every GuardDuty protection
+/// plan. baseline created the detector naming every plan, which such a
+/// region refuses, and read a plan the detector does not list as
+/// disabled: drift forever. Now the detector is created, then set to the
+/// plans the region offers; the one it lacks is unavailable there, said
+/// in a note, and the next plan is clean.
+#[test]
+fn a_guardduty_plan_a_region_lacks_is_unavailable_there_not_drift() {
+    let moto = Moto::start();
+    moto.control(
+        "unoffered",
+        serde_json::json!({"service": "guardduty", "region": "ap-northeast-3", "names": ["RUNTIME_MONITORING"]}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, ap-northeast-3]\nhome_region: ap-northeast-1\nguardduty: {enabled: true, features: all}\n",
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("GuardDuty does not offer RUNTIME_MONITORING in ap-northeast-3"),
+        "{plan:?}"
+    );
+    assert!(!plan.stdout.contains("in ap-northeast-1:"), "{plan:?}");
+    // Each new detector was set to the plans its region offers: Runtime
+    // Monitoring named only where it is offered.
+    let updates: Vec<_> = moto
+        .writes(0)
+        .into_iter()
+        .filter(|w| w.operation == "UpdateDetector" && w.status == 200)
+        .collect();
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    for w in updates {
+        let names = w.payload["features"].to_string();
+        assert_eq!(
+            names.contains("RUNTIME_MONITORING"),
+            w.region == "ap-northeast-1",
+            "{w:?}"
+        );
+    }
+}
+
+/// Why (issue #15): not every region offers every Security Hub standard.
+/// baseline enabled the listed standards everywhere by their ARN and read
+/// a standard it could not enable as missing: that region failed on every
+/// apply. Now each region's offer is read with DescribeStandards: a new
+/// hub's step changes no standard and names the one the region lacks
+/// (what the plan shows, or nothing); from then on that standard is left
+/// out there, with a note, and the next apply converges.
+#[test]
+fn a_security_hub_standard_a_region_lacks_is_named_once_then_left_out() {
+    let moto = Moto::start();
+    moto.control(
+        "unoffered",
+        serde_json::json!({"service": "securityhub", "region": "ap-northeast-3", "names": ["nist-800-53/v/5.0.0"]}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, ap-northeast-3]\nhome_region: ap-northeast-1\nconfig: {enabled: true}\nsecurityhub: {enabled: true, standards: [aws-foundational-security-best-practices, nist-800-53-v5.0.0]}\n",
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    let failed: Vec<&str> = apply
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Error:"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{apply:?}");
+    assert!(
+        failed[0].contains("ap-northeast-3/securityhub.standards")
+            && failed[0].contains("(invalid)")
+            && failed[0].contains("does not offer nist-800-53-v5.0.0 in ap-northeast-3"),
+        "{failed:?}"
+    );
+    let plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let changes: Vec<&serde_json::Value> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no_op")
+        .collect();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["address"]["region"], "ap-northeast-3");
+    assert_eq!(
+        changes[0]["after"]["enabled"],
+        serde_json::json!(["aws-foundational-security-best-practices"])
+    );
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "Security Hub does not offer nist-800-53-v5.0.0 in ap-northeast-3 (DescribeStandards)"
+        ),
+        "{plan:?}"
+    );
+}

@@ -308,11 +308,13 @@ const RULES: &[Rule] = &[
         None,
         false,
     ),
+    // A new detector is created naming no plan, then set to the planned
+    // plans the region offers.
     rule(
         "guardduty",
         "UpdateDetector",
         &["guardduty.detector"],
-        false,
+        true,
         Some(None),
         false,
     ),

@@ -22,7 +22,22 @@ the detector ARN `arn:aws:guardduty:REGION:ACCOUNT:detector/ID`; an
 unknown ARN is BadRequestException (GuardDuty answers that, not
 ResourceNotFound).
 
+Protection plans by region, which moto does not model. AWS behaviour
+followed (GuardDuty API reference, CreateDetector): a plan CreateDetector
+does not name is enabled, except RUNTIME_MONITORING (the plans are the
+`DetectorFeature` values of botocore's model). CreateDetector, GetDetector
+and UpdateDetector: "There might be regional differences because some
+data sources might not be available in all the AWS Regions where GuardDuty
+is presently supported" (GuardDuty "Regions and endpoints"). AWS's page
+gives that table in prose that changes often; here a test says which
+plans a region does not offer (``POST /_baseline/unoffered``
+``{"service": "guardduty", "region", "names"}``): GetDetector does not list them, and a
+CreateDetector or UpdateDetector naming one is BadRequestException (the
+stricter reading: AWS's answer there is not documented).
+
 Sources (AWS's documentation):
+* https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateDetector.html
+* https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_regions.html
 * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateDetector.html
 * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_TagResource.html
 * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreatePublishingDestination.html
@@ -32,12 +47,29 @@ Sources (AWS's documentation):
 import re
 import uuid
 
+import botocore.session
 from moto.guardduty import models
 from moto.guardduty.models import guardduty_backends
 
 from .common import ServiceError, json_answer
 
 ARN = re.compile(r"^arn:aws:guardduty:([^:]+):(\d{12}):detector/(.+)$")
+# Every protection plan, from AWS's model.
+PLANS = botocore.session.get_session().get_service_model("guardduty").shape_for("DetectorFeature").enum
+# region -> the plans it does not offer (set by a test).
+UNOFFERED = {}
+
+
+def _check_offered(req):
+    """CreateDetector / UpdateDetector naming a plan the region lacks."""
+    if req.method != "POST" or not re.match(r"^/detector(/[^/]+)?$", req.path):
+        return
+    lacking = UNOFFERED.get(req.region, set())
+    for f in req.json().get("features") or []:
+        if f.get("name") in lacking:
+            raise ServiceError("BadRequestException",
+                               "The request is rejected because an invalid or out-of-range value is specified "
+                               f"as an input parameter. ({f.get('name')} is not offered in {req.region})")
 
 
 DESTINATIONS = re.compile(r"^/detector/([^/]+)/publishingDestination(?:/([^/]+))?$")
@@ -81,6 +113,7 @@ def destinations(req):
 def handle(req):
     if req.service != "guardduty":
         return None
+    _check_offered(req)
     if req.path.startswith("/detector/"):
         return destinations(req)
     if not req.path.startswith("/tags/"):
@@ -115,3 +148,26 @@ def install():
         update(self, enable, finding_publishing_frequency, data_sources, features)
 
     models.Detector.update = update_named_features
+
+    create = models.GuardDutyBackend.create_detector
+
+    def create_with_default_plans(self, enable, finding_publishing_frequency, data_sources, tags, features):
+        named = {f.get("name"): dict(f) for f in (features or [])}
+        plans = [named.get(p) or {"name": p, "status": "DISABLED" if p == "RUNTIME_MONITORING" else "ENABLED"}
+                 for p in PLANS if p not in UNOFFERED.get(self.region_name, set())]
+        detector_id = create(self, enable, finding_publishing_frequency, data_sources, tags, plans)
+        # Private: moto serializes every public attribute.
+        self.detectors[detector_id]._region = self.region_name
+        return detector_id
+
+    models.GuardDutyBackend.create_detector = create_with_default_plans
+
+    to_json = models.Detector.to_json
+
+    def offered_only(self):
+        d = to_json(self)
+        lacking = UNOFFERED.get(getattr(self, "_region", None), set())
+        d["features"] = [f for f in d.get("features") or [] if f.get("name") not in lacking]
+        return d
+
+    models.Detector.to_json = offered_only

@@ -16,6 +16,13 @@ AWS behaviour followed (API reference, 2018-10-26):
 * GetEnabledStandards `POST /standards/get`, DescribeStandards
   `GET /standards`.
 * TagResource / ListTagsForResource `/tags/{arn}` on the hub's ARN.
+* Not every region offers every standard ("Regional limits"): a test
+  says which standards a region lacks (``POST /_baseline/unoffered``
+  ``{"service": "securityhub", "region", "names"}``, names as the ARN's
+  path, e.g. ``nist-800-53/v/5.0.0``). DescribeStandards there does not
+  list them and BatchEnableStandards answers InvalidInputException, as for
+  any standard ARN the region does not know. DescribeStandards needs the
+  hub (InvalidAccessException without it: the stricter reading).
 
 Sources (AWS's documentation):
 * https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableSecurityHub.html
@@ -45,6 +52,10 @@ def standard_arn(path, region):
     return f"arn:aws:securityhub:{region}::standards/{path}"
 
 
+# region -> the standards (ARN paths) it does not offer (set by a test).
+UNOFFERED = {}
+
+
 class StandardsBackend(BaseBackend):
     def __init__(self, region_name, account_id):
         super().__init__(region_name, account_id)
@@ -52,7 +63,8 @@ class StandardsBackend(BaseBackend):
         self.subscriptions = {}
 
     def catalog(self):
-        return {standard_arn(p, self.region_name): (p, n, d) for p, n, d in CATALOG}
+        lacking = UNOFFERED.get(self.region_name, set())
+        return {standard_arn(p, self.region_name): (p, n, d) for p, n, d in CATALOG if p not in lacking}
 
     def hub(self):
         return securityhub_backends[self.account_id][self.region_name]
@@ -114,7 +126,7 @@ def handle(req):
         b.subscriptions.clear()
         if body.get("EnableDefaultStandards", True):
             for p, _, default in CATALOG:
-                if default:
+                if default and p not in UNOFFERED.get(req.region, set()):
                     b.enable(standard_arn(p, req.region))
         return json_answer({})
     if path == "/accounts" and req.method == "DELETE":
@@ -124,6 +136,7 @@ def handle(req):
         b.subscriptions.clear()
         return json_answer({})
     if path == "/standards" and req.method == "GET":
+        b.require_hub()
         return json_answer({"Standards": [
             {"StandardsArn": arn, "Name": n, "Description": n, "EnabledByDefault": d,
              "StandardsManagedBy": {"Company": "AWS", "Product": "Security Hub"}}

@@ -31,6 +31,9 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
   ``POST /_baseline/support-plan`` ``{"account", "plan"}`` and
   ``POST /_baseline/enable-region`` ``{"account", "region"}``: facts of an
   account that no AWS API sets (or, for regions, not at once);
+  ``POST /_baseline/unoffered`` ``{"service", "region", "names"}``: the
+  GuardDuty protection plans or Security Hub standards a region does not
+  offer (``guardduty.py``, ``securityhub.py``);
   ``POST /_baseline/s3-busy`` ``{"account", "bucket", "ms"}``: another
   client's change of that bucket under way for that long (``s3.py``);
 * opt-in regions (``regions.py``): a request signed for a region the
@@ -108,6 +111,9 @@ def control(path, body):
         support.plans[data["account"]] = data["plan"]
     elif path == "/_baseline/enable-region":
         regions.enable(data["account"], data["region"])
+    elif path == "/_baseline/unoffered" and data["service"] in ("guardduty", "securityhub"):
+        unoffered = guardduty.UNOFFERED if data["service"] == "guardduty" else securityhub.UNOFFERED
+        unoffered[data["region"]] = set(data["names"])
     elif path == "/_baseline/s3-busy":
         s3.busy(data["account"], data["bucket"], float(data["ms"]) / 1000.0)
     else:
@@ -232,6 +238,8 @@ class Wrapper:
             return [body]
         if environ.get("PATH_INFO") == "/moto-api/reset":
             regions.reset()
+            guardduty.UNOFFERED.clear()
+            securityhub.UNOFFERED.clear()
         answer = regions.refused(Request(environ, body))
         if answer is not None:
             writes.record(Request(environ, body), answer.status)

@@ -212,6 +212,7 @@ class ModelTest(unittest.TestCase):
         sh = self.client("securityhub")
         fsbp = f"arn:aws:securityhub:{REGION}::standards/aws-foundational-security-best-practices/v/1.0.0"
         self.expect_error("InvalidAccessException", sh.get_enabled_standards)
+        self.expect_error("InvalidAccessException", sh.describe_standards)
         self.expect_error("InvalidAccessException", sh.batch_enable_standards,
                           StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
         # The default standards come with the hub unless refused.
@@ -240,6 +241,22 @@ class ModelTest(unittest.TestCase):
                          {"managed-by": "baseline", "team": "security"})
         sh.disable_security_hub()
         self.expect_error("ResourceNotFoundException", sh.list_tags_for_resource, ResourceArn=hub)
+
+    def test_security_hub_standards_by_region(self):
+        self.control("/_baseline/unoffered",
+                     {"service": "securityhub", "region": "ca-central-1", "names": ["nist-800-53/v/5.0.0"]})
+        nist = "standards/nist-800-53/v/5.0.0"
+        for region, offered in ((REGION, True), ("ca-central-1", False)):
+            sh = self.client("securityhub", region=region)
+            sh.enable_security_hub(EnableDefaultStandards=False)
+            arns = [s["StandardsArn"] for s in sh.describe_standards()["Standards"]]
+            self.assertEqual(any(a.endswith(nist) for a in arns), offered, region)
+            arn = f"arn:aws:securityhub:{region}::{nist}"
+            if offered:
+                sh.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": arn}])
+            else:
+                self.expect_error("InvalidInputException", sh.batch_enable_standards,
+                                  StandardsSubscriptionRequests=[{"StandardsArn": arn}])
 
     def test_opt_in_regions(self):
         ec2 = self.client("ec2")
@@ -492,6 +509,28 @@ class ModelTest(unittest.TestCase):
                               S3BucketName="settling")
         finally:
             settle.SETTLE = was
+
+    def test_guardduty_plans_by_region(self):
+        gd = self.client("guardduty")
+        # A plan CreateDetector does not name is on, but Runtime Monitoring.
+        did = gd.create_detector(Enable=True, Features=[{"Name": "S3_DATA_EVENTS", "Status": "DISABLED"}])["DetectorId"]
+        plans = {f["Name"]: f["Status"] for f in gd.get_detector(DetectorId=did)["Features"]}
+        self.assertEqual(plans["S3_DATA_EVENTS"], "DISABLED")
+        self.assertEqual(plans["RUNTIME_MONITORING"], "DISABLED")
+        self.assertEqual(plans["EBS_MALWARE_PROTECTION"], "ENABLED")
+        # A region without Runtime Monitoring: not listed, and naming it is refused.
+        self.control("/_baseline/unoffered",
+                     {"service": "guardduty", "region": "ca-central-1", "names": ["RUNTIME_MONITORING"]})
+        there = self.client("guardduty", region="ca-central-1")
+        self.expect_error("BadRequestException", there.create_detector, Enable=True,
+                          Features=[{"Name": "RUNTIME_MONITORING", "Status": "ENABLED"}])
+        did = there.create_detector(Enable=True)["DetectorId"]
+        names = [f["Name"] for f in there.get_detector(DetectorId=did)["Features"]]
+        self.assertNotIn("RUNTIME_MONITORING", names)
+        self.assertIn("S3_DATA_EVENTS", names)
+        self.expect_error("BadRequestException", there.update_detector, DetectorId=did,
+                          Features=[{"Name": "RUNTIME_MONITORING", "Status": "ENABLED"}])
+        self.checked.add("CreateDetector")
 
     def test_the_model_check_catches_a_wrong_answer(self):
         """The checker itself: a member AWS does not define, a missing

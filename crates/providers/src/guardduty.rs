@@ -3,15 +3,23 @@
 //! second one); a suspended one is resumed; only the plans that differ are
 //! sent. Teardown deletes it only when it carries baseline's tag (set when
 //! baseline creates it, or adopts it with `guardduty.adopt`).
+//!
+//! Not every region offers every plan (GuardDuty "Regions and endpoints").
+//! A region's detector lists the plans it offers: a plan it does not list
+//! is `UNAVAILABLE` there, in the plan and the read alike (never drift),
+//! and said in a note. A new detector is created naming no plan (AWS turns
+//! on the ones the region offers, but Runtime Monitoring), then read, then
+//! set to the baseline's plans among those it lists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_guardduty::types::{
     DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus,
 };
 use baseline_engine::{
-    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target,
+    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
+    Target, Want,
 };
 use baseline_spec::{Baseline, GuardDutyFeature, GuardDutyFeatures};
 use serde_json::{Value, json};
@@ -21,6 +29,8 @@ use crate::{OWNER_TAG_KEY, Owner, account_of, attrs, controls, present_if};
 
 const SERVICE: &str = "guardduty";
 const KIND: &str = "guardduty.detector";
+/// A plan the region's detector does not list: not offered there.
+const UNAVAILABLE: &str = "UNAVAILABLE";
 
 /// The protection plans, by their API names.
 pub const FEATURES: [(GuardDutyFeature, &str); 6] = [
@@ -94,11 +104,38 @@ impl Service for GuardDutyService {
         let Some(d) = desired.first() else {
             return Ok(Reading::default());
         };
-        Ok(read_detector(&client, target, &d.address, &self.aws.owner)
-            .await?
-            .into_iter()
-            .collect::<Vec<_>>()
-            .into())
+        let Some(mut o) = read_detector(&client, target, &d.address, &self.aws.owner).await? else {
+            return Ok(Reading::default());
+        };
+        // A plan the region does not offer is wanted as it is: unavailable.
+        let lacking: Vec<String> = o
+            .attrs
+            .iter()
+            .filter(|(_, v)| v.as_str() == Some(UNAVAILABLE))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut notes = Vec::new();
+        if let Want::Present(want) = &d.want {
+            let wanted: Vec<&str> = lacking
+                .iter()
+                .filter(|k| want.get(k.as_str()).and_then(Value::as_str) == Some("ENABLED"))
+                .filter_map(|k| k.strip_prefix(PREFIX))
+                .collect();
+            if !wanted.is_empty() {
+                notes.push(format!(
+                    "GuardDuty does not offer {} in {}: left out there (not drift)",
+                    wanted.join(", "),
+                    target.region
+                ));
+            }
+            for k in lacking {
+                o.resolved.insert(k, json!(UNAVAILABLE));
+            }
+        }
+        Ok(Reading {
+            observed: vec![o],
+            notes,
+        })
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
@@ -115,14 +152,44 @@ impl Service for GuardDutyService {
         let after = change.after.clone().unwrap_or_default();
         match change.action {
             Action::Create => {
-                client
+                // Naming no plan: a plan the region does not offer would
+                // refuse the whole detector.
+                let created = client
                     .create_detector()
                     .enable(true)
-                    .set_features(Some(feature_config(&after)))
                     .tags(OWNER_TAG_KEY, self.aws.owner.mark())
                     .send()
                     .await
                     .map_err(ctx.err("CreateDetector"))?;
+                let id = created.detector_id().unwrap_or_default();
+                let offered: BTreeSet<String> = client
+                    .get_detector()
+                    .detector_id(id)
+                    .send()
+                    .await
+                    .map_err(ctx.err("GetDetector"))?
+                    .features()
+                    .iter()
+                    .filter_map(|f| f.name().map(|n| n.as_str().to_string()))
+                    .collect();
+                let planned: Attrs = after
+                    .iter()
+                    .filter(|(k, _)| {
+                        k.strip_prefix(PREFIX)
+                            .is_some_and(|name| offered.contains(name))
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let features = feature_config(&planned);
+                if !features.is_empty() {
+                    client
+                        .update_detector()
+                        .detector_id(id)
+                        .set_features(Some(features))
+                        .send()
+                        .await
+                        .map_err(ctx.err("UpdateDetector"))?;
+                }
             }
             Action::Update => {
                 // Only what differs: other plans and settings stay.
@@ -266,9 +333,9 @@ pub async fn read_detector(
             },
         ),
     ]);
-    // A plan the detector does not report reads as disabled.
+    // A plan the detector does not list is not offered in its region.
     for (_, name) in FEATURES {
-        let status = features.get(name).map_or("DISABLED", String::as_str);
+        let status = features.get(name).map_or(UNAVAILABLE, String::as_str);
         a.insert(format!("{PREFIX}{name}"), json!(status));
     }
     let mut o = Observed::new(address.clone(), a, owned);

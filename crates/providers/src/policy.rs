@@ -167,6 +167,7 @@ const SECURITY_HUB: Actions = Actions {
         "securityhub:DescribeHub",
         "securityhub:ListTagsForResource",
         "securityhub:GetEnabledStandards",
+        "securityhub:DescribeStandards",
     ],
     // BatchDisableStandards only with `exclusive_standards` (see `policy`).
     write: &[
@@ -210,7 +211,11 @@ const OBJECT_TEARDOWN: &[&str] = &["s3:DeleteObject", "s3:DeleteObjectVersion"];
 
 /// Reads that only converging needs: a teardown does not look at enabled
 /// standards nor at Config's service-linked role.
-const NOT_FOR_TEARDOWN: &[&str] = &["securityhub:GetEnabledStandards", "iam:ListRoles"];
+const NOT_FOR_TEARDOWN: &[&str] = &[
+    "securityhub:GetEnabledStandards",
+    "securityhub:DescribeStandards",
+    "iam:ListRoles",
+];
 
 /// The values a setting takes in the base and in every override.
 fn setting_values<'a>(base: &'a Value, section: &str, key: &str) -> Vec<&'a Value> {

@@ -5,6 +5,12 @@
 //! carries baseline's tag (set when baseline enables it, or adopts it with
 //! `securityhub.adopt`). Standards the baseline does not list stay enabled
 //! unless `exclusive_standards` says otherwise.
+//!
+//! Not every region offers every standard (Security Hub "Regional
+//! limits"): each region's offer is read with DescribeStandards. A listed
+//! standard the region lacks is left out there, with a note (never drift);
+//! when the hub is new (its offer unread by the plan), apply changes no
+//! standard there and fails naming the ones the region lacks.
 
 use std::collections::BTreeSet;
 
@@ -97,6 +103,7 @@ impl Service for SecurityHubService {
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_securityhub, account, &target.region);
         let mut out = Vec::new();
+        let mut notes = Vec::new();
         let hub_arn = match client.describe_hub().send().await {
             Ok(h) => Some(h.hub_arn().unwrap_or_default().to_string()),
             Err(e)
@@ -144,7 +151,10 @@ impl Service for SecurityHubService {
                     out.push(o);
                 }
                 "securityhub.standards" => {
-                    let subscriptions = enabled_standards(&client, &ctx).await?;
+                    let (subscriptions, offered) = futures::try_join!(
+                        enabled_standards(&client, &ctx),
+                        offered_standards(&client, &ctx, &account.partition, &target.region),
+                    )?;
                     let have: BTreeSet<String> = subscriptions
                         .iter()
                         .map(|(arn, _)| standard_key(arn, &account.partition, &target.region))
@@ -166,6 +176,22 @@ impl Service for SecurityHubService {
                     a.insert("enabled".into(), json!(seen));
                     a.insert("exclusive".into(), json!(exclusive));
                     let mut o = Observed::new(d.address.clone(), a, owned);
+                    // A listed standard the region does not offer is
+                    // wanted as it is there: left out.
+                    let lacking: Vec<&String> = want.difference(&offered).collect();
+                    if !lacking.is_empty() {
+                        let kept: BTreeSet<&String> = want.intersection(&offered).collect();
+                        o.resolved.insert("enabled".into(), json!(kept));
+                        notes.push(format!(
+                            "Security Hub does not offer {} in {} (DescribeStandards): left out there (not drift)",
+                            lacking
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            target.region
+                        ));
+                    }
                     // The standards belong to the hub, and so to its owner.
                     o.managed_by_tool(mark.elsewhere());
                     // What a disable is written to: each enabled
@@ -199,7 +225,10 @@ impl Service for SecurityHubService {
                 _ => {}
             }
         }
-        Ok(out.into())
+        Ok(Reading {
+            observed: out,
+            notes,
+        })
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
@@ -243,6 +272,25 @@ impl Service for SecurityHubService {
             }
             ("securityhub.standards", Action::Create | Action::Update) => {
                 let (enable, disable) = standards_writes(change)?;
+                // A hub enabled by this apply: its region's offer was not
+                // read by the plan. What the plan shows, or nothing.
+                let offered =
+                    offered_standards(&client, &ctx, &account.partition, &target.region).await?;
+                let lacking: Vec<&String> = enable.difference(&offered).collect();
+                if !lacking.is_empty() {
+                    return Err(Box::new(baseline_engine::Failure {
+                        kind: baseline_engine::ErrorKind::Invalid,
+                        message: format!(
+                            "Security Hub does not offer {} in {} (DescribeStandards): no standard was changed there; the next plan leaves it out there",
+                            lacking
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            target.region
+                        ),
+                    }));
+                }
                 write_standards(&client, target, &account.partition, &enable, &disable).await?;
             }
             (kind, action) => return Err(crate::unsupported(kind, action)),
@@ -346,6 +394,28 @@ pub async fn write_standards(
             .map_err(ctx.err("BatchDisableStandards"))?;
     }
     Ok(())
+}
+
+/// The standards the region offers (DescribeStandards), by the names users
+/// write.
+async fn offered_standards(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+    partition: &str,
+    region: &str,
+) -> Result<BTreeSet<String>, ServiceError> {
+    let mut out = BTreeSet::new();
+    let mut pages = client.describe_standards().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(ctx.err("DescribeStandards"))?;
+        out.extend(
+            page.standards()
+                .iter()
+                .filter_map(|s| s.standards_arn())
+                .map(|arn| standard_key(arn, partition, region)),
+        );
+    }
+    Ok(out)
 }
 
 /// `(standard ARN, subscription ARN)` of every standard that is enabled or
