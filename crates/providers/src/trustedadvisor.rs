@@ -52,9 +52,16 @@ impl Service for TrustedAdvisorService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
-        // The Support API answers in us-east-1 only.
-        let client = client!(aws_sdk_support, account, "us-east-1");
-        let notes = vec![summarize(&client, target).await?];
+        let notes = match support_region(&account.partition) {
+            Some(region) => {
+                let client = client!(aws_sdk_support, account, region);
+                vec![summarize(&client, target).await?]
+            }
+            None => vec![format!(
+                "Trusted Advisor: its checks are not offered through the Support API in partition {} (\"AWS Support\", Getting Started with AWS in China): read them in the console",
+                account.partition
+            )],
+        };
         let observed = desired
             .iter()
             .map(|d| Observed::new(d.address.clone(), Default::default(), false))
@@ -64,6 +71,18 @@ impl Service for TrustedAdvisorService {
 
     async fn apply(&self, _target: &Target, change: &Change) -> Result<(), ServiceError> {
         Err(crate::unsupported(&change.address.kind, change.action))
+    }
+}
+
+/// The region of the Support API's Trusted Advisor operations in a
+/// partition: US East (N. Virginia) for `aws` (its API reference: "you
+/// must use the US East (N. Virginia) endpoint"), US-West for GovCloud;
+/// none in China, where the Support API does not serve Trusted Advisor.
+fn support_region(partition: &str) -> Option<&'static str> {
+    match partition {
+        "aws-us-gov" => Some("us-gov-west-1"),
+        "aws-cn" => None,
+        _ => Some("us-east-1"),
     }
 }
 
@@ -115,4 +134,16 @@ pub async fn summarize(
         line.push_str(&format!(" ({})", failing.join("; ")));
     }
     Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::support_region;
+
+    #[test]
+    fn the_support_api_is_asked_in_the_accounts_partition() {
+        assert_eq!(support_region("aws"), Some("us-east-1"));
+        assert_eq!(support_region("aws-us-gov"), Some("us-gov-west-1"));
+        assert_eq!(support_region("aws-cn"), None);
+    }
 }
