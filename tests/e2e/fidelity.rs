@@ -271,3 +271,49 @@ fn a_security_hub_standard_a_region_lacks_is_named_once_then_left_out() {
         "{plan:?}"
     );
 }
+
+/// Why (issue #15): an account in AWS China (or GovCloud) has its own
+/// partition: every ARN is `arn:aws-cn:…`, and the Support API does not
+/// serve Trusted Advisor there. The local AWS answered `arn:aws` for its
+/// additions (and kept a new bucket's tags in the `aws` partition), so
+/// nothing showed what baseline writes there. Now a baseline homed in
+/// cn-north-1 converges, every ARN of its plan is in `aws-cn`, and Trusted
+/// Advisor is a note, not a call that cannot work.
+#[test]
+fn an_account_in_aws_china_converges_with_its_partitions_arns() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [cn-north-1]\nhome_region: cn-north-1\nconfig: {enabled: true}\ncloudtrail: {enabled: true, kms: create}\nguardduty: {enabled: true}\nsecurityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}\ntrusted_advisor: {report: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let changed: Vec<&serde_json::Value> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no_op")
+        .collect();
+    assert!(changed.is_empty(), "converged: {changed:?}");
+    let text = v["changes"].to_string();
+    assert!(text.contains("arn:aws-cn:"), "{text}");
+    assert!(!text.contains("arn:aws:"), "an ARN outside aws-cn: {text}");
+    assert!(
+        v.to_string()
+            .contains("Trusted Advisor: its checks are not offered through the Support API in partition aws-cn"),
+        "{v}"
+    );
+    assert!(
+        moto.stats()["by_operation"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|op| !op.starts_with("support ")),
+        "no Support API call"
+    );
+}

@@ -368,3 +368,32 @@ async fn exactly_the_printed_policy_runs_the_cycle_and_each_action_is_needed() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Why (issue #15): AWS can take minutes before a new tag authorizes
+/// anything ("ABAC for AWS KMS"). The printed policy scopes the key's
+/// writes to its `managed-by` tag, so right after CreateKey,
+/// EnableKeyRotation was denied and a first apply failed. With tags and
+/// policies taking 2 s to settle, exactly the printed policy now converges
+/// a fresh account: the denial on the key this step made is waited out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_keys_tag_is_waited_for_before_it_authorizes() {
+    let moto = Moto::start_with(&["--enforce-iam", "--settle-ms", "2000"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\ncloudtrail: {enabled: true, kms: create}\n",
+    );
+    let f = file.to_str().unwrap();
+    let key = user(&moto, "baseline", &policy(f, "apply")).await;
+    let apply = run_as(&moto, &key, &["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let refused = denied(&moto);
+    assert!(
+        refused
+            .iter()
+            .any(|d| d.starts_with("kms:EnableKeyRotation")),
+        "the new key's rotation was refused before its tag settled: {refused:?}"
+    );
+    let plan = run_as(&moto, &key, &["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+}

@@ -570,7 +570,12 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
                         baseline_spec::Standard::ALL
                             .iter()
                             .find(|s| s.key() == k)
-                            .map(|s| s.arn("aws", &w.region))
+                            .map(|s| {
+                                s.arn(
+                                    baseline_providers::policy::partition_of_region(&w.region),
+                                    &w.region,
+                                )
+                            })
                             .unwrap_or_else(|| k.clone())
                     };
                     (

@@ -21,7 +21,7 @@ import re
 
 from moto.core.base_backend import BackendDict, BaseBackend
 
-from .common import ServiceError, json_answer
+from .common import ServiceError, json_answer, partition
 
 TYPES = {"ACCOUNT", "ORGANIZATION", "ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS",
          "ACCOUNT_INTERNAL_ACCESS", "ORGANIZATION_INTERNAL_ACCESS"}
@@ -30,7 +30,7 @@ NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,254}$")
 
 class Analyzer:
     def __init__(self, account, region, name, kind, tags, configuration):
-        self.arn = f"arn:aws:access-analyzer:{region}:{account}:analyzer/{name}"
+        self.arn = f"arn:{partition(region)}:access-analyzer:{region}:{account}:analyzer/{name}"
         self.name, self.type, self.tags = name, kind, dict(tags or {})
         self.configuration = configuration
         self.created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -36,7 +36,7 @@ import urllib.parse
 import botocore.session
 from moto.iam.models import iam_backends
 
-from . import sar
+from . import sar, settle
 from .common import Answer
 
 _session = botocore.session.get_session()
@@ -147,7 +147,7 @@ def _kms_key_arn(account, region, key_id):
             key_id = kms_backends[account][region].get_key_id_from_alias(key_id) or key_id
         except Exception:  # an unknown alias: the key the request names
             pass
-    return f"arn:aws:kms:{region}:{account}:key/{key_id}"
+    return sar.arn("kms", "key", Partition=_partition(region), Region=region, Account=account, KeyId=key_id)
 
 
 def _key_tags(arn):
@@ -159,9 +159,13 @@ def _key_tags(arn):
     try:
         backend = kms_backends[parts[4]][parts[3]]
         key_id = parts[5].split("/", 1)[1]
-        return {t["TagKey"]: t["TagValue"] for t in backend.list_resource_tags(key_id)["Tags"]}
+        now = {t["TagKey"]: t["TagValue"] for t in backend.list_resource_tags(key_id)["Tags"]}
     except Exception:
         return {}
+    # As authorization sees them: a tag written a moment ago is not yet
+    # in effect (settle.py).
+    seen = settle.effective(backend.keys[key_id], "tags", now)
+    return {} if seen is settle.MISSING or seen is None else seen
 
 
 def _partition(region):

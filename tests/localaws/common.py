@@ -8,6 +8,13 @@ import urllib.parse
 import uuid
 
 from moto.iam.models import get_account_id_from
+from moto.utilities.utils import get_partition
+
+
+def partition(region):
+    """The ARN partition of a region (`aws-cn` for `cn-*`, `aws-us-gov` for
+    `us-gov-*`), as AWS writes it in every ARN ("Amazon Resource Names")."""
+    return get_partition(region) if region and region != "-" else "aws"
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
 

@@ -96,7 +96,7 @@ def install():
         if old_arn:
             rec._arn = old_arn
         else:
-            rec._arn = (f"arn:aws:config:{self.region_name}:{self.account_id}:"
+            rec._arn = (f"arn:{get_partition(self.region_name)}:config:{self.region_name}:{self.account_id}:"
                         f"configuration-recorder/{rec.name}/{uuid.uuid4().hex[:16]}")
 
     def recorder_to_dict(self):

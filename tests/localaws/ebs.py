@@ -15,7 +15,7 @@ Sources (AWS's documentation):
 
 from moto.ec2.models import ec2_backends
 
-from .common import ec2_answer
+from .common import ec2_answer, partition
 
 
 def handle(req):
@@ -24,5 +24,5 @@ def handle(req):
     backend = ec2_backends[req.account][req.region]
     if req.action == "ResetEbsDefaultKmsKeyId":
         backend.default_kms_key_id = ""
-        return ec2_answer(req.action, {"kmsKeyId": f"arn:aws:kms:{req.region}:{req.account}:alias/aws/ebs"})
+        return ec2_answer(req.action, {"kmsKeyId": f"arn:{partition(req.region)}:kms:{req.region}:{req.account}:alias/aws/ebs"})
     return ec2_answer(req.action, {"kmsKeyId": backend.default_kms_key_id or "alias/aws/ebs"})

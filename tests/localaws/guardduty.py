@@ -53,7 +53,7 @@ from moto.guardduty.models import guardduty_backends
 
 from .common import ServiceError, json_answer
 
-ARN = re.compile(r"^arn:aws:guardduty:([^:]+):(\d{12}):detector/(.+)$")
+ARN = re.compile(r"^arn:aws[a-z-]*:guardduty:([^:]+):(\d{12}):detector/(.+)$")
 # Every protection plan, from AWS's model.
 PLANS = botocore.session.get_session().get_service_model("guardduty").shape_for("DetectorFeature").enum
 # region -> the plans it does not offer (set by a test).

@@ -32,7 +32,7 @@ def install():
         mfa = "true" if self.account_summary._account_mfa_enabled else "false"
         created = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc).isoformat()
         root = [
-            "<root_account>", f"arn:aws:iam::{self.account_id}:root", created,
+            "<root_account>", f"arn:{getattr(self, 'partition', self.region_name)}:iam::{self.account_id}:root", created,
             "not_supported", "no_information", "not_supported", "not_supported", mfa,
             "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A", "N/A", "N/A",
             "false", "N/A", "false", "N/A",

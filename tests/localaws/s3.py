@@ -29,7 +29,7 @@ import time
 import xmltodict
 from moto.s3.models import s3_backends
 
-from .common import Answer
+from .common import Answer, partition
 
 # The sub-resources of a bucket's configuration (`PUT /bucket?policy`, ...).
 CONFIGURATION = {"policy", "encryption", "publicAccessBlock", "tagging", "versioning", "lifecycle",
@@ -89,5 +89,5 @@ def after(req, status):
     if isinstance(tags, dict):
         tags = [tags]
     if tags:
-        s3_backends[req.account]["aws"].put_bucket_tagging(
+        s3_backends[req.account][partition(req.region)].put_bucket_tagging(
             parts[0], {t["Key"]: t.get("Value") or "" for t in tags})

@@ -16,6 +16,9 @@ AWS behaviour followed (API reference, 2018-10-26):
 * GetEnabledStandards `POST /standards/get`, DescribeStandards
   `GET /standards`.
 * TagResource / ListTagsForResource `/tags/{arn}` on the hub's ARN.
+* Every ARN in the region's partition (`arn:aws-cn:...` in China), the
+  hub's that moto's DescribeHub answers included ("Amazon Resource
+  Names").
 * Not every region offers every standard ("Regional limits"): a test
   says which standards a region lacks (``POST /_baseline/unoffered``
   ``{"service": "securityhub", "region", "names"}``, names as the ARN's
@@ -31,9 +34,10 @@ Sources (AWS's documentation):
 """
 
 from moto.core.base_backend import BackendDict, BaseBackend
-from moto.securityhub.models import securityhub_backends
+from moto.securityhub.exceptions import SecurityHubClientError
+from moto.securityhub.models import SecurityHubBackend, securityhub_backends
 
-from .common import ServiceError, json_answer
+from .common import ServiceError, json_answer, partition
 
 # (path, name, enabled by default). CIS 1.2.0 has a global ARN of its own.
 CATALOG = [
@@ -48,8 +52,8 @@ CATALOG = [
 
 def standard_arn(path, region):
     if path == "cis-aws-foundations-benchmark/v/1.2.0":
-        return "arn:aws:securityhub:::ruleset/" + path
-    return f"arn:aws:securityhub:{region}::standards/{path}"
+        return f"arn:{partition(region)}:securityhub:::ruleset/" + path
+    return f"arn:{partition(region)}:securityhub:{region}::standards/{path}"
 
 
 # region -> the standards (ARN paths) it does not offer (set by a test).
@@ -80,7 +84,8 @@ class StandardsBackend(BaseBackend):
             raise ServiceError("InvalidInputException", f"Invalid standards ARN: {arn}")
         sub = self.subscriptions.get(arn)
         if sub is None or sub[1] == "DELETING":
-            sub_arn = f"arn:aws:securityhub:{self.region_name}:{self.account_id}:subscription/{cat[arn][0]}"
+            sub_arn = (f"arn:{partition(self.region_name)}:securityhub:{self.region_name}:{self.account_id}:"
+                       f"subscription/{cat[arn][0]}")
             self.subscriptions[arn] = sub = [sub_arn, "PENDING"]
         return self.view(arn, sub)
 
@@ -116,7 +121,7 @@ def handle(req):
         return None
     b = backends[req.account][req.region]
     hub = b.hub()
-    hub_arn = f"arn:aws:securityhub:{req.region}:{req.account}:hub/default"
+    hub_arn = f"arn:{partition(req.region)}:securityhub:{req.region}:{req.account}:hub/default"
     path = req.path.rstrip("/")
     if path == "/accounts" and req.method == "POST":
         if hub.enabled:
@@ -169,3 +174,18 @@ def handle(req):
             return json_answer({})
     # Everything else (DescribeHub, findings, members ...) is moto's.
     return None
+
+
+def install():
+    describe = SecurityHubBackend.describe_hub
+
+    def describe_hub(self, hub_arn=None):
+        arn = f"arn:{partition(self.region_name)}:securityhub:{self.region_name}:{self.account_id}:hub/default"
+        if hub_arn and hub_arn != arn:
+            raise SecurityHubClientError("ResourceNotFoundException",
+                            f"The request was rejected because no hub was found with ARN {hub_arn}.")
+        answer = describe(self)
+        answer["HubArn"] = arn
+        return answer
+
+    SecurityHubBackend.describe_hub = describe_hub

@@ -73,6 +73,7 @@ ADDITIONS = [regions.handle, accessanalyzer.handle, securityhub.handle, ebs.hand
 AFTER = [s3.after]
 config.install()
 settle.install()
+securityhub.install()
 guardduty.install()
 iam.install()
 

@@ -5,9 +5,11 @@ to match, and a request's operation is found from the service model."""
 import json
 import os
 import re
+import time
 import unittest
 
-from . import authz, sar
+# The server installs the additions to moto (settle.py among them).
+from . import authz, sar, server, settle  # noqa: F401
 
 ALLOW_BUCKET = {"Statement": [{"Effect": "Allow", "Action": ["s3:GetBucketPolicy"],
                                "Resource": ["arn:aws:s3:::logs-1"]}]}
@@ -127,6 +129,26 @@ class ReferenceData(unittest.TestCase):
                         "StarlingDoveService.PutConfigurationRecorder")
         self.assertIn(("iam:PassRole", "arn:aws:iam::1:role/r", {}),
                       authz.needs(recorder, "config", "PutConfigurationRecorder", {}))
+
+    def test_a_keys_new_tags_authorize_only_after_the_settle_delay(self):
+        """ABAC for AWS KMS: a tag change can take minutes to affect
+        authorization (settle.py, `--settle-ms`)."""
+        from moto.kms.models import kms_backends
+
+        was, settle.SETTLE = settle.SETTLE, 0.5
+        try:
+            backend = kms_backends["123456789012"]["eu-west-1"]
+            key = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "d",
+                                     [{"TagKey": "managed-by", "TagValue": "baseline"}])
+            self.assertEqual(authz._key_tags(key.arn), {})
+            time.sleep(0.6)
+            self.assertEqual(authz._key_tags(key.arn), {"managed-by": "baseline"})
+            backend.untag_resource(key.arn, ["managed-by"])
+            self.assertEqual(authz._key_tags(key.arn), {"managed-by": "baseline"})
+            time.sleep(0.6)
+            self.assertEqual(authz._key_tags(key.arn), {})
+        finally:
+            settle.SETTLE = was
 
     def test_arns_are_in_the_references_formats(self):
         self.assertEqual(sar.arn("kms", "alias", Partition="aws", Region="eu-west-1", Account="1", Alias="a"),

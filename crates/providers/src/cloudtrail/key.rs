@@ -234,12 +234,18 @@ fn planned_key_id(change: &Change, target: &Target, account: &str) -> Result<Str
 /// what the plan changes (its state, its policy while still the one the
 /// plan read, rotation); a deleted one is scheduled for deletion after
 /// the plan's window, only while it still carries baseline's tag.
+///
+/// The calls right after CreateKey are authorized by the key's new tag
+/// (the printed policy scopes key writes to `aws:ResourceTag/managed-by`),
+/// which AWS can take minutes to put into effect ("ABAC for AWS KMS"):
+/// denied, they are tried again for up to `settle` ([`crate::settle`]).
 pub(super) async fn apply_key(
     kms: &aws_sdk_kms::Client,
     target: &Target,
     account: &Account,
     change: &Change,
     owner: &Owner,
+    settle: std::time::Duration,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, "kms");
     let alias = &change.address.name;
@@ -251,6 +257,7 @@ pub(super) async fn apply_key(
             // A run stopped between CreateKey and CreateAlias (or a retried
             // CreateKey whose first answer was lost) left a key that only
             // its tag and description find: use it rather than make another.
+            let mut fresh = false;
             let key_id = match orphan_key(kms, &ctx, owner.mark()).await? {
                 Some(id) => {
                     kms.put_key_policy()
@@ -277,6 +284,7 @@ pub(super) async fn apply_key(
                         .send()
                         .await
                         .map_err(ctx.err("CreateKey"))?;
+                    fresh = true;
                     created
                         .key_metadata()
                         .map(|m| m.key_id().to_string())
@@ -285,18 +293,29 @@ pub(super) async fn apply_key(
                         })?
                 }
             };
-            kms.create_alias()
-                .alias_name(alias)
-                .target_key_id(&key_id)
-                .send()
-                .await
-                .map_err(ctx.err("CreateAlias"))?;
-            if planned("rotation") == json!(true) {
-                kms.enable_key_rotation()
-                    .key_id(&key_id)
+            // A denial is waited out only on the key this step just made.
+            let (budget, waits_for) = match fresh {
+                true => (
+                    settle,
+                    format!("the tag of new key {key_id} to authorize its setup"),
+                ),
+                false => (std::time::Duration::ZERO, String::new()),
+            };
+            let denied = [baseline_engine::ErrorKind::Denied];
+            crate::settle::retry(budget, &waits_for, &denied, || {
+                kms.create_alias()
+                    .alias_name(alias)
+                    .target_key_id(&key_id)
                     .send()
-                    .await
-                    .map_err(ctx.err("EnableKeyRotation"))?;
+            })
+            .await
+            .map_err(ctx.err("CreateAlias"))?;
+            if planned("rotation") == json!(true) {
+                crate::settle::retry(budget, &waits_for, &denied, || {
+                    kms.enable_key_rotation().key_id(&key_id).send()
+                })
+                .await
+                .map_err(ctx.err("EnableKeyRotation"))?;
             }
         }
         Action::Delete => {

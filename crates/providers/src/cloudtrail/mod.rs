@@ -381,7 +381,7 @@ impl Service for CloudTrailService {
             }
             (KEY, _) => {
                 let kms = client!(aws_sdk_kms, account, &target.region);
-                apply_key(&kms, target, account, change, owner).await?;
+                apply_key(&kms, target, account, change, owner, self.aws.settle).await?;
             }
             (TRAIL, Action::Create | Action::Update) => {
                 let client = client!(aws_sdk_cloudtrail, account, &target.region);
