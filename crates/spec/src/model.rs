@@ -9,72 +9,111 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// A baseline: what every account and region must look like.
-///
-/// A section left out is not managed: `plan` neither reads nor changes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Baseline {
-    /// Format version of this file. Only `1` exists.
-    pub version: u32,
-    /// The name of this baseline, for when several baselines (of several
-    /// teams) manage one account: what it creates is marked
-    /// `managed-by: baseline:<name>` instead of `managed-by: baseline`, its
-    /// default bucket names and key alias end in `-<name>`, and it never
-    /// changes nor deletes what another baseline marked (docs/safety.md).
-    /// Lowercase letters, digits and single hyphens, at most 20 characters.
-    /// Left out: the unnamed baseline (`managed-by: baseline`), as before
-    /// names existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The accounts this baseline applies to: a list, or `organization`
-    /// (every ACTIVE account of the AWS Organization, reached through
-    /// `organization.role_name`).
-    pub accounts: Accounts,
-    /// With `accounts: organization`: how to reach the member accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<OrganizationSpec>,
-    /// `all` (every region enabled for the account, discovered), or a list of region names.
-    pub regions: Regions,
-    /// The region that holds the account's global resources: the CloudTrail
-    /// trail, the log buckets, IAM recording in AWS Config, the account-level
-    /// settings.
-    pub home_region: String,
+/// Declares the sections once, each with its key, its type, its
+/// documentation and whether it holds per-region resources: from this one
+/// list come the section fields of [`Baseline`] and of [`Override`] (so
+/// they cannot differ), [`SECTIONS`] and [`is_regional`].
+macro_rules! sections {
+    ($( $(#[doc = $doc:literal])* $key:ident : $ty:ty, regional: $regional:literal; )*) => {
+        /// A baseline: what every account and region must look like.
+        ///
+        /// A section left out is not managed: `plan` neither reads nor changes it.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct Baseline {
+            /// Format version of this file. Only `1` exists.
+            pub version: u32,
+            /// The name of this baseline, for when several baselines (of several
+            /// teams) manage one account: what it creates is marked
+            /// `managed-by: baseline:<name>` instead of `managed-by: baseline`, its
+            /// default bucket names and key alias end in `-<name>`, and it never
+            /// changes nor deletes what another baseline marked (docs/safety.md).
+            /// Lowercase letters, digits and single hyphens, at most 20 characters.
+            /// Left out: the unnamed baseline (`managed-by: baseline`), as before
+            /// names existed.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub name: Option<String>,
+            /// The accounts this baseline applies to: a list, or `organization`
+            /// (every ACTIVE account of the AWS Organization, reached through
+            /// `organization.role_name`).
+            pub accounts: Accounts,
+            /// With `accounts: organization`: how to reach the member accounts.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub organization: Option<OrganizationSpec>,
+            /// `all` (every region enabled for the account, discovered), or a list of region names.
+            pub regions: Regions,
+            /// The region that holds the account's global resources: the CloudTrail
+            /// trail, the log buckets, IAM recording in AWS Config, the account-level
+            /// settings.
+            pub home_region: String,
+            $(
+                $(#[doc = $doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $key: Option<$ty>,
+            )*
+            /// Exceptions for some accounts and regions, applied in order over the
+            /// sections above (a later override wins; within a section, the keys an
+            /// override gives replace those of the base).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub overrides: Option<Vec<Override>>,
+        }
+
+        /// Sections that differ for some accounts and/or regions.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct Override {
+            /// The accounts it applies to (default: all).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub accounts: Option<Vec<AccountId>>,
+            /// The regions it applies to (default: all). With regions, only
+            /// regional sections may be given: config (not its bucket),
+            /// access_analyzer, guardduty, ebs_encryption, securityhub.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub regions: Option<Vec<String>>,
+            $(
+                /// As the top-level section.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $key: Option<$ty>,
+            )*
+        }
+
+        /// The sections, by their keys, in file order.
+        pub const SECTIONS: &[&str] = &[$(stringify!($key)),*];
+
+        /// Each section's key and whether it holds per-region resources.
+        const SCOPES: &[(&str, bool)] = &[$((stringify!($key), $regional)),*];
+    };
+}
+
+sections! {
     /// Root and IAM user MFA checks (reported as manual actions, never applied).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iam: Option<IamSpec>,
+    iam: IamSpec, regional: false;
     /// AWS Config: recorder, delivery channel and its S3 bucket, in every region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<ConfigSpec>,
+    config: ConfigSpec, regional: true;
     /// IAM Access Analyzer: an external-access analyzer in every region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_analyzer: Option<AccessAnalyzerSpec>,
+    access_analyzer: AccessAnalyzerSpec, regional: true;
     /// CloudTrail: one multi-region trail in the home region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloudtrail: Option<CloudTrailSpec>,
+    cloudtrail: CloudTrailSpec, regional: false;
     /// GuardDuty: an enabled detector in every region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guardduty: Option<GuardDutySpec>,
+    guardduty: GuardDutySpec, regional: true;
     /// EBS encryption by default, in every region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ebs_encryption: Option<EbsEncryptionSpec>,
+    ebs_encryption: EbsEncryptionSpec, regional: true;
     /// Alternate contacts (billing, operations, security) of the account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alternate_contacts: Option<AlternateContactsSpec>,
+    alternate_contacts: AlternateContactsSpec, regional: false;
     /// Trusted Advisor check summaries, reported as information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trusted_advisor: Option<TrustedAdvisorSpec>,
+    trusted_advisor: TrustedAdvisorSpec, regional: false;
     /// Security Hub with its standards, in every region. Needs AWS Config.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub securityhub: Option<SecurityHubSpec>,
+    securityhub: SecurityHubSpec, regional: true;
     /// S3 Block Public Access at the account level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub s3_public_access_block: Option<S3PublicAccessBlockSpec>,
-    /// Exceptions for some accounts and regions, applied in order over the
-    /// sections above (a later override wins; within a section, the keys an
-    /// override gives replace those of the base).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<Vec<Override>>,
+    s3_public_access_block: S3PublicAccessBlockSpec, regional: false;
+}
+
+/// Whether a section holds per-region resources (and so may be overridden
+/// per region).
+pub fn is_regional(section: &str) -> bool {
+    SCOPES
+        .iter()
+        .any(|(key, regional)| *key == section && *regional)
 }
 
 /// a list of accounts, or `organization`.
@@ -106,73 +145,6 @@ pub struct OrganizationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclude: Option<Vec<AccountId>>,
 }
-
-/// Sections that differ for some accounts and/or regions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Override {
-    /// The accounts it applies to (default: all).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accounts: Option<Vec<AccountId>>,
-    /// The regions it applies to (default: all). With regions, only
-    /// regional sections may be given: config (not its bucket),
-    /// access_analyzer, guardduty, ebs_encryption, securityhub.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub regions: Option<Vec<String>>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iam: Option<IamSpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<ConfigSpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_analyzer: Option<AccessAnalyzerSpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloudtrail: Option<CloudTrailSpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guardduty: Option<GuardDutySpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ebs_encryption: Option<EbsEncryptionSpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alternate_contacts: Option<AlternateContactsSpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trusted_advisor: Option<TrustedAdvisorSpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub securityhub: Option<SecurityHubSpec>,
-    /// As the top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub s3_public_access_block: Option<S3PublicAccessBlockSpec>,
-}
-
-/// The sections an override may carry, by their keys.
-pub const SECTIONS: [&str; 10] = [
-    "iam",
-    "config",
-    "access_analyzer",
-    "cloudtrail",
-    "guardduty",
-    "ebs_encryption",
-    "alternate_contacts",
-    "trusted_advisor",
-    "securityhub",
-    "s3_public_access_block",
-];
-
-/// The sections that hold per-region resources (may be overridden per region).
-pub const REGIONAL_SECTIONS: [&str; 5] = [
-    "config",
-    "access_analyzer",
-    "guardduty",
-    "ebs_encryption",
-    "securityhub",
-];
 
 impl Override {
     /// Whether it applies to this account and region.
@@ -716,4 +688,44 @@ pub fn render_bucket(template: &str, account_id: &str, region: &str) -> String {
     template
         .replace("{account_id}", account_id)
         .replace("{region}", region)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One list declares the sections: each is a key of the baseline and
+    /// of an override, and only the per-region ones may be overridden per
+    /// region.
+    #[test]
+    fn every_section_is_a_key_of_the_baseline_and_of_an_override() {
+        let schema = crate::json_schema();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        let base = keys(&schema);
+        let over = keys(&schema["$defs"]["Override"]);
+        assert_eq!(SECTIONS.len(), 10);
+        for s in SECTIONS {
+            assert!(base.iter().any(|k| k == s), "{s} in Baseline");
+            assert!(over.iter().any(|k| k == s), "{s} in Override");
+        }
+        let regional: Vec<&&str> = SECTIONS.iter().filter(|s| is_regional(s)).collect();
+        assert_eq!(
+            regional,
+            [
+                &"config",
+                &"access_analyzer",
+                &"guardduty",
+                &"ebs_encryption",
+                &"securityhub"
+            ]
+        );
+        assert!(!is_regional("no-such-section"));
+    }
 }

@@ -696,7 +696,7 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
         }
         if o.regions.is_some() {
             for section in &given {
-                if !REGIONAL_SECTIONS.contains(section) {
+                if !crate::model::is_regional(section) {
                     report.at_key(
                         &format!("{p}/{section}"),
                         format!("`{section}` is account-wide (it lives in the home region) and cannot be overridden per region"),
