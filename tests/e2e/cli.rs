@@ -109,16 +109,20 @@ async fn selectors_narrow_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(&dir, BASELINE);
     let f = file.to_str().unwrap();
-    let run = moto.baseline(&["plan", "-f", f, "--only", "s3", "--output", "json"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let kinds: Vec<&str> = v["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["address"]["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["s3.account_public_access_block"]);
+    // A setting is selected by its key in the baseline, or by the service
+    // name `--only` took before.
+    for selector in ["s3_public_access_block", "s3"] {
+        let run = moto.baseline(&["plan", "-f", f, "--only", selector, "--output", "json"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let kinds: Vec<&str> = v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["address"]["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["s3.account_public_access_block"], "{selector}");
+    }
 
     let run = moto.baseline(&[
         "plan",
@@ -145,7 +149,7 @@ async fn selectors_narrow_the_plan() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("unknown service `cloudtrial` in --only"),
+            .contains("unknown setting `cloudtrial` in --only; the settings are: iam, config,"),
         "{run:?}"
     );
 }

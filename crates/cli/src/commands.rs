@@ -13,7 +13,7 @@ use baseline_engine::{
     Action, BaselineSource, Change, ExecOptions, Mode, Observer, Outcome, Plan, PlanOptions,
     PlanProgress, Service, check_fresh, execute, make_plan, printable, unconverged,
 };
-use baseline_providers::{ConnectOptions, SERVICE_NAMES, connect, services};
+use baseline_providers::{ConnectOptions, SETTINGS, connect, selected_service, services};
 use baseline_spec::Baseline;
 
 use crate::planfile::{read_plan, write_plan};
@@ -154,34 +154,38 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// The sections the baseline gives, in file order.
 fn sections(b: &Baseline) -> Vec<&'static str> {
-    [
-        ("iam", b.iam.is_some()),
-        ("config", b.config.is_some()),
-        ("access_analyzer", b.access_analyzer.is_some()),
-        ("cloudtrail", b.cloudtrail.is_some()),
-        ("guardduty", b.guardduty.is_some()),
-        ("ebs_encryption", b.ebs_encryption.is_some()),
-        ("alternate_contacts", b.alternate_contacts.is_some()),
-        ("trusted_advisor", b.trusted_advisor.is_some()),
-        ("securityhub", b.securityhub.is_some()),
-        ("s3_public_access_block", b.s3_public_access_block.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, present)| present.then_some(name))
-    .collect()
+    let given = serde_json::to_value(b).unwrap_or_default();
+    baseline_spec::SECTIONS
+        .iter()
+        .copied()
+        .filter(|s| given.get(*s).is_some())
+        .collect()
 }
 
-fn check_only(only: &Option<Vec<String>>) -> Result<()> {
-    for name in only.iter().flatten() {
-        if !SERVICE_NAMES.contains(&name.as_str()) {
-            bail!(
-                "unknown service `{name}` in --only; the services are: {}",
-                SERVICE_NAMES.join(", ")
-            );
-        }
-    }
-    Ok(())
+/// The services `--only` selects, by section keys (or the service names
+/// it took before).
+fn selected(only: &Option<Vec<String>>) -> Result<Option<Vec<String>>> {
+    let Some(names) = only else {
+        return Ok(None);
+    };
+    names
+        .iter()
+        .map(|name| {
+            selected_service(name).map(str::to_string).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown setting `{name}` in --only; the settings are: {} (the service names ec2, account, trustedadvisor and s3 are accepted too)",
+                    SETTINGS
+                        .iter()
+                        .map(|(section, _)| *section)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 /// Connects and plans the baseline's current targets.
@@ -191,7 +195,7 @@ async fn plan_fresh(
     g: &Global,
     mode: Mode,
 ) -> Result<(Plan, Vec<Arc<dyn Service>>)> {
-    check_only(&args.only)?;
+    let only = selected(&args.only)?;
     if let baseline_spec::Accounts::List(list) = &baseline.accounts {
         for id in args.accounts.iter().flatten() {
             if !list.iter().any(|a| &a.id.0 == id) {
@@ -211,7 +215,7 @@ async fn plan_fresh(
         },
     )
     .await;
-    let svcs = services(&connected.aws, args.only.as_deref());
+    let svcs = services(&connected.aws, only.as_deref());
     let plan = make_plan(
         baseline,
         &connected.targets,

@@ -231,8 +231,11 @@ struct PlanArgs {
     /// Only these regions (comma-separated).
     #[arg(long, value_delimiter = ',')]
     regions: Option<Vec<String>>,
-    /// Only these services (comma-separated): iam, config, access_analyzer,
-    /// cloudtrail, guardduty, ec2, account, trustedadvisor, securityhub, s3.
+    /// Only these settings (comma-separated), by their keys in the
+    /// baseline: iam, config, access_analyzer, cloudtrail, guardduty,
+    /// ebs_encryption, alternate_contacts, trusted_advisor, securityhub,
+    /// s3_public_access_block (the service names ec2, account,
+    /// trustedadvisor, s3 are accepted too).
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
     /// Only the accounts of shard K of N (`1/3`, `2/3`, `3/3`): a stable

@@ -88,6 +88,32 @@ pub const SERVICE_NAMES: &[&str] = &[
     "s3",
 ];
 
+/// Each setting by the name `baseline.yaml` gives it (its section key,
+/// which `--only` takes) and the service that plans it. The service names
+/// `--only` took before (`ec2`, `account`, `trustedadvisor`, `s3`) stay
+/// accepted.
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("iam", "iam"),
+    ("config", "config"),
+    ("access_analyzer", "access_analyzer"),
+    ("cloudtrail", "cloudtrail"),
+    ("guardduty", "guardduty"),
+    ("ebs_encryption", "ec2"),
+    ("alternate_contacts", "account"),
+    ("trusted_advisor", "trustedadvisor"),
+    ("securityhub", "securityhub"),
+    ("s3_public_access_block", "s3"),
+];
+
+/// The service a name of `--only` selects: a section key, or a service
+/// name as `--only` took before.
+pub fn selected_service(name: &str) -> Option<&'static str> {
+    SETTINGS
+        .iter()
+        .find(|(section, service)| *section == name || *service == name)
+        .map(|(_, service)| *service)
+}
+
 /// The services, optionally only some (`--only`).
 pub fn services(aws: &Arc<Aws>, only: Option<&[String]>) -> Vec<Arc<dyn Service>> {
     let all: Vec<Arc<dyn Service>> = vec![
@@ -171,4 +197,21 @@ fn unsupported(kind: &str, action: Action) -> ServiceError {
     Box::new(Refusal {
         message: format!("{kind}: {action:?} is not something baseline does"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_section_selects_its_service_and_old_names_still_do() {
+        let sections: Vec<&str> = SETTINGS.iter().map(|(s, _)| *s).collect();
+        assert_eq!(sections, baseline_spec::SECTIONS);
+        let services: Vec<&str> = SETTINGS.iter().map(|(_, s)| *s).collect();
+        assert_eq!(services, SERVICE_NAMES);
+        assert_eq!(selected_service("ebs_encryption"), Some("ec2"));
+        assert_eq!(selected_service("ec2"), Some("ec2"));
+        assert_eq!(selected_service("s3_public_access_block"), Some("s3"));
+        assert_eq!(selected_service("cloudtrial"), None);
+    }
 }
