@@ -1,25 +1,26 @@
 //! The subcommands: spec → providers read → engine plan → render → engine
 //! apply → providers write → re-read to verify.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use baseline_engine::render::{self, Styles};
 use baseline_engine::{
-    Action, BaselineSource, Change, ExecOptions, Mode, Observer, Outcome, Plan, PlanOptions,
-    PlanProgress, Service, check_fresh, execute, make_plan, printable, unconverged,
+    Action, ExecOptions, Mode, Outcome, Plan, PlanOptions, PlanProgress, Service, check_fresh,
+    execute, make_plan, unconverged,
 };
 use baseline_providers::{ConnectOptions, SETTINGS, connect, selected_service, services};
 use baseline_spec::Baseline;
 
-use crate::planfile::{read_plan, write_plan};
+use crate::planfile::{
+    distinct, load_baseline, merge_plans, now_rfc3339, read_plan, stamp, verified_baseline,
+    write_plan,
+};
+use crate::terminal::{Progress, ReadProgress, confirm, emit, listen_for_signals, print_plan};
 use crate::{
     Cli, Command, EXIT_CHANGES, EXIT_ERROR, EXIT_MANUAL, EXIT_OK, Global, Output, PlanArgs,
-    color_on,
 };
 
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -239,74 +240,6 @@ fn plan_options(args: &PlanArgs, g: &Global) -> PlanOptions {
     }
 }
 
-/// "reading 120/340 · 2 failed", on standard error, cleared when done.
-struct ReadProgress {
-    bar: indicatif::ProgressBar,
-    failed: std::sync::atomic::AtomicUsize,
-}
-
-impl ReadProgress {
-    fn new() -> Self {
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} reading {pos}/{len} account × region × service {msg} [{elapsed}]",
-            )
-            .expect("a valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        ReadProgress {
-            bar,
-            failed: Default::default(),
-        }
-    }
-}
-
-impl PlanProgress for ReadProgress {
-    fn total(&self, reads: usize) {
-        self.bar.set_length(reads as u64);
-    }
-    fn read_done(&self, _target: &baseline_engine::Target, _service: &str, failed: bool) {
-        if failed {
-            let n = self.failed.fetch_add(1, Ordering::SeqCst) + 1;
-            self.bar.set_message(format!("· {n} failed"));
-        }
-        self.bar.inc(1);
-        if self.bar.position() >= self.bar.length().unwrap_or(0) {
-            self.bar.finish_and_clear();
-        }
-    }
-}
-
-fn print_plan(plan: &Plan, output: Output) {
-    let text = match output {
-        Output::Human => {
-            let styles = if color_on(&std::io::stdout()) {
-                Styles::colored()
-            } else {
-                Styles::plain()
-            };
-            render::human(plan, &styles)
-        }
-        Output::Json => render::json(plan),
-        Output::Markdown => render::markdown(plan),
-        Output::Html => baseline_engine::report::html(plan),
-    };
-    emit(&text);
-}
-
-/// Writes to standard output; a reader that went away (`| head`) ends the
-/// program quietly, as other command-line tools do.
-fn emit(text: &str) {
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
-        && e.kind() == std::io::ErrorKind::BrokenPipe
-    {
-        std::process::exit(EXIT_OK as i32);
-    }
-}
-
 fn plan_exit_code(plan: &Plan, detailed: bool) -> u8 {
     if !plan.errors.is_empty() {
         return EXIT_ERROR;
@@ -351,101 +284,6 @@ fn parse_shard(spec: Option<&str>) -> Result<Option<baseline_providers::Shard>> 
     Ok(Some(baseline_providers::Shard { index, count }))
 }
 
-/// Several saved plans (one per shard) as one: same format, same baseline
-/// file, same mode; accounts never in two of them.
-fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Result<Plan> {
-    let mut plans = plans.into_iter().zip(paths);
-    let (mut merged, first) = plans.next().expect("clap requires one plan file");
-    let mut seen: std::collections::BTreeMap<String, &std::path::PathBuf> = merged
-        .targets
-        .iter()
-        .map(|t| (t.account_id.clone(), first))
-        .collect();
-    for (p, path) in plans {
-        if p.baseline != merged.baseline
-            || p.source.as_ref().map(|s| &s.sha256) != merged.source.as_ref().map(|s| &s.sha256)
-        {
-            bail!(
-                "{} and {} were made from different baselines: they are not parts of one plan",
-                first.display(),
-                path.display()
-            );
-        }
-        if p.mode != merged.mode {
-            bail!(
-                "{} and {} are of different commands (apply, destroy)",
-                first.display(),
-                path.display()
-            );
-        }
-        for t in &p.targets {
-            if let Some(other) = seen.get(&t.account_id)
-                && *other != path
-            {
-                bail!(
-                    "account {} is in both {} and {}: the plans overlap",
-                    t.account_id,
-                    other.display(),
-                    path.display()
-                );
-            }
-        }
-        for t in &p.targets {
-            seen.insert(t.account_id.clone(), path);
-        }
-        for s in p.services {
-            if !merged.services.contains(&s) {
-                merged.services.push(s);
-            }
-        }
-        merged.targets.extend(p.targets);
-        merged.changes.extend(p.changes);
-        merged.errors.extend(p.errors);
-        merged.notes.extend(p.notes);
-        merged.unreadable.extend(p.unreadable);
-    }
-    // One plan reads in account order, whichever shard an account was in.
-    merged
-        .targets
-        .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
-    merged
-        .changes
-        .sort_by(|a, b| a.address.account.cmp(&b.address.account));
-    Ok(merged)
-}
-
-/// What a plan made now carries: its baseline file and the time.
-fn stamp(plan: &mut Plan, source: BaselineSource) {
-    plan.source = Some(source);
-    plan.created_at = now_rfc3339();
-}
-
-/// Now, UTC, RFC 3339.
-fn now_rfc3339() -> Option<String> {
-    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .ok()
-}
-
-/// Reads and validates a baseline file, with what identifies it.
-fn load_baseline(path: &Path) -> Result<(Baseline, BaselineSource)> {
-    let text = baseline_spec::read_bounded(path)?;
-    let baseline = baseline_spec::parse(&text, &path.display().to_string())?;
-    let source = BaselineSource {
-        file: path.display().to_string(),
-        sha256: sha256_hex(text.as_bytes()),
-    };
-    Ok((baseline, source))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 async fn plan_confirm_apply(
     args: &PlanArgs,
     g: &Global,
@@ -470,92 +308,6 @@ async fn plan_confirm_apply(
         confirm(mode)?;
     }
     run_plan(&plan, &svcs, args, g).await
-}
-
-/// Asks for `yes` on a terminal; refuses without one.
-fn confirm(mode: Mode) -> Result<()> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!(
-            "refusing to {} without confirmation: standard input is not a terminal. Review the plan and pass --auto-approve, or save it with `baseline plan --out FILE` and run `baseline apply FILE`",
-            if mode == Mode::Destroy {
-                "destroy"
-            } else {
-                "apply"
-            }
-        );
-    }
-    print!(
-        "\nDo you want to {}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-        if mode == Mode::Destroy {
-            "stop these paid services"
-        } else {
-            "perform these actions"
-        }
-    );
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
-    if answer.trim() != "yes" {
-        bail!("cancelled: nothing was changed");
-    }
-    Ok(())
-}
-
-/// The baseline a saved plan was made from: its file (`-f`, else the file
-/// named in the plan, else that name next to the plan) must be unchanged,
-/// and the plan's embedded baseline must be that file's.
-fn verified_baseline(path: &Path, saved: &Plan, args: &PlanArgs) -> Result<Baseline> {
-    let Some(source) = &saved.source else {
-        bail!(
-            "{} does not say which baseline file it was made from; make the plan again",
-            path.display()
-        );
-    };
-    let recorded = Path::new(&source.file);
-    let beside = path
-        .parent()
-        .zip(recorded.file_name())
-        .map(|(dir, name)| dir.join(name));
-    let candidates: Vec<std::path::PathBuf> = match &args.file.file {
-        Some(f) => vec![f.clone()],
-        None => std::iter::once(recorded.to_path_buf())
-            .chain(beside)
-            .collect(),
-    };
-    let Some(file) = candidates.iter().find(|c| c.is_file()) else {
-        bail!(
-            "cannot find {}, the baseline file {} was made from; pass it with -f",
-            source.file,
-            path.display()
-        );
-    };
-    let (baseline, found) = load_baseline(file)?;
-    if found.sha256 != source.sha256 {
-        bail!(
-            "{} is not the baseline file this plan was made from: it changed since (or is another file); nothing was changed. Make the plan again with `baseline plan --out`",
-            file.display()
-        );
-    }
-    if baseline != saved.baseline {
-        bail!(
-            "{} was edited: its baseline is not that of {}, the file it names; nothing was changed. Make the plan again",
-            path.display(),
-            file.display()
-        );
-    }
-    Ok(baseline)
-}
-
-/// Each distinct value, in first-seen order.
-fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for v in values {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    out
 }
 
 async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
@@ -601,149 +353,6 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
     run_plan(&saved, &svcs, args, g).await
 }
 
-/// Prints each step as Terraform does, and knows which are running.
-struct Progress {
-    quiet: bool,
-    /// Steps to run, and steps ended (done, failed or skipped).
-    total: usize,
-    ended: std::sync::atomic::AtomicUsize,
-    failed: std::sync::atomic::AtomicUsize,
-    /// Steps started and not ended: what a hard stop may leave half-done.
-    running: std::sync::Mutex<std::collections::BTreeSet<String>>,
-}
-
-/// SIGINT (Ctrl-C) or SIGTERM (a cancelled CI job): the first starts no new
-/// step and lets running ones finish; the second exits at once, naming
-/// the steps that may be half-done. Listening starts before the first step
-/// (a listener made inside the task would only exist once the task runs).
-fn listen_for_signals(cancel: Arc<AtomicBool>, progress: Arc<Progress>) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::spawn(async move {
-            let mut received = 0;
-            loop {
-                let name = tokio::select! {
-                    Some(()) = interrupt.recv() => "Interrupt",
-                    Some(()) = terminate.recv() => "Termination signal",
-                    else => return,
-                };
-                received += 1;
-                if received == 1 {
-                    eprintln!(
-                        "\n{name} received: letting running steps finish, starting no new ones. Send it again to stop at once."
-                    );
-                    cancel.store(true, Ordering::SeqCst);
-                } else {
-                    let running = progress
-                        .running
-                        .lock()
-                        .map(|r| r.clone())
-                        .unwrap_or_default();
-                    eprintln!("\n{name} received again: stopping now.");
-                    if running.is_empty() {
-                        eprintln!("No step was running.");
-                    } else {
-                        eprintln!("These steps were running and may be half-done:");
-                        for r in &running {
-                            eprintln!("  {r}");
-                        }
-                    }
-                    eprintln!("Run `baseline plan` to see what remains.");
-                    std::process::exit(130);
-                }
-            }
-        });
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\nInterrupt received: letting running steps finish, starting no new ones."
-                );
-                cancel.store(true, Ordering::SeqCst);
-            }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = &progress;
-                eprintln!(
-                    "\nInterrupt received again: stopping now. Run `baseline plan` to see what remains."
-                );
-                std::process::exit(130);
-            }
-        });
-    }
-    Ok(())
-}
-
-impl Progress {
-    /// `[12/57]`, or `[12/57, 1 failed]`.
-    fn count(&self, failed_now: bool) -> String {
-        let ended = self.ended.fetch_add(1, Ordering::SeqCst) + 1;
-        let failed = self
-            .failed
-            .fetch_add(usize::from(failed_now), Ordering::SeqCst)
-            + usize::from(failed_now);
-        match failed {
-            0 => format!("[{ended}/{}]", self.total),
-            n => format!("[{ended}/{}, {n} failed]", self.total),
-        }
-    }
-}
-
-impl Observer for Progress {
-    fn started(&self, c: &Change) {
-        if let Ok(mut r) = self.running.lock() {
-            r.insert(format!("{} ({:?})", c.address, c.action));
-        }
-        if !self.quiet {
-            let verb = match c.action {
-                Action::Create => "Creating...",
-                Action::Update => "Modifying...",
-                Action::Delete => "Destroying...",
-                _ => return,
-            };
-            println!("{}: {verb}", printable(&c.address.to_string()));
-        }
-    }
-    fn finished(&self, c: &Change, outcome: &Outcome, elapsed: Duration) {
-        if let Ok(mut r) = self.running.lock() {
-            r.remove(&format!("{} ({:?})", c.address, c.action));
-        }
-        let count = self.count(!matches!(outcome, Outcome::Done));
-        match outcome {
-            Outcome::Done if !self.quiet => {
-                let what = match c.action {
-                    Action::Create => "Creation",
-                    Action::Update => "Modifications",
-                    _ => "Destruction",
-                };
-                println!(
-                    "{}: {what} complete after {:.1}s {count}",
-                    printable(&c.address.to_string()),
-                    elapsed.as_secs_f64()
-                );
-            }
-            Outcome::Done => {}
-            // Names and messages from AWS: never a control character raw.
-            // The kind first (throttled, denied, stale, ...): what to do
-            // about it differs.
-            Outcome::Failed { kind, message } => eprintln!(
-                "Error: {} ({kind}): {} {count}",
-                printable(&c.address.to_string()),
-                printable(message)
-            ),
-            Outcome::Skipped(why) => eprintln!(
-                "Skipped: {}: {} {count}",
-                printable(&c.address.to_string()),
-                printable(why)
-            ),
-        }
-    }
-}
-
 async fn run_plan(
     plan: &Plan,
     svcs: &[Arc<dyn Service>],
@@ -751,17 +360,13 @@ async fn run_plan(
     g: &Global,
 ) -> Result<u8> {
     let cancel = Arc::new(AtomicBool::new(false));
-    let progress = Arc::new(Progress {
-        quiet: g.quiet,
-        total: plan
-            .changes
+    let progress = Arc::new(Progress::new(
+        g.quiet,
+        plan.changes
             .iter()
             .filter(|c| c.action.is_applied())
             .count(),
-        ended: Default::default(),
-        failed: Default::default(),
-        running: Default::default(),
-    });
+    ));
     listen_for_signals(cancel.clone(), progress.clone())?;
     if !g.quiet {
         println!();

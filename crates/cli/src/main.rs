@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod commands;
 mod init;
 mod planfile;
+mod terminal;
 
 /// Exit code: success, no drift.
 pub const EXIT_OK: u8 = 0;

@@ -1,12 +1,17 @@
-//! Files baseline writes that hold what an attacker would like to read
-//! (plans: contacts, role ARNs, users without MFA, public buckets; `init`'s
-//! baseline: contacts), and reading plans back without trusting their size.
+//! Plan files: writing what an attacker would like to read (plans:
+//! contacts, role ARNs, users without MFA, public buckets; `init`'s
+//! baseline: contacts) for the owner only, reading plans back without
+//! trusting their size, merging the plans of shards, and checking that a
+//! saved plan's baseline file is unchanged.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use baseline_engine::{FORMAT_VERSION, Plan, render};
+use baseline_engine::{BaselineSource, FORMAT_VERSION, Plan, render};
+use baseline_spec::Baseline;
+
+use crate::PlanArgs;
 
 /// The largest plan file read, unless `BASELINE_MAX_PLAN_MIB` says
 /// otherwise. A plan of 1,000 accounts × 17 regions is under 100 MiB
@@ -123,4 +128,155 @@ fn warn_if_shared(path: &Path, meta: &std::fs::Metadata) {
     }
     #[cfg(not(unix))]
     let _ = (path, meta);
+}
+
+/// Several saved plans (one per shard) as one: same format, same baseline
+/// file, same mode; accounts never in two of them.
+pub(crate) fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Result<Plan> {
+    let mut plans = plans.into_iter().zip(paths);
+    let (mut merged, first) = plans.next().expect("clap requires one plan file");
+    let mut seen: std::collections::BTreeMap<String, &std::path::PathBuf> = merged
+        .targets
+        .iter()
+        .map(|t| (t.account_id.clone(), first))
+        .collect();
+    for (p, path) in plans {
+        if p.baseline != merged.baseline
+            || p.source.as_ref().map(|s| &s.sha256) != merged.source.as_ref().map(|s| &s.sha256)
+        {
+            bail!(
+                "{} and {} were made from different baselines: they are not parts of one plan",
+                first.display(),
+                path.display()
+            );
+        }
+        if p.mode != merged.mode {
+            bail!(
+                "{} and {} are of different commands (apply, destroy)",
+                first.display(),
+                path.display()
+            );
+        }
+        for t in &p.targets {
+            if let Some(other) = seen.get(&t.account_id)
+                && *other != path
+            {
+                bail!(
+                    "account {} is in both {} and {}: the plans overlap",
+                    t.account_id,
+                    other.display(),
+                    path.display()
+                );
+            }
+        }
+        for t in &p.targets {
+            seen.insert(t.account_id.clone(), path);
+        }
+        for s in p.services {
+            if !merged.services.contains(&s) {
+                merged.services.push(s);
+            }
+        }
+        merged.targets.extend(p.targets);
+        merged.changes.extend(p.changes);
+        merged.errors.extend(p.errors);
+        merged.notes.extend(p.notes);
+        merged.unreadable.extend(p.unreadable);
+    }
+    // One plan reads in account order, whichever shard an account was in.
+    merged
+        .targets
+        .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
+    merged
+        .changes
+        .sort_by(|a, b| a.address.account.cmp(&b.address.account));
+    Ok(merged)
+}
+
+/// What a plan made now carries: its baseline file and the time.
+pub(crate) fn stamp(plan: &mut Plan, source: BaselineSource) {
+    plan.source = Some(source);
+    plan.created_at = now_rfc3339();
+}
+
+/// Now, UTC, RFC 3339.
+pub(crate) fn now_rfc3339() -> Option<String> {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .ok()
+}
+
+/// Reads and validates a baseline file, with what identifies it.
+pub(crate) fn load_baseline(path: &Path) -> Result<(Baseline, BaselineSource)> {
+    let text = baseline_spec::read_bounded(path)?;
+    let baseline = baseline_spec::parse(&text, &path.display().to_string())?;
+    let source = BaselineSource {
+        file: path.display().to_string(),
+        sha256: sha256_hex(text.as_bytes()),
+    };
+    Ok((baseline, source))
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The baseline a saved plan was made from: its file (`-f`, else the file
+/// named in the plan, else that name next to the plan) must be unchanged,
+/// and the plan's embedded baseline must be that file's.
+pub(crate) fn verified_baseline(path: &Path, saved: &Plan, args: &PlanArgs) -> Result<Baseline> {
+    let Some(source) = &saved.source else {
+        bail!(
+            "{} does not say which baseline file it was made from; make the plan again",
+            path.display()
+        );
+    };
+    let recorded = Path::new(&source.file);
+    let beside = path
+        .parent()
+        .zip(recorded.file_name())
+        .map(|(dir, name)| dir.join(name));
+    let candidates: Vec<std::path::PathBuf> = match &args.file.file {
+        Some(f) => vec![f.clone()],
+        None => std::iter::once(recorded.to_path_buf())
+            .chain(beside)
+            .collect(),
+    };
+    let Some(file) = candidates.iter().find(|c| c.is_file()) else {
+        bail!(
+            "cannot find {}, the baseline file {} was made from; pass it with -f",
+            source.file,
+            path.display()
+        );
+    };
+    let (baseline, found) = load_baseline(file)?;
+    if found.sha256 != source.sha256 {
+        bail!(
+            "{} is not the baseline file this plan was made from: it changed since (or is another file); nothing was changed. Make the plan again with `baseline plan --out`",
+            file.display()
+        );
+    }
+    if baseline != saved.baseline {
+        bail!(
+            "{} was edited: its baseline is not that of {}, the file it names; nothing was changed. Make the plan again",
+            path.display(),
+            file.display()
+        );
+    }
+    Ok(baseline)
+}
+
+/// Each distinct value, in first-seen order.
+pub(crate) fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
 }

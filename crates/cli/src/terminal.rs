@@ -1,0 +1,266 @@
+//! The terminal: the read progress line, the plan printed in its output
+//! format, the confirmation prompt, each applied step as it starts and
+//! ends, and the signals that stop an apply.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use baseline_engine::render::{self, Styles};
+use baseline_engine::{Action, Change, Mode, Observer, Outcome, Plan, PlanProgress, printable};
+
+use crate::{EXIT_OK, Output, color_on};
+
+/// "reading 120/340 · 2 failed", on standard error, cleared when done.
+pub(crate) struct ReadProgress {
+    bar: indicatif::ProgressBar,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
+impl ReadProgress {
+    pub(crate) fn new() -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} reading {pos}/{len} account × region × service {msg} [{elapsed}]",
+            )
+            .expect("a valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        ReadProgress {
+            bar,
+            failed: Default::default(),
+        }
+    }
+}
+
+impl PlanProgress for ReadProgress {
+    fn total(&self, reads: usize) {
+        self.bar.set_length(reads as u64);
+    }
+    fn read_done(&self, _target: &baseline_engine::Target, _service: &str, failed: bool) {
+        if failed {
+            let n = self.failed.fetch_add(1, Ordering::SeqCst) + 1;
+            self.bar.set_message(format!("· {n} failed"));
+        }
+        self.bar.inc(1);
+        if self.bar.position() >= self.bar.length().unwrap_or(0) {
+            self.bar.finish_and_clear();
+        }
+    }
+}
+
+pub(crate) fn print_plan(plan: &Plan, output: Output) {
+    let text = match output {
+        Output::Human => {
+            let styles = if color_on(&std::io::stdout()) {
+                Styles::colored()
+            } else {
+                Styles::plain()
+            };
+            render::human(plan, &styles)
+        }
+        Output::Json => render::json(plan),
+        Output::Markdown => render::markdown(plan),
+        Output::Html => baseline_engine::report::html(plan),
+    };
+    emit(&text);
+}
+
+/// Writes to standard output; a reader that went away (`| head`) ends the
+/// program quietly, as other command-line tools do.
+pub(crate) fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(EXIT_OK as i32);
+    }
+}
+
+/// Asks for `yes` on a terminal; refuses without one.
+pub(crate) fn confirm(mode: Mode) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!(
+            "refusing to {} without confirmation: standard input is not a terminal. Review the plan and pass --auto-approve, or save it with `baseline plan --out FILE` and run `baseline apply FILE`",
+            if mode == Mode::Destroy {
+                "destroy"
+            } else {
+                "apply"
+            }
+        );
+    }
+    print!(
+        "\nDo you want to {}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+        if mode == Mode::Destroy {
+            "stop these paid services"
+        } else {
+            "perform these actions"
+        }
+    );
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("cancelled: nothing was changed");
+    }
+    Ok(())
+}
+
+/// Prints each step as Terraform does, and knows which are running.
+pub(crate) struct Progress {
+    quiet: bool,
+    /// Steps to run, and steps ended (done, failed or skipped).
+    total: usize,
+    ended: std::sync::atomic::AtomicUsize,
+    failed: std::sync::atomic::AtomicUsize,
+    /// Steps started and not ended: what a hard stop may leave half-done.
+    running: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (a cancelled CI job): the first starts no new
+/// step and lets running ones finish; the second exits at once, naming
+/// the steps that may be half-done. Listening starts before the first step
+/// (a listener made inside the task would only exist once the task runs).
+pub(crate) fn listen_for_signals(cancel: Arc<AtomicBool>, progress: Arc<Progress>) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::spawn(async move {
+            let mut received = 0;
+            loop {
+                let name = tokio::select! {
+                    Some(()) = interrupt.recv() => "Interrupt",
+                    Some(()) = terminate.recv() => "Termination signal",
+                    else => return,
+                };
+                received += 1;
+                if received == 1 {
+                    eprintln!(
+                        "\n{name} received: letting running steps finish, starting no new ones. Send it again to stop at once."
+                    );
+                    cancel.store(true, Ordering::SeqCst);
+                } else {
+                    let running = progress
+                        .running
+                        .lock()
+                        .map(|r| r.clone())
+                        .unwrap_or_default();
+                    eprintln!("\n{name} received again: stopping now.");
+                    if running.is_empty() {
+                        eprintln!("No step was running.");
+                    } else {
+                        eprintln!("These steps were running and may be half-done:");
+                        for r in &running {
+                            eprintln!("  {r}");
+                        }
+                    }
+                    eprintln!("Run `baseline plan` to see what remains.");
+                    std::process::exit(130);
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nInterrupt received: letting running steps finish, starting no new ones."
+                );
+                cancel.store(true, Ordering::SeqCst);
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = &progress;
+                eprintln!(
+                    "\nInterrupt received again: stopping now. Run `baseline plan` to see what remains."
+                );
+                std::process::exit(130);
+            }
+        });
+    }
+    Ok(())
+}
+
+impl Progress {
+    /// For `total` steps; `quiet`: only errors.
+    pub(crate) fn new(quiet: bool, total: usize) -> Self {
+        Progress {
+            quiet,
+            total,
+            ended: Default::default(),
+            failed: Default::default(),
+            running: Default::default(),
+        }
+    }
+
+    /// `[12/57]`, or `[12/57, 1 failed]`.
+    fn count(&self, failed_now: bool) -> String {
+        let ended = self.ended.fetch_add(1, Ordering::SeqCst) + 1;
+        let failed = self
+            .failed
+            .fetch_add(usize::from(failed_now), Ordering::SeqCst)
+            + usize::from(failed_now);
+        match failed {
+            0 => format!("[{ended}/{}]", self.total),
+            n => format!("[{ended}/{}, {n} failed]", self.total),
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn started(&self, c: &Change) {
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(format!("{} ({:?})", c.address, c.action));
+        }
+        if !self.quiet {
+            let verb = match c.action {
+                Action::Create => "Creating...",
+                Action::Update => "Modifying...",
+                Action::Delete => "Destroying...",
+                _ => return,
+            };
+            println!("{}: {verb}", printable(&c.address.to_string()));
+        }
+    }
+    fn finished(&self, c: &Change, outcome: &Outcome, elapsed: Duration) {
+        if let Ok(mut r) = self.running.lock() {
+            r.remove(&format!("{} ({:?})", c.address, c.action));
+        }
+        let count = self.count(!matches!(outcome, Outcome::Done));
+        match outcome {
+            Outcome::Done if !self.quiet => {
+                let what = match c.action {
+                    Action::Create => "Creation",
+                    Action::Update => "Modifications",
+                    _ => "Destruction",
+                };
+                println!(
+                    "{}: {what} complete after {:.1}s {count}",
+                    printable(&c.address.to_string()),
+                    elapsed.as_secs_f64()
+                );
+            }
+            Outcome::Done => {}
+            // Names and messages from AWS: never a control character raw.
+            // The kind first (throttled, denied, stale, ...): what to do
+            // about it differs.
+            Outcome::Failed { kind, message } => eprintln!(
+                "Error: {} ({kind}): {} {count}",
+                printable(&c.address.to_string()),
+                printable(message)
+            ),
+            Outcome::Skipped(why) => eprintln!(
+                "Skipped: {}: {} {count}",
+                printable(&c.address.to_string()),
+                printable(why)
+            ),
+        }
+    }
+}
