@@ -183,13 +183,8 @@ impl Service for SecurityHubService {
                         let kept: BTreeSet<&String> = want.intersection(&offered).collect();
                         o.resolved.insert("enabled".into(), json!(kept));
                         notes.push(format!(
-                            "Security Hub does not offer {} in {} (DescribeStandards): left out there (not drift)",
-                            lacking
-                                .iter()
-                                .map(|s| s.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            target.region
+                            "{}: left out there (not drift)",
+                            not_offered(&lacking, &target.region)
                         ));
                     }
                     // The standards belong to the hub, and so to its owner.
@@ -281,13 +276,8 @@ impl Service for SecurityHubService {
                     return Err(Box::new(baseline_engine::Failure {
                         kind: baseline_engine::ErrorKind::Invalid,
                         message: format!(
-                            "Security Hub does not offer {} in {} (DescribeStandards): no standard was changed there; the next plan leaves it out there",
-                            lacking
-                                .iter()
-                                .map(|s| s.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            target.region
+                            "{}: no standard was changed there; the next plan leaves it out there",
+                            not_offered(&lacking, &target.region)
                         ),
                     }));
                 }
@@ -394,6 +384,15 @@ pub async fn write_standards(
             .map_err(ctx.err("BatchDisableStandards"))?;
     }
     Ok(())
+}
+
+/// "Security Hub does not offer X, Y in REGION (DescribeStandards)".
+fn not_offered(lacking: &[&String], region: &str) -> String {
+    let names: Vec<&str> = lacking.iter().map(|s| s.as_str()).collect();
+    format!(
+        "Security Hub does not offer {} in {region} (DescribeStandards)",
+        names.join(", ")
+    )
 }
 
 /// The standards the region offers (DescribeStandards), by the names users
