@@ -80,7 +80,9 @@ fn a_listed_opt_in_region_not_enabled_is_reported_once_and_the_rest_planned() {
 /// lets them deliver, and a policy just written takes a while to be in
 /// effect. baseline writes the policies and at once makes the trail and
 /// the channel, which AWS refuses until the policies settle: apply failed
-/// there. With policies taking 3 s to settle, apply now tries those calls
+/// there. With policies taking 10 s to settle (long beside the moment
+/// between a policy and the call that needs it, even on a loaded
+/// machine), apply now tries those calls
 /// again and converges; told not to wait (`--settle-timeout 0`), it fails
 /// them with kind `settling`, saying what to check.
 #[test]
@@ -90,7 +92,7 @@ fn the_trail_and_the_channel_wait_for_their_policies_to_take_effect() {
     let file = baseline_file(&dir, baseline);
     let f = file.to_str().unwrap();
 
-    let moto = Moto::start_with(&["--settle-ms", "3000"]);
+    let moto = Moto::start_with(&["--settle-ms", "10000"]);
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     let calls = moto.stats()["by_operation"].clone();
@@ -103,7 +105,7 @@ fn the_trail_and_the_channel_wait_for_their_policies_to_take_effect() {
     let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan:?}");
 
-    let moto = Moto::start_with(&["--settle-ms", "3000"]);
+    let moto = Moto::start_with(&["--settle-ms", "10000"]);
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve", "--settle-timeout", "0"]);
     assert_eq!(apply.code, 1, "{apply:?}");
     for (address, code) in [
@@ -127,7 +129,8 @@ fn the_trail_and_the_channel_wait_for_their_policies_to_take_effect() {
 /// bucket's configuration while another is being applied, someone else's
 /// included (a landing-zone pipeline tagging it, an admin editing it).
 /// baseline's step failed on the first 409. With the CloudTrail bucket
-/// busy for 2.5 s from the start of apply, apply now tries again and
+/// busy for 8 s from the start of apply (longer than planning takes on a
+/// loaded machine, so the first write meets it), apply now tries again and
 /// converges.
 #[test]
 fn a_bucket_busy_with_another_change_is_configured_once_it_is_free() {
@@ -141,7 +144,7 @@ fn a_bucket_busy_with_another_change_is_configured_once_it_is_free() {
     let bucket = "baseline-cloudtrail-123456789012";
     moto.control(
         "s3-busy",
-        serde_json::json!({"account": "123456789012", "bucket": bucket, "ms": 2500}),
+        serde_json::json!({"account": "123456789012", "bucket": bucket, "ms": 8000}),
     );
     let before = moto.writes(0).len();
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);

@@ -373,11 +373,11 @@ async fn exactly_the_printed_policy_runs_the_cycle_and_each_action_is_needed() {
 /// anything ("ABAC for AWS KMS"). The printed policy scopes the key's
 /// writes to its `managed-by` tag, so right after CreateKey,
 /// EnableKeyRotation was denied and a first apply failed. With tags and
-/// policies taking 2 s to settle, exactly the printed policy now converges
+/// policies taking 5 s to settle, exactly the printed policy now converges
 /// a fresh account: the denial on the key this step made is waited out.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_keys_tag_is_waited_for_before_it_authorizes() {
-    let moto = Moto::start_with(&["--enforce-iam", "--settle-ms", "2000"]);
+    let moto = Moto::start_with(&["--enforce-iam", "--settle-ms", "5000"]);
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(
         &dir,

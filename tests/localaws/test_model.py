@@ -490,7 +490,7 @@ class ModelTest(unittest.TestCase):
         from . import settle
         ct = self.client("cloudtrail")
         trail = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trail-one"
-        was, settle.SETTLE = settle.SETTLE, 0.5
+        was, settle.SETTLE = settle.SETTLE, 1.5
         try:
             self.delivery_bucket("settling", self.delivery_statements(
                 "cloudtrail.amazonaws.com", "settling", f"AWSLogs/{ACCOUNT}/*", {"aws:SourceArn": trail}))
@@ -499,12 +499,12 @@ class ModelTest(unittest.TestCase):
             # Reads answer the new policy at once, as AWS's do.
             self.assertIn("cloudtrail.amazonaws.com",
                           self.client("s3").get_bucket_policy(Bucket="settling")["Policy"])
-            time.sleep(0.6)
+            time.sleep(1.6)
             ct.create_trail(Name="trail-one", S3BucketName="settling")
             # Taking it away takes as long.
             self.client("s3").delete_bucket_policy(Bucket="settling")
             ct.update_trail(Name="trail-one", S3BucketName="settling")
-            time.sleep(0.6)
+            time.sleep(1.6)
             self.expect_error("InsufficientS3BucketPolicyException", ct.update_trail, Name="trail-one",
                               S3BucketName="settling")
         finally:
