@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use aws_sdk_securityhub::types::StandardsStatus;
 use serde_json::json;
 
-use crate::cycle::{bpa_flags, bucket_exists, hub_enabled, recording};
 use crate::moto::{Moto, baseline_file};
+use crate::probe::{bpa_flags, bucket_exists, hub_enabled, recording};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "ap-northeast-1";

@@ -1,7 +1,8 @@
 //! The command line: offline commands, bad input, confirmation, exit codes.
 
-use crate::cycle::{BASELINE, hub_enabled, recorders};
+use crate::cycle::BASELINE;
 use crate::moto::{Moto, baseline_file, offline};
+use crate::probe::{hub_enabled, recorders};
 
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

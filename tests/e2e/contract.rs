@@ -6,8 +6,8 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 
-use crate::cycle::create_bucket;
 use crate::moto::{Moto, baseline_file};
+use crate::probe::create_bucket;
 
 /// Why: a team's Config bucket, named in the baseline and encrypted with
 /// the team's KMS key (SSE-KMS), correct but for its policy: the plan

@@ -190,7 +190,7 @@ async fn a_half_made_key_is_finished_not_doubled() {
     let moto = Moto::start();
     let sdk = moto.sdk("ap-northeast-1").await;
     let kms = aws_sdk_kms::Client::new(&sdk);
-    let orphan = crate::moto::tagged_key(&kms, "baseline: encrypts the CloudTrail logs").await;
+    let orphan = crate::probe::tagged_key(&kms, "baseline: encrypts the CloudTrail logs").await;
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(
         &dir,

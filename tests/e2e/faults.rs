@@ -405,7 +405,7 @@ async fn objects_a_teardown_cannot_delete_are_named() {
     assert_eq!(apply.code, 0, "{apply:?}");
     // Its policy refuses plain HTTP: the teardown's DeleteObjects will be
     // refused the object.
-    crate::cycle::deliver_log(
+    crate::probe::deliver_log(
         &moto,
         "baseline-config-123456789012",
         "AWSLogs/log.json.gz",

@@ -6,8 +6,8 @@
 
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 
-use crate::cycle::{bpa_flags, bucket_exists, hub_enabled, recording};
 use crate::moto::{Moto, baseline_file};
+use crate::probe::{bpa_flags, bucket_exists, hub_enabled, recording};
 
 const BASELINE: &str = r#"version: 1
 accounts:
@@ -79,10 +79,10 @@ async fn seed_non_compliant(moto: &Moto) {
     // logging, into a bucket baseline did not create.
     let s3 = baseline_providers::clients::s3(&sdk, HOME);
     for bucket in ["legacy-trail-logs", "other-trail-logs", "public-assets"] {
-        crate::cycle::create_bucket(moto, bucket).await;
+        crate::probe::create_bucket(moto, bucket).await;
     }
     for bucket in ["legacy-trail-logs", "other-trail-logs"] {
-        crate::cycle::allow_delivery(moto, bucket, &["cloudtrail.amazonaws.com"]).await;
+        crate::probe::allow_delivery(moto, bucket, &["cloudtrail.amazonaws.com"]).await;
     }
     // A bucket someone made public on purpose: the plan must say that
     // Block Public Access changes it.

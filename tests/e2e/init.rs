@@ -4,8 +4,8 @@
 //! bucket or analyzer, keeps the buckets' own policy statements, and
 //! `destroy` leaves them all.
 
-use crate::cycle::{allow_delivery, bucket_exists, create_bucket, recorders};
 use crate::moto::Moto;
+use crate::probe::{allow_delivery, bucket_exists, create_bucket, recorders};
 
 const HOME: &str = "ap-northeast-1";
 const REGIONS: &str = "ap-northeast-1,us-east-1";

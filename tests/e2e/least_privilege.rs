@@ -31,7 +31,7 @@ fn canonical(dir: &tempfile::TempDir) -> String {
 /// wants AWS's own).
 async fn ebs_key_drifted(moto: &Moto) {
     let sdk = moto.sdk("ap-northeast-1").await;
-    let key = crate::moto::tagged_key(&aws_sdk_kms::Client::new(&sdk), "someone's EBS key").await;
+    let key = crate::probe::tagged_key(&aws_sdk_kms::Client::new(&sdk), "someone's EBS key").await;
     aws_sdk_ec2::Client::new(&sdk)
         .modify_ebs_default_kms_key_id()
         .kms_key_id(key)
@@ -87,7 +87,7 @@ async fn logs_delivered(moto: &Moto) {
         "baseline-config-123456789012",
         "baseline-cloudtrail-123456789012",
     ] {
-        crate::cycle::deliver_log(moto, bucket, "AWSLogs/123456789012/log.json.gz", false).await;
+        crate::probe::deliver_log(moto, bucket, "AWSLogs/123456789012/log.json.gz", false).await;
     }
 }
 
@@ -153,7 +153,7 @@ fn without(policy: &serde_json::Value, action: &str) -> serde_json::Value {
 /// its own: before deleting a log bucket, destroy reads it (a findings
 /// export is a user a bucket or key can have).
 async fn findings_exported(moto: &Moto) {
-    crate::moto::findings_export(
+    crate::probe::findings_export(
         moto,
         "eu-west-1",
         "arn:aws:s3:::team-findings",
@@ -236,7 +236,7 @@ async fn scenario(
             // A fresh account with a bucket of its own (whose exposure the
             // plan checks before Block Public Access turns on), then a
             // converged one (whose reads go deeper).
-            crate::cycle::create_bucket(&moto, "team-assets").await;
+            crate::probe::create_bucket(&moto, "team-assets").await;
             runs.push(mine(&["plan", "-f", file, "--detailed-exitcode"]));
             admin(&["apply", "-f", file, "--auto-approve"]);
             runs.push(mine(&["plan", "-f", file, "--detailed-exitcode"]));

@@ -17,6 +17,7 @@ mod least_privilege;
 mod moto;
 mod ownership;
 mod policy;
+mod probe;
 mod redteam;
 mod report;
 mod shard;

@@ -12,8 +12,8 @@ use aws_sdk_config::types::{
     RecordingModeOverride, ResourceType,
 };
 
-use crate::cycle::{allow_delivery, bucket_exists, create_bucket};
 use crate::moto::{Moto, baseline_file};
+use crate::probe::{allow_delivery, bucket_exists, create_bucket};
 
 const HOME: &str = "ap-northeast-1";
 
@@ -420,7 +420,7 @@ async fn a_repointed_alias_does_not_make_destroy_delete_a_foreign_key() {
         .unwrap()
         .key_id()
         .to_string();
-    let foreign = crate::moto::tagged_key(&kms, "someone else's key").await;
+    let foreign = crate::probe::tagged_key(&kms, "someone else's key").await;
     kms.update_alias()
         .alias_name("alias/baseline-cloudtrail")
         .target_key_id(&foreign)

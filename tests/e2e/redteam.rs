@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
 
-use crate::cycle::bucket_exists;
 use crate::moto::{Moto, baseline_file, offline};
+use crate::probe::bucket_exists;
 
 const HOME: &str = "ap-northeast-1";
 const ACCOUNT: &str = "123456789012";
@@ -98,7 +98,7 @@ async fn a_bucket_and_key_another_service_uses_are_kept_and_the_plan_names_it() 
         .to_string();
     // Someone records Config in us-east-1 into that bucket, with that key
     // (letting Config write there first, as AWS requires).
-    crate::cycle::allow_delivery(&moto, &bucket, &["config.amazonaws.com"]).await;
+    crate::probe::allow_delivery(&moto, &bucket, &["config.amazonaws.com"]).await;
     let config = aws_sdk_config::Client::new(&moto.sdk("us-east-1").await);
     config
         .put_configuration_recorder()
@@ -132,7 +132,7 @@ async fn a_bucket_and_key_another_service_uses_are_kept_and_the_plan_names_it() 
         .unwrap();
 
     // And exports GuardDuty findings from eu-west-1 into it, with that key.
-    crate::moto::findings_export(
+    crate::probe::findings_export(
         &moto,
         "eu-west-1",
         &format!("arn:aws:s3:::{bucket}/findings"),

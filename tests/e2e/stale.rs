@@ -1,7 +1,8 @@
 //! Saved plans: applied exactly, and refused when AWS changed since.
 
-use crate::cycle::{BASELINE, bpa_flags, hub_enabled, put_bpa, recorders, seed_half_open_bpa};
+use crate::cycle::BASELINE;
 use crate::moto::{Moto, baseline_file};
+use crate::probe::{bpa_flags, hub_enabled, put_bpa, recorders, seed_half_open_bpa};
 
 /// Someone changes a setting between `plan --out` and `apply PLANFILE`:
 /// the apply is refused and nothing at all is changed.

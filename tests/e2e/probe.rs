@@ -1,0 +1,210 @@
+//! The local AWS's state, as the tests set it up and look at it: seeds
+//! (a bucket, Block Public Access flags, delivery permissions, a log
+//! file) and probes (does a bucket exist, is Config recording, is the hub
+//! on), through the same SDK clients the product uses. One place for them,
+//! so each test module asks AWS the same way.
+
+use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
+
+use crate::cycle::ACCOUNT;
+use crate::moto::Moto;
+
+/// Sets the account-level Block Public Access flags by hand.
+pub async fn put_bpa(moto: &Moto, [acls, ignore, policy, restrict]: [bool; 4]) {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    baseline_providers::clients::s3control(&sdk, "ap-northeast-1")
+        .put_public_access_block()
+        .account_id(ACCOUNT)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(acls)
+                .ignore_public_acls(ignore)
+                .block_public_policy(policy)
+                .restrict_public_buckets(restrict)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Two of the four account-level Block Public Access flags on.
+pub async fn seed_half_open_bpa(moto: &Moto) {
+    put_bpa(moto, [true, true, false, false]).await;
+}
+
+pub async fn bpa_flags(moto: &Moto) -> [bool; 4] {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let out = baseline_providers::clients::s3control(&sdk, "ap-northeast-1")
+        .get_public_access_block()
+        .account_id(ACCOUNT)
+        .send()
+        .await
+        .unwrap();
+    let c = out.public_access_block_configuration().unwrap();
+    [
+        c.block_public_acls().unwrap_or(false),
+        c.ignore_public_acls().unwrap_or(false),
+        c.block_public_policy().unwrap_or(false),
+        c.restrict_public_buckets().unwrap_or(false),
+    ]
+}
+
+pub async fn recording(moto: &Moto, region: &str) -> bool {
+    let sdk = moto.sdk(region).await;
+    aws_sdk_config::Client::new(&sdk)
+        .describe_configuration_recorder_status()
+        .send()
+        .await
+        .unwrap()
+        .configuration_recorders_status()
+        .iter()
+        .any(|s| s.recording())
+}
+
+pub async fn recorders(moto: &Moto, region: &str) -> Vec<String> {
+    let sdk = moto.sdk(region).await;
+    aws_sdk_config::Client::new(&sdk)
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .unwrap()
+        .configuration_recorders()
+        .iter()
+        .filter_map(|r| r.name().map(str::to_string))
+        .collect()
+}
+
+pub async fn hub_enabled(moto: &Moto, region: &str) -> bool {
+    let sdk = moto.sdk(region).await;
+    aws_sdk_securityhub::Client::new(&sdk)
+        .describe_hub()
+        .send()
+        .await
+        .is_ok()
+}
+
+/// A bucket in the home region, made outside baseline (untagged).
+pub async fn create_bucket(moto: &Moto, name: &str) {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    baseline_providers::clients::s3(&sdk, "ap-northeast-1")
+        .create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::ApNortheast1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Lets each service principal (`cloudtrail.amazonaws.com`,
+/// `config.amazonaws.com`) deliver to `bucket`, as AWS requires before a
+/// trail or a delivery channel may name it: statements added to the
+/// bucket's own policy, which it keeps.
+pub async fn allow_delivery(moto: &Moto, bucket: &str, services: &[&str]) {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
+    let mut policy = match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(p) => serde_json::from_str(p.policy().unwrap()).unwrap(),
+        Err(_) => serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+    };
+    let arn = format!("arn:aws:s3:::{bucket}");
+    for (i, service) in services.iter().enumerate() {
+        let principal = serde_json::json!({"Service": service});
+        let statements = policy["Statement"].as_array_mut().unwrap();
+        statements.push(
+            serde_json::json!({"Sid": format!("SeedAcl{i}"), "Effect": "Allow",
+            "Principal": principal, "Action": "s3:GetBucketAcl", "Resource": arn}),
+        );
+        statements.push(
+            serde_json::json!({"Sid": format!("SeedWrite{i}"), "Effect": "Allow",
+            "Principal": principal, "Action": "s3:PutObject", "Resource": format!("{arn}/*"),
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}),
+        );
+    }
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A log file in a bucket, as a service would deliver it. The bucket
+/// policy baseline sets refuses plain HTTP (as AWS does), the local AWS's
+/// only transport: it is lifted for the write, and put back when `restore`.
+pub async fn deliver_log(moto: &Moto, bucket: &str, key: &str, restore: bool) {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
+    let policy = policy.policy().unwrap().to_string();
+    s3.delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
+        .send()
+        .await
+        .unwrap();
+    if restore {
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(policy)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+pub async fn bucket_exists(moto: &Moto, name: &str) -> bool {
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let s3 = baseline_providers::clients::s3(&sdk, "ap-northeast-1");
+    s3.head_bucket().bucket(name).send().await.is_ok()
+}
+
+/// A KMS key tagged `managed-by: baseline`, with a description; its id.
+pub async fn tagged_key(kms: &aws_sdk_kms::Client, description: &str) -> String {
+    kms.create_key()
+        .description(description)
+        .tags(
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key("managed-by")
+                .tag_value("baseline")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string()
+}
+
+/// A GuardDuty findings export (a detector in `region` with a publishing
+/// destination into `destination_arn`, encrypted with `key_arn`), as a
+/// team would set one up outside baseline.
+pub async fn findings_export(moto: &Moto, region: &str, destination_arn: &str, key_arn: &str) {
+    let gd = aws_sdk_guardduty::Client::new(&moto.sdk(region).await);
+    let detector = gd.create_detector().enable(true).send().await.unwrap();
+    gd.create_publishing_destination()
+        .detector_id(detector.detector_id().unwrap())
+        .destination_type(aws_sdk_guardduty::types::DestinationType::S3)
+        .destination_properties(
+            aws_sdk_guardduty::types::DestinationProperties::builder()
+                .destination_arn(destination_arn)
+                .kms_key_arn(key_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
