@@ -36,7 +36,7 @@ import urllib.parse
 import botocore.session
 from moto.iam.models import iam_backends
 
-from . import sar, settle
+from . import common, sar, settle
 from .common import Answer
 
 _session = botocore.session.get_session()
@@ -147,7 +147,7 @@ def _kms_key_arn(account, region, key_id):
             key_id = kms_backends[account][region].get_key_id_from_alias(key_id) or key_id
         except Exception:  # an unknown alias: the key the request names
             pass
-    return sar.arn("kms", "key", Partition=_partition(region), Region=region, Account=account, KeyId=key_id)
+    return sar.arn("kms", "key", Partition=common.partition(region), Region=region, Account=account, KeyId=key_id)
 
 
 def _key_tags(arn):
@@ -168,16 +168,10 @@ def _key_tags(arn):
     return {} if seen is settle.MISSING or seen is None else seen
 
 
-def _partition(region):
-    from moto.utilities.utils import get_partition
-
-    return get_partition(region) if region and region != "-" else "aws"
-
-
 def needs(req, name, op, labels):
     """The (action, resource, context) checks a request needs."""
     account, region = req.account, req.region
-    partition = _partition(region)
+    partition = common.partition(region)
     prefix = req.service
     actions = ACTIONS.get((name, op)) or [f"{prefix}:{op}"]
     resource, context = "*", {}
@@ -323,6 +317,16 @@ def service_allowed(policy, service, action, resource, context):
         return False
     statements = [s for s in _listify(policy.get("Statement", [])) if _principal_is(s, service)]
     return allowed([{"Statement": statements}], action, resource, context)
+
+
+def delivery_refused(policy, service, bucket_arn, key, context):
+    """What of delivering to a bucket (`s3:GetBucketAcl` on it, `s3:PutObject`
+    of `key` in it) its policy does not let the service principal
+    `service` do, or None."""
+    for action, resource in (("s3:GetBucketAcl", bucket_arn), ("s3:PutObject", f"{bucket_arn}/{key}")):
+        if not service_allowed(policy, service, action, resource, context):
+            return action
+    return None
 
 
 def _user_policies(access_key):

@@ -21,13 +21,16 @@ AWS behaviour followed:
 The policies are evaluated with the local IAM evaluator
 (`authz.service_allowed`) as they are in effect now (`settle.py`: a policy
 written less than `--settle-ms` ago is not yet seen).
-"""
 
-import json
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
+* https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+* https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
+* https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_UpdateTrail.html
+"""
 
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.kms.models import kms_backends
-from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
 from . import authz, settle
@@ -36,37 +39,17 @@ from .common import ServiceError
 PRINCIPAL = "cloudtrail.amazonaws.com"
 
 
-def _policy(value):
-    if value is settle.MISSING or not value:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode()
-    try:
-        return json.loads(value)
-    except ValueError:
-        return None
-
-
-def _bucket_policy(account, partition, name):
-    try:
-        bucket = s3_backends[account][partition].get_bucket(name)
-    except Exception:
-        return None, False
-    return _policy(settle.effective(bucket, "policy")), True
-
-
 def bucket_problem(account, partition, bucket, prefix, trail_arn):
     """Why CloudTrail may not deliver `trail_arn`'s logs to `bucket`, or None."""
-    policy, exists = _bucket_policy(account, partition, bucket)
+    policy, exists = settle.bucket_policy(account, partition, bucket)
     if not exists:
         return None  # moto answers S3BucketDoesNotExistException itself
-    arn = f"arn:{partition}:s3:::{bucket}"
     key = "/".join(p for p in [prefix, f"AWSLogs/{account}/CloudTrail/probe.json.gz"] if p)
     context = {"aws:SourceArn": trail_arn, "aws:SourceAccount": account,
                "s3:x-amz-acl": "bucket-owner-full-control", "aws:SecureTransport": "true"}
-    for action, resource in (("s3:GetBucketAcl", arn), ("s3:PutObject", f"{arn}/{key}")):
-        if not authz.service_allowed(policy, PRINCIPAL, action, resource, context):
-            return f"Incorrect S3 bucket policy is detected for bucket: {bucket} ({action} for {PRINCIPAL})"
+    refused = authz.delivery_refused(policy, PRINCIPAL, f"arn:{partition}:s3:::{bucket}", key, context)
+    if refused:
+        return f"Incorrect S3 bucket policy is detected for bucket: {bucket} ({refused} for {PRINCIPAL})"
     return None
 
 
@@ -79,7 +62,7 @@ def key_problem(account, region, key_id, trail_arn):
         key = None
     if key is None:
         return "KmsKeyNotFoundException", f"KMS key {key_id} does not exist in {region}"
-    policy = _policy(settle.effective(key, "policy"))
+    policy = settle.policy_document(settle.effective(key, "policy"))
     context = {"aws:SourceArn": trail_arn, "aws:SourceAccount": account,
                "kms:EncryptionContext:aws:cloudtrail:arn": trail_arn}
     for action in ("kms:GenerateDataKey", "kms:DescribeKey"):

@@ -37,7 +37,6 @@ import json
 import uuid
 
 from moto.config import models, responses
-from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
 from . import authz, settle
@@ -53,21 +52,17 @@ def handle(req):
     channel = req.json().get("DeliveryChannel") or {}
     bucket, prefix = channel.get("s3BucketName"), channel.get("s3KeyPrefix")
     partition = get_partition(req.region)
-    try:
-        found = s3_backends[req.account][partition].get_bucket(bucket)
-    except Exception:
+    policy, exists = settle.bucket_policy(req.account, partition, bucket)
+    if not exists:
         return None  # moto's own answer
-    policy = settle.effective(found, "policy")
-    policy = None if policy is settle.MISSING or not policy else json.loads(policy)
-    arn = f"arn:{partition}:s3:::{bucket}"
     key = "/".join(p for p in [prefix, f"AWSLogs/{req.account}/Config/ConfigWritabilityCheckFile"] if p)
     context = {"aws:SourceAccount": req.account, "s3:x-amz-acl": "bucket-owner-full-control",
                "aws:SecureTransport": "true"}
-    for action, resource in (("s3:GetBucketAcl", arn), ("s3:PutObject", f"{arn}/{key}")):
-        if not authz.service_allowed(policy, PRINCIPAL, action, resource, context):
-            raise ServiceError("InsufficientDeliveryPolicyException",
-                               f"Insufficient delivery policy to s3 bucket: {bucket}, unable to write to bucket, "
-                               f"provided s3 key prefix is '{prefix or 'null'}' ({action} for {PRINCIPAL})")
+    refused = authz.delivery_refused(policy, PRINCIPAL, f"arn:{partition}:s3:::{bucket}", key, context)
+    if refused:
+        raise ServiceError("InsufficientDeliveryPolicyException",
+                           f"Insufficient delivery policy to s3 bucket: {bucket}, unable to write to bucket, "
+                           f"provided s3 key prefix is '{prefix or 'null'}' ({refused} for {PRINCIPAL})")
     return None
 
 

@@ -18,8 +18,14 @@ TagResource, UntagResource) is stamped, and what the service checks
 write into effect at once). A key created less than ``SETTLE`` ago has no
 policy in effect yet. moto's own state is unchanged: reads answer the
 newest value, as AWS's reads do.
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+* https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html (eventual consistency)
+* https://docs.aws.amazon.com/kms/latest/developerguide/abac.html
 """
 
+import json
 import threading
 import time
 
@@ -57,6 +63,28 @@ def effective(obj, attr, current=MISSING):
         cutoff = time.monotonic() - SETTLE
         seen = [value for stamp, value in history if stamp <= cutoff]
         return seen[-1] if seen else MISSING
+
+
+def policy_document(value):
+    """A policy as in effect (`effective`), parsed; None when there is
+    none, it is not in effect yet, or it is not JSON."""
+    if value is MISSING or not value:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode()
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def bucket_policy(account, partition, name):
+    """(the bucket's policy as in effect, whether the bucket exists)."""
+    try:
+        bucket = s3_models.s3_backends[account][partition].get_bucket(name)
+    except Exception:
+        return None, False
+    return policy_document(effective(bucket, "policy")), True
 
 
 def install():

@@ -265,21 +265,26 @@ impl Service for SecurityHubService {
                     .await
                     .map_err(ctx.err("DisableSecurityHub"))?;
             }
-            ("securityhub.standards", Action::Create | Action::Update) => {
+            ("securityhub.standards", action @ (Action::Create | Action::Update)) => {
                 let (enable, disable) = standards_writes(change)?;
-                // A hub enabled by this apply: its region's offer was not
-                // read by the plan. What the plan shows, or nothing.
-                let offered =
-                    offered_standards(&client, &ctx, &account.partition, &target.region).await?;
-                let lacking: Vec<&String> = enable.difference(&offered).collect();
-                if !lacking.is_empty() {
-                    return Err(Box::new(baseline_engine::Failure {
-                        kind: baseline_engine::ErrorKind::Invalid,
-                        message: format!(
-                            "{}: no standard was changed there; the next plan leaves it out there",
-                            not_offered(&lacking, &target.region)
-                        ),
-                    }));
+                // Created: the hub is this apply's, so the plan did not
+                // read its region's offer (an update's plan did, and left
+                // out what the region lacks). What the plan shows, or
+                // nothing.
+                if action == Action::Create {
+                    let offered =
+                        offered_standards(&client, &ctx, &account.partition, &target.region)
+                            .await?;
+                    let lacking: Vec<&String> = enable.difference(&offered).collect();
+                    if !lacking.is_empty() {
+                        return Err(Box::new(baseline_engine::Failure {
+                            kind: baseline_engine::ErrorKind::Invalid,
+                            message: format!(
+                                "{}: no standard was changed there; the next plan leaves it out there",
+                                not_offered(&lacking, &target.region)
+                            ),
+                        }));
+                    }
                 }
                 write_standards(&client, target, &account.partition, &enable, &disable).await?;
             }

@@ -294,13 +294,12 @@ pub(super) async fn apply_key(
                 }
             };
             // A denial is waited out only on the key this step just made.
-            let (budget, waits_for) = match fresh {
-                true => (
-                    settle,
-                    format!("the tag of new key {key_id} to authorize its setup"),
-                ),
-                false => (std::time::Duration::ZERO, String::new()),
+            let budget = if fresh {
+                settle
+            } else {
+                std::time::Duration::ZERO
             };
+            let waits_for = format!("the tag of new key {key_id} to authorize its setup");
             let denied = [baseline_engine::ErrorKind::Denied];
             crate::settle::retry(budget, &waits_for, &denied, || {
                 kms.create_alias()
