@@ -2,6 +2,7 @@
 //! and the product surviving them.
 
 use crate::moto::{Moto, baseline_file};
+use crate::probe;
 
 /// Why (issue #15): S3 answers 409 OperationAborted to overlapping changes
 /// of one bucket's configuration, and baseline sent Block Public Access,
@@ -78,22 +79,38 @@ fn a_listed_opt_in_region_not_enabled_is_reported_once_and_the_rest_planned() {
 /// Why (issue #15): CloudTrail and Config check, when they take a trail or
 /// a delivery channel, that the bucket's policy (and the trail key's)
 /// lets them deliver, and a policy just written takes a while to be in
-/// effect. baseline writes the policies and at once makes the trail and
-/// the channel, which AWS refuses until the policies settle: apply failed
-/// there. With policies taking 10 s to settle (long beside the moment
-/// between a policy and the call that needs it, even on a loaded
-/// machine), apply now tries those calls
-/// again and converges; told not to wait (`--settle-timeout 0`), it fails
-/// them with kind `settling`, saying what to check.
-#[test]
-fn the_trail_and_the_channel_wait_for_their_policies_to_take_effect() {
-    let baseline = "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nconfig: {enabled: true}\ncloudtrail: {enabled: true, kms: create}\n";
+/// effect; so does a new KMS alias before it names its key, and a new
+/// role before AWS Config can assume it. baseline writes the policies, the
+/// key's alias and Config's service-linked role and at once makes the
+/// trail (naming the key found through the alias), the recorder and the
+/// channel, which AWS refuses until they settle: apply failed there. With
+/// writes taking 10 s to settle (long beside the moment between a write
+/// and the call that needs it, even on a loaded machine), apply now tries
+/// those calls again and converges; told not to wait
+/// (`--settle-timeout 0`), it fails them with kind `settling`, saying what
+/// to check.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trail_and_the_channel_wait_for_their_policies_to_take_effect() {
     let dir = tempfile::tempdir().unwrap();
-    let file = baseline_file(&dir, baseline);
-    let f = file.to_str().unwrap();
-
+    let head = "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\n";
+    let file = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{head}{body}")).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let converged = |moto: &Moto, f: &str| {
+        let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+        assert_eq!(plan.code, 0, "{plan:?}");
+    };
+    // The bucket policies (Config's role made long ago): the trail and the
+    // channel are refused, then tried again.
+    let policies = file(
+        "policies.yaml",
+        "config: {enabled: true}\ncloudtrail: {enabled: true, kms: none}\n",
+    );
     let moto = Moto::start_with(&["--settle-ms", "10000"]);
-    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    probe::settled_config_role(&moto).await;
+    let apply = moto.baseline(&["apply", "-f", &policies, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     let calls = moto.stats()["by_operation"].clone();
     for op in ["cloudtrail CreateTrail", "config PutDeliveryChannel"] {
@@ -102,18 +119,41 @@ fn the_trail_and_the_channel_wait_for_their_policies_to_take_effect() {
             "{op} was refused first and tried again: {calls}"
         );
     }
-    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "{plan:?}");
+    converged(&moto, &policies);
+
+    // Config's new role and the key's new alias: the recorder is refused,
+    // then tried again; the trail waits until the alias names the key.
+    let both = file(
+        "both.yaml",
+        "config: {enabled: true}\ncloudtrail: {enabled: true, kms: create}\n",
+    );
+    let moto = Moto::start_with(&["--settle-ms", "10000"]);
+    let apply = moto.baseline(&["apply", "-f", &both, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let calls = moto.stats()["by_operation"].clone();
+    let op = "config PutConfigurationRecorder";
+    assert!(
+        calls[op].as_u64().unwrap_or(0) >= 2,
+        "{op} was refused first and tried again: {calls}"
+    );
+    converged(&moto, &both);
 
     let moto = Moto::start_with(&["--settle-ms", "10000"]);
-    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve", "--settle-timeout", "0"]);
+    let apply = moto.baseline(&[
+        "apply",
+        "-f",
+        &both,
+        "--auto-approve",
+        "--settle-timeout",
+        "0",
+    ]);
     assert_eq!(apply.code, 1, "{apply:?}");
     for (address, code) in [
-        ("cloudtrail.trail", "InsufficientS3BucketPolicyException"),
         (
-            "config.delivery_channel",
-            "InsufficientDeliveryPolicyException",
+            "cloudtrail.trail",
+            "alias/baseline-cloudtrail does not name a key",
         ),
+        ("config.recorder", "InvalidRoleException"),
     ] {
         let line = apply
             .stderr
@@ -319,4 +359,42 @@ fn an_account_in_aws_china_converges_with_its_partitions_arns() {
             .all(|op| !op.starts_with("support ")),
         "no Support API call"
     );
+}
+
+/// Why (issue #15): Security Hub refuses a change of standards while a
+/// subscription is PENDING, which lasts minutes after a standard is
+/// enabled ("StandardsSubscription(s) in state PENDING, please try
+/// later"). A hub where someone had just enabled a standard failed
+/// baseline's standards step. With subscriptions pending for 10 s, apply
+/// now waits until none is, then disables what `exclusive_standards`
+/// removes and enables what the baseline lists.
+#[tokio::test(flavor = "multi_thread")]
+async fn standards_change_once_no_subscription_is_pending() {
+    let moto = Moto::start_with(&["--settle-ms", "10000"]);
+    let hub = aws_sdk_securityhub::Client::new(&moto.sdk("ap-northeast-1").await);
+    hub.enable_security_hub()
+        .enable_default_standards(false)
+        .send()
+        .await
+        .unwrap();
+    hub.batch_enable_standards()
+        .standards_subscription_requests(
+            aws_sdk_securityhub::types::StandardsSubscriptionRequest::builder()
+                .standards_arn("arn:aws:securityhub:ap-northeast-1::standards/pci-dss/v/3.2.1")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nconfig: {enabled: true}\nsecurityhub: {enabled: true, standards: [aws-foundational-security-best-practices], exclusive_standards: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let only = ["--only", "securityhub"];
+    let apply = moto.baseline(&[&["apply", "-f", f, "--auto-approve"][..], &only].concat());
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let plan = moto.baseline(&[&["plan", "-f", f, "--detailed-exitcode"][..], &only].concat());
+    assert_eq!(plan.code, 0, "{plan:?}");
 }

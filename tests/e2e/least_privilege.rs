@@ -397,3 +397,79 @@ async fn a_new_keys_tag_is_waited_for_before_it_authorizes() {
     let plan = run_as(&moto, &key, &["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan:?}");
 }
+
+/// Why (issue #15): with `accounts: organization` the printed policy
+/// allowed `sts:AssumeRole` on the role's name in any account, and the log
+/// buckets with the account left open (`baseline-config-*`): the user that
+/// runs baseline could assume a role of that name outside the
+/// organization, and reach another account's log bucket with its own
+/// credentials. Now the role is scoped to the caller's organization
+/// (`aws:ResourceOrgID` = `${aws:PrincipalOrgID}`) and each bucket to the
+/// caller's own account (`${aws:PrincipalAccount}` in its name), and
+/// exactly the printed policy still converges the organization.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_organizations_policy_reaches_its_own_accounts_and_buckets_only() {
+    let moto = Moto::start_with(&["--enforce-iam"]);
+    let orgs = aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await);
+    orgs.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let member = orgs
+        .create_account()
+        .account_name("dev")
+        .email("dev@example.com")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: organization\norganization: {role_name: OrganizationAccountAccessRole}\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nconfig: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let key = user(&moto, "baseline", &policy(f, "apply")).await;
+    let apply = run_as(&moto, &key, &["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert_eq!(denied(&moto), Vec::<String>::new());
+    let plan = run_as(&moto, &key, &["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+
+    // The same user, beyond what baseline asks: a role of that name in an
+    // account outside the organization, and the member's log bucket with
+    // the user's own (management account) credentials.
+    let mine = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto.url)
+        .region(aws_config::Region::new("ap-northeast-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            &key.0, &key.1, None, None, "user",
+        ))
+        .load()
+        .await;
+    let outside = aws_sdk_sts::Client::new(&mine)
+        .assume_role()
+        .role_arn("arn:aws:iam::999999999999:role/OrganizationAccountAccessRole")
+        .role_session_name("outside")
+        .send()
+        .await;
+    let code = outside
+        .err()
+        .and_then(|e| e.into_service_error().meta().code().map(str::to_string));
+    assert_eq!(code.as_deref(), Some("AccessDenied"), "{:?}", denied(&moto));
+    let bucket = format!("baseline-config-{member}");
+    let theirs = baseline_providers::clients::s3(&mine, "ap-northeast-1")
+        .get_bucket_policy()
+        .bucket(&bucket)
+        .send()
+        .await;
+    let code = theirs
+        .err()
+        .and_then(|e| e.into_service_error().meta().code().map(str::to_string));
+    assert_eq!(code.as_deref(), Some("AccessDenied"), "{:?}", denied(&moto));
+}

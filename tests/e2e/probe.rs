@@ -208,3 +208,15 @@ pub async fn findings_export(moto: &Moto, region: &str, destination_arn: &str, k
         .await
         .unwrap();
 }
+
+/// AWS Config's service-linked role, made as if long ago: in effect at
+/// once even when the local AWS lets writes settle (`settle-now`).
+pub async fn settled_config_role(moto: &Moto) {
+    aws_sdk_iam::Client::new(&moto.sdk("ap-northeast-1").await)
+        .create_service_linked_role()
+        .aws_service_name("config.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    moto.control("settle-now", serde_json::json!({}));
+}

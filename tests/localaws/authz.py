@@ -17,7 +17,14 @@ needs, on the request's resource, as AWS decides it:
 * the resource, in the Reference's ARN format for its type (buckets and
   their objects, KMS keys and aliases, IAM roles, trails), and the
   condition keys baseline's policy uses (``aws:ResourceTag/...`` of a KMS
-  key, ``iam:AWSServiceName``).
+  key, ``iam:AWSServiceName``; ``aws:ResourceAccount`` and
+  ``aws:ResourceOrgID`` of the role an AssumeRole names; the caller's
+  ``aws:PrincipalAccount`` and ``aws:PrincipalOrgID``, from the local
+  Organizations);
+* policy variables (``${aws:PrincipalAccount}``) in a Resource or a
+  condition's value, replaced by the request's value of that key; a
+  variable whose key the request lacks matches nothing (IAM User Guide,
+  "IAM policy elements: Variables and tags").
 
 moto's own enforcement checks every action against resource ``*`` and
 turns an unmet condition into an explicit deny, so it cannot judge a
@@ -35,6 +42,7 @@ import urllib.parse
 
 import botocore.session
 from moto.iam.models import iam_backends
+from moto.organizations.models import organizations_backends
 
 from . import common, sar, settle
 from .common import Answer
@@ -168,6 +176,33 @@ def _key_tags(arn):
     return {} if seen is settle.MISSING or seen is None else seen
 
 
+def org_of(account, partition):
+    """The id of the organization `account` belongs to in the local
+    Organizations (its management account's, or the one that made it), or
+    None."""
+    try:
+        own = organizations_backends[account][partition].org
+        if own is not None:
+            return own.id
+        master = organizations_backends.master_accounts.get(account)
+        if master is not None:
+            return organizations_backends[master[0]][master[1]].org.id
+    except Exception:  # no organization in this partition
+        pass
+    return None
+
+
+def _org_keys(prefix, account, partition):
+    """`aws:<prefix>Account` and, for a member of an organization,
+    `aws:<prefix>OrgID` (IAM User Guide, "AWS global condition context
+    keys": the OrgID keys are in the request context only for members)."""
+    keys = {f"aws:{prefix}Account": account}
+    org = org_of(account, partition)
+    if org is not None:
+        keys[f"aws:{prefix}OrgID"] = org
+    return keys
+
+
 def needs(req, name, op, labels):
     """The (action, resource, context) checks a request needs."""
     account, region = req.account, req.region
@@ -212,6 +247,13 @@ def needs(req, name, op, labels):
         if trail:
             resource = trail if trail.startswith("arn:") else sar.arn(
                 "cloudtrail", "trail", Partition=partition, Region=region, Account=account, TrailName=trail)
+    elif name == "sts" and op == "AssumeRole":
+        # The role assumed (Service Authorization Reference: AssumeRole
+        # takes a `role` resource), with its account and organization.
+        resource = req.param("RoleArn", "*")
+        parts = resource.split(":")
+        if len(parts) > 4 and parts[4]:
+            context = _org_keys("Resource", parts[4], partition)
     elif name == "iam" and op == "CreateServiceLinkedRole":
         service = req.param("AWSServiceName", "")
         resource = sar.arn("iam", "role", Partition=partition, Account=account,
@@ -254,17 +296,41 @@ def _listify(x):
     return x if isinstance(x, list) else [x]
 
 
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+def _resolve(value, context):
+    """`value` with its policy variables (`${aws:PrincipalAccount}`)
+    replaced from the request's context, or None when one names a key the
+    request lacks (then the element matches nothing)."""
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    lowered = {k.lower(): v for k, v in context.items()}
+    missing = []
+
+    def one(m):
+        v = lowered.get(m.group(1).lower())
+        if v is None:
+            missing.append(m.group(1))
+            return ""
+        return str(v)
+
+    out = _VARIABLE.sub(one, value)
+    return None if missing else out
+
+
 def _condition_holds(condition, context):
     """Whether every condition holds. Condition keys are case-insensitive
     (IAM User Guide, "IAM JSON policy elements: Condition"); an operator
     not modelled here never holds."""
+    variables = context
     context = {k.lower(): v for k, v in context.items()}
     for operator, keys in condition.items():
         for key, wanted in keys.items():
             have = context.get(key.lower())
             if have is None:
                 return False
-            wanted = _listify(wanted)
+            wanted = [w for w in (_resolve(w, variables) for w in _listify(wanted)) if w is not None]
             if operator in ("StringEquals", "ArnEquals") and have not in wanted:
                 return False
             if operator in ("StringLike", "ArnLike") and not any(_match(w, have) for w in wanted):
@@ -286,7 +352,8 @@ def allowed(policies, action, resource, context):
             # Resource "*": an action without resource-level permissions (or
             # one whose resource is not modelled here): only a statement
             # whose Resource covers "*" grants it, as in AWS.
-            if not any(_match(r, resource) for r in _listify(s.get("Resource", []))):
+            patterns = (_resolve(r, context) for r in _listify(s.get("Resource", [])))
+            if not any(r is not None and _match(r, resource) for r in patterns):
                 continue
             if not _condition_holds(s.get("Condition", {}), context):
                 continue
@@ -359,7 +426,11 @@ def denied(req, log):
     # Who am I needs no permission in AWS.
     if op is None or (name, op) == ("sts", "GetCallerIdentity"):
         return None
+    # Who asks: the caller's account and organization (global keys, in
+    # every request's context).
+    principal = _org_keys("Principal", req.account, common.partition(req.region))
     for action, resource, context in needs(req, name, op, labels):
+        context = {**principal, **context}
         if not sar.known(action):
             log.append(f"{action} (not an IAM action) {op}")
             return _access_denied(name, op, action + " (not an IAM action in the Service Authorization Reference)",

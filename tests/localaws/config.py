@@ -25,10 +25,19 @@ the service-linked role) the rule is the stricter one: the policy is
 always required. (moto itself refuses DeleteDeliveryChannel while the
 recorder runs: `LastDeliveryChannelDeleteFailedException`.)
 
+And PutConfigurationRecorder is refused with `InvalidRoleException` while
+its role was made less than the settle delay ago (`settle.py`; IAM User
+Guide, "Changes that I make are not always immediately visible": a new
+role may not yet be usable by the service that assumes it; the API
+reference names InvalidRoleException for a role Config cannot use). A
+role this IAM does not hold is accepted, as before: tests seed recorders
+with other teams' roles that exist only by name.
+
 Sources (AWS's documentation):
 * https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
 * https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html
 * https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigurationRecorder.html
+* https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
 * https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingMode.html
 * https://docs.aws.amazon.com/config/latest/APIReference/API_TagResource.html
 """
@@ -37,6 +46,7 @@ import json
 import uuid
 
 from moto.config import models, responses
+from moto.iam import models as iam_models
 from moto.utilities.utils import get_partition
 
 from . import authz, settle
@@ -46,7 +56,10 @@ PRINCIPAL = "config.amazonaws.com"
 
 
 def handle(req):
-    """PutDeliveryChannel: refused when Config may not write to the bucket."""
+    """PutDeliveryChannel: refused when Config may not write to the bucket;
+    PutConfigurationRecorder: refused while its role is too new to use."""
+    if req.service == "config" and req.action == "PutConfigurationRecorder":
+        return _young_role(req)
     if req.service != "config" or req.action != "PutDeliveryChannel":
         return None
     channel = req.json().get("DeliveryChannel") or {}
@@ -63,6 +76,16 @@ def handle(req):
         raise ServiceError("InsufficientDeliveryPolicyException",
                            f"Insufficient delivery policy to s3 bucket: {bucket}, unable to write to bucket, "
                            f"provided s3 key prefix is '{prefix or 'null'}' ({refused} for {PRINCIPAL})")
+    return None
+
+
+def _young_role(req):
+    role_arn = (req.json().get("ConfigurationRecorder") or {}).get("roleARN") or ""
+    iam = iam_models.iam_backends[req.account][get_partition(req.region)]
+    role = next((r for r in iam.get_roles() if r.arn == role_arn), None)
+    if role is not None and settle.young(role):
+        raise ServiceError("InvalidRoleException",
+                           f"AWS Config cannot assume role {role_arn} yet: the role was made moments ago")
     return None
 
 

@@ -1,17 +1,24 @@
-"""IAM: the root user's MFA, which a test sets (moto always says 0), and
-the root user's row of the credential report, which moto leaves out.
+"""IAM: the root user's MFA, which a test sets (moto always says 0), the
+root user's row of the credential report, which moto leaves out, and the
+name of AWS Config's service-linked role, which moto spells
+`AWSServiceRoleForconfig`.
 
 AWS behaviour followed (IAM API and user guide):
 * GetAccountSummary `AccountMFAEnabled` is 1 when the root user has MFA.
 * The credential report's first row is `<root_account>` with the root ARN,
   `password_enabled` and the rotation columns `not_supported`, and
   `mfa_active` as for any user.
+* CreateServiceLinkedRole for `config.amazonaws.com` makes
+  `AWSServiceRoleForConfig` (AWS Config Developer Guide, "Using
+  service-linked roles for AWS Config"), so a recorder naming that ARN
+  names a role this IAM holds.
 
 Control: `POST /_baseline/root-mfa` with `{"account": ID, "enabled": bool}`.
 
 Sources (AWS's documentation):
 * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountSummary.html
 * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
+* https://docs.aws.amazon.com/config/latest/developerguide/using-service-linked-roles.html
 """
 
 import datetime
@@ -24,6 +31,7 @@ def set_root_mfa(account, enabled):
 
 
 def install():
+    models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
     report = models.IAMBackend.get_credential_report
 
     def get_credential_report(self):

@@ -10,9 +10,16 @@ AWS behaviour followed (API reference, 2018-10-26):
 * Every standards call on an account without the hub is
   InvalidAccessException (401).
 * BatchEnableStandards `POST /standards/register`: a subscription starts
-  PENDING and is READY when next read; an unknown standard ARN is
-  InvalidInputException. BatchDisableStandards `POST /standards/deregister`:
-  the subscription answers DELETING and is gone when next read.
+  PENDING and is READY when next read once the settle delay has passed
+  since (``--settle-ms``, settle.py: minutes, on AWS); an unknown standard
+  ARN is InvalidInputException. BatchDisableStandards
+  `POST /standards/deregister`: the subscription answers DELETING and is
+  gone when next read.
+* While a subscription is PENDING within the settle delay, both batch
+  calls answer InvalidInputException ("StandardsSubscription(s) in state
+  PENDING, please try later", what Security Hub answers for a pending
+  subscription; that it holds for a change of another standard too is the
+  stricter reading).
 * GetEnabledStandards `POST /standards/get`, DescribeStandards
   `GET /standards`.
 * TagResource / ListTagsForResource `/tags/{arn}` on the hub's ARN.
@@ -37,6 +44,10 @@ from moto.core.base_backend import BackendDict, BaseBackend
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend, securityhub_backends
 
+import json
+import time
+
+from . import settle
 from .common import ServiceError, json_answer, partition
 
 # (path, name, enabled by default). CIS 1.2.0 has a global ARN of its own.
@@ -63,7 +74,7 @@ UNOFFERED = {}
 class StandardsBackend(BaseBackend):
     def __init__(self, region_name, account_id):
         super().__init__(region_name, account_id)
-        # standard ARN -> [subscription ARN, status]
+        # standard ARN -> [subscription ARN, status, when enabled]
         self.subscriptions = {}
 
     def catalog(self):
@@ -86,8 +97,16 @@ class StandardsBackend(BaseBackend):
         if sub is None or sub[1] == "DELETING":
             sub_arn = (f"arn:{partition(self.region_name)}:securityhub:{self.region_name}:{self.account_id}:"
                        f"subscription/{cat[arn][0]}")
-            self.subscriptions[arn] = sub = [sub_arn, "PENDING"]
+            self.subscriptions[arn] = sub = [sub_arn, "PENDING", time.monotonic()]
         return self.view(arn, sub)
+
+    def refuse_while_pending(self):
+        """Security Hub refuses a change of standards while one is pending."""
+        pending = [sub[0] for sub in self.subscriptions.values()
+                   if sub[1] == "PENDING" and time.monotonic() - sub[2] < settle.SETTLE]
+        if pending:
+            raise ServiceError("InvalidInputException",
+                               f"StandardsSubscription(s) in state PENDING, please try later: {json.dumps(pending)}")
 
     def disable(self, sub_arn):
         for arn, sub in self.subscriptions.items():
@@ -103,7 +122,7 @@ class StandardsBackend(BaseBackend):
         for arn, sub in list(self.subscriptions.items()):
             if sub[1] == "DELETING":
                 del self.subscriptions[arn]
-            elif sub[1] == "PENDING":
+            elif sub[1] == "PENDING" and time.monotonic() - sub[2] >= settle.SETTLE:
                 sub[1] = "READY"
         return out
 
@@ -154,10 +173,12 @@ def handle(req):
     if path == "/standards/register" and req.method == "POST":
         b.require_hub()
         reqs = req.json().get("StandardsSubscriptionRequests") or []
+        b.refuse_while_pending()
         return json_answer({"StandardsSubscriptions": [b.enable(r["StandardsArn"]) for r in reqs]})
     if path == "/standards/deregister" and req.method == "POST":
         b.require_hub()
         arns = req.json().get("StandardsSubscriptionArns") or []
+        b.refuse_while_pending()
         return json_answer({"StandardsSubscriptions": [b.disable(a) for a in arns]})
     if path.startswith("/tags/"):
         arn = path[len("/tags/"):]

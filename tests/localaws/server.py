@@ -36,6 +36,8 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
   offer (``guardduty.py``, ``securityhub.py``);
   ``POST /_baseline/s3-busy`` ``{"account", "bucket", "ms"}``: another
   client's change of that bucket under way for that long (``s3.py``);
+  ``POST /_baseline/settle-now`` ``{}``: everything written so far is in
+  effect at once, as if made long ago (``settle.py``);
 * opt-in regions (``regions.py``): a request signed for a region the
   account has not enabled is refused, as AWS refuses it.
 
@@ -117,6 +119,8 @@ def control(path, body):
         unoffered[data["region"]] = set(data["names"])
     elif path == "/_baseline/s3-busy":
         s3.busy(data["account"], data["bucket"], float(data["ms"]) / 1000.0)
+    elif path == "/_baseline/settle-now":
+        settle.settle_now()
     else:
         return None
     return json_answer({"ok": True})

@@ -39,6 +39,23 @@ class Evaluate(unittest.TestCase):
         self.assertFalse(authz.allowed([p], "kms:EnableKey", key, {}))
 
 
+    def test_policy_variables_take_the_requests_values(self):
+        p = {"Statement": [{"Effect": "Allow", "Action": "s3:GetBucketPolicy",
+                            "Resource": "arn:aws:s3:::logs-${aws:PrincipalAccount}"},
+                           {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/R",
+                            "Condition": {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}}]}
+        me = {"aws:PrincipalAccount": "111111111111", "aws:PrincipalOrgID": "o-1"}
+        self.assertTrue(authz.allowed([p], "s3:GetBucketPolicy", "arn:aws:s3:::logs-111111111111", me))
+        self.assertFalse(authz.allowed([p], "s3:GetBucketPolicy", "arn:aws:s3:::logs-222222222222", me))
+        role = "arn:aws:iam::222222222222:role/R"
+        self.assertTrue(authz.allowed([p], "sts:AssumeRole", role, {**me, "aws:ResourceOrgID": "o-1"}))
+        self.assertFalse(authz.allowed([p], "sts:AssumeRole", role, {**me, "aws:ResourceOrgID": "o-2"}))
+        # A role outside any organization: no aws:ResourceOrgID, no match.
+        self.assertFalse(authz.allowed([p], "sts:AssumeRole", role, me))
+        # A variable whose key the request lacks matches nothing.
+        self.assertFalse(authz.allowed([p], "s3:GetBucketPolicy", "arn:aws:s3:::logs-", {}))
+
+
 class Operation(unittest.TestCase):
     def test_rest_operations_are_found_from_the_uri_templates(self):
         self.assertEqual(authz.operation("s3", "GET", "/logs-1", {"tagging": [""]}, None, {})[1], "GetBucketTagging")

@@ -510,6 +510,57 @@ class ModelTest(unittest.TestCase):
         finally:
             settle.SETTLE = was
 
+    def test_a_new_alias_and_role_are_usable_after_the_settle_delay(self):
+        from . import settle
+        kms, iam, config = self.client("kms"), self.client("iam"), self.client("config")
+        was, settle.SETTLE = settle.SETTLE, 1.5
+        try:
+            key = kms.create_key()["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName="alias/settling", TargetKeyId=key)
+            role = iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")["Role"]["Arn"]
+            # Found by its key id at once, listed at once, but not yet
+            # usable by its name ("KMS eventual consistency").
+            self.assertEqual(kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"], key)
+            self.assertIn("alias/settling", [a["AliasName"] for a in kms.list_aliases()["Aliases"]])
+            self.expect_error("NotFoundException", kms.describe_key, KeyId="alias/settling")
+            recorder = {"name": "settling", "roleARN": role}
+            self.expect_error("InvalidRoleException", config.put_configuration_recorder,
+                              ConfigurationRecorder=recorder)
+            # A role this IAM does not hold is taken, as before.
+            config.put_configuration_recorder(
+                ConfigurationRecorder={"name": "settling", "roleARN": f"arn:aws:iam::{ACCOUNT}:role/theirs"})
+            time.sleep(1.6)
+            self.assertEqual(kms.describe_key(KeyId="alias/settling")["KeyMetadata"]["KeyId"], key)
+            config.put_configuration_recorder(ConfigurationRecorder=recorder)
+        finally:
+            settle.SETTLE = was
+
+    def test_standards_change_only_when_none_is_pending(self):
+        from . import settle
+        region = "eu-west-2"
+        sh = self.client("securityhub", region=region)
+        pci = f"arn:aws:securityhub:{region}::standards/pci-dss/v/3.2.1"
+        fsbp = f"arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0"
+        was, settle.SETTLE = settle.SETTLE, 1.5
+        try:
+            sh.enable_security_hub(EnableDefaultStandards=False)
+            sh.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": pci}])
+            self.expect_error("InvalidInputException", sh.batch_enable_standards,
+                              StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
+            subs = sh.get_enabled_standards()["StandardsSubscriptions"]
+            self.assertEqual([s["StandardsStatus"] for s in subs], ["PENDING"])
+            self.expect_error("InvalidInputException", sh.batch_disable_standards,
+                              StandardsSubscriptionArns=[subs[0]["StandardsSubscriptionArn"]])
+            time.sleep(1.6)
+            self.assertEqual([s["StandardsStatus"] for s in sh.get_enabled_standards()["StandardsSubscriptions"]],
+                             ["PENDING"])
+            self.assertEqual([s["StandardsStatus"] for s in sh.get_enabled_standards()["StandardsSubscriptions"]],
+                             ["READY"])
+            sh.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
+        finally:
+            settle.SETTLE = was
+            sh.disable_security_hub()
+
     def test_guardduty_plans_by_region(self):
         gd = self.client("guardduty")
         # A plan CreateDetector does not name is on, but Runtime Monitoring.

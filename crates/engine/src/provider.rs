@@ -50,9 +50,9 @@ pub enum ErrorKind {
     /// waiting the settle budget.
     Conflict,
     /// AWS has not yet put into effect what was just written (a bucket or
-    /// key policy that a service checks), after waiting the settle budget
-    /// (`--settle-timeout`); or the policy really lacks what the service
-    /// needs.
+    /// key policy that a service checks, a role a service assumes, a KMS
+    /// alias), after waiting the settle budget (`--settle-timeout`); or the
+    /// policy or role really lacks what the service needs.
     Settling,
     /// AWS refused the request as invalid (4xx): a value it does not take.
     Invalid,
@@ -101,6 +101,8 @@ impl ErrorKind {
             "InsufficientEncryptionPolicy",
             "InsufficientDeliveryPolicy",
             "InsufficientSnsTopicPolicy",
+            // AWS Config: the recorder's role cannot be used (yet).
+            "InvalidRoleException",
         ]) {
             ErrorKind::Settling
         } else if has(&["OperationAborted", "Conflict", "ConcurrentModification"])
@@ -340,6 +342,10 @@ mod tests {
                 Some(400),
                 false
             ),
+            ErrorKind::Settling
+        );
+        assert_eq!(
+            k(Some("InvalidRoleException"), Some(400), false),
             ErrorKind::Settling
         );
         assert_eq!(

@@ -128,8 +128,8 @@ impl Ctx {
             // Only the calls `crate::settle` retries meet these codes.
             if e.kind() == baseline_engine::ErrorKind::Settling {
                 message.0.push_str(
-                    " (tried again for up to --settle-timeout: a policy written moments ago \
-                     may not be in effect yet; if it lasts, the policy lacks what the service needs)",
+                    " (tried again for up to --settle-timeout: a policy or role written moments \
+                     ago may not be in effect yet; if it lasts, it lacks what the service needs)",
                 );
             }
             AwsError {

@@ -254,6 +254,9 @@ fn adoption_actions(base: &Value) -> Vec<&'static str> {
     v
 }
 
+/// The IAM policy variable of the caller's own account.
+const PRINCIPAL_ACCOUNT: &str = "${aws:PrincipalAccount}";
+
 fn statement(sid: &str, actions: Vec<&str>, resource: Value) -> Value {
     json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource})
 }
@@ -405,17 +408,24 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
             .unwrap_or_default(),
     };
     if !roles.is_empty() {
-        statements.push(statement(
-            "AssumeRoles",
-            vec!["sts:AssumeRole"],
-            json!(roles),
-        ));
+        let mut assume = statement("AssumeRoles", vec!["sts:AssumeRole"], json!(roles));
+        if matches!(b.accounts, Accounts::Organization(_)) {
+            // The role's name in any account of the caller's own
+            // organization (the accounts are listed only at run time), as
+            // AWS's own managed policies scope a cross-account AssumeRole.
+            assume["Condition"] =
+                json!({"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}});
+        }
+        statements.push(assume);
     }
 
-    // The log buckets, by name.
+    // The log buckets, by name. In an organization the account ids are
+    // known only at run time; each account's buckets are reached with that
+    // account's own credentials, so the name carries the caller's account
+    // (a policy variable): never a bucket of another account.
     let accounts: Vec<String> = match &b.accounts {
         Accounts::List(list) => list.iter().map(|a| a.id.0.clone()).collect(),
-        Accounts::Organization(_) => vec!["*".into()],
+        Accounts::Organization(_) => vec![PRINCIPAL_ACCOUNT.into()],
     };
     let mut buckets = Vec::new();
     if let Some(c) = &b.config {

@@ -15,7 +15,9 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use aws_sdk_securityhub::types::{StandardsStatus, StandardsSubscriptionRequest};
+use aws_sdk_securityhub::types::{
+    StandardsStatus, StandardsSubscription, StandardsSubscriptionRequest,
+};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
     Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
@@ -286,7 +288,15 @@ impl Service for SecurityHubService {
                         }));
                     }
                 }
-                write_standards(&client, target, &account.partition, &enable, &disable).await?;
+                write_standards(
+                    &client,
+                    target,
+                    &account.partition,
+                    &enable,
+                    &disable,
+                    self.aws.settle,
+                )
+                .await?;
             }
             (kind, action) => return Err(crate::unsupported(kind, action)),
         }
@@ -356,12 +366,18 @@ pub fn standards_writes(change: &Change) -> Result<(BTreeSet<String>, Vec<String
 
 /// Enables the standards `enable` (names as users write them) and
 /// disables the subscriptions `disable`; nothing is sent for an empty one.
+/// Security Hub refuses a change of standards while a subscription is
+/// PENDING ("StandardsSubscription(s) in state PENDING, please try
+/// later"): first it waits, up to `settle`, until none is; then it
+/// disables before it enables, so what it enables (PENDING for a while)
+/// never holds up the rest.
 pub async fn write_standards(
     client: &aws_sdk_securityhub::Client,
     target: &Target,
     partition: &str,
     enable: &BTreeSet<String>,
     disable: &[String],
+    settle: std::time::Duration,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let to_enable: Vec<StandardsSubscriptionRequest> = enable
@@ -372,14 +388,21 @@ pub async fn write_standards(
                 .build()
         })
         .collect();
-    if !to_enable.is_empty() {
-        client
-            .batch_enable_standards()
-            .set_standards_subscription_requests(Some(to_enable))
-            .send()
-            .await
-            .map_err(ctx.err("BatchEnableStandards"))?;
+    if to_enable.is_empty() && disable.is_empty() {
+        return Ok(());
     }
+    crate::settle::until_found(
+        settle,
+        "the hub's pending standards to be ready",
+        || async {
+            let subscriptions = subscriptions(client, &ctx).await?;
+            let pending = subscriptions
+                .iter()
+                .any(|s| s.standards_status() == Some(&StandardsStatus::Pending));
+            Ok::<_, ServiceError>((!pending).then_some(()))
+        },
+    )
+    .await?;
     if !disable.is_empty() {
         client
             .batch_disable_standards()
@@ -387,6 +410,14 @@ pub async fn write_standards(
             .send()
             .await
             .map_err(ctx.err("BatchDisableStandards"))?;
+    }
+    if !to_enable.is_empty() {
+        client
+            .batch_enable_standards()
+            .set_standards_subscription_requests(Some(to_enable))
+            .send()
+            .await
+            .map_err(ctx.err("BatchEnableStandards"))?;
     }
     Ok(())
 }
@@ -422,31 +453,44 @@ async fn offered_standards(
     Ok(out)
 }
 
+/// Every standards subscription of the hub (GetEnabledStandards).
+async fn subscriptions(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+) -> Result<Vec<StandardsSubscription>, ServiceError> {
+    let mut out = Vec::new();
+    let mut pages = client.get_enabled_standards().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(ctx.err("GetEnabledStandards"))?;
+        out.extend(page.standards_subscriptions().iter().cloned());
+    }
+    Ok(out)
+}
+
 /// `(standard ARN, subscription ARN)` of every standard that is enabled or
 /// on its way (a failed or deleting subscription is not enabled).
 async fn enabled_standards(
     client: &aws_sdk_securityhub::Client,
     ctx: &Ctx,
 ) -> Result<Vec<(String, String)>, ServiceError> {
-    let mut out = Vec::new();
-    let mut pages = client.get_enabled_standards().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(ctx.err("GetEnabledStandards"))?;
-        for s in page.standards_subscriptions() {
-            if matches!(
+    Ok(subscriptions(client, ctx)
+        .await?
+        .iter()
+        .filter(|s| {
+            matches!(
                 s.standards_status(),
                 Some(
                     StandardsStatus::Ready | StandardsStatus::Pending | StandardsStatus::Incomplete
                 )
-            ) {
-                out.push((
-                    s.standards_arn().unwrap_or_default().to_string(),
-                    s.standards_subscription_arn()
-                        .unwrap_or_default()
-                        .to_string(),
-                ));
-            }
-        }
-    }
-    Ok(out)
+            )
+        })
+        .map(|s| {
+            (
+                s.standards_arn().unwrap_or_default().to_string(),
+                s.standards_subscription_arn()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect())
 }

@@ -8,7 +8,9 @@
 //! `OperationAborted`, which someone else's change can cause too). The
 //! calls that meet these are tried again, with growing pauses, for up to
 //! the settle budget (`--settle-timeout`, [`crate::Limits::settle_timeout`]);
-//! past it, the error stands with its kind (`settling`, `conflict`).
+//! past it, the error stands with its kind (`settling`, `conflict`). So is
+//! a name just made that does not resolve yet (a KMS alias), and a role
+//! just made that its service cannot assume yet (Config's recorder).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -29,21 +31,61 @@ pub(crate) async fn retry<T, E, F, Fut>(
     budget: Duration,
     waits_for: &str,
     kinds: &[ErrorKind],
-    mut call: F,
+    call: F,
 ) -> Result<T, E>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
     E: HttpStatus,
 {
+    tries(budget, waits_for, call, |out: &Result<T, E>| match out {
+        Err(e) if kinds.contains(&e.kind()) => Some(e.kind()),
+        _ => None,
+    })
+    .await
+}
+
+/// Calls `call` until it finds what it looks up (`Some`), or until the
+/// next try would start past `budget` (then `None`): for a name AWS made
+/// moments ago that does not resolve yet (a KMS alias, KMS Developer
+/// Guide, "Eventual consistency").
+pub(crate) async fn until_found<T, E, F, Fut>(
+    budget: Duration,
+    waits_for: &str,
+    call: F,
+) -> Result<Option<T>, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, E>>,
+{
+    tries(budget, waits_for, call, |out: &Result<Option<T>, E>| {
+        matches!(out, Ok(None)).then_some(ErrorKind::NotFound)
+    })
+    .await
+}
+
+/// Calls `call` while `pending` says its answer is one to wait out (of
+/// that kind), with growing pauses, until the next try would start past
+/// `budget`; returns the last answer.
+async fn tries<R, F, Fut>(
+    budget: Duration,
+    waits_for: &str,
+    mut call: F,
+    pending: impl Fn(&R) -> Option<ErrorKind>,
+) -> R
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = R>,
+{
     let start = Instant::now();
     let mut pause = FIRST_PAUSE;
     loop {
-        match call().await {
-            Err(e) if kinds.contains(&e.kind()) && start.elapsed() + pause <= budget => {
+        let out = call().await;
+        match pending(&out) {
+            Some(kind) if start.elapsed() + pause <= budget => {
                 tracing::info!(
                     waits_for,
-                    kind = %e.kind(),
+                    %kind,
                     waited_secs = start.elapsed().as_secs(),
                     budget_secs = budget.as_secs(),
                     "waiting for AWS to settle"
@@ -51,7 +93,7 @@ where
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);
             }
-            other => return other,
+            _ => return out,
         }
     }
 }
@@ -107,5 +149,26 @@ mod tests {
         let (out, calls) = run(Duration::from_millis(1200), ErrorKind::Settling, 5).await;
         assert_eq!(out, Err(ErrorKind::Settling));
         assert_eq!(calls, 2);
+    }
+
+    #[tokio::test]
+    async fn a_name_is_looked_up_again_until_found_within_the_budget() {
+        let calls = AtomicU32::new(0);
+        let lookup = || {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<_, Fake>((n >= 2).then_some(n)) }
+        };
+        let found = until_found(Duration::from_secs(5), "a test", lookup).await;
+        assert_eq!(found.unwrap(), Some(2));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // Never found within the budget: None after the tries it allows.
+        calls.store(0, Ordering::SeqCst);
+        let never = || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<Option<u32>, Fake>(None) }
+        };
+        let found = until_found(Duration::from_millis(1200), "a test", never).await;
+        assert_eq!(found.unwrap(), None);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }

@@ -105,8 +105,9 @@ fn standards_change(before: &[&str], after: &[&str], exclusive: bool) -> baselin
     }
 }
 
-/// A standards change enables what its `after` adds and disables, by the
-/// subscription ARN the plan read, what it removes; it reads nothing.
+/// A standards change disables, by the subscription ARN the plan read,
+/// what its `after` removes, then enables what it adds; it reads only
+/// whether a subscription is pending (Security Hub refuses changes then).
 #[tokio::test]
 async fn standards_are_written_from_the_plan_alone() {
     let enable = mock!(aws_sdk_securityhub::Client::batch_enable_standards)
@@ -122,10 +123,13 @@ async fn standards_are_written_from_the_plan_alone() {
     let disable = mock!(aws_sdk_securityhub::Client::batch_disable_standards)
         .match_requests(|r| r.standards_subscription_arns() == [format!("{PCI}/subscription")])
         .then_output(|| aws_sdk_securityhub::operation::batch_disable_standards::BatchDisableStandardsOutput::builder().build());
+    let none_pending = mock!(aws_sdk_securityhub::Client::get_enabled_standards).then_output(|| {
+        aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsOutput::builder().build()
+    });
     let client = mock_client!(
         aws_sdk_securityhub,
         RuleMode::Sequential,
-        [&enable, &disable]
+        [&none_pending, &disable, &enable]
     );
     // `exclusive_standards: true`: the one not listed is disabled.
     let change = standards_change(
@@ -134,9 +138,16 @@ async fn standards_are_written_from_the_plan_alone() {
         true,
     );
     let (on, off) = securityhub::standards_writes(&change).unwrap();
-    securityhub::write_standards(&client, &target(), "aws", &on, &off)
-        .await
-        .unwrap();
+    securityhub::write_standards(
+        &client,
+        &target(),
+        "aws",
+        &on,
+        &off,
+        std::time::Duration::ZERO,
+    )
+    .await
+    .unwrap();
     assert_eq!((enable.num_calls(), disable.num_calls()), (1, 1));
 }
 
@@ -161,9 +172,16 @@ async fn converged_standards_send_no_writes() {
         true,
     );
     let (on, off) = securityhub::standards_writes(&change).unwrap();
-    securityhub::write_standards(&client, &target(), "aws", &on, &off)
-        .await
-        .unwrap();
+    securityhub::write_standards(
+        &client,
+        &target(),
+        "aws",
+        &on,
+        &off,
+        std::time::Duration::ZERO,
+    )
+    .await
+    .unwrap();
     assert!(on.is_empty() && off.is_empty());
 }
 
@@ -229,9 +247,16 @@ async fn daily_recording_is_read_and_written() {
         })
         .then_output(|| aws_sdk_config::operation::put_configuration_recorder::PutConfigurationRecorderOutput::builder().build());
     let client = mock_client!(aws_sdk_config, RuleMode::Sequential, [&put]);
-    config::put_recorder(&client, &target(), "default", &attrs, Some("baseline"))
-        .await
-        .unwrap();
+    config::put_recorder(
+        &client,
+        &target(),
+        "default",
+        &attrs,
+        Some("baseline"),
+        std::time::Duration::ZERO,
+    )
+    .await
+    .unwrap();
     assert_eq!(put.num_calls(), 1);
 }
 

@@ -393,14 +393,23 @@ impl Service for CloudTrailService {
                 let alias = owner.key_alias();
                 if after.get("kms_key") == Some(&json!(alias)) {
                     let kms = client!(aws_sdk_kms, account, &target.region);
-                    let arn = alias_target(&kms, &ctx, &alias)
-                        .await?
-                        .and_then(|m| m.arn().map(str::to_string))
-                        .ok_or_else(|| {
-                            crate::refusal(format!(
-                                "{alias} does not exist; the trail cannot use it"
-                            ))
-                        })?;
+                    // The key step made the alias moments ago: KMS may not
+                    // resolve it yet ("Eventual consistency").
+                    let waits_for = format!("{alias}, made moments ago, to name its key");
+                    let arn = crate::settle::until_found(self.aws.settle, &waits_for, || {
+                        alias_target(&kms, &ctx, &alias)
+                    })
+                    .await?
+                    .and_then(|m| m.arn().map(str::to_string))
+                    .ok_or_else(|| -> ServiceError {
+                        Box::new(baseline_engine::Failure {
+                            kind: baseline_engine::ErrorKind::Settling,
+                            message: format!(
+                                "{alias} does not name a key (tried again for up to --settle-timeout: \
+                                 an alias made moments ago may not resolve yet); the trail cannot use it"
+                            ),
+                        })
+                    })?;
                     let tags = kms
                         .list_resource_tags()
                         .key_id(&arn)

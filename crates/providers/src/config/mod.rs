@@ -364,7 +364,7 @@ impl Service for ConfigService {
             }
             ("config.recorder", Action::Create) => {
                 let mark = Some(self.aws.owner.mark());
-                put_recorder(&client, target, &name, &after, mark).await?;
+                put_recorder(&client, target, &name, &after, mark, self.aws.settle).await?;
             }
             ("config.recorder", Action::Update) => {
                 let modeled = [
@@ -398,7 +398,7 @@ impl Service for ConfigService {
                             "the recording-mode overrides of recorder {name}"
                         )));
                     }
-                    put_recorder(&client, target, &name, &after, None).await?;
+                    put_recorder(&client, target, &name, &after, None, self.aws.settle).await?;
                 }
                 if change.changed.iter().any(|k| k == "managed_by") {
                     let arn = change

@@ -5,7 +5,7 @@
 use aws_sdk_config::types::{
     ConfigurationRecorder, RecordingFrequency as SdkFrequency, RecordingGroup, RecordingMode,
 };
-use baseline_engine::{Attrs, ServiceError, Target};
+use baseline_engine::{Attrs, ErrorKind, ServiceError, Target};
 use serde_json::{Value, json};
 
 use super::SERVICE;
@@ -87,6 +87,7 @@ pub async fn put_recorder(
     name: &str,
     after: &Attrs,
     create_mark: Option<&str>,
+    settle: std::time::Duration,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let get_bool = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
@@ -115,9 +116,14 @@ pub async fn put_recorder(
     if let Some(mark) = create_mark {
         put = put.tags(owner_tag(mark));
     }
-    put.send()
-        .await
-        .map_err(ctx.err("PutConfigurationRecorder"))?;
+    // The service-linked role may have been made moments ago: AWS Config
+    // cannot assume it until IAM puts it into effect (InvalidRoleException).
+    let waits_for = format!("role {} to be usable by AWS Config", get_str("role_arn"));
+    crate::settle::retry(settle, &waits_for, &[ErrorKind::Settling], || {
+        put.clone().send()
+    })
+    .await
+    .map_err(ctx.err("PutConfigurationRecorder"))?;
     Ok(())
 }
 
