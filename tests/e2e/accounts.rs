@@ -135,30 +135,7 @@ async fn accounts_converge_in_one_apply_and_a_denied_role_fails_alone() {
 #[tokio::test(flavor = "multi_thread")]
 async fn organization_accounts_are_discovered() {
     let moto = Moto::start();
-    let orgs = aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await);
-    orgs.create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await
-        .unwrap();
-    let mut members = Vec::new();
-    for name in ["dev", "prod"] {
-        let created = orgs
-            .create_account()
-            .account_name(name)
-            .email(format!("{name}@example.com"))
-            .send()
-            .await
-            .unwrap();
-        members.push(
-            created
-                .create_account_status()
-                .unwrap()
-                .account_id()
-                .unwrap()
-                .to_string(),
-        );
-    }
+    let members = crate::probe::organization(&moto, &["dev", "prod"]).await;
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(
         &dir,

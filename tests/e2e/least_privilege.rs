@@ -410,24 +410,7 @@ async fn a_new_keys_tag_is_waited_for_before_it_authorizes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_organizations_policy_reaches_its_own_accounts_and_buckets_only() {
     let moto = Moto::start_with(&["--enforce-iam"]);
-    let orgs = aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await);
-    orgs.create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await
-        .unwrap();
-    let member = orgs
-        .create_account()
-        .account_name("dev")
-        .email("dev@example.com")
-        .send()
-        .await
-        .unwrap()
-        .create_account_status()
-        .unwrap()
-        .account_id()
-        .unwrap()
-        .to_string();
+    let member = crate::probe::organization(&moto, &["dev"]).await.remove(0);
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(
         &dir,

@@ -220,3 +220,33 @@ pub async fn settled_config_role(moto: &Moto) {
         .unwrap();
     moto.control("settle-now", serde_json::json!({}));
 }
+
+/// An organization whose management account is the tests' own, with a
+/// member account made for each name; the members' ids.
+pub async fn organization(moto: &Moto, members: &[&str]) -> Vec<String> {
+    let orgs = aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await);
+    orgs.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for name in members {
+        let created = orgs
+            .create_account()
+            .account_name(*name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        ids.push(
+            created
+                .create_account_status()
+                .unwrap()
+                .account_id()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    ids
+}
