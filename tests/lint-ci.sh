@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks the CI examples (examples/ci/) against the GitHub Actions workflow
-# and GitLab CI schemas (SchemaStore's, vendored by check-jsonschema,
-# pinned; installed here when missing). tests/run.sh runs it.
+# Checks the CI examples (examples/ci/) and the release workflow
+# (.github/workflows/release.yml) against the GitHub Actions workflow and
+# GitLab CI schemas (SchemaStore's, vendored by check-jsonschema, pinned;
+# installed here when missing). tests/run.sh runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=0.39.0
@@ -11,7 +12,8 @@ if ! "$VENV/bin/check-jsonschema" --version 2>/dev/null | grep -q "$VERSION"; th
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "check-jsonschema==$VERSION"
 fi
-"$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows examples/ci/github-baseline.yml
+"$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows examples/ci/github-baseline.yml \
+  .github/workflows/release.yml
 "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci examples/ci/gitlab-ci.yml
 # The check must be able to fail: a misspelt key is refused.
 broken=$(mktemp --suffix=.yml)
@@ -21,4 +23,4 @@ if "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$broke
   echo "the workflow schema check accepted a broken workflow" >&2
   exit 1
 fi
-echo "CI examples: 2 checked, a broken one refused"
+echo "CI files: 3 checked, a broken one refused"
