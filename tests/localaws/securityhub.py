@@ -40,12 +40,12 @@ Sources (AWS's documentation):
 * https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchDisableStandards.html
 """
 
+import json
+import time
+
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend, securityhub_backends
-
-import json
-import time
 
 from . import settle
 from .common import ServiceError, json_answer, partition

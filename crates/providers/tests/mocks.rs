@@ -105,6 +105,26 @@ fn standards_change(before: &[&str], after: &[&str], exclusive: bool) -> baselin
     }
 }
 
+/// Writes the standards `change` plans (no settle budget); what it enabled
+/// and disabled.
+async fn write_planned_standards(
+    client: &aws_sdk_securityhub::Client,
+    change: &baseline_engine::Change,
+) -> (BTreeSet<String>, Vec<String>) {
+    let (on, off) = securityhub::standards_writes(change).unwrap();
+    securityhub::write_standards(
+        client,
+        &target(),
+        "aws",
+        &on,
+        &off,
+        std::time::Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    (on, off)
+}
+
 /// A standards change disables, by the subscription ARN the plan read,
 /// what its `after` removes, then enables what it adds; it reads only
 /// whether a subscription is pending (Security Hub refuses changes then).
@@ -137,17 +157,7 @@ async fn standards_are_written_from_the_plan_alone() {
         &["aws-foundational-security-best-practices"],
         true,
     );
-    let (on, off) = securityhub::standards_writes(&change).unwrap();
-    securityhub::write_standards(
-        &client,
-        &target(),
-        "aws",
-        &on,
-        &off,
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
+    write_planned_standards(&client, &change).await;
     assert_eq!((enable.num_calls(), disable.num_calls()), (1, 1));
 }
 
@@ -171,17 +181,7 @@ async fn converged_standards_send_no_writes() {
         &["aws-foundational-security-best-practices"],
         true,
     );
-    let (on, off) = securityhub::standards_writes(&change).unwrap();
-    securityhub::write_standards(
-        &client,
-        &target(),
-        "aws",
-        &on,
-        &off,
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
+    let (on, off) = write_planned_standards(&client, &change).await;
     assert!(on.is_empty() && off.is_empty());
 }
 
