@@ -67,8 +67,8 @@ impl Moto {
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "moto did not start on {url} within 30 s"
+                started.elapsed() < Duration::from_secs(120),
+                "moto did not start on {url} within 120 s"
             );
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -82,7 +82,7 @@ fn shard_plans_are_disjoint_and_together_the_whole_plan() {
     let (indexed, _) = moto.baseline_within(
         &["plan", "-f", f, "--shard", "index/3", "--output", "json"],
         &[("JOB_COMPLETION_INDEX", "1".into())],
-        Duration::from_secs(60),
+        Duration::from_secs(180),
     );
     let indexed: serde_json::Value = serde_json::from_str(&indexed.stdout).unwrap();
     let second: serde_json::Value =

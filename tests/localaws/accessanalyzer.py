@@ -4,7 +4,10 @@ moto lacks. State per account and region in a moto `BackendDict`.
 AWS behaviour followed (API reference, 2019-11-01):
 * CreateAnalyzer `PUT /analyzer`: one analyzer per type per account and
   region (a second of the same type is ServiceQuotaExceededException); a
-  taken name is ConflictException; the answer is `{"arn"}`.
+  taken name is ConflictException, unless the request carries the
+  `clientToken` the analyzer was made with (a client retrying an attempt
+  that timed out after AWS acted: "idempotency of the request"): then the
+  answer is that analyzer; the answer is `{"arn"}`.
 * GetAnalyzer / DeleteAnalyzer `/analyzer/{name}`: ResourceNotFoundException
   for an unknown name.
 * ListAnalyzers `GET /analyzer?type=`: summaries without `configuration`.
@@ -48,17 +51,20 @@ class AccessAnalyzerBackend(BaseBackend):
         super().__init__(region_name, account_id)
         self.analyzers = {}
 
-    def create(self, name, kind, tags, configuration):
+    def create(self, name, kind, tags, configuration, token=None):
         if kind not in TYPES:
             raise ServiceError("ValidationException", f"Invalid type: {kind}")
         if not name or not NAME.match(name):
             raise ServiceError("ValidationException", f"Invalid analyzer name: {name}")
+        if name in self.analyzers and token and self.analyzers[name].token == token:
+            return self.analyzers[name]
         if name in self.analyzers:
             raise ServiceError("ConflictException", f"An analyzer named {name} already exists", 409)
         if any(a.type == kind for a in self.analyzers.values()):
             raise ServiceError("ServiceQuotaExceededException",
                                f"An analyzer of type {kind} already exists in {self.region_name}", 402)
         a = Analyzer(self.account_id, self.region_name, name, kind, tags, configuration)
+        a.token = token
         self.analyzers[name] = a
         return a
 
@@ -84,7 +90,8 @@ def handle(req):
     parts = [p for p in req.path.split("/") if p]
     if parts == ["analyzer"] and req.method == "PUT":
         body = req.json()
-        a = b.create(body.get("analyzerName"), body.get("type"), body.get("tags"), body.get("configuration"))
+        a = b.create(body.get("analyzerName"), body.get("type"), body.get("tags"), body.get("configuration"),
+                     body.get("clientToken"))
         return json_answer({"arn": a.arn})
     if parts == ["analyzer"] and req.method == "GET":
         kind = (req.query.get("type") or [None])[0]

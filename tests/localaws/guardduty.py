@@ -35,6 +35,14 @@ plans a region does not offer (``POST /_baseline/unoffered``
 CreateDetector or UpdateDetector naming one is BadRequestException (the
 stricter reading: AWS's answer there is not documented).
 
+One detector per account and region, which moto does not enforce. AWS
+behaviour followed (GuardDuty API reference, CreateDetector: "You can
+have only one detector per account per Region"; `clientToken`, "the
+idempotency token for the create request"): a second CreateDetector is
+BadRequestException, unless it carries the token the first one did (a
+client retrying an attempt that timed out after GuardDuty acted): then
+the answer is the detector that one made.
+
 Sources (AWS's documentation):
 * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateDetector.html
 * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_regions.html
@@ -110,10 +118,31 @@ def destinations(req):
     return None
 
 
+def create_detector(req):
+    """CreateDetector: one per account and region; the same token again
+    answers the detector it made."""
+    backend = guardduty_backends[req.account][req.region]
+    body = req.json()
+    token = body.get("clientToken")
+    for detector_id, detector in backend.detectors.items():
+        if token and getattr(detector, "_token", None) == token:
+            return json_answer({"detectorId": detector_id})
+    if backend.detectors:
+        raise ServiceError("BadRequestException",
+                           "The request is rejected because a detector already exists for the current account.")
+    detector_id = backend.create_detector(body.get("enable"), body.get("findingPublishingFrequency"),
+                                          body.get("dataSources"), body.get("tags"), body.get("features"))
+    # Private: moto serializes every public attribute.
+    backend.detectors[detector_id]._token = token
+    return json_answer({"detectorId": detector_id})
+
+
 def handle(req):
     if req.service != "guardduty":
         return None
     _check_offered(req)
+    if req.method == "POST" and req.path.rstrip("/") == "/detector":
+        return create_detector(req)
     if req.path.startswith("/detector/"):
         return destinations(req)
     if not req.path.startswith("/tags/"):

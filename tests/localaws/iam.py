@@ -12,6 +12,10 @@ AWS behaviour followed (IAM API and user guide):
   `AWSServiceRoleForConfig` (AWS Config Developer Guide, "Using
   service-linked roles for AWS Config"), so a recorder naming that ARN
   names a role this IAM holds.
+* CreateServiceLinkedRole for a role the account already has is
+  `InvalidInput`, "Service role name NAME has been taken in this account,
+  please try a different suffix." (moto answers EntityAlreadyExists, which
+  the operation does not declare).
 
 Control: `POST /_baseline/root-mfa` with `{"account": ID, "enabled": bool}`.
 
@@ -22,8 +26,9 @@ Sources (AWS's documentation):
 """
 
 import datetime
+import re
 
-from moto.iam import models
+from moto.iam import exceptions, models
 
 
 def set_root_mfa(account, enabled):
@@ -49,3 +54,16 @@ def install():
         return f"{header}\n{','.join(root)}\n{rest}"
 
     models.IAMBackend.get_credential_report = get_credential_report
+
+    create_slr = models.IAMBackend.create_service_linked_role
+
+    def create_service_linked_role(self, service_name, description, suffix):
+        try:
+            return create_slr(self, service_name, description, suffix)
+        except exceptions.EntityAlreadyExists as e:
+            taken = re.search(r"Role with name (\S+) already exists", str(e.message))
+            name = taken.group(1) if taken else service_name
+            raise exceptions.InvalidInput(
+                f"Service role name {name} has been taken in this account, please try a different suffix.")
+
+    models.IAMBackend.create_service_linked_role = create_service_linked_role

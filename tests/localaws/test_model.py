@@ -40,7 +40,7 @@ EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}, "s3": {"OperationA
                 "ec2": {"AuthFailure"}}
 # moto's answers that the additions change (config.py, iam.py).
 PATCHED = {"DescribeConfigurationRecorders", "GetAccountSummary", "GetCredentialReport",
-           "PutConfigurationRecorder", "ListTagsForResource", "TagResource"}
+           "PutConfigurationRecorder", "ListTagsForResource", "TagResource", "CreateServiceLinkedRole"}
 
 
 def json_problems(value, shape, path="$"):
@@ -166,7 +166,10 @@ class ModelTest(unittest.TestCase):
         raw = http_response.content
         if http_response.status_code >= 300:
             code = parsed["Error"]["Code"]
-            allowed = {e.name for e in model.error_shapes} | COMMON_ERRORS | \
+            # The query protocols spell some codes apart from the shape's
+            # name (IAM's InvalidInputException is `InvalidInput`).
+            allowed = {e.name for e in model.error_shapes} | \
+                {e.metadata.get("error", {}).get("code", e.name) for e in model.error_shapes} | COMMON_ERRORS | \
                 EXTRA_ERRORS.get(model.service_model.endpoint_prefix, set())
             self.assertIn(code, allowed, f"{model.name} answered an error AWS does not declare")
         elif model.output_shape is not None:
@@ -325,6 +328,29 @@ class ModelTest(unittest.TestCase):
         features = {f["Name"]: f["Status"] for f in gd.get_detector(DetectorId=detector)["Features"]}
         self.assertEqual((features["S3_DATA_EVENTS"], features["EKS_AUDIT_LOGS"]), ("ENABLED", "DISABLED"))
         self.expect_error("BadRequestException", gd.list_tags_for_resource, ResourceArn=arn + "0")
+
+    def test_a_create_retried_with_its_token_makes_one_resource(self):
+        """A client whose attempt timed out after AWS acted sends the same
+        idempotency token again: AWS answers with what it made. Without
+        one, the second create is refused, and a service-linked role is
+        never made twice."""
+        gd = self.client("guardduty")
+        first = gd.create_detector(Enable=True, ClientToken="token-1")["DetectorId"]
+        self.assertEqual(gd.create_detector(Enable=True, ClientToken="token-1")["DetectorId"], first)
+        self.expect_error("BadRequestException", gd.create_detector, Enable=True, ClientToken="token-2")
+        self.assertEqual(gd.list_detectors()["DetectorIds"], [first])
+        aa = self.client("accessanalyzer")
+        arn = aa.create_analyzer(analyzerName="baseline", type="ACCOUNT", clientToken="token-1")["arn"]
+        self.assertEqual(aa.create_analyzer(analyzerName="baseline", type="ACCOUNT", clientToken="token-1")["arn"], arn)
+        self.expect_error("ConflictException", aa.create_analyzer, analyzerName="baseline", type="ACCOUNT",
+                          clientToken="token-2")
+        iam = self.client("iam")
+        iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidInput")
+        self.assertIn("AWSServiceRoleForConfig has been taken in this account", e.exception.response["Error"]["Message"])
+        self.assertEqual(len(iam.list_roles(PathPrefix="/aws-service-role/config.amazonaws.com/")["Roles"]), 1)
 
     def test_guardduty_publishing_destinations(self):
         gd = self.client("guardduty")

@@ -180,7 +180,9 @@ fn an_alias_bomb_file_is_refused_with_its_place() {
     }
     let started = std::time::Instant::now();
     let e = baseline_spec::parse(&text, "bomb.yaml").unwrap_err();
-    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    // Expanded, the file is 10^10 scalars: unbounded, it would not end
+    // for hours. The bound is loose so a loaded machine never trips it.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let msg = e.to_string();
     assert!(msg.contains("bomb.yaml:"), "{msg}");
     assert!(msg.contains("alias bomb"), "{msg}");

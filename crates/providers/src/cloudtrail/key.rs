@@ -229,6 +229,82 @@ fn planned_key_id(change: &Change, target: &Target, account: &str) -> Result<Str
     }
 }
 
+/// Makes the trail's key, or takes the one an earlier try made: returns its
+/// id and whether this step made it. A run stopped between CreateKey and
+/// CreateAlias left a key that only its tag and description find; and
+/// CreateKey has no idempotency token, so a try whose answer was lost on
+/// the way back (a reset, an attempt timed out on a slow AWS) made a key
+/// too. CreateKey is therefore sent without the SDK's own retries, and
+/// each try first looks for such a key and uses it rather than make
+/// another.
+async fn create_or_adopt(
+    kms: &aws_sdk_kms::Client,
+    ctx: &Ctx,
+    owner: &Owner,
+    policy: &Value,
+) -> Result<(String, bool), ServiceError> {
+    use baseline_engine::ErrorKind;
+    let attempts = kms
+        .config()
+        .retry_config()
+        .map_or(3, |r| r.max_attempts())
+        .max(1);
+    let mut pause = std::time::Duration::from_millis(500);
+    let mut sent = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        if let Some(id) = orphan_key(kms, ctx, owner.mark()).await? {
+            kms.put_key_policy()
+                .key_id(&id)
+                .policy_name("default")
+                .policy(policy.to_string())
+                .send()
+                .await
+                .map_err(ctx.err("PutKeyPolicy"))?;
+            return Ok((id, sent));
+        }
+        sent = true;
+        let once = aws_sdk_kms::config::Builder::default()
+            .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled());
+        let created = kms
+            .create_key()
+            .description(KEY_DESCRIPTION)
+            .policy(policy.to_string())
+            .tags(
+                aws_sdk_kms::types::Tag::builder()
+                    .tag_key(OWNER_TAG_KEY)
+                    .tag_value(owner.mark())
+                    .build()
+                    .map_err(|e| Box::new(e) as ServiceError)?,
+            )
+            .customize()
+            .config_override(once)
+            .send()
+            .await;
+        match created {
+            Ok(created) => {
+                let id = created.key_metadata().map(|m| m.key_id().to_string());
+                return id
+                    .map(|id| (id, true))
+                    .ok_or_else(|| crate::refusal("CreateKey answered without a key id".into()));
+            }
+            Err(e)
+                if attempt < attempts
+                    && matches!(
+                        crate::error::HttpStatus::kind(&e),
+                        ErrorKind::Transient | ErrorKind::Throttled
+                    ) =>
+            {
+                tracing::info!(account = %ctx.account, region = %ctx.region, attempt, error = %crate::error::SdkMessage::of(&e).0, "CreateKey failed; looking for the key it may have made, then trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(e) => return Err(ctx.err("CreateKey")(e).into()),
+        }
+    }
+}
+
 /// Carries out a change of the key: writes its planned values. A created
 /// key gets the planned policy and tag in CreateKey; an existing one only
 /// what the plan changes (its state, its policy while still the one the
@@ -254,45 +330,7 @@ pub(super) async fn apply_key(
     let policy = planned("policy");
     match change.action {
         Action::Create => {
-            // A run stopped between CreateKey and CreateAlias (or a retried
-            // CreateKey whose first answer was lost) left a key that only
-            // its tag and description find: use it rather than make another.
-            let mut fresh = false;
-            let key_id = match orphan_key(kms, &ctx, owner.mark()).await? {
-                Some(id) => {
-                    kms.put_key_policy()
-                        .key_id(&id)
-                        .policy_name("default")
-                        .policy(policy.to_string())
-                        .send()
-                        .await
-                        .map_err(ctx.err("PutKeyPolicy"))?;
-                    id
-                }
-                None => {
-                    let created = kms
-                        .create_key()
-                        .description(KEY_DESCRIPTION)
-                        .policy(policy.to_string())
-                        .tags(
-                            aws_sdk_kms::types::Tag::builder()
-                                .tag_key(OWNER_TAG_KEY)
-                                .tag_value(owner.mark())
-                                .build()
-                                .map_err(|e| Box::new(e) as ServiceError)?,
-                        )
-                        .send()
-                        .await
-                        .map_err(ctx.err("CreateKey"))?;
-                    fresh = true;
-                    created
-                        .key_metadata()
-                        .map(|m| m.key_id().to_string())
-                        .ok_or_else(|| {
-                            crate::refusal("CreateKey answered without a key id".into())
-                        })?
-                }
-            };
+            let (key_id, fresh) = create_or_adopt(kms, &ctx, owner, &policy).await?;
             // A denial is waited out only on the key this step just made.
             let budget = if fresh {
                 settle

@@ -348,11 +348,20 @@ impl Service for ConfigService {
         match (change.address.kind.as_str(), change.action) {
             ("config.service_linked_role", Action::Create) => {
                 let iam = client!(aws_sdk_iam, account, &target.region);
-                iam.create_service_linked_role()
+                let made = iam
+                    .create_service_linked_role()
                     .aws_service_name(SLR_SERVICE)
                     .send()
                     .await
-                    .map_err(ctx.err("CreateServiceLinkedRole"))?;
+                    .map_err(ctx.err("CreateServiceLinkedRole"));
+                // The role has no settings and no idempotency token: a
+                // retry after an answer lost on the way back, or another
+                // region of this run, finds the name taken. There it is.
+                if let Err(e) = made
+                    && !slr_exists(account, &ctx).await?
+                {
+                    return Err(e.into());
+                }
             }
             ("config.bucket", Action::Create | Action::Update) => {
                 let s3 = clients::s3_for(account, &target.region);
