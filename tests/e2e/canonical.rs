@@ -11,7 +11,7 @@ use aws_sdk_securityhub::types::StandardsStatus;
 use serde_json::json;
 
 use crate::moto::{Moto, baseline_file};
-use crate::probe::{bpa_flags, bucket_exists, hub_enabled, recording};
+use crate::probe::{bpa_flags, bucket_exists, hub_enabled, password_policy, recording};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "ap-northeast-1";
@@ -59,6 +59,15 @@ async fn seed(moto: &Moto) -> String {
         "support-plan",
         json!({"account": ACCOUNT, "plan": "business"}),
     );
+    // A weak password policy whose administrators want expired passwords
+    // reset by them (a field the baseline does not give).
+    iam.update_account_password_policy()
+        .minimum_password_length(8)
+        .require_numbers(true)
+        .hard_expiry(true)
+        .send()
+        .await
+        .unwrap();
     arn
 }
 
@@ -162,7 +171,30 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
             "+ securityhub.standards[\"hub\"] will be created",
             "+ recording_frequency",
             "Trusted Advisor: 104 checks: 103 ok, 0 warning, 1 error (MFA on Root Account)",
+            "~ iam.password_policy[\"account\"] will be updated in place  [IAM.7, IAM.11, IAM.12, IAM.13, IAM.14, IAM.15, IAM.16, IAM.17]",
         ],
+    );
+    // Each field that differs, and only those (columns aligned by name).
+    let fields: Vec<String> = plan
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("iam.password_policy"))
+        .skip(1)
+        .take_while(|l| l.trim_start().starts_with("~ ") && l.contains(" -> "))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "~ minimum_length = 8 -> 14",
+            "~ require_uppercase = false -> true",
+            "~ require_lowercase = false -> true",
+            "~ require_symbols = false -> true",
+            "~ max_age_days = (none) -> 90",
+            "~ reuse_prevention = (none) -> 24",
+            "~ allow_users_to_change = false -> true",
+        ],
+        "{plan:?}"
     );
 
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
@@ -192,6 +224,21 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
     assert_eq!(ebs(&moto).await, (true, "alias/aws/ebs".to_string()));
     assert!(hub_enabled(&moto, REGION).await);
     assert_eq!(bpa_flags(&moto).await, [true; 4]);
+    let policy = password_policy(&moto);
+    for (field, value) in [
+        ("MinimumPasswordLength", json!(14)),
+        ("RequireUppercaseCharacters", json!(true)),
+        ("RequireLowercaseCharacters", json!(true)),
+        ("RequireNumbers", json!(true)),
+        ("RequireSymbols", json!(true)),
+        ("MaxPasswordAge", json!(90)),
+        ("PasswordReusePrevention", json!(24)),
+        ("AllowUsersToChangePassword", json!(true)),
+        // Not in the baseline: kept, although AWS replaces the policy whole.
+        ("HardExpiry", json!(true)),
+    ] {
+        assert_eq!(policy[field], value, "{field}: {policy}");
+    }
 
     let after = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(after.code, 3, "only the MFA actions remain: {after:?}");
@@ -273,6 +320,7 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
             .is_empty()
     );
     // ... the free settings stay.
+    assert_eq!(password_policy(&moto)["MinimumPasswordLength"], json!(14));
     assert_eq!(analyzers(&moto).await.len(), 2);
     assert_eq!(ebs(&moto).await, (true, "alias/aws/ebs".to_string()));
     assert_eq!(bpa_flags(&moto).await, [true; 4]);

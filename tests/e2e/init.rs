@@ -12,6 +12,14 @@ const REGIONS: &str = "ap-northeast-1,us-east-1";
 
 async fn seed(moto: &Moto) {
     let sdk = moto.sdk(HOME).await;
+    aws_sdk_iam::Client::new(&sdk)
+        .update_account_password_policy()
+        .minimum_password_length(10)
+        .require_symbols(true)
+        .password_reuse_prevention(24)
+        .send()
+        .await
+        .unwrap();
     create_bucket(moto, "corp-trail-logs").await;
     create_bucket(moto, "corp-config-logs").await;
     let s3 = baseline_providers::clients::s3(&sdk, HOME);
@@ -133,6 +141,10 @@ async fn init_names_what_exists_so_the_cycle_makes_no_second_trail_or_bucket() {
         "recording: continuous",
         "name: \"corp-analyzer\"",
         "security: {name: \"Sec \\\"Ops\\\" #1\"",
+        // The account's password policy as it is, the recommendation beside.
+        "  password_policy:           # the account's policy; fields left out keep their value\n    minimum_length: 10   # as it is now; recommended: 14\n    require_uppercase: false   # as it is now; recommended: true\n",
+        "    require_symbols: true\n",
+        "    # max_age_days: 90   # not set now; recommended\n    reuse_prevention: 24\n",
     ] {
         assert!(text.contains(needle), "missing {needle} in\n{text}");
     }

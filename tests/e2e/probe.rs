@@ -250,3 +250,25 @@ pub async fn organization(moto: &Moto, members: &[&str]) -> Vec<String> {
     }
     ids
 }
+
+/// The account's IAM password policy as boto3 reads it (`GetAccountPasswordPolicy`'s
+/// `PasswordPolicy`; `null` when the account has none): a client apart
+/// from the SDK the product uses.
+pub fn password_policy(moto: &Moto) -> serde_json::Value {
+    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import json, sys, boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+try:
+    print(json.dumps(iam.get_account_password_policy()["PasswordPolicy"]))
+except iam.exceptions.NoSuchEntityException:
+    print("null")
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script, &moto.url])
+        .output()
+        .expect("boto3 runs (tests/run.sh installs it with moto)");
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -334,6 +334,15 @@ const RULES: &[Rule] = &[
         None,
         true,
     ),
+    // The IAM password policy: one call sets the whole policy.
+    rule(
+        "iam",
+        "UpdateAccountPasswordPolicy",
+        &["iam.password_policy"],
+        true,
+        Some(None),
+        false,
+    ),
     // EBS default encryption.
     rule(
         "ec2",
@@ -494,6 +503,37 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
         }
         ("kms", "CreateAlias") if field("AliasName") != name => {
             Err(format!("alias {} is not {name}", field("AliasName")))
+        }
+        ("iam", "UpdateAccountPasswordPolicy") => {
+            // Each planned field as sent (the query protocol sends text).
+            let names = [
+                ("minimum_length", "MinimumPasswordLength"),
+                ("require_uppercase", "RequireUppercaseCharacters"),
+                ("require_lowercase", "RequireLowercaseCharacters"),
+                ("require_symbols", "RequireSymbols"),
+                ("require_numbers", "RequireNumbers"),
+                ("max_age_days", "MaxPasswordAge"),
+                ("reuse_prevention", "PasswordReusePrevention"),
+                ("allow_users_to_change", "AllowUsersToChangePassword"),
+                ("hard_expiry", "HardExpiry"),
+            ];
+            let planned = change["after"].as_object().cloned().unwrap_or_default();
+            for (attr, value) in &planned {
+                let Some((_, param)) = names.iter().find(|(a, _)| a == attr) else {
+                    return Err(format!("the plan names a field {attr} no parameter sends"));
+                };
+                let sent = field(param);
+                let want = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if sent != want {
+                    return Err(format!(
+                        "sent {param}={sent}, the plan shows {attr} = {want}"
+                    ));
+                }
+            }
+            Ok(())
         }
         ("kms", "CreateKey") => planned_policy(Some("Policy")),
         ("kms", "PutKeyPolicy") if !same_key(&field("KeyId")) => Err(format!(

@@ -16,6 +16,10 @@ AWS behaviour followed (IAM API and user guide):
   `InvalidInput`, "Service role name NAME has been taken in this account,
   please try a different suffix." (moto answers EntityAlreadyExists, which
   the operation does not declare).
+* UpdateAccountPasswordPolicy replaces the whole policy (a parameter not
+  sent takes its default: moto does so); MinimumPasswordLength is 6 to
+  128 and PasswordReusePrevention 1 to 24 (the model's ranges; moto
+  checked only the upper bounds), else ValidationError.
 
 Control: `POST /_baseline/root-mfa` with `{"account": ID, "enabled": bool}`.
 
@@ -23,6 +27,7 @@ Sources (AWS's documentation):
 * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountSummary.html
 * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
 * https://docs.aws.amazon.com/config/latest/developerguide/using-service-linked-roles.html
+* https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html
 """
 
 import datetime
@@ -67,3 +72,18 @@ def install():
                 f"Service role name {name} has been taken in this account, please try a different suffix.")
 
     models.IAMBackend.create_service_linked_role = create_service_linked_role
+
+    update_policy = models.IAMBackend.update_account_password_policy
+
+    def update_account_password_policy(self, allow_change_password, hard_expiry, max_password_age,
+                                       minimum_password_length, password_reuse_prevention, *flags):
+        for name, value, low in [("minimumPasswordLength", minimum_password_length, 6),
+                                 ("passwordReusePrevention", password_reuse_prevention, 1)]:
+            if value is not None and value < low:
+                raise exceptions.ValidationError(
+                    f'1 validation error detected: Value "{value}" at "{name}" failed to satisfy constraint: '
+                    f"Member must have value greater than or equal to {low}")
+        return update_policy(self, allow_change_password, hard_expiry, max_password_age,
+                             minimum_password_length, password_reuse_prevention, *flags)
+
+    models.IAMBackend.update_account_password_policy = update_account_password_policy

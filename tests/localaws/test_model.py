@@ -15,6 +15,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 import boto3
+import botocore.config
 import botocore.exceptions
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -40,7 +41,8 @@ EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}, "s3": {"OperationA
                 "ec2": {"AuthFailure"}}
 # moto's answers that the additions change (config.py, iam.py).
 PATCHED = {"DescribeConfigurationRecorders", "GetAccountSummary", "GetCredentialReport",
-           "PutConfigurationRecorder", "ListTagsForResource", "TagResource", "CreateServiceLinkedRole"}
+           "PutConfigurationRecorder", "ListTagsForResource", "TagResource", "CreateServiceLinkedRole",
+           "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy"}
 
 
 def json_problems(value, shape, path="$"):
@@ -144,9 +146,12 @@ class ModelTest(unittest.TestCase):
         if self._testMethodName != "test_the_model_check_catches_a_wrong_answer":
             self.assertTrue(self.checked, "no answer was checked against the model")
 
-    def client(self, service, region=REGION):
+    def client(self, service, region=REGION, **config):
+        """A client of the local AWS; `config` for botocore's Config (e.g.
+        parameter_validation=False, to send what AWS itself must refuse)."""
         c = boto3.client(service, region_name=region, endpoint_url=self.url,
-                         aws_access_key_id="testing", aws_secret_access_key="testing")
+                         aws_access_key_id="testing", aws_secret_access_key="testing",
+                         config=botocore.config.Config(**config))
         c.meta.events.register("after-call", self.check_answer)
         return c
 
@@ -351,6 +356,17 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(e.exception.response["Error"]["Code"], "InvalidInput")
         self.assertIn("AWSServiceRoleForConfig has been taken in this account", e.exception.response["Error"]["Message"])
         self.assertEqual(len(iam.list_roles(PathPrefix="/aws-service-role/config.amazonaws.com/")["Roles"]), 1)
+
+    def test_password_policy_is_replaced_whole_within_its_ranges(self):
+        iam = self.client("iam", parameter_validation=False)
+        self.expect_error("NoSuchEntity", iam.get_account_password_policy)
+        iam.update_account_password_policy(MinimumPasswordLength=14, RequireSymbols=True, MaxPasswordAge=90)
+        iam.update_account_password_policy(MinimumPasswordLength=16)
+        p = iam.get_account_password_policy()["PasswordPolicy"]
+        self.assertEqual((p["MinimumPasswordLength"], p["RequireSymbols"], p["ExpirePasswords"]), (16, False, False),
+                         "a field not sent takes its default")
+        self.expect_error("ValidationError", iam.update_account_password_policy, MinimumPasswordLength=5)
+        self.expect_error("ValidationError", iam.update_account_password_policy, PasswordReusePrevention=25)
 
     def test_guardduty_publishing_destinations(self):
         gd = self.client("guardduty")

@@ -42,6 +42,15 @@ const IAM_MFA: Actions = Actions {
     teardown: &[],
 };
 
+/// The account's password policy (`iam.password_policy`): free, so
+/// destroy leaves it.
+const PASSWORD_POLICY: Actions = Actions {
+    sid: "IamPasswordPolicy",
+    read: &["iam:GetAccountPasswordPolicy"],
+    write: &["iam:UpdateAccountPasswordPolicy"],
+    teardown: &[],
+};
+
 const CONFIG: Actions = Actions {
     sid: "Config",
     read: &[
@@ -325,6 +334,11 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
     };
     let teardown_ok = |section: &str| destroy || (apply && off(section));
     push(&IAM_MFA, b.iam.is_some() && !destroy, false);
+    push(
+        &PASSWORD_POLICY,
+        !setting_values(&base, "iam", "password_policy").is_empty() && !destroy,
+        false,
+    );
     push(&CONFIG, b.config.is_some(), off("config"));
     push(
         &ACCESS_ANALYZER,
@@ -651,6 +665,8 @@ mod tests {
             "ec2:ResetEbsDefaultKmsKeyId",
             "ec2:ModifyEbsDefaultKmsKeyId",
             "ec2:DisableEbsEncryptionByDefault",
+            "iam:GetAccountPasswordPolicy",
+            "iam:UpdateAccountPasswordPolicy",
         ] {
             assert!(
                 !plain.contains(&conditional.to_string()),
@@ -659,7 +675,7 @@ mod tests {
         }
         let asked = actions_of(
             &format!(
-                "{HEAD}config: {{enabled: true, adopt: true}}\nsecurityhub: {{enabled: true, standards: [aws-foundational-security-best-practices], exclusive_standards: true}}\nebs_encryption: {{enabled: true, kms_key: aws-managed}}\noverrides:\n  - accounts: [\"123456789012\"]\n    ebs_encryption: {{enabled: false}}\n"
+                "{HEAD}config: {{enabled: true, adopt: true}}\nsecurityhub: {{enabled: true, standards: [aws-foundational-security-best-practices], exclusive_standards: true}}\nebs_encryption: {{enabled: true, kms_key: aws-managed}}\noverrides:\n  - accounts: [\"123456789012\"]\n    ebs_encryption: {{enabled: false}}\n  - accounts: [\"123456789012\"]\n    iam: {{password_policy: {{minimum_length: 14}}}}\n"
             ),
             PolicyFor::Apply,
         );
@@ -669,6 +685,8 @@ mod tests {
             "securityhub:BatchDisableStandards",
             "ec2:ResetEbsDefaultKmsKeyId",
             "ec2:DisableEbsEncryptionByDefault",
+            "iam:GetAccountPasswordPolicy",
+            "iam:UpdateAccountPasswordPolicy",
         ] {
             assert!(
                 asked.contains(&conditional.to_string()),

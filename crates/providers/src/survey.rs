@@ -1,13 +1,14 @@
 //! What already exists in the current account, for `baseline init`: the
 //! account, its home region (the profile's), its enabled regions, and in
 //! the home region the trail, Config recorder and its bucket, analyzer,
-//! detector, hub and its standards, and the alternate contacts. Read-only,
+//! detector, hub and its standards, the alternate contacts and the IAM
+//! password policy. Read-only,
 //! and every read that fails is reported as a gap, never as an error of
 //! the whole survey: `init` writes the recommendation there instead.
 
 use aws_config::BehaviorVersion;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_spec::Standard;
+use baseline_spec::{PasswordPolicySpec, Standard};
 
 use crate::Limits;
 use crate::error::Ctx;
@@ -82,6 +83,8 @@ pub struct Survey {
     pub standards: Vec<Standard>,
     /// Alternate contacts that are set.
     pub contacts: Vec<ExistingContact>,
+    /// The account's IAM password policy, if it has one.
+    pub password_policy: Option<PasswordPolicySpec>,
     /// Reads that failed: what, and why (one line each).
     pub gaps: Vec<String>,
 }
@@ -292,6 +295,23 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
                 ));
             }
         }
+    }
+    match aws_sdk_iam::Client::new(&sdk)
+        .get_account_password_policy()
+        .send()
+        .await
+    {
+        Ok(o) => {
+            s.password_policy = o
+                .password_policy()
+                .map(crate::iam::password_policy::spec_of)
+        }
+        // The account has none.
+        Err(e) if e.code() == Some("NoSuchEntity") => {}
+        Err(e) => s.gaps.push(format!(
+            "IAM GetAccountPasswordPolicy: {}",
+            e.code().or(e.message()).unwrap_or("unknown error")
+        )),
     }
     Ok(s)
 }

@@ -289,8 +289,9 @@ pub enum Requirement {
     Off,
 }
 
-/// MFA checks. MFA needs a person with a device, so these are never applied:
-/// `plan` lists each principal without MFA as a manual action.
+/// MFA checks and the account's password policy. MFA needs a person with a
+/// device, so those checks are never applied: `plan` lists each principal
+/// without MFA as a manual action. The password policy is applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IamSpec {
@@ -303,6 +304,45 @@ pub struct IamSpec {
     /// Every IAM user has MFA, console password or not (IAM.19's stricter rule). Off by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_user_mfa: Option<Requirement>,
+    /// The account's password policy for IAM users (Security Hub IAM.7,
+    /// IAM.11 to IAM.17; CIS 1.8, 1.9). Only the fields given are managed;
+    /// the others keep their current values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_policy: Option<PasswordPolicySpec>,
+}
+
+/// The IAM password policy, field by field (each optional: a field not
+/// given keeps the account's current value).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicySpec {
+    /// At least this many characters, 6 to 128 (IAM.15 and CIS 1.8 ask 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_length: Option<u32>,
+    /// At least one uppercase letter (IAM.11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_uppercase: Option<bool>,
+    /// At least one lowercase letter (IAM.12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_lowercase: Option<bool>,
+    /// At least one symbol (IAM.13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_symbols: Option<bool>,
+    /// At least one number (IAM.14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_numbers: Option<bool>,
+    /// Passwords expire after this many days, 1 to 1095 (IAM.17 asks 90 or fewer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
+    /// This many previous passwords cannot be used again, 1 to 24 (IAM.16 and CIS 1.9 ask 24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reuse_prevention: Option<u32>,
+    /// Users may change their own password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_users_to_change: Option<bool>,
+    /// An expired password can only be reset by an administrator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hard_expiry: Option<bool>,
 }
 
 /// How often AWS Config records changes.

@@ -478,6 +478,7 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
 /// The sections of the base or of one override, for the checks that a
 /// section's own values must pass wherever it is given.
 struct Sections<'a> {
+    iam: Option<&'a IamSpec>,
     config: Option<&'a ConfigSpec>,
     cloudtrail: Option<&'a CloudTrailSpec>,
     ebs_encryption: Option<&'a EbsEncryptionSpec>,
@@ -490,6 +491,7 @@ struct Sections<'a> {
 impl<'a> Sections<'a> {
     fn of_base(b: &'a Baseline) -> Self {
         Sections {
+            iam: b.iam.as_ref(),
             config: b.config.as_ref(),
             cloudtrail: b.cloudtrail.as_ref(),
             ebs_encryption: b.ebs_encryption.as_ref(),
@@ -502,6 +504,7 @@ impl<'a> Sections<'a> {
 
     fn of_override(o: &'a Override) -> Self {
         Sections {
+            iam: o.iam.as_ref(),
             config: o.config.as_ref(),
             cloudtrail: o.cloudtrail.as_ref(),
             ebs_encryption: o.ebs_encryption.as_ref(),
@@ -517,6 +520,24 @@ impl<'a> Sections<'a> {
 /// for each override that gives the section (`at` = `/overrides/N`): an
 /// override is refused here, with its place, not at apply.
 fn section_values(s: &Sections<'_>, at: &str, name: Option<&str>, report: &mut Report<'_>) {
+    if let Some(p) = s.iam.and_then(|i| i.password_policy.as_ref()) {
+        // UpdateAccountPasswordPolicy's limits (IAM API Reference).
+        for (key, value, range) in [
+            ("minimum_length", p.minimum_length, 6..=128),
+            ("max_age_days", p.max_age_days, 1..=1095),
+            ("reuse_prevention", p.reuse_prevention, 1..=24),
+        ] {
+            if let Some(v) = value
+                && !range.contains(&v)
+            {
+                report.at_value(
+                    &format!("{at}/iam/password_policy/{key}"),
+                    format!("{v} is outside what IAM allows"),
+                    Some(format!("{} to {}", range.start(), range.end())),
+                );
+            }
+        }
+    }
     if let Some(c) = s.config {
         bucket_template(
             report,

@@ -1,9 +1,12 @@
-//! IAM MFA checks (never applied: MFA needs a person with a device).
+//! IAM: MFA checks (never applied: MFA needs a person with a device), and
+//! the account's password policy (applied: [`password_policy`]).
 //!
 //! The root user's MFA comes from the account summary; IAM users from the
 //! credential report (generated, waited for, parsed as CSV). Each principal
 //! without MFA becomes a manual action naming its control and what the
 //! person must do.
+
+pub(crate) mod password_policy;
 
 use std::time::Duration;
 
@@ -11,7 +14,7 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::{ReportStateType, SummaryKeyType};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
+    Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
 };
 use baseline_spec::{Baseline, IamSpec, Requirement};
 use serde_json::json;
@@ -24,7 +27,7 @@ const ROOT: &str = "iam.root_mfa";
 const USER: &str = "iam.user_mfa";
 
 service_type!(
-    /// IAM MFA checks.
+    /// IAM MFA checks and the password policy.
     IamService
 );
 
@@ -159,6 +162,9 @@ impl Service for IamService {
                 private: baseline_engine::Attrs::new(),
             });
         }
+        if let Some(p) = &spec.password_policy {
+            out.push(password_policy::desired(p, target));
+        }
         out
     }
 
@@ -205,9 +211,16 @@ impl Service for IamService {
             }
             Ok::<_, ServiceError>(out)
         };
-        let (root, users) = futures::join!(root, users);
+        let policy = async {
+            match find(password_policy::KIND) {
+                Some(d) => password_policy::read(&iam, &ctx, &d.address).await,
+                None => Ok(None),
+            }
+        };
+        let (root, users, policy) = futures::join!(root, users, policy);
         let mut out: Vec<Observed> = root?.into_iter().collect();
         out.extend(users?);
+        out.extend(policy?);
         Ok(out.into())
     }
 
@@ -245,8 +258,15 @@ impl Service for IamService {
         }
     }
 
-    async fn apply(&self, _target: &Target, change: &Change) -> Result<(), ServiceError> {
-        // The plan marks every MFA finding Manual; apply never gets here.
-        Err(crate::unsupported(&change.address.kind, change.action))
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+        match (change.address.kind.as_str(), change.action) {
+            (password_policy::KIND, Action::Create | Action::Update) => {
+                let account = account_of(&self.aws, target)?;
+                let iam = client!(aws_sdk_iam, account, &target.region);
+                password_policy::apply(&iam, &Ctx::new(target, SERVICE), change).await
+            }
+            // The plan marks every MFA finding Manual; apply never gets here.
+            _ => Err(crate::unsupported(&change.address.kind, change.action)),
+        }
     }
 }
