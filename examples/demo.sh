@@ -15,7 +15,10 @@ source tests/moto-env.sh
 BASELINE_FILE=examples/tokyo.yaml
 
 echo "Building baseline ..." >&2
-cargo build --locked --quiet --bin baseline
+# With the tests' features (the SDK's test utilities), so that tests/run.sh
+# afterwards reuses this build of the SDK crates instead of compiling them
+# again; a release build (`cargo install`) carries none of it.
+cargo build --locked --quiet --bin baseline --features baseline-providers/test-util
 BASELINE="$CARGO_TARGET_DIR/debug/baseline"
 
 PORT=$("$MOTO_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -17,7 +17,8 @@ bash tests/chromium.sh >/dev/null
 # The benchmark at a small size, so that it cannot rot: it fails on a
 # failed run or on a plan that asks AWS for the same fact twice, and
 # asserts no timing (docs/performance.md has the measured figures).
-cargo build --locked --quiet --bin baseline
+# The tests' features, so that `cargo test` below reuses this build.
+cargo build --locked --quiet --bin baseline --features baseline-providers/test-util
 echo "Benchmark (small, debug build; timings are not asserted):"
 "$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/debug/baseline" \
   --accounts 2 --regions 2 --latency-ms 10

@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tests/moto-env.sh
 PROFILE=${BENCH_PROFILE:-release}
-cargo build --locked --quiet --profile "$PROFILE" --bin baseline
+# A debug build with the tests' features shares their compiled SDK crates.
+FEATURES=()
+[ "$PROFILE" = dev ] && FEATURES=(--features baseline-providers/test-util)
+cargo build --locked --quiet --profile "$PROFILE" --bin baseline "${FEATURES[@]}"
 DIR=$PROFILE; [ "$PROFILE" = dev ] && DIR=debug
 exec "$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/$DIR/baseline" "$@"

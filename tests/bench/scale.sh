@@ -13,6 +13,9 @@ AIOHTTP_VERSION=3.12.15
 "$MOTO_PYTHON" -c "import aiohttp; assert aiohttp.__version__ == '$AIOHTTP_VERSION'" 2>/dev/null ||
   "$MOTO_PYTHON" -m pip install --quiet --disable-pip-version-check "aiohttp==$AIOHTTP_VERSION"
 PROFILE=${BENCH_PROFILE:-release}
-cargo build --locked --quiet --profile "$PROFILE" --bin baseline
+# A debug build with the tests' features shares their compiled SDK crates.
+FEATURES=()
+[ "$PROFILE" = dev ] && FEATURES=(--features baseline-providers/test-util)
+cargo build --locked --quiet --profile "$PROFILE" --bin baseline "${FEATURES[@]}"
 DIR=$PROFILE; [ "$PROFILE" = dev ] && DIR=debug
 exec "$MOTO_PYTHON" tests/bench/scale.py --binary "$CARGO_TARGET_DIR/$DIR/baseline" --python "$MOTO_PYTHON" "$@"
