@@ -81,64 +81,31 @@ struct InitFile {
     has_password_policy: bool,
 }
 
-/// What Security Hub (IAM.7, IAM.11 to IAM.17) and CIS 1.8, 1.9 ask of
-/// each field of the password policy.
-const RECOMMENDED: PasswordPolicySpec = PasswordPolicySpec {
-    minimum_length: Some(14),
-    require_uppercase: Some(true),
-    require_lowercase: Some(true),
-    require_symbols: Some(true),
-    require_numbers: Some(true),
-    max_age_days: Some(90),
-    reuse_prevention: Some(24),
-    allow_users_to_change: Some(true),
-    hard_expiry: None,
-};
-
 /// The policy's lines, `key: value`, each field of the account's policy
 /// as it is (a comment where the recommendation differs), or the
 /// recommendation when the account has none.
 fn password_policy_lines(current: Option<&PasswordPolicySpec>) -> Vec<String> {
-    let show = |v: Option<serde_json::Value>| v.map(|v| v.to_string());
-    let rows = |p: &PasswordPolicySpec| {
-        [
-            ("minimum_length", show(p.minimum_length.map(Into::into))),
-            (
-                "require_uppercase",
-                show(p.require_uppercase.map(Into::into)),
-            ),
-            (
-                "require_lowercase",
-                show(p.require_lowercase.map(Into::into)),
-            ),
-            ("require_symbols", show(p.require_symbols.map(Into::into))),
-            ("require_numbers", show(p.require_numbers.map(Into::into))),
-            ("max_age_days", show(p.max_age_days.map(Into::into))),
-            ("reuse_prevention", show(p.reuse_prevention.map(Into::into))),
-            (
-                "allow_users_to_change",
-                show(p.allow_users_to_change.map(Into::into)),
-            ),
-            ("hard_expiry", show(p.hard_expiry.map(Into::into))),
-        ]
-    };
-    let wanted = rows(&RECOMMENDED);
+    use baseline_providers::iam::password_policy_fields as fields;
+    let wanted = fields(&PasswordPolicySpec::RECOMMENDED, true);
     let Some(current) = current else {
         return wanted
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| format!("{k}: {v}")))
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{k}: {v}"))
             .collect();
     };
-    rows(current)
-        .into_iter()
-        .zip(wanted)
-        .filter_map(|((key, now), (_, rec))| match (now, rec) {
-            (Some(now), Some(rec)) if now != rec => {
-                Some(format!("{key}: {now}   # as it is now; recommended: {rec}"))
+    fields(current, true)
+        .iter()
+        .filter_map(|(key, now)| {
+            let rec = &wanted[key];
+            match (now.is_null(), rec.is_null()) {
+                (false, false) if now != rec => {
+                    Some(format!("{key}: {now}   # as it is now; recommended: {rec}"))
+                }
+                (false, _) => Some(format!("{key}: {now}")),
+                (true, false) => Some(format!("# {key}: {rec}   # not set now; recommended")),
+                (true, true) => None,
             }
-            (Some(now), _) => Some(format!("{key}: {now}")),
-            (None, Some(rec)) => Some(format!("# {key}: {rec}   # not set now; recommended")),
-            (None, None) => None,
         })
         .collect()
 }

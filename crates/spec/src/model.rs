@@ -345,6 +345,22 @@ pub struct PasswordPolicySpec {
     pub hard_expiry: Option<bool>,
 }
 
+impl PasswordPolicySpec {
+    /// What Security Hub (IAM.7, IAM.11 to IAM.17) and CIS 1.8, 1.9 ask of
+    /// each field (`baseline init` writes it for an account without one).
+    pub const RECOMMENDED: PasswordPolicySpec = PasswordPolicySpec {
+        minimum_length: Some(14),
+        require_uppercase: Some(true),
+        require_lowercase: Some(true),
+        require_symbols: Some(true),
+        require_numbers: Some(true),
+        max_age_days: Some(90),
+        reuse_prevention: Some(24),
+        allow_users_to_change: Some(true),
+        hard_expiry: None,
+    };
+}
+
 /// How often AWS Config records changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

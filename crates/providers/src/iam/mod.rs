@@ -8,6 +8,8 @@
 
 pub(crate) mod password_policy;
 
+pub use password_policy::fields as password_policy_fields;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
