@@ -255,13 +255,18 @@ async fn create_or_adopt(
     loop {
         attempt += 1;
         if let Some(id) = orphan_key(kms, ctx, owner.mark()).await? {
-            kms.put_key_policy()
-                .key_id(&id)
-                .policy_name("default")
-                .policy(policy.to_string())
-                .send()
-                .await
-                .map_err(ctx.err("PutKeyPolicy"))?;
+            // A key this step's own CreateKey made (its answer lost) has the
+            // planned policy already, and its new tag may not authorize a
+            // write yet; a key an earlier run left gets the policy now.
+            if !sent {
+                kms.put_key_policy()
+                    .key_id(&id)
+                    .policy_name("default")
+                    .policy(policy.to_string())
+                    .send()
+                    .await
+                    .map_err(ctx.err("PutKeyPolicy"))?;
+            }
             return Ok((id, sent));
         }
         sent = true;
