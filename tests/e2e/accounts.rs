@@ -175,7 +175,7 @@ async fn organization_accounts_are_discovered() {
     assert_eq!(apply.code, 0, "{apply:?}");
     assert!(
         apply.stdout.contains(&format!(
-            "{}/ap-northeast-1/ec2.ebs_encryption_by_default",
+            "{}/ap-northeast-1/ebs_encryption.by_default",
             members[0]
         )),
         "{apply:?}"

@@ -266,6 +266,32 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
         ],
     );
 
+    // One name per setting: the plan's services are the file's sections,
+    // and each address is named by its setting as the registry lists it.
+    let json_plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json_plan.stdout).expect("a JSON plan");
+    let sections: Vec<&str> = baseline_providers::SETTINGS
+        .iter()
+        .map(|s| s.section)
+        .collect();
+    assert_eq!(v["services"], json!(sections), "{json_plan:?}");
+    let changes = v["changes"].as_array().expect("changes");
+    let mut named: Vec<&str> = Vec::new();
+    for c in changes {
+        let kind = c["address"]["kind"].as_str().expect("a kind");
+        let setting = baseline_providers::setting(kind.split('.').next().unwrap())
+            .unwrap_or_else(|| panic!("{kind} is not named by a setting"));
+        assert!(
+            setting.kinds.contains(&kind),
+            "{kind} is not in the registry"
+        );
+        if !named.contains(&setting.section) {
+            named.push(setting.section);
+        }
+    }
+    // Every setting of the file is planned under its own name.
+    assert_eq!(named, sections, "{json_plan:?}");
+
     // Someone turns the standard off by hand: the plan says so, apply
     // turns it on again.
     let sh = aws_sdk_securityhub::Client::new(&moto.sdk(REGION).await);

@@ -122,7 +122,7 @@ async fn selectors_narrow_the_plan() {
             .iter()
             .map(|c| c["address"]["kind"].as_str().unwrap())
             .collect();
-        assert_eq!(kinds, ["s3.account_public_access_block"], "{selector}");
+        assert_eq!(kinds, ["s3_public_access_block.account"], "{selector}");
     }
 
     let run = moto.baseline(&[

@@ -316,7 +316,7 @@ fn a_hung_endpoint_fails_its_service_alone_within_the_bound() {
         );
         assert!(
             run.stdout.contains(&format!(
-                "# account 123456789012 · {region}\n  ~ ec2.ebs_encryption_by_default"
+                "# account 123456789012 · {region}\n  ~ ebs_encryption.by_default"
             )),
             "the rest of {region} is planned: {run:?}"
         );

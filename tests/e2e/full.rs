@@ -200,9 +200,9 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
         "trail(s) other-trail already record management events",
         "+ cloudtrail.kms_key[\"alias/baseline-cloudtrail\"] will be created  [CloudTrail.2]",
         "~ guardduty.detector[\"detector\"] will be updated in place  [GuardDuty.1]",
-        "~ ec2.ebs_encryption_by_default[\"account\"] will be updated in place  [EC2.7]",
-        "+ account.alternate_contact[\"SECURITY\"] will be created  [Account.1]",
-        "~ s3.account_public_access_block[\"account\"] will be updated in place  [S3.1]",
+        "~ ebs_encryption.by_default[\"account\"] will be updated in place  [EC2.7]",
+        "+ alternate_contacts.contact[\"SECURITY\"] will be created  [Account.1]",
+        "~ s3_public_access_block.account[\"account\"] will be updated in place  [S3.1]",
         "buckets public today, which this change makes private: public-assets (bucket policy)",
     ] {
         assert!(

@@ -187,7 +187,7 @@ async fn init_names_what_exists_so_the_cycle_makes_no_second_trail_or_bucket() {
         "ap-northeast-1/config.recorder",
         "ap-northeast-1/config.bucket",
         "ap-northeast-1/access_analyzer.analyzer",
-        "ap-northeast-1/account.alternate_contact",
+        "ap-northeast-1/alternate_contacts.contact",
     ] {
         assert!(
             !created.contains(&not_again.to_string()),

@@ -420,7 +420,7 @@ fn hostile_answers_fail_their_service_alone_and_print_nothing_raw() {
             assert!(!all.contains("\nError: forged"), "{run:?}");
             if command == "plan" {
                 assert!(
-                    run.stdout.contains("ec2.ebs_encryption_by_default"),
+                    run.stdout.contains("ebs_encryption.by_default"),
                     "the rest is planned: {run:?}"
                 );
             }
@@ -453,7 +453,7 @@ fn plan_files_are_bounded_and_a_readable_one_is_said() {
     let plan = dir.path().join("plan.json");
     std::fs::write(
         &plan,
-        r#"{"format_version": "4", "mode": "apply", "baseline": {"version": 1, "accounts": [{"id": "123456789012"}], "regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}, "services": [], "targets": [], "changes": []}"#,
+        r#"{"format_version": "5", "mode": "apply", "baseline": {"version": 1, "accounts": [{"id": "123456789012"}], "regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}, "services": [], "targets": [], "changes": []}"#,
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;

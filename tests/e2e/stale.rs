@@ -31,7 +31,7 @@ async fn stale_plan_is_refused_and_changes_nothing() {
     assert!(
         apply
             .stderr
-            .contains("s3.account_public_access_block[\"account\"]: changed outside this plan"),
+            .contains("s3_public_access_block.account[\"account\"]: changed outside this plan"),
         "{apply:?}"
     );
     assert!(
@@ -72,7 +72,7 @@ async fn saved_plan_applies_exactly() {
 
     let json = moto.baseline(&["show", p, "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["format_version"], "4");
+    assert_eq!(v["format_version"], "5");
     assert_eq!(v["summary"]["add"], 10);
     assert_eq!(v["summary"]["change"], 1);
 
@@ -234,7 +234,7 @@ async fn a_plan_edited_in_what_apply_acts_on_is_refused() {
     );
     // An order edited.
     let reordered = edit(&|c| {
-        if c["address"]["kind"] == "ec2.ebs_encryption_by_default" {
+        if c["address"]["kind"] == "ebs_encryption.by_default" {
             c["depends_on"] = serde_json::json!([{"account": "123456789012", "region": "ap-northeast-1", "kind": "guardduty.detector", "name": "detector"}]);
         }
     });

@@ -98,7 +98,7 @@ const RULES: &[Rule] = &[
     rule(
         "s3control",
         "PutPublicAccessBlock",
-        &["s3.account_public_access_block"],
+        &["s3_public_access_block.account"],
         true,
         Some(None),
         false,
@@ -347,7 +347,7 @@ const RULES: &[Rule] = &[
     rule(
         "ec2",
         "EnableEbsEncryptionByDefault",
-        &["ec2.ebs_encryption_by_default"],
+        &["ebs_encryption.by_default"],
         true,
         Some(Some("enabled")),
         false,
@@ -355,7 +355,7 @@ const RULES: &[Rule] = &[
     rule(
         "ec2",
         "DisableEbsEncryptionByDefault",
-        &["ec2.ebs_encryption_by_default"],
+        &["ebs_encryption.by_default"],
         false,
         Some(Some("enabled")),
         true,
@@ -363,7 +363,7 @@ const RULES: &[Rule] = &[
     rule(
         "ec2",
         "ModifyEbsDefaultKmsKeyId",
-        &["ec2.ebs_encryption_by_default"],
+        &["ebs_encryption.by_default"],
         true,
         Some(Some("kms_key")),
         false,
@@ -371,7 +371,7 @@ const RULES: &[Rule] = &[
     rule(
         "ec2",
         "ResetEbsDefaultKmsKeyId",
-        &["ec2.ebs_encryption_by_default"],
+        &["ebs_encryption.by_default"],
         true,
         Some(Some("kms_key")),
         false,
@@ -380,7 +380,7 @@ const RULES: &[Rule] = &[
     rule(
         "account",
         "PutAlternateContact",
-        &["account.alternate_contact"],
+        &["alternate_contacts.contact"],
         true,
         Some(None),
         false,

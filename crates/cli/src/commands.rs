@@ -11,7 +11,7 @@ use baseline_engine::{
     Action, ExecOptions, Mode, Outcome, Plan, PlanOptions, PlanProgress, Service, check_fresh,
     execute, make_plan, unconverged,
 };
-use baseline_providers::{ConnectOptions, SETTINGS, connect, selected_service, services};
+use baseline_providers::{ConnectOptions, SETTINGS, connect, services, setting};
 use baseline_spec::Baseline;
 
 use crate::planfile::{
@@ -29,7 +29,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Validate { file } => {
             let path = file.path();
             let b = baseline_spec::load(&path)?;
-            let sections = sections(&b);
+            let sections = b.managed_sections();
             let n = b.listed_accounts().len();
             println!(
                 "{} is valid: {}, regions {}, manages {}.",
@@ -155,16 +155,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// The sections the baseline gives, in file order.
-fn sections(b: &Baseline) -> Vec<&'static str> {
-    let given = serde_json::to_value(b).unwrap_or_default();
-    baseline_spec::SECTIONS
-        .iter()
-        .copied()
-        .filter(|s| given.get(*s).is_some())
-        .collect()
-}
-
 /// The services `--only` selects, by section keys (or the service names
 /// it took before).
 fn selected(only: &Option<Vec<String>>) -> Result<Option<Vec<String>>> {
@@ -174,12 +164,17 @@ fn selected(only: &Option<Vec<String>>) -> Result<Option<Vec<String>>> {
     names
         .iter()
         .map(|name| {
-            selected_service(name).map(str::to_string).ok_or_else(|| {
+            setting(name).map(|s| s.section.to_string()).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "unknown setting `{name}` in --only; the settings are: {} (the service names ec2, account, trustedadvisor and s3 are accepted too)",
+                    "unknown setting `{name}` in --only; the settings are: {} (the names {} are accepted too)",
                     SETTINGS
                         .iter()
-                        .map(|(section, _)| *section)
+                        .map(|s| s.section)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    SETTINGS
+                        .iter()
+                        .filter_map(|s| s.alias)
                         .collect::<Vec<_>>()
                         .join(", ")
                 )

@@ -359,8 +359,10 @@ impl fmt::Display for PlanError {
 /// The version of the saved / JSON plan format. "2": plans carry the
 /// [`BaselineSource`] they were made from; "3": and when they were made;
 /// "4": changes carry their planned values (policy documents, a bucket's
-/// encryption) and `private` data, and apply works from them alone.
-pub const FORMAT_VERSION: &str = "4";
+/// encryption) and `private` data, and apply works from them alone; "5":
+/// services and the first part of kinds are the settings' section keys
+/// (`ebs_encryption.by_default`, no longer `ec2.ebs_encryption_by_default`).
+pub const FORMAT_VERSION: &str = "5";
 
 /// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
 /// unless that file is unchanged and the plan's embedded baseline is it.

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use crate::error::Ctx;
 use crate::{account_of, attrs, controls};
 
-const SERVICE: &str = "account";
-const KIND: &str = "account.alternate_contact";
+const SERVICE: &str = "alternate_contacts";
+const KIND: &str = "alternate_contacts.contact";
 
 service_type!(
     /// Alternate contacts.

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::error::Ctx;
 use crate::{account_of, attrs, controls};
 
-const SERVICE: &str = "ec2";
-const KIND: &str = "ec2.ebs_encryption_by_default";
+const SERVICE: &str = "ebs_encryption";
+const KIND: &str = "ebs_encryption.by_default";
 /// How the AWS-managed EBS key is named.
 pub const AWS_MANAGED: &str = "alias/aws/ebs";
 

@@ -57,6 +57,7 @@ pub mod iam;
 mod kms;
 mod owner;
 pub mod policy;
+mod registry;
 pub mod s3_account;
 pub mod securityhub;
 mod settle;
@@ -64,74 +65,14 @@ pub mod survey;
 pub mod trustedadvisor;
 mod users;
 
-use std::sync::Arc;
-
-use baseline_engine::{Action, Service, ServiceError, Target};
+use baseline_engine::{Action, ServiceError, Target};
 
 pub use clients::Account;
 pub use connect::{Aws, ConnectOptions, Connected, Limits, Shard, connect, shard_of};
 pub use error::{AwsError, Refusal};
 
 pub use owner::{KEY_ALIAS, Mark, OWNER_TAG_KEY, Owner};
-
-/// Every service name `--only` accepts, in plan order.
-pub const SERVICE_NAMES: &[&str] = &[
-    "iam",
-    "config",
-    "access_analyzer",
-    "cloudtrail",
-    "guardduty",
-    "ec2",
-    "account",
-    "trustedadvisor",
-    "securityhub",
-    "s3",
-];
-
-/// Each setting by the name `baseline.yaml` gives it (its section key,
-/// which `--only` takes) and the service that plans it. The service names
-/// `--only` took before (`ec2`, `account`, `trustedadvisor`, `s3`) stay
-/// accepted.
-pub const SETTINGS: &[(&str, &str)] = &[
-    ("iam", "iam"),
-    ("config", "config"),
-    ("access_analyzer", "access_analyzer"),
-    ("cloudtrail", "cloudtrail"),
-    ("guardduty", "guardduty"),
-    ("ebs_encryption", "ec2"),
-    ("alternate_contacts", "account"),
-    ("trusted_advisor", "trustedadvisor"),
-    ("securityhub", "securityhub"),
-    ("s3_public_access_block", "s3"),
-];
-
-/// The service a name of `--only` selects: a section key, or a service
-/// name as `--only` took before.
-pub fn selected_service(name: &str) -> Option<&'static str> {
-    SETTINGS
-        .iter()
-        .find(|(section, service)| *section == name || *service == name)
-        .map(|(_, service)| *service)
-}
-
-/// The services, optionally only some (`--only`).
-pub fn services(aws: &Arc<Aws>, only: Option<&[String]>) -> Vec<Arc<dyn Service>> {
-    let all: Vec<Arc<dyn Service>> = vec![
-        Arc::new(iam::IamService::new(aws.clone())),
-        Arc::new(config::ConfigService::new(aws.clone())),
-        Arc::new(accessanalyzer::AccessAnalyzerService::new(aws.clone())),
-        Arc::new(cloudtrail::CloudTrailService::new(aws.clone())),
-        Arc::new(guardduty::GuardDutyService::new(aws.clone())),
-        Arc::new(ebs::EbsService::new(aws.clone())),
-        Arc::new(account::AccountService::new(aws.clone())),
-        Arc::new(trustedadvisor::TrustedAdvisorService::new(aws.clone())),
-        Arc::new(securityhub::SecurityHubService::new(aws.clone())),
-        Arc::new(s3_account::S3AccountService::new(aws.clone())),
-    ];
-    all.into_iter()
-        .filter(|s| only.is_none_or(|o| o.iter().any(|n| n == s.name())))
-        .collect()
-}
+pub use registry::{SETTINGS, Setting, services, setting, settings_table};
 
 /// Attributes from pairs.
 pub(crate) fn attrs(pairs: &[(&str, serde_json::Value)]) -> baseline_engine::Attrs {
@@ -197,21 +138,4 @@ fn unsupported(kind: &str, action: Action) -> ServiceError {
     Box::new(Refusal {
         message: format!("{kind}: {action:?} is not something baseline does"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_section_selects_its_service_and_old_names_still_do() {
-        let sections: Vec<&str> = SETTINGS.iter().map(|(s, _)| *s).collect();
-        assert_eq!(sections, baseline_spec::SECTIONS);
-        let services: Vec<&str> = SETTINGS.iter().map(|(_, s)| *s).collect();
-        assert_eq!(services, SERVICE_NAMES);
-        assert_eq!(selected_service("ebs_encryption"), Some("ec2"));
-        assert_eq!(selected_service("ec2"), Some("ec2"));
-        assert_eq!(selected_service("s3_public_access_block"), Some("s3"));
-        assert_eq!(selected_service("cloudtrial"), None);
-    }
 }

@@ -1,16 +1,19 @@
 //! The IAM policy a baseline needs: `baseline policy`.
 //!
-//! Each service's actions are listed here beside the service they belong
-//! to, by what the command does: reads for every `plan`, writes for
-//! `apply`, teardown for `destroy`. They are the IAM names of the calls the
-//! provider modules make; `tests/e2e/policy.rs` runs the whole cycle with
+//! Each setting's own actions are in the settings registry
+//! (`registry.rs`), by what the command does: reads for every `plan`,
+//! writes for `apply`, teardown for `destroy`. Here they are assembled
+//! with what is scoped to a resource: the log buckets, the trail, the key
+//! alias and the keys tagged as baseline's, the service-linked roles, the
+//! roles assumed. They are the IAM names of the calls the provider modules
+//! make; `tests/e2e/policy.rs` runs the whole cycle with
 //! `BASELINE_CALL_LOG` and fails on any call the printed policy does not
-//! allow, so this list cannot fall behind the code. Resources are scoped
-//! where AWS allows it: the log buckets, the trail, the key alias and the
-//! keys tagged as baseline's, the service-linked roles, the roles assumed.
+//! allow, so these lists cannot fall behind the code.
 
-use baseline_spec::{Accounts, Baseline, Zone, render_bucket};
+use baseline_spec::{Accounts, Baseline, Override, Zone, render_bucket};
 use serde_json::{Value, json};
+
+use crate::registry::SETTINGS;
 
 /// Which command the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,82 +25,6 @@ pub enum PolicyFor {
     /// Reads and the teardown of the paid services.
     Destroy,
 }
-
-/// Actions of one service, by command.
-struct Actions {
-    sid: &'static str,
-    read: &'static [&'static str],
-    write: &'static [&'static str],
-    teardown: &'static [&'static str],
-}
-
-const IAM_MFA: Actions = Actions {
-    sid: "IamMfaChecks",
-    read: &[
-        "iam:GetAccountSummary",
-        "iam:GenerateCredentialReport",
-        "iam:GetCredentialReport",
-    ],
-    write: &[],
-    teardown: &[],
-};
-
-/// The account's password policy (`iam.password_policy`): free, so
-/// destroy leaves it.
-const PASSWORD_POLICY: Actions = Actions {
-    sid: "IamPasswordPolicy",
-    read: &["iam:GetAccountPasswordPolicy"],
-    write: &["iam:UpdateAccountPasswordPolicy"],
-    teardown: &[],
-};
-
-const CONFIG: Actions = Actions {
-    sid: "Config",
-    read: &[
-        "config:DescribeConfigurationRecorders",
-        "config:DescribeDeliveryChannels",
-        "config:DescribeConfigurationRecorderStatus",
-        "config:ListTagsForResource",
-        "iam:ListRoles",
-    ],
-    write: &[
-        "config:PutConfigurationRecorder",
-        "config:PutDeliveryChannel",
-        "config:StartConfigurationRecorder",
-    ],
-    teardown: &[
-        "config:StopConfigurationRecorder",
-        "config:DeleteDeliveryChannel",
-        "config:DeleteConfigurationRecorder",
-    ],
-};
-
-const ACCESS_ANALYZER: Actions = Actions {
-    sid: "AccessAnalyzer",
-    read: &["access-analyzer:ListAnalyzers"],
-    write: &["access-analyzer:CreateAnalyzer"],
-    // `access_analyzer.enabled: false` (it is free: `destroy` keeps it).
-    teardown: &["access-analyzer:DeleteAnalyzer"],
-};
-
-const CLOUDTRAIL: Actions = Actions {
-    sid: "CloudTrail",
-    read: &[
-        "cloudtrail:DescribeTrails",
-        "cloudtrail:GetTrailStatus",
-        "cloudtrail:GetEventSelectors",
-        "cloudtrail:ListTags",
-        "kms:DescribeKey",
-        "kms:ListResourceTags",
-        "kms:GetKeyRotationStatus",
-        "kms:GetKeyPolicy",
-    ],
-    // The trail's own writes are in `TRAIL_WRITE`, on the trail's ARN.
-    write: &["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"],
-    // The trail's delete is in `TRAIL_TEARDOWN`; the reads before a
-    // bucket or key is deleted in `LOG_USERS_READ`.
-    teardown: &[],
-};
 
 /// What a log bucket's or the CloudTrail key's users are (trails, delivery
 /// channels, GuardDuty findings exports), read in every region before
@@ -132,71 +59,6 @@ const KMS_OWN_KEY_WRITE: &[&str] = &[
     "kms:CancelKeyDeletion",
 ];
 const KMS_OWN_KEY_TEARDOWN: &[&str] = &["kms:ScheduleKeyDeletion"];
-
-const GUARDDUTY: Actions = Actions {
-    sid: "GuardDuty",
-    read: &["guardduty:ListDetectors", "guardduty:GetDetector"],
-    write: &["guardduty:CreateDetector", "guardduty:UpdateDetector"],
-    teardown: &["guardduty:DeleteDetector"],
-};
-
-const EBS: Actions = Actions {
-    sid: "EbsEncryption",
-    read: &[
-        "ec2:GetEbsEncryptionByDefault",
-        "ec2:GetEbsDefaultKmsKeyId",
-        "kms:DescribeKey",
-    ],
-    // The default key's writes depend on `kms_key` (see `policy`).
-    write: &["ec2:EnableEbsEncryptionByDefault"],
-    // `ebs_encryption.enabled: false` (it is free: `destroy` keeps it).
-    teardown: &["ec2:DisableEbsEncryptionByDefault"],
-};
-
-const CONTACTS: Actions = Actions {
-    sid: "AlternateContacts",
-    read: &["account:GetAlternateContact"],
-    write: &["account:PutAlternateContact"],
-    teardown: &[],
-};
-
-const TRUSTED_ADVISOR: Actions = Actions {
-    sid: "TrustedAdvisor",
-    read: &[
-        "support:DescribeTrustedAdvisorChecks",
-        "support:DescribeTrustedAdvisorCheckSummaries",
-    ],
-    write: &[],
-    teardown: &[],
-};
-
-const SECURITY_HUB: Actions = Actions {
-    sid: "SecurityHub",
-    read: &[
-        "securityhub:DescribeHub",
-        "securityhub:ListTagsForResource",
-        "securityhub:GetEnabledStandards",
-        "securityhub:DescribeStandards",
-    ],
-    // BatchDisableStandards only with `exclusive_standards` (see `policy`).
-    write: &[
-        "securityhub:EnableSecurityHub",
-        "securityhub:BatchEnableStandards",
-    ],
-    teardown: &["securityhub:DisableSecurityHub"],
-};
-
-const S3_ACCOUNT: Actions = Actions {
-    sid: "S3AccountPublicAccessBlock",
-    read: &[
-        "s3:GetAccountPublicAccessBlock",
-        "s3:ListAllMyBuckets",
-        "s3:GetBucketPolicyStatus",
-        "s3:GetBucketAcl",
-    ],
-    write: &["s3:PutAccountPublicAccessBlock"],
-    teardown: &[],
-};
 
 /// On the log buckets only.
 const BUCKET_READ: &[&str] = &[
@@ -248,19 +110,11 @@ fn any_true(base: &Value, section: &str, key: &str) -> bool {
 /// The tagging calls of adoption (`adopt: true`): what exists is marked as
 /// baseline's. What baseline creates is tagged in the creating call.
 fn adoption_actions(base: &Value) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if any_true(base, "config", "adopt") {
-        v.push("config:TagResource");
-    }
-    // CloudTrail: cloudtrail:AddTags is in every apply policy (CreateTrail
-    // tags), and the trail's ARN comes from the plan's read.
-    if any_true(base, "guardduty", "adopt") {
-        v.push("guardduty:TagResource");
-    }
-    if any_true(base, "securityhub", "adopt") {
-        v.push("securityhub:TagResource");
-    }
-    v
+    SETTINGS
+        .iter()
+        .filter(|s| any_true(base, s.section, "adopt"))
+        .filter_map(|s| s.adopt_tag)
+        .collect()
 }
 
 /// The IAM policy variable of the caller's own account.
@@ -294,35 +148,11 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
     let p = partition_of_region(&baseline.home_region);
     let apply = command == PolicyFor::Apply;
     let destroy = command == PolicyFor::Destroy;
-    // `apply` of a section with `enabled: false` tears it down.
-    let pick = |a: &Actions, off: bool| -> Vec<&'static str> {
-        let mut v: Vec<&str> = a
-            .read
-            .iter()
-            .copied()
-            .filter(|r| !(destroy && NOT_FOR_TEARDOWN.contains(r)))
-            .collect();
-        if apply {
-            v.extend(a.write);
-        }
-        if destroy || (apply && off) {
-            v.extend(a.teardown);
-        }
-        v
-    };
     let mut statements = Vec::new();
-    let mut push = |a: &Actions, on: bool, off: bool| {
-        let actions = pick(a, off);
-        if on && !actions.is_empty() {
-            statements.push(statement(a.sid, actions, json!("*")));
-        }
-    };
-    // `plan` reads only what the baseline manages; `destroy` touches only
-    // the paid services (the free settings are not read).
     let b = baseline;
-    // Whether a section (of the base or of an override) turns a paid
-    // service off.
     let base = serde_json::to_value(b).unwrap_or_default();
+    // Whether a section (of the base or of an override) turns a paid
+    // service off: `apply` then tears it down.
     let off = |section: &str| {
         let any_off =
             |v: &Value| v.get(section).and_then(|s| s.get("enabled")) == Some(&json!(false));
@@ -333,37 +163,38 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
                 .is_some_and(|o| o.iter().any(any_off))
     };
     let teardown_ok = |section: &str| destroy || (apply && off(section));
-    push(&IAM_MFA, b.iam.is_some() && !destroy, false);
-    push(
-        &PASSWORD_POLICY,
-        !setting_values(&base, "iam", "password_policy").is_empty() && !destroy,
-        false,
-    );
-    push(&CONFIG, b.config.is_some(), off("config"));
-    push(
-        &ACCESS_ANALYZER,
-        b.access_analyzer.is_some() && !destroy,
-        off("access_analyzer"),
-    );
-    push(&CLOUDTRAIL, b.cloudtrail.is_some(), off("cloudtrail"));
-    push(&GUARDDUTY, b.guardduty.is_some(), off("guardduty"));
-    push(
-        &EBS,
-        b.ebs_encryption.is_some() && !destroy,
-        off("ebs_encryption"),
-    );
-    push(&CONTACTS, b.alternate_contacts.is_some() && !destroy, false);
-    push(
-        &TRUSTED_ADVISOR,
-        b.trusted_advisor.is_some() && !destroy,
-        false,
-    );
-    push(&SECURITY_HUB, b.securityhub.is_some(), off("securityhub"));
-    push(
-        &S3_ACCOUNT,
-        b.s3_public_access_block.is_some() && !destroy,
-        false,
-    );
+    let managed = b.managed_sections();
+    let given = |section: &str| managed.contains(&section);
+    // Each setting the baseline manages, as the registry lists its
+    // actions: `plan` reads only what the baseline manages; `destroy`
+    // touches only the paid services (the free settings are not read).
+    for setting in SETTINGS {
+        if !given(setting.section) || (destroy && !setting.paid) {
+            continue;
+        }
+        for a in setting.actions {
+            if a.under
+                .is_some_and(|key| setting_values(&base, setting.section, key).is_empty())
+            {
+                continue;
+            }
+            let mut actions: Vec<&str> = a
+                .read
+                .iter()
+                .copied()
+                .filter(|r| !(destroy && NOT_FOR_TEARDOWN.contains(r)))
+                .collect();
+            if apply {
+                actions.extend(a.write);
+            }
+            if teardown_ok(setting.section) {
+                actions.extend(a.teardown);
+            }
+            if !actions.is_empty() {
+                statements.push(statement(a.sid, actions, json!("*")));
+            }
+        }
+    }
 
     if apply {
         let mut extra: Vec<&str> = Vec::new();
@@ -396,10 +227,28 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         vec!["ec2:DescribeRegions"],
         json!("*"),
     ));
-    let zone_org = b
-        .access_analyzer
-        .as_ref()
-        .is_some_and(|a| a.zone == Some(Zone::Organization));
+    // The baseline as the accounts see it: the base, and the base with each
+    // override laid over it (an override can give a section the base leaves
+    // out, or name other buckets and trails for some accounts).
+    let views: Vec<Baseline> = std::iter::once(b.clone())
+        .chain(b.overrides.iter().flatten().map(|o| {
+            Baseline {
+                overrides: Some(vec![Override {
+                    accounts: None,
+                    regions: None,
+                    ..o.clone()
+                }]),
+                ..b.clone()
+            }
+            .for_target("", "")
+            .into_owned()
+        }))
+        .collect();
+    let zone_org = views.iter().any(|v| {
+        v.access_analyzer
+            .as_ref()
+            .is_some_and(|a| a.zone == Some(Zone::Organization))
+    });
     let mut org_actions = Vec::new();
     if matches!(b.accounts, Accounts::Organization(_)) {
         org_actions.push("organizations:ListAccounts");
@@ -441,20 +290,27 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         Accounts::List(list) => list.iter().map(|a| a.id.0.clone()).collect(),
         Accounts::Organization(_) => vec![PRINCIPAL_ACCOUNT.into()],
     };
-    let mut buckets = Vec::new();
-    if let Some(c) = &b.config {
-        buckets.extend(
-            accounts
-                .iter()
-                .map(|a| render_bucket(&c.bucket_template(b.name.as_deref()), a, &b.home_region)),
-        );
+    let mut templates: Vec<String> = Vec::new();
+    for v in &views {
+        let name = b.name.as_deref();
+        let of_view = [
+            v.config.as_ref().map(|c| c.bucket_template(name)),
+            v.cloudtrail.as_ref().map(|t| t.bucket_template(name)),
+        ];
+        for t in of_view.into_iter().flatten() {
+            if !templates.contains(&t) {
+                templates.push(t);
+            }
+        }
     }
-    if let Some(t) = &b.cloudtrail {
-        buckets.extend(
-            accounts
-                .iter()
-                .map(|a| render_bucket(&t.bucket_template(b.name.as_deref()), a, &b.home_region)),
-        );
+    let mut buckets: Vec<String> = Vec::new();
+    for t in &templates {
+        for a in &accounts {
+            let bucket = render_bucket(t, a, &b.home_region);
+            if !buckets.contains(&bucket) {
+                buckets.push(bucket);
+            }
+        }
     }
     if !buckets.is_empty() {
         let mut actions = BUCKET_READ.to_vec();
@@ -490,22 +346,19 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
 
     // The trail: its writes on its own ARN (home region, each account, each
     // name the base or an override gives).
-    if let Some(t) = &b.cloudtrail {
+    let mut names: Vec<String> = Vec::new();
+    for t in views.iter().filter_map(|v| v.cloudtrail.as_ref()) {
+        if !names.iter().any(|have| have == t.trail_name()) {
+            names.push(t.trail_name().to_string());
+        }
+    }
+    if !names.is_empty() {
         let mut actions: Vec<&str> = Vec::new();
         if apply {
             actions.extend(TRAIL_WRITE);
         }
         if teardown_ok("cloudtrail") {
             actions.extend(TRAIL_TEARDOWN);
-        }
-        let mut names = vec![t.trail_name().to_string()];
-        for n in setting_values(&base, "cloudtrail", "name")
-            .iter()
-            .filter_map(|v| v.as_str())
-        {
-            if !names.iter().any(|have| have == n) {
-                names.push(n.to_string());
-            }
         }
         let arns: Vec<String> = accounts
             .iter()
@@ -521,7 +374,7 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
     }
 
     // The CloudTrail key: key-level writes only on keys tagged as baseline's.
-    if b.cloudtrail.is_some() && (apply || destroy) {
+    if given("cloudtrail") && (apply || destroy) {
         let mut actions: Vec<&str> = Vec::new();
         if apply {
             actions.extend(KMS_OWN_KEY_WRITE);
@@ -566,19 +419,11 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
     // Security Hub and IAM Access Analyzer make theirs when first enabled
     // (CreateAnalyzer: iam:CreateServiceLinkedRole is its dependent action).
     if apply {
-        let mut services = Vec::new();
-        if b.access_analyzer.is_some() {
-            services.push("access-analyzer.amazonaws.com");
-        }
-        if b.config.is_some() {
-            services.push("config.amazonaws.com");
-        }
-        if b.guardduty.is_some() {
-            services.push("guardduty.amazonaws.com");
-        }
-        if b.securityhub.is_some() {
-            services.push("securityhub.amazonaws.com");
-        }
+        let services: Vec<&str> = SETTINGS
+            .iter()
+            .filter(|s| given(s.section))
+            .filter_map(|s| s.service_linked_role)
+            .collect();
         if !services.is_empty() {
             let mut s = statement(
                 "ServiceLinkedRoles",
@@ -588,7 +433,7 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
             s["Condition"] = json!({"StringEquals": {"iam:AWSServiceName": services}});
             statements.push(s);
         }
-        if b.config.is_some() {
+        if given("config") {
             statements.push(statement(
                 "PassConfigRole",
                 vec!["iam:PassRole"],
@@ -693,5 +538,34 @@ mod tests {
                 "{conditional} when asked"
             );
         }
+    }
+
+    /// A section given only by an override, or a bucket and trail an
+    /// override names, is in the policy: the accounts it applies to plan
+    /// and apply it.
+    #[test]
+    fn what_only_an_override_gives_is_in_the_policy() {
+        let yaml = format!(
+            "{HEAD}overrides:\n  - accounts: [\"123456789012\"]\n    config: {{enabled: true, bucket: \"team-config-{{account_id}}\"}}\n    cloudtrail: {{enabled: true, name: team-trail}}\n    guardduty: {{enabled: true}}\n"
+        );
+        let b = baseline_spec::parse(&yaml, "test.yaml").expect("a valid baseline");
+        let p = policy(&b, PolicyFor::Apply).to_string();
+        for wanted in [
+            "config:PutConfigurationRecorder",
+            "guardduty:CreateDetector",
+            "arn:aws:s3:::team-config-123456789012",
+            "arn:aws:cloudtrail:eu-west-1:123456789012:trail/team-trail",
+            "config.amazonaws.com",
+            "guardduty.amazonaws.com",
+            "PassConfigRole",
+            "OwnCloudTrailKey",
+        ] {
+            assert!(p.contains(wanted), "{wanted} missing from {p}");
+        }
+        let d = policy(&b, PolicyFor::Destroy).to_string();
+        assert!(
+            d.contains("guardduty:DeleteDetector") && d.contains("cloudtrail:DeleteTrail"),
+            "{d}"
+        );
     }
 }

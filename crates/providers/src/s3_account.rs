@@ -15,7 +15,7 @@ use crate::account_of;
 use crate::clients;
 use crate::error::Ctx;
 
-const SERVICE: &str = "s3";
+const SERVICE: &str = "s3_public_access_block";
 const FLAGS: [&str; 4] = [
     "block_public_acls",
     "ignore_public_acls",
@@ -55,7 +55,7 @@ impl Service for S3AccountService {
             return Vec::new();
         }
         vec![Desired {
-            address: Address::new(target, "s3.account_public_access_block", "account"),
+            address: Address::new(target, "s3_public_access_block.account", "account"),
             controls: vec!["S3.1".into()],
             want: Want::Present(attrs),
             depends_on: Vec::new(),

@@ -15,8 +15,8 @@ use baseline_spec::Baseline;
 use crate::account_of;
 use crate::error::Ctx;
 
-const SERVICE: &str = "trustedadvisor";
-const KIND: &str = "trustedadvisor.summary";
+const SERVICE: &str = "trusted_advisor";
+const KIND: &str = "trusted_advisor.summary";
 
 service_type!(
     /// Trusted Advisor (read only).

@@ -498,7 +498,7 @@ async fn ebs_default_key_is_read_and_set() {
             .build()
     });
     let client = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&get_on, &get_key]);
-    let address = Address::new(&target(), "ec2.ebs_encryption_by_default", "account");
+    let address = Address::new(&target(), "ebs_encryption.by_default", "account");
     let o = ebs::read_setting(&client, &target(), &address, true)
         .await
         .unwrap();

@@ -168,6 +168,29 @@ impl Baseline {
         }
     }
 
+    /// The sections it manages, in file order: given in the base or by an
+    /// override (which manages it where the override applies).
+    pub fn managed_sections(&self) -> Vec<&'static str> {
+        let base = serde_json::to_value(self).expect("a baseline serializes");
+        let layers: Vec<&serde_json::Value> = std::iter::once(&base)
+            .chain(
+                base.get("overrides")
+                    .and_then(|o| o.as_array())
+                    .into_iter()
+                    .flatten(),
+            )
+            .collect();
+        SECTIONS
+            .iter()
+            .copied()
+            .filter(|s| {
+                layers
+                    .iter()
+                    .any(|l| l.get(*s).is_some_and(|v| !v.is_null()))
+            })
+            .collect()
+    }
+
     /// The baseline as it applies to one account and region: the overrides
     /// that match, in order, laid over the sections (key by key).
     pub fn for_target(&self, account: &str, region: &str) -> std::borrow::Cow<'_, Baseline> {

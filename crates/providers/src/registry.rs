@@ -1,0 +1,447 @@
+//! The settings registry: one description per setting of `baseline.yaml`.
+//!
+//! A setting has one name: its section key in the file, which is also the
+//! name `--only` takes, the name of the service that plans it and the
+//! first part of its addresses (`ebs_encryption.by_default["account"]`).
+//! From [`SETTINGS`] come the services a run plans (and their order), what
+//! `--only` accepts, the actions `baseline policy` prints for the setting,
+//! what `destroy` touches, and the settings table of the README (checked
+//! by a test). The spec's `sections!` list is the same list seen from the
+//! file (its key, type and scope); a test holds the two in the same order.
+
+use std::sync::Arc;
+
+use baseline_engine::Service;
+
+use crate::Aws;
+
+/// The IAM actions of a setting's calls, by command.
+pub(crate) struct Actions {
+    /// The policy statement's Sid.
+    pub sid: &'static str,
+    /// Only when this key of the section is given (in the base or an
+    /// override); `None`: whenever the section is.
+    pub under: Option<&'static str>,
+    /// What every `plan` reads.
+    pub read: &'static [&'static str],
+    /// What `apply` writes to converge.
+    pub write: &'static [&'static str],
+    /// What `destroy` (or `apply` of `enabled: false`) calls to stop it.
+    pub teardown: &'static [&'static str],
+}
+
+/// One setting.
+pub struct Setting {
+    /// The section key in `baseline.yaml`; the service's name, what
+    /// `--only` takes and the first part of the addresses it plans.
+    pub section: &'static str,
+    /// The name `--only` took before (kept as an alias).
+    pub alias: Option<&'static str>,
+    /// Whether `destroy` stops it (a paid service); the free settings are
+    /// left as they are, and `destroy` does not even read them.
+    pub paid: bool,
+    /// The kinds of resource it plans (`<section>.<resource>`).
+    pub kinds: &'static [&'static str],
+    /// The README's settings table: for each row, the setting as written,
+    /// what plan and apply do, what destroy does.
+    pub docs: &'static [[&'static str; 3]],
+    /// The IAM actions of its calls.
+    pub(crate) actions: &'static [Actions],
+    /// The tagging action `adopt: true` needs (what exists is marked as
+    /// baseline's), for the settings that adopt.
+    pub(crate) adopt_tag: Option<&'static str>,
+    /// The service principal whose service-linked role enabling it makes.
+    pub(crate) service_linked_role: Option<&'static str>,
+    /// Its provider over the accounts reached.
+    pub service: fn(Arc<Aws>) -> Arc<dyn Service>,
+}
+
+/// The settings, in plan order (the file's order).
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        section: "iam",
+        alias: None,
+        paid: false,
+        kinds: &[
+            "iam.root_mfa",
+            "iam.user_mfa",
+            "iam.credential_report",
+            "iam.password_policy",
+        ],
+        docs: &[
+            [
+                "`iam` (root and console-user MFA)",
+                "checked; reported as manual actions (exit 3), never applied",
+                "—",
+            ],
+            [
+                "`iam.password_policy`",
+                "the fields given, set in one UpdateAccountPasswordPolicy with the others kept",
+                "free: `destroy` leaves it",
+            ],
+        ],
+        actions: &[
+            Actions {
+                sid: "IamMfaChecks",
+                under: None,
+                read: &[
+                    "iam:GetAccountSummary",
+                    "iam:GenerateCredentialReport",
+                    "iam:GetCredentialReport",
+                ],
+                write: &[],
+                teardown: &[],
+            },
+            Actions {
+                sid: "IamPasswordPolicy",
+                under: Some("password_policy"),
+                read: &["iam:GetAccountPasswordPolicy"],
+                write: &["iam:UpdateAccountPasswordPolicy"],
+                teardown: &[],
+            },
+        ],
+        adopt_tag: None,
+        service_linked_role: None,
+        service: |aws| Arc::new(crate::iam::IamService::new(aws)),
+    },
+    Setting {
+        section: "config",
+        alias: None,
+        paid: true,
+        kinds: &[
+            "config.service_linked_role",
+            "config.bucket",
+            "config.recorder",
+            "config.delivery_channel",
+            "config.recording",
+        ],
+        docs: &[[
+            "`config` (recorder, delivery channel, its bucket, recording)",
+            "yes",
+            "stopped, deleted; bucket emptied and deleted",
+        ]],
+        actions: &[Actions {
+            sid: "Config",
+            under: None,
+            read: &[
+                "config:DescribeConfigurationRecorders",
+                "config:DescribeDeliveryChannels",
+                "config:DescribeConfigurationRecorderStatus",
+                "config:ListTagsForResource",
+                "iam:ListRoles",
+            ],
+            write: &[
+                "config:PutConfigurationRecorder",
+                "config:PutDeliveryChannel",
+                "config:StartConfigurationRecorder",
+            ],
+            teardown: &[
+                "config:StopConfigurationRecorder",
+                "config:DeleteDeliveryChannel",
+                "config:DeleteConfigurationRecorder",
+            ],
+        }],
+        adopt_tag: Some("config:TagResource"),
+        service_linked_role: Some("config.amazonaws.com"),
+        service: |aws| Arc::new(crate::config::ConfigService::new(aws)),
+    },
+    Setting {
+        section: "access_analyzer",
+        alias: None,
+        paid: false,
+        kinds: &["access_analyzer.analyzer"],
+        docs: &[["`access_analyzer`", "yes", "kept (free)"]],
+        actions: &[Actions {
+            sid: "AccessAnalyzer",
+            under: None,
+            read: &["access-analyzer:ListAnalyzers"],
+            write: &["access-analyzer:CreateAnalyzer"],
+            // `access_analyzer.enabled: false`.
+            teardown: &["access-analyzer:DeleteAnalyzer"],
+        }],
+        adopt_tag: None,
+        // CreateAnalyzer: iam:CreateServiceLinkedRole is its dependent action.
+        service_linked_role: Some("access-analyzer.amazonaws.com"),
+        service: |aws| Arc::new(crate::accessanalyzer::AccessAnalyzerService::new(aws)),
+    },
+    Setting {
+        section: "cloudtrail",
+        alias: None,
+        paid: true,
+        kinds: &[
+            "cloudtrail.bucket",
+            "cloudtrail.kms_key",
+            "cloudtrail.trail",
+        ],
+        docs: &[[
+            "`cloudtrail` (trail, its bucket, optional KMS key)",
+            "yes",
+            "trail deleted; bucket emptied and deleted; key scheduled for deletion",
+        ]],
+        actions: &[Actions {
+            sid: "CloudTrail",
+            under: None,
+            read: &[
+                "cloudtrail:DescribeTrails",
+                "cloudtrail:GetTrailStatus",
+                "cloudtrail:GetEventSelectors",
+                "cloudtrail:ListTags",
+                "kms:DescribeKey",
+                "kms:ListResourceTags",
+                "kms:GetKeyRotationStatus",
+                "kms:GetKeyPolicy",
+            ],
+            // The trail's own writes are on the trail's ARN, the key's on
+            // keys tagged as baseline's, the bucket's on the bucket
+            // (policy.rs).
+            write: &["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"],
+            teardown: &[],
+        }],
+        // cloudtrail:AddTags is in every apply policy (CreateTrail tags).
+        adopt_tag: None,
+        service_linked_role: None,
+        service: |aws| Arc::new(crate::cloudtrail::CloudTrailService::new(aws)),
+    },
+    Setting {
+        section: "guardduty",
+        alias: None,
+        paid: true,
+        kinds: &["guardduty.detector"],
+        docs: &[[
+            "`guardduty` (detector, protection plans)",
+            "yes",
+            "detector deleted",
+        ]],
+        actions: &[Actions {
+            sid: "GuardDuty",
+            under: None,
+            read: &["guardduty:ListDetectors", "guardduty:GetDetector"],
+            write: &["guardduty:CreateDetector", "guardduty:UpdateDetector"],
+            teardown: &["guardduty:DeleteDetector"],
+        }],
+        adopt_tag: Some("guardduty:TagResource"),
+        service_linked_role: Some("guardduty.amazonaws.com"),
+        service: |aws| Arc::new(crate::guardduty::GuardDutyService::new(aws)),
+    },
+    Setting {
+        section: "ebs_encryption",
+        alias: Some("ec2"),
+        paid: false,
+        kinds: &["ebs_encryption.by_default"],
+        docs: &[["`ebs_encryption`", "yes", "kept (free)"]],
+        actions: &[Actions {
+            sid: "EbsEncryption",
+            under: None,
+            read: &[
+                "ec2:GetEbsEncryptionByDefault",
+                "ec2:GetEbsDefaultKmsKeyId",
+                "kms:DescribeKey",
+            ],
+            // The default key's writes depend on `kms_key` (policy.rs).
+            write: &["ec2:EnableEbsEncryptionByDefault"],
+            // `ebs_encryption.enabled: false`.
+            teardown: &["ec2:DisableEbsEncryptionByDefault"],
+        }],
+        adopt_tag: None,
+        service_linked_role: None,
+        service: |aws| Arc::new(crate::ebs::EbsService::new(aws)),
+    },
+    Setting {
+        section: "alternate_contacts",
+        alias: Some("account"),
+        paid: false,
+        kinds: &["alternate_contacts.contact"],
+        docs: &[["`alternate_contacts`", "yes", "kept (free)"]],
+        actions: &[Actions {
+            sid: "AlternateContacts",
+            under: None,
+            read: &["account:GetAlternateContact"],
+            write: &["account:PutAlternateContact"],
+            teardown: &[],
+        }],
+        adopt_tag: None,
+        service_linked_role: None,
+        service: |aws| Arc::new(crate::account::AccountService::new(aws)),
+    },
+    Setting {
+        section: "trusted_advisor",
+        alias: Some("trustedadvisor"),
+        paid: false,
+        kinds: &["trusted_advisor.summary"],
+        docs: &[[
+            "`trusted_advisor`",
+            "check summaries reported as information",
+            "—",
+        ]],
+        actions: &[Actions {
+            sid: "TrustedAdvisor",
+            under: None,
+            read: &[
+                "support:DescribeTrustedAdvisorChecks",
+                "support:DescribeTrustedAdvisorCheckSummaries",
+            ],
+            write: &[],
+            teardown: &[],
+        }],
+        adopt_tag: None,
+        service_linked_role: None,
+        service: |aws| Arc::new(crate::trustedadvisor::TrustedAdvisorService::new(aws)),
+    },
+    Setting {
+        section: "securityhub",
+        alias: None,
+        paid: true,
+        kinds: &["securityhub.hub", "securityhub.standards"],
+        docs: &[[
+            "`securityhub` (hub, standards)",
+            "yes",
+            "disabled (before Config stops)",
+        ]],
+        actions: &[Actions {
+            sid: "SecurityHub",
+            under: None,
+            read: &[
+                "securityhub:DescribeHub",
+                "securityhub:ListTagsForResource",
+                "securityhub:GetEnabledStandards",
+                "securityhub:DescribeStandards",
+            ],
+            // BatchDisableStandards only with `exclusive_standards` (policy.rs).
+            write: &[
+                "securityhub:EnableSecurityHub",
+                "securityhub:BatchEnableStandards",
+            ],
+            teardown: &["securityhub:DisableSecurityHub"],
+        }],
+        adopt_tag: Some("securityhub:TagResource"),
+        service_linked_role: Some("securityhub.amazonaws.com"),
+        service: |aws| Arc::new(crate::securityhub::SecurityHubService::new(aws)),
+    },
+    Setting {
+        section: "s3_public_access_block",
+        alias: Some("s3"),
+        paid: false,
+        kinds: &["s3_public_access_block.account"],
+        docs: &[[
+            "`s3_public_access_block` (account level)",
+            "yes",
+            "kept (free)",
+        ]],
+        actions: &[Actions {
+            sid: "S3AccountPublicAccessBlock",
+            under: None,
+            read: &[
+                "s3:GetAccountPublicAccessBlock",
+                "s3:ListAllMyBuckets",
+                "s3:GetBucketPolicyStatus",
+                "s3:GetBucketAcl",
+            ],
+            write: &["s3:PutAccountPublicAccessBlock"],
+            teardown: &[],
+        }],
+        adopt_tag: None,
+        service_linked_role: None,
+        service: |aws| Arc::new(crate::s3_account::S3AccountService::new(aws)),
+    },
+];
+
+/// The setting a name of `--only` selects: its section key, or the name
+/// `--only` took before.
+pub fn setting(name: &str) -> Option<&'static Setting> {
+    SETTINGS
+        .iter()
+        .find(|s| s.section == name || s.alias == Some(name))
+}
+
+/// The providers, in plan order; with `only` (section keys), only those.
+pub fn services(aws: &Arc<Aws>, only: Option<&[String]>) -> Vec<Arc<dyn Service>> {
+    SETTINGS
+        .iter()
+        .filter(|s| only.is_none_or(|o| o.iter().any(|n| n == s.section)))
+        .map(|s| (s.service)(aws.clone()))
+        .collect()
+}
+
+/// The README's settings table, as the registry describes it.
+pub fn settings_table() -> String {
+    let mut t = String::from("| setting | plan / apply | on destroy |\n|---|---|---|\n");
+    for row in SETTINGS.iter().flat_map(|s| s.docs) {
+        t.push_str(&format!("| {} | {} | {} |\n", row[0], row[1], row[2]));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_is_the_files_sections_in_order_each_named_once() {
+        let sections: Vec<&str> = SETTINGS.iter().map(|s| s.section).collect();
+        assert_eq!(sections, baseline_spec::SECTIONS);
+        for s in SETTINGS {
+            assert!(!s.kinds.is_empty() && !s.docs.is_empty(), "{}", s.section);
+            for kind in s.kinds {
+                assert_eq!(
+                    kind.split_once('.').map(|(head, _)| head),
+                    Some(s.section),
+                    "{kind} is not named by its setting"
+                );
+            }
+        }
+        assert_eq!(
+            setting("ebs_encryption").map(|s| s.section),
+            Some("ebs_encryption")
+        );
+        assert_eq!(setting("ec2").map(|s| s.section), Some("ebs_encryption"));
+        assert_eq!(
+            setting("s3").map(|s| s.section),
+            Some("s3_public_access_block")
+        );
+        assert!(setting("cloudtrial").is_none());
+    }
+
+    #[test]
+    fn the_readme_settings_table_is_the_registrys() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .expect("README.md");
+        let table = settings_table();
+        let start = readme
+            .find("| setting | plan / apply | on destroy |")
+            .expect("the README has the settings table");
+        let end = readme[start..]
+            .find("\n\n")
+            .map_or(readme.len(), |e| start + e + 1);
+        if std::env::var_os("BLESS").is_some() {
+            let mut updated = readme.clone();
+            updated.replace_range(start..end, &table);
+            std::fs::write(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"),
+                updated,
+            )
+            .expect("README.md written");
+            return;
+        }
+        assert_eq!(
+            &readme[start..end],
+            table,
+            "the README's settings table differs from the registry (BLESS=1 cargo test -p baseline-providers writes it)"
+        );
+    }
+
+    #[test]
+    fn every_kind_has_its_row_in_the_controls_table() {
+        let controls = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/controls.md"
+        ))
+        .expect("docs/controls.md");
+        for kind in SETTINGS.iter().flat_map(|s| s.kinds) {
+            assert!(
+                controls.contains(&format!("`{kind}")),
+                "docs/controls.md does not name {kind}"
+            );
+        }
+    }
+}
