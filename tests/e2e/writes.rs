@@ -611,7 +611,8 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
                             .iter()
                             .find(|s| s.key() == k)
                             .map(|s| {
-                                s.arn(
+                                baseline_providers::securityhub::arn_of(
+                                    *s,
                                     baseline_providers::policy::partition_of_region(&w.region),
                                     &w.region,
                                 )

@@ -197,7 +197,7 @@ fn breakdown(out: &mut String, plan: &Plan) {
     };
     let _ = writeln!(
         out,
-        "Changes in {} account-regions. By service: {}.",
+        "Changes in {} account-regions. By setting: {}.",
         places.len(),
         list(&by_service)
     );

@@ -662,7 +662,7 @@ async fn a_plan_over_many_places_ends_with_a_breakdown() {
     let mut plan = plan_of(&chain(vec![]), Mode::Apply).await;
     let one = render::human(&plan, &Styles::plain());
     assert!(
-        !one.contains("By service"),
+        !one.contains("By setting"),
         "one place: no breakdown\n{one}"
     );
     let elsewhere: Vec<Change> = plan
@@ -677,7 +677,7 @@ async fn a_plan_over_many_places_ends_with_a_breakdown() {
     plan.changes.extend(elsewhere);
     let text = render::human(&plan, &Styles::plain());
     assert!(
-        text.contains("Changes in 2 account-regions. By service: fake 8."),
+        text.contains("Changes in 2 account-regions. By setting: fake 8."),
         "{text}"
     );
     assert!(text.contains("By control: X.1 8."), "{text}");

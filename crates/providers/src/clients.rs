@@ -8,8 +8,8 @@
 use aws_config::SdkConfig;
 use aws_sdk_s3control::config::endpoint::{EndpointFuture, Params, ResolveEndpoint};
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -27,6 +27,19 @@ pub struct Account {
     pub partition: String,
     /// The account's SDK configuration; clients per region derive from it.
     pub sdk: SdkConfig,
+    /// Interceptors added to every client made for it: none in a run; the
+    /// mock tests answer through them (`aws-smithy-mocks`).
+    pub interceptors: Vec<SharedInterceptor>,
+}
+
+impl Account {
+    /// Adds the account's own interceptors to a client's configuration.
+    pub(crate) fn intercept<B>(&self, mut builder: B, push: fn(&mut B, SharedInterceptor)) -> B {
+        for i in &self.interceptors {
+            push(&mut builder, i.clone());
+        }
+        builder
+    }
 }
 
 /// The retry partition of one account and service. The SDK's retry quota
@@ -135,9 +148,14 @@ pub fn s3(sdk: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
 /// S3 for an account, in the account's retry partition.
 pub(crate) fn s3_for(account: &Account, region: &str) -> aws_sdk_s3::Client {
     let conf = in_region(&account.sdk, region);
-    let mut b = aws_sdk_s3::config::Builder::from(&conf)
-        .retry_partition(partition(&account.id, "s3"))
-        .interceptor(RetryLog::new(&account.id, region));
+    let mut b = account.intercept(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .retry_partition(partition(&account.id, "s3"))
+            .interceptor(RetryLog::new(&account.id, region)),
+        |b, i| {
+            b.push_interceptor(i);
+        },
+    );
     if conf.endpoint_url().is_some() {
         b = b.force_path_style(true);
     }
@@ -147,9 +165,14 @@ pub(crate) fn s3_for(account: &Account, region: &str) -> aws_sdk_s3::Client {
 /// S3 Control for an account (see [`s3control`]), in its retry partition.
 pub(crate) fn s3control_for(account: &Account, region: &str) -> aws_sdk_s3control::Client {
     let conf = in_region(&account.sdk, region);
-    let mut b = aws_sdk_s3control::config::Builder::from(&conf)
-        .retry_partition(partition(&account.id, "s3control"))
-        .interceptor(RetryLog::new(&account.id, region));
+    let mut b = account.intercept(
+        aws_sdk_s3control::config::Builder::from(&conf)
+            .retry_partition(partition(&account.id, "s3control"))
+            .interceptor(RetryLog::new(&account.id, region)),
+        |b, i| {
+            b.push_interceptor(i);
+        },
+    );
     if let Some(url) = conf.endpoint_url() {
         b = b.endpoint_resolver(FixedEndpoint(url.to_string()));
     }

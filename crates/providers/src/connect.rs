@@ -27,6 +27,17 @@ pub struct Aws {
 }
 
 impl Aws {
+    /// Over accounts a test made (their SDK configurations and
+    /// interceptors answer instead of AWS), for `owner`.
+    #[cfg(feature = "test-util")]
+    pub fn for_tests(accounts: Vec<Account>, owner: crate::Owner) -> Aws {
+        Aws {
+            accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            owner,
+            settle: Duration::ZERO,
+        }
+    }
+
     /// The account of a target.
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.get(id)
@@ -564,6 +575,7 @@ async fn reach(
             id: actual.to_string(),
             partition,
             sdk,
+            interceptors: Vec::new(),
         },
         regions,
         disabled,

@@ -34,10 +34,14 @@ macro_rules! service_type {
 macro_rules! client {
     ($krate:ident, $account:expr, $region:expr) => {{
         let conf = $crate::clients::in_region(&$account.sdk, $region);
+        let builder = $krate::config::Builder::from(&conf)
+            .retry_partition($crate::clients::partition(&$account.id, stringify!($krate)))
+            .interceptor($crate::clients::RetryLog::new(&$account.id, $region));
         $krate::Client::from_conf(
-            $krate::config::Builder::from(&conf)
-                .retry_partition($crate::clients::partition(&$account.id, stringify!($krate)))
-                .interceptor($crate::clients::RetryLog::new(&$account.id, $region))
+            $account
+                .intercept(builder, |b, i| {
+                    b.push_interceptor(i);
+                })
                 .build(),
         )
     }};

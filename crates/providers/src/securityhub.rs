@@ -36,11 +36,32 @@ service_type!(
     SecurityHubService
 );
 
+/// A standard's ARN in a region (the spec knows standards by the names
+/// users write, not AWS's ARNs). The CIS v1.2.0 ARN is global (it
+/// predates regional standard ARNs); the others are regional.
+pub fn arn_of(standard: Standard, partition: &str, region: &str) -> String {
+    let path = match standard {
+        Standard::CisV120 => {
+            return format!(
+                "arn:{partition}:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"
+            );
+        }
+        Standard::AwsFoundationalSecurityBestPractices => {
+            "aws-foundational-security-best-practices/v/1.0.0"
+        }
+        Standard::CisV140 => "cis-aws-foundations-benchmark/v/1.4.0",
+        Standard::CisV300 => "cis-aws-foundations-benchmark/v/3.0.0",
+        Standard::Nist80053 => "nist-800-53/v/5.0.0",
+        Standard::PciDss321 => "pci-dss/v/3.2.1",
+    };
+    format!("arn:{partition}:securityhub:{region}::standards/{path}")
+}
+
 /// The name users write for a standard ARN, or the ARN itself.
 fn standard_key(arn: &str, partition: &str, region: &str) -> String {
     Standard::ALL
         .iter()
-        .find(|s| s.arn(partition, region) == arn)
+        .find(|s| arn_of(**s, partition, region) == arn)
         .map(|s| s.key().to_string())
         .unwrap_or_else(|| arn.to_string())
 }
@@ -49,7 +70,7 @@ fn standard_arn(key: &str, partition: &str, region: &str) -> String {
     Standard::ALL
         .iter()
         .find(|s| s.key() == key)
-        .map(|s| s.arn(partition, region))
+        .map(|s| arn_of(*s, partition, region))
         .unwrap_or_else(|| key.to_string())
 }
 

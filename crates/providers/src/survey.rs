@@ -247,7 +247,7 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
                     let arn = sub.standards_arn().unwrap_or_default();
                     if let Some(known) = Standard::ALL
                         .iter()
-                        .find(|k| k.arn(&partition, &home) == arn)
+                        .find(|k| crate::securityhub::arn_of(**k, &partition, &home) == arn)
                     {
                         s.standards.push(*known);
                     }

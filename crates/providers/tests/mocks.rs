@@ -1,33 +1,122 @@
-//! Through the real SDK clients with `aws-smithy-mocks`: the exact requests
-//! baseline sends and how it reads answers no emulator gives on demand
-//! (failed subscriptions, pagination, retried errors). The same settings run
-//! end to end against the local AWS in `tests/e2e/canonical.rs`.
+//! Each provider through its `Service` — `desired`, `read` (inside the
+//! engine's `make_plan`) and `apply` of the change planned — with the real
+//! SDK clients answered by `aws-smithy-mocks`: the exact requests baseline
+//! sends and how it reads answers no emulator gives on demand (failed
+//! subscriptions, DAILY recording, Access Analyzer, Trusted Advisor, the
+//! EBS default key, errors). The same settings run end to end against the
+//! local AWS in `tests/e2e/canonical.rs`.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_config::types::{
     ConfigurationRecorder, RecordingFrequency, RecordingGroup, RecordingMode,
 };
-use aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsOutput;
-use aws_sdk_securityhub::types::{StandardsStatus, StandardsSubscription};
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_sdk_securityhub::types::{
+    Standard as OfferedStandard, StandardsStatus, StandardsSubscription,
+};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_smithy_types::error::ErrorMetadata;
-use baseline_engine::{Target, error_chain};
-use baseline_providers::{config, securityhub};
+use aws_smithy_types::retry::RetryConfig;
+use aws_types::region::Region;
+use baseline_engine::{
+    Action, Change, ErrorKind, Mode, Plan, PlanOptions, Service, Target, make_plan,
+};
+use baseline_providers::{Account, Aws, Owner, iam};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "eu-west-1";
 
 fn target() -> Target {
     Target {
-        account_id: "123456789012".into(),
+        account_id: ACCOUNT.into(),
         account_name: None,
-        region: "eu-west-1".into(),
+        region: REGION.into(),
         home: true,
     }
 }
+
+/// The accounts reached, with one account whose every call is answered by
+/// `rules` (any rule that matches, in order).
+fn aws(rules: &[&Rule]) -> Arc<Aws> {
+    let mut answers = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    for r in rules {
+        answers = answers.with_rule(r);
+    }
+    let sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKIDTEST", "secret", None, None, "mocks",
+        )))
+        .http_client(create_mock_http_client())
+        .retry_config(RetryConfig::disabled())
+        .build();
+    Arc::new(Aws::for_tests(
+        vec![Account {
+            id: ACCOUNT.into(),
+            partition: "aws".into(),
+            sdk,
+            interceptors: vec![SharedInterceptor::new(answers)],
+        }],
+        Owner::default(),
+    ))
+}
+
+/// The plan of one service for `target` under a baseline of `sections`
+/// (YAML) over the home region `home`.
+async fn plan_in(service: &Arc<dyn Service>, target: &Target, home: &str, sections: &str) -> Plan {
+    let regions = if home == REGION {
+        REGION.to_string()
+    } else {
+        format!("{REGION}, {home}")
+    };
+    let yaml = format!(
+        "version: 1\naccounts: [{{id: \"{ACCOUNT}\"}}]\nregions: [{regions}]\nhome_region: {home}\n{sections}"
+    );
+    let baseline = baseline_spec::parse(&yaml, "mocks.yaml").expect("a valid baseline");
+    make_plan(
+        &baseline,
+        std::slice::from_ref(target),
+        std::slice::from_ref(service),
+        Mode::Apply,
+        Vec::new(),
+        &PlanOptions::default(),
+    )
+    .await
+}
+
+async fn plan(service: &Arc<dyn Service>, sections: &str) -> Plan {
+    plan_in(service, &target(), REGION, sections).await
+}
+
+/// The plan's change of `kind`.
+fn change<'a>(plan: &'a Plan, kind: &str) -> &'a Change {
+    plan.changes
+        .iter()
+        .find(|c| c.address.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {plan:#?}"))
+}
+
+/// A call log the rules write to, to see what was sent in which order.
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn said(log: &Log) -> Vec<String> {
+    log.lock().unwrap().clone()
+}
+
+// ---- Security Hub: subscriptions in every state, which moto does not give. ----
 
 const AFSBP: &str =
     "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0";
 const CIS120: &str = "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0";
 const PCI: &str = "arn:aws:securityhub:eu-west-1::standards/pci-dss/v/3.2.1";
+const NEW_THING: &str = "arn:aws:securityhub:eu-west-1::standards/new-thing/v/9";
 
 fn subscription(arn: &str, status: StandardsStatus) -> StandardsSubscription {
     StandardsSubscription::builder()
@@ -38,233 +127,315 @@ fn subscription(arn: &str, status: StandardsStatus) -> StandardsSubscription {
         .build()
 }
 
-fn enabled(subs: Vec<StandardsSubscription>) -> GetEnabledStandardsOutput {
-    GetEnabledStandardsOutput::builder()
-        .set_standards_subscriptions(Some(subs))
-        .build()
+/// A hub of baseline's in the region, the standards it offers, and these
+/// subscriptions.
+fn hub_with(subs: Vec<StandardsSubscription>) -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_securityhub::Client::describe_hub).then_output(|| {
+            aws_sdk_securityhub::operation::describe_hub::DescribeHubOutput::builder()
+                .hub_arn("arn:aws:securityhub:eu-west-1:123456789012:hub/default")
+                .build()
+        }),
+        mock!(aws_sdk_securityhub::Client::list_tags_for_resource).then_output(|| {
+            aws_sdk_securityhub::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
+                .tags("managed-by", "baseline")
+                .build()
+        }),
+        mock!(aws_sdk_securityhub::Client::get_enabled_standards).then_output(move || {
+            aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsOutput::builder()
+                .set_standards_subscriptions(Some(subs.clone()))
+                .build()
+        }),
+        mock!(aws_sdk_securityhub::Client::describe_standards).then_output(|| {
+            let offered = |arn: &str| OfferedStandard::builder().standards_arn(arn).build();
+            aws_sdk_securityhub::operation::describe_standards::DescribeStandardsOutput::builder()
+                .standards(offered(AFSBP))
+                .standards(offered(CIS120))
+                .standards(offered(PCI))
+                .build()
+        }),
+    ]
+}
+
+/// The standards writes, logged in order.
+fn standards_writes(log: &Log) -> Vec<Rule> {
+    let (on, off) = (log.clone(), log.clone());
+    vec![
+        mock!(aws_sdk_securityhub::Client::batch_enable_standards).then_compute_output(move |r| {
+            for s in r.standards_subscription_requests() {
+                on.lock()
+                    .unwrap()
+                    .push(format!("enable {}", s.standards_arn().unwrap_or_default()));
+            }
+            aws_sdk_securityhub::operation::batch_enable_standards::BatchEnableStandardsOutput::builder().build()
+        }),
+        mock!(aws_sdk_securityhub::Client::batch_disable_standards).then_compute_output(move |r| {
+            for s in r.standards_subscription_arns() {
+                off.lock().unwrap().push(format!("disable {s}"));
+            }
+            aws_sdk_securityhub::operation::batch_disable_standards::BatchDisableStandardsOutput::builder().build()
+        }),
+    ]
+}
+
+fn set(v: &Option<baseline_engine::Attrs>, key: &str) -> BTreeSet<String> {
+    v.as_ref()
+        .and_then(|a| a.get(key))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 fn names(list: &[&str]) -> BTreeSet<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+fn security_hub(rules: &[Rule]) -> Arc<dyn Service> {
+    let refs: Vec<&Rule> = rules.iter().collect();
+    Arc::new(baseline_providers::securityhub::SecurityHubService::new(
+        aws(&refs),
+    ))
+}
+
 /// Standard ARNs read back as the names users write; failed and deleting
-/// subscriptions do not count as enabled; unknown standards keep their ARN.
+/// subscriptions do not count as enabled; unknown standards keep their
+/// ARN (and, with `exclusive_standards`, are planned to be disabled).
 #[tokio::test]
 async fn enabled_standards_are_read_by_name() {
-    let get = mock!(aws_sdk_securityhub::Client::get_enabled_standards).then_output(|| {
-        enabled(vec![
-            subscription(AFSBP, StandardsStatus::Ready),
-            subscription(CIS120, StandardsStatus::Incomplete),
-            subscription(PCI, StandardsStatus::Failed),
-            subscription(
-                "arn:aws:securityhub:eu-west-1::standards/new-thing/v/9",
-                StandardsStatus::Pending,
-            ),
-        ])
-    });
-    let client = mock_client!(aws_sdk_securityhub, [&get]);
-    let got = securityhub::read_standards(&client, &target(), "aws")
-        .await
-        .unwrap();
+    let sh = security_hub(&hub_with(vec![
+        subscription(AFSBP, StandardsStatus::Ready),
+        subscription(CIS120, StandardsStatus::Incomplete),
+        subscription(PCI, StandardsStatus::Failed),
+        subscription(NEW_THING, StandardsStatus::Pending),
+    ]));
+    let p = plan(
+        &sh,
+        "config: {enabled: true}\nsecurityhub: {enabled: true, exclusive_standards: true, standards: [aws-foundational-security-best-practices, cis-aws-foundations-benchmark-v1.2.0]}\n",
+    )
+    .await;
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let c = change(&p, "securityhub.standards");
     assert_eq!(
-        got,
+        set(&c.before, "enabled"),
         names(&[
-            "arn:aws:securityhub:eu-west-1::standards/new-thing/v/9",
+            NEW_THING,
             "aws-foundational-security-best-practices",
             "cis-aws-foundations-benchmark-v1.2.0",
         ])
     );
-    assert_eq!(get.num_calls(), 1);
-}
-
-/// A standards change as the plan has it: `before` and `after` sets, and
-/// the subscriptions the read found.
-fn standards_change(before: &[&str], after: &[&str], exclusive: bool) -> baseline_engine::Change {
-    let set = |l: &[&str]| {
-        serde_json::json!({"enabled": l, "exclusive": exclusive})
-            .as_object()
-            .unwrap()
-            .clone()
-    };
-    baseline_engine::Change {
-        address: Address::new(&target(), "securityhub.standards", "hub"),
-        action: baseline_engine::Action::Update,
-        controls: vec![],
-        before: Some(set(before)),
-        after: Some(set(after)),
-        changed: vec!["enabled".into()],
-        depends_on: vec![],
-        reason: None,
-        held: None,
-        private:
-            serde_json::json!({"subscriptions": {"pci-dss-v3.2.1": format!("{PCI}/subscription")}})
-                .as_object()
-                .unwrap()
-                .clone(),
-    }
-}
-
-/// Writes the standards `change` plans (no settle budget); what it enabled
-/// and disabled.
-async fn write_planned_standards(
-    client: &aws_sdk_securityhub::Client,
-    change: &baseline_engine::Change,
-) -> (BTreeSet<String>, Vec<String>) {
-    let (on, off) = securityhub::standards_writes(change).unwrap();
-    securityhub::write_standards(
-        client,
-        &target(),
-        "aws",
-        &on,
-        &off,
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
-    (on, off)
+    assert_eq!(c.action, Action::Update, "{c:?}");
 }
 
 /// A standards change disables, by the subscription ARN the plan read,
-/// what its `after` removes, then enables what it adds; it reads only
-/// whether a subscription is pending (Security Hub refuses changes then).
+/// what its `after` removes, then enables what it adds.
 #[tokio::test]
 async fn standards_are_written_from_the_plan_alone() {
-    let enable = mock!(aws_sdk_securityhub::Client::batch_enable_standards)
-        .match_requests(|r| {
-            let arns: Vec<&str> = r
-                .standards_subscription_requests()
-                .iter()
-                .map(|s| s.standards_arn().unwrap_or_default())
-                .collect();
-            arns == [AFSBP]
-        })
-        .then_output(|| aws_sdk_securityhub::operation::batch_enable_standards::BatchEnableStandardsOutput::builder().build());
-    let disable = mock!(aws_sdk_securityhub::Client::batch_disable_standards)
-        .match_requests(|r| r.standards_subscription_arns() == [format!("{PCI}/subscription")])
-        .then_output(|| aws_sdk_securityhub::operation::batch_disable_standards::BatchDisableStandardsOutput::builder().build());
-    let none_pending = mock!(aws_sdk_securityhub::Client::get_enabled_standards).then_output(|| {
-        aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsOutput::builder().build()
-    });
-    let client = mock_client!(
-        aws_sdk_securityhub,
-        RuleMode::Sequential,
-        [&none_pending, &disable, &enable]
-    );
+    let log: Log = Default::default();
+    let mut rules = hub_with(vec![subscription(PCI, StandardsStatus::Ready)]);
+    rules.extend(standards_writes(&log));
+    let sh = security_hub(&rules);
     // `exclusive_standards: true`: the one not listed is disabled.
-    let change = standards_change(
-        &["pci-dss-v3.2.1"],
-        &["aws-foundational-security-best-practices"],
-        true,
+    let p = plan(
+        &sh,
+        "config: {enabled: true}\nsecurityhub: {enabled: true, exclusive_standards: true, standards: [aws-foundational-security-best-practices]}\n",
+    )
+    .await;
+    let c = change(&p, "securityhub.standards");
+    assert_eq!(c.action, Action::Update, "{c:?}");
+    sh.apply(&target(), c).await.unwrap();
+    assert_eq!(
+        said(&log),
+        [
+            format!("disable {PCI}/subscription"),
+            format!("enable {AFSBP}")
+        ]
     );
-    write_planned_standards(&client, &change).await;
-    assert_eq!((enable.num_calls(), disable.num_calls()), (1, 1));
 }
 
-/// Why: standards the baseline does not list were disabled; by default
-/// they now stay: the plan's `before` holds only the listed ones, so no
-/// disable is planned (a disable would find no rule and fail).
+/// Standards the baseline does not list stay enabled by default: the
+/// plan's `before` holds only the listed ones, so no disable is planned or
+/// sent, and a note says what was left.
 #[tokio::test]
 async fn standards_not_listed_stay_enabled_by_default() {
-    let change = standards_change(&[], &["aws-foundational-security-best-practices"], false);
-    let (on, off) = securityhub::standards_writes(&change).unwrap();
-    assert_eq!(on, names(&["aws-foundational-security-best-practices"]));
-    assert!(off.is_empty(), "{off:?}");
-}
-
-/// Nothing to do: no write is sent (a write would find no rule and fail).
-#[tokio::test]
-async fn converged_standards_send_no_writes() {
-    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, []);
-    let change = standards_change(
-        &["aws-foundational-security-best-practices"],
-        &["aws-foundational-security-best-practices"],
-        true,
+    let log: Log = Default::default();
+    let mut rules = hub_with(vec![subscription(PCI, StandardsStatus::Ready)]);
+    rules.extend(standards_writes(&log));
+    let sh = security_hub(&rules);
+    let p = plan(
+        &sh,
+        "config: {enabled: true}\nsecurityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}\n",
+    )
+    .await;
+    let c = change(&p, "securityhub.standards");
+    assert!(set(&c.before, "enabled").is_empty(), "{c:?}");
+    assert!(
+        c.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("pci-dss-v3.2.1"),
+        "{c:?}"
     );
-    let (on, off) = write_planned_standards(&client, &change).await;
-    assert!(on.is_empty() && off.is_empty());
+    sh.apply(&target(), c).await.unwrap();
+    assert_eq!(said(&log), [format!("enable {AFSBP}")]);
 }
 
-/// A disable the plan has no subscription for is refused, not guessed.
-#[test]
-fn a_disable_without_its_planned_subscription_is_refused() {
-    let change = standards_change(&["nist-800-53-v5.0.0"], &[], true);
-    let err = securityhub::standards_writes(&change).unwrap_err();
+/// Nothing to do: the change is a no-op, which apply never carries out.
+#[tokio::test]
+async fn converged_standards_plan_nothing() {
+    let sh = security_hub(&hub_with(vec![subscription(AFSBP, StandardsStatus::Ready)]));
+    let p = plan(
+        &sh,
+        "config: {enabled: true}\nsecurityhub: {enabled: true, exclusive_standards: true, standards: [aws-foundational-security-best-practices]}\n",
+    )
+    .await;
+    assert!(
+        p.changes.iter().all(|c| c.action == Action::NoOp) && p.changes.len() == 2,
+        "{:?}",
+        p.changes
+    );
+}
+
+/// A disable the plan has no subscription for is refused, not guessed:
+/// nothing is sent.
+#[tokio::test]
+async fn a_disable_without_its_planned_subscription_is_refused() {
+    let log: Log = Default::default();
+    let mut rules = hub_with(vec![subscription(PCI, StandardsStatus::Ready)]);
+    rules.extend(standards_writes(&log));
+    let sh = security_hub(&rules);
+    let p = plan(
+        &sh,
+        "config: {enabled: true}\nsecurityhub: {enabled: true, exclusive_standards: true, standards: [aws-foundational-security-best-practices]}\n",
+    )
+    .await;
+    let mut c = change(&p, "securityhub.standards").clone();
+    c.private.insert("subscriptions".into(), json!({}));
+    let err = sh.apply(&target(), &c).await.unwrap_err();
     assert!(
         err.to_string()
-            .contains("no subscription of standard nist-800-53-v5.0.0"),
+            .contains("no subscription of standard pci-dss-v3.2.1"),
         "{err}"
     );
+    assert!(said(&log).is_empty());
 }
 
-/// An API error names the account, region, service and operation.
+/// An API error names the account, region, service and operation, and
+/// fails that service's read alone.
 #[tokio::test]
 async fn access_denied_names_where_it_happened() {
-    let get = mock!(aws_sdk_securityhub::Client::get_enabled_standards).then_error(|| {
-        aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsError::generic(
-            ErrorMetadata::builder()
-                .code("AccessDeniedException")
-                .message("not authorized to perform securityhub:GetEnabledStandards")
-                .build(),
-        )
-    });
-    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, [&get], |c| c
-        .retry_config(aws_sdk_securityhub::config::retry::RetryConfig::disabled()));
-    let err = securityhub::read_standards(&client, &target(), "aws")
-        .await
-        .unwrap_err();
-    let msg = error_chain(err.as_ref());
+    let mut rules = vec![
+        mock!(aws_sdk_securityhub::Client::get_enabled_standards).then_error(|| {
+            aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not authorized to perform securityhub:GetEnabledStandards")
+                    .build(),
+            )
+        }),
+    ];
+    rules.extend(hub_with(vec![]));
+    let sh = security_hub(&rules);
+    let p = plan(
+        &sh,
+        "config: {enabled: true}\nsecurityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}\n",
+    )
+    .await;
+    assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+    let e = &p.errors[0];
+    assert_eq!(
+        (e.account.as_str(), e.region.as_str(), e.service.as_str()),
+        (ACCOUNT, REGION, "securityhub")
+    );
     assert!(
-        msg.starts_with(
+        e.message.starts_with(
             "securityhub GetEnabledStandards failed in account 123456789012, eu-west-1"
         ),
-        "{msg}"
+        "{}",
+        e.message
     );
-    assert!(msg.contains("AccessDeniedException"), "{msg}");
+    assert!(e.message.contains("AccessDeniedException"), "{}", e.message);
+    assert_eq!(e.kind, ErrorKind::Denied);
 }
 
-/// moto drops `recordingMode`; real AWS returns it. Daily recording reads
-/// back as DAILY, and is what the recorder is written with.
-#[tokio::test]
-async fn daily_recording_is_read_and_written() {
-    let recorder = ConfigurationRecorder::builder()
+// ---- AWS Config: moto drops `recordingMode`; real AWS returns it. ----
+
+fn recorder(frequency: RecordingFrequency) -> ConfigurationRecorder {
+    ConfigurationRecorder::builder()
         .name("default")
         .role_arn("arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")
-        .recording_group(RecordingGroup::builder().all_supported(true).include_global_resource_types(true).build())
-        .recording_mode(RecordingMode::builder().recording_frequency(RecordingFrequency::Daily).build().unwrap())
-        .build();
-    let attrs = config::recorder_attrs(&recorder);
-    assert_eq!(attrs["recording_frequency"], "DAILY");
-    assert_eq!(attrs["all_supported"], true);
-    assert_eq!(attrs["name"], "default");
+        .recording_group(RecordingGroup::builder().all_supported(true).include_global_resource_types(false).build())
+        .recording_mode(RecordingMode::builder().recording_frequency(frequency).build().unwrap())
+        .build()
+}
 
-    let put = mock!(aws_sdk_config::Client::put_configuration_recorder)
-        .match_requests(|r| {
+/// A region other than the home region (no bucket nor service-linked role
+/// there) whose recorder records at `frequency`; the recorder writes go to
+/// `log`.
+fn config_region(frequency: RecordingFrequency, log: &Log) -> Arc<dyn Service> {
+    let put = log.clone();
+    let rules = [
+        mock!(aws_sdk_config::Client::describe_configuration_recorders).then_output(move || {
+            aws_sdk_config::operation::describe_configuration_recorders::DescribeConfigurationRecordersOutput::builder()
+                .configuration_recorders(recorder(frequency.clone()))
+                .build()
+        }),
+        mock!(aws_sdk_config::Client::describe_delivery_channels).then_output(|| {
+            aws_sdk_config::operation::describe_delivery_channels::DescribeDeliveryChannelsOutput::builder().build()
+        }),
+        mock!(aws_sdk_config::Client::describe_configuration_recorder_status).then_output(|| {
+            aws_sdk_config::operation::describe_configuration_recorder_status::DescribeConfigurationRecorderStatusOutput::builder().build()
+        }),
+        mock!(aws_sdk_config::Client::put_configuration_recorder).then_compute_output(move |r| {
             let rec = r.configuration_recorder().unwrap();
-            rec.name() == Some("default")
-                && rec.recording_mode().map(|m| m.recording_frequency()) == Some(&RecordingFrequency::Daily)
-                && rec.recording_group().is_some_and(|g| g.all_supported() && g.include_global_resource_types())
-        })
-        .then_output(|| aws_sdk_config::operation::put_configuration_recorder::PutConfigurationRecorderOutput::builder().build());
-    let client = mock_client!(aws_sdk_config, RuleMode::Sequential, [&put]);
-    config::put_recorder(
-        &client,
-        &target(),
-        "default",
-        &attrs,
-        Some("baseline"),
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
-    assert_eq!(put.num_calls(), 1);
+            put.lock().unwrap().push(format!(
+                "{} {:?} all_supported={:?} global={:?}",
+                rec.name().unwrap_or_default(),
+                rec.recording_mode().map(|m| m.recording_frequency().clone()),
+                rec.recording_group().map(|g| g.all_supported()),
+                rec.recording_group().map(|g| g.include_global_resource_types()),
+            ));
+            aws_sdk_config::operation::put_configuration_recorder::PutConfigurationRecorderOutput::builder().build()
+        }),
+    ];
+    let refs: Vec<&Rule> = rules.iter().collect();
+    Arc::new(baseline_providers::config::ConfigService::new(aws(&refs)))
+}
+
+/// Daily recording reads back as DAILY (converged), and a continuous
+/// recorder is written daily, with the rest of the recorder as planned.
+#[tokio::test]
+async fn daily_recording_is_read_and_written() {
+    let away = Target {
+        home: false,
+        ..target()
+    };
+    let daily = "config: {enabled: true, recording: daily}\n";
+    let log: Log = Default::default();
+    let cfg = config_region(RecordingFrequency::Daily, &log);
+    let p = plan_in(&cfg, &away, "us-east-1", daily).await;
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let c = change(&p, "config.recorder");
+    assert_eq!(c.before.as_ref().unwrap()["recording_frequency"], "DAILY");
+    assert_eq!(c.action, Action::NoOp, "{c:?}");
+
+    let cfg = config_region(RecordingFrequency::Continuous, &log);
+    let p = plan_in(&cfg, &away, "us-east-1", daily).await;
+    let c = change(&p, "config.recorder");
+    assert_eq!(c.action, Action::Update, "{c:?}");
+    assert_eq!(c.changed, ["recording_frequency"], "{c:?}");
+    cfg.apply(&away, c).await.unwrap();
+    assert_eq!(
+        said(&log),
+        ["default Some(Daily) all_supported=Some(true) global=Some(false)"]
+    );
 }
 
 // ---- IAM Access Analyzer: moto has none of it. ----
 
 use aws_sdk_accessanalyzer::types::{AnalyzerStatus, AnalyzerSummary, Type};
-use baseline_engine::Address;
-use baseline_providers::{Owner, accessanalyzer, ebs, iam, trustedadvisor};
 
 fn analyzer(name: &str, status: AnalyzerStatus, ours: bool) -> AnalyzerSummary {
     let mut b = AnalyzerSummary::builder()
@@ -281,7 +452,7 @@ fn analyzer(name: &str, status: AnalyzerStatus, ours: bool) -> AnalyzerSummary {
     b.build().unwrap()
 }
 
-fn list_analyzers(list: Vec<AnalyzerSummary>) -> aws_smithy_mocks::Rule {
+fn list_analyzers(list: Vec<AnalyzerSummary>) -> Rule {
     mock!(aws_sdk_accessanalyzer::Client::list_analyzers)
         .match_requests(|r| r.r#type() == Some(&Type::Account))
         .then_output(move || {
@@ -292,6 +463,12 @@ fn list_analyzers(list: Vec<AnalyzerSummary>) -> aws_smithy_mocks::Rule {
         })
 }
 
+fn access_analyzer(rules: &[&Rule]) -> Arc<dyn Service> {
+    Arc::new(baseline_providers::accessanalyzer::AccessAnalyzerService::new(aws(rules)))
+}
+
+const ANALYZER: &str = "access_analyzer: {enabled: true}\n";
+
 /// An ACTIVE analyzer of the right type under another name is adopted (no
 /// second analyzer), and not ours to delete.
 #[tokio::test]
@@ -300,19 +477,26 @@ async fn an_existing_active_analyzer_is_adopted() {
         analyzer("broken", AnalyzerStatus::Failed, false),
         analyzer("org-security", AnalyzerStatus::Active, false),
     ]);
-    let client = mock_client!(aws_sdk_accessanalyzer, [&list]);
-    let address = Address::new(&target(), "access_analyzer.analyzer", "baseline");
-    let o =
-        accessanalyzer::read_analyzer(&client, &target(), &address, "ACCOUNT", &Owner::default())
-            .await
-            .unwrap()
-            .expect("adopted");
-    assert_eq!(o.attrs["name"], "org-security");
-    assert_eq!(o.attrs["status"], "ACTIVE");
-    assert!(
-        o.owner == baseline_engine::Ownership::NotOurs,
-        "an analyzer baseline did not create is never deleted"
+    let p = plan(&access_analyzer(&[&list]), ANALYZER).await;
+    let c = change(&p, "access_analyzer.analyzer");
+    assert_eq!(c.action, Action::NoOp, "{c:?}");
+    let before = c.before.as_ref().expect("adopted");
+    assert_eq!(before["name"], "org-security");
+    assert_eq!(before["status"], "ACTIVE");
+
+    // Destroy would not delete it: it is not baseline's.
+    let p = plan(
+        &access_analyzer(&[&list]),
+        "access_analyzer: {enabled: false}\n",
+    )
+    .await;
+    let c = change(&p, "access_analyzer.analyzer");
+    assert_eq!(
+        c.action,
+        Action::NoOp,
+        "an analyzer baseline did not create is never deleted: {c:?}"
     );
+    assert!(c.held.is_some(), "{c:?}");
 }
 
 /// No usable analyzer: none is observed, and the one created is the free
@@ -333,25 +517,15 @@ async fn a_missing_analyzer_is_created_as_external_access() {
             aws_sdk_accessanalyzer::operation::create_analyzer::CreateAnalyzerOutput::builder()
                 .build()
         });
-    let client = mock_client!(
-        aws_sdk_accessanalyzer,
-        RuleMode::Sequential,
-        [&list, &create]
-    );
-    let address = Address::new(&target(), "access_analyzer.analyzer", "baseline");
-    assert!(
-        accessanalyzer::read_analyzer(&client, &target(), &address, "ACCOUNT", &Owner::default())
-            .await
-            .unwrap()
-            .is_none()
-    );
-    accessanalyzer::create_analyzer(&client, &target(), "baseline", "ACCOUNT", "baseline")
-        .await
-        .unwrap();
+    let aa = access_analyzer(&[&list, &create]);
+    let p = plan(&aa, ANALYZER).await;
+    let c = change(&p, "access_analyzer.analyzer");
+    assert_eq!((c.action, &c.before), (Action::Create, &None), "{c:?}");
+    aa.apply(&target(), c).await.unwrap();
     assert_eq!(create.num_calls(), 1);
 }
 
-fn organization(master: &str) -> aws_smithy_mocks::Rule {
+fn organization(master: &str) -> Rule {
     let master = master.to_string();
     mock!(aws_sdk_organizations::Client::describe_organization).then_output(move || {
         aws_sdk_organizations::operation::describe_organization::DescribeOrganizationOutput::builder()
@@ -360,17 +534,29 @@ fn organization(master: &str) -> aws_smithy_mocks::Rule {
     })
 }
 
+const ORG_ANALYZER: &str = "access_analyzer: {enabled: true, zone: organization}\n";
+
 /// Zone `organization` is refused at plan time outside the management or
 /// delegated-admin account, and accepted in them.
 #[tokio::test]
 async fn organization_zone_needs_the_management_or_delegated_admin_account() {
-    let mgmt = organization("123456789012");
-    let client = mock_client!(aws_sdk_organizations, [&mgmt]);
-    accessanalyzer::check_organization_zone(&client, &target())
-        .await
-        .unwrap();
+    let org_list = mock!(aws_sdk_accessanalyzer::Client::list_analyzers).then_output(|| {
+        aws_sdk_accessanalyzer::operation::list_analyzers::ListAnalyzersOutput::builder()
+            .set_analyzers(Some(vec![]))
+            .build()
+            .unwrap()
+    });
+    let p = plan(
+        &access_analyzer(&[&organization(ACCOUNT), &org_list]),
+        ORG_ANALYZER,
+    )
+    .await;
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_eq!(
+        change(&p, "access_analyzer.analyzer").action,
+        Action::Create
+    );
 
-    let org = organization("999999999999");
     let admins = mock!(aws_sdk_organizations::Client::list_delegated_administrators)
         .match_requests(|r| r.service_principal() == Some("access-analyzer.amazonaws.com"))
         .then_output(|| {
@@ -378,13 +564,16 @@ async fn organization_zone_needs_the_management_or_delegated_admin_account() {
                 .delegated_administrators(aws_sdk_organizations::types::DelegatedAdministrator::builder().id("111111111111").build())
                 .build()
         });
-    let client = mock_client!(aws_sdk_organizations, RuleMode::Sequential, [&org, &admins]);
-    let err = accessanalyzer::check_organization_zone(&client, &target())
-        .await
-        .unwrap_err();
+    let p = plan(
+        &access_analyzer(&[&organization("999999999999"), &admins, &org_list]),
+        ORG_ANALYZER,
+    )
+    .await;
+    assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
     assert!(
-        err.to_string().contains("account 123456789012 is neither the organization's management account nor a delegated administrator"),
-        "{err}"
+        p.errors[0].message.contains("account 123456789012 is neither the organization's management account nor a delegated administrator"),
+        "{:?}",
+        p.errors
     );
 
     let not_in_org = mock!(aws_sdk_organizations::Client::describe_organization).then_error(|| {
@@ -394,17 +583,22 @@ async fn organization_zone_needs_the_management_or_delegated_admin_account() {
                 .build(),
         )
     });
-    let client = mock_client!(aws_sdk_organizations, [&not_in_org]);
-    let err = accessanalyzer::check_organization_zone(&client, &target())
-        .await
-        .unwrap_err();
+    let p = plan(&access_analyzer(&[&not_in_org, &org_list]), ORG_ANALYZER).await;
+    assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
     assert!(
-        err.to_string().contains("is not in an organization"),
-        "{err}"
+        p.errors[0].message.contains("is not in an organization"),
+        "{:?}",
+        p.errors
     );
 }
 
 // ---- Trusted Advisor check summaries. ----
+
+fn trusted_advisor(rules: &[&Rule]) -> Arc<dyn Service> {
+    Arc::new(baseline_providers::trustedadvisor::TrustedAdvisorService::new(aws(rules)))
+}
+
+const REPORT: &str = "trusted_advisor: {report: true}\n";
 
 /// Without a Business support plan, the plan says so as information.
 #[tokio::test]
@@ -414,12 +608,14 @@ async fn trusted_advisor_without_the_support_plan_is_information() {
             ErrorMetadata::builder().code("SubscriptionRequiredException").message("AWS Premium Support Subscription is required").build(),
         )
     });
-    let client = mock_client!(aws_sdk_support, RuleMode::Sequential, [&checks], |c| c
-        .retry_config(aws_sdk_support::config::retry::RetryConfig::disabled()));
-    let line = trustedadvisor::summarize(&client, &target()).await.unwrap();
+    let p = plan(&trusted_advisor(&[&checks]), REPORT).await;
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
     assert!(
-        line.contains("support plan does not include the Trusted Advisor API"),
-        "{line}"
+        p.notes
+            .iter()
+            .any(|n| n.contains("support plan does not include the Trusted Advisor API")),
+        "{:?}",
+        p.notes
     );
 }
 
@@ -475,18 +671,22 @@ async fn trusted_advisor_summaries_are_counted() {
                 .build()
                 .unwrap()
         });
-    let client = mock_client!(aws_sdk_support, RuleMode::Sequential, [&checks, &summaries]);
-    let line = trustedadvisor::summarize(&client, &target()).await.unwrap();
-    assert_eq!(
-        line,
-        "Trusted Advisor: 3 checks: 1 ok, 1 warning, 1 error (MFA on Root Account)"
+    let p = plan(&trusted_advisor(&[&checks, &summaries]), REPORT).await;
+    assert!(
+        p.notes.iter().any(|n| n.ends_with(
+            "Trusted Advisor: 3 checks: 1 ok, 1 warning, 1 error (MFA on Root Account)"
+        )),
+        "{:?}",
+        p.notes
     );
+    assert_eq!(summaries.num_calls(), 1);
 }
 
 // ---- EBS default key: moto 500s on GetEbsDefaultKmsKeyId. ----
 
 #[tokio::test]
 async fn ebs_default_key_is_read_and_set() {
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     let get_on = mock!(aws_sdk_ec2::Client::get_ebs_encryption_by_default).then_output(|| {
         aws_sdk_ec2::operation::get_ebs_encryption_by_default::GetEbsEncryptionByDefaultOutput::builder()
             .ebs_encryption_by_default(true)
@@ -497,43 +697,58 @@ async fn ebs_default_key_is_read_and_set() {
             .kms_key_id("arn:aws:kms:eu-west-1:123456789012:alias/aws/ebs")
             .build()
     });
-    let client = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&get_on, &get_key]);
-    let address = Address::new(&target(), "ebs_encryption.by_default", "account");
-    let o = ebs::read_setting(&client, &target(), &address, true)
-        .await
-        .unwrap();
-    assert_eq!(o.attrs["enabled"], true);
-    assert_eq!(
-        o.attrs["kms_key"], "alias/aws/ebs",
-        "the AWS-managed key, however it is spelled"
-    );
-
-    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let usable = mock!(aws_sdk_kms::Client::describe_key).then_output(move || {
+        aws_sdk_kms::operation::describe_key::DescribeKeyOutput::builder()
+            .key_metadata(
+                aws_sdk_kms::types::KeyMetadata::builder()
+                    .key_id("1234abcd-12ab-34cd-56ef-1234567890ab")
+                    .arn(key)
+                    .key_state(aws_sdk_kms::types::KeyState::Enabled)
+                    .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+                    .key_spec(aws_sdk_kms::types::KeySpec::SymmetricDefault)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let enable = mock!(aws_sdk_ec2::Client::enable_ebs_encryption_by_default).then_output(|| {
+        aws_sdk_ec2::operation::enable_ebs_encryption_by_default::EnableEbsEncryptionByDefaultOutput::builder().build()
+    });
     let modify = mock!(aws_sdk_ec2::Client::modify_ebs_default_kms_key_id)
         .match_requests(move |r| r.kms_key_id() == Some(key))
         .then_output(|| aws_sdk_ec2::operation::modify_ebs_default_kms_key_id::ModifyEbsDefaultKmsKeyIdOutput::builder().build());
-    let client = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&modify]);
-    let change = baseline_engine::Change {
-        address,
-        action: baseline_engine::Action::Update,
-        controls: vec![],
-        before: Some(o.attrs.clone()),
-        after: Some(
-            serde_json::json!({"enabled": true, "kms_key": key})
-                .as_object()
-                .unwrap()
-                .clone(),
-        ),
-        changed: vec!["kms_key".into()],
-        held: None,
-        depends_on: vec![],
-        reason: None,
-        private: Default::default(),
-    };
-    ebs::put_setting(&client, &target(), &change).await.unwrap();
+    let ebs: Arc<dyn Service> = Arc::new(baseline_providers::ebs::EbsService::new(aws(&[
+        &get_on, &get_key, &usable, &enable, &modify,
+    ])));
+
+    let p = plan(
+        &ebs,
+        "ebs_encryption: {enabled: true, kms_key: aws-managed}\n",
+    )
+    .await;
+    let c = change(&p, "ebs_encryption.by_default");
     assert_eq!(
-        modify.num_calls(),
-        1,
+        (c.action, &c.before.as_ref().unwrap()["kms_key"]),
+        (Action::NoOp, &json!("alias/aws/ebs")),
+        "the AWS-managed key, however it is spelled: {c:?}"
+    );
+
+    let p = plan(
+        &ebs,
+        &format!("ebs_encryption: {{enabled: true, kms_key: \"{key}\"}}\n"),
+    )
+    .await;
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let c = change(&p, "ebs_encryption.by_default");
+    assert_eq!(
+        (c.action, c.changed.as_slice()),
+        (Action::Update, &["kms_key".to_string()][..]),
+        "{c:?}"
+    );
+    ebs.apply(&target(), c).await.unwrap();
+    assert_eq!(
+        (modify.num_calls(), enable.num_calls()),
+        (1, 0),
         "only the key changes: encryption stays as it is"
     );
 }

@@ -656,29 +656,6 @@ impl Standard {
             Standard::PciDss321 => "pci-dss-v3.2.1",
         }
     }
-
-    /// The standard's ARN in a region. The CIS v1.2.0 ARN is global (it
-    /// predates regional standard ARNs); the others are regional.
-    pub fn arn(self, partition: &str, region: &str) -> String {
-        match self {
-            Standard::CisV120 => format!(
-                "arn:{partition}:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"
-            ),
-            _ => {
-                let path = match self {
-                    Standard::AwsFoundationalSecurityBestPractices => {
-                        "aws-foundational-security-best-practices/v/1.0.0"
-                    }
-                    Standard::CisV140 => "cis-aws-foundations-benchmark/v/1.4.0",
-                    Standard::CisV300 => "cis-aws-foundations-benchmark/v/3.0.0",
-                    Standard::Nist80053 => "nist-800-53/v/5.0.0",
-                    Standard::PciDss321 => "pci-dss/v/3.2.1",
-                    Standard::CisV120 => unreachable!("handled above"),
-                };
-                format!("arn:{partition}:securityhub:{region}::standards/{path}")
-            }
-        }
-    }
 }
 
 /// Security Hub.
