@@ -11,7 +11,7 @@ use aws_sdk_securityhub::types::StandardsStatus;
 use serde_json::json;
 
 use crate::moto::{Moto, baseline_file};
-use crate::probe::{bpa_flags, bucket_exists, hub_enabled, password_policy, recording};
+use crate::probe::{self, bpa_flags, bucket_exists, hub_enabled, password_policy, recording};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "ap-northeast-1";
@@ -71,80 +71,6 @@ async fn seed(moto: &Moto) -> String {
     arn
 }
 
-/// `(name, type, status, tags)` of every analyzer in the region.
-async fn analyzers(moto: &Moto) -> Vec<(String, String, String, BTreeMap<String, String>)> {
-    let sdk = moto.sdk(REGION).await;
-    let out = aws_sdk_accessanalyzer::Client::new(&sdk)
-        .list_analyzers()
-        .send()
-        .await
-        .unwrap();
-    let mut v: Vec<_> = out
-        .analyzers()
-        .iter()
-        .map(|a| {
-            (
-                a.name().to_string(),
-                a.r#type().as_str().to_string(),
-                a.status().as_str().to_string(),
-                a.tags()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-/// `(standard ARN, status)` of the region's subscriptions.
-async fn standards(moto: &Moto) -> Vec<(String, StandardsStatus)> {
-    let sdk = moto.sdk(REGION).await;
-    aws_sdk_securityhub::Client::new(&sdk)
-        .get_enabled_standards()
-        .send()
-        .await
-        .unwrap()
-        .standards_subscriptions()
-        .iter()
-        .map(|s| {
-            (
-                s.standards_arn().unwrap().to_string(),
-                s.standards_status().unwrap().clone(),
-            )
-        })
-        .collect()
-}
-
-async fn ebs(moto: &Moto) -> (bool, String) {
-    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk(REGION).await);
-    let on = ec2
-        .get_ebs_encryption_by_default()
-        .send()
-        .await
-        .unwrap()
-        .ebs_encryption_by_default()
-        .unwrap();
-    let key = ec2.get_ebs_default_kms_key_id().send().await.unwrap();
-    (on, key.kms_key_id().unwrap().to_string())
-}
-
-async fn recording_frequency(moto: &Moto) -> Vec<String> {
-    let sdk = moto.sdk(REGION).await;
-    aws_sdk_config::Client::new(&sdk)
-        .describe_configuration_recorders()
-        .send()
-        .await
-        .unwrap()
-        .configuration_recorders()
-        .iter()
-        .filter_map(|r| r.recording_mode())
-        .map(|m| m.recording_frequency().as_str().to_string())
-        .collect()
-}
-
 fn contains_all(run: &crate::moto::Run, lines: &[&str]) {
     for line in lines {
         assert!(run.stdout.contains(line), "`{line}` missing: {run:?}");
@@ -201,9 +127,9 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
     assert_eq!(apply.code, 0, "{apply:?}");
 
     // Each setting, as the local AWS has it now.
-    assert_eq!(recording_frequency(&moto).await, ["DAILY"]);
+    assert_eq!(probe::recording_frequency(&moto, REGION).await, ["DAILY"]);
     assert!(recording(&moto, REGION).await);
-    let found = analyzers(&moto).await;
+    let found = probe::analyzers(&moto, REGION).await;
     assert_eq!(found.len(), 2, "{found:?}");
     assert_eq!(
         (&found[0].0, &found[0].1, &found[0].2),
@@ -218,10 +144,13 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
         Some("baseline")
     );
     assert_eq!(found[1].0, "unused-access", "another type's analyzer stays");
-    let subs = standards(&moto).await;
+    let subs = probe::standards(&moto, REGION).await;
     assert_eq!(subs.len(), 1, "{subs:?}");
     assert_eq!(subs[0].0, FSBP);
-    assert_eq!(ebs(&moto).await, (true, "alias/aws/ebs".to_string()));
+    assert_eq!(
+        probe::ebs(&moto, REGION).await,
+        (true, "alias/aws/ebs".to_string())
+    );
     assert!(hub_enabled(&moto, REGION).await);
     assert_eq!(bpa_flags(&moto).await, [true; 4]);
     let policy = password_policy(&moto);
@@ -247,7 +176,7 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
         &["Plan: 0 to add, 0 to change, 0 to destroy, 2 manual."],
     );
     assert_eq!(
-        standards(&moto).await[0].1,
+        probe::standards(&moto, REGION).await[0].1,
         StandardsStatus::Ready,
         "PENDING became READY"
     );
@@ -313,7 +242,7 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
     );
     let fix = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(fix.code, 0, "{fix:?}");
-    assert_eq!(standards(&moto).await.len(), 1);
+    assert_eq!(probe::standards(&moto, REGION).await.len(), 1);
 
     // The continuous variant: the recorder's mode changes in place.
     let continuous = baseline_file(
@@ -327,7 +256,10 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
         &change,
         &["~ recording_frequency = \"DAILY\" -> \"CONTINUOUS\""],
     );
-    assert_eq!(recording_frequency(&moto).await, ["CONTINUOUS"]);
+    assert_eq!(
+        probe::recording_frequency(&moto, REGION).await,
+        ["CONTINUOUS"]
+    );
 
     let destroy = moto.baseline(&["destroy", "-f", c, "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{destroy:?}");
@@ -347,7 +279,10 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
     );
     // ... the free settings stay.
     assert_eq!(password_policy(&moto)["MinimumPasswordLength"], json!(14));
-    assert_eq!(analyzers(&moto).await.len(), 2);
-    assert_eq!(ebs(&moto).await, (true, "alias/aws/ebs".to_string()));
+    assert_eq!(probe::analyzers(&moto, REGION).await.len(), 2);
+    assert_eq!(
+        probe::ebs(&moto, REGION).await,
+        (true, "alias/aws/ebs".to_string())
+    );
     assert_eq!(bpa_flags(&moto).await, [true; 4]);
 }

@@ -7,7 +7,7 @@
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 
 use crate::moto::{Moto, baseline_file};
-use crate::probe::{bpa_flags, bucket_exists, hub_enabled, recording};
+use crate::probe::{self, bpa_flags, bucket_exists, hub_enabled, recording};
 
 const BASELINE: &str = r#"version: 1
 accounts:
@@ -132,56 +132,6 @@ async fn seed_non_compliant(moto: &Moto) {
         .unwrap();
 }
 
-async fn trail(moto: &Moto, name: &str) -> Option<aws_sdk_cloudtrail::types::Trail> {
-    let sdk = moto.sdk(HOME).await;
-    aws_sdk_cloudtrail::Client::new(&sdk)
-        .describe_trails()
-        .trail_name_list(name)
-        .send()
-        .await
-        .unwrap()
-        .trail_list()
-        .iter()
-        .find(|t| t.name() == Some(name))
-        .cloned()
-}
-
-async fn detectors(moto: &Moto, region: &str) -> Vec<(String, bool)> {
-    let client = aws_sdk_guardduty::Client::new(&moto.sdk(region).await);
-    let mut out = Vec::new();
-    for id in client.list_detectors().send().await.unwrap().detector_ids() {
-        let d = client.get_detector().detector_id(id).send().await.unwrap();
-        out.push((
-            id.clone(),
-            d.status() == Some(&aws_sdk_guardduty::types::DetectorStatus::Enabled),
-        ));
-    }
-    out
-}
-
-async fn ebs_default(moto: &Moto, region: &str) -> bool {
-    aws_sdk_ec2::Client::new(&moto.sdk(region).await)
-        .get_ebs_encryption_by_default()
-        .send()
-        .await
-        .unwrap()
-        .ebs_encryption_by_default()
-        .unwrap_or(false)
-}
-
-async fn key_state(moto: &Moto) -> Option<String> {
-    let kms = aws_sdk_kms::Client::new(&moto.sdk(HOME).await);
-    let key = kms
-        .describe_key()
-        .key_id("alias/baseline-cloudtrail")
-        .send()
-        .await
-        .ok()?;
-    key.key_metadata()
-        .and_then(|m| m.key_state())
-        .map(|s| s.as_str().to_string())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
     let moto = Moto::start();
@@ -246,12 +196,14 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
         "{after:?}"
     );
 
-    let t = trail(&moto, "baseline-trail").await.expect("the trail");
+    let t = probe::trail(&moto, HOME, "baseline-trail")
+        .await
+        .expect("the trail");
     assert_eq!(t.is_multi_region_trail(), Some(true));
     assert_eq!(t.log_file_validation_enabled(), Some(true));
     assert_eq!(t.s3_bucket_name(), Some("baseline-cloudtrail-123456789012"));
     for region in [HOME, "us-east-1"] {
-        let d = detectors(&moto, region).await;
+        let d = probe::detectors(&moto, region).await;
         assert_eq!(
             d.len(),
             1,
@@ -259,11 +211,16 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
         );
         assert!(d[0].1, "the detector in {region} is enabled");
         assert!(
-            ebs_default(&moto, region).await,
+            probe::ebs_default(&moto, region).await,
             "EBS encryption by default in {region}"
         );
     }
-    assert_eq!(key_state(&moto).await.as_deref(), Some("Enabled"));
+    assert_eq!(
+        probe::key_state(&moto, HOME, "alias/baseline-cloudtrail")
+            .await
+            .as_deref(),
+        Some("Enabled")
+    );
 
     // The whole cycle again changes nothing.
     let again = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
@@ -322,7 +279,7 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
     );
     // Paid services gone.
     assert!(
-        trail(&moto, "baseline-trail").await.is_none(),
+        probe::trail(&moto, HOME, "baseline-trail").await.is_none(),
         "the baseline's trail is deleted"
     );
     for region in [HOME, "us-east-1"] {
@@ -331,8 +288,8 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
     }
     // baseline's own detector is deleted; someone's, which it only
     // corrected, stays.
-    assert!(detectors(&moto, "us-east-1").await.is_empty());
-    assert_eq!(detectors(&moto, HOME).await.len(), 1);
+    assert!(probe::detectors(&moto, "us-east-1").await.is_empty());
+    assert_eq!(probe::detectors(&moto, HOME).await.len(), 1);
     assert!(
         destroy
             .stdout
@@ -341,10 +298,15 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
     );
     assert!(!bucket_exists(&moto, "baseline-cloudtrail-123456789012").await);
     assert!(!bucket_exists(&moto, "baseline-config-123456789012").await);
-    assert_eq!(key_state(&moto).await.as_deref(), Some("PendingDeletion"));
+    assert_eq!(
+        probe::key_state(&moto, HOME, "alias/baseline-cloudtrail")
+            .await
+            .as_deref(),
+        Some("PendingDeletion")
+    );
     // Free settings kept; nothing baseline did not create touched.
     assert_eq!(bpa_flags(&moto).await, [true; 4]);
-    assert!(ebs_default(&moto, HOME).await);
+    assert!(probe::ebs_default(&moto, HOME).await);
     let contact = aws_sdk_account::Client::new(&moto.sdk(HOME).await)
         .get_alternate_contact()
         .alternate_contact_type(aws_sdk_account::types::AlternateContactType::Security)
@@ -356,7 +318,7 @@ async fn non_compliant_account_converges_leaving_only_mfa_then_tears_down() {
         Some("security@example.com")
     );
     assert!(
-        trail(&moto, "other-trail").await.is_some(),
+        probe::trail(&moto, HOME, "other-trail").await.is_some(),
         "another trail is never touched"
     );
     assert!(

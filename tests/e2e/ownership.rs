@@ -13,7 +13,7 @@ use aws_sdk_config::types::{
 };
 
 use crate::moto::{Moto, baseline_file};
-use crate::probe::{allow_delivery, bucket_exists, create_bucket};
+use crate::probe::{self, allow_delivery, bucket_exists, create_bucket};
 
 const HOME: &str = "ap-northeast-1";
 
@@ -157,22 +157,10 @@ async fn seed_landing_zone(moto: &Moto) -> String {
 }
 
 async fn standards(moto: &Moto) -> Vec<String> {
-    let sdk = moto.sdk(HOME).await;
-    let mut v: Vec<String> = aws_sdk_securityhub::Client::new(&sdk)
-        .get_enabled_standards()
-        .send()
+    let mut v: Vec<String> = probe::standards(moto, HOME)
         .await
-        .unwrap()
-        .standards_subscriptions()
-        .iter()
-        .map(|s| {
-            s.standards_arn()
-                .unwrap()
-                .rsplit('/')
-                .nth(2)
-                .unwrap()
-                .to_string()
-        })
+        .into_iter()
+        .map(|(arn, _)| arn.rsplit('/').nth(2).unwrap().to_string())
         .collect();
     v.sort();
     v

@@ -4,7 +4,10 @@
 //! on), through the same SDK clients the product uses. One place for them,
 //! so each test module asks AWS the same way.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
+use aws_sdk_securityhub::types::StandardsStatus;
 
 use crate::cycle::ACCOUNT;
 use crate::moto::Moto;
@@ -271,4 +274,154 @@ except iam.exceptions.NoSuchEntityException:
         .expect("boto3 runs (tests/run.sh installs it with moto)");
     assert!(out.status.success(), "{out:?}");
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `(name, type, status, tags)` of every analyzer in the region.
+pub async fn analyzers(
+    moto: &Moto,
+    region: &str,
+) -> Vec<(String, String, String, BTreeMap<String, String>)> {
+    let sdk = moto.sdk(region).await;
+    let out = aws_sdk_accessanalyzer::Client::new(&sdk)
+        .list_analyzers()
+        .send()
+        .await
+        .unwrap();
+    let mut v: Vec<_> = out
+        .analyzers()
+        .iter()
+        .map(|a| {
+            (
+                a.name().to_string(),
+                a.r#type().as_str().to_string(),
+                a.status().as_str().to_string(),
+                a.tags()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// `(standard ARN, status)` of the region's subscriptions.
+pub async fn standards(moto: &Moto, region: &str) -> Vec<(String, StandardsStatus)> {
+    let sdk = moto.sdk(region).await;
+    aws_sdk_securityhub::Client::new(&sdk)
+        .get_enabled_standards()
+        .send()
+        .await
+        .unwrap()
+        .standards_subscriptions()
+        .iter()
+        .map(|s| {
+            (
+                s.standards_arn().unwrap().to_string(),
+                s.standards_status().unwrap().clone(),
+            )
+        })
+        .collect()
+}
+
+pub async fn ebs(moto: &Moto, region: &str) -> (bool, String) {
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk(region).await);
+    let on = ec2
+        .get_ebs_encryption_by_default()
+        .send()
+        .await
+        .unwrap()
+        .ebs_encryption_by_default()
+        .unwrap();
+    let key = ec2.get_ebs_default_kms_key_id().send().await.unwrap();
+    (on, key.kms_key_id().unwrap().to_string())
+}
+
+pub async fn recording_frequency(moto: &Moto, region: &str) -> Vec<String> {
+    let sdk = moto.sdk(region).await;
+    aws_sdk_config::Client::new(&sdk)
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .unwrap()
+        .configuration_recorders()
+        .iter()
+        .filter_map(|r| r.recording_mode())
+        .map(|m| m.recording_frequency().as_str().to_string())
+        .collect()
+}
+
+pub async fn trail(
+    moto: &Moto,
+    region: &str,
+    name: &str,
+) -> Option<aws_sdk_cloudtrail::types::Trail> {
+    let sdk = moto.sdk(region).await;
+    aws_sdk_cloudtrail::Client::new(&sdk)
+        .describe_trails()
+        .trail_name_list(name)
+        .send()
+        .await
+        .unwrap()
+        .trail_list()
+        .iter()
+        .find(|t| t.name() == Some(name))
+        .cloned()
+}
+
+pub async fn detectors(moto: &Moto, region: &str) -> Vec<(String, bool)> {
+    let client = aws_sdk_guardduty::Client::new(&moto.sdk(region).await);
+    let mut out = Vec::new();
+    for id in client.list_detectors().send().await.unwrap().detector_ids() {
+        let d = client.get_detector().detector_id(id).send().await.unwrap();
+        out.push((
+            id.clone(),
+            d.status() == Some(&aws_sdk_guardduty::types::DetectorStatus::Enabled),
+        ));
+    }
+    out
+}
+
+pub async fn ebs_default(moto: &Moto, region: &str) -> bool {
+    aws_sdk_ec2::Client::new(&moto.sdk(region).await)
+        .get_ebs_encryption_by_default()
+        .send()
+        .await
+        .unwrap()
+        .ebs_encryption_by_default()
+        .unwrap_or(false)
+}
+
+pub async fn key_state(moto: &Moto, region: &str, alias: &str) -> Option<String> {
+    let kms = aws_sdk_kms::Client::new(&moto.sdk(region).await);
+    let key = kms.describe_key().key_id(alias).send().await.ok()?;
+    key.key_metadata()
+        .and_then(|m| m.key_state())
+        .map(|s| s.as_str().to_string())
+}
+
+pub async fn key_policy(moto: &Moto, region: &str, alias: &str) -> serde_json::Value {
+    let kms = aws_sdk_kms::Client::new(&moto.sdk(region).await);
+    let key = kms.describe_key().key_id(alias).send().await.unwrap();
+    let policy = kms
+        .get_key_policy()
+        .key_id(key.key_metadata().unwrap().key_id())
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(policy.policy().unwrap()).unwrap()
+}
+
+pub async fn channel_bucket(moto: &Moto, region: &str) -> Option<String> {
+    aws_sdk_config::Client::new(&moto.sdk(region).await)
+        .describe_delivery_channels()
+        .send()
+        .await
+        .unwrap()
+        .delivery_channels()
+        .first()
+        .and_then(|c| c.s3_bucket_name().map(str::to_string))
 }

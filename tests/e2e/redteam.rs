@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
 
 use crate::moto::{Moto, baseline_file, offline};
-use crate::probe::bucket_exists;
+use crate::probe::{self, bucket_exists};
 
 const HOME: &str = "ap-northeast-1";
 const ACCOUNT: &str = "123456789012";
@@ -202,30 +202,6 @@ cloudtrail: {enabled: true, name: team-b-trail, kms: create, bucket: "team-b-tra
 guardduty: {enabled: true, features: all}
 "#;
 
-async fn key_policy(moto: &Moto, alias: &str) -> serde_json::Value {
-    let kms = aws_sdk_kms::Client::new(&moto.sdk(HOME).await);
-    let key = kms.describe_key().key_id(alias).send().await.unwrap();
-    let policy = kms
-        .get_key_policy()
-        .key_id(key.key_metadata().unwrap().key_id())
-        .policy_name("default")
-        .send()
-        .await
-        .unwrap();
-    serde_json::from_str(policy.policy().unwrap()).unwrap()
-}
-
-async fn channel_bucket(moto: &Moto) -> Option<String> {
-    aws_sdk_config::Client::new(&moto.sdk(HOME).await)
-        .describe_delivery_channels()
-        .send()
-        .await
-        .unwrap()
-        .delivery_channels()
-        .first()
-        .and_then(|c| c.s3_bucket_name().map(str::to_string))
-}
-
 /// 2. Two baselines in one account: team B's never changes nor deletes
 /// what team A's marked (recorder, channel, detector, key), says so, and
 /// makes its own key under its own alias. Before: B rewrote the shared
@@ -242,10 +218,10 @@ async fn two_baselines_in_one_account_never_fight() {
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
     let run = moto.baseline(&["apply", "-f", a, "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let a_key = key_policy(&moto, "alias/baseline-cloudtrail-team-a").await;
+    let a_key = probe::key_policy(&moto, HOME, "alias/baseline-cloudtrail-team-a").await;
     let a_bucket = format!("baseline-config-{ACCOUNT}-team-a");
     assert_eq!(
-        channel_bucket(&moto).await.as_deref(),
+        probe::channel_bucket(&moto, HOME).await.as_deref(),
         Some(a_bucket.as_str())
     );
 
@@ -261,16 +237,16 @@ async fn two_baselines_in_one_account_never_fight() {
     let run = moto.baseline(&["apply", "-f", b, "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
-        channel_bucket(&moto).await.as_deref(),
+        probe::channel_bucket(&moto, HOME).await.as_deref(),
         Some(a_bucket.as_str()),
         "B repointed A's channel"
     );
     assert_eq!(
-        key_policy(&moto, "alias/baseline-cloudtrail-team-a").await,
+        probe::key_policy(&moto, HOME, "alias/baseline-cloudtrail-team-a").await,
         a_key,
         "B changed A's key policy"
     );
-    let b_key = key_policy(&moto, "alias/baseline-cloudtrail-team-b").await;
+    let b_key = probe::key_policy(&moto, HOME, "alias/baseline-cloudtrail-team-b").await;
     assert!(b_key.to_string().contains("trail/team-b-trail"), "{b_key}");
 
     // B's destroy leaves A's recorder, channel and detector.
@@ -288,7 +264,7 @@ async fn two_baselines_in_one_account_never_fight() {
         "{run:?}"
     );
     assert_eq!(
-        channel_bucket(&moto).await.as_deref(),
+        probe::channel_bucket(&moto, HOME).await.as_deref(),
         Some(a_bucket.as_str())
     );
     let detectors = aws_sdk_guardduty::Client::new(&moto.sdk(HOME).await)
@@ -316,7 +292,7 @@ async fn a_key_policy_correction_keeps_other_statements() {
     let file = trail_with_key_applied(&moto, &dir);
     let f = file.to_str().unwrap();
     let alias = "alias/baseline-cloudtrail";
-    let mut policy = key_policy(&moto, alias).await;
+    let mut policy = probe::key_policy(&moto, HOME, alias).await;
     let theirs = serde_json::json!({"Sid": "OtherTrailEncrypt", "Effect": "Allow",
         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*",
         "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/other"}}});
@@ -347,7 +323,7 @@ async fn a_key_policy_correction_keeps_other_statements() {
         "{run:?}"
     );
     assert!(!run.stdout.contains("OtherTrailEncrypt"), "{run:?}");
-    let after = key_policy(&moto, alias).await;
+    let after = probe::key_policy(&moto, HOME, alias).await;
     let sids: Vec<&str> = after["Statement"]
         .as_array()
         .unwrap()

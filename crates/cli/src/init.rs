@@ -311,4 +311,29 @@ mod tests {
             "no made-up contact is written"
         );
     }
+
+    /// A setting added to the registry is written by init too (here: an
+    /// account with contacts, so that every setting has something to say).
+    #[test]
+    fn init_writes_every_setting_of_the_registry() {
+        let mut s = survey(vec![]);
+        s.contacts
+            .push(baseline_providers::survey::ExistingContact {
+                kind: "SECURITY",
+                name: "Sec".into(),
+                email: "sec@example.com".into(),
+                phone: "+1-555-0100".into(),
+                title: "Security".into(),
+            });
+        let b = baseline_spec::parse(&render(&s, ""), "init.yaml").unwrap();
+        let settings: Vec<&str> = baseline_providers::SETTINGS
+            .iter()
+            .map(|s| s.section)
+            .collect();
+        assert_eq!(b.managed_sections(), settings);
+        assert!(
+            b.iam.as_ref().is_some_and(|i| i.password_policy.is_some()),
+            "the password policy is written too"
+        );
+    }
 }
