@@ -5,8 +5,6 @@
 //! user's MFA, Trusted Advisor). Each result is checked through the local
 //! AWS, not through baseline's own reading.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_securityhub::types::StandardsStatus;
 use serde_json::json;
 
