@@ -24,10 +24,12 @@ echo "Benchmark (small, debug build; timings are not asserted):"
   --accounts 2 --regions 2 --latency-ms 10
 
 # The scale stand-in at a small size (record a converged account, replay
-# it for 3 accounts × 17 regions): fails on a missing answer, a fact asked
-# twice, or an answer that does not parse against the AWS models.
+# it for 3 accounts × 17 regions over HTTPS, with one token in each quota
+# bucket so that calls are throttled and retried): fails on a missing
+# answer, a fact asked twice, an answer that does not parse against the
+# AWS models, a throttled run that does not finish, or one not throttled.
 echo "Scale stand-in (small, debug build; timings are not asserted):"
-BENCH_PROFILE=dev bash tests/bench/scale.sh --accounts 3 --latency-ms 5
+BENCH_PROFILE=dev bash tests/bench/scale.sh --accounts 3 --latency-ms 5 --tight-quotas
 
 # The CI examples against the workflow schemas (examples/ci/, docs/ci.md).
 bash tests/lint-ci.sh

@@ -11,9 +11,17 @@
    baseline process (its rusage), and the calls the stand-in served
    (none may be missing, no fact asked twice).
 
+The replay speaks HTTPS (a test certificate authority the run trusts
+through SSL_CERT_FILE) and throttles as AWS's request-rate quotas do
+(standin.py's QUOTAS); `--plain-http` and `--no-quotas` turn either off.
+Throttled requests are retried by the SDK and counted.
+
 The floor of a run is max(longest chain of dependent calls × latency,
-calls ÷ concurrency × latency); the chain is measured once as the wall
-time of a one-account, one-region plan ÷ latency.
+the time AWS's quotas need for the calls answered (the busiest bucket's
+calls beyond its capacity at its refill rate), client CPU ÷ cores): what
+no client could beat on this machine, whatever its own concurrency. The
+chain is measured once as the wall time of a one-account, one-region plan
+÷ latency.
 
 Run through tests/bench/scale.sh, which installs what it needs.
 """
@@ -22,6 +30,7 @@ import argparse
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -67,17 +76,26 @@ def baseline_text(accounts, regions):
     return "\n".join(lines) + "\n" + SETTINGS
 
 
-def env(port):
+def env(port, tls_dir=None):
     e = dict(os.environ)
-    e.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
+    scheme = "http"
+    if tls_dir:
+        # The stand-in's certificate authority is the only one trusted.
+        scheme, e["SSL_CERT_FILE"] = "https", os.path.join(tls_dir, "ca.pem")
+    e.update({"AWS_ENDPOINT_URL": f"{scheme}://localhost:{port}", "AWS_ACCESS_KEY_ID": "bench",
               "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": HOME, "AWS_EC2_METADATA_DISABLED": "true",
               "NO_COLOR": "1"})
     e.pop("AWS_PROFILE", None)
     return e
 
 
-def stats(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_baseline/stats") as r:
+def stats(port, tls_dir=None):
+    if tls_dir:
+        ctx = ssl.create_default_context(cafile=os.path.join(tls_dir, "ca.pem"))
+        url = f"https://localhost:{port}/_baseline/stats"
+    else:
+        ctx, url = None, f"http://127.0.0.1:{port}/_baseline/stats"
+    with urllib.request.urlopen(url, context=ctx) as r:
         return json.load(r)
 
 
@@ -107,11 +125,15 @@ def record(binary, python, tmp):
     return out
 
 
-def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regions=REGIONS):
+def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regions=REGIONS, https=True,
+        quotas="on"):
     port = free_port()
+    tls_dir = os.path.join(tmp, f"tls-{port}") if https else None
+    extra = (["--tls-dir", tls_dir] if tls_dir else []) + {"on": ["--quotas"], "tight": ["--tight-quotas"],
+                                                          "off": []}[quotas]
     standin = subprocess.Popen([python, os.path.join(HERE, "standin.py"), "replay", "--recording", recording,
                                 "--port", str(port), "--home", HOME, "--other", OTHER,
-                                "--latency-ms", str(latency_ms)])
+                                "--latency-ms", str(latency_ms), *extra])
     wait(port)
     try:
         ids = [str(100000000000 + i) for i in range(accounts)]
@@ -121,8 +143,9 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
         started = time.monotonic()
         out_path, err_path = os.path.join(tmp, "plan.json"), os.path.join(tmp, "plan.err")
         with open(out_path, "w") as out, open(err_path, "w") as err:
-            child = subprocess.Popen([binary, "plan", "-f", path, "--concurrency", str(concurrency),
-                                      "--output", "json"], env=env(port), stdout=out, stderr=err)
+            child = subprocess.Popen([binary, "plan", "-f", path, *(["--concurrency", str(concurrency)]
+                                                                     if concurrency else []),
+                                      "--output", "json"], env=env(port, tls_dir), stdout=out, stderr=err)
             # The plan process's own CPU and peak memory.
             _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - started
@@ -131,7 +154,7 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
             sys.exit(f"plan failed ({code}):\n{open(err_path).read()[-3000:]}")
         with open(out_path) as f:
             plan = json.load(f)
-        s = stats(port)
+        s = stats(port, tls_dir)
         standin_cpu = None
         try:
             with open(f"/proc/{standin.pid}/stat") as f:
@@ -151,6 +174,7 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
         "errors": len(plan.get("errors", [])),
         "changes": sum(1 for c in plan["changes"] if c["action"] not in ("no_op", "manual")),
         "standin_cpu_s": standin_cpu,
+        "throttled": sum(s["throttled"].values()), "quota_floor_s": s["quota_floor_s"],
     }
 
 
@@ -159,40 +183,60 @@ def main():
     p.add_argument("--binary", required=True)
     p.add_argument("--python", default=sys.executable)
     p.add_argument("--accounts", default="20,200,1000")
-    p.add_argument("--concurrency", default="64")
+    p.add_argument("--concurrency", default="default",
+                   help="comma-separated; `default` runs without --concurrency (baseline's own default)")
     p.add_argument("--curve-accounts", type=int, default=0,
                    help="also run this many accounts at each --curve concurrency")
     p.add_argument("--curve", default="64,128,256,512,1024")
     p.add_argument("--latency-ms", type=float, default=50.0)
     p.add_argument("--out", help="append the results (JSON lines) here")
+    p.add_argument("--plain-http", action="store_true", help="the stand-in speaks HTTP, not HTTPS")
+    p.add_argument("--no-quotas", action="store_true", help="no request-rate quotas")
+    p.add_argument("--tight-quotas", action="store_true",
+                   help="one token per quota bucket: even a small run is throttled and must retry")
     args = p.parse_args()
+    quotas = "off" if args.no_quotas else ("tight" if args.tight_quotas else "on")
+    https = not args.plain_http
+    cores = os.cpu_count() or 1
     tmp = tempfile.mkdtemp(prefix="baseline-scale-")
     recording = record(args.binary, args.python, tmp)
     lat = args.latency_ms / 1000.0
     # The chain: one account, one region, nothing else waiting.
-    one = run(args.binary, args.python, recording, 1, 64, args.latency_ms, tmp, regions=[HOME])
+    one = run(args.binary, args.python, recording, 1, 0, args.latency_ms, tmp, regions=[HOME], https=https,
+              quotas="off")
     chain = round(one["wall_s"] / lat) if lat else 0
     print(f"longest chain ≈ {chain} calls ({one['wall_s']} s for one account-region at {args.latency_ms} ms)")
-    header = "| accounts × regions | concurrency | calls | calls/account-region | wall s | floor s | wall/floor | client CPU s | CPU ms/call | peak RSS MB | stand-in CPU s | missing | facts asked twice |"
+    print(f"stand-in: {'HTTPS' if https else 'HTTP'}, quotas {quotas}; {cores} cores")
+    header = ("| accounts × regions | concurrency | calls | calls/account-region | throttled (retried) | wall s "
+              "| floor s (chain / quotas / CPU) | wall/floor | client CPU s | CPU ms/call | peak RSS MB "
+              "| stand-in CPU s | missing | facts asked twice |")
     print(header)
-    print("|---" * 13 + "|")
-    plan = [(int(a), int(c)) for a in args.accounts.split(",") for c in args.concurrency.split(",")]
+    print("|---" * 14 + "|")
+    plan = [(int(a), 0 if c == "default" else int(c)) for a in args.accounts.split(",")
+            for c in args.concurrency.split(",")]
     if args.curve_accounts:
         plan += [(args.curve_accounts, int(c)) for c in args.curve.split(",")]
     for accounts, concurrency in plan:
-        r = run(args.binary, args.python, recording, accounts, concurrency, args.latency_ms, tmp)
-        floor = max(chain * lat, r["calls"] / concurrency * lat)
+        r = run(args.binary, args.python, recording, accounts, concurrency, args.latency_ms, tmp, https=https,
+                quotas=quotas)
+        parts = (chain * lat, r["quota_floor_s"], r["cpu_s"] / cores)
+        floor = max(parts)
         r["floor_s"] = round(floor, 2)
         r["chain"] = chain
-        per_call = r["cpu_s"] * 1000 / max(r["calls"], 1)
-        print(f"| {accounts} × {r['regions']} | {concurrency} | {r['calls']} | {r['calls'] / (accounts * r['regions']):.1f} "
-              f"| {r['wall_s']} | {floor:.2f} | {r['wall_s'] / floor:.2f} | {r['cpu_s']} | {per_call:.3f} "
+        # The calls answered (a throttled request is not a call answered).
+        per_call = r["cpu_s"] * 1000 / max(r["calls"] - r["throttled"], 1)
+        print(f"| {accounts} × {r['regions']} | {concurrency or 'default'} | {r['calls'] - r['throttled']} "
+              f"| {(r['calls'] - r['throttled']) / (accounts * r['regions']):.1f} | {r['throttled']} "
+              f"| {r['wall_s']} | {floor:.2f} ({parts[0]:.2f} / {parts[1]:.2f} / {parts[2]:.2f}) "
+              f"| {r['wall_s'] / floor:.2f} | {r['cpu_s']} | {per_call:.3f} "
               f"| {r['rss_mb']} | {r['standin_cpu_s']} | {r['missing']} | {len(r['facts_asked_twice'])} |", flush=True)
         if args.out:
             with open(args.out, "a") as f:
                 f.write(json.dumps(r) + "\n")
         if r["missing"] or r["facts_asked_twice"] or r["errors"] or r["changes"]:
             sys.exit(f"run failed its checks: {r}")
+        if quotas == "tight" and not r["throttled"]:
+            sys.exit(f"tight quotas throttled nothing: the run proves nothing about retries: {r}")
 
 
 if __name__ == "__main__":
