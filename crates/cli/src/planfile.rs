@@ -40,6 +40,15 @@ fn max_plan_bytes() -> Result<u64> {
 /// over the path; a symlink at the path is replaced, never written
 /// through. `prefix` names the temporary file.
 pub fn write_private(path: &Path, bytes: &[u8], prefix: &str) -> Result<()> {
+    write_private_with(path, prefix, |f| f.write_all(bytes))
+}
+
+/// [`write_private`], the content written by `write`.
+fn write_private_with(
+    path: &Path,
+    prefix: &str,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let context = || format!("cannot write {}", path.display());
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -49,7 +58,7 @@ pub fn write_private(path: &Path, bytes: &[u8], prefix: &str) -> Result<()> {
         .prefix(prefix)
         .tempfile_in(dir)
         .with_context(context)?;
-    tmp.write_all(bytes)
+    write(tmp.as_file_mut())
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(context)?;
     tmp.persist(path)
@@ -60,7 +69,7 @@ pub fn write_private(path: &Path, bytes: &[u8], prefix: &str) -> Result<()> {
 
 /// Writes the plan with [`write_private`].
 pub fn write_plan(plan: &Plan, path: &Path) -> Result<()> {
-    write_private(path, render::json(plan).as_bytes(), ".baseline-plan-")
+    write_private_with(path, ".baseline-plan-", |f| render::write_json(plan, f))
         .with_context(|| format!("cannot write the plan to {}", path.display()))
 }
 

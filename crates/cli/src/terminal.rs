@@ -54,6 +54,12 @@ impl PlanProgress for ReadProgress {
 }
 
 pub(crate) fn print_plan(plan: &Plan, output: Output) {
+    if output == Output::Json {
+        // Written as it is serialized: at a thousand accounts the text is
+        // hundreds of MB.
+        let written = render::write_json(plan, std::io::stdout().lock());
+        return quiet_on_broken_pipe(written);
+    }
     let text = match output {
         Output::Human => {
             let styles = if color_on(&std::io::stdout()) {
@@ -63,7 +69,7 @@ pub(crate) fn print_plan(plan: &Plan, output: Output) {
             };
             render::human(plan, &styles)
         }
-        Output::Json => render::json(plan),
+        Output::Json => unreachable!("written above"),
         Output::Markdown => render::markdown(plan),
         Output::Html => baseline_engine::report::html(plan),
     };
@@ -74,7 +80,11 @@ pub(crate) fn print_plan(plan: &Plan, output: Output) {
 /// program quietly, as other command-line tools do.
 pub(crate) fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    quiet_on_broken_pipe(out.write_all(text.as_bytes()).and_then(|()| out.flush()));
+}
+
+fn quiet_on_broken_pipe(written: std::io::Result<()>) {
+    if let Err(e) = written
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
         std::process::exit(EXIT_OK as i32);

@@ -305,9 +305,11 @@ fn change(out: &mut String, c: &Change, styles: &Styles) {
 }
 
 /// The JSON plan: the [`Plan`] itself, with its `format_version`, plus the
-/// summary, so tools need not count. Serialized straight from the plan
-/// (no second copy of it in memory, which matters at a thousand accounts).
-pub fn json(plan: &Plan) -> String {
+/// summary, so tools need not count. Written straight from the plan as it
+/// is serialized: neither a second copy of the plan nor its text is held
+/// in memory (at a thousand accounts the text alone is hundreds of MB).
+pub fn write_json(plan: &Plan, out: impl std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
     #[derive(serde::Serialize)]
     struct JsonPlan<'a> {
         #[serde(flatten)]
@@ -316,14 +318,24 @@ pub fn json(plan: &Plan) -> String {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         documents: Vec<DocumentChange<'a>>,
     }
-    let mut s = serde_json::to_string_pretty(&JsonPlan {
-        plan,
-        summary: plan.summary(),
-        documents: document_changes(plan),
-    })
-    .expect("a plan serializes");
-    s.push('\n');
-    s
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer_pretty(
+        &mut out,
+        &JsonPlan {
+            plan,
+            summary: plan.summary(),
+            documents: document_changes(plan),
+        },
+    )?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// The JSON plan ([`write_json`]) as text.
+pub fn json(plan: &Plan) -> String {
+    let mut bytes = Vec::new();
+    write_json(plan, &mut bytes).expect("a plan serializes");
+    String::from_utf8(bytes).expect("JSON is UTF-8")
 }
 
 /// The statements a change adds to, removes from or changes in one policy

@@ -194,9 +194,10 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
         .collect();
     // A bound, so that a thousand accounts do not all call STS at once.
     let bound = tokio::sync::Semaphore::new(opts.limits.connect_concurrency.max(1));
+    let sts = caller_sts(&base, &baseline.home_region);
     let results = futures::future::join_all(selected.iter().map(|a| async {
         let _permit = bound.acquire().await.expect("never closed");
-        reach(&base, baseline, a, opts).await
+        reach(&base, &sts, baseline, a, opts).await
     }))
     .await;
 
@@ -272,18 +273,21 @@ fn session_name() -> String {
     name
 }
 
-/// AssumeRole with a SourceIdentity (`--source-identity`), which the SDK's
-/// own provider does not set: the identity stays on the session, and on
-/// every role chained from it, in CloudTrail.
+/// An account's role, assumed through one STS client that every account
+/// reached with the same base credentials shares (the SDK's own provider
+/// makes an STS client per account: at a thousand accounts, a thousand
+/// clients), with the SourceIdentity of `--source-identity` when given
+/// (which the SDK's provider does not set: the identity stays on the
+/// session, and on every role chained from it, in CloudTrail).
 #[derive(Debug)]
-struct AssumeWithSourceIdentity {
+struct AssumeRole {
     sts: aws_sdk_sts::Client,
     role: String,
     session: String,
-    source_identity: String,
+    source_identity: Option<String>,
 }
 
-impl aws_credential_types::provider::ProvideCredentials for AssumeWithSourceIdentity {
+impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
     fn provide_credentials<'a>(
         &'a self,
     ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
@@ -297,7 +301,7 @@ impl aws_credential_types::provider::ProvideCredentials for AssumeWithSourceIden
                 .assume_role()
                 .role_arn(&self.role)
                 .role_session_name(&self.session)
-                .source_identity(&self.source_identity)
+                .set_source_identity(self.source_identity.clone())
                 .send()
                 .await
                 .map_err(|e| CredentialsError::provider_error(crate::error::SdkMessage::of(&e)))?;
@@ -397,8 +401,20 @@ const ENABLED_BY_DEFAULT: &[&str] = &[
     "sa-east-1",
 ];
 
+/// The STS client that assumes the accounts' roles with the caller's
+/// credentials, in the caller's own retry partition.
+fn caller_sts(sdk: &SdkConfig, home: &str) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(sdk)
+            .retry_partition(crate::clients::partition("caller", "sts"))
+            .interceptor(crate::clients::RetryLog::new("caller", home))
+            .build(),
+    )
+}
+
 async fn reach(
     base: &SdkConfig,
+    base_sts: &aws_sdk_sts::Client,
     baseline: &Baseline,
     a: &AccountRef,
     opts: &ConnectOptions,
@@ -419,22 +435,16 @@ async fn reach(
         None => base.clone(),
     };
     if let Some(role) = &a.role_arn {
-        let provider = match &opts.source_identity {
-            // The SDK's provider has no SourceIdentity: baseline's own.
-            Some(id) => SharedCredentialsProvider::new(AssumeWithSourceIdentity {
-                sts: aws_sdk_sts::Client::new(&sdk),
-                role: role.clone(),
-                session: session_name(),
-                source_identity: id.clone(),
-            }),
-            None => SharedCredentialsProvider::new(
-                aws_config::sts::AssumeRoleProvider::builder(role.clone())
-                    .session_name(session_name())
-                    .configure(&sdk)
-                    .build()
-                    .await,
-            ),
-        };
+        let provider = SharedCredentialsProvider::new(AssumeRole {
+            // An account of its own profile assumes with that profile.
+            sts: match &a.profile {
+                Some(_) => caller_sts(&sdk, &baseline.home_region),
+                None => base_sts.clone(),
+            },
+            role: role.clone(),
+            session: session_name(),
+            source_identity: opts.source_identity.clone(),
+        });
         // The account's own credentials cache, loaded once and shared by
         // every client of the account. Under load (hundreds of accounts at
         // once) the default 5-second load timeout of the shared cache
