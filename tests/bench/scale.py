@@ -126,7 +126,7 @@ def record(binary, python, tmp):
 
 
 def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regions=REGIONS, https=True,
-        quotas="on"):
+        quotas="on", wrap=()):
     port = free_port()
     tls_dir = os.path.join(tmp, f"tls-{port}") if https else None
     extra = (["--tls-dir", tls_dir] if tls_dir else []) + {"on": ["--quotas"], "tight": ["--tight-quotas"],
@@ -143,7 +143,7 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
         started = time.monotonic()
         out_path, err_path = os.path.join(tmp, "plan.json"), os.path.join(tmp, "plan.err")
         with open(out_path, "w") as out, open(err_path, "w") as err:
-            child = subprocess.Popen([binary, "plan", "-f", path, *(["--concurrency", str(concurrency)]
+            child = subprocess.Popen([*wrap, binary, "plan", "-f", path, *(["--concurrency", str(concurrency)]
                                                                      if concurrency else []),
                                       "--output", "json"], env=env(port, tls_dir), stdout=out, stderr=err)
             # The plan process's own CPU and peak memory.
@@ -191,6 +191,8 @@ def main():
     p.add_argument("--latency-ms", type=float, default=50.0)
     p.add_argument("--out", help="append the results (JSON lines) here")
     p.add_argument("--plain-http", action="store_true", help="the stand-in speaks HTTP, not HTTPS")
+    p.add_argument("--wrap", default="", help="a command the measured plans run under, e.g. "
+                   "'perf record -g -o FILE --' (its own cost is then in the CPU figures)")
     p.add_argument("--no-quotas", action="store_true", help="no request-rate quotas")
     p.add_argument("--tight-quotas", action="store_true",
                    help="one token per quota bucket: even a small run is throttled and must retry")
@@ -218,7 +220,7 @@ def main():
         plan += [(args.curve_accounts, int(c)) for c in args.curve.split(",")]
     for accounts, concurrency in plan:
         r = run(args.binary, args.python, recording, accounts, concurrency, args.latency_ms, tmp, https=https,
-                quotas=quotas)
+                quotas=quotas, wrap=args.wrap.split())
         parts = (chain * lat, r["quota_floor_s"], r["cpu_s"] / cores)
         floor = max(parts)
         r["floor_s"] = round(floor, 2)
