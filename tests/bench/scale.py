@@ -151,7 +151,13 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
         wall = time.monotonic() - started
         code = os.waitstatus_to_exitcode(status)
         if code not in (0, 2, 3):
-            sys.exit(f"plan failed ({code}):\n{open(err_path).read()[-3000:]}")
+            try:
+                with open(out_path) as f:
+                    errors = json.load(f).get("errors", [])
+            except ValueError:
+                errors = []
+            sys.exit(f"plan failed ({code}):\n{open(err_path).read()[-3000:]}\n"
+                     + "\n".join(json.dumps(e) for e in errors[:5]) + f"\n({len(errors)} errors)")
         with open(out_path) as f:
             plan = json.load(f)
         s = stats(port, tls_dir)

@@ -97,7 +97,7 @@ async fn accounts_converge_in_one_apply_and_a_denied_role_fails_alone() {
     assert!(
         human
             .stdout
-            .contains("Error: account 333333333333: sts GetCallerIdentity failed"),
+            .contains("Error: account 333333333333: sts AssumeRole failed"),
         "the failure is in the plan's summary: {human:?}"
     );
 

@@ -8,11 +8,17 @@
 use aws_config::SdkConfig;
 use aws_sdk_s3control::config::endpoint::{EndpointFuture, Params, ResolveEndpoint};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::endpoint::Endpoint;
 use aws_types::region::Region;
@@ -125,6 +131,80 @@ impl Intercept for RetryLog {
             );
         }
         Ok(())
+    }
+}
+
+/// The one HTTPS client of a run: every SDK client of every account and
+/// region shares its connection pool and TLS configuration.
+///
+/// `aws_config` leaves the configuration's HTTP client unset, and then
+/// every SDK client made from it builds a default HTTPS client of its own:
+/// its own pool, so a TLS handshake per client, and a load of the trusted
+/// roots (the platform's store, or `SSL_CERT_FILE`) per client. baseline
+/// makes a client per service for each account-region it reads, a few
+/// calls each, so at a thousand accounts that was tens of thousands of
+/// pools, handshakes and trust-store loads (profiled in
+/// docs/performance.md). This is the SDK's own default (rustls with
+/// aws-lc, the proxy from the environment), made once; and since every
+/// SDK client made asks its HTTP client to check the base configuration,
+/// which the default does by building a TLS connector and throwing it
+/// away, that check is done once too.
+pub fn https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig};
+    let inner = Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    });
+    SharedHttpClient::new(CheckedOnce {
+        inner,
+        checked: std::sync::OnceLock::new(),
+    })
+}
+
+#[derive(Debug)]
+struct CheckedOnce {
+    inner: SharedHttpClient,
+    checked: std::sync::OnceLock<()>,
+}
+
+impl HttpClient for CheckedOnce {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.inner.http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        if self.checked.get().is_none() {
+            self.inner.validate_base_client_config(components, cfg)?;
+            let _ = self.checked.set(());
+        }
+        Ok(())
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
     }
 }
 

@@ -160,7 +160,8 @@ pub struct Connected {
 /// its regions.
 pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(baseline.home_region.clone()));
+        .region(Region::new(baseline.home_region.clone()))
+        .http_client(crate::clients::https_client());
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
@@ -279,12 +280,69 @@ fn session_name() -> String {
 /// clients), with the SourceIdentity of `--source-identity` when given
 /// (which the SDK's provider does not set: the identity stays on the
 /// session, and on every role chained from it, in CloudTrail).
+///
+/// The first credentials are fetched when the account is reached, before
+/// its first call ([`AssumeRole::prime`]): resolved inside that call, the
+/// wait for AssumeRole (paced when STS throttles) counted against the
+/// call's attempt timeout, and an answer that came after it was asked for
+/// again (measured: docs/performance.md).
 #[derive(Debug)]
 struct AssumeRole {
     sts: aws_sdk_sts::Client,
     role: String,
     session: String,
     source_identity: Option<String>,
+    primed: std::sync::Mutex<Option<aws_credential_types::Credentials>>,
+}
+
+impl AssumeRole {
+    async fn assume(&self) -> Result<aws_credential_types::Credentials, AssumeFailed> {
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role)
+            .role_session_name(&self.session)
+            .set_source_identity(self.source_identity.clone())
+            .send()
+            .await
+            .map_err(|e| AssumeFailed::Call(Box::new(e)))?;
+        let c = out.credentials().ok_or(AssumeFailed::NoCredentials)?;
+        Ok(aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            std::time::SystemTime::try_from(*c.expiration()).ok(),
+            "baseline-assume-role",
+        ))
+    }
+
+    /// Fetches the first credentials now; the account's credentials cache
+    /// gets them on its first load.
+    async fn prime(&self, ctx: &Ctx) -> Result<(), BoxError> {
+        let first = self.assume().await.map_err(|e| -> BoxError {
+            match e {
+                AssumeFailed::Call(e) => Box::new(ctx.err("AssumeRole")(*e)),
+                AssumeFailed::NoCredentials => Box::new(Refusal {
+                    message: format!("AssumeRole of {} answered without credentials", self.role),
+                }),
+            }
+        })?;
+        *self.primed.lock().expect("not poisoned") = Some(first);
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+enum AssumeFailed {
+    Call(
+        Box<
+            aws_sdk_sts::error::SdkError<
+                aws_sdk_sts::operation::assume_role::AssumeRoleError,
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+            >,
+        >,
+    ),
+    NoCredentials,
 }
 
 impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
@@ -296,25 +354,17 @@ impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
     {
         use aws_credential_types::provider::error::CredentialsError;
         aws_credential_types::provider::future::ProvideCredentials::new(async move {
-            let out = self
-                .sts
-                .assume_role()
-                .role_arn(&self.role)
-                .role_session_name(&self.session)
-                .set_source_identity(self.source_identity.clone())
-                .send()
-                .await
-                .map_err(|e| CredentialsError::provider_error(crate::error::SdkMessage::of(&e)))?;
-            let c = out.credentials().ok_or_else(|| {
-                CredentialsError::unhandled("AssumeRole answered without credentials")
-            })?;
-            Ok(aws_credential_types::Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_string()),
-                std::time::SystemTime::try_from(*c.expiration()).ok(),
-                "baseline-assume-role",
-            ))
+            if let Some(first) = self.primed.lock().expect("not poisoned").take() {
+                return Ok(first);
+            }
+            self.assume().await.map_err(|e| match e {
+                AssumeFailed::Call(e) => {
+                    CredentialsError::provider_error(crate::error::SdkMessage::of(&*e))
+                }
+                AssumeFailed::NoCredentials => {
+                    CredentialsError::unhandled("AssumeRole answered without credentials")
+                }
+            })
         })
     }
 }
@@ -402,10 +452,18 @@ const ENABLED_BY_DEFAULT: &[&str] = &[
 ];
 
 /// The STS client that assumes the accounts' roles with the caller's
-/// credentials, in the caller's own retry partition.
+/// credentials, in the caller's own retry partition. Every AssumeRole of a
+/// run counts against the caller's account (AWS applies the rate to the
+/// account whose credentials call), so this one client paces them: the
+/// SDK's adaptive retry mode slows every later request of the partition
+/// once STS throttles, instead of each request retrying on its own until
+/// its attempts run out (a thousand accounts at once, measured against a
+/// stand-in that throttles: docs/performance.md).
 fn caller_sts(sdk: &SdkConfig, home: &str) -> aws_sdk_sts::Client {
+    let attempts = sdk.retry_config().map_or(3, |r| r.max_attempts());
     aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(sdk)
+            .retry_config(RetryConfig::adaptive().with_max_attempts(attempts))
             .retry_partition(crate::clients::partition("caller", "sts"))
             .interceptor(crate::clients::RetryLog::new("caller", home))
             .build(),
@@ -435,7 +493,7 @@ async fn reach(
         None => base.clone(),
     };
     if let Some(role) = &a.role_arn {
-        let provider = SharedCredentialsProvider::new(AssumeRole {
+        let assume = AssumeRole {
             // An account of its own profile assumes with that profile.
             sts: match &a.profile {
                 Some(_) => caller_sts(&sdk, &baseline.home_region),
@@ -444,7 +502,16 @@ async fn reach(
             role: role.clone(),
             session: session_name(),
             source_identity: opts.source_identity.clone(),
-        });
+            primed: std::sync::Mutex::new(None),
+        };
+        assume
+            .prime(&Ctx {
+                account: a.id.0.clone(),
+                region: baseline.home_region.clone(),
+                service: "sts",
+            })
+            .await?;
+        let provider = SharedCredentialsProvider::new(assume);
         // The account's own credentials cache, loaded once and shared by
         // every client of the account. Under load (hundreds of accounts at
         // once) the default 5-second load timeout of the shared cache
