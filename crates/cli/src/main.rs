@@ -244,8 +244,10 @@ struct PlanArgs {
     /// K from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, 0-based).
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
-    /// How many AWS reads and writes run at once, over all accounts.
-    #[arg(long, default_value_t = 64)]
+    /// How many AWS reads and writes run at once, over all accounts
+    /// (256: the fastest of the curve measured in docs/performance.md; the
+    /// per-account bound protects each account's rate limits).
+    #[arg(long, default_value_t = 256)]
     concurrency: usize,
     /// How many run at once in one account (its API limits are its own).
     #[arg(long, default_value_t = 16)]

@@ -32,7 +32,7 @@ pub struct PlanOptions {
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
-            concurrency: 64,
+            concurrency: 256,
             per_account: 16,
             progress: None,
         }
