@@ -65,7 +65,11 @@ pub async fn recording(moto: &Moto, region: &str) -> bool {
         .any(|s| s.recording())
 }
 
-pub async fn recorders(moto: &Moto, region: &str) -> Vec<String> {
+/// The region's Config recorders.
+async fn configuration_recorders(
+    moto: &Moto,
+    region: &str,
+) -> Vec<aws_sdk_config::types::ConfigurationRecorder> {
     let sdk = moto.sdk(region).await;
     aws_sdk_config::Client::new(&sdk)
         .describe_configuration_recorders()
@@ -73,6 +77,12 @@ pub async fn recorders(moto: &Moto, region: &str) -> Vec<String> {
         .await
         .unwrap()
         .configuration_recorders()
+        .to_vec()
+}
+
+pub async fn recorders(moto: &Moto, region: &str) -> Vec<String> {
+    configuration_recorders(moto, region)
+        .await
         .iter()
         .filter_map(|r| r.name().map(str::to_string))
         .collect()
@@ -340,13 +350,8 @@ pub async fn ebs(moto: &Moto, region: &str) -> (bool, String) {
 }
 
 pub async fn recording_frequency(moto: &Moto, region: &str) -> Vec<String> {
-    let sdk = moto.sdk(region).await;
-    aws_sdk_config::Client::new(&sdk)
-        .describe_configuration_recorders()
-        .send()
+    configuration_recorders(moto, region)
         .await
-        .unwrap()
-        .configuration_recorders()
         .iter()
         .filter_map(|r| r.recording_mode())
         .map(|m| m.recording_frequency().as_str().to_string())

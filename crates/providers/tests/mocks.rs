@@ -178,6 +178,17 @@ fn standards_writes(log: &Log) -> Vec<Rule> {
     ]
 }
 
+/// AWS Foundational Security Best Practices, and no other standard.
+const EXCLUSIVE_AFSBP: &str = "config: {enabled: true}\nsecurityhub: {enabled: true, exclusive_standards: true, standards: [aws-foundational-security-best-practices]}\n";
+
+/// Security Hub over a hub with these subscriptions, its standards writes
+/// logged to `log`.
+fn hub_logging(subs: Vec<StandardsSubscription>, log: &Log) -> Arc<dyn Service> {
+    let mut rules = hub_with(subs);
+    rules.extend(standards_writes(log));
+    security_hub(&rules)
+}
+
 fn set(v: &Option<baseline_engine::Attrs>, key: &str) -> BTreeSet<String> {
     v.as_ref()
         .and_then(|a| a.get(key))
@@ -234,15 +245,9 @@ async fn enabled_standards_are_read_by_name() {
 #[tokio::test]
 async fn standards_are_written_from_the_plan_alone() {
     let log: Log = Default::default();
-    let mut rules = hub_with(vec![subscription(PCI, StandardsStatus::Ready)]);
-    rules.extend(standards_writes(&log));
-    let sh = security_hub(&rules);
+    let sh = hub_logging(vec![subscription(PCI, StandardsStatus::Ready)], &log);
     // `exclusive_standards: true`: the one not listed is disabled.
-    let p = plan(
-        &sh,
-        "config: {enabled: true}\nsecurityhub: {enabled: true, exclusive_standards: true, standards: [aws-foundational-security-best-practices]}\n",
-    )
-    .await;
+    let p = plan(&sh, EXCLUSIVE_AFSBP).await;
     let c = change(&p, "securityhub.standards");
     assert_eq!(c.action, Action::Update, "{c:?}");
     sh.apply(&target(), c).await.unwrap();
@@ -261,9 +266,7 @@ async fn standards_are_written_from_the_plan_alone() {
 #[tokio::test]
 async fn standards_not_listed_stay_enabled_by_default() {
     let log: Log = Default::default();
-    let mut rules = hub_with(vec![subscription(PCI, StandardsStatus::Ready)]);
-    rules.extend(standards_writes(&log));
-    let sh = security_hub(&rules);
+    let sh = hub_logging(vec![subscription(PCI, StandardsStatus::Ready)], &log);
     let p = plan(
         &sh,
         "config: {enabled: true}\nsecurityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}\n",
@@ -286,11 +289,7 @@ async fn standards_not_listed_stay_enabled_by_default() {
 #[tokio::test]
 async fn converged_standards_plan_nothing() {
     let sh = security_hub(&hub_with(vec![subscription(AFSBP, StandardsStatus::Ready)]));
-    let p = plan(
-        &sh,
-        "config: {enabled: true}\nsecurityhub: {enabled: true, exclusive_standards: true, standards: [aws-foundational-security-best-practices]}\n",
-    )
-    .await;
+    let p = plan(&sh, EXCLUSIVE_AFSBP).await;
     assert!(
         p.changes.iter().all(|c| c.action == Action::NoOp) && p.changes.len() == 2,
         "{:?}",
@@ -303,14 +302,8 @@ async fn converged_standards_plan_nothing() {
 #[tokio::test]
 async fn a_disable_without_its_planned_subscription_is_refused() {
     let log: Log = Default::default();
-    let mut rules = hub_with(vec![subscription(PCI, StandardsStatus::Ready)]);
-    rules.extend(standards_writes(&log));
-    let sh = security_hub(&rules);
-    let p = plan(
-        &sh,
-        "config: {enabled: true}\nsecurityhub: {enabled: true, exclusive_standards: true, standards: [aws-foundational-security-best-practices]}\n",
-    )
-    .await;
+    let sh = hub_logging(vec![subscription(PCI, StandardsStatus::Ready)], &log);
+    let p = plan(&sh, EXCLUSIVE_AFSBP).await;
     let mut c = change(&p, "securityhub.standards").clone();
     c.private.insert("subscriptions".into(), json!({}));
     let err = sh.apply(&target(), &c).await.unwrap_err();
