@@ -126,7 +126,7 @@ def record(binary, python, tmp):
 
 
 def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regions=REGIONS, https=True,
-        quotas="on", wrap=()):
+        quotas="on", wrap=(), shard=None):
     port = free_port()
     tls_dir = os.path.join(tmp, f"tls-{port}") if https else None
     extra = (["--tls-dir", tls_dir] if tls_dir else []) + {"on": ["--quotas"], "tight": ["--tight-quotas"],
@@ -145,6 +145,7 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
         with open(out_path, "w") as out, open(err_path, "w") as err:
             child = subprocess.Popen([*wrap, binary, "plan", "-f", path, *(["--concurrency", str(concurrency)]
                                                                      if concurrency else []),
+                                      *(["--shard", shard] if shard else []),
                                       "--output", "json"], env=env(port, tls_dir), stdout=out, stderr=err)
             # The plan process's own CPU and peak memory.
             _, status, usage = os.wait4(child.pid, 0)
@@ -181,6 +182,7 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
         "changes": sum(1 for c in plan["changes"] if c["action"] not in ("no_op", "manual")),
         "standin_cpu_s": standin_cpu,
         "throttled": sum(s["throttled"].values()), "quota_floor_s": s["quota_floor_s"],
+        "account_regions": len(plan["targets"]),
     }
 
 
@@ -200,6 +202,7 @@ def main():
     p.add_argument("--wrap", default="", help="a command the measured plans run under, e.g. "
                    "'perf record -g -o FILE --' (its own cost is then in the CPU figures)")
     p.add_argument("--no-quotas", action="store_true", help="no request-rate quotas")
+    p.add_argument("--shard", help="plan only shard K/N of the accounts (one job of a sharded run)")
     p.add_argument("--tight-quotas", action="store_true",
                    help="one token per quota bucket: even a small run is throttled and must retry")
     args = p.parse_args()
@@ -226,15 +229,18 @@ def main():
         plan += [(args.curve_accounts, int(c)) for c in args.curve.split(",")]
     for accounts, concurrency in plan:
         r = run(args.binary, args.python, recording, accounts, concurrency, args.latency_ms, tmp, https=https,
-                quotas=quotas, wrap=args.wrap.split())
+                quotas=quotas, wrap=args.wrap.split(), shard=args.shard)
         parts = (chain * lat, r["quota_floor_s"], r["cpu_s"] / cores)
         floor = max(parts)
         r["floor_s"] = round(floor, 2)
         r["chain"] = chain
         # The calls answered (a throttled request is not a call answered).
         per_call = r["cpu_s"] * 1000 / max(r["calls"] - r["throttled"], 1)
-        print(f"| {accounts} × {r['regions']} | {concurrency or 'default'} | {r['calls'] - r['throttled']} "
-              f"| {(r['calls'] - r['throttled']) / (accounts * r['regions']):.1f} | {r['throttled']} "
+        label = f"{accounts} × {r['regions']}"
+        if args.shard:
+            label += f" (shard {args.shard}: {r['account_regions'] // r['regions']} accounts)"
+        print(f"| {label} | {concurrency or 'default'} | {r['calls'] - r['throttled']} "
+              f"| {(r['calls'] - r['throttled']) / max(r['account_regions'], 1):.1f} | {r['throttled']} "
               f"| {r['wall_s']} | {floor:.2f} ({parts[0]:.2f} / {parts[1]:.2f} / {parts[2]:.2f}) "
               f"| {r['wall_s'] / floor:.2f} | {r['cpu_s']} | {per_call:.3f} "
               f"| {r['rss_mb']} | {r['standin_cpu_s']} | {r['missing']} | {len(r['facts_asked_twice'])} |", flush=True)

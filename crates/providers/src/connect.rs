@@ -317,16 +317,44 @@ impl AssumeRole {
     }
 
     /// Fetches the first credentials now; the account's credentials cache
-    /// gets them on its first load.
-    async fn prime(&self, ctx: &Ctx) -> Result<(), BoxError> {
-        let first = self.assume().await.map_err(|e| -> BoxError {
-            match e {
-                AssumeFailed::Call(e) => Box::new(ctx.err("AssumeRole")(*e)),
-                AssumeFailed::NoCredentials => Box::new(Refusal {
-                    message: format!("AssumeRole of {} answered without credentials", self.role),
-                }),
+    /// gets them on its first load. STS throttling is waited out for up to
+    /// `patience` (backing off, with jitter), beyond the SDK's own
+    /// attempts: every AssumeRole of a run shares the caller's rate, and
+    /// the SDK's attempts (and its retry quota) ran out for 2 of 965
+    /// accounts at once against a throttling stand-in.
+    async fn prime(&self, ctx: &Ctx, patience: Duration) -> Result<(), BoxError> {
+        use aws_sdk_sts::error::ProvideErrorMetadata as _;
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(500);
+        let first = loop {
+            match self.assume().await {
+                Ok(c) => break c,
+                Err(AssumeFailed::Call(e))
+                    if matches!(e.code(), Some("Throttling" | "ThrottlingException"))
+                        && started.elapsed() + wait < patience =>
+                {
+                    // Up to half the wait again, so that the accounts
+                    // throttled together do not come back together.
+                    let nanos = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos());
+                    let jitter = wait.mul_f64(f64::from(nanos % 1000) / 2000.0);
+                    tokio::time::sleep(wait + jitter).await;
+                    wait = (wait * 2).min(Duration::from_secs(20));
+                }
+                Err(e) => {
+                    return Err(match e {
+                        AssumeFailed::Call(e) => Box::new(ctx.err("AssumeRole")(*e)),
+                        AssumeFailed::NoCredentials => Box::new(Refusal {
+                            message: format!(
+                                "AssumeRole of {} answered without credentials",
+                                self.role
+                            ),
+                        }),
+                    });
+                }
             }
-        })?;
+        };
         *self.primed.lock().expect("not poisoned") = Some(first);
         Ok(())
     }
@@ -505,11 +533,14 @@ async fn reach(
             primed: std::sync::Mutex::new(None),
         };
         assume
-            .prime(&Ctx {
-                account: a.id.0.clone(),
-                region: baseline.home_region.clone(),
-                service: "sts",
-            })
+            .prime(
+                &Ctx {
+                    account: a.id.0.clone(),
+                    region: baseline.home_region.clone(),
+                    service: "sts",
+                },
+                opts.limits.operation_timeout,
+            )
             .await?;
         let provider = SharedCredentialsProvider::new(assume);
         // The account's own credentials cache, loaded once and shared by
