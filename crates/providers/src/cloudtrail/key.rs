@@ -259,13 +259,7 @@ async fn create_or_adopt(
             // planned policy already, and its new tag may not authorize a
             // write yet; a key an earlier run left gets the policy now.
             if !sent {
-                kms.put_key_policy()
-                    .key_id(&id)
-                    .policy_name("default")
-                    .policy(policy.to_string())
-                    .send()
-                    .await
-                    .map_err(ctx.err("PutKeyPolicy"))?;
+                put_policy(kms, ctx, &id, policy).await?;
             }
             return Ok((id, sent));
         }
@@ -429,13 +423,7 @@ pub(super) async fn apply_key(
                 if Some(&bucket::policy_document(now.policy())) != before {
                     return Err(crate::stale(format!("the policy of key {key_id}")));
                 }
-                kms.put_key_policy()
-                    .key_id(&key_id)
-                    .policy_name("default")
-                    .policy(policy.to_string())
-                    .send()
-                    .await
-                    .map_err(ctx.err("PutKeyPolicy"))?;
+                put_policy(kms, &ctx, &key_id, &policy).await?;
             }
             if changes("rotation") {
                 kms.enable_key_rotation()
@@ -447,6 +435,23 @@ pub(super) async fn apply_key(
         }
         other => return Err(crate::unsupported(KEY_KIND, other)),
     }
+    Ok(())
+}
+
+/// Writes a key's default policy: the planned one, whole.
+async fn put_policy(
+    kms: &aws_sdk_kms::Client,
+    ctx: &Ctx,
+    key_id: &str,
+    policy: &serde_json::Value,
+) -> Result<(), ServiceError> {
+    kms.put_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .map_err(ctx.err("PutKeyPolicy"))?;
     Ok(())
 }
 
