@@ -126,7 +126,7 @@ def record(binary, python, tmp):
 
 
 def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regions=REGIONS, https=True,
-        quotas="on", wrap=(), shard=None):
+        quotas="on", wrap=(), shard=None, keep=None):
     port = free_port()
     tls_dir = os.path.join(tmp, f"tls-{port}") if https else None
     extra = (["--tls-dir", tls_dir] if tls_dir else []) + {"on": ["--quotas"], "tight": ["--tight-quotas"],
@@ -146,6 +146,7 @@ def run(binary, python, recording, accounts, concurrency, latency_ms, tmp, regio
             child = subprocess.Popen([*wrap, binary, "plan", "-f", path, *(["--concurrency", str(concurrency)]
                                                                      if concurrency else []),
                                       *(["--shard", shard] if shard else []),
+                                      *(["--out", keep] if keep else []),
                                       "--output", "json"], env=env(port, tls_dir), stdout=out, stderr=err)
             # The plan process's own CPU and peak memory.
             _, status, usage = os.wait4(child.pid, 0)
@@ -203,6 +204,9 @@ def main():
                    "'perf record -g -o FILE --' (its own cost is then in the CPU figures)")
     p.add_argument("--no-quotas", action="store_true", help="no request-rate quotas")
     p.add_argument("--shard", help="plan only shard K/N of the accounts (one job of a sharded run)")
+    p.add_argument("--shards", type=int, default=0,
+                   help="plan every shard K/N of the accounts, one process after the other (as N jobs "
+                        "would), keep each plan, then merge them with `baseline show`")
     p.add_argument("--tight-quotas", action="store_true",
                    help="one token per quota bucket: even a small run is throttled and must retry")
     args = p.parse_args()
@@ -227,9 +231,13 @@ def main():
             for c in args.concurrency.split(",")]
     if args.curve_accounts:
         plan += [(args.curve_accounts, int(c)) for c in args.curve.split(",")]
-    for accounts, concurrency in plan:
+    jobs = [(a, c, args.shard, None) for a, c in plan]
+    if args.shards:
+        jobs = [(a, c, f"{k}/{args.shards}", os.path.join(tmp, f"shard-{a}-{k}.json"))
+                for a, c in plan for k in range(1, args.shards + 1)]
+    for accounts, concurrency, shard, keep in jobs:
         r = run(args.binary, args.python, recording, accounts, concurrency, args.latency_ms, tmp, https=https,
-                quotas=quotas, wrap=args.wrap.split(), shard=args.shard)
+                quotas=quotas, wrap=args.wrap.split(), shard=shard, keep=keep)
         parts = (chain * lat, r["quota_floor_s"], r["cpu_s"] / cores)
         floor = max(parts)
         r["floor_s"] = round(floor, 2)
@@ -237,8 +245,8 @@ def main():
         # The calls answered (a throttled request is not a call answered).
         per_call = r["cpu_s"] * 1000 / max(r["calls"] - r["throttled"], 1)
         label = f"{accounts} × {r['regions']}"
-        if args.shard:
-            label += f" (shard {args.shard}: {r['account_regions'] // r['regions']} accounts)"
+        if shard:
+            label += f" (shard {shard}: {r['account_regions'] // r['regions']} accounts)"
         print(f"| {label} | {concurrency or 'default'} | {r['calls'] - r['throttled']} "
               f"| {(r['calls'] - r['throttled']) / max(r['account_regions'], 1):.1f} | {r['throttled']} "
               f"| {r['wall_s']} | {floor:.2f} ({parts[0]:.2f} / {parts[1]:.2f} / {parts[2]:.2f}) "
@@ -251,6 +259,33 @@ def main():
             sys.exit(f"run failed its checks: {r}")
         if quotas == "tight" and not r["throttled"]:
             sys.exit(f"tight quotas throttled nothing: the run proves nothing about retries: {r}")
+    if args.shards:
+        for accounts, _ in plan:
+            merge(args.binary, [j[3] for j in jobs if j[0] == accounts], accounts, tmp)
+
+
+def merge(binary, files, accounts, tmp):
+    """`baseline show` of every shard's plan as one: its wall time, CPU and
+    memory, and that the merged plan has every account-region."""
+    out_path = os.path.join(tmp, "merged.json")
+    started = time.monotonic()
+    with open(out_path, "w") as out:
+        child = subprocess.Popen([binary, "show", "--output", "json", *files], stdout=out,
+                                 stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"show failed: {child.stderr.read().decode()[-2000:]}")
+    with open(out_path) as f:
+        merged = json.load(f)
+    targets = len(merged["targets"])
+    expected = accounts * len(REGIONS)
+    print(f"`baseline show` of {len(files)} shard plans ({sum(os.path.getsize(f) for f in files) / 1e6:.1f} MB): "
+          f"{targets} account-regions, {merged['summary']['in_line']} resources in line, "
+          f"wall {wall:.2f} s, CPU {usage.ru_utime + usage.ru_stime:.2f} s, "
+          f"peak RSS {usage.ru_maxrss / 1024:.1f} MB", flush=True)
+    if targets != expected:
+        sys.exit(f"the merged plan has {targets} account-regions, not {expected}")
 
 
 if __name__ == "__main__":

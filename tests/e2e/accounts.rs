@@ -31,13 +31,13 @@ overrides:
     guardduty: {enabled: false}
 "#;
 
-fn change<'a>(
-    plan: &'a serde_json::Value,
+fn change(
+    plan: &serde_json::Value,
     account: &str,
     region: &str,
     kind: &str,
-) -> Option<&'a serde_json::Value> {
-    plan["changes"].as_array().unwrap().iter().find(|c| {
+) -> Option<serde_json::Value> {
+    crate::moto::looked_at(plan).into_iter().find(|c| {
         c["address"]["account"] == account
             && c["address"]["region"] == region
             && c["address"]["kind"] == kind

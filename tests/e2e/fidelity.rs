@@ -54,9 +54,7 @@ fn a_listed_opt_in_region_not_enabled_is_reported_once_and_the_rest_planned() {
         "{errors:?}"
     );
     let regions = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
-        v["changes"]
-            .as_array()
-            .unwrap()
+        crate::moto::looked_at(v)
             .iter()
             .map(|c| c["address"]["region"].as_str().unwrap().to_string())
             .collect()
@@ -331,21 +329,25 @@ fn an_account_in_aws_china_converges_with_its_partitions_arns() {
         "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [cn-north-1]\nhome_region: cn-north-1\nconfig: {enabled: true}\ncloudtrail: {enabled: true, kms: create}\nguardduty: {enabled: true}\nsecurityhub: {enabled: true, standards: [aws-foundational-security-best-practices]}\ntrusted_advisor: {report: true}\n",
     );
     let f = file.to_str().unwrap();
+    // What apply writes (policies, the trail's key and topic) names aws-cn.
+    let first = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    let first: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    let text = first["changes"].to_string();
+    assert!(text.contains("arn:aws-cn:"), "{text}");
+    assert!(!text.contains("arn:aws:"), "an ARN outside aws-cn: {text}");
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
+    // What is read back compares equal to it: converged.
     let plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
     assert_eq!(plan.code, 0, "{plan:?}");
     let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
     let changed: Vec<&serde_json::Value> = v["changes"]
         .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"] != "no_op")
-        .collect();
+        .map(|a| a.iter().filter(|c| c["action"] != "no_op").collect())
+        .unwrap_or_default();
     assert!(changed.is_empty(), "converged: {changed:?}");
-    let text = v["changes"].to_string();
-    assert!(text.contains("arn:aws-cn:"), "{text}");
-    assert!(!text.contains("arn:aws:"), "an ARN outside aws-cn: {text}");
+    assert!(v["summary"]["in_line"].as_u64().unwrap() > 5, "{v}");
     assert!(
         v.to_string()
             .contains("Trusted Advisor: its checks are not offered through the Support API in partition aws-cn"),

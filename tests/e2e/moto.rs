@@ -345,6 +345,23 @@ impl std::fmt::Debug for Run {
 }
 
 /// A baseline file in a temporary directory.
+/// Every resource a JSON plan looked at: its changes, then one entry per
+/// kind and account-region of what it counted as in line
+/// (`{"address": {account, region, kind}, "action": "no_op", "count": n}`).
+pub fn looked_at(plan: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut all: Vec<serde_json::Value> = plan["changes"].as_array().cloned().unwrap_or_default();
+    for place in plan["in_line"].as_array().into_iter().flatten() {
+        for (kind, n) in place["kinds"].as_object().into_iter().flatten() {
+            all.push(serde_json::json!({
+                "address": {"account": place["account"], "region": place["region"], "kind": kind},
+                "action": "no_op",
+                "count": n,
+            }));
+        }
+    }
+    all
+}
+
 pub fn baseline_file(dir: &tempfile::TempDir, text: &str) -> PathBuf {
     let path = dir.path().join("baseline.yaml");
     std::fs::write(&path, text).unwrap();

@@ -19,11 +19,9 @@ fn baseline() -> String {
 }
 
 fn changes(plan: &serde_json::Value) -> BTreeSet<String> {
-    plan["changes"]
-        .as_array()
-        .unwrap()
+    crate::moto::looked_at(plan)
         .iter()
-        .map(|c| format!("{} {}", c["address"], c["action"]))
+        .map(|c| format!("{} {} {}", c["address"], c["action"], c["count"]))
         .collect()
 }
 

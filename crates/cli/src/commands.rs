@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 use baseline_engine::{
     Action, ExecOptions, Mode, Outcome, Plan, PlanOptions, PlanProgress, Service, check_fresh,
-    execute, make_plan, unconverged,
+    execute, make_plan, plan_as_reached, unconverged,
 };
-use baseline_providers::{ConnectOptions, SETTINGS, connect, services, setting};
+use baseline_providers::{ConnectOptions, SETTINGS, connect, reach_accounts, services, setting};
 use baseline_spec::Baseline;
 
 use crate::planfile::{
@@ -199,25 +199,23 @@ async fn plan_fresh(
             }
         }
     }
-    let connected = connect(
+    let opts = ConnectOptions {
+        profile: g.profile.clone(),
+        accounts: args.accounts.clone(),
+        regions: args.regions.clone(),
+        limits: g.limits()?,
+        source_identity: g.source_identity.clone(),
+        shard: parse_shard(args.shard.as_deref())?,
+    };
+    // Each account is read as soon as it is reached.
+    let reaching = reach_accounts(baseline, &opts).await;
+    let svcs = services(&reaching.aws, only.as_deref());
+    let plan = plan_as_reached(
         baseline,
-        &ConnectOptions {
-            profile: g.profile.clone(),
-            accounts: args.accounts.clone(),
-            regions: args.regions.clone(),
-            limits: g.limits()?,
-            source_identity: g.source_identity.clone(),
-            shard: parse_shard(args.shard.as_deref())?,
-        },
-    )
-    .await;
-    let svcs = services(&connected.aws, only.as_deref());
-    let plan = make_plan(
-        baseline,
-        &connected.targets,
+        reaching.accounts,
         &svcs,
         mode,
-        connected.errors,
+        reaching.errors,
         &plan_options(args, g),
     )
     .await;

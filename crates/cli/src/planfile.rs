@@ -188,6 +188,7 @@ pub(crate) fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Res
         }
         merged.targets.extend(p.targets);
         merged.changes.extend(p.changes);
+        merged.in_line.extend(p.in_line);
         merged.errors.extend(p.errors);
         merged.notes.extend(p.notes);
         merged.unreadable.extend(p.unreadable);
@@ -199,6 +200,9 @@ pub(crate) fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Res
     merged
         .changes
         .sort_by(|a, b| a.address.account.cmp(&b.address.account));
+    merged
+        .in_line
+        .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
     Ok(merged)
 }
 

@@ -21,8 +21,10 @@ pub(crate) struct ReadProgress {
 
 impl ReadProgress {
     pub(crate) fn new() -> Self {
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
         bar.set_style(
             indicatif::ProgressStyle::with_template(
                 "{spinner} reading {pos}/{len} account × region × service {msg} [{elapsed}]",
@@ -38,8 +40,8 @@ impl ReadProgress {
 }
 
 impl PlanProgress for ReadProgress {
-    fn total(&self, reads: usize) {
-        self.bar.set_length(reads as u64);
+    fn more(&self, reads: usize) {
+        self.bar.inc_length(reads as u64);
     }
     fn read_done(&self, _target: &baseline_engine::Target, _service: &str, failed: bool) {
         if failed {
@@ -47,9 +49,9 @@ impl PlanProgress for ReadProgress {
             self.bar.set_message(format!("· {n} failed"));
         }
         self.bar.inc(1);
-        if self.bar.position() >= self.bar.length().unwrap_or(0) {
-            self.bar.finish_and_clear();
-        }
+    }
+    fn finished(&self) {
+        self.bar.finish_and_clear();
     }
 }
 

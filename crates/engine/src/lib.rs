@@ -17,7 +17,9 @@ pub mod report;
 
 pub use exec::{ExecOptions, Observer, Outcome, Silent, StepResult, execute, unconverged};
 pub use model::*;
-pub use plan::{PlanOptions, PlanProgress, StalePlan, check_fresh, diff, make_plan};
+pub use plan::{
+    PlanOptions, PlanProgress, Reached, StalePlan, check_fresh, diff, make_plan, plan_as_reached,
+};
 pub use provider::{
     ErrorKind, Failure, MAX_ERROR_CHARS, Panicked, Reading, Refusal, Service, ServiceError,
     contained, error_chain, error_kind, printable,

@@ -1,6 +1,8 @@
 //! The data the engine works on: targets, resources, changes, plans.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use baseline_spec::Baseline;
 use serde::{Deserialize, Serialize};
@@ -63,8 +65,13 @@ impl Address {
 
     /// The service its kind belongs to: `config.recorder` → `config`.
     pub fn service(&self) -> &str {
-        self.kind.split('.').next().unwrap_or(&self.kind)
+        service_of(&self.kind)
     }
+}
+
+/// The setting a kind belongs to: `config.recorder` → `config`.
+pub fn service_of(kind: &str) -> &str {
+    kind.split('.').next().unwrap_or(kind)
 }
 
 impl fmt::Display for Address {
@@ -327,6 +334,29 @@ impl Change {
     }
 }
 
+/// The resources of one account-region already as the baseline wants
+/// them, and not held back by a safety rule: counted by kind, with the
+/// controls they clear, rather than kept one by one. A converged resource
+/// costs a count, so a plan of ten thousand accounts in line stays small.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InLine {
+    /// Account id.
+    pub account: String,
+    /// Region name.
+    pub region: String,
+    /// How many resources of each kind (`config.recorder`) are in line.
+    pub kinds: BTreeMap<Arc<str>, u32>,
+    /// The Security Hub / CIS controls they clear, sorted.
+    pub controls: Vec<Arc<str>>,
+}
+
+impl InLine {
+    /// How many resources are in line here.
+    pub fn count(&self) -> usize {
+        self.kinds.values().map(|n| *n as usize).sum()
+    }
+}
+
 /// A target × service that could not be read; the rest of the plan stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanError {
@@ -361,8 +391,10 @@ impl fmt::Display for PlanError {
 /// "4": changes carry their planned values (policy documents, a bucket's
 /// encryption) and `private` data, and apply works from them alone; "5":
 /// services and the first part of kinds are the settings' section keys
-/// (`ebs_encryption.by_default`, no longer `ec2.ebs_encryption_by_default`).
-pub const FORMAT_VERSION: &str = "5";
+/// (`ebs_encryption.by_default`, no longer `ec2.ebs_encryption_by_default`);
+/// "6": resources already in line are counted in `in_line`, not listed in
+/// `changes`.
+pub const FORMAT_VERSION: &str = "6";
 
 /// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
 /// unless that file is unchanged and the plan's embedded baseline is it.
@@ -393,8 +425,14 @@ pub struct Plan {
     pub services: Vec<String>,
     /// The accounts × regions planned (after `--accounts` / `--regions`).
     pub targets: Vec<Target>,
-    /// Every resource looked at, including those already as wanted.
+    /// Every resource looked at that apply changes, that only a person can
+    /// change, or that a safety rule holds back; a plan made by
+    /// [`crate::make_plan`] counts the others in [`Plan::in_line`].
     pub changes: Vec<Change>,
+    /// The resources already as wanted, counted by account-region (in the
+    /// order of `targets`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_line: Vec<InLine>,
     /// What could not be read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<PlanError>,
@@ -418,6 +456,8 @@ pub struct Summary {
     pub destroy: usize,
     /// Manual actions.
     pub manual: usize,
+    /// Resources already as wanted ([`Plan::in_line`]).
+    pub in_line: usize,
 }
 
 impl Plan {
@@ -433,6 +473,7 @@ impl Plan {
                 Action::NoOp => {}
             }
         }
+        s.in_line = self.in_line.iter().map(InLine::count).sum();
         s
     }
 

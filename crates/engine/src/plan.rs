@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use baseline_spec::Baseline;
+use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -12,10 +13,26 @@ use crate::provider::{Service, contained, error_chain};
 
 /// Told as reads finish (a progress display).
 pub trait PlanProgress: Send + Sync {
-    /// How many target × service reads there are.
-    fn total(&self, _reads: usize) {}
+    /// More target × service reads to do (an account was reached).
+    fn more(&self, _reads: usize) {}
     /// One read finished; `failed` if it did not succeed.
     fn read_done(&self, _target: &Target, _service: &str, _failed: bool) {}
+    /// Every read finished.
+    fn finished(&self) {}
+}
+
+/// One account as it is reached: its account-regions to plan, and what of
+/// it could not be reached (an opt-in region it has not enabled; for an
+/// account whose role cannot be assumed, that error and no target).
+#[derive(Debug, Clone, Default)]
+pub struct Reached {
+    /// Where the account comes in the plan: accounts are reached in any
+    /// order, plans list them in this one.
+    pub order: usize,
+    /// Its account × regions, in order.
+    pub targets: Vec<Target>,
+    /// What could not be reached.
+    pub errors: Vec<PlanError>,
 }
 
 /// Options for making a plan.
@@ -39,155 +56,343 @@ impl Default for PlanOptions {
     }
 }
 
-/// One semaphore per account, for the per-account bound.
-fn account_bounds<'a>(
-    accounts: impl Iterator<Item = &'a str>,
-    per_account: usize,
-) -> HashMap<String, Arc<Semaphore>> {
-    accounts
-        .map(|a| (a.to_string(), Arc::new(Semaphore::new(per_account.max(1)))))
-        .collect()
-}
-
-/// Reads every target × service concurrently and diffs it against the baseline.
-///
-/// A read that fails becomes a [`PlanError`] for that target and service;
-/// every other target and service is still planned.
+/// Reads every target × service concurrently and diffs it against the
+/// baseline: [`plan_as_reached`] over targets already known.
 pub async fn make_plan(
     baseline: &Baseline,
     targets: &[Target],
     services: &[Arc<dyn Service>],
     mode: Mode,
-    mut errors: Vec<PlanError>,
+    errors: Vec<PlanError>,
     opts: &PlanOptions,
 ) -> Plan {
-    let mut jobs = Vec::new();
-    for target in targets {
-        // Overrides for this account and region applied.
-        let effective = baseline.for_target(&target.account_id, &target.region);
-        for service in services {
-            let desired = service.desired(&effective, target, mode);
-            if !desired.is_empty() {
-                jobs.push((target.clone(), service.clone(), desired));
-            }
-        }
+    // Targets by account, in the order given.
+    let mut accounts: Vec<Reached> = Vec::new();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
+    for t in targets {
+        let n = *slot.entry(&t.account_id).or_insert_with(|| {
+            accounts.push(Reached {
+                order: accounts.len(),
+                ..Reached::default()
+            });
+            accounts.len() - 1
+        });
+        accounts[n].targets.push(t.clone());
     }
-    if let Some(p) = &opts.progress {
-        p.total(jobs.len());
-    }
-    // All reads start at once; the bounds decide how many run. The account
-    // permit is taken first, so a read waiting on a busy account holds no
-    // global permit that another account could use.
-    let global = Semaphore::new(opts.concurrency.max(1));
-    let per_account = account_bounds(
-        targets.iter().map(|t| t.account_id.as_str()),
-        opts.per_account,
-    );
-    let results: Vec<_> =
-        futures::future::join_all(jobs.into_iter().map(|(target, service, desired)| {
-            let (global, per_account) = (&global, &per_account);
-            async move {
-                let _account = per_account[&target.account_id]
-                    .acquire()
-                    .await
-                    .expect("never closed");
-                let _global = global.acquire().await.expect("never closed");
-                let started = std::time::Instant::now();
-                let observed = contained(
-                    || format!("the {} read", service.name()),
-                    service.read(&target, &desired),
-                )
-                .await;
-                tracing::debug!(
-                    account = %target.account_id,
-                    region = %target.region,
-                    service = service.name(),
-                    ok = observed.is_ok(),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "read"
-                );
-                if let Some(p) = &opts.progress {
-                    p.read_done(&target, service.name(), observed.is_err());
-                }
-                (target, service, desired, observed)
-            }
-        }))
-        .await;
+    plan_as_reached(
+        baseline,
+        futures::stream::iter(accounts),
+        services,
+        mode,
+        errors,
+        opts,
+    )
+    .await
+}
 
-    let mut changes = Vec::new();
-    let mut users: HashMap<Address, (Vec<Address>, Option<String>)> = HashMap::new();
-    let mut unreadable = Vec::new();
-    let mut notes = Vec::new();
-    for (target, service, desired, observed) in results {
-        match observed {
-            Ok(reading) => {
-                for n in reading.notes {
-                    notes.push(format!("{target}, {}: {n}", service.name()));
+/// Reads every target × service of each account as the account is reached
+/// (so that reaching accounts, paced by STS, and reading the ones reached
+/// overlap), and diffs it against the baseline.
+///
+/// A read that fails becomes a [`PlanError`] for that target and service;
+/// every other target and service is still planned.
+///
+/// Memory does not grow with what is in line: accounts are taken a few at a
+/// time (enough to fill the global bound twice over), each read is diffed
+/// as soon as it returns, and a resource already as wanted leaves only a
+/// count ([`InLine`]). What an account needed while it was read (its
+/// targets' effective baselines, the desired and observed state) is
+/// released when its reads end.
+pub async fn plan_as_reached(
+    baseline: &Baseline,
+    accounts: impl futures::Stream<Item = Reached>,
+    services: &[Arc<dyn Service>],
+    mode: Mode,
+    errors: Vec<PlanError>,
+    opts: &PlanOptions,
+) -> Plan {
+    let global = Semaphore::new(opts.concurrency.max(1));
+    let per_account = opts.per_account.max(1);
+    let accounts_at_once = opts.concurrency.max(1).div_ceil(per_account).max(1) * 2;
+    let names = Interner::default();
+    let ctx = Ctx {
+        baseline,
+        services,
+        mode,
+        opts,
+        global: &global,
+        names: &names,
+    };
+    let mut done: Vec<(Reached, Part)> = accounts
+        .map(|reached| {
+            let ctx = &ctx;
+            async move {
+                if let Some(p) = &ctx.opts.progress {
+                    p.more(reached.targets.len() * ctx.services.len());
                 }
-                let mut by_address: HashMap<Address, Observed> = HashMap::new();
-                let mut found = Vec::new();
-                for o in reading.observed {
-                    if desired.iter().any(|d| d.address == o.address) {
-                        by_address.insert(o.address.clone(), o);
-                    } else {
-                        found.push(o);
-                    }
-                }
-                for d in desired {
-                    let o = by_address.remove(&d.address);
-                    if let Some(o) = &o
-                        && (!o.used_by.is_empty() || o.users_unknown.is_some())
-                    {
-                        users.insert(
-                            o.address.clone(),
-                            (o.used_by.clone(), o.users_unknown.clone()),
-                        );
-                    }
-                    changes.push(diff(d, o));
-                }
-                // In the order the provider found them (stable plans).
-                let effective = baseline.for_target(&target.account_id, &target.region);
-                for o in found {
-                    if let Some(d) = service.discovered(&effective, &target, mode, &o) {
-                        changes.push(diff(d, Some(o)));
-                    }
-                }
+                let part = read_account(ctx, &reached.targets, per_account).await;
+                (reached, part)
             }
-            Err(e) => {
-                errors.push(PlanError {
-                    account: target.account_id.clone(),
-                    region: target.region.clone(),
-                    service: service.name().to_string(),
-                    message: error_chain(e.as_ref()),
-                    kind: crate::provider::error_kind(e.as_ref()),
-                });
-                unreadable.extend(desired.into_iter().map(|d| d.address));
-            }
-        }
+        })
+        .buffer_unordered(accounts_at_once)
+        .collect()
+        .await;
+    if let Some(p) = &opts.progress {
+        p.finished();
     }
-    hold_deletes_in_use(&mut changes, &users);
-    Plan {
+    done.sort_by_key(|(reached, _)| reached.order);
+
+    let mut plan = Plan {
         format_version: FORMAT_VERSION.to_string(),
         mode,
         baseline: baseline.clone(),
         source: None,
         created_at: None,
         services: services.iter().map(|s| s.name().to_string()).collect(),
-        targets: targets.to_vec(),
-        changes,
+        targets: Vec::new(),
+        changes: Vec::new(),
+        in_line: Vec::new(),
         errors,
-        notes,
-        unreadable,
+        notes: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    // What could not be reached first, then what could not be read.
+    let mut parts = Vec::with_capacity(done.len());
+    for (reached, part) in done {
+        plan.targets.extend(reached.targets);
+        plan.errors.extend(reached.errors);
+        parts.push(part);
     }
+    let mut users: HashMap<Address, Users> = HashMap::new();
+    for part in parts {
+        plan.changes.extend(part.changes);
+        plan.in_line.extend(part.in_line);
+        plan.notes.extend(part.notes);
+        plan.unreadable.extend(part.unreadable);
+        plan.errors.extend(part.errors);
+        users.extend(part.users);
+    }
+    hold_deletes_in_use(&mut plan.changes, &users);
+    plan
+}
+
+/// What every read of a plan shares.
+struct Ctx<'a> {
+    baseline: &'a Baseline,
+    services: &'a [Arc<dyn Service>],
+    mode: Mode,
+    opts: &'a PlanOptions,
+    global: &'a Semaphore,
+    names: &'a Interner,
+}
+
+/// Kinds and control ids, stored once however many resources name them.
+#[derive(Default)]
+struct Interner(std::sync::Mutex<std::collections::HashSet<Arc<str>>>);
+
+impl Interner {
+    fn get(&self, s: &str) -> Arc<str> {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(a) = set.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        set.insert(a.clone());
+        a
+    }
+}
+
+/// What uses a resource, and why that could not all be read.
+type Users = (Vec<Address>, Option<String>);
+
+/// What the reads of one account add to the plan, in target then service
+/// order: all that is kept of the account once its reads end.
+#[derive(Default)]
+struct Part {
+    changes: Vec<Change>,
+    in_line: Vec<InLine>,
+    users: Vec<(Address, Users)>,
+    notes: Vec<String>,
+    errors: Vec<PlanError>,
+    unreadable: Vec<Address>,
+}
+
+impl Part {
+    fn add(&mut self, read: Read) {
+        self.changes.extend(read.changes);
+        self.notes.extend(read.notes);
+        self.unreadable.extend(read.unreadable);
+        self.errors.extend(read.error);
+        self.users.extend(read.users);
+        let Some(counted) = read.in_line else { return };
+        match self.in_line.last_mut() {
+            Some(last) if last.account == counted.account && last.region == counted.region => {
+                for (kind, n) in counted.kinds {
+                    *last.kinds.entry(kind).or_default() += n;
+                }
+                last.controls.extend(counted.controls);
+                last.controls.sort();
+                last.controls.dedup();
+            }
+            _ => self.in_line.push(counted),
+        }
+    }
+}
+
+/// One target × service read, diffed.
+#[derive(Default)]
+struct Read {
+    changes: Vec<Change>,
+    in_line: Option<InLine>,
+    users: Vec<(Address, Users)>,
+    notes: Vec<String>,
+    error: Option<PlanError>,
+    unreadable: Vec<Address>,
+}
+
+/// Every read of one account's targets, at most `per_account` at once, in
+/// target then service order.
+async fn read_account(ctx: &Ctx<'_>, targets: &[Target], per_account: usize) -> Part {
+    // Overrides for each account and region applied.
+    let effective: Vec<std::borrow::Cow<Baseline>> = targets
+        .iter()
+        .map(|t| ctx.baseline.for_target(&t.account_id, &t.region))
+        .collect();
+    let jobs = (0..targets.len()).flat_map(|i| (0..ctx.services.len()).map(move |s| (i, s)));
+    let mut reads: Vec<(usize, Read)> = futures::stream::iter(jobs)
+        .map(|(i, s)| {
+            let (target, effective) = (&targets[i], &effective[i]);
+            async move {
+                (
+                    i * ctx.services.len() + s,
+                    read_one(ctx, target, &ctx.services[s], effective).await,
+                )
+            }
+        })
+        .buffer_unordered(per_account)
+        .collect()
+        .await;
+    reads.sort_by_key(|(n, _)| *n);
+    let mut part = Part::default();
+    for (_, read) in reads {
+        part.add(read);
+    }
+    part
+}
+
+/// Reads one target × service and diffs it.
+async fn read_one(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    service: &Arc<dyn Service>,
+    effective: &Baseline,
+) -> Read {
+    let desired = service.desired(effective, target, ctx.mode);
+    if desired.is_empty() {
+        // Not managed here: nothing is read.
+        if let Some(p) = &ctx.opts.progress {
+            p.read_done(target, service.name(), false);
+        }
+        return Read::default();
+    }
+    let observed = {
+        let _global = ctx.global.acquire().await.expect("never closed");
+        let started = std::time::Instant::now();
+        let observed = contained(
+            || format!("the {} read", service.name()),
+            service.read(target, &desired),
+        )
+        .await;
+        tracing::debug!(
+            account = %target.account_id,
+            region = %target.region,
+            service = service.name(),
+            ok = observed.is_ok(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "read"
+        );
+        observed
+    };
+    if let Some(p) = &ctx.opts.progress {
+        p.read_done(target, service.name(), observed.is_err());
+    }
+    let mut read = Read::default();
+    let reading = match observed {
+        Ok(reading) => reading,
+        Err(e) => {
+            read.error = Some(PlanError {
+                account: target.account_id.clone(),
+                region: target.region.clone(),
+                service: service.name().to_string(),
+                message: error_chain(e.as_ref()),
+                kind: crate::provider::error_kind(e.as_ref()),
+            });
+            read.unreadable = desired.into_iter().map(|d| d.address).collect();
+            return read;
+        }
+    };
+    for n in reading.notes {
+        read.notes
+            .push(format!("{target}, {}: {n}", service.name()));
+    }
+    let mut by_address: HashMap<Address, Observed> = HashMap::new();
+    let mut found = Vec::new();
+    for o in reading.observed {
+        if desired.iter().any(|d| d.address == o.address) {
+            by_address.insert(o.address.clone(), o);
+        } else {
+            found.push(o);
+        }
+    }
+    let keep = |change: Change, read: &mut Read| {
+        if change.action != Action::NoOp || change.held.is_some() {
+            read.changes.push(change);
+            return;
+        }
+        let counted = read.in_line.get_or_insert_with(|| InLine {
+            account: change.address.account.clone(),
+            region: change.address.region.clone(),
+            kinds: Default::default(),
+            controls: Vec::new(),
+        });
+        *counted
+            .kinds
+            .entry(ctx.names.get(&change.address.kind))
+            .or_default() += 1;
+        for c in &change.controls {
+            if !counted.controls.iter().any(|k| **k == **c) {
+                counted.controls.push(ctx.names.get(c));
+            }
+        }
+    };
+    for d in desired {
+        let o = by_address.remove(&d.address);
+        if let Some(o) = &o
+            && (!o.used_by.is_empty() || o.users_unknown.is_some())
+        {
+            read.users.push((
+                o.address.clone(),
+                (o.used_by.clone(), o.users_unknown.clone()),
+            ));
+        }
+        keep(diff(d, o), &mut read);
+    }
+    // In the order the provider found them (stable plans).
+    for o in found {
+        if let Some(d) = service.discovered(effective, target, ctx.mode, &o) {
+            keep(diff(d, Some(o)), &mut read);
+        }
+    }
+    if let Some(counted) = &mut read.in_line {
+        counted.controls.sort();
+    }
+    read
 }
 
 /// A resource is deleted only when everything that uses it, in any region,
 /// is deleted by the same plan; and never when its users could not all be
 /// read. Otherwise the delete becomes "kept", saying why.
-fn hold_deletes_in_use(
-    changes: &mut [Change],
-    users: &HashMap<Address, (Vec<Address>, Option<String>)>,
-) {
+fn hold_deletes_in_use(changes: &mut [Change], users: &HashMap<Address, Users>) {
     let deleted: std::collections::HashSet<Address> = changes
         .iter()
         .filter(|c| c.action == Action::Delete)
@@ -386,6 +591,17 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
         fresh.changes.iter().map(|c| (&c.address, c)).collect();
     for old in &saved.changes {
         match fresh_by.get(&old.address) {
+            None if fresh.in_line.iter().any(|l| {
+                l.account == old.address.account
+                    && l.region == old.address.region
+                    && l.kinds.contains_key(old.address.kind.as_str())
+            }) =>
+            {
+                differences.push(format!(
+                    "{}: changed outside this plan (now as the baseline wants)",
+                    old.address
+                ))
+            }
             None => differences.push(format!("{}: no longer planned", old.address)),
             Some(new) if new.before != old.before => {
                 differences.push(format!("{}: changed outside this plan", old.address))

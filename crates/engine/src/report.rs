@@ -172,6 +172,11 @@ fn build(plan: &Plan) -> Report {
             .or_default()
             .push(c);
     }
+    let in_line: BTreeMap<(&str, &str), &InLine> = plan
+        .in_line
+        .iter()
+        .map(|l| ((l.account.as_str(), l.region.as_str()), l))
+        .collect();
     let mut errors_by_cell: BTreeMap<(&str, &str), Vec<&PlanError>> = BTreeMap::new();
     let mut account_errors = Vec::new();
     for e in &plan.errors {
@@ -212,7 +217,7 @@ fn build(plan: &Plan) -> Report {
                 });
                 continue;
             }
-            let mut cell = cell(account, region, changes, errors);
+            let mut cell = cell(account, region, changes, in_line.get(&key).copied(), errors);
             if cell.class != State::Ok.class() {
                 row.drift += 1;
             }
@@ -261,12 +266,26 @@ fn services(plan: &Plan) -> Vec<String> {
     for c in &plan.changes {
         all.insert(c.address.service().to_string());
     }
+    for l in &plan.in_line {
+        all.extend(l.kinds.keys().map(|k| service_of(k).to_string()));
+    }
     all.into_iter().collect()
 }
 
-fn cell(account: &str, region: &str, changes: &[&Change], errors: &[&PlanError]) -> Cell {
+fn cell(
+    account: &str,
+    region: &str,
+    changes: &[&Change],
+    in_line: Option<&InLine>,
+    errors: &[&PlanError],
+) -> Cell {
     let mut state = State::Ok;
     let mut per_service: BTreeMap<&str, (State, usize)> = BTreeMap::new();
+    for kind in in_line.iter().flat_map(|l| l.kinds.keys()) {
+        per_service
+            .entry(service_of(kind))
+            .or_insert((State::Ok, 0));
+    }
     let mut acting = 0;
     for c in changes {
         let s = State::of(c.action);
@@ -510,6 +529,15 @@ fn controls(plan: &Plan) -> Vec<ControlRow> {
                 .entry((&c.address.account, &c.address.region))
                 .or_insert(State::Ok);
             *slot = (*slot).max(State::of(c.action));
+        }
+    }
+    for l in &plan.in_line {
+        for control in &l.controls {
+            worst
+                .entry(control)
+                .or_default()
+                .entry((&l.account, &l.region))
+                .or_insert(State::Ok);
         }
     }
     worst

@@ -480,12 +480,117 @@ async fn rendered_plan() {
         "no escape codes without colour"
     );
     let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
-    assert_eq!(json["format_version"], "5");
+    assert_eq!(json["format_version"], "6");
     assert_eq!(
         json["summary"],
-        json!({"add": 1, "change": 1, "destroy": 0, "manual": 1})
+        json!({"add": 1, "change": 1, "destroy": 0, "manual": 1, "in_line": 0})
     );
     assert!(render::markdown(&plan).contains("```diff\n"));
+}
+
+/// Why: at ten thousand accounts every resource already in line was kept
+/// with its attributes until the plan was rendered (700 MB at a thousand).
+/// A resource in line is counted by kind, with the controls it clears; what
+/// apply changes, a person must change, or a safety rule holds back is
+/// still a change with its attributes.
+#[tokio::test]
+async fn a_resource_in_line_is_counted_not_kept() {
+    let mut other = want("fake.other", &[]);
+    other.controls = vec!["X.2".into(), "X.1".into()];
+    let fake = Arc::new(Fake {
+        desired: vec![want("fake.same", &[]), other, want("fake.drifted", &[])],
+        observed: Mutex::new(HashMap::from([
+            (
+                addr("fake.same"),
+                Observed::new(addr("fake.same"), attrs(json!({"on": true})), true),
+            ),
+            (
+                addr("fake.other"),
+                Observed::new(addr("fake.other"), attrs(json!({"on": true})), false),
+            ),
+            (
+                addr("fake.drifted"),
+                Observed::new(addr("fake.drifted"), attrs(json!({"on": false})), true),
+            ),
+        ])),
+        log: Mutex::new(Vec::new()),
+        fail: vec![],
+    });
+    let plan = plan_of(&fake, Mode::Apply).await;
+    let kinds: Vec<&str> = plan
+        .changes
+        .iter()
+        .map(|c| c.address.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["fake.drifted"]);
+    let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
+    assert_eq!(
+        json["in_line"],
+        json!([{
+            "account": "123456789012",
+            "region": "eu-west-1",
+            "kinds": {"fake.other": 1, "fake.same": 1},
+            "controls": ["X.1", "X.2"],
+        }])
+    );
+    assert_eq!(json["summary"]["in_line"], 2);
+
+    // Torn down, the resource that is not baseline's is held back: a
+    // change, so that the plan says why it stays.
+    let plan = plan_of(&fake, Mode::Destroy).await;
+    let held: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.held.is_some())
+        .map(|c| c.address.kind.as_str())
+        .collect();
+    assert_eq!(held, ["fake.other"]);
+    assert!(plan.in_line.is_empty(), "{:?}", plan.in_line);
+}
+
+/// Accounts are read as they are reached, in whatever order that is; the
+/// plan lists them in the baseline's order, with what of each could not
+/// be reached.
+#[tokio::test]
+async fn accounts_are_planned_as_reached_and_listed_in_order() {
+    let fake = chain(vec![]);
+    let svcs: Vec<Arc<dyn Service>> = vec![fake.clone()];
+    let other = Target {
+        account_id: "210987654321".into(),
+        account_name: None,
+        ..target()
+    };
+    let arrivals = vec![
+        Reached {
+            order: 1,
+            targets: vec![other.clone()],
+            errors: vec![PlanError {
+                account: other.account_id.clone(),
+                region: "ap-east-1".into(),
+                service: String::new(),
+                message: "not enabled".into(),
+                kind: ErrorKind::Refused,
+            }],
+        },
+        Reached {
+            order: 0,
+            targets: vec![target()],
+            errors: vec![],
+        },
+    ];
+    let plan = plan_as_reached(
+        &baseline(),
+        futures::stream::iter(arrivals),
+        &svcs,
+        Mode::Apply,
+        Vec::new(),
+        &PlanOptions::default(),
+    )
+    .await;
+    assert_eq!(plan.targets, [target(), other]);
+    assert_eq!(plan.changes.len(), 8, "four resources read in each");
+    assert_eq!(plan.errors.len(), 1);
+    assert_eq!(plan.errors[0].region, "ap-east-1");
 }
 
 /// Why: `destroy` deleted a log bucket that another region's delivery
@@ -696,6 +801,7 @@ fn an_empty_plan_says_whether_anything_failed() {
         services: vec![],
         targets: vec![],
         changes: vec![],
+        in_line: vec![],
         errors: vec![],
         notes: vec![],
         unreadable: vec![],

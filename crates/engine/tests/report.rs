@@ -35,6 +35,15 @@ fn change(account: &str, region: &str, kind: &str, action: Action, control: &str
     }
 }
 
+fn in_line(account: &str, region: &str, kind: &str, control: &str) -> InLine {
+    InLine {
+        account: account.into(),
+        region: region.into(),
+        kinds: [(kind.into(), 1)].into_iter().collect(),
+        controls: vec![control.into()],
+    }
+}
+
 fn plan() -> Plan {
     let regions = ["ap-northeast-1", "us-east-1"];
     let mut targets = Vec::new();
@@ -72,13 +81,6 @@ fn plan() -> Plan {
                 "IAM.9",
             ),
             change(
-                "111111111111",
-                "us-east-1",
-                "config.recorder",
-                Action::NoOp,
-                "Config.1",
-            ),
-            change(
                 "222222222222",
                 "ap-northeast-1",
                 "config.recorder",
@@ -92,13 +94,11 @@ fn plan() -> Plan {
                 Action::Create,
                 "Config.1",
             ),
-            change(
-                "222222222222",
-                "us-east-1",
-                "iam.root_mfa",
-                Action::NoOp,
-                "IAM.9",
-            ),
+        ],
+        // Resources in line are counted (as make_plan does), not listed.
+        in_line: vec![
+            in_line("111111111111", "us-east-1", "config.recorder", "Config.1"),
+            in_line("222222222222", "us-east-1", "iam.root_mfa", "IAM.9"),
         ],
         errors: vec![PlanError {
             account: "333333333333".into(),

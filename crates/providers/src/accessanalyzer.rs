@@ -63,6 +63,7 @@ impl Service for AccessAnalyzerService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let client = client!(aws_sdk_accessanalyzer, account, &target.region);
         let mut out = Vec::new();
         for d in desired {
@@ -87,6 +88,7 @@ impl Service for AccessAnalyzerService {
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let client = client!(aws_sdk_accessanalyzer, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
         match change.action {

@@ -62,6 +62,7 @@ impl Service for AccountService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let client = client!(aws_sdk_account, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
         // The contacts are read at once.
@@ -98,6 +99,7 @@ impl Service for AccountService {
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let client = client!(aws_sdk_account, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
         if !matches!(change.action, Action::Create | Action::Update) {

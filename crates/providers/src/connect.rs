@@ -10,7 +10,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_types::region::Region;
-use baseline_engine::{PlanError, Target, error_chain};
+use baseline_engine::{PlanError, Reached, Target, error_chain};
 use baseline_spec::{AccountId, AccountRef, Accounts, Baseline, Regions};
 
 use crate::clients::Account;
@@ -19,7 +19,9 @@ use crate::error::{Ctx, Refusal};
 /// Every reachable account of a baseline.
 #[derive(Debug, Default)]
 pub struct Aws {
-    accounts: HashMap<String, Account>,
+    /// Filled as accounts are reached ([`reach_accounts`]): an account's
+    /// reads start once it is in.
+    accounts: std::sync::RwLock<HashMap<String, Arc<Account>>>,
     /// Whose marks are whose: the baseline these accounts were reached for.
     pub owner: crate::Owner,
     /// How long a write waits for AWS to settle ([`Limits::settle_timeout`]).
@@ -32,15 +34,31 @@ impl Aws {
     #[cfg(feature = "test-util")]
     pub fn for_tests(accounts: Vec<Account>, owner: crate::Owner) -> Aws {
         Aws {
-            accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            accounts: std::sync::RwLock::new(
+                accounts
+                    .into_iter()
+                    .map(|a| (a.id.clone(), Arc::new(a)))
+                    .collect(),
+            ),
             owner,
             settle: Duration::ZERO,
         }
     }
 
-    /// The account of a target.
-    pub fn account(&self, id: &str) -> Option<&Account> {
-        self.accounts.get(id)
+    /// The account of a target, once it has been reached.
+    pub fn account(&self, id: &str) -> Option<Arc<Account>> {
+        self.accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    fn insert(&self, account: Account) {
+        self.accounts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account.id.clone(), Arc::new(account));
     }
 }
 
@@ -157,8 +175,45 @@ pub struct Connected {
 }
 
 /// Reaches every selected account of the baseline (concurrently) and lists
-/// its regions.
+/// its regions; returns once every account is reached or has failed.
 pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
+    use futures::StreamExt;
+    let reaching = reach_accounts(baseline, opts).await;
+    let mut reached: Vec<Reached> = reaching.accounts.collect().await;
+    reached.sort_by_key(|r| r.order);
+    let mut errors = reaching.errors;
+    let mut targets = Vec::new();
+    for r in reached {
+        targets.extend(r.targets);
+        errors.extend(r.errors);
+    }
+    Connected {
+        aws: reaching.aws,
+        targets,
+        errors,
+    }
+}
+
+/// The accounts of a baseline as they are reached ([`reach_accounts`]).
+pub struct Reaching<'a> {
+    /// The accounts, each added as it is reached.
+    pub aws: Arc<Aws>,
+    /// What failed before any account: the organization's accounts could
+    /// not be listed.
+    pub errors: Vec<PlanError>,
+    /// Each selected account once it is reached (or has failed), in the
+    /// order they finish; at most `connect_concurrency` are being reached
+    /// at once, and only as fast as the stream is read.
+    pub accounts: futures::stream::BoxStream<'a, Reached>,
+}
+
+/// Starts reaching every selected account of the baseline: the base
+/// credentials are loaded and the organization listed now; each account
+/// (its role assumed, its identity checked, its regions listed) as the
+/// stream is read, so that a plan reads the first accounts while the
+/// others are reached.
+pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions) -> Reaching<'a> {
+    use futures::StreamExt;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(baseline.home_region.clone()))
         .http_client(crate::clients::https_client());
@@ -184,8 +239,8 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
             }
         },
     };
-    let selected: Vec<&AccountRef> = accounts
-        .iter()
+    let selected: Vec<AccountRef> = accounts
+        .into_iter()
         .filter(|a| {
             opts.accounts
                 .as_ref()
@@ -193,63 +248,80 @@ pub async fn connect(baseline: &Baseline, opts: &ConnectOptions) -> Connected {
         })
         .filter(|a| opts.shard.is_none_or(|s| s.contains(&a.id.0)))
         .collect();
-    // A bound, so that a thousand accounts do not all call STS at once.
-    let bound = tokio::sync::Semaphore::new(opts.limits.connect_concurrency.max(1));
-    let sts = caller_sts(&base, &baseline.home_region);
-    let results = futures::future::join_all(selected.iter().map(|a| async {
-        let _permit = bound.acquire().await.expect("never closed");
-        reach(&base, &sts, baseline, a, opts).await
-    }))
-    .await;
-
-    let mut aws = Aws {
+    let aws = Arc::new(Aws {
         owner: crate::Owner::of(baseline),
         settle: opts.limits.settle_timeout,
         ..Aws::default()
-    };
-    let mut targets = Vec::new();
-    for (a, result) in selected.iter().zip(results) {
-        match result {
-            Ok((account, regions, disabled)) => {
-                tracing::info!(account = %a.id, regions = regions.len(), "reached");
-                // A listed opt-in region the account has not enabled: said
-                // once, and not planned (every call there fails).
-                for region in disabled {
-                    errors.push(PlanError {
-                        message: format!(
-                            "{region} is an opt-in region that account {} has not enabled, so nothing there can be read or changed: enable it (AWS Account settings, or `aws account enable-region --region-name {region}`) or leave it out of `regions`",
-                            a.id
-                        ),
-                        account: a.id.0.clone(),
-                        region,
-                        service: String::new(),
-                        kind: baseline_engine::ErrorKind::Refused,
-                    });
-                }
-                for region in regions {
-                    targets.push(Target {
-                        account_id: a.id.0.clone(),
-                        account_name: a.name.clone(),
-                        home: region == baseline.home_region,
-                        region,
-                    });
-                }
-                aws.accounts.insert(a.id.0.clone(), account);
+    });
+    let sts = caller_sts(&base, &baseline.home_region);
+    let into = aws.clone();
+    // A bound, so that a thousand accounts do not all call STS at once.
+    let stream = futures::stream::iter(selected.into_iter().enumerate())
+        .map(move |(order, a)| {
+            let (base, sts, aws) = (base.clone(), sts.clone(), into.clone());
+            async move {
+                let result = reach(&base, &sts, baseline, &a, opts).await;
+                reached(order, &a, baseline, result, &aws)
             }
-            Err(e) => errors.push(PlanError {
-                account: a.id.0.clone(),
-                region: String::new(),
-                service: String::new(),
-                message: error_chain(e.as_ref()),
-                kind: baseline_engine::error_kind(e.as_ref()),
-            }),
-        }
-    }
-    Connected {
-        aws: Arc::new(aws),
-        targets,
+        })
+        .buffer_unordered(opts.limits.connect_concurrency.max(1))
+        .boxed();
+    Reaching {
+        aws,
         errors,
+        accounts: stream,
     }
+}
+
+/// One account's outcome as the plan takes it; a reached account is added
+/// to `aws` first.
+fn reached(
+    order: usize,
+    a: &AccountRef,
+    baseline: &Baseline,
+    result: Result<(Account, Vec<String>, Vec<String>), BoxError>,
+    aws: &Aws,
+) -> Reached {
+    let mut out = Reached {
+        order,
+        ..Reached::default()
+    };
+    match result {
+        Ok((account, regions, disabled)) => {
+            tracing::info!(account = %a.id, regions = regions.len(), "reached");
+            // A listed opt-in region the account has not enabled: said
+            // once, and not planned (every call there fails).
+            for region in disabled {
+                out.errors.push(PlanError {
+                    message: format!(
+                        "{region} is an opt-in region that account {} has not enabled, so nothing there can be read or changed: enable it (AWS Account settings, or `aws account enable-region --region-name {region}`) or leave it out of `regions`",
+                        a.id
+                    ),
+                    account: a.id.0.clone(),
+                    region,
+                    service: String::new(),
+                    kind: baseline_engine::ErrorKind::Refused,
+                });
+            }
+            for region in regions {
+                out.targets.push(Target {
+                    account_id: a.id.0.clone(),
+                    account_name: a.name.clone(),
+                    home: region == baseline.home_region,
+                    region,
+                });
+            }
+            aws.insert(account);
+        }
+        Err(e) => out.errors.push(PlanError {
+            account: a.id.0.clone(),
+            region: String::new(),
+            service: String::new(),
+            message: error_chain(e.as_ref()),
+            kind: baseline_engine::error_kind(e.as_ref()),
+        }),
+    }
+    out
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -52,6 +52,7 @@ impl Service for EbsService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let ec2 = client!(aws_sdk_ec2, account, &target.region);
         let Some(d) = desired.first() else {
             return Ok(Reading::default());
@@ -74,6 +75,7 @@ impl Service for EbsService {
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let ec2 = client!(aws_sdk_ec2, account, &target.region);
         match change.action {
             Action::Create | Action::Update => put_setting(&ec2, target, change).await,

@@ -100,6 +100,7 @@ impl Service for GuardDutyService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let client = client!(aws_sdk_guardduty, account, &target.region);
         let Some(d) = desired.first() else {
             return Ok(Reading::default());
@@ -140,6 +141,7 @@ impl Service for GuardDutyService {
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let client = client!(aws_sdk_guardduty, account, &target.region);
         let ctx = Ctx::new(target, SERVICE);
         let id = change

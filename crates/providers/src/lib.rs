@@ -69,10 +69,14 @@ pub mod survey;
 pub mod trustedadvisor;
 mod users;
 
+use std::sync::Arc;
+
 use baseline_engine::{Action, ServiceError, Target};
 
 pub use clients::Account;
-pub use connect::{Aws, ConnectOptions, Connected, Limits, Shard, connect, shard_of};
+pub use connect::{
+    Aws, ConnectOptions, Connected, Limits, Reaching, Shard, connect, reach_accounts, shard_of,
+};
 pub use error::{AwsError, Refusal};
 
 pub use owner::{KEY_ALIAS, Mark, OWNER_TAG_KEY, Owner};
@@ -115,7 +119,7 @@ pub(crate) fn controls(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-fn account_of<'a>(aws: &'a Aws, target: &Target) -> Result<&'a Account, ServiceError> {
+fn account_of(aws: &Aws, target: &Target) -> Result<Arc<Account>, ServiceError> {
     aws.account(&target.account_id).ok_or_else(|| {
         Box::new(Refusal {
             message: format!("account {} was not reached", target.account_id),

@@ -65,6 +65,7 @@ impl Service for S3AccountService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
         let client = clients::s3control_for(account, &target.region);
         let Some(d) = desired.first() else {
@@ -117,6 +118,7 @@ impl Service for S3AccountService {
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
         let client = clients::s3control_for(account, &target.region);
         if !matches!(change.action, Action::Create | Action::Update) {

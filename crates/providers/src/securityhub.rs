@@ -123,6 +123,7 @@ impl Service for SecurityHubService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_securityhub, account, &target.region);
         let mut out = Vec::new();
@@ -251,6 +252,7 @@ impl Service for SecurityHubService {
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_securityhub, account, &target.region);
         match (change.address.kind.as_str(), change.action) {

@@ -52,6 +52,7 @@ impl Service for TrustedAdvisorService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let notes = match support_region(&account.partition) {
             Some(region) => {
                 let client = client!(aws_sdk_support, account, region);

@@ -24,7 +24,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 use aws_types::region::Region;
 use baseline_engine::{
-    Action, Change, ErrorKind, Mode, Plan, PlanOptions, Service, Target, make_plan,
+    Action, Change, ErrorKind, Mode, Plan, PlanOptions, Service, Target, diff, make_plan,
 };
 use baseline_providers::{Account, Aws, Owner, iam};
 use serde_json::{Value, json};
@@ -68,9 +68,9 @@ fn aws(rules: &[&Rule]) -> Arc<Aws> {
     ))
 }
 
-/// The plan of one service for `target` under a baseline of `sections`
-/// (YAML) over the home region `home`.
-async fn plan_in(service: &Arc<dyn Service>, target: &Target, home: &str, sections: &str) -> Plan {
+/// A baseline of one account and `sections` (YAML) over the home region
+/// `home`.
+fn baseline_in(home: &str, sections: &str) -> baseline_spec::Baseline {
     let regions = if home == REGION {
         REGION.to_string()
     } else {
@@ -79,9 +79,14 @@ async fn plan_in(service: &Arc<dyn Service>, target: &Target, home: &str, sectio
     let yaml = format!(
         "version: 1\naccounts: [{{id: \"{ACCOUNT}\"}}]\nregions: [{regions}]\nhome_region: {home}\n{sections}"
     );
-    let baseline = baseline_spec::parse(&yaml, "mocks.yaml").expect("a valid baseline");
+    baseline_spec::parse(&yaml, "mocks.yaml").expect("a valid baseline")
+}
+
+/// The plan of one service for `target` under a baseline of `sections`
+/// (YAML) over the home region `home`.
+async fn plan_in(service: &Arc<dyn Service>, target: &Target, home: &str, sections: &str) -> Plan {
     make_plan(
-        &baseline,
+        &baseline_in(home, sections),
         std::slice::from_ref(target),
         std::slice::from_ref(service),
         Mode::Apply,
@@ -89,6 +94,31 @@ async fn plan_in(service: &Arc<dyn Service>, target: &Target, home: &str, sectio
         &PlanOptions::default(),
     )
     .await
+}
+
+/// What planning decides for `kind`, whole even when it is in line (a plan
+/// only counts those): the service's desired state, its read and the
+/// engine's diff, as `make_plan` does them.
+async fn decided_in(
+    service: &Arc<dyn Service>,
+    target: &Target,
+    home: &str,
+    sections: &str,
+    kind: &str,
+) -> Change {
+    let baseline = baseline_in(home, sections);
+    let effective = baseline.for_target(&target.account_id, &target.region);
+    let desired = service.desired(&effective, target, Mode::Apply);
+    let reading = service.read(target, &desired).await.expect("the read");
+    let wanted = desired
+        .into_iter()
+        .find(|d| d.address.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind} wanted"));
+    let observed = reading
+        .observed
+        .into_iter()
+        .find(|o| o.address == wanted.address);
+    diff(wanted, observed)
 }
 
 async fn plan(service: &Arc<dyn Service>, sections: &str) -> Plan {
@@ -290,11 +320,8 @@ async fn standards_not_listed_stay_enabled_by_default() {
 async fn converged_standards_plan_nothing() {
     let sh = security_hub(&hub_with(vec![subscription(AFSBP, StandardsStatus::Ready)]));
     let p = plan(&sh, EXCLUSIVE_AFSBP).await;
-    assert!(
-        p.changes.iter().all(|c| c.action == Action::NoOp) && p.changes.len() == 2,
-        "{:?}",
-        p.changes
-    );
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
+    assert_eq!(p.summary().in_line, 2, "{:?}", p.in_line);
 }
 
 /// A disable the plan has no subscription for is refused, not guessed:
@@ -408,9 +435,7 @@ async fn daily_recording_is_read_and_written() {
     let daily = "config: {enabled: true, recording: daily}\n";
     let log: Log = Default::default();
     let cfg = config_region(RecordingFrequency::Daily, &log);
-    let p = plan_in(&cfg, &away, "us-east-1", daily).await;
-    assert!(p.errors.is_empty(), "{:?}", p.errors);
-    let c = change(&p, "config.recorder");
+    let c = decided_in(&cfg, &away, "us-east-1", daily, "config.recorder").await;
     assert_eq!(c.before.as_ref().unwrap()["recording_frequency"], "DAILY");
     assert_eq!(c.action, Action::NoOp, "{c:?}");
 
@@ -470,8 +495,14 @@ async fn an_existing_active_analyzer_is_adopted() {
         analyzer("broken", AnalyzerStatus::Failed, false),
         analyzer("org-security", AnalyzerStatus::Active, false),
     ]);
-    let p = plan(&access_analyzer(&[&list]), ANALYZER).await;
-    let c = change(&p, "access_analyzer.analyzer");
+    let c = decided_in(
+        &access_analyzer(&[&list]),
+        &target(),
+        REGION,
+        ANALYZER,
+        "access_analyzer.analyzer",
+    )
+    .await;
     assert_eq!(c.action, Action::NoOp, "{c:?}");
     let before = c.before.as_ref().expect("adopted");
     assert_eq!(before["name"], "org-security");
@@ -714,12 +745,14 @@ async fn ebs_default_key_is_read_and_set() {
         &get_on, &get_key, &usable, &enable, &modify,
     ])));
 
-    let p = plan(
+    let c = decided_in(
         &ebs,
+        &target(),
+        REGION,
         "ebs_encryption: {enabled: true, kms_key: aws-managed}\n",
+        "ebs_encryption.by_default",
     )
     .await;
-    let c = change(&p, "ebs_encryption.by_default");
     assert_eq!(
         (c.action, &c.before.as_ref().unwrap()["kms_key"]),
         (Action::NoOp, &json!("alias/aws/ebs")),

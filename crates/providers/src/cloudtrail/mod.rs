@@ -151,7 +151,8 @@ impl Service for CloudTrailService {
         let partition = self
             .aws
             .account(&target.account_id)
-            .map_or("aws", |a| a.partition.as_str());
+            .map_or_else(|| "aws".to_string(), |a| a.partition.clone());
+        let partition = partition.as_str();
         let policy = bucket_policy(
             partition,
             &target.region,
@@ -232,6 +233,7 @@ impl Service for CloudTrailService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let owner = &self.aws.owner;
         let alias = owner.key_alias();
         let ctx = Ctx::new(target, SERVICE);
@@ -368,6 +370,7 @@ impl Service for CloudTrailService {
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let owner: &Owner = &self.aws.owner;
         let ctx = Ctx::new(target, SERVICE);
         match (change.address.kind.as_str(), change.action) {

@@ -126,7 +126,8 @@ impl Service for ConfigService {
         let partition = self
             .aws
             .account(&target.account_id)
-            .map_or("aws", |a| a.partition.as_str());
+            .map_or_else(|| "aws".to_string(), |a| a.partition.clone());
+        let partition = partition.as_str();
 
         let mut out = Vec::new();
         if target.home {
@@ -187,6 +188,7 @@ impl Service for ConfigService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let owner = &self.aws.owner;
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_config, account, &target.region);
@@ -326,6 +328,7 @@ impl Service for ConfigService {
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
         let client = client!(aws_sdk_config, account, &target.region);
         let after = change.after.clone().unwrap_or_default();

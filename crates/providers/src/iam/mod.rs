@@ -172,6 +172,7 @@ impl Service for IamService {
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
+        let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
         let iam = client!(aws_sdk_iam, account, &target.region);
         let find = |kind: &str| desired.iter().find(|d| d.address.kind == kind);
@@ -264,6 +265,7 @@ impl Service for IamService {
         match (change.address.kind.as_str(), change.action) {
             (password_policy::KIND, Action::Create | Action::Update) => {
                 let account = account_of(&self.aws, target)?;
+                let account = &*account;
                 let iam = client!(aws_sdk_iam, account, &target.region);
                 password_policy::apply(&iam, &Ctx::new(target, SERVICE), change).await
             }
