@@ -125,7 +125,19 @@ fn through_faults(
     let limit = Duration::from_secs(300);
     // No tight attempt timeout: the local AWS is healthy and shared, and
     // slow under load; the faults here are the injector's, not its speed.
-    let args = ["-f", f, "--max-attempts", attempts];
+    // A loose operation timeout too: moto answers one request at a time,
+    // so while one account is read, another account's throttled
+    // AssumeRole waits behind those reads on every attempt (AWS's STS
+    // does not); under the parallel suites ten such attempts outlasted
+    // the default 60 s once.
+    let args = [
+        "-f",
+        f,
+        "--max-attempts",
+        attempts,
+        "--operation-timeout",
+        "180",
+    ];
     let (plan, _) = moto.baseline_within(&[&["plan"][..], &args].concat(), &env, limit);
     // The rules fault writes, or reads often enough that the retries
     // outlast them: the plan itself succeeds.

@@ -263,6 +263,13 @@ enum Output {
     Html,
 }
 
+/// mimalloc instead of the C library's allocator: a plan of many accounts
+/// makes and drops millions of small objects (the SDK's per-call
+/// configuration and requests), and glibc's malloc and free were a fifth
+/// of the client's CPU (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = if cli.global.quiet {

@@ -345,9 +345,11 @@ pub struct InLine {
     /// Region name.
     pub region: String,
     /// How many resources of each kind (`config.recorder`) are in line.
-    pub kinds: BTreeMap<Arc<str>, u32>,
-    /// The Security Hub / CIS controls they clear, sorted.
-    pub controls: Vec<Arc<str>>,
+    /// Shared by every account-region with the same counts (a plan made
+    /// by [`crate::make_plan`] keeps one copy of each).
+    pub kinds: Arc<BTreeMap<Arc<str>, u32>>,
+    /// The Security Hub / CIS controls they clear, sorted; shared too.
+    pub controls: Arc<[Arc<str>]>,
 }
 
 impl InLine {

@@ -1,6 +1,6 @@
 //! Desired × observed → per-resource changes → a [`Plan`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use baseline_spec::Baseline;
@@ -123,20 +123,50 @@ pub async fn plan_as_reached(
         global: &global,
         names: &names,
     };
-    let mut done: Vec<(Reached, Part)> = accounts
-        .map(|reached| {
-            let ctx = &ctx;
-            async move {
-                if let Some(p) = &ctx.opts.progress {
-                    p.more(reached.targets.len() * ctx.services.len());
-                }
-                let part = read_account(ctx, &reached.targets, per_account).await;
-                (reached, part)
+    // The accounts stream is read whenever it has one, whether or not a
+    // reading slot is free: reaching an account (its AssumeRole, paced by
+    // STS, under an operation timeout) must not stall while other
+    // accounts are read. Reached accounts wait in `pending`.
+    let read = |reached: Reached| {
+        let ctx = &ctx;
+        async move {
+            if let Some(p) = &ctx.opts.progress {
+                p.more(reached.targets.len() * ctx.services.len());
             }
-        })
-        .buffer_unordered(accounts_at_once)
-        .collect()
-        .await;
+            let part = read_account(ctx, &reached.targets, per_account).await;
+            (reached, part)
+        }
+    };
+    let mut accounts = std::pin::pin!(accounts);
+    let mut arriving = true;
+    let mut pending: std::collections::VecDeque<Reached> = Default::default();
+    let mut running = futures::stream::FuturesUnordered::new();
+    let mut done: Vec<(Reached, Part)> = Vec::new();
+    loop {
+        while running.len() < accounts_at_once {
+            let Some(next) = pending.pop_front() else {
+                break;
+            };
+            running.push(read(next));
+        }
+        let next = match (arriving, running.is_empty()) {
+            (false, true) => break,
+            (false, false) => futures::future::Either::Right(running.next().await),
+            (true, true) => futures::future::Either::Left(accounts.next().await),
+            (true, false) => match futures::future::select(accounts.next(), running.next()).await {
+                futures::future::Either::Left((reached, _)) => {
+                    futures::future::Either::Left(reached)
+                }
+                futures::future::Either::Right((part, _)) => futures::future::Either::Right(part),
+            },
+        };
+        match next {
+            futures::future::Either::Left(Some(reached)) => pending.push_back(reached),
+            futures::future::Either::Left(None) => arriving = false,
+            futures::future::Either::Right(Some(part)) => done.push(part),
+            futures::future::Either::Right(None) => {}
+        }
+    }
     if let Some(p) = &opts.progress {
         p.finished();
     }
@@ -186,19 +216,43 @@ struct Ctx<'a> {
     names: &'a Interner,
 }
 
-/// Kinds and control ids, stored once however many resources name them.
+/// Kinds and control ids, and the counts and control lists of the
+/// account-regions in line, stored once however many name them: ten
+/// thousand accounts in line have a handful of distinct ones.
 #[derive(Default)]
-struct Interner(std::sync::Mutex<std::collections::HashSet<Arc<str>>>);
+struct Interner {
+    names: std::sync::Mutex<HashSet<Arc<str>>>,
+    kinds: std::sync::Mutex<HashSet<Arc<Counts>>>,
+    lists: std::sync::Mutex<HashSet<Arc<[Arc<str>]>>>,
+}
+
+/// The one stored copy of `value`.
+fn shared<T: ?Sized + Eq + std::hash::Hash>(
+    set: &std::sync::Mutex<HashSet<Arc<T>>>,
+    value: &T,
+    make: impl FnOnce() -> Arc<T>,
+) -> Arc<T> {
+    let mut set = set.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(a) = set.get(value) {
+        return a.clone();
+    }
+    let a = make();
+    set.insert(a.clone());
+    a
+}
 
 impl Interner {
     fn get(&self, s: &str) -> Arc<str> {
-        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(a) = set.get(s) {
-            return a.clone();
+        shared(&self.names, s, || Arc::from(s))
+    }
+
+    fn in_line(&self, c: Counting) -> InLine {
+        InLine {
+            kinds: shared(&self.kinds, &c.kinds, || Arc::new(c.kinds.clone())),
+            controls: shared(&self.lists, &c.controls[..], || Arc::from(&c.controls[..])),
+            account: c.account,
+            region: c.region,
         }
-        let a: Arc<str> = Arc::from(s);
-        set.insert(a.clone());
-        a
     }
 }
 
@@ -210,6 +264,9 @@ type Users = (Vec<Address>, Option<String>);
 #[derive(Default)]
 struct Part {
     changes: Vec<Change>,
+    /// While the account's reads are added.
+    counting: Vec<Counting>,
+    /// Once they all are.
     in_line: Vec<InLine>,
     users: Vec<(Address, Users)>,
     notes: Vec<String>,
@@ -225,7 +282,7 @@ impl Part {
         self.errors.extend(read.error);
         self.users.extend(read.users);
         let Some(counted) = read.in_line else { return };
-        match self.in_line.last_mut() {
+        match self.counting.last_mut() {
             Some(last) if last.account == counted.account && last.region == counted.region => {
                 for (kind, n) in counted.kinds {
                     *last.kinds.entry(kind).or_default() += n;
@@ -234,16 +291,28 @@ impl Part {
                 last.controls.sort();
                 last.controls.dedup();
             }
-            _ => self.in_line.push(counted),
+            _ => self.counting.push(counted),
         }
     }
+}
+
+/// How many resources of each kind.
+type Counts = std::collections::BTreeMap<Arc<str>, u32>;
+
+/// The resources in line of one account-region while its reads are
+/// diffed; an [`InLine`] once they all are.
+struct Counting {
+    account: String,
+    region: String,
+    kinds: Counts,
+    controls: Vec<Arc<str>>,
 }
 
 /// One target × service read, diffed.
 #[derive(Default)]
 struct Read {
     changes: Vec<Change>,
-    in_line: Option<InLine>,
+    in_line: Option<Counting>,
     users: Vec<(Address, Users)>,
     notes: Vec<String>,
     error: Option<PlanError>,
@@ -277,6 +346,11 @@ async fn read_account(ctx: &Ctx<'_>, targets: &[Target], per_account: usize) -> 
     for (_, read) in reads {
         part.add(read);
     }
+    part.in_line = part
+        .counting
+        .drain(..)
+        .map(|c| ctx.names.in_line(c))
+        .collect();
     part
 }
 
@@ -349,7 +423,7 @@ async fn read_one(
             read.changes.push(change);
             return;
         }
-        let counted = read.in_line.get_or_insert_with(|| InLine {
+        let counted = read.in_line.get_or_insert_with(|| Counting {
             account: change.address.account.clone(),
             region: change.address.region.clone(),
             kinds: Default::default(),

@@ -532,7 +532,7 @@ fn controls(plan: &Plan) -> Vec<ControlRow> {
         }
     }
     for l in &plan.in_line {
-        for control in &l.controls {
+        for control in l.controls.iter() {
             worst
                 .entry(control)
                 .or_default()

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use baseline_engine::render::{self, Styles};
 use baseline_engine::*;
 use baseline_spec::Baseline;
+use futures::StreamExt;
 use serde_json::json;
 
 fn baseline() -> Baseline {
@@ -591,6 +592,72 @@ async fn accounts_are_planned_as_reached_and_listed_in_order() {
     assert_eq!(plan.changes.len(), 8, "four resources read in each");
     assert_eq!(plan.errors.len(), 1);
     assert_eq!(plan.errors[0].region, "ap-east-1");
+}
+
+/// A read waits at the gate until it opens.
+struct Gated(Arc<tokio::sync::Semaphore>);
+
+#[async_trait]
+impl Service for Gated {
+    fn name(&self) -> &'static str {
+        "gated"
+    }
+    fn desired(&self, _: &Baseline, target: &Target, _: Mode) -> Vec<Desired> {
+        vec![Desired {
+            address: Address::new(target, "gated.x", "x"),
+            ..want("gated.x", &[])
+        }]
+    }
+    async fn read(&self, _: &Target, _: &[Desired]) -> Result<Reading, ServiceError> {
+        let _pass = self.0.acquire().await.expect("never closed");
+        Ok(Vec::new().into())
+    }
+    async fn apply(&self, _: &Target, _: &Change) -> Result<(), ServiceError> {
+        Ok(())
+    }
+}
+
+/// Why: an account being reached (its AssumeRole, under an operation
+/// timeout) was not driven while every reading slot was busy, so slow
+/// reads could time the next accounts' AssumeRoles out. Here the reads
+/// wait until the last account has been reached: the plan finishes only
+/// if reaching goes on while every slot is taken.
+#[tokio::test]
+async fn accounts_are_reached_while_every_reading_slot_is_busy() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let svcs: Vec<Arc<dyn Service>> = vec![Arc::new(Gated(gate.clone()))];
+    let accounts: Vec<Reached> = (0..6)
+        .map(|n| Reached {
+            order: n,
+            targets: vec![Target {
+                account_id: format!("10000000000{n}"),
+                ..target()
+            }],
+            errors: vec![],
+        })
+        .collect();
+    let opened = gate.clone();
+    let arrivals = futures::stream::iter(accounts).chain(
+        futures::stream::once(async move {
+            opened.add_permits(100);
+            None
+        })
+        .filter_map(|r| async move { r }),
+    );
+    // One read at a time: two accounts fill the slots.
+    let opts = PlanOptions {
+        concurrency: 1,
+        per_account: 1,
+        progress: None,
+    };
+    let plan = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        plan_as_reached(&baseline(), arrivals, &svcs, Mode::Apply, Vec::new(), &opts),
+    )
+    .await
+    .expect("reaching went on while the slots were busy");
+    assert_eq!(plan.targets.len(), 6);
+    assert_eq!(plan.changes.len(), 6, "every account read");
 }
 
 /// Why: `destroy` deleted a log bucket that another region's delivery

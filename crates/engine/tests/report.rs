@@ -39,8 +39,8 @@ fn in_line(account: &str, region: &str, kind: &str, control: &str) -> InLine {
     InLine {
         account: account.into(),
         region: region.into(),
-        kinds: [(kind.into(), 1)].into_iter().collect(),
-        controls: vec![control.into()],
+        kinds: std::sync::Arc::new([(kind.into(), 1)].into_iter().collect()),
+        controls: vec![control.into()].into(),
     }
 }
 
