@@ -40,7 +40,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import free_port  # noqa: E402  (one helper for both benchmarks)
+from bench import free_port, hwm_kb  # noqa: E402  (helpers for both benchmarks)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HOME = "ap-northeast-1"
 OTHER = "us-east-1"
@@ -102,23 +102,16 @@ def stats(port, tls_dir=None):
 
 def wait_peak(pid):
     """Waits for the child: its exit status, its resource usage and its
-    peak RSS in MB. The peak is the child's own high-water mark (VmHWM),
-    read every 20 ms while it runs: wait4's ru_maxrss also counts the
-    memory this script had when it forked the child (Linux keeps the
-    larger across exec), which after a large run's statistics is more
-    than a plan's. Under --wrap it is the wrapper's."""
+    peak RSS in MB, its own high-water mark read every 20 ms while it runs
+    (`hwm_kb`; wait4's ru_maxrss also counts this script's memory at the
+    fork, which after a large run's statistics is more than a plan's).
+    Under --wrap it is the wrapper's."""
     peak_kb = 0
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             return status, usage, round(peak_kb / 1024, 1)
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        peak_kb = max(peak_kb, int(line.split()[1]))
-        except OSError:
-            pass
+        peak_kb = max(peak_kb, hwm_kb(pid))
         time.sleep(0.02)
 
 
