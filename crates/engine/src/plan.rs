@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use baseline_spec::Baseline;
 use futures::StreamExt;
+use futures::future::Either;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -151,20 +152,18 @@ pub async fn plan_as_reached(
         }
         let next = match (arriving, running.is_empty()) {
             (false, true) => break,
-            (false, false) => futures::future::Either::Right(running.next().await),
-            (true, true) => futures::future::Either::Left(accounts.next().await),
+            (false, false) => Either::Right(running.next().await),
+            (true, true) => Either::Left(accounts.next().await),
             (true, false) => match futures::future::select(accounts.next(), running.next()).await {
-                futures::future::Either::Left((reached, _)) => {
-                    futures::future::Either::Left(reached)
-                }
-                futures::future::Either::Right((part, _)) => futures::future::Either::Right(part),
+                Either::Left((reached, _)) => Either::Left(reached),
+                Either::Right((part, _)) => Either::Right(part),
             },
         };
         match next {
-            futures::future::Either::Left(Some(reached)) => pending.push_back(reached),
-            futures::future::Either::Left(None) => arriving = false,
-            futures::future::Either::Right(Some(part)) => done.push(part),
-            futures::future::Either::Right(None) => {}
+            Either::Left(Some(reached)) => pending.push_back(reached),
+            Either::Left(None) => arriving = false,
+            Either::Right(Some(part)) => done.push(part),
+            Either::Right(None) => {}
         }
     }
     if let Some(p) = &opts.progress {
