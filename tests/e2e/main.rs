@@ -15,6 +15,7 @@ mod init;
 mod interrupt;
 mod least_privilege;
 mod moto;
+mod organization;
 mod ownership;
 mod policy;
 mod probe;

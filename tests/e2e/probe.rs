@@ -430,3 +430,73 @@ pub async fn channel_bucket(moto: &Moto, region: &str) -> Option<String> {
         .first()
         .and_then(|c| c.s3_bucket_name().map(str::to_string))
 }
+
+/// An SDK configuration with the credentials of `account` (its
+/// `OrganizationAccountAccessRole` assumed), for checking its state.
+pub async fn as_account(moto: &Moto, account: &str, region: &str) -> aws_config::SdkConfig {
+    let creds = aws_sdk_sts::Client::new(&moto.sdk(region).await)
+        .assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+        ))
+        .role_session_name("probe")
+        .send()
+        .await
+        .unwrap()
+        .credentials()
+        .cloned()
+        .unwrap();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto.url)
+        .region(aws_config::Region::new(region.to_string()))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_string()),
+            None,
+            "probe",
+        ))
+        .load()
+        .await
+}
+
+/// Whether `account` has an enabled GuardDuty detector in `region`, and
+/// its GuardDuty administrator there.
+pub async fn guardduty_of(moto: &Moto, account: &str, region: &str) -> (bool, Option<String>) {
+    let client = aws_sdk_guardduty::Client::new(&as_account(moto, account, region).await);
+    let ids = client.list_detectors().send().await.unwrap();
+    let Some(id) = ids.detector_ids().first() else {
+        return (false, None);
+    };
+    let d = client.get_detector().detector_id(id).send().await.unwrap();
+    let admin = client
+        .get_administrator_account()
+        .detector_id(id)
+        .send()
+        .await
+        .unwrap()
+        .administrator()
+        .and_then(|a| a.account_id())
+        .map(str::to_string);
+    (
+        d.status() == Some(&aws_sdk_guardduty::types::DetectorStatus::Enabled),
+        admin,
+    )
+}
+
+/// An account that joins the organization (Organizations CreateAccount
+/// from the management account); its id.
+pub async fn organization_join(moto: &Moto, name: &str) -> String {
+    aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await)
+        .create_account()
+        .account_name(name)
+        .email(format!("{name}@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_string()
+}

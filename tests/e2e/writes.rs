@@ -334,6 +334,41 @@ const RULES: &[Rule] = &[
         None,
         true,
     ),
+    // GuardDuty through the delegated administrator (organization.rs):
+    // trusted access and the administrator from the management account,
+    // the organization configuration and members from the administrator.
+    rule(
+        "organizations",
+        "EnableAWSServiceAccess",
+        &["guardduty.delegated_admin", "securityhub.delegated_admin"],
+        true,
+        None,
+        false,
+    ),
+    rule(
+        "guardduty",
+        "EnableOrganizationAdminAccount",
+        &["guardduty.delegated_admin"],
+        true,
+        None,
+        false,
+    ),
+    rule(
+        "guardduty",
+        "UpdateOrganizationConfiguration",
+        &["guardduty.organization"],
+        true,
+        Some(None),
+        false,
+    ),
+    rule(
+        "guardduty",
+        "CreateMembers",
+        &["guardduty.members"],
+        true,
+        Some(Some("accounts")),
+        false,
+    ),
     // The IAM password policy: one call sets the whole policy.
     rule(
         "iam",
@@ -430,7 +465,11 @@ const RULES: &[Rule] = &[
 
 /// Services whose resources are global (their requests are signed for
 /// one region whatever the plan's home region is).
-const GLOBAL: &[&str] = &["iam", "account"];
+const GLOBAL: &[&str] = &["iam", "account", "organizations"];
+
+fn json_str(s: &str) -> Value {
+    Value::String(s.to_string())
+}
 
 fn after<'a>(change: &'a Value, attr: &str) -> &'a Value {
     &change["after"][attr]
@@ -589,6 +628,51 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
                     return Err(format!(
                         "sent the selectors {sent}, the plan shows {planned}"
                     ));
+                }
+            }
+            Ok(())
+        }
+        ("guardduty" | "securityhub", "EnableOrganizationAdminAccount") => {
+            let sent = ["adminAccountId", "AdminAccountId"]
+                .iter()
+                .map(|k| field(k))
+                .find(|v| !v.is_empty())
+                .unwrap_or_default();
+            if &json_str(&sent) != after(change, "admin_account") {
+                return Err(format!("administrator {sent} is not the plan's"));
+            }
+            Ok(())
+        }
+        ("guardduty", "UpdateOrganizationConfiguration")
+            if &w.payload["autoEnableOrganizationMembers"]
+                != after(change, "auto_enable_members") =>
+        {
+            Err(format!(
+                "auto-enable {} is not the plan's",
+                w.payload["autoEnableOrganizationMembers"]
+            ))
+        }
+        ("guardduty" | "securityhub", "CreateMembers") => {
+            let before: Vec<&Value> = change["before"]["accounts"]
+                .as_array()
+                .map(|a| a.iter().collect())
+                .unwrap_or_default();
+            let planned = after(change, "accounts")
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let details = w.payload["accountDetails"]
+                .as_array()
+                .or(w.payload["AccountDetails"].as_array())
+                .cloned()
+                .unwrap_or_default();
+            for d in details {
+                let id = d["accountId"]
+                    .as_str()
+                    .or(d["AccountId"].as_str())
+                    .unwrap_or_default();
+                if !planned.iter().any(|p| p == id) || before.iter().any(|b| *b == id) {
+                    return Err(format!("member {id} is not one the plan adds"));
                 }
             }
             Ok(())

@@ -135,6 +135,19 @@ class StandardsBackend(BaseBackend):
 backends = BackendDict(StandardsBackend, "securityhub")
 
 
+def enable_hub(account, region, default_standards, tags):
+    """The hub enabled, with the default standards unless told otherwise
+    (EnableSecurityHub; also what an organization's administrator adding a
+    member does, organization.py)."""
+    b = backends[account][region]
+    b.hub().enable_security_hub(tags=tags)
+    b.subscriptions.clear()
+    if default_standards:
+        for p, _, default in CATALOG:
+            if default and p not in UNOFFERED.get(region, set()):
+                b.enable(standard_arn(p, region))
+
+
 def handle(req):
     if req.service != "securityhub":
         return None
@@ -146,12 +159,7 @@ def handle(req):
         if hub.enabled:
             raise ServiceError("ResourceConflictException", "Account is already subscribed to Security Hub", 409)
         body = req.json()
-        hub.enable_security_hub(tags=body.get("Tags") or {})
-        b.subscriptions.clear()
-        if body.get("EnableDefaultStandards", True):
-            for p, _, default in CATALOG:
-                if default and p not in UNOFFERED.get(req.region, set()):
-                    b.enable(standard_arn(p, req.region))
+        enable_hub(req.account, req.region, body.get("EnableDefaultStandards", True), body.get("Tags") or {})
         return json_answer({})
     if path == "/accounts" and req.method == "DELETE":
         b.require_hub()

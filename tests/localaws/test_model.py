@@ -625,6 +625,89 @@ class ModelTest(unittest.TestCase):
                           Features=[{"Name": "RUNTIME_MONITORING", "Status": "ENABLED"}])
         self.checked.add("CreateDetector")
 
+    def as_account(self, service, account, region=REGION):
+        """A client with credentials of `account` (a role assumed in it)."""
+        creds = self.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                                               RoleSessionName="test")["Credentials"]
+        c = boto3.client(service, region_name=region, endpoint_url=self.url,
+                         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"])
+        c.meta.events.register("after-call", self.check_answer)
+        return c
+
+    def organization(self, *names):
+        orgs = self.client("organizations", "us-east-1")
+        orgs.create_organization(FeatureSet="ALL")
+        return orgs, [orgs.create_account(AccountName=n, Email=f"{n}@example.com")["CreateAccountStatus"]["AccountId"]
+                      for n in names]
+
+    def test_guardduty_through_a_delegated_administrator(self):
+        orgs, (admin, member, other) = self.organization("security", "dev", "prod")
+        gd = self.client("guardduty")
+        # Trusted access first; the management account only; one administrator.
+        self.expect_error("BadRequestException", gd.enable_organization_admin_account, AdminAccountId=admin)
+        orgs.enable_aws_service_access(ServicePrincipal="guardduty.amazonaws.com")
+        self.expect_error("BadRequestException", self.as_account("guardduty", member).enable_organization_admin_account,
+                          AdminAccountId=member)
+        gd.enable_organization_admin_account(AdminAccountId=admin)
+        gd.enable_organization_admin_account(AdminAccountId=admin)
+        self.expect_error("BadRequestException", gd.enable_organization_admin_account, AdminAccountId=other)
+        self.assertEqual(gd.list_organization_admin_accounts()["AdminAccounts"],
+                         [{"AdminAccountId": admin, "AdminStatus": "ENABLED"}])
+        self.assertEqual(self.client("guardduty", "us-east-1").list_organization_admin_accounts()["AdminAccounts"], [])
+        self.assertEqual([a["Id"] for a in orgs.list_delegated_administrators(
+            ServicePrincipal="guardduty.amazonaws.com")["DelegatedAdministrators"]], [admin])
+        # The administrator's organization configuration and members.
+        ad = self.as_account("guardduty", admin)
+        detector = ad.create_detector(Enable=True)["DetectorId"]
+        ad.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="ALL",
+                                             Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}])
+        conf = ad.describe_organization_configuration(DetectorId=detector)
+        self.assertEqual((conf["AutoEnableOrganizationMembers"], conf["Features"]),
+                         ("ALL", [{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}]))
+        m = self.as_account("guardduty", member)
+        self.assertEqual(m.list_detectors()["DetectorIds"], [])
+        self.assertEqual(ad.create_members(DetectorId=detector, AccountDetails=[
+            {"AccountId": member, "Email": "dev@example.com"}, {"AccountId": "999999999999", "Email": "x@example.com"}
+        ])["UnprocessedAccounts"][0]["AccountId"], "999999999999")
+        member_detector = m.list_detectors()["DetectorIds"][0]
+        self.assertEqual(m.get_administrator_account(DetectorId=member_detector)["Administrator"]["AccountId"], admin)
+        self.expect_error("BadRequestException", m.describe_organization_configuration, DetectorId=member_detector)
+        self.assertEqual([x["AccountId"] for x in ad.list_members(DetectorId=detector)["Members"]], [member])
+        # An account that joins later is covered by AWS itself.
+        joined = orgs.create_account(AccountName="new", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
+        j = self.as_account("guardduty", joined)
+        self.assertEqual(len(j.list_detectors()["DetectorIds"]), 1)
+        self.assertEqual(sorted(x["AccountId"] for x in ad.list_members(DetectorId=detector)["Members"]),
+                         sorted([member, joined]))
+        # Not in a region whose configuration does not auto-enable.
+        self.assertEqual(self.as_account("guardduty", joined, "us-east-1").list_detectors()["DetectorIds"], [])
+
+    def test_security_hub_through_a_delegated_administrator(self):
+        orgs, (admin, member, other) = self.organization("security", "dev", "prod")
+        sh = self.client("securityhub")
+        self.expect_error("InvalidInputException", sh.enable_organization_admin_account, AdminAccountId=admin)
+        orgs.enable_aws_service_access(ServicePrincipal="securityhub.amazonaws.com")
+        sh.enable_organization_admin_account(AdminAccountId=admin)
+        self.expect_error("InvalidInputException", sh.enable_organization_admin_account, AdminAccountId=other)
+        self.assertEqual([a["AccountId"] for a in sh.list_organization_admin_accounts()["AdminAccounts"]], [admin])
+        ad = self.as_account("securityhub", admin)
+        ad.enable_security_hub()
+        ad.update_organization_configuration(AutoEnable=True, AutoEnableStandards="DEFAULT")
+        self.assertTrue(ad.describe_organization_configuration()["AutoEnable"])
+        # Per region.
+        self.expect_error("AccessDeniedException",
+                          self.as_account("securityhub", admin, "us-east-1").describe_organization_configuration)
+        m = self.as_account("securityhub", member)
+        self.assertEqual(m.get_administrator_account().get("Administrator"), None)
+        self.expect_error("AccessDeniedException", m.create_members, AccountDetails=[{"AccountId": other}])
+        ad.create_members(AccountDetails=[{"AccountId": member}])
+        self.assertEqual(m.get_administrator_account()["Administrator"]["AccountId"], admin)
+        self.assertEqual(len(m.get_enabled_standards()["StandardsSubscriptions"]), 2)
+        joined = orgs.create_account(AccountName="new", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
+        self.assertEqual(self.as_account("securityhub", joined).get_administrator_account()["Administrator"]["AccountId"],
+                         admin)
+
     def test_the_model_check_catches_a_wrong_answer(self):
         """The checker itself: a member AWS does not define, a missing
         required one and an unknown enum value are all found."""

@@ -1,6 +1,6 @@
 //! Credentials, accounts and regions: from the baseline to [`Target`]s.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +26,9 @@ pub struct Aws {
     pub owner: crate::Owner,
     /// How long a write waits for AWS to settle ([`Limits::settle_timeout`]).
     pub settle: Duration,
+    /// The organization, when its security services run through a
+    /// delegated administrator (`organization.delegated_admin`).
+    pub organization: Option<crate::organization::Organization>,
 }
 
 impl Aws {
@@ -42,6 +45,7 @@ impl Aws {
             ),
             owner,
             settle: Duration::ZERO,
+            organization: None,
         }
     }
 
@@ -223,10 +227,30 @@ pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions
     let base = opts.limits.apply(loader).load().await;
 
     let mut errors = Vec::new();
+    let mut organization = None;
     let accounts: Vec<AccountRef> = match &baseline.accounts {
         Accounts::List(list) => list.clone(),
         Accounts::Organization(_) => match discover(&base, baseline).await {
-            Ok(list) => list,
+            Ok((list, emails)) => {
+                // Checked before any account is read: a refusal here
+                // plans nothing, so nothing is changed.
+                match crate::organization::delegation(&base, baseline, emails).await {
+                    Ok(org) => {
+                        organization = org;
+                        list
+                    }
+                    Err(e) => {
+                        errors.push(PlanError {
+                            account: "organization".into(),
+                            region: String::new(),
+                            service: String::new(),
+                            message: error_chain(e.as_ref()),
+                            kind: baseline_engine::error_kind(e.as_ref()),
+                        });
+                        Vec::new()
+                    }
+                }
+            }
             Err(e) => {
                 errors.push(PlanError {
                     account: "organization".into(),
@@ -251,6 +275,7 @@ pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions
     let aws = Arc::new(Aws {
         owner: crate::Owner::of(baseline),
         settle: opts.limits.settle_timeout,
+        organization,
         ..Aws::default()
     });
     let sts = caller_sts(&base, &baseline.home_region);
@@ -472,7 +497,10 @@ impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
 /// Every ACTIVE account of the organization, less the excluded ones. The
 /// account whose credentials we hold (the management or a delegated
 /// account) is reached with them; the others through `role_name`.
-async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Vec<AccountRef>, BoxError> {
+async fn discover(
+    base: &SdkConfig,
+    baseline: &Baseline,
+) -> Result<(Vec<AccountRef>, BTreeMap<String, String>), BoxError> {
     let org = baseline.organization.as_ref().ok_or_else(|| {
         Box::new(Refusal {
             message: "`accounts: organization` needs an `organization` section".into(),
@@ -502,6 +530,7 @@ async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Vec<AccountRe
         .to_string();
     let excluded: Vec<&AccountId> = org.exclude.iter().flatten().collect();
     let mut out = Vec::new();
+    let mut emails = BTreeMap::new();
     let mut pages = aws_sdk_organizations::Client::new(base)
         .list_accounts()
         .into_paginator()
@@ -515,6 +544,7 @@ async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Vec<AccountRe
             if !active || excluded.iter().any(|x| x.0 == id) {
                 continue;
             }
+            emails.insert(id.to_string(), a.email().unwrap_or_default().to_string());
             out.push(AccountRef {
                 id: AccountId(id.to_string()),
                 name: a.name().map(str::to_string),
@@ -525,7 +555,7 @@ async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Vec<AccountRe
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(out)
+    Ok((out, emails))
 }
 
 /// The regions every account has enabled (those AWS introduced before

@@ -59,6 +59,7 @@ mod error;
 pub mod guardduty;
 pub mod iam;
 mod kms;
+pub mod organization;
 mod owner;
 pub mod policy;
 mod registry;

@@ -173,9 +173,14 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
             continue;
         }
         for a in setting.actions {
-            if a.under
-                .is_some_and(|key| setting_values(&base, setting.section, key).is_empty())
-            {
+            let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
+            if a.under.is_some_and(|key| {
+                if key == crate::registry::DELEGATED {
+                    !delegated
+                } else {
+                    setting_values(&base, setting.section, key).is_empty()
+                }
+            }) {
                 continue;
             }
             let mut actions: Vec<&str> = a

@@ -15,6 +15,11 @@ use baseline_engine::Service;
 
 use crate::Aws;
 
+/// [`Actions::under`] for the calls made only when the organization's
+/// services run through a delegated administrator
+/// (`organization.delegated_admin`).
+pub(crate) const DELEGATED: &str = "organization.delegated_admin";
+
 /// The IAM actions of a setting's calls, by command.
 pub(crate) struct Actions {
     /// The policy statement's Sid.
@@ -206,19 +211,49 @@ pub const SETTINGS: &[Setting] = &[
         section: "guardduty",
         alias: None,
         paid: true,
-        kinds: &["guardduty.detector"],
+        kinds: &[
+            "guardduty.detector",
+            "guardduty.delegated_admin",
+            "guardduty.organization",
+            "guardduty.members",
+            "guardduty.membership",
+        ],
         docs: &[[
             "`guardduty` (detector, protection plans)",
             "yes",
             "detector deleted",
         ]],
-        actions: &[Actions {
-            sid: "GuardDuty",
-            under: None,
-            read: &["guardduty:ListDetectors", "guardduty:GetDetector"],
-            write: &["guardduty:CreateDetector", "guardduty:UpdateDetector"],
-            teardown: &["guardduty:DeleteDetector"],
-        }],
+        actions: &[
+            Actions {
+                sid: "GuardDuty",
+                under: None,
+                read: &["guardduty:ListDetectors", "guardduty:GetDetector"],
+                write: &["guardduty:CreateDetector", "guardduty:UpdateDetector"],
+                teardown: &["guardduty:DeleteDetector"],
+            },
+            Actions {
+                sid: "GuardDutyOrganization",
+                under: Some(DELEGATED),
+                read: &[
+                    "organizations:DescribeOrganization",
+                    "organizations:ListDelegatedAdministrators",
+                    "guardduty:ListOrganizationAdminAccounts",
+                    "guardduty:DescribeOrganizationConfiguration",
+                    "guardduty:ListMembers",
+                    "guardduty:GetAdministratorAccount",
+                ],
+                write: &[
+                    "organizations:EnableAWSServiceAccess",
+                    "organizations:RegisterDelegatedAdministrator",
+                    "organizations:DescribeOrganization",
+                    "organizations:ListAccounts",
+                    "guardduty:EnableOrganizationAdminAccount",
+                    "guardduty:UpdateOrganizationConfiguration",
+                    "guardduty:CreateMembers",
+                ],
+                teardown: &[],
+            },
+        ],
         adopt_tag: Some("guardduty:TagResource"),
         service_linked_role: Some("guardduty.amazonaws.com"),
         service: |aws| Arc::new(crate::guardduty::GuardDutyService::new(aws)),

@@ -144,6 +144,31 @@ pub struct OrganizationSpec {
     /// Account ids to leave out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclude: Option<Vec<AccountId>>,
+    /// The security-tooling account made the delegated administrator of
+    /// GuardDuty and Security Hub (for the sections the baseline enables):
+    /// the management account registers it in every planned region, and it
+    /// adds every account of the organization as a member there. Member
+    /// accounts are then covered by the organization, not enabled one by
+    /// one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegated_admin: Option<AccountId>,
+    /// With `delegated_admin`: AWS itself enables GuardDuty and Security
+    /// Hub for every account that joins the organization later, between
+    /// two runs (default true). `false`: only the accounts there at `apply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_enable: Option<bool>,
+}
+
+impl OrganizationSpec {
+    /// The delegated administrator, if the baseline names one.
+    pub fn admin(&self) -> Option<&str> {
+        self.delegated_admin.as_ref().map(|a| a.0.as_str())
+    }
+
+    /// Whether accounts that join later are covered by AWS itself.
+    pub fn auto_enables(&self) -> bool {
+        self.auto_enable.unwrap_or(true)
+    }
 }
 
 impl Override {

@@ -354,6 +354,30 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
                 "/organization/exclude",
                 org.exclude.iter().flatten(),
             );
+            if let Some(admin) = &org.delegated_admin {
+                if !is_account_id(&admin.0) {
+                    report.at_value(
+                        "/organization/delegated_admin",
+                        format!("`{admin}` is not a 12-digit account id"),
+                        None,
+                    );
+                } else if org.exclude.iter().flatten().any(|x| x == admin) {
+                    report.at_value(
+                        "/organization/delegated_admin",
+                        format!(
+                            "the delegated administrator {} is also in `exclude`",
+                            admin.0
+                        ),
+                        Some("an excluded account cannot administer the others".into()),
+                    );
+                }
+            } else if org.auto_enable.is_some() {
+                report.at_key(
+                    "/organization/auto_enable",
+                    "`auto_enable` is only used with `delegated_admin`".into(),
+                    None,
+                );
+            }
         }
         _ => {}
     }

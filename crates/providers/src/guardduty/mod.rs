@@ -27,6 +27,8 @@ use serde_json::{Value, json};
 use crate::error::Ctx;
 use crate::{OWNER_TAG_KEY, Owner, account_of, attrs, controls, present_if};
 
+mod organization;
+
 const SERVICE: &str = "guardduty";
 const KIND: &str = "guardduty.detector";
 /// A plan the region's detector does not list: not offered there.
@@ -82,7 +84,58 @@ impl Service for GuardDutyService {
             return Vec::new();
         };
         let on = spec.enabled && mode == Mode::Apply;
-        vec![Desired {
+        if let Some(org) = &self.aws.organization {
+            // Through the delegated administrator: members are covered by
+            // the organization; `destroy` and `enabled: false` leave the
+            // organization's GuardDuty as it is (docs/safety.md).
+            if !on {
+                return Vec::new();
+            }
+            let mut out = organization::desired(org, spec, target);
+            if target.account_id == org.admin {
+                out.push(self.detector(spec, target, on));
+            }
+            return out;
+        }
+        vec![self.detector(spec, target, on)]
+    }
+
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+        let mut reading = Reading::default();
+        for d in desired {
+            let one = if d.address.kind == KIND {
+                self.read_detector(target, d).await?
+            } else {
+                let account = account_of(&self.aws, target)?;
+                let client = client!(aws_sdk_guardduty, account, &target.region);
+                let org = self
+                    .aws
+                    .organization
+                    .as_ref()
+                    .ok_or_else(|| crate::refusal("no organization was reached".to_string()))?;
+                organization::read(&client, org, target, d).await?
+            };
+            reading.observed.extend(one.observed);
+            reading.notes.extend(one.notes);
+        }
+        Ok(reading)
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+        if change.address.kind == KIND {
+            return self.apply_detector(target, change).await;
+        }
+        let account = account_of(&self.aws, target)?;
+        let account = &*account;
+        let client = client!(aws_sdk_guardduty, account, &target.region);
+        organization::apply(&client, account, target, change).await
+    }
+}
+
+impl GuardDutyService {
+    /// The region's detector.
+    fn detector(&self, spec: &baseline_spec::GuardDutySpec, target: &Target, on: bool) -> Desired {
+        Desired {
             address: Address::new(target, KIND, "detector"),
             controls: controls(&["GuardDuty.1"]),
             want: present_if(on, {
@@ -95,16 +148,13 @@ impl Service for GuardDutyService {
             }),
             depends_on: Vec::new(),
             private: baseline_engine::Attrs::new(),
-        }]
+        }
     }
 
-    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+    async fn read_detector(&self, target: &Target, d: &Desired) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let client = client!(aws_sdk_guardduty, account, &target.region);
-        let Some(d) = desired.first() else {
-            return Ok(Reading::default());
-        };
         let Some(mut o) = read_detector(&client, target, &d.address, &self.aws.owner).await? else {
             return Ok(Reading::default());
         };
@@ -139,7 +189,7 @@ impl Service for GuardDutyService {
         })
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply_detector(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let client = client!(aws_sdk_guardduty, account, &target.region);

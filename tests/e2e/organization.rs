@@ -1,0 +1,151 @@
+//! An organization whose GuardDuty and Security Hub run through a
+//! delegated administrator (`organization.delegated_admin`, issue #19):
+//! the management account registers it, the administrator covers every
+//! account, and AWS itself covers an account that joins later.
+
+use serde_json::Value;
+
+use crate::moto::{Moto, baseline_file, looked_at};
+use crate::probe;
+
+const REGION: &str = "ap-northeast-1";
+const MANAGEMENT: &str = "123456789012";
+
+fn file(admin: &str, sections: &str) -> String {
+    format!(
+        "version: 1\naccounts: organization\norganization:\n  role_name: OrganizationAccountAccessRole\n  delegated_admin: \"{admin}\"\n  auto_enable: true\nregions: [{REGION}]\nhome_region: {REGION}\n{sections}"
+    )
+}
+
+/// The kinds a plan shows for `account` (changes and in-line counts).
+fn kinds(plan: &Value, account: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = looked_at(plan)
+        .iter()
+        .filter(|c| c["address"]["account"] == account)
+        .map(|c| {
+            (
+                c["address"]["kind"].as_str().unwrap().to_string(),
+                c["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn kind(k: &str, action: &str) -> (String, String) {
+    (k.to_string(), action.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guardduty_runs_through_the_delegated_administrator_and_covers_a_new_account() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "dev", "prod"]).await;
+    let (admin, dev) = (ids[0].as_str(), ids[1].as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(&dir, &file(admin, "guardduty: {enabled: true}\n"));
+    let f = f.to_str().unwrap();
+
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode", "--output", "json"]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    let v: Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(
+        kinds(&v, MANAGEMENT),
+        vec![
+            kind("guardduty.delegated_admin", "create"),
+            kind("guardduty.membership", "create"),
+        ],
+        "the management account registers the administrator and is covered as a member"
+    );
+    assert_eq!(
+        kinds(&v, admin),
+        vec![
+            kind("guardduty.detector", "create"),
+            kind("guardduty.members", "create"),
+            kind("guardduty.organization", "create"),
+        ]
+    );
+    assert_eq!(
+        kinds(&v, dev),
+        vec![kind("guardduty.membership", "create")],
+        "a member is covered by the organization, not given a detector of its own"
+    );
+    let members = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"]["kind"] == "guardduty.members")
+        .unwrap();
+    let mut want: Vec<&str> = vec![MANAGEMENT, dev, ids[2].as_str()];
+    want.sort();
+    assert_eq!(members["after"]["accounts"], serde_json::json!(want));
+    let human = moto.baseline(&["plan", "-f", f]);
+    assert!(
+        human.stdout.contains("not yet covered by the organization"),
+        "{human:?}"
+    );
+
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert_eq!(
+        probe::guardduty_of(&moto, dev, REGION).await,
+        (true, Some(admin.to_string()))
+    );
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+
+    // An account joins; no apply: AWS itself covers it.
+    let joined = probe::organization_join(&moto, "later").await;
+    assert_eq!(
+        probe::guardduty_of(&moto, &joined, REGION).await,
+        (true, Some(admin.to_string())),
+        "auto-enable covers the account that joined"
+    );
+    let after = moto.baseline(&["plan", "-f", f, "--detailed-exitcode", "--output", "json"]);
+    assert_eq!(after.code, 0, "{after:?}");
+    let v: Value = serde_json::from_str(&after.stdout).unwrap();
+    assert_eq!(
+        kinds(&v, &joined),
+        vec![kind("guardduty.membership", "no_op")],
+        "the new account is planned as covered by the organization"
+    );
+}
+
+/// Another account already the registered administrator: refused with
+/// both ids, and nothing is written anywhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_administrator_is_refused_and_nothing_changes() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "other"]).await;
+    let (admin, other) = (ids[0].as_str(), ids[1].as_str());
+    let sdk = moto.sdk(REGION).await;
+    aws_sdk_organizations::Client::new(&sdk)
+        .enable_aws_service_access()
+        .service_principal("guardduty.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_guardduty::Client::new(&sdk)
+        .enable_organization_admin_account()
+        .admin_account_id(other)
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(
+        &dir,
+        &file(
+            admin,
+            "guardduty: {enabled: true}\nebs_encryption: {enabled: true}\n",
+        ),
+    );
+    let before = moto.writes(0).len();
+    let apply = moto.baseline(&["apply", "-f", f.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    let said = format!("{}{}", apply.stdout, apply.stderr);
+    assert!(
+        said.contains(admin) && said.contains(other) && said.contains("refused"),
+        "{said}"
+    );
+    assert_eq!(moto.writes(before).len(), 0, "nothing is written");
+}

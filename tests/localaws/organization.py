@@ -1,0 +1,336 @@
+"""GuardDuty and Security Hub run for an organization through a delegated
+administrator, which moto models in part (GuardDuty: a list of admin ids
+per account and nothing else; Security Hub: one configuration per
+organization, not per region, and an administrator replaced without a
+word). State here is per organization and region, as AWS keeps it.
+
+AWS behaviour followed:
+
+* Trusted access (Organizations `EnableAWSServiceAccess`) for the
+  service's principal comes first: EnableOrganizationAdminAccount without
+  it is refused (AWS's guides enable it first; that the API refuses is the
+  stricter reading).
+* EnableOrganizationAdminAccount: "Only the organization's management
+  account can run this API operation" (GuardDuty and Security Hub API
+  references); the account must be in the organization; it is registered
+  as the service's delegated administrator in Organizations
+  (`ListDelegatedAdministrators` lists it). An organization has one
+  administrator per service: naming another while one is enabled is
+  refused (BadRequestException / InvalidInputException) — the other must
+  be disabled first. ListOrganizationAdminAccounts: the management account
+  only.
+* Organization configuration (GuardDuty `DescribeOrganizationConfiguration`
+  / `UpdateOrganizationConfiguration` on the administrator's detector;
+  Security Hub's `/organization/configuration`): the administrator only.
+  GuardDuty's `autoEnableOrganizationMembers` is NEW, ALL or NONE; the
+  protection plans (`features`) each NEW, ALL or NONE.
+* CreateMembers by the administrator, for accounts of the organization:
+  the service is enabled in the member (GuardDuty: "When you add an
+  organization account as a member, GuardDuty is enabled for it";
+  Security Hub: CreateMembers "enables Security Hub" for an organization
+  account that does not have it, with the default standards when
+  AutoEnableStandards is DEFAULT). An account outside the organization
+  comes back in `UnprocessedAccounts` (it would need an invitation).
+* GetAdministratorAccount (member side): the administrator only for an
+  account that is a member (moto named it for every account of the
+  organization).
+* An account that joins the organization (Organizations `CreateAccount`)
+  while auto-enable is NEW or ALL (GuardDuty) or AutoEnable is true
+  (Security Hub) in a region is a member there at once, with the service
+  enabled. AWS does it within minutes to hours; at once is what a test can
+  observe. ALL's turning on of the accounts already there (asynchronous on
+  AWS) is not modelled: baseline adds them with CreateMembers.
+
+Sources (AWS's documentation):
+* https://docs.aws.amazon.com/guardduty/latest/APIReference/API_EnableOrganizationAdminAccount.html
+* https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateOrganizationConfiguration.html
+* https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateMembers.html
+* https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html
+* https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableOrganizationAdminAccount.html
+* https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_CreateMembers.html
+* https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html
+"""
+
+import datetime
+import re
+
+import botocore.session
+from moto.guardduty.models import guardduty_backends
+from moto.organizations import models as org_models
+from moto.organizations.models import organizations_backends
+from moto.securityhub.models import SecurityHubBackend, securityhub_backends
+
+from .common import ServiceError, json_answer
+
+GD_PRINCIPAL = "guardduty.amazonaws.com"
+SH_PRINCIPAL = "securityhub.amazonaws.com"
+_GD_MODEL = botocore.session.get_session().get_service_model("guardduty")
+AUTO_ENABLE = set(_GD_MODEL.shape_for("AutoEnableMembers").enum)
+ORG_FEATURES = set(_GD_MODEL.shape_for("OrgFeature").enum)
+ORG_FEATURE_STATUS = set(_GD_MODEL.shape_for("OrgFeatureStatus").enum)
+
+# (organization id, region) -> {"admin", "auto", "features": {name: status}, "members": {account: email}}
+GUARDDUTY = {}
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def org_backend(account):
+    """The Organizations backend of the management account of `account`'s
+    organization, or None outside any organization."""
+    own = organizations_backends[account]["aws"]
+    if own.org is not None:
+        return own
+    master = organizations_backends.master_accounts.get(account)
+    if master:
+        backend = organizations_backends[master[0]][master[1]]
+        if backend.org is not None:
+            return backend
+    return None
+
+
+def active_accounts(org):
+    return {a.id for a in org.accounts if getattr(a, "status", "ACTIVE") == "ACTIVE"}
+
+
+def trusted(org, principal):
+    return any(s.get("ServicePrincipal") == principal for s in org.services)
+
+
+def register(org, principal, admin):
+    """The administrator as Organizations lists it."""
+    existing = next((a for a in org.admins if a.account.id == admin), None)
+    if existing is not None and principal in existing.services:
+        return
+    org.register_delegated_administrator(AccountId=admin, ServicePrincipal=principal)
+
+
+def require_management(req, service):
+    org = org_backend(req.account)
+    if org is None or org.account_id != req.account:
+        code = "BadRequestException" if service == "guardduty" else "AccessDeniedException"
+        raise ServiceError(code, "Only the organization's management account can run this API operation.",
+                           400 if service == "guardduty" else 403)
+    return org
+
+
+def designate(req, org, principal, admin, current, code):
+    """The checks both services make before an administrator is enabled."""
+    if not trusted(org, principal):
+        raise ServiceError(code, f"Trusted access for {principal} is not enabled in organization {org.org.id}: "
+                                 "enable it first (Organizations EnableAWSServiceAccess).")
+    if admin not in active_accounts(org):
+        raise ServiceError(code, f"The account {admin} is not a member of organization {org.org.id}.")
+    if current and current != admin:
+        raise ServiceError(code, f"The organization already has a delegated administrator in {req.region}: "
+                                 f"{current}. Disable it before enabling another.")
+    register(org, principal, admin)
+
+
+# ---------------------------------------------------------------- GuardDuty
+
+def gd_state(org, region):
+    return GUARDDUTY.setdefault((org.org.id, region), {"admin": None, "auto": "NONE", "features": {},
+                                                       "members": {}})
+
+
+def gd_detector(account, region, create=False):
+    backend = guardduty_backends[account][region]
+    if backend.detectors:
+        return next(iter(backend.detectors))
+    if not create:
+        return None
+    return backend.create_detector(True, None, None, {}, None)
+
+
+def gd_member_side(req, detector_id):
+    org = org_backend(req.account)
+    state = gd_state(org, req.region) if org else None
+    if detector_id not in guardduty_backends[req.account][req.region].detectors:
+        raise ServiceError("BadRequestException",
+                           "The request is rejected because the input detectorId is not owned by the current account.")
+    if not state or req.account not in state["members"]:
+        return json_answer({})
+    return json_answer({"administrator": {"accountId": state["admin"], "relationshipStatus": "Enabled",
+                                          "invitationId": f"invitation-{state['admin']}", "invitedAt": now()}})
+
+
+def gd_admin_side(req, detector_id):
+    """The state the administrator's call acts on."""
+    if detector_id not in guardduty_backends[req.account][req.region].detectors:
+        raise ServiceError("BadRequestException",
+                           "The request is rejected because the input detectorId is not owned by the current account.")
+    org = org_backend(req.account)
+    state = gd_state(org, req.region) if org else None
+    if not state or state["admin"] != req.account:
+        raise ServiceError("BadRequestException",
+                           "The request is rejected because the current account is not the GuardDuty delegated "
+                           f"administrator of its organization in {req.region}.")
+    return org, state
+
+
+def gd_add_member(org, region, state, account, email=""):
+    state["members"][account] = email
+    gd_detector(account, region, create=True)
+
+
+def guardduty(req):
+    path = req.path.rstrip("/")
+    if path == "/admin/enable" and req.method == "POST":
+        org = require_management(req, "guardduty")
+        admin = req.json().get("adminAccountId")
+        state = gd_state(org, req.region)
+        designate(req, org, GD_PRINCIPAL, admin, state["admin"], "BadRequestException")
+        state["admin"] = admin
+        return json_answer({})
+    if path == "/admin" and req.method == "GET":
+        org = require_management(req, "guardduty")
+        admin = gd_state(org, req.region)["admin"]
+        return json_answer({"adminAccounts": [{"adminAccountId": admin, "adminStatus": "ENABLED"}] if admin else []})
+    m = re.match(r"^/detector/([^/]+)/(admin|member|administrator)$", path)
+    if not m:
+        return None
+    detector_id, what = m.group(1), m.group(2)
+    if what == "administrator" and req.method == "GET":
+        return gd_member_side(req, detector_id)
+    org, state = gd_admin_side(req, detector_id)
+    if what == "admin" and req.method == "GET":
+        return json_answer({"autoEnable": state["auto"] != "NONE", "autoEnableOrganizationMembers": state["auto"],
+                            "memberAccountLimitReached": False,
+                            "features": [{"name": n, "autoEnable": s} for n, s in sorted(state["features"].items())]})
+    if what == "admin" and req.method == "POST":
+        body = req.json()
+        auto = body.get("autoEnableOrganizationMembers")
+        if auto is not None and auto not in AUTO_ENABLE:
+            raise ServiceError("BadRequestException", f"Invalid autoEnableOrganizationMembers: {auto}")
+        for f in body.get("features") or []:
+            if f.get("name") not in ORG_FEATURES or f.get("autoEnable") not in ORG_FEATURE_STATUS:
+                raise ServiceError("BadRequestException", f"Invalid organization feature: {f}")
+        if auto is not None:
+            state["auto"] = auto
+        for f in body.get("features") or []:
+            state["features"][f["name"]] = f["autoEnable"]
+        return json_answer({})
+    if what == "member" and req.method == "POST":
+        unprocessed = []
+        accounts = active_accounts(org)
+        for d in req.json().get("accountDetails") or []:
+            account = d.get("accountId")
+            if account not in accounts or account == state["admin"]:
+                unprocessed.append({"accountId": account,
+                                    "result": "The account is not an account of the organization (it needs an invitation)."})
+                continue
+            gd_add_member(org, req.region, state, account, d.get("email") or "")
+        return json_answer({"unprocessedAccounts": unprocessed})
+    if what == "member" and req.method == "GET":
+        members = [{"accountId": a, "detectorId": gd_detector(a, req.region) or "", "masterId": state["admin"],
+                    "administratorId": state["admin"], "email": e, "relationshipStatus": "Enabled",
+                    "updatedAt": now()} for a, e in sorted(state["members"].items())]
+        return json_answer({"members": members})
+    return None
+
+
+# ------------------------------------------------------------- Security Hub
+
+def sh_admin(req):
+    org = org_backend(req.account)
+    if org is None:
+        return None, None
+    return org, securityhub_backends[req.account][req.region]._get_org_config()
+
+
+def securityhub(req):
+    path = req.path.rstrip("/")
+    if path == "/organization/admin/enable" and req.method == "POST":
+        org = require_management(req, "securityhub")
+        admin = req.json().get("AdminAccountId")
+        config = securityhub_backends[req.account][req.region]._get_org_config()
+        designate(req, org, SH_PRINCIPAL, admin, config["admin_account_id"], "InvalidInputException")
+        config["admin_account_id"] = admin
+        return json_answer({"AdminAccountId": admin})
+    if path == "/organization/admin" and req.method == "GET":
+        org = require_management(req, "securityhub")
+        admin = securityhub_backends[req.account][req.region]._get_org_config()["admin_account_id"]
+        return json_answer({"AdminAccounts": [{"AccountId": admin, "Status": "ENABLED"}] if admin else []})
+    if path == "/members" and req.method == "POST":
+        org, config = sh_admin(req)
+        if not config or config["admin_account_id"] != req.account:
+            raise ServiceError("AccessDeniedException",
+                               "Only the Security Hub administrator account can add members.", 403)
+        from . import securityhub as hub
+        accounts = active_accounts(org)
+        unprocessed = []
+        for d in req.json().get("AccountDetails") or []:
+            account = d.get("AccountId")
+            if account not in accounts or account == req.account:
+                unprocessed.append({"AccountId": account,
+                                    "ProcessingResult": "Not an account of the organization (it needs an invitation)."})
+                continue
+            sh_add_member(account, req.region, req.account, config, hub, d.get("Email") or "")
+        return json_answer({"UnprocessedAccounts": unprocessed})
+    return None
+
+
+def sh_add_member(account, region, admin, config, hub, email=""):
+    members = securityhub_backends[admin][region].members
+    members.setdefault(account, {"AccountId": account, "Email": email, "MemberStatus": "ENABLED",
+                                 "InvitedAt": now(), "UpdatedAt": now()})
+    if not securityhub_backends[account][region].enabled:
+        hub.enable_hub(account, region, config.get("auto_enable_standards", "DEFAULT") == "DEFAULT", {})
+
+
+def handle(req):
+    if req.service == "guardduty":
+        return guardduty(req)
+    if req.service == "securityhub":
+        return securityhub(req)
+    return None
+
+
+def install():
+    # Security Hub's configuration per organization and region.
+    def org_config(self):
+        from moto.organizations.exceptions import AWSOrganizationsNotInUseException
+        org = org_backend(self.account_id)
+        if org is None:
+            raise AWSOrganizationsNotInUseException()
+        key = f"{org.org.id}/{self.region_name}"
+        return SecurityHubBackend._org_configs.setdefault(key, {
+            "admin_account_id": None, "auto_enable": False, "auto_enable_standards": "DEFAULT",
+            "configuration": {"ConfigurationType": "LOCAL", "Status": "ENABLED", "StatusMessage": ""}})
+
+    SecurityHubBackend._get_org_config = org_config
+
+    def administrator(self):
+        org = org_backend(self.account_id)
+        if org is None:
+            return {}
+        admin = self._get_org_config()["admin_account_id"]
+        if not admin or self.account_id not in securityhub_backends[admin][self.region_name].members:
+            return {}
+        return {"Administrator": {"AccountId": admin, "MemberStatus": "ENABLED",
+                                  "InvitationId": f"invitation-{admin}", "InvitedAt": now()}}
+
+    SecurityHubBackend.get_administrator_account = administrator
+
+    if SH_PRINCIPAL not in org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+        org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(SH_PRINCIPAL)
+
+    create_account = org_models.OrganizationsBackend.create_account
+
+    def create_account_auto_enabled(self, **kwargs):
+        status = create_account(self, **kwargs)
+        account = self.accounts[-1].id
+        for (org_id, region), state in list(GUARDDUTY.items()):
+            if org_id == self.org.id and state["admin"] and state["auto"] in ("NEW", "ALL"):
+                gd_add_member(self, region, state, account)
+        from . import securityhub as hub
+        for key, config in list(SecurityHubBackend._org_configs.items()):
+            org_id, _, region = key.partition("/")
+            if org_id == self.org.id and region and config["admin_account_id"] and config["auto_enable"]:
+                sh_add_member(account, region, config["admin_account_id"], config, hub)
+        return status
+
+    org_models.OrganizationsBackend.create_account = create_account_auto_enabled
