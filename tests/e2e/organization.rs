@@ -22,6 +22,10 @@ fn kinds(plan: &Value, account: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = looked_at(plan)
         .iter()
         .filter(|c| c["address"]["account"] == account)
+        .filter(|c| {
+            let k = c["address"]["kind"].as_str().unwrap();
+            k.starts_with("guardduty.") || k.starts_with("securityhub.")
+        })
         .map(|c| {
             (
                 c["address"]["kind"].as_str().unwrap().to_string(),
@@ -38,12 +42,19 @@ fn kind(k: &str, action: &str) -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn guardduty_runs_through_the_delegated_administrator_and_covers_a_new_account() {
+async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_cover_a_new_account()
+ {
     let moto = Moto::start();
     let ids = probe::organization(&moto, &["security", "dev", "prod"]).await;
     let (admin, dev) = (ids[0].as_str(), ids[1].as_str());
     let dir = tempfile::tempdir().unwrap();
-    let f = baseline_file(&dir, &file(admin, "guardduty: {enabled: true}\n"));
+    let f = baseline_file(
+        &dir,
+        &file(
+            admin,
+            "config: {enabled: true}\nguardduty: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\n",
+        ),
+    );
     let f = f.to_str().unwrap();
 
     let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode", "--output", "json"]);
@@ -54,6 +65,9 @@ async fn guardduty_runs_through_the_delegated_administrator_and_covers_a_new_acc
         vec![
             kind("guardduty.delegated_admin", "create"),
             kind("guardduty.membership", "create"),
+            kind("securityhub.delegated_admin", "create"),
+            kind("securityhub.membership", "create"),
+            kind("securityhub.standards", "create"),
         ],
         "the management account registers the administrator and is covered as a member"
     );
@@ -63,12 +77,20 @@ async fn guardduty_runs_through_the_delegated_administrator_and_covers_a_new_acc
             kind("guardduty.detector", "create"),
             kind("guardduty.members", "create"),
             kind("guardduty.organization", "create"),
+            kind("securityhub.hub", "create"),
+            kind("securityhub.members", "create"),
+            kind("securityhub.organization", "create"),
+            kind("securityhub.standards", "create"),
         ]
     );
     assert_eq!(
         kinds(&v, dev),
-        vec![kind("guardduty.membership", "create")],
-        "a member is covered by the organization, not given a detector of its own"
+        vec![
+            kind("guardduty.membership", "create"),
+            kind("securityhub.membership", "create"),
+            kind("securityhub.standards", "create"),
+        ],
+        "a member is covered by the organization, not given a detector or hub of its own; its standards stay its own"
     );
     let members = v["changes"]
         .as_array()
@@ -91,6 +113,14 @@ async fn guardduty_runs_through_the_delegated_administrator_and_covers_a_new_acc
         probe::guardduty_of(&moto, dev, REGION).await,
         (true, Some(admin.to_string()))
     );
+    assert_eq!(
+        probe::security_hub_of(&moto, dev, REGION).await,
+        (
+            Some(admin.to_string()),
+            vec!["aws-foundational-security-best-practices/v/1.0.0".to_string()]
+        ),
+        "the member's hub is the organization's, with the baseline's standards"
+    );
     let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again:?}");
 
@@ -101,14 +131,29 @@ async fn guardduty_runs_through_the_delegated_administrator_and_covers_a_new_acc
         (true, Some(admin.to_string())),
         "auto-enable covers the account that joined"
     );
-    let after = moto.baseline(&["plan", "-f", f, "--detailed-exitcode", "--output", "json"]);
+    assert_eq!(
+        probe::security_hub_of(&moto, &joined, REGION).await.0,
+        Some(admin.to_string()),
+        "auto-enable covers the account that joined in Security Hub too"
+    );
+    // Its own settings (Config, its standards) wait for the next apply;
+    // its coverage by the organization does not.
+    let after = moto.baseline(&["plan", "-f", f, "--output", "json"]);
     assert_eq!(after.code, 0, "{after:?}");
     let v: Value = serde_json::from_str(&after.stdout).unwrap();
-    assert_eq!(
-        kinds(&v, &joined),
-        vec![kind("guardduty.membership", "no_op")],
-        "the new account is planned as covered by the organization"
+    let planned = kinds(&v, &joined);
+    assert!(
+        planned.contains(&kind("guardduty.membership", "no_op"))
+            && planned.contains(&kind("securityhub.membership", "no_op")),
+        "the new account is planned as covered by the organization: {planned:?}"
     );
+    for (account, what) in [(admin, "guardduty.members"), (admin, "securityhub.members")] {
+        assert!(
+            kinds(&v, account).contains(&kind(what, "no_op")),
+            "{what} already lists the new account: {:?}",
+            kinds(&v, account)
+        );
+    }
 }
 
 /// Another account already the registered administrator: refused with

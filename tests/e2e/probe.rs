@@ -500,3 +500,33 @@ pub async fn organization_join(moto: &Moto, name: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// `account`'s Security Hub administrator in `region` and its enabled
+/// standards (ARN paths, e.g. `aws-foundational-security-best-practices/v/1.0.0`).
+pub async fn security_hub_of(
+    moto: &Moto,
+    account: &str,
+    region: &str,
+) -> (Option<String>, Vec<String>) {
+    let client = aws_sdk_securityhub::Client::new(&as_account(moto, account, region).await);
+    let admin = client
+        .get_administrator_account()
+        .send()
+        .await
+        .unwrap()
+        .administrator()
+        .and_then(|a| a.account_id())
+        .map(str::to_string);
+    let mut standards: Vec<String> = client
+        .get_enabled_standards()
+        .send()
+        .await
+        .unwrap()
+        .standards_subscriptions()
+        .iter()
+        .filter_map(|s| s.standards_arn())
+        .map(|a| a.split("standards/").last().unwrap_or(a).to_string())
+        .collect();
+    standards.sort();
+    (admin, standards)
+}

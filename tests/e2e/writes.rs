@@ -369,6 +369,31 @@ const RULES: &[Rule] = &[
         Some(Some("accounts")),
         false,
     ),
+    // Security Hub through the delegated administrator.
+    rule(
+        "securityhub",
+        "EnableOrganizationAdminAccount",
+        &["securityhub.delegated_admin"],
+        true,
+        None,
+        false,
+    ),
+    rule(
+        "securityhub",
+        "UpdateOrganizationConfiguration",
+        &["securityhub.organization"],
+        true,
+        Some(None),
+        false,
+    ),
+    rule(
+        "securityhub",
+        "CreateMembers",
+        &["securityhub.members"],
+        true,
+        Some(Some("accounts")),
+        false,
+    ),
     // The IAM password policy: one call sets the whole policy.
     rule(
         "iam",
@@ -650,6 +675,15 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
             Err(format!(
                 "auto-enable {} is not the plan's",
                 w.payload["autoEnableOrganizationMembers"]
+            ))
+        }
+        ("securityhub", "UpdateOrganizationConfiguration")
+            if &w.payload["AutoEnable"] != after(change, "auto_enable")
+                || &w.payload["AutoEnableStandards"] != after(change, "auto_enable_standards") =>
+        {
+            Err(format!(
+                "sent {}, the plan shows {}",
+                w.payload, change["after"]
             ))
         }
         ("guardduty" | "securityhub", "CreateMembers") => {

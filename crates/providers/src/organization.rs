@@ -7,10 +7,14 @@
 //! account is already the registered administrator of a service the
 //! baseline runs through it (a refusal naming both, never a switch).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::SdkConfig;
+use baseline_engine::{
+    Address, Attrs, Change, Desired, Observed, Reading, ServiceError, Target, Want,
+};
 use baseline_spec::Baseline;
+use serde_json::{Value, json};
 
 use crate::error::{Ctx, Refusal};
 
@@ -134,4 +138,287 @@ pub(crate) async fn delegation(
         auto_enable: spec.auto_enables(),
         accounts: emails,
     }))
+}
+
+/// The kinds of one service's organization resources.
+pub(crate) struct Kinds {
+    /// The service's name in notes (`GuardDuty`).
+    pub service: &'static str,
+    /// The management account's registration of the administrator.
+    pub admin: &'static str,
+    /// The administrator's organization configuration.
+    pub config: &'static str,
+    /// The administrator's members.
+    pub members: &'static str,
+    /// A member covered by the organization.
+    pub membership: &'static str,
+    /// The controls a member's coverage clears.
+    pub controls: &'static [&'static str],
+}
+
+/// The one resource of each organization kind per account and region.
+const NAME: &str = "organization";
+
+/// The address of an organization resource.
+pub(crate) fn address(account: &str, region: &str, kind: &str) -> Address {
+    Address {
+        account: account.to_string(),
+        region: region.to_string(),
+        kind: kind.to_string(),
+        name: NAME.to_string(),
+    }
+}
+
+/// The organization's resources of one service in `target`: the
+/// registration in the management account; the configuration (`config`)
+/// and members in the administrator (both after `own`, the
+/// administrator's own detector or hub); the coverage of every member.
+pub(crate) fn desired(
+    org: &Organization,
+    kinds: &Kinds,
+    target: &Target,
+    config: Attrs,
+    own: Address,
+) -> Vec<Desired> {
+    let (account, region) = (target.account_id.as_str(), target.region.as_str());
+    let registered = address(&org.management, region, kinds.admin);
+    let one = |kind: &str, want: Attrs, depends_on: Vec<Address>, private: Attrs| Desired {
+        address: address(account, region, kind),
+        controls: if kind == kinds.membership {
+            crate::controls(kinds.controls)
+        } else {
+            Vec::new()
+        },
+        want: Want::Present(want),
+        depends_on,
+        private,
+    };
+    let mut out = Vec::new();
+    if account == org.management {
+        out.push(one(
+            kinds.admin,
+            crate::attrs(&[("admin_account", json!(org.admin))]),
+            Vec::new(),
+            Attrs::new(),
+        ));
+    }
+    if account == org.admin {
+        let configured = address(account, region, kinds.config);
+        out.push(one(
+            kinds.config,
+            config,
+            vec![registered.clone(), own.clone()],
+            Attrs::new(),
+        ));
+        let ids: Vec<&String> = org.members().map(|(id, _)| id).collect();
+        let emails: serde_json::Map<String, Value> = org
+            .members()
+            .map(|(id, email)| (id.clone(), json!(email)))
+            .collect();
+        // After the configuration: what it says of new members (their
+        // standards) holds for the ones added here too.
+        out.push(one(
+            kinds.members,
+            crate::attrs(&[("accounts", json!(ids))]),
+            vec![registered, own, configured],
+            crate::attrs(&[("emails", Value::Object(emails))]),
+        ));
+    }
+    if org.is_member(account) {
+        out.push(one(
+            kinds.membership,
+            crate::attrs(&[("administrator", json!(org.admin))]),
+            vec![address(&org.admin, region, kinds.members)],
+            Attrs::new(),
+        ));
+    }
+    out
+}
+
+/// A refusal when the region's registered administrator (`registered`)
+/// is not the baseline's; the registration as observed otherwise.
+pub(crate) fn registration(
+    org: &Organization,
+    kinds: &Kinds,
+    target: &Target,
+    d: &Desired,
+    registered: &[&str],
+) -> Result<Reading, ServiceError> {
+    if let Some(other) = registered.iter().find(|a| **a != org.admin) {
+        return Err(crate::refusal(format!(
+            "{}'s delegated administrator in {} is account {other}, and the baseline names {}: refused (baseline never moves an administrator; deregister {other} first, or name it in organization.delegated_admin)",
+            kinds.service, target.region, org.admin
+        )));
+    }
+    Ok(if registered.is_empty() {
+        Reading::default()
+    } else {
+        vec![Observed::new(
+            d.address.clone(),
+            crate::attrs(&[("admin_account", json!(org.admin))]),
+            true,
+        )]
+        .into()
+    })
+}
+
+/// The administrator's members as observed: the organization's accounts
+/// among `members` (the service's enabled members); the others are a
+/// note, left as they are.
+pub(crate) fn members(
+    org: &Organization,
+    kinds: &Kinds,
+    target: &Target,
+    d: &Desired,
+    members: BTreeSet<String>,
+) -> Reading {
+    let wanted: BTreeSet<String> = org.members().map(|(id, _)| id.clone()).collect();
+    // No member yet (Security Hub lists none for an account that is not
+    // yet the administrator): the members are to be created.
+    if members.is_empty() && !wanted.is_empty() {
+        return Reading::default();
+    }
+    let gone: Vec<&str> = members.difference(&wanted).map(String::as_str).collect();
+    let mut notes = Vec::new();
+    if !gone.is_empty() {
+        notes.push(format!(
+            "{} in {}: members that are not (or no longer) accounts of the organization the baseline covers, left as they are: {}",
+            kinds.service,
+            target.region,
+            gone.join(", ")
+        ));
+    }
+    let covered: Vec<&String> = members.intersection(&wanted).collect();
+    Reading {
+        observed: vec![Observed::new(
+            d.address.clone(),
+            crate::attrs(&[("accounts", json!(covered))]),
+            true,
+        )],
+        notes,
+    }
+}
+
+/// A member's coverage as observed, from its administrator in the region;
+/// a note says why it is not yet covered.
+pub(crate) fn membership(
+    org: &Organization,
+    kinds: &Kinds,
+    target: &Target,
+    d: &Desired,
+    administrator: Option<String>,
+) -> Reading {
+    let mut notes = Vec::new();
+    if administrator.as_deref() != Some(org.admin.as_str()) {
+        notes.push(format!(
+            "{} in account {}, {}: not yet covered by the organization ({}); {} in account {} adds it, nothing is written here",
+            kinds.service,
+            target.account_id,
+            target.region,
+            match &administrator {
+                None => "it has no administrator yet".to_string(),
+                Some(other) => format!("its administrator is account {other}"),
+            },
+            kinds.members,
+            org.admin
+        ));
+    }
+    let observed = administrator
+        .map(|a| {
+            Observed::new(
+                d.address.clone(),
+                crate::attrs(&[("administrator", json!(a))]),
+                true,
+            )
+        })
+        .into_iter()
+        .collect();
+    Reading { observed, notes }
+}
+
+/// The members a change of the administrator's members adds: in `after`,
+/// not in `before`, with their emails.
+pub(crate) fn to_add(change: &Change) -> Vec<(String, String)> {
+    let list = |state: Option<&Attrs>| -> BTreeSet<String> {
+        state
+            .and_then(|s| s.get("accounts"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = list(change.before.as_ref());
+    let emails = change.private.get("emails").cloned().unwrap_or_default();
+    list(change.after.as_ref())
+        .difference(&before)
+        .map(|a| {
+            (
+                a.clone(),
+                emails[a].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Apply of a member's coverage: nothing is written in the member; it
+/// checks that the administrator's members covered it.
+pub(crate) fn covered(
+    kinds: &Kinds,
+    target: &Target,
+    change: &Change,
+    administrator: Option<String>,
+) -> Result<(), ServiceError> {
+    let wanted = change.planned("administrator").as_str().unwrap_or_default();
+    if administrator.as_deref() == Some(wanted) {
+        return Ok(());
+    }
+    Err(Box::new(baseline_engine::Failure {
+        kind: baseline_engine::ErrorKind::Settling,
+        message: format!(
+            "{} in account {}, {} is not covered by the organization after {} ran: its administrator is {}",
+            kinds.service,
+            target.account_id,
+            target.region,
+            kinds.members,
+            administrator.as_deref().unwrap_or("none")
+        ),
+    }))
+}
+
+/// Trusted access for the service's principal (Organizations), from the
+/// management account: what registering an administrator needs first.
+pub(crate) async fn trust(
+    account: &crate::Account,
+    target: &Target,
+    principal: &str,
+) -> Result<(), ServiceError> {
+    aws_sdk_organizations::Client::new(&account.sdk)
+        .enable_aws_service_access()
+        .service_principal(principal)
+        .send()
+        .await
+        .map_err(Ctx::new(target, "organizations").err("EnableAWSServiceAccess"))?;
+    Ok(())
+}
+
+/// An error naming the accounts CreateMembers did not add.
+pub(crate) fn unprocessed<'a>(
+    kinds: &Kinds,
+    accounts: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Result<(), ServiceError> {
+    let refused: Vec<String> = accounts
+        .map(|(id, why)| format!("{} ({})", id.unwrap_or_default(), why.unwrap_or_default()))
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(crate::refusal(format!(
+        "{} did not add these members: {}",
+        kinds.service,
+        refused.join("; ")
+    )))
 }

@@ -326,28 +326,57 @@ pub const SETTINGS: &[Setting] = &[
         section: "securityhub",
         alias: None,
         paid: true,
-        kinds: &["securityhub.hub", "securityhub.standards"],
+        kinds: &[
+            "securityhub.hub",
+            "securityhub.standards",
+            "securityhub.delegated_admin",
+            "securityhub.organization",
+            "securityhub.members",
+            "securityhub.membership",
+        ],
         docs: &[[
             "`securityhub` (hub, standards)",
             "yes",
             "disabled (before Config stops)",
         ]],
-        actions: &[Actions {
-            sid: "SecurityHub",
-            under: None,
-            read: &[
-                "securityhub:DescribeHub",
-                "securityhub:ListTagsForResource",
-                "securityhub:GetEnabledStandards",
-                "securityhub:DescribeStandards",
-            ],
-            // BatchDisableStandards only with `exclusive_standards` (policy.rs).
-            write: &[
-                "securityhub:EnableSecurityHub",
-                "securityhub:BatchEnableStandards",
-            ],
-            teardown: &["securityhub:DisableSecurityHub"],
-        }],
+        actions: &[
+            Actions {
+                sid: "SecurityHub",
+                under: None,
+                read: &[
+                    "securityhub:DescribeHub",
+                    "securityhub:ListTagsForResource",
+                    "securityhub:GetEnabledStandards",
+                    "securityhub:DescribeStandards",
+                ],
+                // BatchDisableStandards only with `exclusive_standards` (policy.rs).
+                write: &[
+                    "securityhub:EnableSecurityHub",
+                    "securityhub:BatchEnableStandards",
+                ],
+                teardown: &["securityhub:DisableSecurityHub"],
+            },
+            Actions {
+                sid: "SecurityHubOrganization",
+                under: Some(DELEGATED),
+                read: &[
+                    "organizations:DescribeOrganization",
+                    "organizations:ListDelegatedAdministrators",
+                    "securityhub:ListOrganizationAdminAccounts",
+                    "securityhub:DescribeOrganizationConfiguration",
+                    "securityhub:ListMembers",
+                    "securityhub:GetAdministratorAccount",
+                ],
+                write: &[
+                    "organizations:EnableAWSServiceAccess",
+                    "organizations:RegisterDelegatedAdministrator",
+                    "securityhub:EnableOrganizationAdminAccount",
+                    "securityhub:UpdateOrganizationConfiguration",
+                    "securityhub:CreateMembers",
+                ],
+                teardown: &[],
+            },
+        ],
         adopt_tag: Some("securityhub:TagResource"),
         service_linked_role: Some("securityhub.amazonaws.com"),
         service: |aws| Arc::new(crate::securityhub::SecurityHubService::new(aws)),

@@ -15,19 +15,22 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use aws_sdk_securityhub::types::{
-    StandardsStatus, StandardsSubscription, StandardsSubscriptionRequest,
-};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
     Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
     Target, Want,
 };
-use baseline_spec::{Baseline, Standard};
+use baseline_spec::Baseline;
 use serde_json::{Value, json};
 
 use crate::error::Ctx;
 use crate::{OWNER_TAG_KEY, account_of};
+
+mod organization;
+mod standards;
+
+pub use standards::{arn_of, read_standards, standards_writes, write_standards};
+use standards::{enabled_standards, not_offered, offered_standards, standard_key, want_standards};
 
 const SERVICE: &str = "securityhub";
 
@@ -35,44 +38,6 @@ service_type!(
     /// Security Hub.
     SecurityHubService
 );
-
-/// A standard's ARN in a region (the spec knows standards by the names
-/// users write, not AWS's ARNs). The CIS v1.2.0 ARN is global (it
-/// predates regional standard ARNs); the others are regional.
-pub fn arn_of(standard: Standard, partition: &str, region: &str) -> String {
-    let path = match standard {
-        Standard::CisV120 => {
-            return format!(
-                "arn:{partition}:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"
-            );
-        }
-        Standard::AwsFoundationalSecurityBestPractices => {
-            "aws-foundational-security-best-practices/v/1.0.0"
-        }
-        Standard::CisV140 => "cis-aws-foundations-benchmark/v/1.4.0",
-        Standard::CisV300 => "cis-aws-foundations-benchmark/v/3.0.0",
-        Standard::Nist80053 => "nist-800-53/v/5.0.0",
-        Standard::PciDss321 => "pci-dss/v/3.2.1",
-    };
-    format!("arn:{partition}:securityhub:{region}::standards/{path}")
-}
-
-/// The name users write for a standard ARN, or the ARN itself.
-fn standard_key(arn: &str, partition: &str, region: &str) -> String {
-    Standard::ALL
-        .iter()
-        .find(|s| arn_of(**s, partition, region) == arn)
-        .map(|s| s.key().to_string())
-        .unwrap_or_else(|| arn.to_string())
-}
-
-fn standard_arn(key: &str, partition: &str, region: &str) -> String {
-    Standard::ALL
-        .iter()
-        .find(|s| s.key() == key)
-        .map(|s| arn_of(*s, partition, region))
-        .unwrap_or_else(|| key.to_string())
-}
 
 #[async_trait]
 impl Service for SecurityHubService {
@@ -86,6 +51,102 @@ impl Service for SecurityHubService {
         };
         let on = spec.enabled && mode == Mode::Apply;
         let hub = Address::new(target, "securityhub.hub", "hub");
+        if let Some(org) = &self.aws.organization {
+            // Through the delegated administrator: members are covered by
+            // the organization, their standards stay per account;
+            // `destroy` and `enabled: false` leave the organization's
+            // Security Hub as it is (docs/safety.md).
+            if !on {
+                return Vec::new();
+            }
+            let mut out = organization::desired(org, spec, target, hub.clone());
+            if target.account_id == org.admin {
+                out.extend(self.hub(spec, target, on, hub));
+            } else if let Some(standards) = standards(spec, target, on, {
+                crate::organization::address(
+                    &target.account_id,
+                    &target.region,
+                    organization::KINDS.membership,
+                )
+            }) {
+                out.push(standards);
+            }
+            return out;
+        }
+        self.hub(spec, target, on, hub)
+    }
+
+    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+        let (org_kinds, own): (Vec<Desired>, Vec<Desired>) = desired
+            .iter()
+            .cloned()
+            .partition(|d| organization::is_org_kind(&d.address.kind));
+        let mut reading = if own.is_empty() {
+            Reading::default()
+        } else {
+            self.read_hub(target, &own).await?
+        };
+        if !org_kinds.is_empty() {
+            let account = account_of(&self.aws, target)?;
+            let client = client!(aws_sdk_securityhub, account, &target.region);
+            let org = self
+                .aws
+                .organization
+                .as_ref()
+                .ok_or_else(|| crate::refusal("no organization was reached".to_string()))?;
+            for d in &org_kinds {
+                let one = organization::read(&client, org, target, d).await?;
+                reading.observed.extend(one.observed);
+                reading.notes.extend(one.notes);
+            }
+        }
+        Ok(reading)
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+        if organization::is_org_kind(&change.address.kind) {
+            let account = account_of(&self.aws, target)?;
+            let account = &*account;
+            let client = client!(aws_sdk_securityhub, account, &target.region);
+            return organization::apply(&client, account, target, change).await;
+        }
+        self.apply_hub(target, change).await
+    }
+}
+
+/// The standards of `target`, after `after` (the hub, or a member's
+/// coverage by the organization), when the baseline lists them.
+fn standards(
+    spec: &baseline_spec::SecurityHubSpec,
+    target: &Target,
+    on: bool,
+    after: Address,
+) -> Option<Desired> {
+    let (true, Some(standards)) = (on, &spec.standards) else {
+        return None;
+    };
+    let keys: BTreeSet<&str> = standards.iter().map(|s| s.key()).collect();
+    let mut a = Attrs::new();
+    a.insert("enabled".into(), json!(keys));
+    a.insert("exclusive".into(), json!(spec.exclusive_standards));
+    Some(Desired {
+        address: Address::new(target, "securityhub.standards", "hub"),
+        controls: Vec::new(),
+        want: Want::Present(a),
+        depends_on: vec![after],
+        private: baseline_engine::Attrs::new(),
+    })
+}
+
+impl SecurityHubService {
+    /// The account's own hub, and its standards.
+    fn hub(
+        &self,
+        spec: &baseline_spec::SecurityHubSpec,
+        target: &Target,
+        on: bool,
+        hub: Address,
+    ) -> Vec<Desired> {
         // Only when this baseline manages Config: otherwise the dependency
         // is not in the plan and is ignored.
         let recording = Address::new(target, "config.recording", "recorder");
@@ -105,23 +166,15 @@ impl Service for SecurityHubService {
             depends_on: vec![recording],
             private: baseline_engine::Attrs::new(),
         }];
-        if let (true, Some(standards)) = (on, &spec.standards) {
-            let keys: BTreeSet<&str> = standards.iter().map(|s| s.key()).collect();
-            let mut a = Attrs::new();
-            a.insert("enabled".into(), json!(keys));
-            a.insert("exclusive".into(), json!(spec.exclusive_standards));
-            out.push(Desired {
-                address: Address::new(target, "securityhub.standards", "hub"),
-                controls: Vec::new(),
-                want: Want::Present(a),
-                depends_on: vec![hub],
-                private: baseline_engine::Attrs::new(),
-            });
-        }
+        out.extend(standards(spec, target, on, hub));
         out
     }
 
-    async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+    async fn read_hub(
+        &self,
+        target: &Target,
+        desired: &[Desired],
+    ) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
@@ -250,7 +303,7 @@ impl Service for SecurityHubService {
         })
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply_hub(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
@@ -325,195 +378,4 @@ impl Service for SecurityHubService {
         }
         Ok(())
     }
-}
-
-/// The standards a want lists, by the names users write.
-fn want_standards(want: &Want) -> BTreeSet<String> {
-    match want {
-        Want::Present(a) => a
-            .get("enabled")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => BTreeSet::new(),
-    }
-}
-
-/// The enabled standards of the target's region, by the names users write
-/// (an ARN baseline does not know is kept as the ARN).
-pub async fn read_standards(
-    client: &aws_sdk_securityhub::Client,
-    target: &Target,
-    partition: &str,
-) -> Result<BTreeSet<String>, ServiceError> {
-    let ctx = Ctx::new(target, SERVICE);
-    Ok(enabled_standards(client, &ctx)
-        .await?
-        .into_iter()
-        .map(|(arn, _)| standard_key(&arn, partition, &target.region))
-        .collect())
-}
-
-/// What a standards change writes, from its planned sets alone: the
-/// standards to enable (in `after`, not in `before`; names as users write
-/// them) and the subscriptions to disable (in `before`, not in `after`:
-/// only an `exclusive_standards` plan has any), by the subscription ARNs
-/// the plan read (`private.subscriptions`).
-pub fn standards_writes(change: &Change) -> Result<(BTreeSet<String>, Vec<String>), ServiceError> {
-    let set = |side: &Option<Attrs>| {
-        want_standards(&side.clone().map(Want::Present).unwrap_or(Want::Absent))
-    };
-    let (before, after) = (set(&change.before), set(&change.after));
-    let enable = after.difference(&before).cloned().collect();
-    let disable = before
-        .difference(&after)
-        .map(|k| {
-            change
-                .private
-                .get("subscriptions")
-                .and_then(|s| s.get(k))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    crate::refusal(format!(
-                        "the plan has no subscription of standard {k} to disable; make the plan again"
-                    ))
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    Ok((enable, disable))
-}
-
-/// Enables the standards `enable` (names as users write them) and
-/// disables the subscriptions `disable`; nothing is sent for an empty one.
-/// Security Hub refuses a change of standards while a subscription is
-/// PENDING ("StandardsSubscription(s) in state PENDING, please try
-/// later"): first it waits, up to `settle`, until none is; then it
-/// disables before it enables, so what it enables (PENDING for a while)
-/// never holds up the rest.
-pub async fn write_standards(
-    client: &aws_sdk_securityhub::Client,
-    target: &Target,
-    partition: &str,
-    enable: &BTreeSet<String>,
-    disable: &[String],
-    settle: std::time::Duration,
-) -> Result<(), ServiceError> {
-    let ctx = Ctx::new(target, SERVICE);
-    let to_enable: Vec<StandardsSubscriptionRequest> = enable
-        .iter()
-        .map(|k| {
-            StandardsSubscriptionRequest::builder()
-                .standards_arn(standard_arn(k, partition, &target.region))
-                .build()
-        })
-        .collect();
-    if to_enable.is_empty() && disable.is_empty() {
-        return Ok(());
-    }
-    crate::settle::until_found(
-        settle,
-        "the hub's pending standards to be ready",
-        || async {
-            let subscriptions = subscriptions(client, &ctx).await?;
-            let pending = subscriptions
-                .iter()
-                .any(|s| s.standards_status() == Some(&StandardsStatus::Pending));
-            Ok::<_, ServiceError>((!pending).then_some(()))
-        },
-    )
-    .await?;
-    if !disable.is_empty() {
-        client
-            .batch_disable_standards()
-            .set_standards_subscription_arns(Some(disable.to_vec()))
-            .send()
-            .await
-            .map_err(ctx.err("BatchDisableStandards"))?;
-    }
-    if !to_enable.is_empty() {
-        client
-            .batch_enable_standards()
-            .set_standards_subscription_requests(Some(to_enable))
-            .send()
-            .await
-            .map_err(ctx.err("BatchEnableStandards"))?;
-    }
-    Ok(())
-}
-
-/// "Security Hub does not offer X, Y in REGION (DescribeStandards)".
-fn not_offered(lacking: &[&String], region: &str) -> String {
-    let names: Vec<&str> = lacking.iter().map(|s| s.as_str()).collect();
-    format!(
-        "Security Hub does not offer {} in {region} (DescribeStandards)",
-        names.join(", ")
-    )
-}
-
-/// The standards the region offers (DescribeStandards), by the names users
-/// write.
-async fn offered_standards(
-    client: &aws_sdk_securityhub::Client,
-    ctx: &Ctx,
-    partition: &str,
-    region: &str,
-) -> Result<BTreeSet<String>, ServiceError> {
-    let mut out = BTreeSet::new();
-    let mut pages = client.describe_standards().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(ctx.err("DescribeStandards"))?;
-        out.extend(
-            page.standards()
-                .iter()
-                .filter_map(|s| s.standards_arn())
-                .map(|arn| standard_key(arn, partition, region)),
-        );
-    }
-    Ok(out)
-}
-
-/// Every standards subscription of the hub (GetEnabledStandards).
-async fn subscriptions(
-    client: &aws_sdk_securityhub::Client,
-    ctx: &Ctx,
-) -> Result<Vec<StandardsSubscription>, ServiceError> {
-    let mut out = Vec::new();
-    let mut pages = client.get_enabled_standards().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(ctx.err("GetEnabledStandards"))?;
-        out.extend(page.standards_subscriptions().iter().cloned());
-    }
-    Ok(out)
-}
-
-/// `(standard ARN, subscription ARN)` of every standard that is enabled or
-/// on its way (a failed or deleting subscription is not enabled).
-async fn enabled_standards(
-    client: &aws_sdk_securityhub::Client,
-    ctx: &Ctx,
-) -> Result<Vec<(String, String)>, ServiceError> {
-    Ok(subscriptions(client, ctx)
-        .await?
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.standards_status(),
-                Some(
-                    StandardsStatus::Ready | StandardsStatus::Pending | StandardsStatus::Incomplete
-                )
-            )
-        })
-        .map(|s| {
-            (
-                s.standards_arn().unwrap_or_default().to_string(),
-                s.standards_subscription_arn()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect())
 }

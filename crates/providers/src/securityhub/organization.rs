@@ -1,0 +1,225 @@
+//! Security Hub run for the organization through its delegated
+//! administrator (`organization.delegated_admin`), per region:
+//!
+//! | kind | account | what |
+//! |---|---|---|
+//! | `securityhub.delegated_admin` | management | trusted access for Security Hub, the administrator enabled (`EnableOrganizationAdminAccount`) |
+//! | `securityhub.organization` | administrator | `auto_enable` for accounts that join, and `auto_enable_standards`: `NONE` when the baseline lists its standards (each account's `securityhub.standards` sets them), else `DEFAULT` |
+//! | `securityhub.members` | administrator | every account of the organization a member (`CreateMembers`, which enables Security Hub in it) |
+//! | `securityhub.membership` | every other account | covered by the organization: the administrator is its Security Hub administrator. Nothing is written in the member |
+//!
+//! The administrator's own hub stays `securityhub.hub`; every account's
+//! standards stay `securityhub.standards`, after its coverage. Central
+//! configuration (configuration policies) is not used: AWS offers it only
+//! in the home region of an aggregator, which the baseline does not make.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_securityhub::types::{AccountDetails, AutoEnableStandards};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_engine::{Action, Address, Change, Desired, Observed, Reading, ServiceError, Target};
+use baseline_spec::SecurityHubSpec;
+use serde_json::{Value, json};
+
+use super::SERVICE;
+use crate::error::Ctx;
+use crate::organization::{self as org_, Kinds, Organization, SECURITYHUB_PRINCIPAL};
+use crate::{Account, attrs};
+
+/// Security Hub's organization kinds.
+pub(super) const KINDS: Kinds = Kinds {
+    service: "Security Hub",
+    admin: "securityhub.delegated_admin",
+    config: "securityhub.organization",
+    members: "securityhub.members",
+    membership: "securityhub.membership",
+    controls: &[],
+};
+
+/// Whether a kind is one of the organization's.
+pub(super) fn is_org_kind(kind: &str) -> bool {
+    [KINDS.admin, KINDS.config, KINDS.members, KINDS.membership].contains(&kind)
+}
+
+/// The organization's resources in `target` (its own hub aside).
+pub(super) fn desired(
+    org: &Organization,
+    spec: &SecurityHubSpec,
+    target: &Target,
+    hub: Address,
+) -> Vec<Desired> {
+    let standards = if spec.standards.is_some() {
+        "NONE"
+    } else {
+        "DEFAULT"
+    };
+    let config = attrs(&[
+        ("auto_enable", json!(org.auto_enable)),
+        ("auto_enable_standards", json!(standards)),
+    ]);
+    org_::desired(org, &KINDS, target, config, hub)
+}
+
+/// Not (yet) the administrator, or no hub: AWS's answers when there is
+/// nothing to read.
+fn nothing_there(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("AccessDeniedException" | "InvalidAccessException" | "ResourceNotFoundException")
+    )
+}
+
+/// Reads one of the organization's resources.
+pub(super) async fn read(
+    client: &aws_sdk_securityhub::Client,
+    org: &Organization,
+    target: &Target,
+    d: &Desired,
+) -> Result<Reading, ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let kind = d.address.kind.as_str();
+    if kind == KINDS.admin {
+        let listed = client
+            .list_organization_admin_accounts()
+            .send()
+            .await
+            .map_err(ctx.err("ListOrganizationAdminAccounts"))?;
+        let admins: Vec<&str> = listed
+            .admin_accounts()
+            .iter()
+            .filter_map(|a| a.account_id())
+            .collect();
+        return org_::registration(org, &KINDS, target, d, &admins);
+    }
+    if kind == KINDS.membership {
+        let administrator = administrator_of(client, &ctx).await?;
+        return Ok(org_::membership(org, &KINDS, target, d, administrator));
+    }
+    if kind == KINDS.config {
+        let conf = match client.describe_organization_configuration().send().await {
+            Ok(c) => c,
+            Err(e) if nothing_there(e.code()) => return Ok(Reading::default()),
+            Err(e) => return Err(ctx.err("DescribeOrganizationConfiguration")(e).into()),
+        };
+        let a = attrs(&[
+            ("auto_enable", json!(conf.auto_enable())),
+            (
+                "auto_enable_standards",
+                json!(
+                    conf.auto_enable_standards()
+                        .map_or("DEFAULT", |s| s.as_str())
+                ),
+            ),
+        ]);
+        return Ok(vec![Observed::new(d.address.clone(), a, true)].into());
+    }
+    let mut members = BTreeSet::new();
+    let mut pages = client
+        .list_members()
+        .only_associated(false)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(p) => p,
+            Err(e) if nothing_there(e.code()) => return Ok(Reading::default()),
+            Err(e) => return Err(ctx.err("ListMembers")(e).into()),
+        };
+        for m in page.members() {
+            let enabled = m
+                .member_status()
+                .is_some_and(|s| s.eq_ignore_ascii_case("enabled"));
+            if let (true, Some(id)) = (enabled, m.account_id()) {
+                members.insert(id.to_string());
+            }
+        }
+    }
+    Ok(org_::members(org, &KINDS, target, d, members))
+}
+
+/// The account's Security Hub administrator in the region (an enabled
+/// membership), if it has a hub and one.
+async fn administrator_of(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+) -> Result<Option<String>, ServiceError> {
+    let answer = match client.get_administrator_account().send().await {
+        Ok(a) => a,
+        Err(e) if nothing_there(e.code()) => return Ok(None),
+        Err(e) => return Err(ctx.err("GetAdministratorAccount")(e).into()),
+    };
+    Ok(answer
+        .administrator()
+        .filter(|a| {
+            a.member_status()
+                .is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
+        })
+        .and_then(|a| a.account_id())
+        .map(str::to_string))
+}
+
+/// Carries out one change of the organization's resources.
+pub(super) async fn apply(
+    client: &aws_sdk_securityhub::Client,
+    account: &Account,
+    target: &Target,
+    change: &Change,
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    if !matches!(change.action, Action::Create | Action::Update) {
+        return Err(crate::unsupported(&change.address.kind, change.action));
+    }
+    let kind = change.address.kind.as_str();
+    if kind == KINDS.admin {
+        org_::trust(account, target, SECURITYHUB_PRINCIPAL).await?;
+        client
+            .enable_organization_admin_account()
+            .admin_account_id(change.planned("admin_account").as_str().unwrap_or_default())
+            .send()
+            .await
+            .map_err(ctx.err("EnableOrganizationAdminAccount"))?;
+    } else if kind == KINDS.membership {
+        let administrator = administrator_of(client, &ctx).await?;
+        org_::covered(&KINDS, target, change, administrator)?;
+    } else if kind == KINDS.config {
+        client
+            .update_organization_configuration()
+            .auto_enable(change.planned("auto_enable") == &Value::Bool(true))
+            .auto_enable_standards(AutoEnableStandards::from(
+                change
+                    .planned("auto_enable_standards")
+                    .as_str()
+                    .unwrap_or("NONE"),
+            ))
+            .send()
+            .await
+            .map_err(ctx.err("UpdateOrganizationConfiguration"))?;
+    } else {
+        let details: Vec<AccountDetails> = org_::to_add(change)
+            .into_iter()
+            .map(|(id, email)| {
+                AccountDetails::builder()
+                    .account_id(id)
+                    .email(email)
+                    .build()
+            })
+            .collect();
+        if details.is_empty() {
+            return Ok(());
+        }
+        let answer = client
+            .create_members()
+            .set_account_details(Some(details))
+            .send()
+            .await
+            .map_err(ctx.err("CreateMembers"))?;
+        org_::unprocessed(
+            &KINDS,
+            answer
+                .unprocessed_accounts()
+                .iter()
+                .map(|u| (u.account_id(), u.processing_result())),
+        )?;
+    }
+    Ok(())
+}
