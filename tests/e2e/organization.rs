@@ -101,11 +101,19 @@ async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_
     let mut want: Vec<&str> = vec![MANAGEMENT, dev, ids[2].as_str()];
     want.sort();
     assert_eq!(members["after"]["accounts"], serde_json::json!(want));
-    let human = moto.baseline(&["plan", "-f", f]);
-    assert!(
-        human.stdout.contains("not yet covered by the organization"),
-        "{human:?}"
+    assert_eq!(
+        v["scopes"]["covered"],
+        serde_json::json!(["guardduty.membership", "securityhub.membership"])
     );
+    let human = moto.baseline(&["plan", "-f", f]);
+    for shown in [
+        format!("# organization · account {admin} (security) · {REGION}"),
+        format!("# organization · account {MANAGEMENT} (master) · {REGION}"),
+        "guardduty.membership[\"organization\"] will be covered by the organization".to_string(),
+        "not yet covered by the organization".to_string(),
+    ] {
+        assert!(human.stdout.contains(&shown), "{shown} in {}", human.stdout);
+    }
 
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
@@ -146,6 +154,15 @@ async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_
         planned.contains(&kind("guardduty.membership", "no_op"))
             && planned.contains(&kind("securityhub.membership", "no_op")),
         "the new account is planned as covered by the organization: {planned:?}"
+    );
+    // The report colours the covered cells apart from the ones in line.
+    let report = moto.baseline(&["plan", "-f", f, "--output", "html"]);
+    assert_eq!(report.code, 0, "{report:?}");
+    assert!(
+        report.stdout.contains(&format!(
+            "{dev} · {REGION}: in line with the baseline; covered by the organization: guardduty, securityhub"
+        )) && report.stdout.contains(r#"data-state="covered""#),
+        "a covered cell in the report"
     );
     for (account, what) in [(admin, "guardduty.members"), (admin, "securityhub.members")] {
         assert!(
@@ -193,4 +210,54 @@ async fn a_second_administrator_is_refused_and_nothing_changes() {
         "{said}"
     );
     assert_eq!(moto.writes(before).len(), 0, "nothing is written");
+}
+
+/// `baseline policy` of an organization run through a delegated
+/// administrator allows every call its plan and apply make, in every kind
+/// of account.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_printed_policy_allows_every_call_of_the_organization() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "dev"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(
+        &dir,
+        &file(
+            &ids[0],
+            "config: {enabled: true}\nguardduty: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\n",
+        ),
+    );
+    let f = f.to_str().unwrap();
+    let policy = |command: &str| -> Value {
+        let run = crate::moto::offline(&["policy", "-f", f, "--for", command]);
+        assert_eq!(run.code, 0, "{run:?}");
+        serde_json::from_str(&run.stdout).unwrap()
+    };
+    for (command, args) in [
+        ("plan", vec!["plan", "-f", f]),
+        ("apply", vec!["apply", "-f", f, "--auto-approve"]),
+        ("plan", vec!["plan", "-f", f]),
+    ] {
+        let needed = crate::policy::needed(&moto, &dir, command, &args);
+        let allowed = crate::policy::allowed(&policy(command));
+        let missing: Vec<&String> = needed.difference(&allowed).collect();
+        assert!(
+            missing.is_empty(),
+            "`baseline policy --for {command}` lacks {missing:?}"
+        );
+        let made: &[&str] = if command == "apply" {
+            &[
+                "guardduty:CreateMembers",
+                "securityhub:UpdateOrganizationConfiguration",
+            ]
+        } else {
+            &[
+                "guardduty:ListOrganizationAdminAccounts",
+                "securityhub:GetAdministratorAccount",
+            ]
+        };
+        for call in made {
+            assert!(needed.contains(*call), "{call} was made: {needed:?}");
+        }
+    }
 }

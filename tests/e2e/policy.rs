@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::moto::{Moto, baseline_file, offline};
 
-fn allowed(policy: &serde_json::Value) -> BTreeSet<String> {
+pub(crate) fn allowed(policy: &serde_json::Value) -> BTreeSet<String> {
     policy["Statement"]
         .as_array()
         .unwrap()
@@ -18,7 +18,12 @@ fn allowed(policy: &serde_json::Value) -> BTreeSet<String> {
 }
 
 /// Runs `args` with a call log; returns the IAM actions the calls needed.
-fn needed(moto: &Moto, dir: &tempfile::TempDir, name: &str, args: &[&str]) -> BTreeSet<String> {
+pub(crate) fn needed(
+    moto: &Moto,
+    dir: &tempfile::TempDir,
+    name: &str,
+    args: &[&str],
+) -> BTreeSet<String> {
     let log = dir.path().join(format!("{name}.calls"));
     let (run, _) = moto.baseline_within(
         args,

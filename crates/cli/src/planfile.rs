@@ -186,6 +186,16 @@ pub(crate) fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Res
                 merged.services.push(s);
             }
         }
+        for k in p.scopes.organization {
+            if !merged.scopes.is_organization(&k) {
+                merged.scopes.organization.push(k);
+            }
+        }
+        for k in p.scopes.covered {
+            if !merged.scopes.is_covered(&k) {
+                merged.scopes.covered.push(k);
+            }
+        }
         merged.targets.extend(p.targets);
         merged.changes.extend(p.changes);
         merged.in_line.extend(p.in_line);

@@ -396,7 +396,7 @@ impl fmt::Display for PlanError {
 /// (`ebs_encryption.by_default`, no longer `ec2.ebs_encryption_by_default`);
 /// "6": resources already in line are counted in `in_line`, not listed in
 /// `changes`.
-pub const FORMAT_VERSION: &str = "6";
+pub const FORMAT_VERSION: &str = "7";
 
 /// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
 /// unless that file is unchanged and the plan's embedded baseline is it.
@@ -445,6 +445,41 @@ pub struct Plan {
     /// them is not applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Address>,
+    /// Kinds of the plan that are not an account's own settings (an
+    /// organization's, an account's coverage by it), as the services say.
+    #[serde(default, skip_serializing_if = "Scopes::is_empty")]
+    pub scopes: Scopes,
+}
+
+/// Which kinds of a plan are the organization's, and which say that an
+/// account is covered by the organization ([`crate::Service::scopes`]):
+/// the human plan shows the first under `organization · account · region`,
+/// the report colours the second apart from settings in line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scopes {
+    /// Kinds run for the whole organization from one account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organization: Vec<String>,
+    /// Kinds that say an account is covered by the organization.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered: Vec<String>,
+}
+
+impl Scopes {
+    /// Neither kind of scope.
+    pub fn is_empty(&self) -> bool {
+        self.organization.is_empty() && self.covered.is_empty()
+    }
+
+    /// Whether `kind` is the organization's.
+    pub fn is_organization(&self, kind: &str) -> bool {
+        self.organization.iter().any(|k| k == kind)
+    }
+
+    /// Whether `kind` says an account is covered by the organization.
+    pub fn is_covered(&self, kind: &str) -> bool {
+        self.covered.iter().any(|k| k == kind)
+    }
 }
 
 /// Counts of a plan's changes, as in the summary line.

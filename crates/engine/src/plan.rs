@@ -184,6 +184,7 @@ pub async fn plan_as_reached(
         errors,
         notes: Vec::new(),
         unreadable: Vec::new(),
+        scopes: Scopes::default(),
     };
     // What could not be reached first, then what could not be read.
     let mut parts = Vec::with_capacity(done.len());
@@ -202,7 +203,35 @@ pub async fn plan_as_reached(
         users.extend(part.users);
     }
     hold_deletes_in_use(&mut plan.changes, &users);
+    plan.scopes = scopes(&plan, services);
     plan
+}
+
+/// The services' scoped kinds that the plan has (a plan without an
+/// organization carries none).
+fn scopes(plan: &Plan, services: &[Arc<dyn Service>]) -> Scopes {
+    let mut present: HashSet<&str> = plan
+        .changes
+        .iter()
+        .map(|c| c.address.kind.as_str())
+        .collect();
+    for place in &plan.in_line {
+        present.extend(place.kinds.keys().map(|k| &**k));
+    }
+    let mut out = Scopes::default();
+    for s in services {
+        let (organization, covered) = s.scopes();
+        let have = |kinds: &[&str]| -> Vec<String> {
+            kinds
+                .iter()
+                .filter(|k| present.contains(**k))
+                .map(|k| k.to_string())
+                .collect()
+        };
+        out.organization.extend(have(organization));
+        out.covered.extend(have(covered));
+    }
+    out
 }
 
 /// What every read of a plan shares.

@@ -183,6 +183,12 @@ pub trait Service: Send + Sync {
     /// The service's name as used by `--only` (`config`, `securityhub`, ...).
     fn name(&self) -> &'static str;
 
+    /// The kinds it plans that are not an account's own settings:
+    /// `(organization, covered)` (see [`crate::Scopes`]).
+    fn scopes(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        (&[], &[])
+    }
+
     /// The resources the baseline wants in `target`, or none when the
     /// baseline does not manage this service there (then nothing is read).
     fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired>;

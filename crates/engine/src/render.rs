@@ -89,26 +89,37 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
         };
         let _ = writeln!(out, "{verb}");
     }
-    let mut group: Option<(&str, &str)> = None;
+    // The organization's changes first, each under the account that
+    // makes them: `organization · account … · region`.
+    let scopes = &plan.scopes;
+    let mut visible = visible;
+    visible.sort_by_key(|c| !scopes.is_organization(&c.address.kind));
+    let mut group: Option<(bool, &str, &str)> = None;
     for c in &visible {
-        let key = (c.address.account.as_str(), c.address.region.as_str());
+        let org = scopes.is_organization(&c.address.kind);
+        let key = (org, c.address.account.as_str(), c.address.region.as_str());
         if group != Some(key) {
             group = Some(key);
             let name = plan
                 .targets
                 .iter()
-                .find(|t| t.account_id == key.0)
+                .find(|t| t.account_id == key.1)
                 .and_then(|t| t.account_name.as_deref());
             // Names come from files and AWS: never a line break or an
             // escape sequence of theirs on the terminal.
-            let (account, region) = (printable(key.0), printable(key.1));
-            let title = match name {
-                Some(n) => format!("# account {account} ({}) · {region}", printable(n)),
-                None => format!("# account {account} · {region}"),
+            let (account, region) = (printable(key.1), printable(key.2));
+            let account = match name {
+                Some(n) => format!("account {account} ({})", printable(n)),
+                None => format!("account {account}"),
+            };
+            let title = if org {
+                format!("# organization · {account} · {region}")
+            } else {
+                format!("# {account} · {region}")
             };
             let _ = writeln!(out, "\n{}", paint(styles.heading, &title));
         }
-        change(&mut out, c, styles);
+        change(&mut out, c, styles, scopes.is_covered(&c.address.kind));
     }
     if !plan.notes.is_empty() {
         let _ = writeln!(out);
@@ -214,8 +225,18 @@ pub fn summary_line(s: &Summary) -> String {
     )
 }
 
-fn change(out: &mut String, c: &Change, styles: &Styles) {
+fn change(out: &mut String, c: &Change, styles: &Styles, covered: bool) {
     let (symbol, style, note) = match c.action {
+        // Nothing is written in the account: the organization covers it.
+        Action::Create | Action::Update if covered => (
+            if c.action == Action::Create {
+                CREATE
+            } else {
+                UPDATE
+            },
+            styles.create,
+            "will be covered by the organization",
+        ),
         Action::Create => (CREATE, styles.create, "will be created"),
         Action::Update => (UPDATE, styles.update, "will be updated in place"),
         Action::Delete => (DELETE, styles.delete, "will be destroyed"),

@@ -217,8 +217,15 @@ fn build(plan: &Plan) -> Report {
                 });
                 continue;
             }
-            let mut cell = cell(account, region, changes, in_line.get(&key).copied(), errors);
-            if cell.class != State::Ok.class() {
+            let mut cell = cell(
+                account,
+                region,
+                changes,
+                in_line.get(&key).copied(),
+                errors,
+                &plan.scopes,
+            );
+            if cell.class != State::Ok.class() && cell.class != COVERED {
                 row.drift += 1;
             }
             if cell.anchor.is_some() {
@@ -272,13 +279,24 @@ fn services(plan: &Plan) -> Vec<String> {
     all.into_iter().collect()
 }
 
+/// A cell (or a service in it) in line, where the organization covers a
+/// service: coloured apart from settings the account holds itself.
+const COVERED: &str = "covered";
+
 fn cell(
     account: &str,
     region: &str,
     changes: &[&Change],
     in_line: Option<&InLine>,
     errors: &[&PlanError],
+    scopes: &Scopes,
 ) -> Cell {
+    let covered: Vec<&str> = in_line
+        .iter()
+        .flat_map(|l| l.kinds.keys())
+        .filter(|k| scopes.is_covered(k))
+        .map(|k| service_of(k))
+        .collect();
     let mut state = State::Ok;
     let mut per_service: BTreeMap<&str, (State, usize)> = BTreeMap::new();
     for kind in in_line.iter().flat_map(|l| l.kinds.keys()) {
@@ -320,14 +338,33 @@ fn cell(
         State::Error => format!("could not be read ({} error(s))", errors.len()),
     };
     let has_details = state != State::Ok || changes.iter().any(|c| c.held.is_some());
+    // In line, with services the organization covers: coloured apart.
+    let class_of = |st: State, service: &str| {
+        if st == State::Ok && covered.contains(&service) {
+            COVERED
+        } else {
+            st.class()
+        }
+    };
+    let (class, what) = if state == State::Ok && !covered.is_empty() {
+        (
+            COVERED,
+            format!(
+                "{what}; covered by the organization: {}",
+                covered.join(", ")
+            ),
+        )
+    } else {
+        (state.class(), what)
+    };
     Cell {
         region: region.to_string(),
-        class: state.class(),
+        class,
         label,
         title: format!("{account} · {region}: {what}"),
         services: per_service
             .iter()
-            .map(|(s, (st, n))| format!("{s}:{}:{n}", st.class()))
+            .map(|(s, (st, n))| format!("{s}:{}:{n}", class_of(*st, s)))
             .collect::<Vec<_>>()
             .join(" "),
         anchor: has_details.then(|| format!("cell-{account}-{region}")),

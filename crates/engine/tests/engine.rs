@@ -481,7 +481,7 @@ async fn rendered_plan() {
         "no escape codes without colour"
     );
     let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
-    assert_eq!(json["format_version"], "6");
+    assert_eq!(json["format_version"], "7");
     assert_eq!(
         json["summary"],
         json!({"add": 1, "change": 1, "destroy": 0, "manual": 1, "in_line": 0})
@@ -872,6 +872,7 @@ fn an_empty_plan_says_whether_anything_failed() {
         errors: vec![],
         notes: vec![],
         unreadable: vec![],
+        scopes: Default::default(),
     };
     assert!(render::human(&plan, &Styles::plain()).contains("No account to plan"));
     plan.errors.push(PlanError {

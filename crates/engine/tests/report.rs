@@ -109,6 +109,7 @@ fn plan() -> Plan {
         }],
         notes: vec![],
         unreadable: vec![],
+        scopes: Default::default(),
     }
 }
 

@@ -396,7 +396,7 @@ pub(crate) async fn trust(
     target: &Target,
     principal: &str,
 ) -> Result<(), ServiceError> {
-    aws_sdk_organizations::Client::new(&account.sdk)
+    client!(aws_sdk_organizations, account, &target.region)
         .enable_aws_service_access()
         .service_principal(principal)
         .send()

@@ -232,25 +232,42 @@ pub const SETTINGS: &[Setting] = &[
                 teardown: &["guardduty:DeleteDetector"],
             },
             Actions {
-                sid: "GuardDutyOrganization",
+                // In the management account: trusted access and the administrator.
+                sid: "GuardDutyOrganizationManagement",
                 under: Some(DELEGATED),
                 read: &[
                     "organizations:DescribeOrganization",
                     "organizations:ListDelegatedAdministrators",
                     "guardduty:ListOrganizationAdminAccounts",
-                    "guardduty:DescribeOrganizationConfiguration",
-                    "guardduty:ListMembers",
-                    "guardduty:GetAdministratorAccount",
                 ],
                 write: &[
                     "organizations:EnableAWSServiceAccess",
                     "organizations:RegisterDelegatedAdministrator",
-                    "organizations:DescribeOrganization",
-                    "organizations:ListAccounts",
                     "guardduty:EnableOrganizationAdminAccount",
+                ],
+                teardown: &[],
+            },
+            Actions {
+                // In the delegated administrator: the organization's
+                // configuration and members.
+                sid: "GuardDutyOrganizationAdministrator",
+                under: Some(DELEGATED),
+                read: &[
+                    "guardduty:DescribeOrganizationConfiguration",
+                    "guardduty:ListMembers",
+                ],
+                write: &[
                     "guardduty:UpdateOrganizationConfiguration",
                     "guardduty:CreateMembers",
                 ],
+                teardown: &[],
+            },
+            Actions {
+                // In every member: its coverage, read.
+                sid: "GuardDutyOrganizationMember",
+                under: Some(DELEGATED),
+                read: &["guardduty:GetAdministratorAccount"],
+                write: &[],
                 teardown: &[],
             },
         ],
@@ -357,23 +374,42 @@ pub const SETTINGS: &[Setting] = &[
                 teardown: &["securityhub:DisableSecurityHub"],
             },
             Actions {
-                sid: "SecurityHubOrganization",
+                // In the management account: trusted access and the administrator.
+                sid: "SecurityHubOrganizationManagement",
                 under: Some(DELEGATED),
                 read: &[
                     "organizations:DescribeOrganization",
                     "organizations:ListDelegatedAdministrators",
                     "securityhub:ListOrganizationAdminAccounts",
-                    "securityhub:DescribeOrganizationConfiguration",
-                    "securityhub:ListMembers",
-                    "securityhub:GetAdministratorAccount",
                 ],
                 write: &[
                     "organizations:EnableAWSServiceAccess",
                     "organizations:RegisterDelegatedAdministrator",
                     "securityhub:EnableOrganizationAdminAccount",
+                ],
+                teardown: &[],
+            },
+            Actions {
+                // In the delegated administrator: the organization's
+                // configuration and members.
+                sid: "SecurityHubOrganizationAdministrator",
+                under: Some(DELEGATED),
+                read: &[
+                    "securityhub:DescribeOrganizationConfiguration",
+                    "securityhub:ListMembers",
+                ],
+                write: &[
                     "securityhub:UpdateOrganizationConfiguration",
                     "securityhub:CreateMembers",
                 ],
+                teardown: &[],
+            },
+            Actions {
+                // In every member: its coverage, read.
+                sid: "SecurityHubOrganizationMember",
+                under: Some(DELEGATED),
+                read: &["securityhub:GetAdministratorAccount"],
+                write: &[],
                 teardown: &[],
             },
         ],

@@ -696,8 +696,31 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
         .iter()
         .map(|a| a.id.0.as_str())
         .collect();
+    let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
     for (i, o) in b.overrides.iter().flatten().enumerate() {
         let p = format!("/overrides/{i}");
+        // Through a delegated administrator, GuardDuty (its protection
+        // plans too) and Security Hub cover the whole organization.
+        if delegated {
+            for (key, off) in [
+                (
+                    "guardduty/enabled",
+                    o.guardduty.as_ref().is_some_and(|g| !g.enabled),
+                ),
+                (
+                    "securityhub/enabled",
+                    o.securityhub.as_ref().is_some_and(|h| !h.enabled),
+                ),
+            ] {
+                if off {
+                    report.at_value(
+                        &format!("{p}/{key}"),
+                        "with `organization.delegated_admin`, the administrator covers every account of the organization: an override cannot turn it off for some".into(),
+                        Some("leave an account out with `organization.exclude`".into()),
+                    );
+                }
+            }
+        }
         account_ids(
             report,
             &format!("{p}/accounts"),

@@ -45,6 +45,17 @@ impl Service for SecurityHubService {
         SERVICE
     }
 
+    fn scopes(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        (
+            &[
+                organization::KINDS.admin,
+                organization::KINDS.config,
+                organization::KINDS.members,
+            ],
+            &[organization::KINDS.membership],
+        )
+    }
+
     fn desired(&self, baseline: &Baseline, target: &Target, mode: Mode) -> Vec<Desired> {
         let Some(spec) = &baseline.securityhub else {
             return Vec::new();
