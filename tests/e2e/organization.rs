@@ -24,7 +24,9 @@ fn kinds(plan: &Value, account: &str) -> Vec<(String, String)> {
         .filter(|c| c["address"]["account"] == account)
         .filter(|c| {
             let k = c["address"]["kind"].as_str().unwrap();
-            k.starts_with("guardduty.") || k.starts_with("securityhub.")
+            ["guardduty.", "securityhub.", "access_analyzer."]
+                .iter()
+                .any(|p| k.starts_with(p))
         })
         .map(|c| {
             (
@@ -42,8 +44,7 @@ fn kind(k: &str, action: &str) -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_cover_a_new_account()
- {
+async fn the_security_services_run_through_the_delegated_administrator_and_cover_a_new_account() {
     let moto = Moto::start();
     let ids = probe::organization(&moto, &["security", "dev", "prod"]).await;
     let (admin, dev) = (ids[0].as_str(), ids[1].as_str());
@@ -52,7 +53,7 @@ async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_
         &dir,
         &file(
             admin,
-            "config: {enabled: true}\nguardduty: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\n",
+            "config: {enabled: true}\naccess_analyzer: {enabled: true, zone: organization}\nguardduty: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\n",
         ),
     );
     let f = f.to_str().unwrap();
@@ -63,6 +64,7 @@ async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_
     assert_eq!(
         kinds(&v, MANAGEMENT),
         vec![
+            kind("access_analyzer.delegated_admin", "create"),
             kind("guardduty.delegated_admin", "create"),
             kind("guardduty.membership", "create"),
             kind("securityhub.delegated_admin", "create"),
@@ -74,6 +76,7 @@ async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_
     assert_eq!(
         kinds(&v, admin),
         vec![
+            kind("access_analyzer.analyzer", "create"),
             kind("guardduty.detector", "create"),
             kind("guardduty.members", "create"),
             kind("guardduty.organization", "create"),
@@ -120,6 +123,21 @@ async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_
     assert_eq!(
         probe::guardduty_of(&moto, dev, REGION).await,
         (true, Some(admin.to_string()))
+    );
+    let analyzers =
+        aws_sdk_accessanalyzer::Client::new(&probe::as_account(&moto, admin, REGION).await)
+            .list_analyzers()
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(
+        analyzers
+            .analyzers()
+            .iter()
+            .map(|a| a.r#type().as_str())
+            .collect::<Vec<_>>(),
+        vec!["ORGANIZATION"],
+        "the administrator holds the organization's analyzer"
     );
     assert_eq!(
         probe::security_hub_of(&moto, dev, REGION).await,
@@ -171,6 +189,23 @@ async fn guardduty_and_security_hub_run_through_the_delegated_administrator_and_
             kinds(&v, account)
         );
     }
+
+    // destroy leaves the organization's GuardDuty and Security Hub.
+    let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{destroy:?}");
+    assert!(
+        !destroy.stdout.contains("guardduty") && !destroy.stdout.contains("securityhub"),
+        "{}",
+        destroy.stdout
+    );
+    assert_eq!(
+        probe::guardduty_of(&moto, dev, REGION).await,
+        (true, Some(admin.to_string()))
+    );
+    assert_eq!(
+        probe::security_hub_of(&moto, dev, REGION).await.0,
+        Some(admin.to_string())
+    );
 }
 
 /// Another account already the registered administrator: refused with

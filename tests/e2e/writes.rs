@@ -340,7 +340,19 @@ const RULES: &[Rule] = &[
     rule(
         "organizations",
         "EnableAWSServiceAccess",
-        &["guardduty.delegated_admin", "securityhub.delegated_admin"],
+        &[
+            "guardduty.delegated_admin",
+            "securityhub.delegated_admin",
+            "access_analyzer.delegated_admin",
+        ],
+        true,
+        None,
+        false,
+    ),
+    rule(
+        "organizations",
+        "RegisterDelegatedAdministrator",
+        &["access_analyzer.delegated_admin"],
         true,
         None,
         false,

@@ -11,12 +11,21 @@ AWS behaviour followed (API reference, 2019-11-01):
 * GetAnalyzer / DeleteAnalyzer `/analyzer/{name}`: ResourceNotFoundException
   for an unknown name.
 * ListAnalyzers `GET /analyzer?type=`: summaries without `configuration`.
+* An analyzer whose zone of trust is the organization (`ORGANIZATION`,
+  `ORGANIZATION_UNUSED_ACCESS`, `ORGANIZATION_INTERNAL_ACCESS`) is created
+  only in the organization's management account or in the account
+  registered as Access Analyzer's delegated administrator
+  (`access-analyzer.amazonaws.com`): elsewhere AccessDeniedException
+  ("Enabling Access Analyzer with the organization as the zone of trust":
+  "you must be signed in to the management account or a delegated
+  administrator account").
 * TagResource / UntagResource / ListTagsForResource `/tags/{arn}`.
 
 Sources (AWS's documentation):
 * https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CreateAnalyzer.html
 * https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_ListAnalyzers.html
 * https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_TagResource.html
+* https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-settings.html
 """
 
 import datetime
@@ -28,6 +37,7 @@ from .common import ServiceError, json_answer, partition
 
 TYPES = {"ACCOUNT", "ORGANIZATION", "ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS",
          "ACCOUNT_INTERNAL_ACCESS", "ORGANIZATION_INTERNAL_ACCESS"}
+ANALYZER_PRINCIPAL = "access-analyzer.amazonaws.com"
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,254}$")
 
 
@@ -90,6 +100,15 @@ def handle(req):
     parts = [p for p in req.path.split("/") if p]
     if parts == ["analyzer"] and req.method == "PUT":
         body = req.json()
+        if (body.get("type") or "").startswith("ORGANIZATION"):
+            from . import organization
+            org = organization.org_backend(req.account)
+            delegated = org is not None and any(
+                a.account.id == req.account and ANALYZER_PRINCIPAL in a.services for a in org.admins)
+            if org is None or (org.account_id != req.account and not delegated):
+                raise ServiceError("AccessDeniedException",
+                                   f"Account {req.account} is neither the management account of its organization "
+                                   "nor a delegated administrator for Access Analyzer.", 403)
         a = b.create(body.get("analyzerName"), body.get("type"), body.get("tags"), body.get("configuration"),
                      body.get("clientToken"))
         return json_answer({"arn": a.arn})

@@ -7,9 +7,10 @@ word). State here is per organization and region, as AWS keeps it.
 AWS behaviour followed:
 
 * Trusted access (Organizations `EnableAWSServiceAccess`) for the
-  service's principal comes first: EnableOrganizationAdminAccount without
-  it is refused (AWS's guides enable it first; that the API refuses is the
-  stricter reading).
+  service's principal comes first: EnableOrganizationAdminAccount and
+  Organizations' RegisterDelegatedAdministrator without it are refused
+  (AWS's guides enable it first; that the API refuses is the stricter
+  reading).
 * EnableOrganizationAdminAccount: "Only the organization's management
   account can run this API operation" (GuardDuty and Security Hub API
   references); the account must be in the organization; it is registered
@@ -317,6 +318,21 @@ def install():
 
     if SH_PRINCIPAL not in org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES:
         org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(SH_PRINCIPAL)
+
+    # Organizations RegisterDelegatedAdministrator: after trusted access for
+    # the principal (the services' guides enable it first; that
+    # Organizations refuses otherwise is the stricter reading).
+    register_admin = org_models.OrganizationsBackend.register_delegated_administrator
+
+    def register_after_trust(self, **kwargs):
+        from moto.organizations.exceptions import ConstraintViolationException
+        principal = kwargs.get("ServicePrincipal")
+        if self.org is not None and not trusted(self, principal):
+            raise ConstraintViolationException(
+                f"Trusted access for {principal} is not enabled: enable it first (EnableAWSServiceAccess).")
+        return register_admin(self, **kwargs)
+
+    org_models.OrganizationsBackend.register_delegated_administrator = register_after_trust
 
     create_account = org_models.OrganizationsBackend.create_account
 

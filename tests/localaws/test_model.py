@@ -683,6 +683,20 @@ class ModelTest(unittest.TestCase):
         # Not in a region whose configuration does not auto-enable.
         self.assertEqual(self.as_account("guardduty", joined, "us-east-1").list_detectors()["DetectorIds"], [])
 
+    def test_an_organization_analyzer_needs_the_management_account_or_its_administrator(self):
+        orgs, (admin, member) = self.organization("security", "dev")
+        self.expect_error("ConstraintViolationException", orgs.register_delegated_administrator,
+                          AccountId=admin, ServicePrincipal="access-analyzer.amazonaws.com")
+        orgs.enable_aws_service_access(ServicePrincipal="access-analyzer.amazonaws.com")
+        self.expect_error("AccessDeniedException", self.as_account("accessanalyzer", admin).create_analyzer,
+                          analyzerName="org", type="ORGANIZATION")
+        orgs.register_delegated_administrator(AccountId=admin, ServicePrincipal="access-analyzer.amazonaws.com")
+        self.as_account("accessanalyzer", admin).create_analyzer(analyzerName="org", type="ORGANIZATION")
+        self.expect_error("AccessDeniedException", self.as_account("accessanalyzer", member).create_analyzer,
+                          analyzerName="org", type="ORGANIZATION")
+        self.as_account("accessanalyzer", member).create_analyzer(analyzerName="own", type="ACCOUNT")
+        self.client("accessanalyzer").create_analyzer(analyzerName="mgmt", type="ORGANIZATION")
+
     def test_security_hub_through_a_delegated_administrator(self):
         orgs, (admin, member, other) = self.organization("security", "dev", "prod")
         sh = self.client("securityhub")

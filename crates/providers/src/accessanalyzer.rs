@@ -16,10 +16,14 @@ use baseline_spec::{Baseline, Zone};
 use serde_json::{Value, json};
 
 use crate::error::{Ctx, Refusal};
+use crate::organization::{self, ANALYZER_PRINCIPAL};
 use crate::{OWNER_TAG_KEY, Owner, account_of, attrs, controls, present_if};
 
 const SERVICE: &str = "access_analyzer";
 const KIND: &str = "access_analyzer.analyzer";
+/// The management account's registration of the delegated administrator
+/// (with `organization.delegated_admin` and `zone: organization`).
+const ADMIN: &str = "access_analyzer.delegated_admin";
 const DEFAULT_NAME: &str = "baseline";
 
 service_type!(
@@ -46,47 +50,132 @@ impl Service for AccessAnalyzerService {
             return Vec::new();
         };
         let zone = spec.zone.unwrap_or(Zone::Account);
-        vec![Desired {
-            address: Address::new(target, KIND, spec.name.as_deref().unwrap_or(DEFAULT_NAME)),
-            controls: controls(&["IAM.28", "CIS 1.20"]),
-            want: present_if(
-                spec.enabled,
-                attrs(&[
-                    ("type", json!(type_name(zone))),
-                    ("status", json!("ACTIVE")),
-                ]),
-            ),
-            depends_on: Vec::new(),
-            private: baseline_engine::Attrs::new(),
-        }]
+        if let (Zone::Organization, Some(org)) = (zone, &self.aws.organization) {
+            // Through the delegated administrator: the management account
+            // registers it (Organizations is global: in the home region),
+            // and it holds the organization's analyzer in every region.
+            // `enabled: false` leaves them as they are (docs/safety.md).
+            if !spec.enabled {
+                return Vec::new();
+            }
+            let mut out = Vec::new();
+            let registered = organization::address(&org.management, &baseline.home_region, ADMIN);
+            if target.account_id == org.management && target.home {
+                out.push(Desired {
+                    address: registered.clone(),
+                    controls: Vec::new(),
+                    want: baseline_engine::Want::Present(attrs(&[(
+                        "admin_account",
+                        json!(org.admin),
+                    )])),
+                    depends_on: Vec::new(),
+                    private: baseline_engine::Attrs::new(),
+                });
+            }
+            if target.account_id == org.admin {
+                let mut analyzer = analyzer(spec, target, zone);
+                analyzer.depends_on.push(registered);
+                out.push(analyzer);
+            }
+            return out;
+        }
+        vec![analyzer(spec, target, zone)]
+    }
+
+    fn scopes(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        (&[ADMIN], &[])
     }
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let client = client!(aws_sdk_accessanalyzer, account, &target.region);
-        let mut out = Vec::new();
+        let mut out = Reading::default();
         for d in desired {
+            if d.address.kind == ADMIN {
+                let org = self
+                    .aws
+                    .organization
+                    .as_ref()
+                    .ok_or_else(|| crate::refusal("no organization was reached".to_string()))?;
+                let registered = client!(aws_sdk_organizations, account, &target.region)
+                    .list_delegated_administrators()
+                    .service_principal(ANALYZER_PRINCIPAL)
+                    .send()
+                    .await
+                    .map_err(
+                        Ctx::new(target, "organizations").err("ListDelegatedAdministrators"),
+                    )?;
+                let ids: Vec<&str> = registered
+                    .delegated_administrators()
+                    .iter()
+                    .filter_map(|a| a.id())
+                    .collect();
+                let one = organization::registration(org, "IAM Access Analyzer", target, d, &ids)?;
+                out.observed.extend(one.observed);
+                continue;
+            }
             let wanted_type = match &d.want {
                 baseline_engine::Want::Present(a) => {
                     a.get("type").and_then(Value::as_str).unwrap_or("ACCOUNT")
                 }
                 _ => "ACCOUNT",
             };
-            if wanted_type == "ORGANIZATION" {
+            // Through a delegated administrator, the registration is this
+            // plan's (checked before anything was read).
+            if wanted_type == "ORGANIZATION" && self.aws.organization.is_none() {
                 let orgs = client!(aws_sdk_organizations, account, &target.region);
                 check_organization_zone(&orgs, target).await?;
             }
             if let Some(o) =
                 read_analyzer(&client, target, &d.address, wanted_type, &self.aws.owner).await?
             {
-                out.push(o);
+                out.observed.push(o);
             }
         }
-        Ok(out.into())
+        Ok(out)
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let account = &*account;
+        if change.address.kind == ADMIN {
+            if change.action != Action::Create {
+                return Err(crate::unsupported(&change.address.kind, change.action));
+            }
+            organization::trust(account, target, ANALYZER_PRINCIPAL).await?;
+            client!(aws_sdk_organizations, account, &target.region)
+                .register_delegated_administrator()
+                .account_id(change.planned("admin_account").as_str().unwrap_or_default())
+                .service_principal(ANALYZER_PRINCIPAL)
+                .send()
+                .await
+                .map_err(Ctx::new(target, "organizations").err("RegisterDelegatedAdministrator"))?;
+            return Ok(());
+        }
+        self.apply_analyzer(target, change).await
+    }
+}
+
+/// The region's analyzer.
+fn analyzer(spec: &baseline_spec::AccessAnalyzerSpec, target: &Target, zone: Zone) -> Desired {
+    Desired {
+        address: Address::new(target, KIND, spec.name.as_deref().unwrap_or(DEFAULT_NAME)),
+        controls: controls(&["IAM.28", "CIS 1.20"]),
+        want: present_if(
+            spec.enabled,
+            attrs(&[
+                ("type", json!(type_name(zone))),
+                ("status", json!("ACTIVE")),
+            ]),
+        ),
+        depends_on: Vec::new(),
+        private: baseline_engine::Attrs::new(),
+    }
+}
+
+impl AccessAnalyzerService {
+    async fn apply_analyzer(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let client = client!(aws_sdk_accessanalyzer, account, &target.region);

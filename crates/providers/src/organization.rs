@@ -22,6 +22,8 @@ use crate::error::{Ctx, Refusal};
 pub(crate) const GUARDDUTY_PRINCIPAL: &str = "guardduty.amazonaws.com";
 /// Security Hub's service principal.
 pub(crate) const SECURITYHUB_PRINCIPAL: &str = "securityhub.amazonaws.com";
+/// IAM Access Analyzer's service principal.
+pub(crate) const ANALYZER_PRINCIPAL: &str = "access-analyzer.amazonaws.com";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -106,6 +108,14 @@ pub(crate) async fn delegation(
             "Security Hub",
             SECURITYHUB_PRINCIPAL,
             baseline.securityhub.as_ref().is_some_and(|s| s.enabled),
+        ),
+        (
+            "IAM Access Analyzer",
+            ANALYZER_PRINCIPAL,
+            baseline
+                .access_analyzer
+                .as_ref()
+                .is_some_and(|a| a.enabled && a.zone == Some(baseline_spec::Zone::Organization)),
         ),
     ];
     for (name, principal, used) in principals {
@@ -239,15 +249,15 @@ pub(crate) fn desired(
 /// is not the baseline's; the registration as observed otherwise.
 pub(crate) fn registration(
     org: &Organization,
-    kinds: &Kinds,
+    service: &str,
     target: &Target,
     d: &Desired,
     registered: &[&str],
 ) -> Result<Reading, ServiceError> {
     if let Some(other) = registered.iter().find(|a| **a != org.admin) {
         return Err(crate::refusal(format!(
-            "{}'s delegated administrator in {} is account {other}, and the baseline names {}: refused (baseline never moves an administrator; deregister {other} first, or name it in organization.delegated_admin)",
-            kinds.service, target.region, org.admin
+            "{service}'s delegated administrator in {} is account {other}, and the baseline names {}: refused (baseline never moves an administrator; deregister {other} first, or name it in organization.delegated_admin)",
+            target.region, org.admin
         )));
     }
     Ok(if registered.is_empty() {

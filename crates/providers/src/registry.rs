@@ -154,16 +154,36 @@ pub const SETTINGS: &[Setting] = &[
         section: "access_analyzer",
         alias: None,
         paid: false,
-        kinds: &["access_analyzer.analyzer"],
+        kinds: &[
+            "access_analyzer.analyzer",
+            "access_analyzer.delegated_admin",
+        ],
         docs: &[["`access_analyzer`", "yes", "kept (free)"]],
-        actions: &[Actions {
-            sid: "AccessAnalyzer",
-            under: None,
-            read: &["access-analyzer:ListAnalyzers"],
-            write: &["access-analyzer:CreateAnalyzer"],
-            // `access_analyzer.enabled: false`.
-            teardown: &["access-analyzer:DeleteAnalyzer"],
-        }],
+        actions: &[
+            Actions {
+                sid: "AccessAnalyzer",
+                under: None,
+                read: &["access-analyzer:ListAnalyzers"],
+                write: &["access-analyzer:CreateAnalyzer"],
+                // `access_analyzer.enabled: false`.
+                teardown: &["access-analyzer:DeleteAnalyzer"],
+            },
+            Actions {
+                // In the management account, with `zone: organization`:
+                // trusted access and the administrator.
+                sid: "AccessAnalyzerOrganizationManagement",
+                under: Some(DELEGATED),
+                read: &[
+                    "organizations:DescribeOrganization",
+                    "organizations:ListDelegatedAdministrators",
+                ],
+                write: &[
+                    "organizations:EnableAWSServiceAccess",
+                    "organizations:RegisterDelegatedAdministrator",
+                ],
+                teardown: &[],
+            },
+        ],
         adopt_tag: None,
         // CreateAnalyzer: iam:CreateServiceLinkedRole is its dependent action.
         service_linked_role: Some("access-analyzer.amazonaws.com"),

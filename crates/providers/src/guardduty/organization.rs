@@ -70,7 +70,7 @@ pub(super) async fn read(
             .iter()
             .filter_map(|a| a.admin_account_id())
             .collect();
-        return org_::registration(org, &KINDS, target, d, &admins);
+        return org_::registration(org, KINDS.service, target, d, &admins);
     }
     if kind == KINDS.membership {
         let administrator = administrator_of(client, &ctx).await?;
