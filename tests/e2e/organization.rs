@@ -24,9 +24,15 @@ fn kinds(plan: &Value, account: &str) -> Vec<(String, String)> {
         .filter(|c| c["address"]["account"] == account)
         .filter(|c| {
             let k = c["address"]["kind"].as_str().unwrap();
-            ["guardduty.", "securityhub.", "access_analyzer."]
-                .iter()
-                .any(|p| k.starts_with(p))
+            [
+                "guardduty.",
+                "securityhub.",
+                "access_analyzer.",
+                "config.delegated_admin",
+                "config.aggregator",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p))
         })
         .map(|c| {
             (
@@ -65,6 +71,7 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
         kinds(&v, MANAGEMENT),
         vec![
             kind("access_analyzer.delegated_admin", "create"),
+            kind("config.delegated_admin", "create"),
             kind("guardduty.delegated_admin", "create"),
             kind("guardduty.membership", "create"),
             kind("securityhub.delegated_admin", "create"),
@@ -77,6 +84,8 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
         kinds(&v, admin),
         vec![
             kind("access_analyzer.analyzer", "create"),
+            kind("config.aggregator", "create"),
+            kind("config.aggregator_role", "create"),
             kind("guardduty.detector", "create"),
             kind("guardduty.members", "create"),
             kind("guardduty.organization", "create"),
@@ -138,6 +147,21 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
             .collect::<Vec<_>>(),
         vec!["ORGANIZATION"],
         "the administrator holds the organization's analyzer"
+    );
+    let aggregators = aws_sdk_config::Client::new(&probe::as_account(&moto, admin, REGION).await)
+        .describe_configuration_aggregators()
+        .send()
+        .await
+        .unwrap();
+    let source = aggregators.configuration_aggregators()[0]
+        .organization_aggregation_source()
+        .unwrap();
+    assert!(
+        source.all_aws_regions()
+            && source
+                .role_arn()
+                .ends_with("role/baseline-config-aggregator"),
+        "the administrator aggregates the organization: {source:?}"
     );
     assert_eq!(
         probe::security_hub_of(&moto, dev, REGION).await,

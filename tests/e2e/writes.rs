@@ -344,6 +344,7 @@ const RULES: &[Rule] = &[
             "guardduty.delegated_admin",
             "securityhub.delegated_admin",
             "access_analyzer.delegated_admin",
+            "config.delegated_admin",
         ],
         true,
         None,
@@ -352,9 +353,34 @@ const RULES: &[Rule] = &[
     rule(
         "organizations",
         "RegisterDelegatedAdministrator",
-        &["access_analyzer.delegated_admin"],
+        &["access_analyzer.delegated_admin", "config.delegated_admin"],
         true,
         None,
+        false,
+    ),
+    // AWS Config's organization aggregator and its role.
+    rule(
+        "iam",
+        "CreateRole",
+        &["config.aggregator_role"],
+        true,
+        None,
+        false,
+    ),
+    rule(
+        "iam",
+        "AttachRolePolicy",
+        &["config.aggregator_role"],
+        true,
+        Some(Some("policy")),
+        false,
+    ),
+    rule(
+        "config",
+        "PutConfigurationAggregator",
+        &["config.aggregator"],
+        true,
+        Some(None),
         false,
     ),
     rule(
@@ -679,6 +705,14 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
                 return Err(format!("administrator {sent} is not the plan's"));
             }
             Ok(())
+        }
+        ("organizations", "RegisterDelegatedAdministrator")
+            if &json_str(&field("AccountId")) != after(change, "admin_account") =>
+        {
+            Err(format!(
+                "administrator {} is not the plan's",
+                field("AccountId")
+            ))
         }
         ("guardduty", "UpdateOrganizationConfiguration")
             if &w.payload["autoEnableOrganizationMembers"]

@@ -20,6 +20,9 @@ AWS behaviour followed (IAM API and user guide):
   sent takes its default: moto does so); MinimumPasswordLength is 6 to
   128 and PasswordReusePrevention 1 to 24 (the model's ranges; moto
   checked only the upper bounds), else ValidationError.
+* AWS managed policies (`arn:aws:iam::aws:policy/...`) exist in every
+  account: AttachRolePolicy takes one moto ships the document of even when
+  moto was not told to load them all (it would load ~1,000 per account).
 
 Control: `POST /_baseline/root-mfa` with `{"account": ID, "enabled": bool}`.
 
@@ -42,6 +45,21 @@ def set_root_mfa(account, enabled):
 
 def install():
     models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
+    attach = models.IAMBackend.attach_role_policy
+
+    def attach_aws_managed(self, policy_arn, role_name):
+        name = policy_arn.rsplit("/", 1)[-1]
+        if ":iam::aws:policy/" in policy_arn and policy_arn not in self.managed_policies:
+            import json
+            from moto.iam.aws_managed_policies import aws_managed_policies_data
+            data = json.loads(aws_managed_policies_data).get(name)
+            if data is not None:
+                policy = models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+                if policy.arn == policy_arn:
+                    self.managed_policies[policy.arn] = policy
+        return attach(self, policy_arn, role_name)
+
+    models.IAMBackend.attach_role_policy = attach_aws_managed
     report = models.IAMBackend.get_credential_report
 
     def get_credential_report(self):

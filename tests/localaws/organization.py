@@ -41,6 +41,13 @@ AWS behaviour followed:
   enabled. AWS does it within minutes to hours; at once is what a test can
   observe. ALL's turning on of the accounts already there (asynchronous on
   AWS) is not modelled: baseline adds them with CreateMembers.
+* AWS Config's organization aggregator (PutConfigurationAggregator with an
+  OrganizationAggregationSource): from the management account or AWS
+  Config's registered delegated administrator (`config.amazonaws.com`)
+  only (OrganizationAccessDeniedException), with a role of the caller's
+  account that trusts AWS Config and has `AWSConfigRoleForOrganizations`
+  attached (InvalidRoleException) — the role the Developer Guide has one
+  create.
 
 Sources (AWS's documentation):
 * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_EnableOrganizationAdminAccount.html
@@ -50,6 +57,8 @@ Sources (AWS's documentation):
 * https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableOrganizationAdminAccount.html
 * https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_CreateMembers.html
 * https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html
+* https://docs.aws.amazon.com/config/latest/developerguide/set-up-aggregator-cli.html
+* https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigurationAggregator.html
 """
 
 import datetime
@@ -282,7 +291,45 @@ def sh_add_member(account, region, admin, config, hub, email=""):
         hub.enable_hub(account, region, config.get("auto_enable_standards", "DEFAULT") == "DEFAULT", {})
 
 
+# ------------------------------------------------------------ AWS Config
+
+CONFIG_PRINCIPAL = "config.amazonaws.com"
+ORGANIZATIONS_POLICY = "AWSConfigRoleForOrganizations"
+
+
+def config_aggregator(req):
+    """PutConfigurationAggregator with an OrganizationAggregationSource:
+    only from the management account or the account registered as AWS
+    Config's delegated administrator (OrganizationAccessDeniedException),
+    with a role of the caller's account that AWS Config may assume and that
+    has AWSConfigRoleForOrganizations attached (InvalidRoleException)."""
+    source = req.json().get("OrganizationAggregationSource")
+    if not source:
+        return None
+    org = org_backend(req.account)
+    if org is None:
+        raise ServiceError("NoAvailableOrganizationException", "The account is not in an organization.")
+    delegated = any(a.account.id == req.account and CONFIG_PRINCIPAL in a.services for a in org.admins)
+    if org.account_id != req.account and not delegated:
+        raise ServiceError("OrganizationAccessDeniedException",
+                           f"Account {req.account} is neither the management account nor AWS Config's delegated "
+                           "administrator.")
+    from moto.iam.models import iam_backends
+    name = (source.get("RoleArn") or "").rsplit("/", 1)[-1]
+    iam = iam_backends[req.account]["aws"]
+    role = next((r for r in iam.roles.values() if r.name == name), None)
+    policies = [p.arn.rsplit("/", 1)[-1] for p in role.managed_policies.values()] if role else []
+    trusted_by_config = role is not None and CONFIG_PRINCIPAL in (role.assume_role_policy_document or "")
+    if not trusted_by_config or ORGANIZATIONS_POLICY not in policies:
+        raise ServiceError("InvalidRoleException",
+                           f"The role {source.get('RoleArn')} does not exist, does not trust {CONFIG_PRINCIPAL} or "
+                           f"lacks {ORGANIZATIONS_POLICY}.")
+    return None  # moto's own answer
+
+
 def handle(req):
+    if req.service == "config" and req.action == "PutConfigurationAggregator":
+        return config_aggregator(req)
     if req.service == "guardduty":
         return guardduty(req)
     if req.service == "securityhub":
@@ -316,8 +363,9 @@ def install():
 
     SecurityHubBackend.get_administrator_account = administrator
 
-    if SH_PRINCIPAL not in org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES:
-        org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(SH_PRINCIPAL)
+    for principal in (SH_PRINCIPAL, CONFIG_PRINCIPAL):
+        if principal not in org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+            org_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(principal)
 
     # Organizations RegisterDelegatedAdministrator: after trusted access for
     # the principal (the services' guides enable it first; that

@@ -697,6 +697,30 @@ class ModelTest(unittest.TestCase):
         self.as_account("accessanalyzer", member).create_analyzer(analyzerName="own", type="ACCOUNT")
         self.client("accessanalyzer").create_analyzer(analyzerName="mgmt", type="ORGANIZATION")
 
+    def test_an_organization_aggregator_needs_the_administrator_and_a_role_config_may_use(self):
+        orgs, (admin, member) = self.organization("security", "dev")
+        source = {"RoleArn": f"arn:aws:iam::{admin}:role/aggregator", "AllAwsRegions": True}
+        self.expect_error("OrganizationAccessDeniedException",
+                          self.as_account("config", admin).put_configuration_aggregator,
+                          ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+        orgs.enable_aws_service_access(ServicePrincipal="config.amazonaws.com")
+        orgs.register_delegated_administrator(AccountId=admin, ServicePrincipal="config.amazonaws.com")
+        config = self.as_account("config", admin)
+        self.expect_error("InvalidRoleException", config.put_configuration_aggregator,
+                          ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+        iam = self.as_account("iam", admin)
+        iam.create_role(RoleName="aggregator", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
+                                                    "Action": "sts:AssumeRole"}]}))
+        self.expect_error("InvalidRoleException", config.put_configuration_aggregator,
+                          ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+        iam.attach_role_policy(RoleName="aggregator",
+                               PolicyArn="arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations")
+        config.put_configuration_aggregator(ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+        self.expect_error("OrganizationAccessDeniedException",
+                          self.as_account("config", member).put_configuration_aggregator,
+                          ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+
     def test_security_hub_through_a_delegated_administrator(self):
         orgs, (admin, member, other) = self.organization("security", "dev", "prod")
         sh = self.client("securityhub")

@@ -22,6 +22,8 @@ use crate::error::{Ctx, Refusal};
 pub(crate) const GUARDDUTY_PRINCIPAL: &str = "guardduty.amazonaws.com";
 /// Security Hub's service principal.
 pub(crate) const SECURITYHUB_PRINCIPAL: &str = "securityhub.amazonaws.com";
+/// AWS Config's service principal (its organization aggregator).
+pub(crate) const CONFIG_PRINCIPAL: &str = "config.amazonaws.com";
 /// IAM Access Analyzer's service principal.
 pub(crate) const ANALYZER_PRINCIPAL: &str = "access-analyzer.amazonaws.com";
 
@@ -108,6 +110,11 @@ pub(crate) async fn delegation(
             "Security Hub",
             SECURITYHUB_PRINCIPAL,
             baseline.securityhub.as_ref().is_some_and(|s| s.enabled),
+        ),
+        (
+            "AWS Config",
+            CONFIG_PRINCIPAL,
+            baseline.config.as_ref().is_some_and(|c| c.enabled),
         ),
         (
             "IAM Access Analyzer",

@@ -119,33 +119,75 @@ pub const SETTINGS: &[Setting] = &[
             "config.recorder",
             "config.delivery_channel",
             "config.recording",
+            "config.delegated_admin",
+            "config.aggregator_role",
+            "config.aggregator",
         ],
         docs: &[[
             "`config` (recorder, delivery channel, its bucket, recording)",
             "yes",
             "stopped, deleted; bucket emptied and deleted",
         ]],
-        actions: &[Actions {
-            sid: "Config",
-            under: None,
-            read: &[
-                "config:DescribeConfigurationRecorders",
-                "config:DescribeDeliveryChannels",
-                "config:DescribeConfigurationRecorderStatus",
-                "config:ListTagsForResource",
-                "iam:ListRoles",
-            ],
-            write: &[
-                "config:PutConfigurationRecorder",
-                "config:PutDeliveryChannel",
-                "config:StartConfigurationRecorder",
-            ],
-            teardown: &[
-                "config:StopConfigurationRecorder",
-                "config:DeleteDeliveryChannel",
-                "config:DeleteConfigurationRecorder",
-            ],
-        }],
+        actions: &[
+            Actions {
+                sid: "Config",
+                under: None,
+                read: &[
+                    "config:DescribeConfigurationRecorders",
+                    "config:DescribeDeliveryChannels",
+                    "config:DescribeConfigurationRecorderStatus",
+                    "config:ListTagsForResource",
+                    "iam:ListRoles",
+                ],
+                write: &[
+                    "config:PutConfigurationRecorder",
+                    "config:PutDeliveryChannel",
+                    "config:StartConfigurationRecorder",
+                ],
+                teardown: &[
+                    "config:StopConfigurationRecorder",
+                    "config:DeleteDeliveryChannel",
+                    "config:DeleteConfigurationRecorder",
+                ],
+            },
+            Actions {
+                // In the management account: trusted access and the administrator.
+                sid: "ConfigOrganizationManagement",
+                under: Some(DELEGATED),
+                read: &[
+                    "organizations:DescribeOrganization",
+                    "organizations:ListDelegatedAdministrators",
+                ],
+                write: &[
+                    "organizations:EnableAWSServiceAccess",
+                    "organizations:RegisterDelegatedAdministrator",
+                ],
+                teardown: &[],
+            },
+            Actions {
+                // In the delegated administrator: the organization's
+                // aggregator and its role.
+                sid: "ConfigOrganizationAdministrator",
+                under: Some(DELEGATED),
+                read: &[
+                    "config:DescribeConfigurationAggregators",
+                    "iam:GetRole",
+                    "iam:ListAttachedRolePolicies",
+                ],
+                write: &[
+                    "config:PutConfigurationAggregator",
+                    "iam:CreateRole",
+                    "iam:TagRole",
+                    "iam:AttachRolePolicy",
+                    // PutConfigurationAggregator's dependent actions (Service
+                    // Authorization Reference).
+                    "iam:PassRole",
+                    "organizations:ListDelegatedAdministrators",
+                    "organizations:EnableAWSServiceAccess",
+                ],
+                teardown: &[],
+            },
+        ],
         adopt_tag: Some("config:TagResource"),
         service_linked_role: Some("config.amazonaws.com"),
         service: |aws| Arc::new(crate::config::ConfigService::new(aws)),
@@ -406,6 +448,8 @@ pub const SETTINGS: &[Setting] = &[
                     "organizations:EnableAWSServiceAccess",
                     "organizations:RegisterDelegatedAdministrator",
                     "securityhub:EnableOrganizationAdminAccount",
+                    // Its dependent action (Service Authorization Reference).
+                    "organizations:ListAWSServiceAccessForOrganization",
                 ],
                 teardown: &[],
             },

@@ -27,6 +27,7 @@ use crate::clients::Account;
 use crate::error::Ctx;
 use crate::{Mark, account_of, attrs, bucket, home_address};
 
+mod aggregator;
 mod recorder;
 
 pub use recorder::{put_recorder, recorder_attrs};
@@ -183,10 +184,69 @@ impl Service for ConfigService {
             want(attrs(&[("recording", json!(true))])),
             vec![channel],
         ));
+        // Through the delegated administrator: the organization's
+        // aggregator too (left by `destroy`, docs/safety.md).
+        if let (true, Some(org)) = (on, &self.aws.organization) {
+            out.extend(aggregator::desired(org, target, home, owner.mark()));
+        }
         out
     }
 
+    fn scopes(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        (
+            &[aggregator::ADMIN, aggregator::ROLE, aggregator::AGGREGATOR],
+            &[],
+        )
+    }
+
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
+        let (org_kinds, own): (Vec<Desired>, Vec<Desired>) = desired
+            .iter()
+            .cloned()
+            .partition(|d| aggregator::is_org_kind(&d.address.kind));
+        let mut reading = if own.is_empty() {
+            Reading::default()
+        } else {
+            self.read_own(target, &own).await?
+        };
+        if !org_kinds.is_empty() {
+            let account = account_of(&self.aws, target)?;
+            let org = self
+                .aws
+                .organization
+                .as_ref()
+                .ok_or_else(|| crate::refusal("no organization was reached".to_string()))?;
+            for d in &org_kinds {
+                let one = aggregator::read(&account, org, target, d, self.aws.owner.mark()).await?;
+                reading.observed.extend(one.observed);
+                reading.notes.extend(one.notes);
+            }
+        }
+        Ok(reading)
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+        if aggregator::is_org_kind(&change.address.kind) {
+            let account = account_of(&self.aws, target)?;
+            return aggregator::apply(
+                &account,
+                target,
+                change,
+                self.aws.owner.mark(),
+                self.aws.settle,
+            )
+            .await;
+        }
+        self.apply_own(target, change).await
+    }
+}
+
+impl ConfigService {
+    async fn read_own(
+        &self,
+        target: &Target,
+        desired: &[Desired],
+    ) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let owner = &self.aws.owner;
@@ -326,7 +386,7 @@ impl Service for ConfigService {
         Ok(out.into())
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply_own(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
