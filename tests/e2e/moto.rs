@@ -91,12 +91,23 @@ impl Moto {
 
     /// An SDK configuration for seeding and checking state in a region.
     pub async fn sdk(&self, region: &str) -> aws_config::SdkConfig {
+        self.sdk_with(
+            region,
+            aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"),
+        )
+        .await
+    }
+
+    /// The same with other credentials (another account's).
+    pub async fn sdk_with(
+        &self,
+        region: &str,
+        credentials: aws_sdk_s3::config::Credentials,
+    ) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(&self.url)
             .region(aws_config::Region::new(region.to_string()))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
+            .credentials_provider(credentials)
             .load()
             .await
     }

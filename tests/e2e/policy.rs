@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::moto::{Moto, baseline_file, offline};
 
-pub(crate) fn allowed(policy: &serde_json::Value) -> BTreeSet<String> {
+fn allowed(policy: &serde_json::Value) -> BTreeSet<String> {
     policy["Statement"]
         .as_array()
         .unwrap()
@@ -40,6 +40,32 @@ pub(crate) fn needed(
         .collect()
 }
 
+/// `baseline policy -f FILE --for COMMAND`.
+fn printed(file: &str, command: &str) -> serde_json::Value {
+    let run = offline(&["policy", "-f", file, "--for", command]);
+    assert_eq!(run.code, 0, "{run:?}");
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+/// Runs `args` (the `command` of baseline `file`) and checks that the
+/// printed policy for it allows every call it made; those calls' actions.
+pub(crate) fn allowed_calls(
+    moto: &Moto,
+    dir: &tempfile::TempDir,
+    file: &str,
+    command: &str,
+    args: &[&str],
+) -> BTreeSet<String> {
+    let needed = needed(moto, dir, command, args);
+    let allowed = allowed(&printed(file, command));
+    let missing: Vec<&String> = needed.difference(&allowed).collect();
+    assert!(
+        missing.is_empty(),
+        "`baseline policy --for {command}` lacks {missing:?} (needed: {needed:?})"
+    );
+    needed
+}
+
 #[test]
 fn the_printed_policy_allows_every_call_of_the_cycle() {
     let moto = Moto::start();
@@ -54,28 +80,17 @@ fn the_printed_policy_allows_every_call_of_the_cycle() {
     .unwrap();
     let file = baseline_file(&dir, &text);
     let f = file.to_str().unwrap();
-    let policy = |command: &str| -> serde_json::Value {
-        let run = offline(&["policy", "-f", f, "--for", command]);
-        assert_eq!(run.code, 0, "{run:?}");
-        serde_json::from_str(&run.stdout).unwrap()
-    };
     for (command, args) in [
         ("plan", vec!["plan", "-f", f]),
         ("apply", vec!["apply", "-f", f, "--auto-approve"]),
         ("plan", vec!["plan", "-f", f]),
         ("destroy", vec!["destroy", "-f", f, "--auto-approve"]),
     ] {
-        let needed = needed(&moto, &dir, command, &args);
-        let allowed = allowed(&policy(command));
-        let missing: Vec<&String> = needed.difference(&allowed).collect();
-        assert!(
-            missing.is_empty(),
-            "`baseline policy --for {command}` lacks {missing:?} (needed: {needed:?})"
-        );
+        let needed = allowed_calls(&moto, &dir, f, command, &args);
         assert!(needed.len() > 5, "calls were recorded: {needed:?}");
     }
     // A read-only drift check writes nothing.
-    let plan_only = allowed(&policy("plan"));
+    let plan_only = allowed(&printed(f, "plan"));
     for write in [
         "config:PutConfigurationRecorder",
         "s3:CreateBucket",

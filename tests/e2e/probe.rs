@@ -446,18 +446,17 @@ pub async fn as_account(moto: &Moto, account: &str, region: &str) -> aws_config:
         .credentials()
         .cloned()
         .unwrap();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto.url)
-        .region(aws_config::Region::new(region.to_string()))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+    moto.sdk_with(
+        region,
+        aws_sdk_s3::config::Credentials::new(
             creds.access_key_id(),
             creds.secret_access_key(),
             Some(creds.session_token().to_string()),
             None,
             "probe",
-        ))
-        .load()
-        .await
+        ),
+    )
+    .await
 }
 
 /// Whether `account` has an enabled GuardDuty detector in `region`, and

@@ -93,11 +93,7 @@ impl Service for AccessAnalyzerService {
         let mut out = Reading::default();
         for d in desired {
             if d.address.kind == ADMIN {
-                let org = self
-                    .aws
-                    .organization
-                    .as_ref()
-                    .ok_or_else(|| crate::refusal("no organization was reached".to_string()))?;
+                let org = organization::of(&self.aws)?;
                 let registered = client!(aws_sdk_organizations, account, &target.region)
                     .list_delegated_administrators()
                     .service_principal(ANALYZER_PRINCIPAL)

@@ -230,38 +230,31 @@ pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions
     let mut organization = None;
     let accounts: Vec<AccountRef> = match &baseline.accounts {
         Accounts::List(list) => list.clone(),
-        Accounts::Organization(_) => match discover(&base, baseline).await {
-            Ok((list, emails)) => {
-                // Checked before any account is read: a refusal here
-                // plans nothing, so nothing is changed.
-                match crate::organization::delegation(&base, baseline, emails).await {
-                    Ok(org) => {
-                        organization = org;
-                        list
-                    }
-                    Err(e) => {
-                        errors.push(PlanError {
-                            account: "organization".into(),
-                            region: String::new(),
-                            service: String::new(),
-                            message: error_chain(e.as_ref()),
-                            kind: baseline_engine::error_kind(e.as_ref()),
-                        });
-                        Vec::new()
-                    }
+        Accounts::Organization(_) => {
+            // The delegation is checked before any account is read: a
+            // refusal there plans nothing, so nothing is changed.
+            let found = async {
+                let (list, emails) = discover(&base, baseline).await?;
+                let org = crate::organization::delegation(&base, baseline, emails).await?;
+                Ok::<_, BoxError>((list, org))
+            };
+            match found.await {
+                Ok((list, org)) => {
+                    organization = org;
+                    list
+                }
+                Err(e) => {
+                    errors.push(PlanError {
+                        account: "organization".into(),
+                        region: String::new(),
+                        service: String::new(),
+                        message: error_chain(e.as_ref()),
+                        kind: baseline_engine::error_kind(e.as_ref()),
+                    });
+                    Vec::new()
                 }
             }
-            Err(e) => {
-                errors.push(PlanError {
-                    account: "organization".into(),
-                    region: String::new(),
-                    service: String::new(),
-                    message: error_chain(e.as_ref()),
-                    kind: baseline_engine::error_kind(e.as_ref()),
-                });
-                Vec::new()
-            }
-        },
+        }
     };
     let selected: Vec<AccountRef> = accounts
         .into_iter()

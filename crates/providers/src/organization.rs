@@ -439,3 +439,43 @@ pub(crate) fn unprocessed<'a>(
         refused.join("; ")
     )))
 }
+
+/// The organization a delegated administrator runs, or why there is none
+/// (a plan of organization kinds without it cannot be made).
+pub(crate) fn of(aws: &crate::Aws) -> Result<&Organization, ServiceError> {
+    aws.organization
+        .as_ref()
+        .ok_or_else(|| crate::refusal("no organization was reached".to_string()))
+}
+
+/// A read of `desired` in which the organization's kinds (`is_org`) are
+/// read one by one (`org_one`), and the account's own resources together
+/// (`own`, only when there are any).
+pub(crate) async fn read_split<Own, OwnFut, One, OneFut>(
+    desired: &[Desired],
+    is_org: fn(&str) -> bool,
+    own: Own,
+    mut org_one: One,
+) -> Result<Reading, ServiceError>
+where
+    Own: FnOnce(Vec<Desired>) -> OwnFut,
+    OwnFut: std::future::Future<Output = Result<Reading, ServiceError>>,
+    One: FnMut(Desired) -> OneFut,
+    OneFut: std::future::Future<Output = Result<Reading, ServiceError>>,
+{
+    let (org, mine): (Vec<Desired>, Vec<Desired>) = desired
+        .iter()
+        .cloned()
+        .partition(|d| is_org(&d.address.kind));
+    let mut reading = if mine.is_empty() {
+        Reading::default()
+    } else {
+        own(mine).await?
+    };
+    for d in org {
+        let one = org_one(d).await?;
+        reading.observed.extend(one.observed);
+        reading.notes.extend(one.notes);
+    }
+    Ok(reading)
+}

@@ -14,7 +14,6 @@
 //! Tower's recorder and channel are never changed.
 
 use async_trait::async_trait;
-use aws_sdk_config::types::DeliveryChannel;
 use baseline_engine::{
     Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
     Target, Want,
@@ -28,10 +27,11 @@ use crate::error::Ctx;
 use crate::{Mark, account_of, attrs, bucket, home_address};
 
 mod aggregator;
+mod channel;
 mod recorder;
 
 pub use recorder::{put_recorder, recorder_attrs};
-use recorder::{recorder_mark, tag_recorder};
+use recorder::recorder_mark;
 
 const SERVICE: &str = "config";
 const CONTROLS: &[&str] = &["Config.1"];
@@ -200,29 +200,18 @@ impl Service for ConfigService {
     }
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
-        let (org_kinds, own): (Vec<Desired>, Vec<Desired>) = desired
-            .iter()
-            .cloned()
-            .partition(|d| aggregator::is_org_kind(&d.address.kind));
-        let mut reading = if own.is_empty() {
-            Reading::default()
-        } else {
-            self.read_own(target, &own).await?
-        };
-        if !org_kinds.is_empty() {
-            let account = account_of(&self.aws, target)?;
-            let org = self
-                .aws
-                .organization
-                .as_ref()
-                .ok_or_else(|| crate::refusal("no organization was reached".to_string()))?;
-            for d in &org_kinds {
-                let one = aggregator::read(&account, org, target, d, self.aws.owner.mark()).await?;
-                reading.observed.extend(one.observed);
-                reading.notes.extend(one.notes);
-            }
-        }
-        Ok(reading)
+        let mark = self.aws.owner.mark();
+        crate::organization::read_split(
+            desired,
+            aggregator::is_org_kind,
+            |own| async move { self.read_own(target, &own).await },
+            |d| async move {
+                let account = account_of(&self.aws, target)?;
+                let org = crate::organization::of(&self.aws)?;
+                aggregator::read(&account, org, target, &d, mark).await
+            },
+        )
+        .await
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
@@ -400,13 +389,6 @@ impl ConfigService {
             .and_then(Value::as_str)
             .unwrap_or(DEFAULT_NAME)
             .to_string();
-        let get_str = |k: &str| {
-            after
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
 
         match (change.address.kind.as_str(), change.action) {
             ("config.service_linked_role", Action::Create) => {
@@ -439,49 +421,16 @@ impl ConfigService {
                 put_recorder(&client, target, &name, &after, mark, self.aws.settle).await?;
             }
             ("config.recorder", Action::Update) => {
-                let modeled = [
-                    "role_arn",
-                    "all_supported",
-                    "include_global_resource_types",
-                    "recording_frequency",
-                    "recording_mode_overrides",
-                ];
-                if change.changed.iter().any(|k| modeled.contains(&k.as_str())) {
-                    // The planned recorder carries the overrides the plan
-                    // read: written only over those same overrides.
-                    let current = client
-                        .describe_configuration_recorders()
-                        .configuration_recorder_names(&name)
-                        .send()
-                        .await
-                        .map_err(ctx.err("DescribeConfigurationRecorders"))?;
-                    let now = current
-                        .configuration_recorders()
-                        .first()
-                        .map(recorder_attrs)
-                        .and_then(|a| a.get("recording_mode_overrides").cloned());
-                    let planned_over = change
-                        .before
-                        .as_ref()
-                        .and_then(|b| b.get("recording_mode_overrides"))
-                        .cloned();
-                    if now != planned_over {
-                        return Err(crate::stale(format!(
-                            "the recording-mode overrides of recorder {name}"
-                        )));
-                    }
-                    put_recorder(&client, target, &name, &after, None, self.aws.settle).await?;
-                }
-                if change.changed.iter().any(|k| k == "managed_by") {
-                    let arn = change
-                        .private
-                        .get("recorder_arn")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            crate::refusal(format!("the plan has no ARN of recorder {name} to tag"))
-                        })?;
-                    tag_recorder(&client, &ctx, arn, self.aws.owner.mark()).await?;
-                }
+                recorder::update(
+                    &client,
+                    &ctx,
+                    target,
+                    &name,
+                    change,
+                    self.aws.owner.mark(),
+                    self.aws.settle,
+                )
+                .await?;
             }
             ("config.recorder", Action::Delete) => {
                 client
@@ -492,46 +441,7 @@ impl ConfigService {
                     .map_err(ctx.err("DeleteConfigurationRecorder"))?;
             }
             ("config.delivery_channel", Action::Create | Action::Update) => {
-                // The planned channel, whole: its own prefix, topic, key
-                // and snapshot frequency were read into the plan.
-                let snapshot = after
-                    .get("snapshot_delivery_frequency")
-                    .and_then(Value::as_str)
-                    .map(|f| {
-                        aws_sdk_config::types::ConfigSnapshotDeliveryProperties::builder()
-                            .delivery_frequency(
-                                aws_sdk_config::types::MaximumExecutionFrequency::from(f),
-                            )
-                            .build()
-                    });
-                let opt = |k: &str| after.get(k).and_then(Value::as_str).map(str::to_string);
-                let channel = DeliveryChannel::builder()
-                    .name(&name)
-                    .s3_bucket_name(get_str("s3_bucket_name"))
-                    .set_s3_key_prefix(opt("s3_key_prefix"))
-                    .set_s3_kms_key_arn(opt("s3_kms_key_arn"))
-                    .set_sns_topic_arn(opt("sns_topic_arn"))
-                    .set_config_snapshot_delivery_properties(snapshot)
-                    .build();
-                // Config checks that it may write to the bucket: a policy
-                // written a moment ago may not be in effect yet.
-                let waits_for = format!(
-                    "the policy of bucket {} to let AWS Config write",
-                    get_str("s3_bucket_name")
-                );
-                crate::settle::retry(
-                    self.aws.settle,
-                    &waits_for,
-                    &[baseline_engine::ErrorKind::Settling],
-                    || {
-                        client
-                            .put_delivery_channel()
-                            .delivery_channel(channel.clone())
-                            .send()
-                    },
-                )
-                .await
-                .map_err(ctx.err("PutDeliveryChannel"))?;
+                channel::put(&client, &ctx, &name, &after, self.aws.settle).await?;
             }
             ("config.delivery_channel", Action::Delete) => {
                 client

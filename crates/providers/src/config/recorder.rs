@@ -170,3 +170,63 @@ pub(super) async fn tag_recorder(
         .map_err(ctx.err("TagResource"))?;
     Ok(())
 }
+
+/// An update of the recorder: the planned recorder (only where a setting
+/// it writes changed), over the recording-mode overrides the plan read;
+/// and the mark, when the plan adopts it.
+pub(super) async fn update(
+    client: &aws_sdk_config::Client,
+    ctx: &Ctx,
+    target: &Target,
+    name: &str,
+    change: &baseline_engine::Change,
+    mark: &str,
+    settle: std::time::Duration,
+) -> Result<(), ServiceError> {
+    let modeled = [
+        "role_arn",
+        "all_supported",
+        "include_global_resource_types",
+        "recording_frequency",
+        "recording_mode_overrides",
+    ];
+    let changed = |k: &str| change.changed.iter().any(|c| c == k);
+    if modeled.iter().any(|k| changed(k)) {
+        // The planned recorder carries the overrides the plan read:
+        // written only over those same overrides.
+        let current = client
+            .describe_configuration_recorders()
+            .configuration_recorder_names(name)
+            .send()
+            .await
+            .map_err(ctx.err("DescribeConfigurationRecorders"))?;
+        let now = current
+            .configuration_recorders()
+            .first()
+            .map(recorder_attrs)
+            .and_then(|a| a.get("recording_mode_overrides").cloned());
+        let planned_over = change
+            .before
+            .as_ref()
+            .and_then(|b| b.get("recording_mode_overrides"))
+            .cloned();
+        if now != planned_over {
+            return Err(crate::stale(format!(
+                "the recording-mode overrides of recorder {name}"
+            )));
+        }
+        let after = change.after.clone().unwrap_or_default();
+        put_recorder(client, target, name, &after, None, settle).await?;
+    }
+    if changed("managed_by") {
+        let arn = change
+            .private
+            .get("recorder_arn")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                crate::refusal(format!("the plan has no ARN of recorder {name} to tag"))
+            })?;
+        tag_recorder(client, ctx, arn, mark).await?;
+    }
+    Ok(())
+}

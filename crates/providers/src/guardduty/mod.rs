@@ -112,24 +112,18 @@ impl Service for GuardDutyService {
     }
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
-        let mut reading = Reading::default();
-        for d in desired {
-            let one = if d.address.kind == KIND {
-                self.read_detector(target, d).await?
-            } else {
+        crate::organization::read_split(
+            desired,
+            |kind| kind != KIND,
+            |own| async move { self.read_detector(target, &own[0]).await },
+            |d| async move {
                 let account = account_of(&self.aws, target)?;
                 let client = client!(aws_sdk_guardduty, account, &target.region);
-                let org = self
-                    .aws
-                    .organization
-                    .as_ref()
-                    .ok_or_else(|| crate::refusal("no organization was reached".to_string()))?;
-                organization::read(&client, org, target, d).await?
-            };
-            reading.observed.extend(one.observed);
-            reading.notes.extend(one.notes);
-        }
-        Ok(reading)
+                let org = crate::organization::of(&self.aws)?;
+                organization::read(&client, org, target, &d).await
+            },
+        )
+        .await
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {

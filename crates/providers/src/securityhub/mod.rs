@@ -88,30 +88,18 @@ impl Service for SecurityHubService {
     }
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
-        let (org_kinds, own): (Vec<Desired>, Vec<Desired>) = desired
-            .iter()
-            .cloned()
-            .partition(|d| organization::is_org_kind(&d.address.kind));
-        let mut reading = if own.is_empty() {
-            Reading::default()
-        } else {
-            self.read_hub(target, &own).await?
-        };
-        if !org_kinds.is_empty() {
-            let account = account_of(&self.aws, target)?;
-            let client = client!(aws_sdk_securityhub, account, &target.region);
-            let org = self
-                .aws
-                .organization
-                .as_ref()
-                .ok_or_else(|| crate::refusal("no organization was reached".to_string()))?;
-            for d in &org_kinds {
-                let one = organization::read(&client, org, target, d).await?;
-                reading.observed.extend(one.observed);
-                reading.notes.extend(one.notes);
-            }
-        }
-        Ok(reading)
+        crate::organization::read_split(
+            desired,
+            organization::is_org_kind,
+            |own| async move { self.read_hub(target, &own).await },
+            |d| async move {
+                let account = account_of(&self.aws, target)?;
+                let client = client!(aws_sdk_securityhub, account, &target.region);
+                let org = crate::organization::of(&self.aws)?;
+                organization::read(&client, org, target, &d).await
+            },
+        )
+        .await
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {

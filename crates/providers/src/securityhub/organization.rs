@@ -10,8 +10,11 @@
 //!
 //! The administrator's own hub stays `securityhub.hub`; every account's
 //! standards stay `securityhub.standards`, after its coverage. Central
-//! configuration (configuration policies) is not used: AWS offers it only
-//! in the home region of an aggregator, which the baseline does not make.
+//! configuration (configuration policies) is not used: it needs a Security
+//! Hub home Region with a finding aggregator linking the other regions
+//! (cross-Region aggregation), which the baseline does not make yet; the
+//! organization's local configuration (auto-enable of members) is used
+//! instead, which AWS offers wherever Security Hub runs.
 
 use std::collections::BTreeSet;
 
