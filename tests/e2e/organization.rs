@@ -64,7 +64,18 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
     );
     let f = f.to_str().unwrap();
 
-    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode", "--output", "json"]);
+    let saved = dir.path().join("plan.json");
+    let saved = saved.to_str().unwrap();
+    let plan = moto.baseline(&[
+        "plan",
+        "-f",
+        f,
+        "--detailed-exitcode",
+        "--output",
+        "json",
+        "--out",
+        saved,
+    ]);
     assert_eq!(plan.code, 2, "{plan:?}");
     let v: Value = serde_json::from_str(&plan.stdout).unwrap();
     assert_eq!(
@@ -127,7 +138,9 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
         assert!(human.stdout.contains(&shown), "{shown} in {}", human.stdout);
     }
 
-    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    // The saved plan: reconnected, re-planned over the organization,
+    // found equal, applied.
+    let apply = moto.baseline(&["apply", saved]);
     assert_eq!(apply.code, 0, "{apply:?}");
     assert_eq!(
         probe::guardduty_of(&moto, dev, REGION).await,

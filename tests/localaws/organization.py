@@ -25,6 +25,8 @@ AWS behaviour followed:
   Security Hub's `/organization/configuration`): the administrator only.
   GuardDuty's `autoEnableOrganizationMembers` is NEW, ALL or NONE; the
   protection plans (`features`) each NEW, ALL or NONE.
+* CreateMembers takes at most 50 accounts (`AccountDetails`, max 50 in
+  both models; the Rust SDK does not check it, AWS refuses more).
 * CreateMembers by the administrator, for accounts of the organization:
   the service is enabled in the member (GuardDuty: "When you add an
   organization account as a member, GuardDuty is enabled for it";
@@ -79,6 +81,8 @@ AUTO_ENABLE = set(_GD_MODEL.shape_for("AutoEnableMembers").enum)
 ORG_FEATURES = set(_GD_MODEL.shape_for("OrgFeature").enum)
 ORG_FEATURE_STATUS = set(_GD_MODEL.shape_for("OrgFeatureStatus").enum)
 
+# CreateMembers' `AccountDetails`: at most 50 items (both services' models).
+MAX_MEMBERS = 50
 # (organization id, region) -> {"admin", "auto", "features": {name: status}, "members": {account: email}}
 GUARDDUTY = {}
 
@@ -224,6 +228,9 @@ def guardduty(req):
             state["features"][f["name"]] = f["autoEnable"]
         return json_answer({})
     if what == "member" and req.method == "POST":
+        if len(req.json().get("accountDetails") or []) > MAX_MEMBERS:
+            raise ServiceError("BadRequestException",
+                               f"accountDetails has more than {MAX_MEMBERS} items.")
         unprocessed = []
         accounts = active_accounts(org)
         for d in req.json().get("accountDetails") or []:
@@ -269,6 +276,8 @@ def securityhub(req):
         if not config or config["admin_account_id"] != req.account:
             raise ServiceError("AccessDeniedException",
                                "Only the Security Hub administrator account can add members.", 403)
+        if len(req.json().get("AccountDetails") or []) > MAX_MEMBERS:
+            raise ServiceError("InvalidInputException", f"AccountDetails has more than {MAX_MEMBERS} items.")
         from . import securityhub as hub
         accounts = active_accounts(org)
         unprocessed = []

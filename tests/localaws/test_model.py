@@ -670,6 +670,10 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(ad.create_members(DetectorId=detector, AccountDetails=[
             {"AccountId": member, "Email": "dev@example.com"}, {"AccountId": "999999999999", "Email": "x@example.com"}
         ])["UnprocessedAccounts"][0]["AccountId"], "999999999999")
+        # At most 50 accounts a call.
+        self.expect_error("BadRequestException",
+                          self.as_account("guardduty", admin).create_members, DetectorId=detector,
+                          AccountDetails=[{"AccountId": f"{i:012d}", "Email": "x@example.com"} for i in range(51)])
         member_detector = m.list_detectors()["DetectorIds"][0]
         self.assertEqual(m.get_administrator_account(DetectorId=member_detector)["Administrator"]["AccountId"], admin)
         self.expect_error("BadRequestException", m.describe_organization_configuration, DetectorId=member_detector)

@@ -157,6 +157,10 @@ pub(crate) async fn delegation(
     }))
 }
 
+/// The most accounts one CreateMembers takes (GuardDuty and Security Hub
+/// API references: `AccountDetails`, at most 50 items).
+pub(crate) const MEMBERS_PER_CALL: usize = 50;
+
 /// The kinds of one service's organization resources.
 pub(crate) struct Kinds {
     /// The service's name in notes (`GuardDuty`).

@@ -806,3 +806,79 @@ carol,arn:aws:iam::123456789012:user/carol,2020-01-01T00:00:00+00:00,false,N/A,N
         "a report without the columns is an error"
     );
 }
+
+/// CreateMembers takes at most 50 accounts (GuardDuty API reference,
+/// `AccountDetails`): the administrator adds an organization of 120
+/// members in three calls, each account once, with its email.
+#[tokio::test]
+async fn members_are_added_fifty_at_a_time() {
+    let log: Log = Arc::default();
+    let sent = log.clone();
+    let rules = [
+        mock!(aws_sdk_guardduty::Client::list_detectors).then_output(|| {
+            aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput::builder()
+                .detector_ids("d1")
+                .build()
+        }),
+        mock!(aws_sdk_guardduty::Client::create_members).then_compute_output(move |r| {
+            let details = r.account_details();
+            sent.lock().unwrap().push(
+                details
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{}:{}",
+                            d.account_id().unwrap_or_default(),
+                            d.email().unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            aws_sdk_guardduty::operation::create_members::CreateMembersOutput::builder()
+                .set_unprocessed_accounts(Some(Vec::new()))
+                .build()
+        }),
+    ];
+    let refs: Vec<&Rule> = rules.iter().collect();
+    let service: Arc<dyn Service> = Arc::new(baseline_providers::guardduty::GuardDutyService::new(
+        aws(&refs),
+    ));
+    let members: Vec<String> = (0..120)
+        .map(|i| format!("{:012}", 200_000_000_000u64 + i))
+        .collect();
+    let emails: serde_json::Map<String, Value> = members
+        .iter()
+        .map(|m| (m.clone(), json!(format!("{m}@example.com"))))
+        .collect();
+    let change: Change = serde_json::from_value(json!({
+        "address": {"account": ACCOUNT, "region": REGION, "kind": "guardduty.members", "name": "organization"},
+        "action": "create",
+        "controls": [],
+        "before": null,
+        "after": {"accounts": members},
+        "changed": [],
+        "depends_on": [],
+        "private": {"emails": emails},
+    }))
+    .unwrap();
+    service
+        .apply(&target(), &change)
+        .await
+        .expect("the members are added");
+    let calls = said(&log);
+    let sizes: Vec<usize> = calls.iter().map(|c| c.split(',').count()).collect();
+    assert_eq!(sizes, vec![50, 50, 20]);
+    let mut added: Vec<String> = calls
+        .iter()
+        .flat_map(|c| c.split(','))
+        .map(str::to_string)
+        .collect();
+    added.sort();
+    let mut want: Vec<String> = members
+        .iter()
+        .map(|m| format!("{m}:{m}@example.com"))
+        .collect();
+    want.sort();
+    assert_eq!(added, want);
+}

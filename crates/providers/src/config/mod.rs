@@ -30,8 +30,8 @@ mod aggregator;
 mod channel;
 mod recorder;
 
-pub use recorder::{put_recorder, recorder_attrs};
 use recorder::recorder_mark;
+pub use recorder::{put_recorder, recorder_attrs};
 
 const SERVICE: &str = "config";
 const CONTROLS: &[&str] = &["Config.1"];

@@ -328,14 +328,12 @@ pub(crate) fn checked_detector_id(id: &str) -> Result<&str, String> {
     Ok(id)
 }
 
-/// The region's detector (the first, if an emulator allows several).
-pub async fn read_detector(
+/// The region's detector id, if there is one (the first, if an emulator
+/// allows several), checked before it goes into a request path.
+pub(crate) async fn detector_id(
     client: &aws_sdk_guardduty::Client,
-    target: &Target,
-    address: &Address,
-    owner: &Owner,
-) -> Result<Option<Observed>, ServiceError> {
-    let ctx = Ctx::new(target, SERVICE);
+    ctx: &Ctx,
+) -> Result<Option<String>, ServiceError> {
     let ids = client
         .list_detectors()
         .send()
@@ -349,6 +347,21 @@ pub async fn read_detector(
             "the answer is not AWS's: {why}"
         )))
     })?;
+    Ok(Some(id.to_string()))
+}
+
+/// The region's detector (the first, if an emulator allows several).
+pub async fn read_detector(
+    client: &aws_sdk_guardduty::Client,
+    target: &Target,
+    address: &Address,
+    owner: &Owner,
+) -> Result<Option<Observed>, ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let Some(id) = detector_id(client, &ctx).await? else {
+        return Ok(None);
+    };
+    let id = id.as_str();
     let d = client
         .get_detector()
         .detector_id(id)

@@ -23,7 +23,7 @@ use baseline_engine::{Action, Address, Change, Desired, Observed, Reading, Servi
 use baseline_spec::GuardDutySpec;
 use serde_json::json;
 
-use super::{FEATURES, PREFIX, SERVICE, wanted_features};
+use super::{FEATURES, PREFIX, SERVICE, detector_id, wanted_features};
 use crate::error::Ctx;
 use crate::organization::{self as org_, GUARDDUTY_PRINCIPAL, Kinds, Organization};
 use crate::{Account, attrs};
@@ -135,27 +135,6 @@ pub(super) async fn read(
     Ok(org_::members(org, &KINDS, target, d, members))
 }
 
-/// The region's detector id, if there is one.
-async fn detector_id(
-    client: &aws_sdk_guardduty::Client,
-    ctx: &Ctx,
-) -> Result<Option<String>, ServiceError> {
-    let ids = client
-        .list_detectors()
-        .send()
-        .await
-        .map_err(ctx.err("ListDetectors"))?;
-    let Some(id) = ids.detector_ids().first() else {
-        return Ok(None);
-    };
-    let id = super::checked_detector_id(id).map_err(|why| {
-        ctx.err("ListDetectors")(crate::error::SdkMessage(format!(
-            "the answer is not AWS's: {why}"
-        )))
-    })?;
-    Ok(Some(id.to_string()))
-}
-
 /// The account's GuardDuty administrator in the region (an enabled
 /// relationship), if it has a detector and one.
 async fn administrator_of(
@@ -245,18 +224,21 @@ pub(super) async fn apply(
     if details.is_empty() {
         return Ok(());
     }
-    let answer = client
-        .create_members()
-        .detector_id(id)
-        .set_account_details(Some(details))
-        .send()
-        .await
-        .map_err(ctx.err("CreateMembers"))?;
-    org_::unprocessed(
-        &KINDS,
-        answer
-            .unprocessed_accounts()
-            .iter()
-            .map(|u| (u.account_id(), u.result())),
-    )
+    for batch in details.chunks(org_::MEMBERS_PER_CALL) {
+        let answer = client
+            .create_members()
+            .detector_id(&id)
+            .set_account_details(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(ctx.err("CreateMembers"))?;
+        org_::unprocessed(
+            &KINDS,
+            answer
+                .unprocessed_accounts()
+                .iter()
+                .map(|u| (u.account_id(), u.result())),
+        )?;
+    }
+    Ok(())
 }

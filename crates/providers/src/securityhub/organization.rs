@@ -210,19 +210,21 @@ pub(super) async fn apply(
         if details.is_empty() {
             return Ok(());
         }
-        let answer = client
-            .create_members()
-            .set_account_details(Some(details))
-            .send()
-            .await
-            .map_err(ctx.err("CreateMembers"))?;
-        org_::unprocessed(
-            &KINDS,
-            answer
-                .unprocessed_accounts()
-                .iter()
-                .map(|u| (u.account_id(), u.processing_result())),
-        )?;
+        for batch in details.chunks(org_::MEMBERS_PER_CALL) {
+            let answer = client
+                .create_members()
+                .set_account_details(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(ctx.err("CreateMembers"))?;
+            org_::unprocessed(
+                &KINDS,
+                answer
+                    .unprocessed_accounts()
+                    .iter()
+                    .map(|u| (u.account_id(), u.processing_result())),
+            )?;
+        }
     }
     Ok(())
 }
