@@ -1,11 +1,14 @@
 //! An organization whose security services run through a delegated
-//! administrator (`organization.delegated_admin`): what the GuardDuty and
-//! Security Hub providers need to know of it (who the management account
-//! and the administrator are, which accounts are members), found once when
-//! the organization is listed, and the check made before any account is
-//! read: the administrator is an account of the organization, and no other
-//! account is already the registered administrator of a service the
-//! baseline runs through it (a refusal naming both, never a switch).
+//! administrator (`organization.delegated_admin`): what the GuardDuty,
+//! Security Hub, Config and Access Analyzer providers need to know of it
+//! (who the management account and the administrator are, which accounts
+//! are members), found once when the organization is listed; the check
+//! made before any account is read (the administrator is an account of the
+//! organization, and no other account is already the registered
+//! administrator of a service the baseline runs through it: a refusal
+//! naming both, never a switch); and what the services' organization
+//! resources share (their addresses, the registration, the members, a
+//! member's coverage).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,8 +60,8 @@ impl Organization {
 }
 
 /// The organization's facts for `delegated_admin`, checked: `Ok(None)`
-/// when the baseline names no administrator. `emails`: every selected
-/// account of the organization, with its email.
+/// when the baseline names no administrator. `emails`: every ACTIVE
+/// account of the organization less `exclude`, with its email.
 pub(crate) async fn delegation(
     base: &SdkConfig,
     baseline: &Baseline,
