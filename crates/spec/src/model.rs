@@ -149,7 +149,9 @@ pub struct OrganizationSpec {
     /// the management account registers it in every planned region, and it
     /// adds every account of the organization as a member there. Member
     /// accounts are then covered by the organization, not enabled one by
-    /// one.
+    /// one. With `config`, it also holds the organization's Config
+    /// aggregator; with `access_analyzer.zone: organization`, the
+    /// organization's analyzer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegated_admin: Option<AccountId>,
     /// With `delegated_admin`: AWS itself enables GuardDuty and Security
