@@ -322,3 +322,37 @@ async fn the_printed_policy_allows_every_call_of_the_organization() {
         }
     }
 }
+
+/// `baseline policy --account KIND` prints what that kind of account of an
+/// organization needs; a baseline without a delegated administrator has
+/// one kind, and says so.
+#[test]
+fn the_policy_is_printed_per_kind_of_account() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/organization.yaml"
+    );
+    let actions = |kind: &str| -> Vec<String> {
+        let run = crate::moto::offline(&["policy", "-f", example, "--account", kind]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        v["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap().clone())
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    let management = actions("management");
+    let admin = actions("administrator");
+    assert!(management.contains(&"guardduty:EnableOrganizationAdminAccount".to_string()));
+    assert!(!admin.contains(&"guardduty:EnableOrganizationAdminAccount".to_string()));
+    assert!(admin.contains(&"securityhub:CreateMembers".to_string()));
+    assert!(admin.contains(&"config:PutConfigurationAggregator".to_string()));
+    assert!(!actions("member").contains(&"securityhub:CreateMembers".to_string()));
+    let tokyo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/tokyo.yaml");
+    let run = crate::moto::offline(&["policy", "-f", tokyo, "--account", "member"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("delegated_admin"), "{}", run.stderr);
+}

@@ -52,14 +52,30 @@ pub async fn run(cli: Cli) -> Result<u8> {
             );
             Ok(EXIT_OK)
         }
-        Command::Policy { file, for_ } => {
+        Command::Policy {
+            file,
+            for_,
+            account,
+        } => {
+            use baseline_providers::policy::{AccountKind, PolicyFor};
             let b = baseline_spec::load(&file.path())?;
             let command = match for_ {
-                crate::PolicyCommand::Plan => baseline_providers::policy::PolicyFor::Plan,
-                crate::PolicyCommand::Apply => baseline_providers::policy::PolicyFor::Apply,
-                crate::PolicyCommand::Destroy => baseline_providers::policy::PolicyFor::Destroy,
+                crate::PolicyCommand::Plan => PolicyFor::Plan,
+                crate::PolicyCommand::Apply => PolicyFor::Apply,
+                crate::PolicyCommand::Destroy => PolicyFor::Destroy,
             };
-            let policy = baseline_providers::policy::policy(&b, command);
+            let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
+            if account.is_some() && !delegated {
+                bail!(
+                    "--account is for a baseline whose organization runs through a delegated administrator (organization.delegated_admin); every account of this one needs the same policy"
+                );
+            }
+            let account = account.map(|a| match a {
+                crate::PolicyAccount::Management => AccountKind::Management,
+                crate::PolicyAccount::Administrator => AccountKind::Administrator,
+                crate::PolicyAccount::Member => AccountKind::Member,
+            });
+            let policy = baseline_providers::policy::policy_in(&b, command, account);
             emit(&format!(
                 "{}\n",
                 serde_json::to_string_pretty(&policy).expect("a value prints")

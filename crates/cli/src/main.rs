@@ -186,7 +186,21 @@ enum Command {
         /// The command the policy is for.
         #[arg(long = "for", value_enum, default_value_t = PolicyCommand::Apply)]
         for_: PolicyCommand,
+        /// With `organization.delegated_admin`: only what the role needs in
+        /// this kind of account (default: every statement).
+        #[arg(long, value_enum)]
+        account: Option<PolicyAccount>,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum PolicyAccount {
+    /// The organization's management account.
+    Management,
+    /// The delegated administrator.
+    Administrator,
+    /// Every other account.
+    Member,
 }
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,34 @@ use serde_json::{Value, json};
 
 use crate::registry::SETTINGS;
 
+/// Which kind of account of an organization run through a delegated
+/// administrator (`organization.delegated_admin`) the policy is for: only
+/// the statements the role needs there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    /// The management account: it registers the administrator (and is
+    /// covered as a member).
+    Management,
+    /// The delegated administrator.
+    Administrator,
+    /// Every other account.
+    Member,
+}
+
+impl AccountKind {
+    /// Whether a statement kept for `under` (a registry key) is needed in
+    /// this kind of account.
+    fn needs(self, under: &str) -> bool {
+        use crate::registry::{IN_ADMINISTRATOR, IN_MANAGEMENT, IN_MEMBERS};
+        match under {
+            IN_MANAGEMENT => self == AccountKind::Management,
+            IN_ADMINISTRATOR => self == AccountKind::Administrator,
+            IN_MEMBERS => self != AccountKind::Administrator,
+            _ => true,
+        }
+    }
+}
+
 /// Which command the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyFor {
@@ -145,6 +173,13 @@ pub fn partition_of_region(region: &str) -> &'static str {
 
 /// The policy (JSON) that `baseline <command>` needs for `baseline`.
 pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
+    policy_in(baseline, command, None)
+}
+
+/// The policy for one kind of account of an organization run through a
+/// delegated administrator (`None`: every statement, for a role that runs
+/// in every kind of account).
+pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<AccountKind>) -> Value {
     let p = partition_of_region(&baseline.home_region);
     let apply = command == PolicyFor::Apply;
     let destroy = command == PolicyFor::Destroy;
@@ -175,8 +210,8 @@ pub fn policy(baseline: &Baseline, command: PolicyFor) -> Value {
         for a in setting.actions {
             let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
             if a.under.is_some_and(|key| {
-                if key == crate::registry::DELEGATED {
-                    !delegated
+                if key.starts_with(crate::registry::DELEGATED) {
+                    !delegated || account.is_some_and(|kind| !kind.needs(key))
                 } else {
                     setting_values(&base, setting.section, key).is_empty()
                 }
@@ -497,6 +532,50 @@ mod tests {
     }
 
     const HEAD: &str = "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [eu-west-1]\nhome_region: eu-west-1\n";
+
+    /// With a delegated administrator, `--account` keeps the statements of
+    /// that kind of account: the registration in the management account,
+    /// the organization's configuration and members in the administrator,
+    /// a member's coverage in the others (the management account is one).
+    #[test]
+    fn each_kind_of_account_gets_its_organization_statements() {
+        let b = baseline_spec::parse(
+            "version: 1\naccounts: organization\norganization: {role_name: R, delegated_admin: \"222222222222\"}\nregions: [eu-west-1]\nhome_region: eu-west-1\nguardduty: {enabled: true}\n",
+            "test.yaml",
+        )
+        .expect("a valid baseline");
+        let actions = |account: Option<AccountKind>| -> Vec<String> {
+            policy_in(&b, PolicyFor::Apply, account)["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| s["Action"].as_array().unwrap().clone())
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect()
+        };
+        let has = |list: &[String], a: &str| list.iter().any(|x| x == a);
+        let (register, members, coverage, own) = (
+            "guardduty:EnableOrganizationAdminAccount",
+            "guardduty:CreateMembers",
+            "guardduty:GetAdministratorAccount",
+            "guardduty:CreateDetector",
+        );
+        let all = actions(None);
+        assert!(
+            [register, members, coverage, own]
+                .iter()
+                .all(|a| has(&all, a))
+        );
+        let management = actions(Some(AccountKind::Management));
+        assert!(has(&management, register) && has(&management, coverage));
+        assert!(!has(&management, members));
+        let admin = actions(Some(AccountKind::Administrator));
+        assert!(has(&admin, members) && has(&admin, own));
+        assert!(!has(&admin, register) && !has(&admin, coverage));
+        let member = actions(Some(AccountKind::Member));
+        assert!(has(&member, coverage));
+        assert!(!has(&member, register) && !has(&member, members));
+    }
 
     /// Conditional actions appear only where the baseline asks for them
     /// (tests/e2e/least_privilege.rs proves the rest of the list).

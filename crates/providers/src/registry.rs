@@ -15,17 +15,27 @@ use baseline_engine::Service;
 
 use crate::Aws;
 
+/// What every [`Actions::under`] of an organization run through a
+/// delegated administrator starts with.
+pub(crate) const DELEGATED: &str = "organization.delegated_admin";
 /// [`Actions::under`] for the calls made only when the organization's
 /// services run through a delegated administrator
-/// (`organization.delegated_admin`).
-pub(crate) const DELEGATED: &str = "organization.delegated_admin";
+/// (`organization.delegated_admin`), in the management account.
+pub(crate) const IN_MANAGEMENT: &str = "organization.delegated_admin:management";
+/// The same, in the delegated administrator.
+pub(crate) const IN_ADMINISTRATOR: &str = "organization.delegated_admin:administrator";
+/// The same, in every other account (the management account too).
+pub(crate) const IN_MEMBERS: &str = "organization.delegated_admin:member";
 
 /// The IAM actions of a setting's calls, by command.
 pub(crate) struct Actions {
     /// The policy statement's Sid.
     pub sid: &'static str,
     /// Only when this key of the section is given (in the base or an
-    /// override); `None`: whenever the section is.
+    /// override), or, for [`IN_MANAGEMENT`], [`IN_ADMINISTRATOR`] and
+    /// [`IN_MEMBERS`], only with `organization.delegated_admin` (and, with
+    /// `baseline policy --account`, in that kind of account); `None`:
+    /// whenever the section is.
     pub under: Option<&'static str>,
     /// What every `plan` reads.
     pub read: &'static [&'static str],
@@ -153,7 +163,7 @@ pub const SETTINGS: &[Setting] = &[
             Actions {
                 // In the management account: trusted access and the administrator.
                 sid: "ConfigOrganizationManagement",
-                under: Some(DELEGATED),
+                under: Some(IN_MANAGEMENT),
                 read: &[
                     "organizations:DescribeOrganization",
                     "organizations:ListDelegatedAdministrators",
@@ -168,7 +178,7 @@ pub const SETTINGS: &[Setting] = &[
                 // In the delegated administrator: the organization's
                 // aggregator and its role.
                 sid: "ConfigOrganizationAdministrator",
-                under: Some(DELEGATED),
+                under: Some(IN_ADMINISTRATOR),
                 read: &[
                     "config:DescribeConfigurationAggregators",
                     "iam:GetRole",
@@ -214,7 +224,7 @@ pub const SETTINGS: &[Setting] = &[
                 // In the management account, with `zone: organization`:
                 // trusted access and the administrator.
                 sid: "AccessAnalyzerOrganizationManagement",
-                under: Some(DELEGATED),
+                under: Some(IN_MANAGEMENT),
                 read: &[
                     "organizations:DescribeOrganization",
                     "organizations:ListDelegatedAdministrators",
@@ -296,7 +306,7 @@ pub const SETTINGS: &[Setting] = &[
             Actions {
                 // In the management account: trusted access and the administrator.
                 sid: "GuardDutyOrganizationManagement",
-                under: Some(DELEGATED),
+                under: Some(IN_MANAGEMENT),
                 read: &[
                     "organizations:DescribeOrganization",
                     "organizations:ListDelegatedAdministrators",
@@ -313,7 +323,7 @@ pub const SETTINGS: &[Setting] = &[
                 // In the delegated administrator: the organization's
                 // configuration and members.
                 sid: "GuardDutyOrganizationAdministrator",
-                under: Some(DELEGATED),
+                under: Some(IN_ADMINISTRATOR),
                 read: &[
                     "guardduty:DescribeOrganizationConfiguration",
                     "guardduty:ListMembers",
@@ -327,7 +337,7 @@ pub const SETTINGS: &[Setting] = &[
             Actions {
                 // In every member: its coverage, read.
                 sid: "GuardDutyOrganizationMember",
-                under: Some(DELEGATED),
+                under: Some(IN_MEMBERS),
                 read: &["guardduty:GetAdministratorAccount"],
                 write: &[],
                 teardown: &[],
@@ -438,7 +448,7 @@ pub const SETTINGS: &[Setting] = &[
             Actions {
                 // In the management account: trusted access and the administrator.
                 sid: "SecurityHubOrganizationManagement",
-                under: Some(DELEGATED),
+                under: Some(IN_MANAGEMENT),
                 read: &[
                     "organizations:DescribeOrganization",
                     "organizations:ListDelegatedAdministrators",
@@ -457,7 +467,7 @@ pub const SETTINGS: &[Setting] = &[
                 // In the delegated administrator: the organization's
                 // configuration and members.
                 sid: "SecurityHubOrganizationAdministrator",
-                under: Some(DELEGATED),
+                under: Some(IN_ADMINISTRATOR),
                 read: &[
                     "securityhub:DescribeOrganizationConfiguration",
                     "securityhub:ListMembers",
@@ -471,7 +481,7 @@ pub const SETTINGS: &[Setting] = &[
             Actions {
                 // In every member: its coverage, read.
                 sid: "SecurityHubOrganizationMember",
-                under: Some(DELEGATED),
+                under: Some(IN_MEMBERS),
                 read: &["securityhub:GetAdministratorAccount"],
                 write: &[],
                 teardown: &[],
