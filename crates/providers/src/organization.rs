@@ -389,26 +389,55 @@ pub(crate) fn to_add(change: &Change) -> Vec<(String, String)> {
 }
 
 /// Apply of a member's coverage: nothing is written in the member; it
-/// checks that the administrator's members covered it.
-pub(crate) fn covered(
+/// checks, with `administrator` (the member's administrator, as read),
+/// that the administrator's members covered it. The administrator's
+/// `members` may be another job's (another shard's) and run a moment
+/// later: the check is tried again within `settle` (`--settle-timeout`).
+pub(crate) async fn covered<F, Fut>(
     kinds: &Kinds,
     target: &Target,
     change: &Change,
-    administrator: Option<String>,
-) -> Result<(), ServiceError> {
-    let wanted = change.planned("administrator").as_str().unwrap_or_default();
-    if administrator.as_deref() == Some(wanted) {
+    settle: std::time::Duration,
+    mut administrator: F,
+) -> Result<(), ServiceError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<String>, ServiceError>>,
+{
+    let wanted = change
+        .planned("administrator")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let last = std::sync::Mutex::new(None::<String>);
+    let waits_for = format!(
+        "{} in account {} to cover account {}",
+        kinds.members, wanted, target.account_id
+    );
+    let found = crate::settle::until_found(settle, &waits_for, || {
+        let now = administrator();
+        let (wanted, last) = (&wanted, &last);
+        async move {
+            let now = now.await?;
+            let covered = now.as_deref() == Some(wanted.as_str());
+            *last.lock().unwrap_or_else(|p| p.into_inner()) = now;
+            Ok::<_, ServiceError>(covered.then_some(()))
+        }
+    })
+    .await?;
+    if found.is_some() {
         return Ok(());
     }
+    let last = last.into_inner().unwrap_or_else(|p| p.into_inner());
     Err(Box::new(baseline_engine::Failure {
         kind: baseline_engine::ErrorKind::Settling,
         message: format!(
-            "{} in account {}, {} is not covered by the organization after {} ran: its administrator is {}",
+            "{} in account {}, {} is not covered by the organization after {} ran (waited up to --settle-timeout): its administrator is {}",
             kinds.service,
             target.account_id,
             target.region,
             kinds.members,
-            administrator.as_deref().unwrap_or("none")
+            last.as_deref().unwrap_or("none")
         ),
     }))
 }

@@ -882,3 +882,57 @@ async fn members_are_added_fifty_at_a_time() {
     want.sort();
     assert_eq!(added, want);
 }
+
+/// A member's coverage is checked within `--settle-timeout`: when the
+/// administrator's members are added by another job (another shard) a
+/// moment later, the member's apply sees it covered instead of failing.
+#[tokio::test]
+async fn a_members_coverage_waits_for_the_administrator() {
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = asked.clone();
+    let rules = [
+        mock!(aws_sdk_guardduty::Client::list_detectors).then_output(|| {
+            aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput::builder()
+                .detector_ids("d1")
+                .build()
+        }),
+        mock!(aws_sdk_guardduty::Client::get_administrator_account).then_compute_output(
+            move |_| {
+                let out =
+                    aws_sdk_guardduty::operation::get_administrator_account::GetAdministratorAccountOutput::builder();
+                // Not yet a member; then the administrator has added it.
+                if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    return out.build();
+                }
+                out.administrator(
+                    aws_sdk_guardduty::types::Administrator::builder()
+                        .account_id("222222222222")
+                        .relationship_status("Enabled")
+                        .build(),
+                )
+                .build()
+            },
+        ),
+    ];
+    let refs: Vec<&Rule> = rules.iter().collect();
+    let mut aws = Arc::try_unwrap(aws(&refs)).expect("one owner");
+    aws.settle = std::time::Duration::from_secs(30);
+    let service: Arc<dyn Service> = Arc::new(baseline_providers::guardduty::GuardDutyService::new(
+        Arc::new(aws),
+    ));
+    let change: Change = serde_json::from_value(json!({
+        "address": {"account": ACCOUNT, "region": REGION, "kind": "guardduty.membership", "name": "organization"},
+        "action": "create",
+        "controls": ["GuardDuty.1"],
+        "before": null,
+        "after": {"administrator": "222222222222"},
+        "changed": [],
+        "depends_on": [],
+    }))
+    .unwrap();
+    service
+        .apply(&target(), &change)
+        .await
+        .expect("covered once the administrator has added it");
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -133,7 +133,7 @@ impl Service for GuardDutyService {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let client = client!(aws_sdk_guardduty, account, &target.region);
-        organization::apply(&client, account, target, change).await
+        organization::apply(&client, account, target, change, self.aws.settle).await
     }
 }
 

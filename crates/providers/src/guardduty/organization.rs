@@ -166,6 +166,7 @@ pub(super) async fn apply(
     account: &Account,
     target: &Target,
     change: &Change,
+    settle: std::time::Duration,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     if !matches!(change.action, Action::Create | Action::Update) {
@@ -184,8 +185,10 @@ pub(super) async fn apply(
         return Ok(());
     }
     if kind == KINDS.membership {
-        let administrator = administrator_of(client, &ctx).await?;
-        return org_::covered(&KINDS, target, change, administrator);
+        return org_::covered(&KINDS, target, change, settle, || {
+            administrator_of(client, &ctx)
+        })
+        .await;
     }
     let id = detector_id(client, &ctx).await?.ok_or_else(|| {
         crate::refusal(format!(

@@ -107,7 +107,7 @@ impl Service for SecurityHubService {
             let account = account_of(&self.aws, target)?;
             let account = &*account;
             let client = client!(aws_sdk_securityhub, account, &target.region);
-            return organization::apply(&client, account, target, change).await;
+            return organization::apply(&client, account, target, change, self.aws.settle).await;
         }
         self.apply_hub(target, change).await
     }

@@ -167,6 +167,7 @@ pub(super) async fn apply(
     account: &Account,
     target: &Target,
     change: &Change,
+    settle: std::time::Duration,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     if !matches!(change.action, Action::Create | Action::Update) {
@@ -182,8 +183,10 @@ pub(super) async fn apply(
             .await
             .map_err(ctx.err("EnableOrganizationAdminAccount"))?;
     } else if kind == KINDS.membership {
-        let administrator = administrator_of(client, &ctx).await?;
-        org_::covered(&KINDS, target, change, administrator)?;
+        org_::covered(&KINDS, target, change, settle, || {
+            administrator_of(client, &ctx)
+        })
+        .await?;
     } else if kind == KINDS.config {
         client
             .update_organization_configuration()
