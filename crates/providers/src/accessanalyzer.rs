@@ -94,20 +94,15 @@ impl Service for AccessAnalyzerService {
         for d in desired {
             if d.address.kind == ADMIN {
                 let org = organization::of(&self.aws)?;
-                let registered = client!(aws_sdk_organizations, account, &target.region)
-                    .list_delegated_administrators()
-                    .service_principal(ANALYZER_PRINCIPAL)
-                    .send()
-                    .await
-                    .map_err(
-                        Ctx::new(target, "organizations").err("ListDelegatedAdministrators"),
-                    )?;
-                let ids: Vec<&str> = registered
-                    .delegated_administrators()
-                    .iter()
-                    .filter_map(|a| a.id())
-                    .collect();
-                let one = organization::registration(org, "IAM Access Analyzer", target, d, &ids)?;
+                let one = organization::organizations_registration(
+                    account,
+                    org,
+                    "IAM Access Analyzer",
+                    ANALYZER_PRINCIPAL,
+                    target,
+                    d,
+                )
+                .await?;
                 out.observed.extend(one.observed);
                 continue;
             }

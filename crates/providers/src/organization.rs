@@ -286,6 +286,31 @@ pub(crate) fn registration(
     })
 }
 
+/// The management account's registration of the administrator for
+/// `principal` in Organizations (global), read now: after an apply it
+/// must show what the apply did.
+pub(crate) async fn organizations_registration(
+    account: &crate::Account,
+    org: &Organization,
+    service: &str,
+    principal: &str,
+    target: &Target,
+    d: &Desired,
+) -> Result<Reading, ServiceError> {
+    let listed = client!(aws_sdk_organizations, account, &target.region)
+        .list_delegated_administrators()
+        .service_principal(principal)
+        .send()
+        .await
+        .map_err(Ctx::new(target, "organizations").err("ListDelegatedAdministrators"))?;
+    let ids: Vec<&str> = listed
+        .delegated_administrators()
+        .iter()
+        .filter_map(|a| a.id())
+        .collect();
+    registration(org, service, target, d, &ids)
+}
+
 /// The administrator's members as observed: the organization's accounts
 /// among `members` (the service's enabled members); the others are a
 /// note, left as they are.

@@ -522,7 +522,12 @@ mod tests {
 
     fn actions_of(yaml: &str, command: PolicyFor) -> Vec<String> {
         let b = baseline_spec::parse(yaml, "test.yaml").expect("a valid baseline");
-        policy(&b, command)["Statement"]
+        actions(&policy(&b, command))
+    }
+
+    /// Every action of a policy's statements.
+    fn actions(policy: &Value) -> Vec<String> {
+        policy["Statement"]
             .as_array()
             .unwrap()
             .iter()
@@ -544,15 +549,7 @@ mod tests {
             "test.yaml",
         )
         .expect("a valid baseline");
-        let actions = |account: Option<AccountKind>| -> Vec<String> {
-            policy_in(&b, PolicyFor::Apply, account)["Statement"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|s| s["Action"].as_array().unwrap().clone())
-                .map(|a| a.as_str().unwrap().to_string())
-                .collect()
-        };
+        let actions = |account| actions(&policy_in(&b, PolicyFor::Apply, account));
         let has = |list: &[String], a: &str| list.iter().any(|x| x == a);
         let (register, members, coverage, own) = (
             "guardduty:EnableOrganizationAdminAccount",

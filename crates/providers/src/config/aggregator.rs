@@ -94,18 +94,15 @@ pub(super) async fn read(
     let ctx = Ctx::new(target, SERVICE);
     match d.address.kind.as_str() {
         ADMIN => {
-            let listed = client!(aws_sdk_organizations, account, &target.region)
-                .list_delegated_administrators()
-                .service_principal(PRINCIPAL)
-                .send()
-                .await
-                .map_err(Ctx::new(target, "organizations").err("ListDelegatedAdministrators"))?;
-            let ids: Vec<&str> = listed
-                .delegated_administrators()
-                .iter()
-                .filter_map(|a| a.id())
-                .collect();
-            organization::registration(org, "AWS Config", target, d, &ids)
+            organization::organizations_registration(
+                account,
+                org,
+                "AWS Config",
+                PRINCIPAL,
+                target,
+                d,
+            )
+            .await
         }
         ROLE => {
             let iam = client!(aws_sdk_iam, account, &target.region);
