@@ -87,7 +87,6 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
             kind("guardduty.membership", "create"),
             kind("securityhub.delegated_admin", "create"),
             kind("securityhub.membership", "create"),
-            kind("securityhub.standards", "create"),
         ],
         "the management account registers the administrator and is covered as a member"
     );
@@ -100,20 +99,22 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
             kind("guardduty.detector", "create"),
             kind("guardduty.members", "create"),
             kind("guardduty.organization", "create"),
+            kind("securityhub.aggregator", "create"),
+            kind("securityhub.association", "create"),
             kind("securityhub.hub", "create"),
             kind("securityhub.members", "create"),
             kind("securityhub.organization", "create"),
-            kind("securityhub.standards", "create"),
-        ]
+            kind("securityhub.policy", "create"),
+        ],
+        "the administrator holds the organization's resources, Security Hub's central configuration among them"
     );
     assert_eq!(
         kinds(&v, dev),
         vec![
             kind("guardduty.membership", "create"),
             kind("securityhub.membership", "create"),
-            kind("securityhub.standards", "create"),
         ],
-        "a member is covered by the organization, not given a detector or hub of its own; its standards stay its own"
+        "a member is covered by the organization, not given a detector or hub of its own; its standards are the organization's policy's"
     );
     let members = v["changes"]
         .as_array()
@@ -195,9 +196,12 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
         "auto-enable covers the account that joined"
     );
     assert_eq!(
-        probe::security_hub_of(&moto, &joined, REGION).await.0,
-        Some(admin.to_string()),
-        "auto-enable covers the account that joined in Security Hub too"
+        probe::security_hub_of(&moto, &joined, REGION).await,
+        (
+            Some(admin.to_string()),
+            vec!["aws-foundational-security-best-practices/v/1.0.0".to_string()]
+        ),
+        "the root's configuration policy covers the account that joined in Security Hub, with the baseline's standards"
     );
     // Its own settings (Config, its standards) wait for the next apply;
     // its coverage by the organization does not.
@@ -243,6 +247,181 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
         probe::security_hub_of(&moto, dev, REGION).await.0,
         Some(admin.to_string())
     );
+}
+
+/// Security Hub's central configuration over two regions: the home
+/// region's aggregator links the other, the policy reaches a member there,
+/// an excluded account is left self-managed, and a policy changed outside
+/// the baseline is a planned update, put back by apply.
+#[tokio::test(flavor = "multi_thread")]
+async fn central_configuration_links_the_regions_and_leaves_the_excluded_account() {
+    const LINKED: &str = "us-east-1";
+    const FSBP: &str = "aws-foundational-security-best-practices/v/1.0.0";
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "dev", "audit"]).await;
+    let (admin, dev, excluded) = (ids[0].as_str(), ids[1].as_str(), ids[2].as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(
+        &dir,
+        &format!(
+            "version: 1\naccounts: organization\norganization:\n  role_name: OrganizationAccountAccessRole\n  exclude: [\"{excluded}\"]\n  delegated_admin: \"{admin}\"\nregions: [{REGION}, {LINKED}]\nhome_region: {REGION}\nconfig: {{enabled: true}}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\n"
+        ),
+    );
+    let f = f.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+
+    let hub = aws_sdk_securityhub::Client::new(&probe::as_account(&moto, admin, REGION).await);
+    let arn = hub
+        .list_finding_aggregators()
+        .send()
+        .await
+        .unwrap()
+        .finding_aggregators()[0]
+        .finding_aggregator_arn()
+        .unwrap()
+        .to_string();
+    let aggregator = hub
+        .get_finding_aggregator()
+        .finding_aggregator_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            aggregator.finding_aggregation_region(),
+            aggregator.region_linking_mode(),
+            aggregator.regions()
+        ),
+        (
+            Some(REGION),
+            Some("SPECIFIED_REGIONS"),
+            &[LINKED.to_string()][..]
+        ),
+        "the home region aggregates the baseline's other region"
+    );
+    assert_eq!(
+        probe::security_hub_of(&moto, dev, LINKED).await,
+        (Some(admin.to_string()), vec![FSBP.to_string()]),
+        "the policy reaches a member in the linked region"
+    );
+    let own = hub
+        .get_configuration_policy_association()
+        .target(aws_sdk_securityhub::types::Target::AccountId(
+            excluded.to_string(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            own.configuration_policy_id(),
+            own.association_type().map(|t| t.as_str())
+        ),
+        (Some("SELF_MANAGED_SECURITY_HUB"), Some("APPLIED")),
+        "the excluded account is left to itself"
+    );
+    for region in [REGION, LINKED] {
+        let its =
+            aws_sdk_securityhub::Client::new(&probe::as_account(&moto, excluded, region).await);
+        assert!(
+            its.describe_hub().send().await.is_err(),
+            "no hub in the excluded account in {region}"
+        );
+    }
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+
+    // Someone adds a standard to the policy: the plan shows the policy's
+    // update, and apply puts the baseline's list back.
+    let policies = hub.list_configuration_policies().send().await.unwrap();
+    let id = policies.configuration_policy_summaries()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let widened = aws_sdk_securityhub::types::SecurityHubPolicy::builder()
+        .service_enabled(true)
+        .enabled_standard_identifiers(format!("arn:aws:securityhub:{REGION}::standards/{FSBP}"))
+        .enabled_standard_identifiers(format!(
+            "arn:aws:securityhub:{REGION}::standards/nist-800-53/v/5.0.0"
+        ))
+        .security_controls_configuration(
+            aws_sdk_securityhub::types::SecurityControlsConfiguration::builder()
+                .set_disabled_security_control_identifiers(Some(Vec::new()))
+                .build(),
+        )
+        .build();
+    hub.update_configuration_policy()
+        .identifier(&id)
+        .configuration_policy(aws_sdk_securityhub::types::Policy::SecurityHub(widened))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        probe::security_hub_of(&moto, dev, LINKED).await.1,
+        vec![FSBP.to_string(), "nist-800-53/v/5.0.0".to_string()]
+    );
+    let drift = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(drift.code, 2, "{drift:?}");
+    assert!(
+        drift
+            .stdout
+            .contains("securityhub.policy[\"organization\"] will be updated in place"),
+        "{}",
+        drift.stdout
+    );
+    let back = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(back.code, 0, "{back:?}");
+    assert_eq!(
+        probe::security_hub_of(&moto, dev, LINKED).await.1,
+        vec![FSBP.to_string()],
+        "the policy's standards are the baseline's again, in every account it covers"
+    );
+}
+
+/// `securityhub_configuration: local`: member auto-enable, each
+/// account's standards set in the account; no policy.
+#[tokio::test(flavor = "multi_thread")]
+async fn local_configuration_keeps_the_standards_per_account() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "dev"]).await;
+    let (admin, dev) = (ids[0].as_str(), ids[1].as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let text = file(
+        admin,
+        "config: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\n",
+    )
+    .replace("  auto_enable: true\n", "  securityhub_configuration: local\n");
+    let f = baseline_file(&dir, &text);
+    let f = f.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let v: Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(
+        kinds(&v, dev),
+        vec![
+            kind("securityhub.membership", "create"),
+            kind("securityhub.standards", "create"),
+        ]
+    );
+    assert!(
+        !kinds(&v, admin)
+            .iter()
+            .any(|(k, _)| k == "securityhub.policy"),
+        "no policy with local configuration: {:?}",
+        kinds(&v, admin)
+    );
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert_eq!(
+        probe::security_hub_of(&moto, dev, REGION).await,
+        (
+            Some(admin.to_string()),
+            vec!["aws-foundational-security-best-practices/v/1.0.0".to_string()]
+        )
+    );
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
 }
 
 /// Another account already the registered administrator: refused with

@@ -432,6 +432,47 @@ const RULES: &[Rule] = &[
         Some(Some("accounts")),
         false,
     ),
+    // Security Hub's central configuration (securityhub/central.rs).
+    rule(
+        "securityhub",
+        "CreateFindingAggregator",
+        &["securityhub.aggregator"],
+        true,
+        Some(None),
+        false,
+    ),
+    rule(
+        "securityhub",
+        "UpdateFindingAggregator",
+        &["securityhub.aggregator"],
+        false,
+        Some(None),
+        false,
+    ),
+    rule(
+        "securityhub",
+        "CreateConfigurationPolicy",
+        &["securityhub.policy"],
+        true,
+        Some(None),
+        false,
+    ),
+    rule(
+        "securityhub",
+        "UpdateConfigurationPolicy",
+        &["securityhub.policy"],
+        false,
+        Some(None),
+        false,
+    ),
+    rule(
+        "securityhub",
+        "StartConfigurationPolicyAssociation",
+        &["securityhub.association"],
+        true,
+        Some(None),
+        false,
+    ),
     // The IAM password policy: one call sets the whole policy.
     rule(
         "iam",
@@ -724,6 +765,20 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
             ))
         }
         ("securityhub", "UpdateOrganizationConfiguration")
+            if after(change, "configuration_type").is_string() =>
+        {
+            let sent = &w.payload["OrganizationConfiguration"]["ConfigurationType"];
+            if sent != after(change, "configuration_type")
+                || w.payload["AutoEnable"] != Value::Bool(false)
+            {
+                return Err(format!(
+                    "sent {}, the plan shows {}",
+                    w.payload, change["after"]
+                ));
+            }
+            Ok(())
+        }
+        ("securityhub", "UpdateOrganizationConfiguration")
             if &w.payload["AutoEnable"] != after(change, "auto_enable")
                 || &w.payload["AutoEnableStandards"] != after(change, "auto_enable_standards") =>
         {
@@ -731,6 +786,75 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
                 "sent {}, the plan shows {}",
                 w.payload, change["after"]
             ))
+        }
+        ("securityhub", "CreateFindingAggregator" | "UpdateFindingAggregator") => {
+            let regions = w.payload["Regions"].clone();
+            let regions = if regions.is_null() {
+                Value::Array(Vec::new())
+            } else {
+                regions
+            };
+            if &w.payload["RegionLinkingMode"] != after(change, "linking")
+                || &regions != after(change, "regions")
+            {
+                return Err(format!(
+                    "sent {}, the plan shows {}",
+                    w.payload, change["after"]
+                ));
+            }
+            Ok(())
+        }
+        ("securityhub", "CreateConfigurationPolicy" | "UpdateConfigurationPolicy") => {
+            // The standards sent are the plan's, as ARNs of the home region.
+            let hub = &w.payload["ConfigurationPolicy"]["SecurityHub"];
+            let mut sent: Vec<String> = hub["EnabledStandardIdentifiers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            sent.sort();
+            let mut planned: Vec<String> = after(change, "standards")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter_map(|k| baseline_spec::Standard::ALL.iter().find(|s| s.key() == k))
+                .map(|s| {
+                    baseline_providers::securityhub::arn_of(
+                        *s,
+                        baseline_providers::policy::partition_of_region(&w.region),
+                        &w.region,
+                    )
+                })
+                .collect();
+            planned.sort();
+            if sent != planned || hub["ServiceEnabled"] != Value::Bool(true) {
+                return Err(format!(
+                    "sent {}, the plan shows {}",
+                    w.payload, change["after"]
+                ));
+            }
+            Ok(())
+        }
+        ("securityhub", "StartConfigurationPolicyAssociation") => {
+            // The root, or an excluded account the plan makes self-managed.
+            let target = &w.payload["Target"];
+            let root = target["RootId"].is_string() && &target["RootId"] == after(change, "root");
+            let own = target["AccountId"].as_str().is_some_and(|id| {
+                w.payload["ConfigurationPolicyIdentifier"] == "SELF_MANAGED_SECURITY_HUB"
+                    && after(change, "self_managed")
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x == id))
+            });
+            if !root && !own {
+                return Err(format!(
+                    "sent {}, the plan shows {}",
+                    w.payload, change["after"]
+                ));
+            }
+            Ok(())
         }
         ("guardduty" | "securityhub", "CreateMembers") => {
             let before: Vec<&Value> = change["before"]["accounts"]

@@ -1,7 +1,8 @@
 """The tests' local AWS: moto's own WSGI application, served threaded like
 `python -m moto.server`, with the operations baseline calls that moto
 lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
-`ebs`, `cloudtrail`, `config`, `guardduty`, `iam`, `organization`, `s3`, `settle`, `support`), and what tests need of a server:
+`securityhub_central`, `ebs`, `cloudtrail`, `config`, `guardduty`, `iam`, `organization`, `s3`, `settle`,
+`support`), and what tests need of a server:
 
 * ``--latency-ms N``: every request waits N ms before it is served, so the
   benchmark sees the round trips of a real network (there is no netem here);
@@ -60,7 +61,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import run_simple
 
 from . import (accessanalyzer, authz, cloudtrail, config, ebs, guardduty, iam, organization, regions, s3, securityhub,
-               settle, support, writes)
+               securityhub_central, settle, support, writes)
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -69,8 +70,8 @@ ADDITION_HEADER = "x-baseline-local-aws"
 
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
-ADDITIONS = [regions.handle, accessanalyzer.handle, organization.handle, securityhub.handle, ebs.handle, guardduty.handle,
-             support.handle, cloudtrail.handle, config.handle]
+ADDITIONS = [regions.handle, accessanalyzer.handle, securityhub_central.handle, organization.handle, securityhub.handle,
+             ebs.handle, guardduty.handle, support.handle, cloudtrail.handle, config.handle]
 # And what they add to moto's answers: called with the request and the status.
 AFTER = [s3.after]
 config.install()
@@ -79,6 +80,7 @@ securityhub.install()
 guardduty.install()
 iam.install()
 organization.install()
+securityhub_central.install()
 
 
 def error_answer(service, e):

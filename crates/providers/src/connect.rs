@@ -1,6 +1,6 @@
 //! Credentials, accounts and regions: from the baseline to [`Target`]s.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -234,8 +234,9 @@ pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions
             // The delegation is checked before any account is read: a
             // refusal there plans nothing, so nothing is changed.
             let found = async {
-                let (list, emails) = discover(&base, baseline).await?;
-                let org = crate::organization::delegation(&base, baseline, emails).await?;
+                let (list, emails, excluded) = discover(&base, baseline).await?;
+                let org =
+                    crate::organization::delegation(&base, baseline, emails, excluded).await?;
                 Ok::<_, BoxError>((list, org))
             };
             match found.await {
@@ -487,13 +488,11 @@ impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
     }
 }
 
-/// Every ACTIVE account of the organization, less the excluded ones. The
-/// account whose credentials we hold (the management or a delegated
-/// account) is reached with them; the others through `role_name`.
-async fn discover(
-    base: &SdkConfig,
-    baseline: &Baseline,
-) -> Result<(Vec<AccountRef>, BTreeMap<String, String>), BoxError> {
+/// Every ACTIVE account of the organization, less the excluded ones (with
+/// their emails), and the ACTIVE accounts excluded. The account whose
+/// credentials we hold (the management or a delegated account) is reached
+/// with them; the others through `role_name`.
+async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Discovered, BoxError> {
     let org = baseline.organization.as_ref().ok_or_else(|| {
         Box::new(Refusal {
             message: "`accounts: organization` needs an `organization` section".into(),
@@ -524,6 +523,7 @@ async fn discover(
     let excluded: Vec<&AccountId> = org.exclude.iter().flatten().collect();
     let mut out = Vec::new();
     let mut emails = BTreeMap::new();
+    let mut left_out = BTreeSet::new();
     let mut pages = aws_sdk_organizations::Client::new(base)
         .list_accounts()
         .into_paginator()
@@ -534,7 +534,11 @@ async fn discover(
             let active = a.status() == Some(&aws_sdk_organizations::types::AccountStatus::Active)
                 || a.state() == Some(&aws_sdk_organizations::types::AccountState::Active);
             let Some(id) = a.id() else { continue };
-            if !active || excluded.iter().any(|x| x.0 == id) {
+            if !active {
+                continue;
+            }
+            if excluded.iter().any(|x| x.0 == id) {
+                left_out.insert(id.to_string());
                 continue;
             }
             emails.insert(id.to_string(), a.email().unwrap_or_default().to_string());
@@ -548,8 +552,12 @@ async fn discover(
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok((out, emails))
+    Ok((out, emails, left_out))
 }
+
+/// What [`discover`] finds: the accounts, their emails, the ACTIVE
+/// accounts excluded.
+type Discovered = (Vec<AccountRef>, BTreeMap<String, String>, BTreeSet<String>);
 
 /// The regions every account has enabled (those AWS introduced before
 /// March 20, 2019; AWS Account Management, "Specify which AWS Regions your

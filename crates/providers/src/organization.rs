@@ -45,6 +45,11 @@ pub struct Organization {
     /// Every ACTIVE account of the organization less the excluded ones, with
     /// its email (GuardDuty's CreateMembers asks for it).
     pub accounts: BTreeMap<String, String>,
+    /// The ACTIVE accounts of the organization that `exclude` leaves out.
+    pub excluded: BTreeSet<String>,
+    /// The organization's root (`r-…`), read when Security Hub runs with
+    /// central configuration (its policy is associated with the root).
+    pub root: Option<String>,
 }
 
 impl Organization {
@@ -61,11 +66,13 @@ impl Organization {
 
 /// The organization's facts for `delegated_admin`, checked: `Ok(None)`
 /// when the baseline names no administrator. `emails`: every ACTIVE
-/// account of the organization less `exclude`, with its email.
+/// account of the organization less `exclude`, with its email;
+/// `excluded`: the ACTIVE accounts `exclude` leaves out.
 pub(crate) async fn delegation(
     base: &SdkConfig,
     baseline: &Baseline,
     emails: BTreeMap<String, String>,
+    excluded: BTreeSet<String>,
 ) -> Result<Option<Organization>, BoxError> {
     let Some(spec) = &baseline.organization else {
         return Ok(None);
@@ -152,11 +159,30 @@ pub(crate) async fn delegation(
             }));
         }
     }
+    // Security Hub's central configuration associates its policy with the
+    // root (Organizations ListRoots: the management account).
+    let root =
+        if spec.securityhub_central() && baseline.securityhub.as_ref().is_some_and(|s| s.enabled) {
+            let roots = client
+                .list_roots()
+                .send()
+                .await
+                .map_err(ctx.err("ListRoots"))?;
+            roots
+                .roots()
+                .first()
+                .and_then(|r| r.id())
+                .map(str::to_string)
+        } else {
+            None
+        };
     Ok(Some(Organization {
         management,
         admin: admin.to_string(),
         auto_enable: spec.auto_enables(),
         accounts: emails,
+        excluded,
+        root,
     }))
 }
 

@@ -34,7 +34,7 @@ impl AccountKind {
     /// this kind of account.
     fn needs(self, under: &str) -> bool {
         use crate::registry::{IN_ADMINISTRATOR, IN_MANAGEMENT, IN_MEMBERS};
-        match under {
+        match under.strip_suffix(":central").unwrap_or(under) {
             IN_MANAGEMENT => self == AccountKind::Management,
             IN_ADMINISTRATOR => self == AccountKind::Administrator,
             IN_MEMBERS => self != AccountKind::Administrator,
@@ -211,7 +211,13 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
             if a.under.is_some_and(|key| {
                 if key.starts_with(crate::registry::DELEGATED) {
-                    !delegated || account.is_some_and(|kind| !kind.needs(key))
+                    let central = b
+                        .organization
+                        .as_ref()
+                        .is_some_and(|o| o.securityhub_central());
+                    !delegated
+                        || (key.ends_with(":central") && !central)
+                        || account.is_some_and(|kind| !kind.needs(key))
                 } else {
                     setting_values(&base, setting.section, key).is_empty()
                 }

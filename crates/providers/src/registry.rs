@@ -26,6 +26,12 @@ pub(crate) const IN_MANAGEMENT: &str = "organization.delegated_admin:management"
 pub(crate) const IN_ADMINISTRATOR: &str = "organization.delegated_admin:administrator";
 /// The same, in every other account (the management account too).
 pub(crate) const IN_MEMBERS: &str = "organization.delegated_admin:member";
+/// [`IN_MANAGEMENT`], only with Security Hub's central configuration
+/// (`organization.securityhub_configuration`).
+pub(crate) const IN_MANAGEMENT_CENTRAL: &str = "organization.delegated_admin:management:central";
+/// [`IN_ADMINISTRATOR`], only with Security Hub's central configuration.
+pub(crate) const IN_ADMINISTRATOR_CENTRAL: &str =
+    "organization.delegated_admin:administrator:central";
 
 /// The IAM actions of a setting's calls, by command.
 pub(crate) struct Actions {
@@ -422,6 +428,9 @@ pub const SETTINGS: &[Setting] = &[
             "securityhub.organization",
             "securityhub.members",
             "securityhub.membership",
+            "securityhub.aggregator",
+            "securityhub.policy",
+            "securityhub.association",
         ],
         docs: &[[
             "`securityhub` (hub, standards)",
@@ -475,6 +484,38 @@ pub const SETTINGS: &[Setting] = &[
                 write: &[
                     "securityhub:UpdateOrganizationConfiguration",
                     "securityhub:CreateMembers",
+                ],
+                teardown: &[],
+            },
+            Actions {
+                // In the management account, with central configuration:
+                // the root its policy is associated with.
+                sid: "SecurityHubCentralManagement",
+                under: Some(IN_MANAGEMENT_CENTRAL),
+                read: &["organizations:ListRoots"],
+                write: &[],
+                teardown: &[],
+            },
+            Actions {
+                // In the delegated administrator, with central
+                // configuration: the home region's aggregator, the policy
+                // (tagged when created) and its association.
+                sid: "SecurityHubCentralAdministrator",
+                under: Some(IN_ADMINISTRATOR_CENTRAL),
+                read: &[
+                    "securityhub:ListFindingAggregators",
+                    "securityhub:GetFindingAggregator",
+                    "securityhub:ListConfigurationPolicies",
+                    "securityhub:GetConfigurationPolicy",
+                    "securityhub:GetConfigurationPolicyAssociation",
+                ],
+                write: &[
+                    "securityhub:CreateFindingAggregator",
+                    "securityhub:UpdateFindingAggregator",
+                    "securityhub:CreateConfigurationPolicy",
+                    "securityhub:UpdateConfigurationPolicy",
+                    "securityhub:StartConfigurationPolicyAssociation",
+                    "securityhub:TagResource",
                 ],
                 teardown: &[],
             },

@@ -159,6 +159,26 @@ pub struct OrganizationSpec {
     /// two runs (default true). `false`: only the accounts there at `apply`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_enable: Option<bool>,
+    /// With `delegated_admin` and `securityhub`: how the administrator
+    /// configures Security Hub in the organization. `central` (default):
+    /// one configuration policy carrying `securityhub.standards`,
+    /// associated with the organization's root, in the home region and
+    /// every other planned region (linked by a cross-Region finding
+    /// aggregator in the home region). `local`: member auto-enable per
+    /// region, each account's standards set in the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub securityhub_configuration: Option<SecurityHubConfiguration>,
+}
+
+/// How a delegated administrator configures Security Hub (AWS's
+/// `ConfigurationType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityHubConfiguration {
+    /// Configuration policies, from the home region.
+    Central,
+    /// Member auto-enable per region; standards per account.
+    Local,
 }
 
 impl OrganizationSpec {
@@ -170,6 +190,13 @@ impl OrganizationSpec {
     /// Whether accounts that join later are covered by AWS itself.
     pub fn auto_enables(&self) -> bool {
         self.auto_enable.unwrap_or(true)
+    }
+
+    /// Whether Security Hub runs with central configuration (the default
+    /// with a delegated administrator).
+    pub fn securityhub_central(&self) -> bool {
+        self.admin().is_some()
+            && self.securityhub_configuration != Some(SecurityHubConfiguration::Local)
     }
 }
 

@@ -371,13 +371,24 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
                         Some("an excluded account cannot administer the others".into()),
                     );
                 }
-            } else if org.auto_enable.is_some() {
-                report.at_key(
-                    "/organization/auto_enable",
-                    "`auto_enable` is only used with `delegated_admin`".into(),
-                    None,
-                );
+            } else {
+                for (key, given) in [
+                    ("auto_enable", org.auto_enable.is_some()),
+                    (
+                        "securityhub_configuration",
+                        org.securityhub_configuration.is_some(),
+                    ),
+                ] {
+                    if given {
+                        report.at_key(
+                            &format!("/organization/{key}"),
+                            format!("`{key}` is only used with `delegated_admin`"),
+                            None,
+                        );
+                    }
+                }
             }
+            central_securityhub(b, org, report);
         }
         _ => {}
     }
@@ -685,6 +696,42 @@ fn account_ids<'a>(
                 &format!("{pointer}/{i}"),
                 format!("`{id}` is not a 12-digit account id"),
                 None,
+            );
+        }
+    }
+}
+
+/// Security Hub's central configuration: one policy, associated with the
+/// root, carries the baseline's standards to every account, the ones
+/// that join later included.
+fn central_securityhub(b: &Baseline, org: &OrganizationSpec, report: &mut Report<'_>) {
+    let Some(hub) = b.securityhub.as_ref().filter(|h| h.enabled) else {
+        return;
+    };
+    if !org.securityhub_central() {
+        return;
+    }
+    let local = Some("or `organization.securityhub_configuration: local`".to_string());
+    if !org.auto_enables() {
+        report.at_value(
+            "/organization/auto_enable",
+            "Security Hub's central configuration associates its policy with the organization's root, which covers every account that joins: it needs `auto_enable: true`".into(),
+            local.clone(),
+        );
+    }
+    if hub.standards.is_none() {
+        report.at_key(
+            "/securityhub",
+            "with Security Hub's central configuration, the organization's policy carries the standards: list them in `securityhub.standards`".into(),
+            local.clone(),
+        );
+    }
+    for (i, o) in b.overrides.iter().flatten().enumerate() {
+        if o.securityhub.is_some() {
+            report.at_key(
+                &format!("/overrides/{i}/securityhub"),
+                "with Security Hub's central configuration, one policy covers the whole organization: an override cannot set Security Hub for some accounts or regions".into(),
+                Some("`organization.securityhub_configuration: local` keeps the standards per account".into()),
             );
         }
     }

@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use crate::error::Ctx;
 use crate::{OWNER_TAG_KEY, account_of};
 
+mod central;
 mod organization;
 mod standards;
 
@@ -51,6 +52,9 @@ impl Service for SecurityHubService {
                 organization::KINDS.admin,
                 organization::KINDS.config,
                 organization::KINDS.members,
+                central::AGGREGATOR,
+                central::POLICY,
+                central::ASSOCIATION,
             ],
             &[organization::KINDS.membership],
         )
@@ -70,10 +74,21 @@ impl Service for SecurityHubService {
             if !on {
                 return Vec::new();
             }
-            let mut out = organization::desired(org, spec, target, hub.clone());
+            let policy = self.aws.owner.default_of("baseline");
+            let mut out = organization::desired(org, baseline, &policy, target, hub.clone());
+            // With central configuration, the policy carries every
+            // account's standards (the administrator's too).
+            let central = baseline
+                .organization
+                .as_ref()
+                .is_some_and(|o| o.securityhub_central());
             if target.account_id == org.admin {
-                out.extend(self.hub(spec, target, on, hub));
-            } else if let Some(standards) = standards(spec, target, on, {
+                out.extend(
+                    self.hub(spec, target, on, hub)
+                        .into_iter()
+                        .filter(|d| !central || d.address.kind != "securityhub.standards"),
+                );
+            } else if let Some(standards) = standards(spec, target, on && !central, {
                 crate::organization::address(
                     &target.account_id,
                     &target.region,
@@ -96,7 +111,7 @@ impl Service for SecurityHubService {
                 let account = account_of(&self.aws, target)?;
                 let client = client!(aws_sdk_securityhub, account, &target.region);
                 let org = crate::organization::of(&self.aws)?;
-                organization::read(&client, org, target, &d).await
+                organization::read(&client, &account, org, target, &d).await
             },
         )
         .await
@@ -107,7 +122,15 @@ impl Service for SecurityHubService {
             let account = account_of(&self.aws, target)?;
             let account = &*account;
             let client = client!(aws_sdk_securityhub, account, &target.region);
-            return organization::apply(&client, account, target, change, self.aws.settle).await;
+            return organization::apply(
+                &client,
+                account,
+                target,
+                change,
+                self.aws.settle,
+                self.aws.owner.mark(),
+            )
+            .await;
         }
         self.apply_hub(target, change).await
     }

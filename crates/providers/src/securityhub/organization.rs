@@ -21,10 +21,10 @@ use std::collections::BTreeSet;
 use aws_sdk_securityhub::types::{AccountDetails, AutoEnableStandards};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Action, Address, Change, Desired, Observed, Reading, ServiceError, Target};
-use baseline_spec::SecurityHubSpec;
+use baseline_spec::Baseline;
 use serde_json::{Value, json};
 
-use super::SERVICE;
+use super::{SERVICE, central};
 use crate::error::Ctx;
 use crate::organization::{self as org_, Kinds, Organization, SECURITYHUB_PRINCIPAL};
 use crate::{Account, attrs};
@@ -42,25 +42,73 @@ pub(super) const KINDS: Kinds = Kinds {
 /// Whether a kind is one of the organization's.
 pub(super) fn is_org_kind(kind: &str) -> bool {
     [KINDS.admin, KINDS.config, KINDS.members, KINDS.membership].contains(&kind)
+        || central::is_kind(kind)
 }
 
-/// The organization's resources in `target` (its own hub aside).
+/// The organization's resources in `target` (its own hub aside). With
+/// central configuration, the administrator's configuration is in the
+/// home region only (AWS carries it to the linked regions), with the
+/// aggregator, policy and association; its members in every region come
+/// after it.
 pub(super) fn desired(
     org: &Organization,
-    spec: &SecurityHubSpec,
+    baseline: &Baseline,
+    policy_name: &str,
     target: &Target,
     hub: Address,
 ) -> Vec<Desired> {
-    let standards = if spec.standards.is_some() {
-        "NONE"
+    let central = baseline
+        .organization
+        .as_ref()
+        .is_some_and(|o| o.securityhub_central());
+    let config = if central {
+        central::configuration()
     } else {
-        "DEFAULT"
+        let listed = baseline
+            .securityhub
+            .as_ref()
+            .is_some_and(|s| s.standards.is_some());
+        attrs(&[
+            ("auto_enable", json!(org.auto_enable)),
+            (
+                "auto_enable_standards",
+                json!(if listed { "NONE" } else { "DEFAULT" }),
+            ),
+        ])
     };
-    let config = attrs(&[
-        ("auto_enable", json!(org.auto_enable)),
-        ("auto_enable_standards", json!(standards)),
-    ]);
-    org_::desired(org, &KINDS, target, config, hub)
+    let mut out = org_::desired(org, &KINDS, target, config, hub.clone());
+    if !central || target.account_id != org.admin {
+        return out;
+    }
+    let home = &baseline.home_region;
+    let configured = org_::address(&org.admin, home, KINDS.config);
+    if &target.region == home {
+        let registered = org_::address(&org.management, home, KINDS.admin);
+        for d in out.iter_mut().filter(|d| d.address.kind == KINDS.config) {
+            d.depends_on
+                .push(org_::address(&org.admin, home, central::AGGREGATOR));
+        }
+        out.extend(central::desired(
+            org,
+            baseline,
+            policy_name,
+            target,
+            &registered,
+            &hub,
+        ));
+    } else {
+        out.retain(|d| d.address.kind != KINDS.config);
+    }
+    for d in out.iter_mut().filter(|d| d.address.kind == KINDS.members) {
+        d.depends_on.retain(|a| a.kind != KINDS.config);
+        d.depends_on.push(configured.clone());
+    }
+    out
+}
+
+/// Whether a configuration wanted is central configuration's.
+fn is_central(want: &baseline_engine::Want) -> bool {
+    matches!(want, baseline_engine::Want::Present(a) if a.contains_key("configuration_type"))
 }
 
 /// Not (yet) the administrator, or no hub: AWS's answers when there is
@@ -75,6 +123,7 @@ fn nothing_there(code: Option<&str>) -> bool {
 /// Reads one of the organization's resources.
 pub(super) async fn read(
     client: &aws_sdk_securityhub::Client,
+    account: &Account,
     org: &Organization,
     target: &Target,
     d: &Desired,
@@ -98,12 +147,24 @@ pub(super) async fn read(
         let administrator = administrator_of(client, &ctx).await?;
         return Ok(org_::membership(org, &KINDS, target, d, administrator));
     }
+    if central::is_kind(kind) {
+        return central::read(client, account, org, target, d).await;
+    }
     if kind == KINDS.config {
         let conf = match client.describe_organization_configuration().send().await {
             Ok(c) => c,
             Err(e) if nothing_there(e.code()) => return Ok(Reading::default()),
             Err(e) => return Err(ctx.err("DescribeOrganizationConfiguration")(e).into()),
         };
+        if is_central(&d.want) {
+            let a = attrs(&[(
+                "configuration_type",
+                json!(central::configuration_type(
+                    conf.organization_configuration()
+                )),
+            )]);
+            return Ok(vec![Observed::new(d.address.clone(), a, true)].into());
+        }
         let a = attrs(&[
             ("auto_enable", json!(conf.auto_enable())),
             (
@@ -168,6 +229,7 @@ pub(super) async fn apply(
     target: &Target,
     change: &Change,
     settle: std::time::Duration,
+    mark: &str,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     if !matches!(change.action, Action::Create | Action::Update) {
@@ -187,6 +249,10 @@ pub(super) async fn apply(
             administrator_of(client, &ctx)
         })
         .await?;
+    } else if central::is_kind(kind) {
+        central::apply(client, account, target, change, mark).await?;
+    } else if kind == KINDS.config && change.planned("configuration_type") != &Value::Null {
+        central::turn_on(client, target, settle).await?;
     } else if kind == KINDS.config {
         client
             .update_organization_configuration()
