@@ -379,6 +379,42 @@ async fn central_configuration_links_the_regions_and_leaves_the_excluded_account
     );
 }
 
+/// Central configuration is PENDING for a while after it is asked for
+/// (the local AWS's `--settle-ms`), and no policy can be made until it is
+/// ENABLED: apply waits for it within `--settle-timeout`, and says so when
+/// that is too short.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_waits_until_central_configuration_is_enabled() {
+    let moto = Moto::start_with(&["--settle-ms", "3000"]);
+    let ids = probe::organization(&moto, &["security"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(
+        &dir,
+        &file(
+            &ids[0],
+            "securityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\nconfig: {enabled: true}\n",
+        ),
+    );
+    let f = f.to_str().unwrap();
+    // AWS Config first (its new role settles too).
+    let config = moto.baseline(&["apply", "-f", f, "--auto-approve", "--only", "config"]);
+    assert_eq!(config.code, 0, "{config:?}");
+    let hurried = moto.baseline(&["apply", "-f", f, "--auto-approve", "--settle-timeout", "0"]);
+    assert_eq!(hurried.code, 1, "{hurried:?}");
+    assert!(
+        hurried.stderr.contains("central configuration in account")
+            && hurried
+                .stderr
+                .contains("is not ENABLED within --settle-timeout"),
+        "{}",
+        hurried.stderr
+    );
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+}
+
 /// `securityhub_configuration: local`: member auto-enable, each
 /// account's standards set in the account; no policy.
 #[tokio::test(flavor = "multi_thread")]

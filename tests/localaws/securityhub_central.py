@@ -213,8 +213,11 @@ def organization_configuration(req):
         raise invalid(f"Central configuration needs {req.region} as the home Region: create a finding "
                       "aggregator there first (cross-Region aggregation).")
     CENTRAL[org.org.id] = {"home": req.region, "since": time.monotonic(), "policies": {}, "associations": {}}
+    # "the same delegated administrator is automatically set in all linked
+    # Regions as well"
     for region in linked(req.account, req.region):
         config = securityhub_backends[org.account_id][region]._get_org_config()
+        config["admin_account_id"] = req.account
         config["auto_enable"], config["auto_enable_standards"] = False, "NONE"
     return json_answer({})
 

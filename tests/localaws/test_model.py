@@ -750,6 +750,78 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(self.as_account("securityhub", joined).get_administrator_account()["Administrator"]["AccountId"],
                          admin)
 
+    def test_security_hub_central_configuration(self):
+        orgs, (admin, member, excluded) = self.organization("security", "dev", "audit")
+        orgs.enable_aws_service_access(ServicePrincipal="securityhub.amazonaws.com")
+        self.client("securityhub").enable_organization_admin_account(AdminAccountId=admin)
+        ad = self.as_account("securityhub", admin)
+        central = {"ConfigurationType": "CENTRAL"}
+        # The home Region first: an aggregator, which needs the hub.
+        self.expect_error("InvalidAccessException", ad.create_finding_aggregator, RegionLinkingMode="NO_REGIONS")
+        ad.enable_security_hub(EnableDefaultStandards=False)
+        self.expect_error("InvalidInputException", ad.update_organization_configuration, AutoEnable=False,
+                          AutoEnableStandards="NONE", OrganizationConfiguration=central)
+        self.expect_error("InvalidInputException", ad.create_finding_aggregator,
+                          RegionLinkingMode="SPECIFIED_REGIONS", Regions=[REGION])
+        arn = ad.create_finding_aggregator(RegionLinkingMode="SPECIFIED_REGIONS",
+                                           Regions=["us-east-1"])["FindingAggregatorArn"]
+        self.expect_error("InvalidInputException", ad.create_finding_aggregator, RegionLinkingMode="NO_REGIONS")
+        self.assertEqual(ad.get_finding_aggregator(FindingAggregatorArn=arn)["Regions"], ["us-east-1"])
+        self.assertEqual(ad.list_finding_aggregators()["FindingAggregators"], [{"FindingAggregatorArn": arn}])
+        # CENTRAL: the administrator, with auto-enable off.
+        self.expect_error("AccessDeniedException", self.as_account("securityhub", member).update_organization_configuration,
+                          AutoEnable=False, AutoEnableStandards="NONE", OrganizationConfiguration=central)
+        self.expect_error("InvalidInputException", ad.update_organization_configuration, AutoEnable=True,
+                          AutoEnableStandards="NONE", OrganizationConfiguration=central)
+        ad.update_organization_configuration(AutoEnable=False, AutoEnableStandards="NONE",
+                                             OrganizationConfiguration=central)
+        for region in (REGION, "us-east-1"):
+            conf = self.as_account("securityhub", admin, region).describe_organization_configuration()
+            self.assertEqual(conf["OrganizationConfiguration"]["ConfigurationType"], "CENTRAL")
+        # A policy, from the home Region only, with both lists.
+        fsbp = f"arn:aws:securityhub:{REGION}::standards/aws-foundational-security-best-practices/v/1.0.0"
+        policy = {"SecurityHub": {"ServiceEnabled": True, "EnabledStandardIdentifiers": [fsbp],
+                                  "SecurityControlsConfiguration": {"DisabledSecurityControlIdentifiers": []}}}
+        self.expect_error("InvalidInputException", self.as_account("securityhub", admin, "us-east-1")
+                          .create_configuration_policy, Name="baseline", ConfigurationPolicy=policy)
+        self.expect_error("InvalidInputException", ad.create_configuration_policy, Name="baseline",
+                          ConfigurationPolicy={"SecurityHub": {"ServiceEnabled": True,
+                                                               "EnabledStandardIdentifiers": [fsbp]}})
+        pid = ad.create_configuration_policy(Name="baseline", ConfigurationPolicy=policy)["Id"]
+        self.expect_error("ResourceConflictException", ad.create_configuration_policy, Name="baseline",
+                          ConfigurationPolicy=policy)
+        self.assertEqual([p["Name"] for p in ad.list_configuration_policies()["ConfigurationPolicySummaries"]],
+                         ["baseline"])
+        self.assertEqual(ad.get_configuration_policy(Identifier=pid)["ConfigurationPolicy"], policy)
+        # Associated: the excluded account first, then the root.
+        root = orgs.list_roots()["Roots"][0]["Id"]
+        self.expect_error("InvalidInputException", ad.start_configuration_policy_association,
+                          ConfigurationPolicyIdentifier=pid, Target={"RootId": "r-nope"})
+        ad.start_configuration_policy_association(ConfigurationPolicyIdentifier="SELF_MANAGED_SECURITY_HUB",
+                                                  Target={"AccountId": excluded})
+        started = ad.start_configuration_policy_association(ConfigurationPolicyIdentifier=pid,
+                                                            Target={"RootId": root})
+        self.assertEqual((started["AssociationType"], started["TargetType"]), ("APPLIED", "ROOT"))
+        inherited = ad.get_configuration_policy_association(Target={"AccountId": member})
+        self.assertEqual((inherited["ConfigurationPolicyId"], inherited["AssociationType"]), (pid, "INHERITED"))
+        # In effect in the home and the linked region, not for the excluded account.
+        for region in (REGION, "us-east-1"):
+            m = self.as_account("securityhub", member, region)
+            self.assertEqual(m.get_administrator_account()["Administrator"]["AccountId"], admin)
+            self.assertEqual([s["StandardsArn"].split("standards/")[-1]
+                              for s in m.get_enabled_standards()["StandardsSubscriptions"]],
+                             ["aws-foundational-security-best-practices/v/1.0.0"])
+            self.expect_error("AccessDeniedException", m.batch_enable_standards,
+                              StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
+            self.expect_error("InvalidAccessException",
+                              self.as_account("securityhub", excluded, region).get_enabled_standards)
+        self.expect_error("InvalidAccessException",
+                          self.as_account("securityhub", member, "eu-west-1").get_enabled_standards)
+        # An account that joins inherits the root's policy.
+        joined = orgs.create_account(AccountName="new", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
+        self.assertEqual(len(self.as_account("securityhub", joined, "us-east-1")
+                             .get_enabled_standards()["StandardsSubscriptions"]), 1)
+
     def test_the_model_check_catches_a_wrong_answer(self):
         """The checker itself: a member AWS does not define, a missing
         required one and an unknown enum value are all found."""

@@ -141,8 +141,10 @@ fn nothing_there(code: Option<&str>) -> bool {
     )
 }
 
-/// The configuration type as observed: `CENTRAL` once AWS has it (or is
-/// getting there), else what it is, with AWS's reason when it failed.
+/// The configuration type as observed: `CENTRAL` once AWS has it
+/// ENABLED; while it is PENDING (no policy can be made yet) or when it
+/// FAILED (with AWS's reason), said so: apply then waits for it, or asks
+/// again.
 pub(super) fn configuration_type(conf: Option<&OrganizationConfiguration>) -> String {
     let kind = conf
         .and_then(|c| c.configuration_type())
@@ -152,6 +154,7 @@ pub(super) fn configuration_type(conf: Option<&OrganizationConfiguration>) -> St
             "{kind} (FAILED: {})",
             conf.and_then(|c| c.status_message()).unwrap_or_default()
         ),
+        Some(OrganizationConfigurationStatus::Pending) => format!("{kind} (PENDING)"),
         _ => kind.to_string(),
     }
 }
@@ -494,8 +497,8 @@ pub(super) async fn apply(
 }
 
 /// Central configuration turned on: `ConfigurationType` `CENTRAL` (member
-/// auto-enable off, default standards `NONE`, as AWS requires), then
-/// waited for until AWS says `ENABLED` (it is `PENDING` meanwhile), within
+/// auto-enable off, default standards `NONE`, as AWS requires) unless it
+/// is PENDING already, then waited for until AWS says `ENABLED`, within
 /// `settle` (`--settle-timeout`).
 pub(super) async fn turn_on(
     client: &aws_sdk_securityhub::Client,
@@ -503,18 +506,27 @@ pub(super) async fn turn_on(
     settle: std::time::Duration,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
-    client
-        .update_organization_configuration()
-        .auto_enable(false)
-        .auto_enable_standards(aws_sdk_securityhub::types::AutoEnableStandards::None)
-        .organization_configuration(
-            OrganizationConfiguration::builder()
-                .configuration_type(OrganizationConfigurationConfigurationType::Central)
-                .build(),
-        )
+    let now = client
+        .describe_organization_configuration()
         .send()
         .await
-        .map_err(ctx.err("UpdateOrganizationConfiguration"))?;
+        .map_err(ctx.err("DescribeOrganizationConfiguration"))?;
+    // Asked for already (a run that stopped waiting): waited for, not
+    // asked again.
+    if configuration_type(now.organization_configuration()) != "CENTRAL (PENDING)" {
+        client
+            .update_organization_configuration()
+            .auto_enable(false)
+            .auto_enable_standards(aws_sdk_securityhub::types::AutoEnableStandards::None)
+            .organization_configuration(
+                OrganizationConfiguration::builder()
+                    .configuration_type(OrganizationConfigurationConfigurationType::Central)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(ctx.err("UpdateOrganizationConfiguration"))?;
+    }
     let last = std::sync::Mutex::new(String::new());
     let enabled = crate::settle::until_found(
         settle,

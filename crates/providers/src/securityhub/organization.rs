@@ -4,17 +4,13 @@
 //! | kind | account | what |
 //! |---|---|---|
 //! | `securityhub.delegated_admin` | management | trusted access for Security Hub, the administrator enabled (`EnableOrganizationAdminAccount`) |
-//! | `securityhub.organization` | administrator | `auto_enable` for accounts that join, and `auto_enable_standards`: `NONE` when the baseline lists its standards (each account's `securityhub.standards` sets them), else `DEFAULT` |
+//! | `securityhub.organization` | administrator | central configuration (the default): `ConfigurationType` `CENTRAL`, in the home region only (central.rs has the rest). `securityhub_configuration: local`: `auto_enable` for accounts that join, and `auto_enable_standards`: `NONE` when the baseline lists its standards (each account's `securityhub.standards` sets them), else `DEFAULT` |
 //! | `securityhub.members` | administrator | every account of the organization a member (`CreateMembers`, which enables Security Hub in it) |
 //! | `securityhub.membership` | every other account | covered by the organization: the administrator is its Security Hub administrator. Nothing is written in the member |
 //!
-//! The administrator's own hub stays `securityhub.hub`; every account's
-//! standards stay `securityhub.standards`, after its coverage. Central
-//! configuration (configuration policies) is not used: it needs a Security
-//! Hub home Region with a finding aggregator linking the other regions
-//! (cross-Region aggregation), which the baseline does not make yet; the
-//! organization's local configuration (auto-enable of members) is used
-//! instead, which AWS offers wherever Security Hub runs.
+//! The administrator's own hub stays `securityhub.hub`. With local
+//! configuration, every account's standards stay `securityhub.standards`,
+//! after its coverage; with central configuration the policy sets them.
 
 use std::collections::BTreeSet;
 
