@@ -377,6 +377,168 @@ async fn central_configuration_links_the_regions_and_leaves_the_excluded_account
         vec![FSBP.to_string()],
         "the policy's standards are the baseline's again, in every account it covers"
     );
+
+    // The account is no longer excluded: its self-managed association is
+    // removed, and the root's policy reaches it.
+    let text = std::fs::read_to_string(f)
+        .unwrap()
+        .replace(&format!("  exclude: [\"{excluded}\"]\n"), "");
+    std::fs::write(f, text).unwrap();
+    let plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    let v: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let association = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"]["kind"] == "securityhub.association")
+        .unwrap_or_else(|| panic!("the association changes: {}", plan.stdout));
+    assert_eq!(
+        (
+            &association["before"]["self_managed"],
+            &association["after"]["self_managed"]
+        ),
+        (&serde_json::json!([excluded]), &serde_json::json!([])),
+    );
+    let include = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(include.code, 0, "{include:?}");
+    assert_eq!(
+        probe::security_hub_of(&moto, excluded, LINKED).await,
+        (Some(admin.to_string()), vec![FSBP.to_string()]),
+        "the account no longer excluded is covered by the policy"
+    );
+    let settled = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(settled.code, 0, "{settled:?}");
+}
+
+/// A configuration policy with the baseline's name that someone else made
+/// is neither changed nor associated with the root.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_of_the_baselines_name_made_by_someone_else_is_left_alone() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "dev"]).await;
+    let admin = ids[0].as_str();
+    let sdk = moto.sdk(REGION).await;
+    aws_sdk_organizations::Client::new(&sdk)
+        .enable_aws_service_access()
+        .service_principal("securityhub.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_securityhub::Client::new(&sdk)
+        .enable_organization_admin_account()
+        .admin_account_id(admin)
+        .send()
+        .await
+        .unwrap();
+    let hub = aws_sdk_securityhub::Client::new(&probe::as_account(&moto, admin, REGION).await);
+    hub.enable_security_hub()
+        .enable_default_standards(false)
+        .send()
+        .await
+        .unwrap();
+    hub.create_finding_aggregator()
+        .region_linking_mode("NO_REGIONS")
+        .send()
+        .await
+        .unwrap();
+    hub.update_organization_configuration()
+        .auto_enable(false)
+        .auto_enable_standards(aws_sdk_securityhub::types::AutoEnableStandards::None)
+        .organization_configuration(
+            aws_sdk_securityhub::types::OrganizationConfiguration::builder()
+                .configuration_type(
+                    aws_sdk_securityhub::types::OrganizationConfigurationConfigurationType::Central,
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let theirs = aws_sdk_securityhub::types::SecurityHubPolicy::builder()
+        .service_enabled(true)
+        .enabled_standard_identifiers(format!(
+            "arn:aws:securityhub:{REGION}::standards/nist-800-53/v/5.0.0"
+        ))
+        .security_controls_configuration(
+            aws_sdk_securityhub::types::SecurityControlsConfiguration::builder()
+                .set_disabled_security_control_identifiers(Some(Vec::new()))
+                .build(),
+        )
+        .build();
+    hub.create_configuration_policy()
+        .name("baseline")
+        .configuration_policy(aws_sdk_securityhub::types::Policy::SecurityHub(theirs))
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(
+        &dir,
+        &file(
+            admin,
+            "config: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\n",
+        ),
+    );
+    let f = f.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f]);
+    assert!(
+        plan.stdout
+            .contains("someone else (no managed-by tag); baseline leaves it alone"),
+        "{}",
+        plan.stdout
+    );
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(
+        apply.stderr.contains("was not made by this baseline"),
+        "{}",
+        apply.stderr
+    );
+    let id = hub
+        .list_configuration_policies()
+        .send()
+        .await
+        .unwrap()
+        .configuration_policy_summaries()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let policy = hub
+        .get_configuration_policy()
+        .identifier(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        policy
+            .configuration_policy()
+            .and_then(|p| p.as_security_hub().ok())
+            .map(|h| h.enabled_standard_identifiers().to_vec()),
+        Some(vec![format!(
+            "arn:aws:securityhub:{REGION}::standards/nist-800-53/v/5.0.0"
+        )]),
+        "their policy is as they made it"
+    );
+    let root = aws_sdk_organizations::Client::new(&sdk)
+        .list_roots()
+        .send()
+        .await
+        .unwrap()
+        .roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let associated = hub
+        .get_configuration_policy_association()
+        .target(aws_sdk_securityhub::types::Target::RootId(root))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        associated.configuration_policy_id(),
+        Some("SELF_MANAGED_SECURITY_HUB"),
+        "their policy is not associated with the root"
+    );
 }
 
 /// Central configuration is PENDING for a while after it is asked for

@@ -473,6 +473,14 @@ const RULES: &[Rule] = &[
         Some(None),
         false,
     ),
+    rule(
+        "securityhub",
+        "StartConfigurationPolicyDisassociation",
+        &["securityhub.association"],
+        false,
+        Some(Some("self_managed")),
+        false,
+    ),
     // The IAM password policy: one call sets the whole policy.
     rule(
         "iam",
@@ -853,6 +861,21 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
                     "sent {}, the plan shows {}",
                     w.payload, change["after"]
                 ));
+            }
+            Ok(())
+        }
+        ("securityhub", "StartConfigurationPolicyDisassociation") => {
+            // Only an account the plan takes out of `self_managed`.
+            let id = w.payload["Target"]["AccountId"]
+                .as_str()
+                .unwrap_or_default();
+            let listed = |side: &Value| {
+                side["self_managed"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == id))
+            };
+            if !listed(&change["before"]) || listed(&change["after"]) {
+                return Err(format!("{id} is not an account the plan stops leaving out"));
             }
             Ok(())
         }

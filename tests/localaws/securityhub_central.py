@@ -38,6 +38,9 @@ AWS behaviour followed:
   the settle delay has passed; the settings take effect at once here (what
   a test can observe). GetConfigurationPolicyAssociation: APPLIED for the
   target's own association, else INHERITED from the root.
+  ListConfigurationPolicyAssociations lists both (filters, at most 100 a
+  page). StartConfigurationPolicyDisassociation removes a target's own
+  association (with the policy it names): the account inherits again.
 * A policy in effect for an account, in the home Region and every linked
   Region: Security Hub enabled, the account a member of the administrator,
   exactly the policy's standards enabled. An account created while the
@@ -330,6 +333,38 @@ def associations(req):
                                                 "at": now()}
         take_effect(org, state)
         return json_answer(association_view(a, target_id, target_type, "APPLIED"))
+    if path == "/configurationPolicyAssociation/list" and req.method == "POST":
+        org, state = require_home(req)
+        body = req.json()
+        filters = body.get("Filters") or {}
+        root = root_of(org)
+        rows = [association_view(a, target, a["type"], "APPLIED") for target, a in state["associations"].items()]
+        if root in state["associations"]:
+            rows += [association_view(state["associations"][root], account, "ACCOUNT", "INHERITED")
+                     for account in sorted(active_accounts(org)) if account not in state["associations"]]
+        for key in ("ConfigurationPolicyId", "AssociationType", "AssociationStatus"):
+            if key in filters:
+                rows = [r for r in rows if r[key] == filters[key]]
+        size = body.get("MaxResults") or 100
+        if not 1 <= size <= 100:
+            raise invalid("MaxResults is 1 to 100.")
+        start = int(body.get("NextToken") or 0)
+        page = {"ConfigurationPolicyAssociationSummaries": rows[start:start + size]}
+        if start + size < len(rows):
+            page["NextToken"] = str(start + size)
+        return json_answer(page)
+    if path == "/configurationPolicyAssociation/disassociate" and req.method == "POST":
+        org, state = require_home(req)
+        body = req.json()
+        target_type, target_id = target_of(org, body.get("Target"))
+        own = state["associations"].get(target_id)
+        ident = body.get("ConfigurationPolicyIdentifier") or ""
+        named = ident if ident == SELF_MANAGED else find_policy(state, ident)["Id"]
+        if own is None or own["policy"] != named:
+            raise invalid(f"{target_id} is not associated with {ident}.")
+        del state["associations"][target_id]
+        take_effect(org, state)
+        return json_answer({})
     if path == "/configurationPolicyAssociation/get" and req.method == "POST":
         org, state = require_home(req)
         target_type, target_id = target_of(org, req.json().get("Target"))
@@ -394,6 +429,21 @@ def centrally_managed(account, region):
     return policy_for(org, state, account) is not None
 
 
+def policy_tags(req, arn):
+    """ListTagsForResource / TagResource on a configuration policy's ARN."""
+    org = org_backend(req.account)
+    state = CENTRAL.get(org.org.id) if org else None
+    policy = next((p for p in (state or {}).get("policies", {}).values() if p["Arn"] == arn), None)
+    if policy is None or admin_of(org, state["home"]) != req.account:
+        raise ServiceError("ResourceNotFoundException", f"Resource {arn} not found", 404)
+    if req.method == "GET":
+        return json_answer({"Tags": policy["Tags"]})
+    if req.method == "POST":
+        policy["Tags"].update(req.json().get("Tags") or {})
+        return json_answer({})
+    return None
+
+
 def handle(req):
     if req.service != "securityhub":
         return None
@@ -406,6 +456,8 @@ def handle(req):
         return associations(req)
     if path.startswith("/configurationPolicy/"):
         return policies(req)
+    if path.startswith("/tags/arn:") and ":configuration-policy/" in path:
+        return policy_tags(req, path[len("/tags/"):])
     if path in ("/standards/register", "/standards/deregister") and centrally_managed(req.account, req.region):
         raise ServiceError("AccessDeniedException",
                            f"Account {req.account} is centrally managed in {req.region}: its standards are its "

@@ -787,7 +787,10 @@ class ModelTest(unittest.TestCase):
         self.expect_error("InvalidInputException", ad.create_configuration_policy, Name="baseline",
                           ConfigurationPolicy={"SecurityHub": {"ServiceEnabled": True,
                                                                "EnabledStandardIdentifiers": [fsbp]}})
-        pid = ad.create_configuration_policy(Name="baseline", ConfigurationPolicy=policy)["Id"]
+        made = ad.create_configuration_policy(Name="baseline", ConfigurationPolicy=policy,
+                                              Tags={"managed-by": "baseline"})
+        pid = made["Id"]
+        self.assertEqual(ad.list_tags_for_resource(ResourceArn=made["Arn"])["Tags"], {"managed-by": "baseline"})
         self.expect_error("ResourceConflictException", ad.create_configuration_policy, Name="baseline",
                           ConfigurationPolicy=policy)
         self.assertEqual([p["Name"] for p in ad.list_configuration_policies()["ConfigurationPolicySummaries"]],
@@ -820,6 +823,17 @@ class ModelTest(unittest.TestCase):
         # An account that joins inherits the root's policy.
         joined = orgs.create_account(AccountName="new", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
         self.assertEqual(len(self.as_account("securityhub", joined, "us-east-1")
+                             .get_enabled_standards()["StandardsSubscriptions"]), 1)
+        # The direct associations, listed; one removed: the account inherits the root's policy.
+        applied = ad.list_configuration_policy_associations(Filters={"AssociationType": "APPLIED"})
+        self.assertEqual(sorted((a["TargetType"], a["ConfigurationPolicyId"])
+                                for a in applied["ConfigurationPolicyAssociationSummaries"]),
+                         [("ACCOUNT", "SELF_MANAGED_SECURITY_HUB"), ("ROOT", pid)])
+        self.expect_error("InvalidInputException", ad.start_configuration_policy_disassociation,
+                          ConfigurationPolicyIdentifier=pid, Target={"AccountId": excluded})
+        ad.start_configuration_policy_disassociation(ConfigurationPolicyIdentifier="SELF_MANAGED_SECURITY_HUB",
+                                                     Target={"AccountId": excluded})
+        self.assertEqual(len(self.as_account("securityhub", excluded, "us-east-1")
                              .get_enabled_standards()["StandardsSubscriptions"]), 1)
 
     def test_the_model_check_catches_a_wrong_answer(self):

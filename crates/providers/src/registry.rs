@@ -507,7 +507,8 @@ pub const SETTINGS: &[Setting] = &[
                     "securityhub:GetFindingAggregator",
                     "securityhub:ListConfigurationPolicies",
                     "securityhub:GetConfigurationPolicy",
-                    "securityhub:GetConfigurationPolicyAssociation",
+                    "securityhub:ListConfigurationPolicyAssociations",
+                    "securityhub:ListTagsForResource",
                 ],
                 write: &[
                     "securityhub:CreateFindingAggregator",
@@ -515,6 +516,7 @@ pub const SETTINGS: &[Setting] = &[
                     "securityhub:CreateConfigurationPolicy",
                     "securityhub:UpdateConfigurationPolicy",
                     "securityhub:StartConfigurationPolicyAssociation",
+                    "securityhub:StartConfigurationPolicyDisassociation",
                     "securityhub:TagResource",
                 ],
                 teardown: &[],

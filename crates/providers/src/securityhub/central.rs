@@ -8,7 +8,10 @@
 //! | `securityhub.aggregator` | administrator · home | the cross-Region finding aggregator that makes the home region Security Hub's home Region, linking the baseline's other regions (`SPECIFIED_REGIONS`; `ALL_REGIONS` with `regions: all`; `NO_REGIONS` with one region) |
 //! | `securityhub.organization` | administrator · home | `ConfigurationType` `CENTRAL` (AWS turns member auto-enable off; the policy covers accounts that join) |
 //! | `securityhub.policy` | administrator · home | the configuration policy named after the baseline (`baseline`, or `baseline-<name>`): Security Hub enabled, the baseline's standards (the whole list: AWS disables the others), every control enabled |
-//! | `securityhub.association` | administrator · home | the policy associated with the root; each ACTIVE account `exclude` leaves out associated with self-managed behaviour (`SELF_MANAGED_SECURITY_HUB`), so the root's policy does not reach it |
+//! | `securityhub.association` | administrator · home | the policy associated with the root; each ACTIVE account `exclude` leaves out associated with self-managed behaviour (`SELF_MANAGED_SECURITY_HUB`) first, so the root's policy does not reach it; an account no longer excluded disassociated last. Read from one list of the direct associations; other policies' are a note |
+//!
+//! The policy is baseline's only with its mark (`managed-by`): one of the
+//! same name without it is held, and never associated with the root.
 //!
 //! The administrator's members (`securityhub.members`, every region) and
 //! each member's coverage (`securityhub.membership`) stay as with local
@@ -74,6 +77,7 @@ pub(super) fn desired(
     org: &Organization,
     baseline: &Baseline,
     policy_name: &str,
+    mark: &str,
     target: &Target,
     registered: &Address,
     own: &Address,
@@ -107,6 +111,7 @@ pub(super) fn desired(
                 ("name", json!(policy_name)),
                 ("service_enabled", json!(true)),
                 ("standards", json!(standards)),
+                ("managed_by", json!(mark)),
             ]),
             vec![at(super::organization::KINDS.config)],
         ),
@@ -209,7 +214,6 @@ pub(super) async fn read(
 ) -> Result<Reading, ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let kind = d.address.kind.as_str();
-    let observed = |a| Ok(vec![Observed::new(d.address.clone(), a, true)].into());
     if kind == AGGREGATOR {
         let Some(arn) = aggregator_arn(client, &ctx).await? else {
             return Ok(Reading::default());
@@ -222,10 +226,15 @@ pub(super) async fn read(
             .map_err(ctx.err("GetFindingAggregator"))?;
         let mut regions = got.regions().to_vec();
         regions.sort();
-        let mut reading: Reading = observed(attrs(&[
-            ("linking", json!(got.region_linking_mode())),
-            ("regions", json!(regions)),
-        ]))?;
+        let mut reading: Reading = vec![Observed::new(
+            d.address.clone(),
+            attrs(&[
+                ("linking", json!(got.region_linking_mode())),
+                ("regions", json!(regions)),
+            ]),
+            true,
+        )]
+        .into();
         if got.finding_aggregation_region() != Some(target.region.as_str()) {
             reading.notes.push(format!(
                 "Security Hub in account {}: the finding aggregator is in {}, not the home region {}; changing the home Region of central configuration deletes its policies (AWS), so baseline leaves it: delete it first",
@@ -264,46 +273,85 @@ pub(super) async fn read(
             .map(|arn| standard_key(arn, &account.partition, &target.region))
             .collect();
         standards.sort();
-        return observed(attrs(&[
-            ("name", json!(name)),
-            (
-                "service_enabled",
-                json!(hub.and_then(|h| h.service_enabled()).unwrap_or(false)),
-            ),
-            ("standards", json!(standards)),
-        ]));
+        let tags = client
+            .list_tags_for_resource()
+            .resource_arn(got.arn().unwrap_or_default())
+            .send()
+            .await
+            .map_err(ctx.err("ListTagsForResource"))?;
+        let tag = tags
+            .tags()
+            .and_then(|t| t.get(crate::OWNER_TAG_KEY))
+            .cloned();
+        let mark = want.get("managed_by").and_then(Value::as_str);
+        let ours = tag.as_deref() == mark;
+        let mut o = Observed::new(
+            d.address.clone(),
+            attrs(&[
+                ("name", json!(name)),
+                (
+                    "service_enabled",
+                    json!(hub.and_then(|h| h.service_enabled()).unwrap_or(false)),
+                ),
+                ("standards", json!(standards)),
+                ("managed_by", json!(tag)),
+            ]),
+            ours,
+        );
+        if !ours {
+            // A policy of this name that baseline did not create is never
+            // changed (nor associated): only a person renames one of them.
+            o.managed_by_tool(Some(match &tag {
+                Some(t) => format!("the owner of the tag {}={t}", crate::OWNER_TAG_KEY),
+                None => "someone else (no managed-by tag)".to_string(),
+            }));
+        }
+        return Ok(vec![o].into());
     }
-    // The association: the root's policy, by name; the excluded accounts
-    // associated with self-managed behaviour.
+    // The association: the root's policy, by name; the accounts associated
+    // with self-managed behaviour (one list of every direct association).
     let Some(root) = &org.root else {
         return Ok(Reading::default());
     };
+    let Some(applied) = direct_associations(client, &ctx).await? else {
+        return Ok(Reading::default());
+    };
     let policy = policy_id(client, &ctx, name).await?;
+    let policy_name = |id: &str| {
+        if policy.as_deref() == Some(id) {
+            name.to_string()
+        } else {
+            id.to_string()
+        }
+    };
     let mut notes = Vec::new();
-    let root_answer = match association(client, &ctx, Scope::Root(root)).await? {
-        Some(a) => a,
-        None => return Ok(Reading::default()),
-    };
-    let root_policy = match (&root_answer, &policy) {
-        (a, _) if a.failed.is_some() => {
-            notes.push(format!(
-                "Security Hub's configuration policy {name} failed to take effect at the root {root}: {} (associated again by the next apply)",
-                a.failed.as_deref().unwrap_or_default()
-            ));
-            None
-        }
-        (a, Some(id)) if a.policy.as_deref() == Some(id.as_str()) && a.applied => {
-            Some(name.to_string())
-        }
-        (a, _) => a.policy.clone(),
-    };
+    let mut root_policy = None;
     let mut self_managed = Vec::new();
-    for id in &org.excluded {
-        let own = association(client, &ctx, Scope::Account(id)).await?;
-        if own.is_some_and(|a| a.applied && a.policy.as_deref() == Some(SELF_MANAGED)) {
-            self_managed.push(id.clone());
+    for a in applied {
+        match a.target_type.as_str() {
+            "ROOT" if a.failed.is_some() => notes.push(format!(
+                "Security Hub's configuration policy {} failed to take effect at the root {root}: {} (associated again by the next apply)",
+                policy_name(&a.policy),
+                a.failed.as_deref().unwrap_or_default()
+            )),
+            "ROOT" => root_policy = Some(policy_name(&a.policy)),
+            "ACCOUNT" if a.policy == SELF_MANAGED => {
+                // Accounts the baseline covers or leaves out; others (no
+                // longer ACTIVE) are not its business.
+                if org.accounts.contains_key(&a.target) || org.excluded.contains(&a.target) {
+                    self_managed.push(a.target);
+                }
+            }
+            kind => notes.push(format!(
+                "Security Hub in account {}: the {} {} has the configuration policy {} of its own, so the baseline's does not reach it; left as it is",
+                target.account_id,
+                if kind == "ACCOUNT" { "account" } else { "organizational unit" },
+                a.target,
+                policy_name(&a.policy)
+            )),
         }
     }
+    self_managed.sort();
     Ok(Reading {
         observed: vec![Observed::new(
             d.address.clone(),
@@ -333,37 +381,53 @@ impl Scope<'_> {
     }
 }
 
-/// A target's association as read.
-struct Association {
-    policy: Option<String>,
-    /// Associated with the target itself (not inherited).
-    applied: bool,
+/// A direct (APPLIED) association as listed.
+struct Applied {
+    policy: String,
+    target: String,
+    /// `ROOT`, `ACCOUNT` or `ORGANIZATIONAL_UNIT`.
+    target_type: String,
     /// AWS's reason when it failed.
     failed: Option<String>,
 }
 
-async fn association(
+/// Every direct association of the organization, or `None` while central
+/// configuration is not (yet) there.
+async fn direct_associations(
     client: &aws_sdk_securityhub::Client,
     ctx: &Ctx,
-    scope: Scope<'_>,
-) -> Result<Option<Association>, ServiceError> {
-    use aws_sdk_securityhub::types::{AssociationType, ConfigurationPolicyAssociationStatus};
-    let got = match client
-        .get_configuration_policy_association()
-        .target(scope.sdk())
-        .send()
-        .await
-    {
-        Ok(a) => a,
-        Err(e) if nothing_there(e.code()) => return Ok(None),
-        Err(e) => return Err(ctx.err("GetConfigurationPolicyAssociation")(e).into()),
+) -> Result<Option<Vec<Applied>>, ServiceError> {
+    use aws_sdk_securityhub::types::{
+        AssociationFilters, AssociationType, ConfigurationPolicyAssociationStatus,
     };
-    Ok(Some(Association {
-        policy: got.configuration_policy_id().map(str::to_string),
-        applied: got.association_type() == Some(&AssociationType::Applied),
-        failed: (got.association_status() == Some(&ConfigurationPolicyAssociationStatus::Failed))
-            .then(|| got.association_status_message().unwrap_or("").to_string()),
-    }))
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_configuration_policy_associations()
+        .filters(
+            AssociationFilters::builder()
+                .association_type(AssociationType::Applied)
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(p) => p,
+            Err(e) if nothing_there(e.code()) => return Ok(None),
+            Err(e) => return Err(ctx.err("ListConfigurationPolicyAssociations")(e).into()),
+        };
+        for a in page.configuration_policy_association_summaries() {
+            out.push(Applied {
+                policy: a.configuration_policy_id().unwrap_or_default().to_string(),
+                target: a.target_id().unwrap_or_default().to_string(),
+                target_type: a.target_type().map_or("", |t| t.as_str()).to_string(),
+                failed: (a.association_status()
+                    == Some(&ConfigurationPolicyAssociationStatus::Failed))
+                .then(|| a.association_status_message().unwrap_or("").to_string()),
+            });
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Carries out one change of central configuration.
@@ -485,6 +549,35 @@ pub(super) async fn apply(
                 "Security Hub's configuration policy {policy} is not there to associate with the root"
             ))
         })?;
+        // Only the baseline's own policy goes to the root: one of that
+        // name someone else made (held in the plan) does not.
+        let arn = client
+            .get_configuration_policy()
+            .identifier(&id)
+            .send()
+            .await
+            .map_err(ctx.err("GetConfigurationPolicy"))?
+            .arn()
+            .unwrap_or_default()
+            .to_string();
+        let tags = client
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(ctx.err("ListTagsForResource"))?;
+        if tags
+            .tags()
+            .and_then(|t| t.get(crate::OWNER_TAG_KEY))
+            .map(String::as_str)
+            != Some(mark)
+        {
+            return Err(crate::refusal(format!(
+                "Security Hub's configuration policy {policy} in account {} was not made by this baseline ({}={mark} is not among its tags): it is not associated with the root",
+                target.account_id,
+                crate::OWNER_TAG_KEY
+            )));
+        }
         client
             .start_configuration_policy_association()
             .configuration_policy_identifier(id)
@@ -492,6 +585,18 @@ pub(super) async fn apply(
             .send()
             .await
             .map_err(ctx.err("StartConfigurationPolicyAssociation"))?;
+    }
+    // Accounts no longer excluded: their self-managed association removed
+    // last, so that they inherit the root's policy.
+    let wanted = list("self_managed");
+    for id in done.iter().filter(|id| !wanted.contains(id)) {
+        client
+            .start_configuration_policy_disassociation()
+            .configuration_policy_identifier(SELF_MANAGED)
+            .target(Scope::Account(id).sdk())
+            .send()
+            .await
+            .map_err(ctx.err("StartConfigurationPolicyDisassociation"))?;
     }
     Ok(())
 }

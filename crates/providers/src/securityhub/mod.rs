@@ -75,7 +75,8 @@ impl Service for SecurityHubService {
                 return Vec::new();
             }
             let policy = self.aws.owner.default_of("baseline");
-            let mut out = organization::desired(org, baseline, &policy, target, hub.clone());
+            let mark = self.aws.owner.mark();
+            let mut out = organization::desired(org, baseline, &policy, mark, target, hub.clone());
             // With central configuration, the policy carries every
             // account's standards (the administrator's too).
             let central = baseline

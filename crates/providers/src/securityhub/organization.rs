@@ -50,6 +50,7 @@ pub(super) fn desired(
     org: &Organization,
     baseline: &Baseline,
     policy_name: &str,
+    mark: &str,
     target: &Target,
     hub: Address,
 ) -> Vec<Desired> {
@@ -88,6 +89,7 @@ pub(super) fn desired(
             org,
             baseline,
             policy_name,
+            mark,
             target,
             &registered,
             &hub,
