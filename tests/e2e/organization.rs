@@ -49,6 +49,41 @@ fn kind(k: &str, action: &str) -> (String, String) {
     (k.to_string(), action.to_string())
 }
 
+/// Trusted access for `principal`, from the management account (whose
+/// configuration it returns), as a person does before designating an
+/// administrator by hand.
+async fn trust(moto: &Moto, principal: &str) -> aws_config::SdkConfig {
+    let sdk = moto.sdk(REGION).await;
+    aws_sdk_organizations::Client::new(&sdk)
+        .enable_aws_service_access()
+        .service_principal(principal)
+        .send()
+        .await
+        .unwrap();
+    sdk
+}
+
+/// A configuration policy enabling Security Hub with these standards
+/// (ARN paths in the home region), every control enabled.
+fn hub_policy(paths: &[&str]) -> aws_sdk_securityhub::types::Policy {
+    aws_sdk_securityhub::types::Policy::SecurityHub(
+        aws_sdk_securityhub::types::SecurityHubPolicy::builder()
+            .service_enabled(true)
+            .set_enabled_standard_identifiers(Some(
+                paths
+                    .iter()
+                    .map(|p| format!("arn:aws:securityhub:{REGION}::standards/{p}"))
+                    .collect(),
+            ))
+            .security_controls_configuration(
+                aws_sdk_securityhub::types::SecurityControlsConfiguration::builder()
+                    .set_disabled_security_control_identifiers(Some(Vec::new()))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_security_services_run_through_the_delegated_administrator_and_cover_a_new_account() {
     let moto = Moto::start();
@@ -339,21 +374,10 @@ async fn central_configuration_links_the_regions_and_leaves_the_excluded_account
         .id()
         .unwrap()
         .to_string();
-    let widened = aws_sdk_securityhub::types::SecurityHubPolicy::builder()
-        .service_enabled(true)
-        .enabled_standard_identifiers(format!("arn:aws:securityhub:{REGION}::standards/{FSBP}"))
-        .enabled_standard_identifiers(format!(
-            "arn:aws:securityhub:{REGION}::standards/nist-800-53/v/5.0.0"
-        ))
-        .security_controls_configuration(
-            aws_sdk_securityhub::types::SecurityControlsConfiguration::builder()
-                .set_disabled_security_control_identifiers(Some(Vec::new()))
-                .build(),
-        )
-        .build();
+    let widened = hub_policy(&[FSBP, "nist-800-53/v/5.0.0"]);
     hub.update_configuration_policy()
         .identifier(&id)
-        .configuration_policy(aws_sdk_securityhub::types::Policy::SecurityHub(widened))
+        .configuration_policy(widened)
         .send()
         .await
         .unwrap();
@@ -417,13 +441,7 @@ async fn a_policy_of_the_baselines_name_made_by_someone_else_is_left_alone() {
     let moto = Moto::start();
     let ids = probe::organization(&moto, &["security", "dev"]).await;
     let admin = ids[0].as_str();
-    let sdk = moto.sdk(REGION).await;
-    aws_sdk_organizations::Client::new(&sdk)
-        .enable_aws_service_access()
-        .service_principal("securityhub.amazonaws.com")
-        .send()
-        .await
-        .unwrap();
+    let sdk = trust(&moto, "securityhub.amazonaws.com").await;
     aws_sdk_securityhub::Client::new(&sdk)
         .enable_organization_admin_account()
         .admin_account_id(admin)
@@ -454,20 +472,10 @@ async fn a_policy_of_the_baselines_name_made_by_someone_else_is_left_alone() {
         .send()
         .await
         .unwrap();
-    let theirs = aws_sdk_securityhub::types::SecurityHubPolicy::builder()
-        .service_enabled(true)
-        .enabled_standard_identifiers(format!(
-            "arn:aws:securityhub:{REGION}::standards/nist-800-53/v/5.0.0"
-        ))
-        .security_controls_configuration(
-            aws_sdk_securityhub::types::SecurityControlsConfiguration::builder()
-                .set_disabled_security_control_identifiers(Some(Vec::new()))
-                .build(),
-        )
-        .build();
+    let theirs = hub_policy(&["nist-800-53/v/5.0.0"]);
     hub.create_configuration_policy()
         .name("baseline")
-        .configuration_policy(aws_sdk_securityhub::types::Policy::SecurityHub(theirs))
+        .configuration_policy(theirs)
         .send()
         .await
         .unwrap();
@@ -539,6 +547,45 @@ async fn a_policy_of_the_baselines_name_made_by_someone_else_is_left_alone() {
         Some("SELF_MANAGED_SECURITY_HUB"),
         "their policy is not associated with the root"
     );
+}
+
+/// The administrator's finding aggregator in another region: moving it
+/// would delete central configuration's policies, so the plan holds it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aggregator_in_another_region_is_held() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security"]).await;
+    let admin = ids[0].as_str();
+    let elsewhere =
+        aws_sdk_securityhub::Client::new(&probe::as_account(&moto, admin, "us-east-1").await);
+    elsewhere
+        .enable_security_hub()
+        .enable_default_standards(false)
+        .send()
+        .await
+        .unwrap();
+    elsewhere
+        .create_finding_aggregator()
+        .region_linking_mode("NO_REGIONS")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(
+        &dir,
+        &file(
+            admin,
+            "config: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices]\n",
+        )
+        .replace(&format!("regions: [{REGION}]"), &format!("regions: [{REGION}, us-east-1]")),
+    );
+    let plan = moto.baseline(&["plan", "-f", f.to_str().unwrap()]);
+    for shown in [
+        "managed by its aggregation Region us-east-1",
+        "the finding aggregator is in us-east-1, not the home region",
+    ] {
+        assert!(plan.stdout.contains(shown), "{shown} in {}", plan.stdout);
+    }
 }
 
 /// Central configuration is PENDING for a while after it is asked for
@@ -629,13 +676,7 @@ async fn a_second_administrator_is_refused_and_nothing_changes() {
     let moto = Moto::start();
     let ids = probe::organization(&moto, &["security", "other"]).await;
     let (admin, other) = (ids[0].as_str(), ids[1].as_str());
-    let sdk = moto.sdk(REGION).await;
-    aws_sdk_organizations::Client::new(&sdk)
-        .enable_aws_service_access()
-        .service_principal("guardduty.amazonaws.com")
-        .send()
-        .await
-        .unwrap();
+    let sdk = trust(&moto, "guardduty.amazonaws.com").await;
     aws_sdk_guardduty::Client::new(&sdk)
         .enable_organization_admin_account()
         .admin_account_id(other)

@@ -432,7 +432,7 @@ const RULES: &[Rule] = &[
         Some(Some("accounts")),
         false,
     ),
-    // Security Hub's central configuration (securityhub/central.rs).
+    // Security Hub's central configuration (securityhub/central/).
     rule(
         "securityhub",
         "CreateFindingAggregator",

@@ -4,7 +4,7 @@
 //! | kind | account | what |
 //! |---|---|---|
 //! | `securityhub.delegated_admin` | management | trusted access for Security Hub, the administrator enabled (`EnableOrganizationAdminAccount`) |
-//! | `securityhub.organization` | administrator | central configuration (the default): `ConfigurationType` `CENTRAL`, in the home region only (central.rs has the rest). `securityhub_configuration: local`: `auto_enable` for accounts that join, and `auto_enable_standards`: `NONE` when the baseline lists its standards (each account's `securityhub.standards` sets them), else `DEFAULT` |
+//! | `securityhub.organization` | administrator | central configuration (the default): `ConfigurationType` `CENTRAL`, in the home region only (`central/` has the rest). `securityhub_configuration: local`: `auto_enable` for accounts that join, and `auto_enable_standards`: `NONE` when the baseline lists its standards (each account's `securityhub.standards` sets them), else `DEFAULT` |
 //! | `securityhub.members` | administrator | every account of the organization a member (`CreateMembers`, which enables Security Hub in it) |
 //! | `securityhub.membership` | every other account | covered by the organization: the administrator is its Security Hub administrator. Nothing is written in the member |
 //!

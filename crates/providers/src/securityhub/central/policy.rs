@@ -1,0 +1,181 @@
+//! The configuration policy named after the baseline: Security Hub
+//! enabled, the baseline's standards, every control enabled; baseline's
+//! only with its mark.
+
+use aws_sdk_securityhub::types::{Policy, SecurityControlsConfiguration, SecurityHubPolicy};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_engine::{Attrs, Change, Desired, Observed, Reading, ServiceError, Target};
+use serde_json::{Value, json};
+
+use super::{list, nothing_there, text};
+use crate::error::Ctx;
+use crate::securityhub::standards::{standard_arn, standard_key};
+use crate::{Account, attrs};
+
+/// The policy named `name`: its id, if there is one.
+pub(super) async fn policy_id(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+    name: &str,
+) -> Result<Option<String>, ServiceError> {
+    let mut pages = client.list_configuration_policies().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(p) => p,
+            Err(e) if nothing_there(e.code()) => return Ok(None),
+            Err(e) => return Err(ctx.err("ListConfigurationPolicies")(e).into()),
+        };
+        if let Some(p) = page
+            .configuration_policy_summaries()
+            .iter()
+            .find(|p| p.name() == Some(name))
+        {
+            return Ok(p.id().map(str::to_string));
+        }
+    }
+    Ok(None)
+}
+
+/// A policy's `managed-by` tag.
+async fn tag_of(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+    arn: &str,
+) -> Result<Option<String>, ServiceError> {
+    let tags = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(ctx.err("ListTagsForResource"))?;
+    Ok(tags
+        .tags()
+        .and_then(|t| t.get(crate::OWNER_TAG_KEY))
+        .cloned())
+}
+
+/// The `managed-by` tag of the policy whose id is `id`.
+pub(super) async fn mark_of(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+    id: &str,
+) -> Result<Option<String>, ServiceError> {
+    let got = client
+        .get_configuration_policy()
+        .identifier(id)
+        .send()
+        .await
+        .map_err(ctx.err("GetConfigurationPolicy"))?;
+    tag_of(client, ctx, got.arn().unwrap_or_default()).await
+}
+
+/// Reads the policy.
+pub(super) async fn read(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+    account: &Account,
+    target: &Target,
+    d: &Desired,
+    want: &Attrs,
+) -> Result<Reading, ServiceError> {
+    let name = want.get("name").and_then(Value::as_str).unwrap_or_default();
+    let Some(id) = policy_id(client, ctx, name).await? else {
+        return Ok(Reading::default());
+    };
+    let got = client
+        .get_configuration_policy()
+        .identifier(&id)
+        .send()
+        .await
+        .map_err(ctx.err("GetConfigurationPolicy"))?;
+    let hub = got
+        .configuration_policy()
+        .and_then(|p| p.as_security_hub().ok());
+    let mut standards: Vec<String> = hub
+        .map(|h| h.enabled_standard_identifiers())
+        .unwrap_or_default()
+        .iter()
+        .map(|arn| standard_key(arn, &account.partition, &target.region))
+        .collect();
+    standards.sort();
+    let tag = tag_of(client, ctx, got.arn().unwrap_or_default()).await?;
+    let mark = want.get("managed_by").and_then(Value::as_str);
+    let ours = tag.as_deref() == mark;
+    let mut o = Observed::new(
+        d.address.clone(),
+        attrs(&[
+            ("name", json!(name)),
+            (
+                "service_enabled",
+                json!(hub.and_then(|h| h.service_enabled()).unwrap_or(false)),
+            ),
+            ("standards", json!(standards)),
+            ("managed_by", json!(tag)),
+        ]),
+        ours,
+    );
+    if !ours {
+        // A policy of this name that baseline did not create is never
+        // changed (nor associated): only a person renames one of them.
+        o.managed_by_tool(Some(match &tag {
+            Some(t) => format!("the owner of the tag {}={t}", crate::OWNER_TAG_KEY),
+            None => "someone else (no managed-by tag)".to_string(),
+        }));
+    }
+    Ok(vec![o].into())
+}
+
+/// Creates or updates the policy.
+pub(super) async fn apply(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+    account: &Account,
+    target: &Target,
+    change: &Change,
+    mark: &str,
+) -> Result<(), ServiceError> {
+    let name = text(change, "name");
+    let standards: Vec<String> = list(change, "standards")
+        .iter()
+        .map(|k| standard_arn(k, &account.partition, &target.region))
+        .collect();
+    let policy = Policy::SecurityHub(
+        SecurityHubPolicy::builder()
+            .service_enabled(true)
+            .set_enabled_standard_identifiers(Some(standards))
+            // No control disabled: every control of the enabled
+            // standards, and the ones AWS adds later, enabled.
+            .security_controls_configuration(
+                SecurityControlsConfiguration::builder()
+                    .set_disabled_security_control_identifiers(Some(Vec::new()))
+                    .build(),
+            )
+            .build(),
+    );
+    let description = format!("Security Hub for the organization, from {mark}");
+    match policy_id(client, ctx, &name).await? {
+        None => {
+            client
+                .create_configuration_policy()
+                .name(&name)
+                .description(description)
+                .configuration_policy(policy)
+                .tags(crate::OWNER_TAG_KEY, mark)
+                .send()
+                .await
+                .map_err(ctx.err("CreateConfigurationPolicy"))?;
+        }
+        Some(id) => {
+            client
+                .update_configuration_policy()
+                .identifier(id)
+                .description(description)
+                .updated_reason(format!("{mark} apply"))
+                .configuration_policy(policy)
+                .send()
+                .await
+                .map_err(ctx.err("UpdateConfigurationPolicy"))?;
+        }
+    }
+    Ok(())
+}
