@@ -624,6 +624,47 @@ async fn apply_waits_until_central_configuration_is_enabled() {
     assert_eq!(again.code, 0, "{again:?}");
 }
 
+/// A standard of the policy that a linked region does not offer: AWS
+/// applies the rest and reports the association FAILED. The plan says why
+/// in a note and does not associate again forever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_standard_a_linked_region_lacks_is_a_note_not_drift() {
+    const LINKED: &str = "us-east-1";
+    let moto = Moto::start();
+    moto.control(
+        "unoffered",
+        serde_json::json!({"service": "securityhub", "region": LINKED, "names": ["nist-800-53/v/5.0.0"]}),
+    );
+    let ids = probe::organization(&moto, &["security", "dev"]).await;
+    let (admin, dev) = (ids[0].as_str(), ids[1].as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(
+        &dir,
+        &file(
+            admin,
+            "config: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices, nist-800-53-v5.0.0]\n",
+        )
+        .replace(&format!("regions: [{REGION}]"), &format!("regions: [{REGION}, {LINKED}]")),
+    );
+    let f = f.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert_eq!(
+        probe::security_hub_of(&moto, dev, LINKED).await.1,
+        vec!["aws-foundational-security-best-practices/v/1.0.0".to_string()],
+        "the rest of the policy took effect in the linked region"
+    );
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "FAILED in some accounts (AWS): nist-800-53/v/5.0.0 is not available in us-east-1"
+        ),
+        "{}",
+        plan.stdout
+    );
+}
+
 /// `securityhub_configuration: local`: member auto-enable, each
 /// account's standards set in the account; no policy.
 #[tokio::test(flavor = "multi_thread")]

@@ -41,6 +41,12 @@ AWS behaviour followed:
   ListConfigurationPolicyAssociations lists both (filters, at most 100 a
   page). StartConfigurationPolicyDisassociation removes a target's own
   association (with the policy it names): the account inherits again.
+* A standard of the policy that a linked region does not offer
+  (``/_baseline/unoffered``, securityhub.py): the rest of the policy takes
+  effect and the association is FAILED, with the reason in
+  `AssociationStatusMessage`; the root's is FAILED when an account that
+  inherits it failed ("Reviewing configuration policy status and
+  details": a parent's status depends on its children's).
 * A policy in effect for an account, in the home Region and every linked
   Region: Security Hub enabled, the account a member of the administrator,
   exactly the policy's standards enabled. An account created while the
@@ -315,10 +321,24 @@ def target_of(org, target):
     return {"AccountId": "ACCOUNT", "OrganizationalUnitId": "ORGANIZATIONAL_UNIT", "RootId": "ROOT"}[kind], ident
 
 
-def association_view(a, target_id, target_type, kind):
-    return {"ConfigurationPolicyId": a["policy"], "TargetId": target_id, "TargetType": target_type,
+def failure_of(org, state, target_id, target_type):
+    """Why the association in effect failed: for an account, its own
+    failure; for the root, the first of the accounts that inherit it ("The
+    association status of a parent OU or the root depends on the status of
+    its children")."""
+    failed = state.setdefault("failed", {})
+    if target_type == "ROOT":
+        return next((m for account, m in sorted(failed.items()) if account not in state["associations"]), None)
+    return failed.get(target_id)
+
+
+def association_view(a, target_id, target_type, kind, failed=None):
+    view = {"ConfigurationPolicyId": a["policy"], "TargetId": target_id, "TargetType": target_type,
             "AssociationType": kind, "UpdatedAt": a["at"],
             "AssociationStatus": "SUCCESS" if settled(a["since"]) else "PENDING"}
+    if failed:
+        view["AssociationStatus"], view["AssociationStatusMessage"] = "FAILED", failed
+    return view
 
 
 def associations(req):
@@ -338,9 +358,11 @@ def associations(req):
         body = req.json()
         filters = body.get("Filters") or {}
         root = root_of(org)
-        rows = [association_view(a, target, a["type"], "APPLIED") for target, a in state["associations"].items()]
+        rows = [association_view(a, target, a["type"], "APPLIED", failure_of(org, state, target, a["type"]))
+                for target, a in state["associations"].items()]
         if root in state["associations"]:
-            rows += [association_view(state["associations"][root], account, "ACCOUNT", "INHERITED")
+            rows += [association_view(state["associations"][root], account, "ACCOUNT", "INHERITED",
+                                      failure_of(org, state, account, "ACCOUNT"))
                      for account in sorted(active_accounts(org)) if account not in state["associations"]]
         for key in ("ConfigurationPolicyId", "AssociationType", "AssociationStatus"):
             if key in filters:
@@ -369,14 +391,15 @@ def associations(req):
         org, state = require_home(req)
         target_type, target_id = target_of(org, req.json().get("Target"))
         own = state["associations"].get(target_id)
+        failed = failure_of(org, state, target_id, target_type)
         if own is not None:
-            return json_answer(association_view(own, target_id, target_type, "APPLIED"))
+            return json_answer(association_view(own, target_id, target_type, "APPLIED", failed))
         root = state["associations"].get(root_of(org))
         if target_type == "ROOT" or root is None:
             return json_answer({"ConfigurationPolicyId": SELF_MANAGED, "TargetId": target_id,
                                 "TargetType": target_type, "AssociationType": "INHERITED",
                                 "AssociationStatus": "SUCCESS", "UpdatedAt": now()})
-        return json_answer(association_view(root, target_id, target_type, "INHERITED"))
+        return json_answer(association_view(root, target_id, target_type, "INHERITED", failed))
     return None
 
 
@@ -394,7 +417,9 @@ def take_effect(org, state, accounts=None):
     regions."""
     from . import securityhub as hub_model
     admin = admin_of(org, state["home"])
+    failed = state.setdefault("failed", {})
     for account in sorted(accounts or active_accounts(org)):
+        failed.pop(account, None)
         policy = policy_for(org, state, account)
         if policy is None:
             continue
@@ -413,6 +438,10 @@ def take_effect(org, state, accounts=None):
                     "UpdatedAt": now()})
             b = hub_model.backends[account][region]
             wanted = {arn for arn, (p, _, _) in b.catalog().items() if p in paths}
+            lacking = sorted(paths - {p for p, _, _ in b.catalog().values()})
+            if lacking and account not in failed:
+                # The rest of the policy still takes effect; the association FAILED.
+                failed[account] = f"{', '.join(lacking)} is not available in {region}."
             for arn in list(b.subscriptions):
                 if arn not in wanted:
                     del b.subscriptions[arn]

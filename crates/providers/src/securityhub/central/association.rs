@@ -45,12 +45,18 @@ pub(super) async fn read(
     let mut self_managed = Vec::new();
     for a in applied {
         match a.target_type.as_str() {
-            "ROOT" if a.failed.is_some() => notes.push(format!(
-                "Security Hub's configuration policy {} failed to take effect at the root {root}: {} (associated again by the next apply)",
-                policy_name(&a.policy),
-                a.failed.as_deref().unwrap_or_default()
-            )),
-            "ROOT" => root_policy = Some(policy_name(&a.policy)),
+            "ROOT" => {
+                // FAILED (a standard a linked region lacks, say): AWS
+                // applied the rest; associating again would not remove
+                // the cause, so it is a note, not a change.
+                if let Some(why) = &a.failed {
+                    notes.push(format!(
+                        "Security Hub's configuration policy {} is associated with the root {root} but FAILED in some accounts (AWS): {why}",
+                        policy_name(&a.policy)
+                    ));
+                }
+                root_policy = Some(policy_name(&a.policy));
+            }
             "ACCOUNT" if a.policy == SELF_MANAGED => {
                 // Accounts the baseline covers or leaves out; others (no
                 // longer ACTIVE) are not its business.
