@@ -624,9 +624,10 @@ async fn apply_waits_until_central_configuration_is_enabled() {
     assert_eq!(again.code, 0, "{again:?}");
 }
 
-/// A standard of the policy that a linked region does not offer: AWS
-/// applies the rest and reports the association FAILED. The plan says why
-/// in a note and does not associate again forever.
+/// A standard of the policy that a linked region does not offer: the plan
+/// says so before apply; AWS applies the rest and reports the association
+/// FAILED, which the next plan says in a note, without associating again
+/// forever.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_standard_a_linked_region_lacks_is_a_note_not_drift() {
     const LINKED: &str = "us-east-1";
@@ -638,15 +639,33 @@ async fn a_standard_a_linked_region_lacks_is_a_note_not_drift() {
     let ids = probe::organization(&moto, &["security", "dev"]).await;
     let (admin, dev) = (ids[0].as_str(), ids[1].as_str());
     let dir = tempfile::tempdir().unwrap();
-    let f = baseline_file(
-        &dir,
-        &file(
+    let text = |standards: &str| {
+        file(
             admin,
-            "config: {enabled: true}\nsecurityhub:\n  enabled: true\n  standards: [aws-foundational-security-best-practices, nist-800-53-v5.0.0]\n",
+            &format!("config: {{enabled: true}}\nsecurityhub:\n  enabled: true\n  standards: [{standards}]\n"),
         )
-        .replace(&format!("regions: [{REGION}]"), &format!("regions: [{REGION}, {LINKED}]")),
-    );
+        .replace(&format!("regions: [{REGION}]"), &format!("regions: [{REGION}, {LINKED}]"))
+    };
+    let f = baseline_file(&dir, &text("aws-foundational-security-best-practices"));
     let f = f.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+
+    // The standard is added: the plan names the region that lacks it.
+    std::fs::write(
+        f,
+        text("aws-foundational-security-best-practices, nist-800-53-v5.0.0"),
+    )
+    .unwrap();
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout.contains(
+            "Security Hub does not offer nist-800-53-v5.0.0 in us-east-1 (DescribeStandards): Security Hub's configuration policy takes effect there without them"
+        ),
+        "{}",
+        plan.stdout
+    );
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     assert_eq!(

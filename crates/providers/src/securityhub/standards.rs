@@ -187,10 +187,40 @@ pub(super) async fn offered_standards(
     partition: &str,
     region: &str,
 ) -> Result<BTreeSet<String>, ServiceError> {
+    offered(client, ctx, partition, region, false)
+        .await
+        .map(Option::unwrap_or_default)
+}
+
+/// The same, or `None` where the account has no hub in the region
+/// (DescribeStandards needs one).
+pub(super) async fn offered_if_hub(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+    partition: &str,
+    region: &str,
+) -> Result<Option<BTreeSet<String>>, ServiceError> {
+    offered(client, ctx, partition, region, true).await
+}
+
+async fn offered(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+    partition: &str,
+    region: &str,
+    hub_may_lack: bool,
+) -> Result<Option<BTreeSet<String>>, ServiceError> {
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
     let mut out = BTreeSet::new();
     let mut pages = client.describe_standards().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(ctx.err("DescribeStandards"))?;
+        let page = match page {
+            Ok(p) => p,
+            Err(e) if hub_may_lack && e.code() == Some("InvalidAccessException") => {
+                return Ok(None);
+            }
+            Err(e) => return Err(ctx.err("DescribeStandards")(e).into()),
+        };
         out.extend(
             page.standards()
                 .iter()
@@ -198,7 +228,7 @@ pub(super) async fn offered_standards(
                 .map(|arn| standard_key(arn, partition, region)),
         );
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Every standards subscription of the hub (GetEnabledStandards).

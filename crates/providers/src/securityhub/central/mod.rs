@@ -107,16 +107,21 @@ pub(super) fn desired(
             attrs(&[("linking", json!(mode)), ("regions", json!(regions))]),
             vec![registered.clone(), own.clone()],
         ),
-        one(
-            POLICY,
-            attrs(&[
-                ("name", json!(policy_name)),
-                ("service_enabled", json!(true)),
-                ("standards", json!(standards)),
-                ("managed_by", json!(mark)),
-            ]),
-            vec![at(super::organization::KINDS.config)],
-        ),
+        Desired {
+            // The linked regions, whose offer of standards the read checks
+            // (`regions: all`: the ones AWS links are not known here).
+            private: attrs(&[("linked", json!(regions))]),
+            ..one(
+                POLICY,
+                attrs(&[
+                    ("name", json!(policy_name)),
+                    ("service_enabled", json!(true)),
+                    ("standards", json!(standards)),
+                    ("managed_by", json!(mark)),
+                ]),
+                vec![at(super::organization::KINDS.config)],
+            )
+        },
         one(
             ASSOCIATION,
             attrs(&[

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{list, nothing_there, text};
 use crate::error::Ctx;
-use crate::securityhub::standards::{standard_arn, standard_key};
+use crate::securityhub::standards::{not_offered, offered_if_hub, standard_arn, standard_key};
 use crate::{Account, attrs};
 
 /// The policy named `name`: its id, if there is one.
@@ -122,7 +122,55 @@ pub(super) async fn read(
             None => "someone else (no managed-by tag)".to_string(),
         }));
     }
-    Ok(vec![o].into())
+    Ok(Reading {
+        observed: vec![o],
+        notes: unoffered(account, target, d, want).await?,
+    })
+}
+
+/// The policy's standards that a linked region does not offer, where the
+/// administrator's hub there can say: AWS applies the rest of the policy
+/// there and reports the association FAILED.
+async fn unoffered(
+    account: &Account,
+    target: &Target,
+    d: &Desired,
+    want: &Attrs,
+) -> Result<Vec<String>, ServiceError> {
+    let wanted: Vec<String> = want
+        .get("standards")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let linked: Vec<String> = d
+        .private
+        .get("linked")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let mut notes = Vec::new();
+    for region in linked {
+        let mut there = target.clone();
+        there.region = region.clone();
+        let ctx = Ctx::new(&there, super::SERVICE);
+        let client = client!(aws_sdk_securityhub, account, &region);
+        let Some(offered) = offered_if_hub(&client, &ctx, &account.partition, &region).await?
+        else {
+            continue;
+        };
+        let lacking: Vec<&String> = wanted.iter().filter(|s| !offered.contains(*s)).collect();
+        if !lacking.is_empty() {
+            notes.push(format!(
+                "{}: Security Hub's configuration policy takes effect there without them, and AWS reports its association FAILED",
+                not_offered(&lacking, &region)
+            ));
+        }
+    }
+    Ok(notes)
 }
 
 /// Creates or updates the policy.
