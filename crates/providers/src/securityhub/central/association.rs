@@ -5,7 +5,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Attrs, Change, Desired, Observed, Reading, ServiceError, Target};
 use serde_json::{Value, json};
 
-use super::policy::{mark_of, policy_id};
+use super::policy::{find, tag_of};
 use super::{SELF_MANAGED, list, nothing_there, text};
 use crate::attrs;
 use crate::error::Ctx;
@@ -32,7 +32,7 @@ pub(super) async fn read(
     let Some(applied) = direct_associations(client, ctx).await? else {
         return Ok(Reading::default());
     };
-    let policy = policy_id(client, ctx, name).await?;
+    let policy = find(client, ctx, name).await?.map(|p| p.id);
     let policy_name = |id: &str| {
         if policy.as_deref() == Some(id) {
             name.to_string()
@@ -182,14 +182,14 @@ pub(super) async fn apply(
     if before("policy") != Some(json!(policy))
         || before("root") != Some(change.planned("root").clone())
     {
-        let id = policy_id(client, ctx, &policy).await?.ok_or_else(|| {
+        let found = find(client, ctx, &policy).await?.ok_or_else(|| {
             crate::refusal(format!(
                 "Security Hub's configuration policy {policy} is not there to associate with the root"
             ))
         })?;
         // Only the baseline's own policy goes to the root: one of that
         // name someone else made (held in the plan) does not.
-        if mark_of(client, ctx, &id).await?.as_deref() != Some(mark) {
+        if tag_of(client, ctx, &found.arn).await?.as_deref() != Some(mark) {
             return Err(crate::refusal(format!(
                 "Security Hub's configuration policy {policy} in account {} was not made by this baseline ({}={mark} is not among its tags): it is not associated with the root",
                 target.account_id,
@@ -198,7 +198,7 @@ pub(super) async fn apply(
         }
         client
             .start_configuration_policy_association()
-            .configuration_policy_identifier(id)
+            .configuration_policy_identifier(found.id)
             .target(Scope::Root(&text(change, "root")).sdk())
             .send()
             .await

@@ -12,12 +12,18 @@ use crate::error::Ctx;
 use crate::securityhub::standards::{not_offered, offered_if_hub, standard_arn, standard_key};
 use crate::{Account, attrs};
 
-/// The policy named `name`: its id, if there is one.
-pub(super) async fn policy_id(
+/// The policy named `name`, as ListConfigurationPolicies lists it.
+pub(super) struct Found {
+    pub id: String,
+    pub arn: String,
+}
+
+/// The policy named `name`, if there is one.
+pub(super) async fn find(
     client: &aws_sdk_securityhub::Client,
     ctx: &Ctx,
     name: &str,
-) -> Result<Option<String>, ServiceError> {
+) -> Result<Option<Found>, ServiceError> {
     let mut pages = client.list_configuration_policies().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = match page {
@@ -30,14 +36,17 @@ pub(super) async fn policy_id(
             .iter()
             .find(|p| p.name() == Some(name))
         {
-            return Ok(p.id().map(str::to_string));
+            return Ok(Some(Found {
+                id: p.id().unwrap_or_default().to_string(),
+                arn: p.arn().unwrap_or_default().to_string(),
+            }));
         }
     }
     Ok(None)
 }
 
 /// A policy's `managed-by` tag.
-async fn tag_of(
+pub(super) async fn tag_of(
     client: &aws_sdk_securityhub::Client,
     ctx: &Ctx,
     arn: &str,
@@ -54,21 +63,6 @@ async fn tag_of(
         .cloned())
 }
 
-/// The `managed-by` tag of the policy whose id is `id`.
-pub(super) async fn mark_of(
-    client: &aws_sdk_securityhub::Client,
-    ctx: &Ctx,
-    id: &str,
-) -> Result<Option<String>, ServiceError> {
-    let got = client
-        .get_configuration_policy()
-        .identifier(id)
-        .send()
-        .await
-        .map_err(ctx.err("GetConfigurationPolicy"))?;
-    tag_of(client, ctx, got.arn().unwrap_or_default()).await
-}
-
 /// Reads the policy.
 pub(super) async fn read(
     client: &aws_sdk_securityhub::Client,
@@ -79,12 +73,12 @@ pub(super) async fn read(
     want: &Attrs,
 ) -> Result<Reading, ServiceError> {
     let name = want.get("name").and_then(Value::as_str).unwrap_or_default();
-    let Some(id) = policy_id(client, ctx, name).await? else {
+    let Some(found) = find(client, ctx, name).await? else {
         return Ok(Reading::default());
     };
     let got = client
         .get_configuration_policy()
-        .identifier(&id)
+        .identifier(&found.id)
         .send()
         .await
         .map_err(ctx.err("GetConfigurationPolicy"))?;
@@ -98,7 +92,7 @@ pub(super) async fn read(
         .map(|arn| standard_key(arn, &account.partition, &target.region))
         .collect();
     standards.sort();
-    let tag = tag_of(client, ctx, got.arn().unwrap_or_default()).await?;
+    let tag = tag_of(client, ctx, &found.arn).await?;
     let mark = want.get("managed_by").and_then(Value::as_str);
     let ours = tag.as_deref() == mark;
     let mut o = Observed::new(
@@ -201,7 +195,7 @@ pub(super) async fn apply(
             .build(),
     );
     let description = format!("Security Hub for the organization, from {mark}");
-    match policy_id(client, ctx, &name).await? {
+    match find(client, ctx, &name).await? {
         None => {
             client
                 .create_configuration_policy()
@@ -213,10 +207,10 @@ pub(super) async fn apply(
                 .await
                 .map_err(ctx.err("CreateConfigurationPolicy"))?;
         }
-        Some(id) => {
+        Some(found) => {
             client
                 .update_configuration_policy()
-                .identifier(id)
+                .identifier(found.id)
                 .description(description)
                 .updated_reason(format!("{mark} apply"))
                 .configuration_policy(policy)
