@@ -34,6 +34,10 @@ BENCH_PROFILE=dev bash tests/bench/scale.sh --accounts 3 --latency-ms 5 --tight-
 # The CI examples against the workflow schemas (examples/ci/, docs/ci.md).
 bash tests/lint-ci.sh
 
+# The printed IAM policy, every variant, through parliament and
+# cloudsplaining against the reviewed allow-list (tests/policy-audit-allow.json).
+bash tests/policy-audit.sh "$CARGO_TARGET_DIR/debug/baseline"
+
 # The closing line sums every test binary's result and the local AWS's
 # tests (cargo's own last line is that of the last binary, often one
 # without tests).

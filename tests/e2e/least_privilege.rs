@@ -119,7 +119,7 @@ fn drift(file: &str) -> String {
     path
 }
 
-fn policy(file: &str, command: &str) -> serde_json::Value {
+pub(crate) fn policy(file: &str, command: &str) -> serde_json::Value {
     let run = offline(&["policy", "-f", file, "--for", command]);
     assert_eq!(run.code, 0, "{run:?}");
     serde_json::from_str(&run.stdout).unwrap()
@@ -163,7 +163,7 @@ async fn findings_exported(moto: &Moto) {
 }
 
 /// A user in the local IAM holding `policy`; its access key and secret.
-async fn user(moto: &Moto, name: &str, policy: &serde_json::Value) -> (String, String) {
+pub(crate) async fn user(moto: &Moto, name: &str, policy: &serde_json::Value) -> (String, String) {
     let iam = aws_sdk_iam::Client::new(&moto.sdk("us-east-1").await);
     iam.create_user().user_name(name).send().await.unwrap();
     iam.put_user_policy()
@@ -187,7 +187,7 @@ async fn user(moto: &Moto, name: &str, policy: &serde_json::Value) -> (String, S
 }
 
 /// What the local AWS refused so far: `action resource operation` each.
-fn denied(moto: &Moto) -> Vec<String> {
+pub(crate) fn denied(moto: &Moto) -> Vec<String> {
     moto.stats()["denied"]
         .as_array()
         .unwrap()
@@ -196,7 +196,7 @@ fn denied(moto: &Moto) -> Vec<String> {
         .collect()
 }
 
-fn run_as(moto: &Moto, key: &(String, String), args: &[&str]) -> Run {
+pub(crate) fn run_as(moto: &Moto, key: &(String, String), args: &[&str]) -> Run {
     moto.baseline_within(
         args,
         &[
@@ -372,7 +372,8 @@ async fn exactly_the_printed_policy_runs_the_cycle_and_each_action_is_needed() {
 /// Why (issue #15): AWS can take minutes before a new tag authorizes
 /// anything ("ABAC for AWS KMS"). The printed policy scopes the key's
 /// writes to its `managed-by` tag, so right after CreateKey,
-/// EnableKeyRotation was denied and a first apply failed. With tags and
+/// EnableKeyRotation (now CreateAlias, the first write on the key that
+/// the tag authorizes) was denied and a first apply failed. With tags and
 /// policies taking 5 s to settle, exactly the printed policy now converges
 /// a fresh account: the denial on the key this step made is waited out.
 #[tokio::test(flavor = "multi_thread")]
@@ -388,11 +389,11 @@ async fn a_new_keys_tag_is_waited_for_before_it_authorizes() {
     let apply = run_as(&moto, &key, &["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     let refused = denied(&moto);
+    // The first write the tag authorizes is the alias's on the key (then
+    // rotation, which needs the alias too).
     assert!(
-        refused
-            .iter()
-            .any(|d| d.starts_with("kms:EnableKeyRotation")),
-        "the new key's rotation was refused before its tag settled: {refused:?}"
+        refused.iter().any(|d| d.starts_with("kms:CreateAlias")),
+        "the new key's alias was refused before its tag settled: {refused:?}"
     );
     let plan = run_as(&moto, &key, &["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan:?}");

@@ -8,6 +8,7 @@ mod cli;
 mod contract;
 mod crash;
 mod cycle;
+mod escalation;
 mod faults;
 mod fidelity;
 mod full;

@@ -137,6 +137,49 @@ fn other_accounts_roles_are_assumable_and_buckets_scoped() {
     );
 }
 
+/// docs/permissions.md says why each statement of every printed variant
+/// is there (issue 33): each Sid is named on the page (`…Suffix` names a
+/// family of statements).
+#[test]
+fn every_printed_statement_is_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/permissions.md")).unwrap();
+    let families: Vec<&str> = doc.split('`').filter_map(|w| w.strip_prefix('…')).collect();
+    for (example, kinds) in [
+        ("tokyo.yaml", vec![None]),
+        (
+            "organization.yaml",
+            vec![
+                None,
+                Some("management"),
+                Some("administrator"),
+                Some("member"),
+            ],
+        ),
+    ] {
+        let file = root.join("examples").join(example);
+        for command in ["plan", "apply", "destroy"] {
+            for kind in &kinds {
+                let mut args = vec!["policy", "-f", file.to_str().unwrap(), "--for", command];
+                if let Some(kind) = kind {
+                    args.extend(["--account", kind]);
+                }
+                let run = offline(&args);
+                assert_eq!(run.code, 0, "{run:?}");
+                let policy: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+                for s in policy["Statement"].as_array().unwrap() {
+                    let sid = s["Sid"].as_str().unwrap();
+                    assert!(
+                        doc.contains(&format!("`{sid}`"))
+                            || families.iter().any(|f| sid.ends_with(f)),
+                        "docs/permissions.md does not say why {sid} ({example} --for {command}) is there"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// docs/permissions.md shows what `baseline policy` prints today.
 #[test]
 fn the_documented_policies_are_current() {

@@ -85,17 +85,49 @@ SLR_OPS = {("guardduty", "CreateDetector"): "guardduty.amazonaws.com",
 #   "Using service-linked roles");
 # * S3 CreateBucket with tags needs s3:TagResource (S3 API Reference,
 #   CreateBucket, `CreateBucketConfiguration/Tags`).
+# * designating GuardDuty's delegated administrator needs Organizations'
+#   trusted access, registration and reads of the organization
+#   ("Permissions required to designate a delegated GuardDuty
+#   administrator account",
+#   https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html);
+#   the Reference lists no dependent action for it;
+# * Security Hub's EnableOrganizationAdminAccount: the Reference's own
+#   dependent actions (its `hub` row), all required here.
+GUARDDUTY_DESIGNATION = {
+    "organizations:EnableAWSServiceAccess", "organizations:RegisterDelegatedAdministrator",
+    "organizations:ListDelegatedAdministrators", "organizations:ListAWSServiceAccessForOrganization",
+    "organizations:DescribeOrganizationalUnit", "organizations:DescribeAccount",
+    "organizations:DescribeOrganization", "organizations:ListAccounts",
+}
 DOCUMENTED = {
     ("guardduty", "CreateDetector"): {"iam:CreateServiceLinkedRole"},
     ("securityhub", "EnableSecurityHub"): {"iam:CreateServiceLinkedRole"},
     ("s3", "CreateBucket"): {"s3:TagResource"},
+    ("guardduty", "EnableOrganizationAdminAccount"): GUARDDUTY_DESIGNATION,
+    # IAM User Guide, "Permissions required to tag IAM resources": creating
+    # a role with tags needs iam:TagRole too.
+    ("iam", "CreateRole"): {"iam:TagRole"},
 }
+
+# The service principal an operation designates or enables for the
+# organization (the `organizations:ServicePrincipal` of the Organizations
+# calls it makes on the caller's behalf).
+DESIGNATES = {("guardduty", "EnableOrganizationAdminAccount"): "guardduty.amazonaws.com",
+              ("securityhub", "EnableOrganizationAdminAccount"): "securityhub.amazonaws.com"}
+
+# EBS Malware Protection makes its own service-linked role when a detector
+# turns it on ("Service-linked role permissions for Malware Protection for
+# EC2", https://docs.aws.amazon.com/guardduty/latest/ug/slr-permissions-malware-protection.html;
+# AmazonGuardDutyFullAccess_v2 grants iam:CreateServiceLinkedRole for
+# malware-protection.guardduty.amazonaws.com).
+MALWARE_PRINCIPAL = "malware-protection.guardduty.amazonaws.com"
 
 # Which dependent actions a request needs: what in it uses them. A
 # dependent action of the Reference not named here is not required (each
 # is listed, with why, in docs/fidelity.md: e.g. CreateTrail's
 # `organizations:*` and `iam:GetRole`, for organization trails only).
 TAGGING = {"kms:TagResource": lambda req, body: bool(body.get("Tags")),
+           "iam:TagRole": lambda req, body: req.param("Tags.member.1.Key") is not None,
            "cloudtrail:AddTags": lambda req, body: bool(body.get("TagsList")),
            "s3:TagResource": lambda req, body: b"<Tags>" in (req.body or b"")}
 
@@ -203,6 +235,78 @@ def _org_keys(prefix, account, partition):
     return keys
 
 
+def _tag_context(pairs):
+    """`aws:RequestTag/KEY` and `aws:TagKeys` of the tags a request sets
+    ((key, value) pairs): IAM User Guide, "Controlling access during AWS
+    requests"."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    context = {f"aws:RequestTag/{k}": v for k, v in pairs}
+    context["aws:TagKeys"] = [k for k, _ in pairs]
+    return context
+
+
+def _query_tags(req):
+    """The tags of a query-protocol request (`Tags.member.N.Key/Value`)."""
+    pairs, n = [], 1
+    while req.param(f"Tags.member.{n}.Key") is not None:
+        pairs.append((req.param(f"Tags.member.{n}.Key"), req.param(f"Tags.member.{n}.Value", "")))
+        n += 1
+    return pairs
+
+
+def _key_aliases(arn):
+    """`kms:ResourceAliases` of a key: the aliases that point at it."""
+    from moto.kms.models import kms_backends
+
+    parts = arn.split(":")
+    try:
+        backend = kms_backends[parts[4]][parts[3]]
+        key_id = parts[5].split("/", 1)[1]
+        return [a.alias_name for a in backend.list_aliases(key_id)]
+    except Exception:
+        return []
+
+
+def _role_arn(account, partition, name, path=None):
+    """A role's ARN, with its path (the local IAM's, else `path` or /)."""
+    if path is None:
+        path = "/"
+        for backend in iam_backends.get(account, {}).values():
+            try:
+                path = backend.get_role(name).path or "/"
+            except Exception:
+                pass
+    return sar.arn("iam", "role", Partition=partition, Account=account,
+                   RoleNameWithPath=f"{path.strip('/') + '/' if path.strip('/') else ''}{name}")
+
+
+def _org_account_arn(account, partition, member):
+    """The Organizations ARN of account `member` of the caller's
+    organization (`account` resource type), or `*` outside one."""
+    try:
+        org = organizations_backends[account][partition].org
+    except Exception:
+        org = None
+    if org is None:
+        return "*"
+    return sar.arn("organizations", "account", Partition=partition, Account=org.master_account_id,
+                   OrganizationId=org.id.removeprefix("o-"), AccountId=member)
+
+
+def _organizations_check(action, account, partition, principal, member):
+    """One Organizations check with its resource and service principal."""
+    resource = "*"
+    if action == "organizations:RegisterDelegatedAdministrator":
+        resource = _org_account_arn(account, partition, member or "")
+    context = {"organizations:ServicePrincipal": principal} if principal and action in (
+        "organizations:RegisterDelegatedAdministrator", "organizations:EnableAWSServiceAccess",
+        "organizations:DeregisterDelegatedAdministrator", "organizations:DisableAWSServiceAccess",
+        "organizations:ListDelegatedAdministrators") else {}
+    return action, resource, context
+
+
 def needs(req, name, op, labels):
     """The (action, resource, context) checks a request needs."""
     account, region = req.account, req.region
@@ -229,14 +333,20 @@ def needs(req, name, op, labels):
         if op == "CreateAlias":
             alias = body.get("AliasName", "").removeprefix("alias/")
             target_arn = _kms_key_arn(account, region, body.get("TargetKeyId"))
+            on_key = {f"aws:ResourceTag/{k}": v for k, v in _key_tags(target_arn).items()}
+            if _key_aliases(target_arn):
+                on_key["kms:ResourceAliases"] = _key_aliases(target_arn)
             return [(a, sar.arn("kms", "alias", Partition=partition, Region=region, Account=account, Alias=alias),
-                     {}) for a in actions] + [
-                (a, target_arn, {f"aws:ResourceTag/{k}": v for k, v in _key_tags(target_arn).items()})
-                for a in actions
-            ]
+                     {}) for a in actions] + [(a, target_arn, on_key) for a in actions]
         if key:
             resource = _kms_key_arn(account, region, key)
             context = {f"aws:ResourceTag/{k}": v for k, v in _key_tags(resource).items()}
+            aliases = _key_aliases(resource)
+            if aliases:
+                context["kms:ResourceAliases"] = aliases
+        context.update(_tag_context((t.get("TagKey"), t.get("TagValue")) for t in body.get("Tags") or []))
+        if "BypassPolicyLockoutSafetyCheck" in body:
+            context["kms:BypassPolicyLockoutSafetyCheck"] = bool(body["BypassPolicyLockoutSafetyCheck"])
     elif name == "cloudtrail":
         # The trail a request names (Service Authorization Reference: these
         # actions take a `trail` resource), by name or ARN.
@@ -254,12 +364,36 @@ def needs(req, name, op, labels):
         parts = resource.split(":")
         if len(parts) > 4 and parts[4]:
             context = _org_keys("Resource", parts[4], partition)
+    elif name == "iam" and op in ("CreateRole", "GetRole", "TagRole", "AttachRolePolicy", "DetachRolePolicy",
+                                  "ListAttachedRolePolicies", "PutRolePolicy", "UpdateAssumeRolePolicy",
+                                  "DeleteRole", "UntagRole"):
+        # The role named (Service Authorization Reference: a `role`
+        # resource), the policy attached (`iam:PolicyARN`) and the tags set.
+        role = req.param("RoleName", "")
+        resource = _role_arn(account, partition, role, req.param("Path") if op == "CreateRole" else None)
+        if req.param("PolicyArn"):
+            context["iam:PolicyARN"] = req.param("PolicyArn")
+        context.update(_tag_context(_query_tags(req)))
+    elif name == "organizations":
+        # The service principal of trusted access and registration, and the
+        # account registered (`organizations:ServicePrincipal`; an
+        # `account` resource for RegisterDelegatedAdministrator).
+        action, resource, context = _organizations_check(
+            actions[0], account, partition, body.get("ServicePrincipal"), body.get("AccountId"))
     elif name == "iam" and op == "CreateServiceLinkedRole":
         service = req.param("AWSServiceName", "")
         resource = sar.arn("iam", "role", Partition=partition, Account=account,
                            RoleNameWithPath=f"aws-service-role/{service}/*")
         context = {"iam:AWSServiceName": service}
     checks = [(a, resource, context) for a in actions]
+    # REST-JSON bodies (GuardDuty, Security Hub) for what their dependent
+    # actions look at.
+    rest = {}
+    if not req.target and name in ("guardduty", "securityhub") and req.body:
+        try:
+            rest = json.loads(req.body)
+        except ValueError:
+            rest = {}
     # Dependent actions: the Reference's, and those a service's guide adds.
     dependents = set(DOCUMENTED.get((name, op), set()))
     for a in actions:
@@ -267,14 +401,25 @@ def needs(req, name, op, labels):
     for dependent in sorted(dependents):
         if dependent in TAGGING and TAGGING[dependent](req, body):
             # On the resource being made (a key has no id yet: any key of
-            # the account and region, as the KMS guide says).
+            # the account and region, as the KMS guide says), with the tags
+            # it is made with.
             on = resource
             if dependent == "kms:TagResource":
                 on = sar.arn("kms", "key", Partition=partition, Region=region, Account=account, KeyId="*")
-            checks.append((dependent, on, {}))
-        elif dependent == "iam:PassRole" and name == "config" and op == "PutConfigurationRecorder":
-            role = body.get("ConfigurationRecorder", {}).get("roleARN", "*")
-            checks.append(("iam:PassRole", role, {}))
+                checks.append((dependent, on, _tag_context(
+                    (t.get("TagKey"), t.get("TagValue")) for t in body.get("Tags") or [])))
+                continue
+            checks.append((dependent, on, _tag_context(_query_tags(req)) if name == "iam" else {}))
+        elif dependent == "iam:PassRole" and name == "config" and op in (
+                "PutConfigurationRecorder", "PutConfigurationAggregator"):
+            role = (body.get("ConfigurationRecorder", {}).get("roleARN")
+                    or body.get("OrganizationAggregationSource", {}).get("RoleArn"))
+            if role:
+                # Passed to AWS Config (`iam:PassedToService`).
+                checks.append(("iam:PassRole", role, {"iam:PassedToService": "config.amazonaws.com"}))
+        elif dependent.startswith("organizations:") and (name, op) in DESIGNATES:
+            checks.append(_organizations_check(dependent, account, partition, DESIGNATES[(name, op)],
+                                               rest.get("adminAccountId") or rest.get("AdminAccountId")))
         elif dependent == "iam:CreateServiceLinkedRole" and (name, op) in SLR_OPS:
             service = SLR_OPS[(name, op)]
             checks.append((
@@ -283,6 +428,16 @@ def needs(req, name, op, labels):
                         RoleNameWithPath=f"aws-service-role/{service}/*"),
                 {"iam:AWSServiceName": service},
             ))
+    if name == "guardduty" and op in ("CreateDetector", "UpdateDetector") and req.body:
+        try:
+            features = json.loads(req.body).get("features") or []
+        except ValueError:
+            features = []
+        if any(f.get("name") == "EBS_MALWARE_PROTECTION" and f.get("status") == "ENABLED" for f in features):
+            checks.append(("iam:CreateServiceLinkedRole",
+                           sar.arn("iam", "role", Partition=partition, Account=account,
+                                   RoleNameWithPath=f"aws-service-role/{MALWARE_PRINCIPAL}/*"),
+                           {"iam:AWSServiceName": MALWARE_PRINCIPAL}))
     return checks
 
 
@@ -322,24 +477,46 @@ def _resolve(value, context):
 def _condition_holds(condition, context):
     """Whether every condition holds. Condition keys are case-insensitive
     (IAM User Guide, "IAM JSON policy elements: Condition"); an operator
-    not modelled here never holds."""
+    not modelled here never holds. A multivalued key (a list in the
+    context: `aws:TagKeys`, `kms:ResourceAliases`) takes the set operators
+    ("Multivalued context keys"): `ForAllValues:` holds when every value
+    matches (and when the key is absent or empty), `ForAnyValue:` when one
+    does. `Null` holds when the key's absence is what the policy says."""
     variables = context
     context = {k.lower(): v for k, v in context.items()}
     for operator, keys in condition.items():
+        qualifier, _, op = operator.rpartition(":")
         for key, wanted in keys.items():
             have = context.get(key.lower())
+            if op == "Null":
+                if str(_listify(wanted)[0]).lower() != str(have is None).lower():
+                    return False
+                continue
+            wanted = [w for w in (_resolve(w, variables) for w in _listify(wanted)) if w is not None]
+            if qualifier == "ForAllValues":
+                if not all(_value_matches(op, w_have, wanted) for w_have in _listify(have or [])):
+                    return False
+                continue
             if have is None:
                 return False
-            wanted = [w for w in (_resolve(w, variables) for w in _listify(wanted)) if w is not None]
-            if operator in ("StringEquals", "ArnEquals") and have not in wanted:
-                return False
-            if operator in ("StringLike", "ArnLike") and not any(_match(w, have) for w in wanted):
-                return False
-            if operator == "Bool" and str(have).lower() not in [str(w).lower() for w in wanted]:
-                return False
-            if operator not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool"):
+            if qualifier == "ForAnyValue":
+                if not any(_value_matches(op, v, wanted) for v in _listify(have)):
+                    return False
+                continue
+            if qualifier or isinstance(have, list) or not _value_matches(op, have, wanted):
                 return False
     return True
+
+
+def _value_matches(op, have, wanted):
+    """One value against a condition's values, by the operator's kind."""
+    if op in ("StringEquals", "ArnEquals"):
+        return have in wanted
+    if op in ("StringLike", "ArnLike"):
+        return any(_match(w, have) for w in wanted)
+    if op == "Bool":
+        return str(have).lower() in [str(w).lower() for w in wanted]
+    return False
 
 
 def allowed(policies, action, resource, context):

@@ -24,6 +24,12 @@ AWS behaviour followed (IAM API and user guide):
   account: AttachRolePolicy takes one moto ships the document of even when
   moto was not told to load them all (it would load ~1,000 per account).
 
+* A policy variable (`${aws:PrincipalAccount}`) may stand in a Resource
+  ARN, its account field too (IAM User Guide, "IAM policy elements:
+  Variables and tags": variables are replaced before the ARN is matched);
+  moto's validator splits the ARN at the variable's own colon and refuses
+  it, so variables are validated as the value they stand for.
+
 Control: `POST /_baseline/root-mfa` with `{"account": ID, "enabled": bool}`.
 
 Sources (AWS's documentation):
@@ -31,6 +37,7 @@ Sources (AWS's documentation):
 * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
 * https://docs.aws.amazon.com/config/latest/developerguide/using-service-linked-roles.html
 * https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html
+* https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
 """
 
 import datetime
@@ -45,6 +52,16 @@ def set_root_mfa(account, enabled):
 
 def install():
     models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
+    from moto.iam import policy_validation
+
+    validate_resource = policy_validation.BaseIAMPolicyValidator._validate_resource_format
+
+    def validate_with_variables(self, resource):
+        # A variable stands for a value without colons (an account id, a
+        # name): validated as such a value.
+        return validate_resource(self, re.sub(r"\$\{[^}]*\}", "variable", resource))
+
+    policy_validation.BaseIAMPolicyValidator._validate_resource_format = validate_with_variables
     attach = models.IAMBackend.attach_role_policy
 
     def attach_aws_managed(self, policy_arn, role_name):

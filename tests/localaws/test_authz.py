@@ -83,7 +83,12 @@ class _Req:
         self.body, self.target = body, target
 
     def param(self, name, default=None):
-        return default
+        """A query-protocol parameter of a form body (IAM's)."""
+        import urllib.parse
+
+        if self.target or not self.body.startswith(b"Action="):
+            return default
+        return (urllib.parse.parse_qs(self.body.decode()).get(name) or [default])[0]
 
 
 class DependentActions(unittest.TestCase):
@@ -108,6 +113,57 @@ class DependentActions(unittest.TestCase):
     def test_the_first_analyzer_needs_its_service_linked_role(self):
         req = _Req("access-analyzer", b'{"analyzerName": "a", "type": "ACCOUNT"}')
         self.assertIn("iam:CreateServiceLinkedRole", self.actions(req, "accessanalyzer", "CreateAnalyzer"))
+
+
+class Conditions(unittest.TestCase):
+    """Multivalued keys, Null, and the context the scoped statements of
+    `baseline policy` look at (issue 33)."""
+
+    def test_set_operators_and_null(self):
+        p = {"Statement": [{"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*",
+                            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["managed-by"]},
+                                          "StringEquals": {"aws:RequestTag/managed-by": "baseline"}}}]}
+        ours = {"aws:TagKeys": ["managed-by"], "aws:RequestTag/managed-by": "baseline"}
+        self.assertTrue(authz.allowed([p], "kms:TagResource", "k", ours))
+        self.assertFalse(authz.allowed([p], "kms:TagResource", "k", {**ours, "aws:TagKeys": ["managed-by", "team"]}))
+        self.assertFalse(authz.allowed([p], "kms:TagResource", "k", {**ours, "aws:RequestTag/managed-by": "x"}))
+        any_alias = {"Statement": [{"Effect": "Allow", "Action": "kms:PutKeyPolicy", "Resource": "*",
+                                    "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/b"}}}]}
+        self.assertTrue(authz.allowed([any_alias], "kms:PutKeyPolicy", "k", {"kms:ResourceAliases": ["alias/a", "alias/b"]}))
+        self.assertFalse(authz.allowed([any_alias], "kms:PutKeyPolicy", "k", {"kms:ResourceAliases": ["alias/a"]}))
+        self.assertFalse(authz.allowed([any_alias], "kms:PutKeyPolicy", "k", {}))
+        null = {"Statement": [{"Effect": "Allow", "Action": "kms:CreateAlias", "Resource": "*",
+                               "Condition": {"Null": {"kms:ResourceAliases": "true"}}}]}
+        self.assertTrue(authz.allowed([null], "kms:CreateAlias", "k", {}))
+        self.assertFalse(authz.allowed([null], "kms:CreateAlias", "k", {"kms:ResourceAliases": ["alias/a"]}))
+
+    def test_a_role_action_names_the_role_and_the_policy_attached(self):
+        req = _Req("iam", b"Action=AttachRolePolicy&RoleName=r&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess")
+        self.assertEqual(authz.needs(req, "iam", "AttachRolePolicy", {}),
+                         [("iam:AttachRolePolicy", "arn:aws:iam::123456789012:role/r",
+                           {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"})])
+        create = _Req("iam", b"Action=CreateRole&RoleName=r&Tags.member.1.Key=managed-by&Tags.member.1.Value=baseline")
+        got = authz.needs(create, "iam", "CreateRole", {})
+        self.assertIn(("iam:TagRole", "arn:aws:iam::123456789012:role/r",
+                       {"aws:RequestTag/managed-by": "baseline", "aws:TagKeys": ["managed-by"]}), got)
+
+    def test_designating_guardduty_needs_the_guides_organizations_actions(self):
+        req = _Req("guardduty", b'{"adminAccountId": "222222222222"}')
+        got = {a: (r, c) for a, r, c in authz.needs(req, "guardduty", "EnableOrganizationAdminAccount", {})}
+        for action in ("organizations:DescribeAccount", "organizations:DescribeOrganizationalUnit",
+                       "organizations:ListAWSServiceAccessForOrganization"):
+            self.assertIn(action, got)
+        self.assertEqual(got["organizations:EnableAWSServiceAccess"][1],
+                         {"organizations:ServicePrincipal": "guardduty.amazonaws.com"})
+
+    def test_ebs_malware_protection_needs_its_service_linked_role(self):
+        on = _Req("guardduty", b'{"enable": true, "features": [{"name": "EBS_MALWARE_PROTECTION", "status": "ENABLED"}]}')
+        off = _Req("guardduty", b'{"enable": true, "features": [{"name": "S3_DATA_EVENTS", "status": "ENABLED"}]}')
+        slr = ("iam:CreateServiceLinkedRole",
+               "arn:aws:iam::123456789012:role/aws-service-role/malware-protection.guardduty.amazonaws.com/*",
+               {"iam:AWSServiceName": "malware-protection.guardduty.amazonaws.com"})
+        self.assertIn(slr, authz.needs(on, "guardduty", "CreateDetector", {}))
+        self.assertNotIn(slr, authz.needs(off, "guardduty", "CreateDetector", {}))
 
 
 class ReferenceData(unittest.TestCase):
@@ -144,7 +200,7 @@ class ReferenceData(unittest.TestCase):
         self.assertEqual(got, ["cloudtrail:CreateTrail", "cloudtrail:AddTags"])
         recorder = _Req("config", b'{"ConfigurationRecorder": {"name": "default", "roleARN": "arn:aws:iam::1:role/r"}}',
                         "StarlingDoveService.PutConfigurationRecorder")
-        self.assertIn(("iam:PassRole", "arn:aws:iam::1:role/r", {}),
+        self.assertIn(("iam:PassRole", "arn:aws:iam::1:role/r", {"iam:PassedToService": "config.amazonaws.com"}),
                       authz.needs(recorder, "config", "PutConfigurationRecorder", {}))
 
     def test_a_keys_new_tags_authorize_only_after_the_settle_delay(self):
@@ -175,7 +231,8 @@ class ReferenceData(unittest.TestCase):
         with self.assertRaises(KeyError):
             sar.arn("cloudtrail", "trail", Partition="aws")
         key = _Req("kms", b'{"Tags": [{"TagKey": "managed-by", "TagValue": "baseline"}]}', "TrentService.CreateKey")
-        self.assertIn(("kms:TagResource", "arn:aws:kms:eu-west-1:123456789012:key/*", {}),
+        self.assertIn(("kms:TagResource", "arn:aws:kms:eu-west-1:123456789012:key/*",
+                       {"aws:RequestTag/managed-by": "baseline", "aws:TagKeys": ["managed-by"]}),
                       authz.needs(key, "kms", "CreateKey", {}))
 
 

@@ -79,6 +79,20 @@ const TRAIL_WRITE: &[&str] = &[
 ];
 const TRAIL_TEARDOWN: &[&str] = &["cloudtrail:DeleteTrail"];
 
+/// Malware Protection for EC2's service principal: GuardDuty's EBS malware
+/// protection makes its service-linked role when a detector turns it on,
+/// and the designation of GuardDuty's administrator enables trusted access
+/// for it too (AmazonGuardDutyFullAccess_v2 names it in both).
+pub(crate) const MALWARE_PROTECTION: &str = "malware-protection.guardduty.amazonaws.com";
+
+/// Organizations' writes that delegate a service to an account: granted
+/// only for the baseline's services (`organizations:ServicePrincipal`)
+/// and, for the registration, only for its administrator's account.
+const DELEGATION: &[&str] = &[
+    "organizations:EnableAWSServiceAccess",
+    "organizations:RegisterDelegatedAdministrator",
+];
+
 /// Key-level KMS writes: only on keys tagged as baseline's.
 const KMS_OWN_KEY_WRITE: &[&str] = &[
     "kms:EnableKeyRotation",
@@ -186,6 +200,7 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
     let mut statements = Vec::new();
     let b = baseline;
     let base = serde_json::to_value(b).unwrap_or_default();
+    let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
     // Whether a section (of the base or of an override) turns a paid
     // service off: `apply` then tears it down.
     let off = |section: &str| {
@@ -208,7 +223,6 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             continue;
         }
         for a in setting.actions {
-            let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
             if a.under.is_some_and(|key| {
                 if key.starts_with(crate::registry::DELEGATED) {
                     let central = b
@@ -236,9 +250,12 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             if teardown_ok(setting.section) {
                 actions.extend(a.teardown);
             }
+            let (delegate, actions): (Vec<&str>, Vec<&str>) =
+                actions.into_iter().partition(|a| DELEGATION.contains(a));
             if !actions.is_empty() {
                 statements.push(statement(a.sid, actions, json!("*")));
             }
+            statements.extend(delegation(b, setting.delegation, a.sid, &delegate, p));
         }
     }
 
@@ -295,11 +312,19 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             .as_ref()
             .is_some_and(|a| a.zone == Some(Zone::Organization))
     });
+    // Only the caller's base credentials list the organization's accounts,
+    // check its delegated administrators and assume the other accounts'
+    // roles: in the management account (where an organization's run
+    // starts), never in the administrator's or a member's policy.
+    let base_caller = account.is_none_or(|k| k == AccountKind::Management);
     let mut org_actions = Vec::new();
-    if matches!(b.accounts, Accounts::Organization(_)) {
+    if matches!(b.accounts, Accounts::Organization(_)) && base_caller {
         org_actions.push("organizations:ListAccounts");
     }
-    if zone_org && !destroy {
+    // Every command of a baseline with a delegated administrator first
+    // checks the organization and its registered administrators
+    // (`organization::delegation`), `destroy` too.
+    if (zone_org && !destroy) || (delegated && base_caller) {
         org_actions.extend([
             "organizations:DescribeOrganization",
             "organizations:ListDelegatedAdministrators",
@@ -316,7 +341,7 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             .map(|o| vec![format!("arn:{p}:iam::*:role/{}", o.role_name)])
             .unwrap_or_default(),
     };
-    if !roles.is_empty() {
+    if !roles.is_empty() && base_caller {
         let mut assume = statement("AssumeRoles", vec!["sts:AssumeRole"], json!(roles));
         if matches!(b.accounts, Accounts::Organization(_)) {
             // The role's name in any account of the caller's own
@@ -428,66 +453,213 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
         if teardown_ok("cloudtrail") {
             actions.extend(KMS_OWN_KEY_TEARDOWN);
         }
-        let mut s = statement(
-            "OwnCloudTrailKey",
-            actions,
-            json!(format!("arn:{p}:kms:*:*:key/*")),
-        );
+        // The caller's own keys that carry both baseline's tag and its
+        // alias: a tag alone can be written on any key (tagging on create
+        // cannot be scoped to the new key), the alias only on a key
+        // baseline's own statement below lets it alias.
+        let keys = format!("arn:{p}:kms:*:{PRINCIPAL_ACCOUNT}:key/*");
         let owner = crate::Owner::of(b);
-        s["Condition"] = json!({"StringEquals": {"aws:ResourceTag/managed-by": owner.mark()}});
+        let mut s = statement("OwnCloudTrailKey", actions, json!(keys));
+        s["Condition"] = json!({
+            "StringEquals": {"aws:ResourceTag/managed-by": owner.mark()},
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": owner.key_alias()}
+        });
         statements.push(s);
         // CreateKey with tags needs kms:TagResource (KMS developer guide,
         // "Managing KMS key tags with API operations"), on a key that has
-        // no tag yet: it cannot be narrowed by the key's tag.
+        // no tag yet: it cannot be narrowed by the key's tag, only by the
+        // tag it writes (baseline's mark and nothing else).
         let creates_key = setting_values(&base, "cloudtrail", "kms")
             .iter()
             .any(|v| **v == json!("create"));
         if apply && creates_key {
-            statements.push(statement(
-                "TagNewCloudTrailKey",
-                vec!["kms:TagResource"],
-                json!(format!("arn:{p}:kms:*:*:key/*")),
-            ));
-        }
-        if apply {
+            let mut s = statement("TagNewCloudTrailKey", vec!["kms:TagResource"], json!(keys));
+            s["Condition"] = json!({
+                "StringEquals": {"aws:RequestTag/managed-by": owner.mark()},
+                "ForAllValues:StringEquals": {"aws:TagKeys": [crate::OWNER_TAG_KEY]}
+            });
+            statements.push(s);
+            // The alias on one side; on the other, only a key that carries
+            // baseline's tag and no alias yet (the key just made).
             statements.push(statement(
                 "CloudTrailKeyAlias",
                 vec!["kms:CreateAlias"],
-                json!([
-                    format!("arn:{p}:kms:*:*:{}", owner.key_alias()),
-                    format!("arn:{p}:kms:*:*:key/*")
-                ]),
+                json!(format!(
+                    "arn:{p}:kms:*:{PRINCIPAL_ACCOUNT}:{}",
+                    owner.key_alias()
+                )),
             ));
+            let mut s = statement(
+                "CloudTrailKeyAliasTarget",
+                vec!["kms:CreateAlias"],
+                json!(keys),
+            );
+            s["Condition"] = json!({
+                "StringEquals": {"aws:ResourceTag/managed-by": owner.mark()},
+                "Null": {"kms:ResourceAliases": "true"}
+            });
+            statements.push(s);
         }
+        if apply {
+            // A key policy that locks everyone out is never written
+            // (kms:BypassPolicyLockoutSafetyCheck, KMS developer guide,
+            // "Default key policy").
+            statements.push(json!({
+                "Sid": "NoKeyPolicyLockout",
+                "Effect": "Deny",
+                "Action": ["kms:CreateKey", "kms:PutKeyPolicy"],
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}
+            }));
+        }
+    }
+
+    // The Config aggregator's role in the delegated administrator: that
+    // one role, with only AWS Config's organization policy attached and
+    // passed to AWS Config alone.
+    if given("config")
+        && delegated
+        && !destroy
+        && account.is_none_or(|k| k.needs(crate::registry::IN_ADMINISTRATOR))
+    {
+        statements.extend(config_aggregator_role(b, apply, p));
     }
 
     // Service-linked roles: Config's (and passing it to Config); GuardDuty,
     // Security Hub and IAM Access Analyzer make theirs when first enabled
     // (CreateAnalyzer: iam:CreateServiceLinkedRole is its dependent action).
     if apply {
-        let services: Vec<&str> = SETTINGS
+        let mut services: Vec<&str> = SETTINGS
             .iter()
             .filter(|s| given(s.section))
             .filter_map(|s| s.service_linked_role)
             .collect();
+        if malware_protection(&base) {
+            services.push(MALWARE_PROTECTION);
+        }
         if !services.is_empty() {
             let mut s = statement(
                 "ServiceLinkedRoles",
                 vec!["iam:CreateServiceLinkedRole"],
-                json!(format!("arn:{p}:iam::*:role/aws-service-role/*")),
+                json!(format!(
+                    "arn:{p}:iam::{PRINCIPAL_ACCOUNT}:role/aws-service-role/*"
+                )),
             );
             s["Condition"] = json!({"StringEquals": {"iam:AWSServiceName": services}});
             statements.push(s);
         }
         if given("config") {
-            statements.push(statement(
+            let mut s = statement(
                 "PassConfigRole",
                 vec!["iam:PassRole"],
-                json!(format!("arn:{p}:iam::*:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")),
-            ));
+                json!(format!(
+                    "arn:{p}:iam::{PRINCIPAL_ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+                )),
+            );
+            s["Condition"] =
+                json!({"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}});
+            statements.push(s);
         }
     }
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Whether a detector of the baseline (its base or an override) turns on
+/// EBS malware protection: `features: all`, or a list that names it.
+fn malware_protection(base: &Value) -> bool {
+    setting_values(base, "guardduty", "features")
+        .iter()
+        .any(|f| match f {
+            Value::String(all) => all == "all",
+            Value::Array(list) => list.iter().any(|n| n == "ebs_malware_protection"),
+            _ => false,
+        })
+}
+
+/// The statements of a setting's delegation (`delegate`: which of
+/// [`DELEGATION`] its statement `sid` needs): trusted access for its
+/// service principals only, and the registration of the baseline's
+/// administrator only (Organizations' `account` resource, in the caller's
+/// own organization: its management account is the caller).
+fn delegation(
+    b: &Baseline,
+    principals: &[&str],
+    sid: &str,
+    delegate: &[&str],
+    p: &str,
+) -> Vec<Value> {
+    let condition = json!({"StringEquals": {"organizations:ServicePrincipal": principals}});
+    let mut out = Vec::new();
+    if delegate.contains(&"organizations:EnableAWSServiceAccess") {
+        let mut s = statement(
+            &format!("{sid}TrustedAccess"),
+            vec!["organizations:EnableAWSServiceAccess"],
+            json!("*"),
+        );
+        s["Condition"] = condition.clone();
+        out.push(s);
+    }
+    let admin = b.organization.as_ref().and_then(|o| o.admin());
+    if let (true, Some(admin)) = (
+        delegate.contains(&"organizations:RegisterDelegatedAdministrator"),
+        admin,
+    ) {
+        let mut s = statement(
+            &format!("{sid}Register"),
+            vec!["organizations:RegisterDelegatedAdministrator"],
+            json!(format!(
+                "arn:{p}:organizations::{PRINCIPAL_ACCOUNT}:account/o-*/{admin}"
+            )),
+        );
+        s["Condition"] = condition;
+        out.push(s);
+    }
+    out
+}
+
+/// The Config aggregator's role, in the delegated administrator's account:
+/// read for `plan`; for `apply` made with baseline's mark only, given
+/// AWS Config's organization policy only, passed to AWS Config only.
+fn config_aggregator_role(b: &Baseline, apply: bool, p: &str) -> Vec<Value> {
+    let admin = b
+        .organization
+        .as_ref()
+        .and_then(|o| o.admin())
+        .unwrap_or(PRINCIPAL_ACCOUNT);
+    let role = json!(format!(
+        "arn:{p}:iam::{admin}:role/{}",
+        crate::config::AGGREGATOR_ROLE_NAME
+    ));
+    let mut out = vec![statement(
+        "ConfigAggregatorRole",
+        vec!["iam:GetRole", "iam:ListAttachedRolePolicies"],
+        role.clone(),
+    )];
+    if !apply {
+        return out;
+    }
+    let owner = crate::Owner::of(b);
+    let mut create = statement(
+        "ConfigAggregatorRoleCreate",
+        vec!["iam:CreateRole", "iam:TagRole"],
+        role.clone(),
+    );
+    create["Condition"] = json!({
+        "StringEquals": {"aws:RequestTag/managed-by": owner.mark()},
+        "ForAllValues:StringEquals": {"aws:TagKeys": [crate::OWNER_TAG_KEY]}
+    });
+    let mut attach = statement(
+        "ConfigAggregatorRolePolicy",
+        vec!["iam:AttachRolePolicy"],
+        role.clone(),
+    );
+    attach["Condition"] =
+        json!({"ArnEquals": {"iam:PolicyARN": crate::config::aggregator_policy_arn(p)}});
+    let mut pass = statement("PassConfigAggregatorRole", vec!["iam:PassRole"], role);
+    pass["Condition"] =
+        json!({"StringEquals": {"iam:PassedToService": crate::organization::CONFIG_PRINCIPAL}});
+    out.extend([create, attach, pass]);
+    out
 }
 
 /// The IAM action an SDK call needs (`service` as the SDK names it in its

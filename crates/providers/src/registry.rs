@@ -73,6 +73,12 @@ pub struct Setting {
     pub(crate) adopt_tag: Option<&'static str>,
     /// The service principal whose service-linked role enabling it makes.
     pub(crate) service_linked_role: Option<&'static str>,
+    /// The service principals its management account enables trusted
+    /// access for and registers the delegated administrator of
+    /// (`organizations:ServicePrincipal`): `baseline policy` grants
+    /// Organizations' EnableAWSServiceAccess and
+    /// RegisterDelegatedAdministrator for these only.
+    pub(crate) delegation: &'static [&'static str],
     /// Its provider over the accounts reached.
     pub service: fn(Arc<Aws>) -> Arc<dyn Service>,
 }
@@ -123,6 +129,7 @@ pub const SETTINGS: &[Setting] = &[
         ],
         adopt_tag: None,
         service_linked_role: None,
+        delegation: &[],
         service: |aws| Arc::new(crate::iam::IamService::new(aws)),
     },
     Setting {
@@ -185,27 +192,22 @@ pub const SETTINGS: &[Setting] = &[
                 // aggregator and its role.
                 sid: "ConfigOrganizationAdministrator",
                 under: Some(IN_ADMINISTRATOR),
-                read: &[
-                    "config:DescribeConfigurationAggregators",
-                    "iam:GetRole",
-                    "iam:ListAttachedRolePolicies",
-                ],
+                // The role's own actions are scoped to it (policy.rs).
+                read: &["config:DescribeConfigurationAggregators"],
                 write: &[
                     "config:PutConfigurationAggregator",
-                    "iam:CreateRole",
-                    "iam:TagRole",
-                    "iam:AttachRolePolicy",
-                    // PutConfigurationAggregator's dependent actions (Service
-                    // Authorization Reference).
-                    "iam:PassRole",
+                    // PutConfigurationAggregator's dependent action (Service
+                    // Authorization Reference); its EnableAWSServiceAccess is
+                    // the management account's (only it can enable trusted
+                    // access), and its iam:PassRole is scoped to the role.
                     "organizations:ListDelegatedAdministrators",
-                    "organizations:EnableAWSServiceAccess",
                 ],
                 teardown: &[],
             },
         ],
         adopt_tag: Some("config:TagResource"),
         service_linked_role: Some("config.amazonaws.com"),
+        delegation: &[crate::organization::CONFIG_PRINCIPAL],
         service: |aws| Arc::new(crate::config::ConfigService::new(aws)),
     },
     Setting {
@@ -245,6 +247,7 @@ pub const SETTINGS: &[Setting] = &[
         adopt_tag: None,
         // CreateAnalyzer: iam:CreateServiceLinkedRole is its dependent action.
         service_linked_role: Some("access-analyzer.amazonaws.com"),
+        delegation: &[crate::organization::ANALYZER_PRINCIPAL],
         service: |aws| Arc::new(crate::accessanalyzer::AccessAnalyzerService::new(aws)),
     },
     Setting {
@@ -283,6 +286,7 @@ pub const SETTINGS: &[Setting] = &[
         // cloudtrail:AddTags is in every apply policy (CreateTrail tags).
         adopt_tag: None,
         service_linked_role: None,
+        delegation: &[],
         service: |aws| Arc::new(crate::cloudtrail::CloudTrailService::new(aws)),
     },
     Setting {
@@ -322,6 +326,14 @@ pub const SETTINGS: &[Setting] = &[
                     "organizations:EnableAWSServiceAccess",
                     "organizations:RegisterDelegatedAdministrator",
                     "guardduty:EnableOrganizationAdminAccount",
+                    // What EnableOrganizationAdminAccount also needs
+                    // ("Permissions required to designate a delegated
+                    // GuardDuty administrator account"; the Reference lists
+                    // no dependent action for it).
+                    "organizations:ListAWSServiceAccessForOrganization",
+                    "organizations:DescribeOrganizationalUnit",
+                    "organizations:DescribeAccount",
+                    "organizations:ListAccounts",
                 ],
                 teardown: &[],
             },
@@ -351,6 +363,12 @@ pub const SETTINGS: &[Setting] = &[
         ],
         adopt_tag: Some("guardduty:TagResource"),
         service_linked_role: Some("guardduty.amazonaws.com"),
+        // GuardDuty enables trusted access for Malware Protection too
+        // (AmazonGuardDutyFullAccess_v2 names both principals).
+        delegation: &[
+            crate::organization::GUARDDUTY_PRINCIPAL,
+            crate::policy::MALWARE_PROTECTION,
+        ],
         service: |aws| Arc::new(crate::guardduty::GuardDutyService::new(aws)),
     },
     Setting {
@@ -374,6 +392,7 @@ pub const SETTINGS: &[Setting] = &[
         }],
         adopt_tag: None,
         service_linked_role: None,
+        delegation: &[],
         service: |aws| Arc::new(crate::ebs::EbsService::new(aws)),
     },
     Setting {
@@ -391,6 +410,7 @@ pub const SETTINGS: &[Setting] = &[
         }],
         adopt_tag: None,
         service_linked_role: None,
+        delegation: &[],
         service: |aws| Arc::new(crate::account::AccountService::new(aws)),
     },
     Setting {
@@ -415,6 +435,7 @@ pub const SETTINGS: &[Setting] = &[
         }],
         adopt_tag: None,
         service_linked_role: None,
+        delegation: &[],
         service: |aws| Arc::new(crate::trustedadvisor::TrustedAdvisorService::new(aws)),
     },
     Setting {
@@ -499,7 +520,10 @@ pub const SETTINGS: &[Setting] = &[
             Actions {
                 // In the delegated administrator, with central
                 // configuration: the home region's aggregator, the policy
-                // (tagged when created) and its association.
+                // and its association. CreateConfigurationPolicy's tags are
+                // authorized by the create itself (`aws:RequestTag`, the
+                // Reference lists no dependent action): no TagResource,
+                // which could mark any hub or policy as baseline's.
                 sid: "SecurityHubCentralAdministrator",
                 under: Some(IN_ADMINISTRATOR_CENTRAL),
                 read: &[
@@ -517,7 +541,6 @@ pub const SETTINGS: &[Setting] = &[
                     "securityhub:UpdateConfigurationPolicy",
                     "securityhub:StartConfigurationPolicyAssociation",
                     "securityhub:StartConfigurationPolicyDisassociation",
-                    "securityhub:TagResource",
                 ],
                 teardown: &[],
             },
@@ -532,6 +555,7 @@ pub const SETTINGS: &[Setting] = &[
         ],
         adopt_tag: Some("securityhub:TagResource"),
         service_linked_role: Some("securityhub.amazonaws.com"),
+        delegation: &[crate::organization::SECURITYHUB_PRINCIPAL],
         service: |aws| Arc::new(crate::securityhub::SecurityHubService::new(aws)),
     },
     Setting {
@@ -558,6 +582,7 @@ pub const SETTINGS: &[Setting] = &[
         }],
         adopt_tag: None,
         service_linked_role: None,
+        delegation: &[],
         service: |aws| Arc::new(crate::s3_account::S3AccountService::new(aws)),
     },
 ];

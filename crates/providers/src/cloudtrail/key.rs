@@ -229,6 +229,15 @@ fn planned_key_id(change: &Change, target: &Target, account: &str) -> Result<Str
     }
 }
 
+/// The key [`create_or_adopt`] gives.
+struct Made {
+    id: String,
+    /// This step's CreateKey made it.
+    fresh: bool,
+    /// An earlier run left it: it gets the planned policy after its alias.
+    needs_policy: bool,
+}
+
 /// Makes the trail's key, or takes the one an earlier try made: returns its
 /// id and whether this step made it. A run stopped between CreateKey and
 /// CreateAlias left a key that only its tag and description find; and
@@ -242,7 +251,7 @@ async fn create_or_adopt(
     ctx: &Ctx,
     owner: &Owner,
     policy: &Value,
-) -> Result<(String, bool), ServiceError> {
+) -> Result<Made, ServiceError> {
     use baseline_engine::ErrorKind;
     let attempts = kms
         .config()
@@ -257,11 +266,14 @@ async fn create_or_adopt(
         if let Some(id) = orphan_key(kms, ctx, owner.mark()).await? {
             // A key this step's own CreateKey made (its answer lost) has the
             // planned policy already, and its new tag may not authorize a
-            // write yet; a key an earlier run left gets the policy now.
-            if !sent {
-                put_policy(kms, ctx, &id, policy).await?;
-            }
-            return Ok((id, sent));
+            // write yet; a key an earlier run left gets the policy once it
+            // has its alias (the printed policy writes only keys that carry
+            // both).
+            return Ok(Made {
+                id,
+                fresh: sent,
+                needs_policy: !sent,
+            });
         }
         sent = true;
         let once = aws_sdk_kms::config::Builder::default()
@@ -285,7 +297,11 @@ async fn create_or_adopt(
             Ok(created) => {
                 let id = created.key_metadata().map(|m| m.key_id().to_string());
                 return id
-                    .map(|id| (id, true))
+                    .map(|id| Made {
+                        id,
+                        fresh: true,
+                        needs_policy: false,
+                    })
                     .ok_or_else(|| crate::refusal("CreateKey answered without a key id".into()));
             }
             Err(e)
@@ -329,7 +345,11 @@ pub(super) async fn apply_key(
     let policy = planned("policy");
     match change.action {
         Action::Create => {
-            let (key_id, fresh) = create_or_adopt(kms, &ctx, owner, &policy).await?;
+            let Made {
+                id: key_id,
+                fresh,
+                needs_policy,
+            } = create_or_adopt(kms, &ctx, owner, &policy).await?;
             // A denial is waited out only on the key this step just made.
             let budget = if fresh {
                 settle
@@ -346,6 +366,9 @@ pub(super) async fn apply_key(
             })
             .await
             .map_err(ctx.err("CreateAlias"))?;
+            if needs_policy {
+                put_policy(kms, &ctx, &key_id, &policy).await?;
+            }
             if planned("rotation") == json!(true) {
                 crate::settle::retry(budget, &waits_for, &denied, || {
                     kms.enable_key_rotation().key_id(&key_id).send()

@@ -29,7 +29,8 @@ pub(super) const ADMIN: &str = "config.delegated_admin";
 pub(super) const ROLE: &str = "config.aggregator_role";
 /// The organization's aggregator.
 pub(super) const AGGREGATOR: &str = "config.aggregator";
-const ROLE_NAME: &str = "baseline-config-aggregator";
+/// The aggregator's role (`baseline policy` scopes its IAM actions to it).
+pub(crate) const ROLE_NAME: &str = "baseline-config-aggregator";
 const AGGREGATOR_NAME: &str = "baseline-organization";
 const PRINCIPAL: &str = organization::CONFIG_PRINCIPAL;
 
@@ -38,7 +39,8 @@ pub(super) fn is_org_kind(kind: &str) -> bool {
     [ADMIN, ROLE, AGGREGATOR].contains(&kind)
 }
 
-fn policy_arn(partition: &str) -> String {
+/// The managed policy attached to it (`baseline policy` allows only it).
+pub(crate) fn policy_arn(partition: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/service-role/AWSConfigRoleForOrganizations")
 }
 

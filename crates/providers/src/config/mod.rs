@@ -27,6 +27,9 @@ use crate::error::Ctx;
 use crate::{Mark, account_of, attrs, bucket, home_address};
 
 mod aggregator;
+pub(crate) use aggregator::{
+    ROLE_NAME as AGGREGATOR_ROLE_NAME, policy_arn as aggregator_policy_arn,
+};
 mod channel;
 mod recorder;
 
