@@ -179,7 +179,8 @@ async fn the_management_policy_designates_guarddutys_administrator() {
 /// Why (issue 33): a detector with EBS malware protection makes Malware
 /// Protection's own service-linked role
 /// (`malware-protection.guardduty.amazonaws.com`); the printed policy
-/// allowed only GuardDuty's, so apply failed at CreateDetector.
+/// allowed only GuardDuty's, so apply failed at CreateDetector. A
+/// detector without `features` turns every plan on, this one included.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_apply_policy_lets_malware_protection_make_its_role() {
     let moto = Moto::start_with(&["--enforce-iam"]);
@@ -187,7 +188,7 @@ async fn the_apply_policy_lets_malware_protection_make_its_role() {
     let file = baseline_file(
         &dir,
         &format!(
-            "version: 1\naccounts: [{{id: \"123456789012\"}}]\nregions: [{REGION}]\nhome_region: {REGION}\nguardduty: {{enabled: true, features: [ebs_malware_protection]}}\n"
+            "version: 1\naccounts: [{{id: \"123456789012\"}}]\nregions: [{REGION}]\nhome_region: {REGION}\nguardduty: {{enabled: true}}\n"
         ),
     );
     let f = file.to_str().unwrap();
@@ -258,20 +259,74 @@ async fn another_teams_key_cannot_be_claimed_by_tagging_it() {
         .await;
     assert!(refused(alias), "baseline's alias was set on the team's key");
     for refused_write in [
-        kms.enable_key_rotation()
-            .key_id(&team)
-            .send()
-            .await
-            .is_err(),
-        kms.schedule_key_deletion()
-            .key_id(&team)
-            .pending_window_in_days(7)
-            .send()
-            .await
-            .is_err(),
+        refused(kms.enable_key_rotation().key_id(&team).send().await),
+        refused(
+            kms.schedule_key_deletion()
+                .key_id(&team)
+                .pending_window_in_days(7)
+                .send()
+                .await,
+        ),
     ] {
         assert!(refused_write, "{:?}", denied(&moto));
     }
+}
+
+/// Why (review of issue 33): the key statements covered every region, so
+/// a team's key without any alias in a region where baseline makes no
+/// key could be tagged, given baseline's alias, and rewritten. They are
+/// the home region's only now.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_without_alias_outside_the_home_region_cannot_be_claimed() {
+    let moto = Moto::start_with(&["--enforce-iam"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        &format!(
+            "version: 1\naccounts: [{{id: \"123456789012\"}}]\nregions: [{REGION}, eu-west-1]\nhome_region: {REGION}\ncloudtrail: {{enabled: true, kms: create}}\n"
+        ),
+    );
+    let f = file.to_str().unwrap();
+    let elsewhere = moto.sdk("eu-west-1").await;
+    let team = aws_sdk_kms::Client::new(&elsewhere)
+        .create_key()
+        .description("team-y's key, no alias")
+        .send()
+        .await
+        .unwrap();
+    let team = team.key_metadata().unwrap().key_id().to_string();
+    let key = user(&moto, "baseline", &policy(f, "apply")).await;
+    let kms = aws_sdk_kms::Client::new(
+        &moto
+            .sdk_with(
+                "eu-west-1",
+                Credentials::new(key.0.clone(), key.1.clone(), None, None, "user"),
+            )
+            .await,
+    );
+    let tagged = kms
+        .tag_resource()
+        .key_id(&team)
+        .tags(
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key("managed-by")
+                .tag_value("baseline")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    assert!(refused(tagged), "a key outside the home region was marked");
+    let alias = kms
+        .create_alias()
+        .alias_name("alias/baseline-cloudtrail")
+        .target_key_id(&team)
+        .send()
+        .await;
+    assert!(
+        refused(alias),
+        "baseline's alias was set outside the home region"
+    );
 }
 
 /// Why (issue 33): every command of a baseline with a delegated

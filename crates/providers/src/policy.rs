@@ -457,7 +457,10 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
         // alias: a tag alone can be written on any key (tagging on create
         // cannot be scoped to the new key), the alias only on a key
         // baseline's own statement below lets it alias.
-        let keys = format!("arn:{p}:kms:*:{PRINCIPAL_ACCOUNT}:key/*");
+        // The key lives in the home region only: nowhere else may a key be
+        // marked, aliased or written.
+        let home = &b.home_region;
+        let keys = format!("arn:{p}:kms:{home}:{PRINCIPAL_ACCOUNT}:key/*");
         let owner = crate::Owner::of(b);
         let mut s = statement("OwnCloudTrailKey", actions, json!(keys));
         s["Condition"] = json!({
@@ -485,7 +488,7 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
                 "CloudTrailKeyAlias",
                 vec!["kms:CreateAlias"],
                 json!(format!(
-                    "arn:{p}:kms:*:{PRINCIPAL_ACCOUNT}:{}",
+                    "arn:{p}:kms:{home}:{PRINCIPAL_ACCOUNT}:{}",
                     owner.key_alias()
                 )),
             ));
@@ -496,7 +499,10 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             );
             s["Condition"] = json!({
                 "StringEquals": {"aws:ResourceTag/managed-by": owner.mark()},
-                "Null": {"kms:ResourceAliases": "true"}
+                // No alias but baseline's (AWS does not say whether a key
+                // without aliases has the key absent or empty: this holds
+                // either way).
+                "ForAllValues:StringEquals": {"kms:ResourceAliases": [owner.key_alias()]}
             });
             statements.push(s);
         }
@@ -565,13 +571,20 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
 }
 
 /// Whether a detector of the baseline (its base or an override) turns on
-/// EBS malware protection: `features: all`, or a list that names it.
+/// EBS malware protection: `features: all` (the default when `features`
+/// is left out), or a list that names it.
 fn malware_protection(base: &Value) -> bool {
-    setting_values(base, "guardduty", "features")
+    let mut places = vec![base];
+    if let Some(o) = base.get("overrides").and_then(Value::as_array) {
+        places.extend(o.iter());
+    }
+    places
         .iter()
-        .any(|f| match f {
-            Value::String(all) => all == "all",
-            Value::Array(list) => list.iter().any(|n| n == "ebs_malware_protection"),
+        .filter_map(|p| p.get("guardduty").filter(|g| g.is_object()))
+        .any(|g| match g.get("features") {
+            None | Some(Value::Null) => true,
+            Some(Value::String(all)) => all == "all",
+            Some(Value::Array(list)) => list.iter().any(|n| n == "ebs_malware_protection"),
             _ => false,
         })
 }

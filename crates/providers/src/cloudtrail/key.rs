@@ -367,7 +367,17 @@ pub(super) async fn apply_key(
             .await
             .map_err(ctx.err("CreateAlias"))?;
             if needs_policy {
-                put_policy(kms, &ctx, &key_id, &policy).await?;
+                // Authorized by the alias just set, which AWS can take
+                // minutes to put into effect ("ABAC for AWS KMS").
+                crate::settle::retry(settle, &waits_for, &denied, || {
+                    kms.put_key_policy()
+                        .key_id(&key_id)
+                        .policy_name("default")
+                        .policy(policy.to_string())
+                        .send()
+                })
+                .await
+                .map_err(ctx.err("PutKeyPolicy"))?;
             }
             if planned("rotation") == json!(true) {
                 crate::settle::retry(budget, &waits_for, &denied, || {
