@@ -320,6 +320,13 @@ def needs(req, name, op, labels):
             body = json.loads(req.body)
         except ValueError:
             body = {}
+    # REST-JSON bodies (GuardDuty, Security Hub, Access Analyzer, Account).
+    rest = {}
+    if not req.target and name in ("guardduty", "securityhub", "accessanalyzer", "account") and req.body:
+        try:
+            rest = json.loads(req.body)
+        except ValueError:
+            rest = {}
     if name == "s3":
         bucket = labels.get("Bucket")
         if bucket:
@@ -380,20 +387,51 @@ def needs(req, name, op, labels):
         # `account` resource for RegisterDelegatedAdministrator).
         action, resource, context = _organizations_check(
             actions[0], account, partition, body.get("ServicePrincipal"), body.get("AccountId"))
+    elif name == "guardduty":
+        # A detector's ARN (its id in the URI); CreateDetector's tags.
+        if labels.get("DetectorId") and any("detector" in sar.resource_types(a) for a in actions):
+            resource = sar.arn("guardduty", "detector", Partition=partition, Region=region, Account=account,
+                               DetectorId=labels["DetectorId"])
+        if op == "CreateDetector":
+            context = _tag_context((rest.get("tags") or {}).items())
+    elif name == "securityhub":
+        # The account's hub (`hub/default`) for the actions that take it;
+        # a resource named in the URI (ListTagsForResource) as such;
+        # EnableSecurityHub's tags.
+        if labels.get("ResourceArn"):
+            resource = labels["ResourceArn"]
+        elif any("hub" in sar.resource_types(a) for a in actions):
+            resource = sar.arn("securityhub", "hub", Partition=partition, Region=region, Account=account)
+        if op == "EnableSecurityHub":
+            context = _tag_context((rest.get("Tags") or {}).items())
+    elif name == "accessanalyzer" and op in ("CreateAnalyzer", "DeleteAnalyzer", "GetAnalyzer"):
+        analyzer = rest.get("analyzerName") or labels.get("analyzerName") or "*"
+        resource = sar.arn("access-analyzer", "Analyzer", Partition=partition, Region=region, Account=account,
+                           AnalyzerName=analyzer)
+        if op == "CreateAnalyzer":
+            context = _tag_context((rest.get("tags") or {}).items())
+    elif name == "config" and op in ("PutConfigurationRecorder", "StartConfigurationRecorder",
+                                     "StopConfigurationRecorder", "DeleteConfigurationRecorder"):
+        # The recorder by name; its id is AWS's (any, here).
+        recorder = (body.get("ConfigurationRecorderName")
+                    or (body.get("ConfigurationRecorder") or {}).get("name") or "*")
+        resource = sar.arn("config", "ConfigurationRecorder", Partition=partition, Region=region, Account=account,
+                           RecorderName=recorder, RecorderId="*")
+    elif name == "config" and op == "PutConfigurationAggregator":
+        resource = sar.arn("config", "ConfigurationAggregator", Partition=partition, Region=region, Account=account,
+                           AggregatorId="*")
+    elif name == "account" and op in ("GetAlternateContact", "PutAlternateContact", "DeleteAlternateContact"):
+        # The caller's own account, and the contact type
+        # (`account:AlternateContactTypes`).
+        resource = sar.arn("account", "account", Partition=partition, Account=account)
+        if rest.get("AlternateContactType"):
+            context = {"account:AlternateContactTypes": [rest["AlternateContactType"]]}
     elif name == "iam" and op == "CreateServiceLinkedRole":
         service = req.param("AWSServiceName", "")
         resource = sar.arn("iam", "role", Partition=partition, Account=account,
                            RoleNameWithPath=f"aws-service-role/{service}/*")
         context = {"iam:AWSServiceName": service}
     checks = [(a, resource, context) for a in actions]
-    # REST-JSON bodies (GuardDuty, Security Hub) for what their dependent
-    # actions look at.
-    rest = {}
-    if not req.target and name in ("guardduty", "securityhub") and req.body:
-        try:
-            rest = json.loads(req.body)
-        except ValueError:
-            rest = {}
     # Dependent actions: the Reference's, and those a service's guide adds.
     dependents = set(DOCUMENTED.get((name, op), set()))
     for a in actions:

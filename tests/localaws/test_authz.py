@@ -156,6 +156,31 @@ class Conditions(unittest.TestCase):
         self.assertEqual(got["organizations:EnableAWSServiceAccess"][1],
                          {"organizations:ServicePrincipal": "guardduty.amazonaws.com"})
 
+    def test_the_scoped_writes_name_their_resources(self):
+        """The resource types of the Service Authorization Reference, for
+        the writes `baseline policy` scopes (and `*` where it lists none)."""
+        def needs(service, name, op, body=b"", labels=None):
+            return authz.needs(_Req(service, body), name, op, labels or {})
+
+        detector = "arn:aws:guardduty:eu-west-1:123456789012:detector/d1"
+        self.assertEqual(needs("guardduty", "guardduty", "UpdateDetector", b"{}", {"DetectorId": "d1"}),
+                         [("guardduty:UpdateDetector", detector, {})])
+        # CreateMembers takes no resource type: `*` as in AWS.
+        self.assertEqual(needs("guardduty", "guardduty", "CreateMembers", b"{}", {"DetectorId": "d1"})[0][1], "*")
+        self.assertEqual(needs("guardduty", "guardduty", "CreateDetector", b'{"tags": {"managed-by": "baseline"}}')[0],
+                         ("guardduty:CreateDetector", "*",
+                          {"aws:RequestTag/managed-by": "baseline", "aws:TagKeys": ["managed-by"]}))
+        hub = "arn:aws:securityhub:eu-west-1:123456789012:hub/default"
+        self.assertEqual(needs("securityhub", "securityhub", "BatchEnableStandards", b"{}")[0][1], hub)
+        self.assertEqual(needs("access-analyzer", "accessanalyzer", "DeleteAnalyzer", b"", {"analyzerName": "a"})[0][1],
+                         "arn:aws:access-analyzer:eu-west-1:123456789012:analyzer/a")
+        put = needs("account", "account", "PutAlternateContact", b'{"AlternateContactType": "SECURITY"}')
+        self.assertEqual(put[0][1:], ("arn:aws:account::123456789012:account",
+                                      {"account:AlternateContactTypes": ["SECURITY"]}))
+        recorder = authz.needs(_Req("config", b'{"ConfigurationRecorderName": "default"}', "X.StartConfigurationRecorder"),
+                               "config", "StartConfigurationRecorder", {})
+        self.assertEqual(recorder[0][1], "arn:aws:config:eu-west-1:123456789012:configuration-recorder/default/*")
+
     def test_ebs_malware_protection_needs_its_service_linked_role(self):
         on = _Req("guardduty", b'{"enable": true, "features": [{"name": "EBS_MALWARE_PROTECTION", "status": "ENABLED"}]}')
         off = _Req("guardduty", b'{"enable": true, "features": [{"name": "S3_DATA_EVENTS", "status": "ENABLED"}]}')

