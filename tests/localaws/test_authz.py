@@ -137,6 +137,13 @@ class Conditions(unittest.TestCase):
         self.assertTrue(authz.allowed([null], "kms:CreateAlias", "k", {}))
         self.assertFalse(authz.allowed([null], "kms:CreateAlias", "k", {"kms:ResourceAliases": ["alias/a"]}))
 
+    def test_a_deny_with_an_operator_not_modelled_holds(self):
+        allow = {"Effect": "Allow", "Action": "kms:PutKeyPolicy", "Resource": "*"}
+        deny = {"Effect": "Deny", "Action": "kms:PutKeyPolicy", "Resource": "*",
+                "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}
+        self.assertTrue(authz.allowed([{"Statement": [allow]}], "kms:PutKeyPolicy", "k", {}))
+        self.assertFalse(authz.allowed([{"Statement": [allow, deny]}], "kms:PutKeyPolicy", "k", {}))
+
     def test_a_role_action_names_the_role_and_the_policy_attached(self):
         req = _Req("iam", b"Action=AttachRolePolicy&RoleName=r&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess")
         self.assertEqual(authz.needs(req, "iam", "AttachRolePolicy", {}),
