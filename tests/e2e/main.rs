@@ -17,6 +17,7 @@ mod interrupt;
 mod least_privilege;
 mod moto;
 mod organization;
+mod organization_rules;
 mod ownership;
 mod policy;
 mod probe;

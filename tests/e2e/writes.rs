@@ -344,6 +344,7 @@ const RULES: &[Rule] = &[
             "guardduty.delegated_admin",
             "securityhub.delegated_admin",
             "access_analyzer.delegated_admin",
+            "access_analyzer.trusted_access",
             "config.delegated_admin",
         ],
         true,

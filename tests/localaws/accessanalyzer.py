@@ -19,6 +19,13 @@ AWS behaviour followed (API reference, 2019-11-01):
   ("Enabling Access Analyzer with the organization as the zone of trust":
   "you must be signed in to the management account or a delegated
   administrator account").
+* ... and only while trusted access for `access-analyzer.amazonaws.com` is
+  on in the organization: else ValidationException "Service not enabled
+  for AWS Organizations" (reason FIELD_VALIDATION_FAILED, as AWS answered
+  in nozaq/terraform-aws-secure-baseline issues 166, 184 and 258; IAM User
+  Guide, "Enabling IAM Access Analyzer": "you must first enable trusted
+  access"). A delegated administrator implies it (Organizations registers
+  one only for a trusted service, organization.py).
 * TagResource / UntagResource / ListTagsForResource `/tags/{arn}`.
 
 Sources (AWS's documentation):
@@ -109,6 +116,8 @@ def handle(req):
                 raise ServiceError("AccessDeniedException",
                                    f"Account {req.account} is neither the management account of its organization "
                                    "nor a delegated administrator for Access Analyzer.", 403)
+            if not organization.trusted(org, ANALYZER_PRINCIPAL):
+                raise ServiceError("ValidationException", "Service not enabled for AWS Organizations")
         a = b.create(body.get("analyzerName"), body.get("type"), body.get("tags"), body.get("configuration"),
                      body.get("clientToken"))
         return json_answer({"arn": a.arn})

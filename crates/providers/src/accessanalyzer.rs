@@ -25,6 +25,13 @@ const KIND: &str = "access_analyzer.analyzer";
 /// (with `organization.delegated_admin` and `zone: organization`).
 const ADMIN: &str = "access_analyzer.delegated_admin";
 const DEFAULT_NAME: &str = "baseline";
+/// Trusted access for Access Analyzer in the organization, for an
+/// organization analyzer without a delegated administrator the baseline
+/// names: CreateAnalyzer with the organization as the zone of trust is
+/// refused until it is on ("Service not enabled for AWS Organizations";
+/// IAM User Guide, "Enabling Access Analyzer"). Account-level, planned in
+/// the home region of the account that holds the analyzer.
+const TRUSTED: &str = "access_analyzer.trusted_access";
 
 service_type!(
     /// IAM Access Analyzer.
@@ -79,11 +86,31 @@ impl Service for AccessAnalyzerService {
             }
             return out;
         }
-        vec![analyzer(spec, target, zone)]
+        let mut analyzer = analyzer(spec, target, zone);
+        if zone == Zone::Organization && spec.enabled {
+            let trusted = organization::address(&target.account_id, &baseline.home_region, TRUSTED);
+            analyzer.depends_on.push(trusted.clone());
+            if target.home {
+                return vec![
+                    Desired {
+                        address: trusted,
+                        controls: Vec::new(),
+                        want: baseline_engine::Want::Present(attrs(&[(
+                            "service_principal",
+                            json!(ANALYZER_PRINCIPAL),
+                        )])),
+                        depends_on: Vec::new(),
+                        private: baseline_engine::Attrs::new(),
+                    },
+                    analyzer,
+                ];
+            }
+        }
+        vec![analyzer]
     }
 
     fn scopes(&self) -> (&'static [&'static str], &'static [&'static str]) {
-        (&[ADMIN], &[])
+        (&[ADMIN, TRUSTED], &[])
     }
 
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
@@ -91,6 +118,8 @@ impl Service for AccessAnalyzerService {
         let account = &*account;
         let client = client!(aws_sdk_accessanalyzer, account, &target.region);
         let mut out = Reading::default();
+        // Which account may hold an organization analyzer: checked once.
+        let mut holder: Option<ZoneHolder> = None;
         for d in desired {
             if d.address.kind == ADMIN {
                 let org = organization::of(&self.aws)?;
@@ -106,6 +135,16 @@ impl Service for AccessAnalyzerService {
                 out.observed.extend(one.observed);
                 continue;
             }
+            if d.address.kind == TRUSTED {
+                let orgs = client!(aws_sdk_organizations, account, &target.region);
+                let holder = match holder {
+                    Some(h) => h,
+                    None => *holder.insert(check_organization_zone(&orgs, target).await?),
+                };
+                out.observed
+                    .extend(read_trusted_access(&orgs, target, d, holder).await?);
+                continue;
+            }
             let wanted_type = match &d.want {
                 baseline_engine::Want::Present(a) => {
                     a.get("type").and_then(Value::as_str).unwrap_or("ACCOUNT")
@@ -114,9 +153,10 @@ impl Service for AccessAnalyzerService {
             };
             // Through a delegated administrator, the registration is this
             // plan's (checked before anything was read).
-            if wanted_type == "ORGANIZATION" && self.aws.organization.is_none() {
+            if wanted_type == "ORGANIZATION" && self.aws.organization.is_none() && holder.is_none()
+            {
                 let orgs = client!(aws_sdk_organizations, account, &target.region);
-                check_organization_zone(&orgs, target).await?;
+                holder = Some(check_organization_zone(&orgs, target).await?);
             }
             if let Some(o) =
                 read_analyzer(&client, target, &d.address, wanted_type, &self.aws.owner).await?
@@ -144,8 +184,61 @@ impl Service for AccessAnalyzerService {
                 .map_err(Ctx::new(target, "organizations").err("RegisterDelegatedAdministrator"))?;
             return Ok(());
         }
+        if change.address.kind == TRUSTED {
+            if change.action != Action::Create {
+                return Err(crate::unsupported(&change.address.kind, change.action));
+            }
+            return organization::trust(account, target, ANALYZER_PRINCIPAL).await;
+        }
         self.apply_analyzer(target, change).await
     }
+}
+
+/// Whether trusted access for Access Analyzer is on: read in the
+/// management account (ListAWSServiceAccessForOrganization); in a
+/// delegated administrator it is, since Organizations registered it
+/// (`check_organization_zone` has checked that the account is one).
+async fn read_trusted_access(
+    orgs: &aws_sdk_organizations::Client,
+    target: &Target,
+    d: &Desired,
+    holder: ZoneHolder,
+) -> Result<Option<Observed>, ServiceError> {
+    let present = || {
+        Some(Observed::new(
+            d.address.clone(),
+            attrs(&[("service_principal", json!(ANALYZER_PRINCIPAL))]),
+            true,
+        ))
+    };
+    if holder == ZoneHolder::DelegatedAdministrator {
+        return Ok(present());
+    }
+    let ctx = Ctx::new(target, "organizations");
+    let mut pages = orgs
+        .list_aws_service_access_for_organization()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(ctx.err("ListAWSServiceAccessForOrganization"))?;
+        if page
+            .enabled_service_principals()
+            .iter()
+            .any(|p| p.service_principal() == Some(ANALYZER_PRINCIPAL))
+        {
+            return Ok(present());
+        }
+    }
+    Ok(None)
+}
+
+/// Which account may hold an organization analyzer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneHolder {
+    /// The organization's management account.
+    Management,
+    /// A delegated administrator for Access Analyzer.
+    DelegatedAdministrator,
 }
 
 /// The region's analyzer.
@@ -298,7 +391,7 @@ pub async fn create_analyzer(
 pub async fn check_organization_zone(
     orgs: &aws_sdk_organizations::Client,
     target: &Target,
-) -> Result<(), ServiceError> {
+) -> Result<ZoneHolder, ServiceError> {
     let ctx = Ctx::new(target, "organizations");
     let org = match orgs.describe_organization().send().await {
         Ok(o) => o,
@@ -313,7 +406,7 @@ pub async fn check_organization_zone(
         Err(e) => return Err(Box::new(ctx.err("DescribeOrganization")(e))),
     };
     if org.organization().and_then(|o| o.master_account_id()) == Some(target.account_id.as_str()) {
-        return Ok(());
+        return Ok(ZoneHolder::Management);
     }
     let delegated = match orgs
         .list_delegated_administrators()
@@ -331,7 +424,7 @@ pub async fn check_organization_zone(
         Err(e) => return Err(Box::new(ctx.err("ListDelegatedAdministrators")(e))),
     };
     if delegated {
-        return Ok(());
+        return Ok(ZoneHolder::DelegatedAdministrator);
     }
     Err(Box::new(Refusal {
         message: format!(

@@ -346,8 +346,26 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             "organizations:ListDelegatedAdministrators",
         ]);
     }
+    // An organization analyzer without the baseline's delegated
+    // administrator: trusted access for Access Analyzer, read, and turned
+    // on by `apply` (for that service only).
+    let analyzer_trust = zone_org && !delegated && !destroy;
+    if analyzer_trust {
+        org_actions.push("organizations:ListAWSServiceAccessForOrganization");
+    }
     if !org_actions.is_empty() {
         statements.push(statement("Organizations", org_actions, json!("*")));
+    }
+    if analyzer_trust && apply {
+        let mut s = statement(
+            "AccessAnalyzerTrustedAccess",
+            vec!["organizations:EnableAWSServiceAccess"],
+            json!("*"),
+        );
+        s["Condition"] = json!({"StringEquals": {
+            "organizations:ServicePrincipal": crate::organization::ANALYZER_PRINCIPAL
+        }});
+        statements.push(s);
     }
     let roles: Vec<String> = match &b.accounts {
         Accounts::List(list) => list.iter().filter_map(|a| a.role_arn.clone()).collect(),

@@ -262,6 +262,7 @@ pub const SETTINGS: &[Setting] = &[
         kinds: &[
             "access_analyzer.analyzer",
             "access_analyzer.delegated_admin",
+            "access_analyzer.trusted_access",
         ],
         docs: &[["`access_analyzer`", "yes", "kept (free)"]],
         actions: &[
