@@ -62,3 +62,33 @@ async fn an_organization_analyzer_without_an_administrator_gets_trusted_access_f
         );
     }
 }
+
+/// Why (issue 32): AWS's Account API takes a phone number of digits,
+/// spaces and `( ) + -` only (its model's pattern), and the local AWS
+/// stored anything, so `+1 555 0100 ext 12` failed only on a real account,
+/// at apply. validate refuses it at its line and column, and apply sends
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contact_aws_would_refuse_is_refused_before_anything_is_sent() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nalternate_contacts:\n  security:\n    name: Security Team\n    title: CISO\n    email: security@example.com\n    phone: \"+1 555 0100 ext 12\"\n",
+    );
+    let f = file.to_str().unwrap();
+    let validate = crate::moto::offline(&["validate", "-f", f]);
+    assert_ne!(validate.code, 0, "{validate:?}");
+    assert!(
+        validate
+            .stderr
+            .contains(":10:12: alternate_contacts.security.phone"),
+        "{}",
+        validate.stderr
+    );
+    let before = moto.writes(0).len();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_ne!(apply.code, 0, "{apply:?}");
+    assert!(apply.stderr.contains("phone"), "{}", apply.stderr);
+    assert_eq!(moto.writes(before).len(), 0, "nothing is written");
+}

@@ -60,7 +60,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import (accessanalyzer, authz, cloudtrail, config, ebs, guardduty, iam, organization, regions, s3, securityhub,
+from . import (account, accessanalyzer, authz, cloudtrail, config, ebs, guardduty, iam, organization, regions, s3, securityhub,
                securityhub_central, settle, support, writes)
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
@@ -70,7 +70,7 @@ ADDITION_HEADER = "x-baseline-local-aws"
 
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
-ADDITIONS = [regions.handle, accessanalyzer.handle, securityhub_central.handle, organization.handle, securityhub.handle,
+ADDITIONS = [regions.handle, account.handle, accessanalyzer.handle, securityhub_central.handle, organization.handle, securityhub.handle,
              ebs.handle, guardduty.handle, support.handle, cloudtrail.handle, config.handle]
 # And what they add to moto's answers: called with the request and the status.
 AFTER = [s3.after]

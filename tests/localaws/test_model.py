@@ -216,6 +216,18 @@ class ModelTest(unittest.TestCase):
         self.expect_error("ResourceNotFoundException", aa.delete_analyzer, analyzerName="baseline")
         self.expect_error("ResourceNotFoundException", aa.list_tags_for_resource, resourceArn=arn)
 
+    def test_alternate_contacts_are_held_to_the_models_limits(self):
+        # Without the client's own checks, as another SDK might send it.
+        account = self.client("account", parameter_validation=False)
+        good = {"AlternateContactType": "SECURITY", "Name": "Security Team", "Title": "CISO",
+                "EmailAddress": "security@example.com", "PhoneNumber": "+1 555 0100"}
+        account.put_alternate_contact(**good)
+        for field, value in [("PhoneNumber", "+1 555 0100 ext 12"), ("Title", "x" * 51), ("Name", "x" * 65),
+                             ("EmailAddress", "security@example")]:
+            self.expect_error("ValidationException", account.put_alternate_contact, **{**good, field: value})
+        self.assertEqual(account.get_alternate_contact(AlternateContactType="SECURITY")["AlternateContact"]["PhoneNumber"],
+                         "+1 555 0100")
+
     def test_security_hub_standards(self):
         sh = self.client("securityhub")
         fsbp = f"arn:aws:securityhub:{REGION}::standards/aws-foundational-security-best-practices/v/1.0.0"

@@ -628,13 +628,17 @@ pub struct EbsEncryptionSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
-    /// Person or team name.
+    /// Person or team name (1 to 64 characters).
+    #[schemars(length(min = 1, max = 64))]
     pub name: String,
     /// E-mail address.
+    #[schemars(length(min = 1, max = 254))]
     pub email: String,
-    /// Phone number.
+    /// Phone number: digits, spaces and ( ) + - (1 to 25 characters).
+    #[schemars(length(min = 1, max = 25), regex(pattern = r"^[\s0-9()+-]+$"))]
     pub phone: String,
-    /// Title or role.
+    /// Title or role (1 to 50 characters).
+    #[schemars(length(min = 1, max = 50))]
     pub title: String,
 }
 

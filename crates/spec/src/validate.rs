@@ -633,12 +633,43 @@ fn section_values(s: &Sections<'_>, at: &str, name: Option<&str>, report: &mut R
             ("operations", &c.operations),
             ("security", &c.security),
         ] {
-            if let Some(contact) = contact
-                && !is_email(&contact.email)
+            let Some(contact) = contact else { continue };
+            // AWS Account API's limits (its service model: Name 1-64,
+            // Title 1-50, PhoneNumber 1-25 of `[\s0-9()+-]`, EmailAddress
+            // 1-254 of its pattern): anything else fails only at apply.
+            let at = format!("{at}/alternate_contacts/{kind}");
+            if !is_email(&contact.email) {
+                report.at_value(
+                    &format!("{at}/email"),
+                    format!("`{}` is not an e-mail address", contact.email),
+                    None,
+                );
+            }
+            for (field, value, max) in [
+                ("name", &contact.name, 64),
+                ("title", &contact.title, 50),
+                ("phone", &contact.phone, 25),
+            ] {
+                let n = value.chars().count();
+                if n == 0 || n > max {
+                    report.at_value(
+                        &format!("{at}/{field}"),
+                        format!("`{value}` is {n} characters long: AWS takes 1 to {max}"),
+                        None,
+                    );
+                }
+            }
+            if let Some(bad) = contact
+                .phone
+                .chars()
+                .find(|c| !(c.is_whitespace() || c.is_ascii_digit() || "()+-".contains(*c)))
             {
                 report.at_value(
-                    &format!("{at}/alternate_contacts/{kind}/email"),
-                    format!("`{}` is not an e-mail address", contact.email),
+                    &format!("{at}/phone"),
+                    format!(
+                        "`{}` has `{bad}`: AWS takes digits, spaces and ( ) + - only (write an extension elsewhere, e.g. in the title)",
+                        contact.phone
+                    ),
                     None,
                 );
             }
@@ -996,7 +1027,21 @@ fn is_trail_name(s: &str) -> bool {
         && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
 }
 
+/// An address AWS's Account API takes: its model's pattern
+/// `[\s]*[\w+=.#|!&-]+@[\w.-]+\.[\w]+[\s]*`, 1 to 254 characters.
 fn is_email(s: &str) -> bool {
-    let mut parts = s.split('@');
-    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let Some((local, domain)) = s.trim().split_once('@') else {
+        return false;
+    };
+    let Some((host, top)) = domain.rsplit_once('.') else {
+        return false;
+    };
+    s.chars().count() <= 254
+        && !local.is_empty()
+        && local.chars().all(|c| word(c) || "+=.#|!&-".contains(c))
+        && !host.is_empty()
+        && host.chars().all(|c| word(c) || ".-".contains(c))
+        && !top.is_empty()
+        && top.chars().all(word)
 }
