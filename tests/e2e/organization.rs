@@ -448,12 +448,8 @@ async fn a_policy_of_the_baselines_name_made_by_someone_else_is_left_alone() {
         .send()
         .await
         .unwrap();
+    // The designation enabled the administrator's hub.
     let hub = aws_sdk_securityhub::Client::new(&probe::as_account(&moto, admin, REGION).await);
-    hub.enable_security_hub()
-        .enable_default_standards(false)
-        .send()
-        .await
-        .unwrap();
     hub.create_finding_aggregator()
         .region_linking_mode("NO_REGIONS")
         .send()

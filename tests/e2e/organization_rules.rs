@@ -92,3 +92,71 @@ async fn a_contact_aws_would_refuse_is_refused_before_anything_is_sent() {
     assert!(apply.stderr.contains("phone"), "{}", apply.stderr);
     assert_eq!(moto.writes(before).len(), 0, "nothing is written");
 }
+
+/// `examples/organization.yaml` for the accounts of a local organization:
+/// `security` its administrator, `prod` its override, `audit` excluded,
+/// in two regions.
+fn example_for(ids: &[String]) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/organization.yaml"
+    ))
+    .unwrap();
+    text.replace("222222222222", &ids[0])
+        .replace("333333333333", &ids[1])
+        .replace("111111111111", &ids[2])
+        .replace("regions: all", "regions: [ap-northeast-1, us-east-1]")
+}
+
+/// Why (issue 32): designating the delegated administrator turns GuardDuty
+/// and Security Hub on there (their guides say so; the local AWS does it
+/// now). baseline planned CreateDetector and EnableSecurityHub for the
+/// administrator, which AWS refuses once designation has made them, and
+/// every later step of the administrator was skipped. Now the
+/// administrator's detector and hub come after the designation and are
+/// taken (and marked), never made twice; the next plan is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_organization_converges_when_designation_enables_the_administrator() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, &example_for(&ids));
+    let f = file.to_str().unwrap();
+    let before = moto.writes(0).len();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let made_twice: Vec<String> = moto
+        .writes(before)
+        .iter()
+        .filter(|w| w.account == ids[0])
+        .filter(|w| ["EnableSecurityHub", "CreateDetector"].contains(&w.operation.as_str()))
+        .map(|w| format!("{} {} {}", w.region, w.operation, w.status))
+        .collect();
+    assert!(
+        made_twice.is_empty(),
+        "the administrator's hub and detector are its designation's: {made_twice:?}"
+    );
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    for region in ["ap-northeast-1", "us-east-1"] {
+        let sdk = probe::as_account(&moto, &ids[0], region).await;
+        let hub = aws_sdk_securityhub::Client::new(&sdk)
+            .describe_hub()
+            .send()
+            .await
+            .unwrap();
+        let tags = aws_sdk_securityhub::Client::new(&sdk)
+            .list_tags_for_resource()
+            .resource_arn(hub.hub_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            tags.tags()
+                .and_then(|t| t.get("managed-by"))
+                .map(String::as_str),
+            Some("baseline"),
+            "{region}: the designation's hub is marked as the baseline's"
+        );
+    }
+}

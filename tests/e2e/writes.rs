@@ -322,7 +322,9 @@ const RULES: &[Rule] = &[
         "guardduty",
         "TagResource",
         &["guardduty.detector"],
-        false,
+        // A create in the delegated administrator takes the one its
+        // designation made, and marks it.
+        true,
         Some(Some("managed_by")),
         false,
     ),
@@ -546,7 +548,9 @@ const RULES: &[Rule] = &[
         "securityhub",
         "TagResource",
         &["securityhub.hub"],
-        false,
+        // A create in the delegated administrator takes the one its
+        // designation made, and marks it.
+        true,
         Some(Some("managed_by")),
         false,
     ),

@@ -391,10 +391,12 @@ def needs(req, name, op, labels):
             actions[0], account, partition, body.get("ServicePrincipal"), body.get("AccountId"))
     elif name == "guardduty":
         # A detector's ARN (its id in the URI); CreateDetector's tags.
-        if labels.get("DetectorId") and any("detector" in sar.resource_types(a) for a in actions):
+        if labels.get("ResourceArn"):
+            resource = labels["ResourceArn"]
+        elif labels.get("DetectorId") and any("detector" in sar.resource_types(a) for a in actions):
             resource = sar.arn("guardduty", "detector", Partition=partition, Region=region, Account=account,
                                DetectorId=labels["DetectorId"])
-        if op == "CreateDetector":
+        if op in ("CreateDetector", "TagResource"):
             context = _tag_context((rest.get("tags") or {}).items())
     elif name == "securityhub":
         # The account's hub (`hub/default`) for the actions that take it;

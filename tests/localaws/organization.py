@@ -25,6 +25,15 @@ AWS behaviour followed:
   Security Hub's `/organization/configuration`): the administrator only.
   GuardDuty's `autoEnableOrganizationMembers` is NEW, ALL or NONE; the
   protection plans (`features`) each NEW, ALL or NONE.
+* Designating the administrator turns the service on there, in that
+  region: GuardDuty's "EnableOrganizationAdminAccount ... GuardDuty gets
+  enabled automatically in the designated Region" ("Managing GuardDuty
+  accounts with AWS Organizations": a detector, no protection plan named),
+  Security Hub's "also enables Security Hub CSPM in the current AWS Region
+  for the delegated administrator account" ("Integrating Security Hub
+  CSPM with AWS Organizations"; with the default standards, as
+  EnableSecurityHub: the guide does not say, so the stricter reading).
+  Neither carries a tag.
 * CreateMembers takes at most 50 accounts (`AccountDetails`, max 50 in
   both models; the Rust SDK does not check it, AWS refuses more).
 * CreateMembers by the administrator, for accounts of the organization:
@@ -56,6 +65,7 @@ Sources (AWS's documentation):
 * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateOrganizationConfiguration.html
 * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateMembers.html
 * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html
+* https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html
 * https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableOrganizationAdminAccount.html
 * https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_CreateMembers.html
 * https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html
@@ -198,6 +208,9 @@ def guardduty(req):
         state = gd_state(org, req.region)
         designate(req, org, GD_PRINCIPAL, admin, state["admin"], "BadRequestException")
         state["admin"] = admin
+        # Designation enables GuardDuty in the administrator, in this
+        # region (a detector without protection plans, untagged).
+        gd_detector(admin, req.region, create=True)
         return json_answer({})
     if path == "/admin" and req.method == "GET":
         org = require_management(req, "guardduty")
@@ -266,6 +279,13 @@ def securityhub(req):
         config = securityhub_backends[req.account][req.region]._get_org_config()
         designate(req, org, SH_PRINCIPAL, admin, config["admin_account_id"], "InvalidInputException")
         config["admin_account_id"] = admin
+        # Designation enables Security Hub in the administrator, in this
+        # region, with the default standards (what EnableSecurityHub does
+        # unless told otherwise; the guide does not say which, so the
+        # stricter reading: the administrator may hold more than it asked).
+        from . import securityhub as hub
+        if not securityhub_backends[admin][req.region].enabled:
+            hub.enable_hub(admin, req.region, True, {})
         return json_answer({"AdminAccountId": admin})
     if path == "/organization/admin" and req.method == "GET":
         org = require_management(req, "securityhub")

@@ -285,6 +285,35 @@ pub(crate) fn desired(
     out
 }
 
+/// The delegated administrator's own detector or hub (`d`): its
+/// designation enables the service there ("Managing GuardDuty accounts with
+/// AWS Organizations"; Security Hub's "Integrating Security Hub CSPM with
+/// AWS Organizations"), so it comes after the registration, and a create
+/// takes what the designation made (marking it as the baseline's, whose
+/// registration made it) instead of making a second.
+pub(crate) fn designated(
+    mut d: Desired,
+    org: &Organization,
+    kinds: &Kinds,
+    target: &Target,
+) -> Desired {
+    d.depends_on
+        .push(address(&org.management, &target.region, kinds.admin));
+    d.private
+        .insert(MADE_BY_DESIGNATION.into(), json!(org.admin));
+    d
+}
+
+/// [`Change::private`] of a create that takes what the designation of
+/// this administrator made.
+const MADE_BY_DESIGNATION: &str = "made_by_designation_of";
+
+/// Whether a create is the delegated administrator's own detector or hub
+/// (see [`designated`]).
+pub(crate) fn made_by_designation(change: &Change) -> bool {
+    change.private.contains_key(MADE_BY_DESIGNATION)
+}
+
 /// A refusal when the region's registered administrator (`registered`)
 /// is not the baseline's; the registration as observed otherwise.
 pub(crate) fn registration(

@@ -451,6 +451,17 @@ pub const SETTINGS: &[Setting] = &[
                 tagged: false,
             },
             Actions {
+                // In the delegated administrator: the detector its
+                // designation made is marked as the baseline's.
+                sid: "GuardDutyAdministratorDetector",
+                under: Some(IN_ADMINISTRATOR),
+                read: &[],
+                write: &["guardduty:TagResource"],
+                teardown: &[],
+                on: Some("arn:{partition}:guardduty:*:{account}:detector/*"),
+                tagged: true,
+            },
+            Actions {
                 // In every member: its coverage, read.
                 sid: "GuardDutyOrganizationMember",
                 under: Some(IN_MEMBERS),
@@ -668,6 +679,18 @@ pub const SETTINGS: &[Setting] = &[
                 ],
                 teardown: &[],
                 on: None,
+                tagged: false,
+            },
+            Actions {
+                // In the delegated administrator: the hub its designation
+                // made is marked as the baseline's (securityhub:TagResource
+                // takes no aws:RequestTag: the hub's ARN alone scopes it).
+                sid: "SecurityHubAdministratorHub",
+                under: Some(IN_ADMINISTRATOR),
+                read: &[],
+                write: &["securityhub:TagResource"],
+                teardown: &[],
+                on: Some(SECURITYHUB_HUB),
                 tagged: false,
             },
             Actions {

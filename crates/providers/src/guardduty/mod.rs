@@ -104,7 +104,7 @@ impl Service for GuardDutyService {
             }
             let mut out = organization::desired(org, spec, target);
             if target.account_id == org.admin {
-                out.push(self.detector(spec, target, on));
+                out.push(designated(self.detector(spec, target, on), org, target));
             }
             return out;
         }
@@ -135,6 +135,12 @@ impl Service for GuardDutyService {
         let client = client!(aws_sdk_guardduty, account, &target.region);
         organization::apply(&client, account, target, change, self.aws.settle).await
     }
+}
+
+/// The delegated administrator's own detector: after the designation,
+/// which enables GuardDuty there (`organization::designated`).
+fn designated(d: Desired, org: &crate::organization::Organization, target: &Target) -> Desired {
+    crate::organization::designated(d, org, &organization::KINDS, target)
 }
 
 impl GuardDutyService {
@@ -209,16 +215,43 @@ impl GuardDutyService {
         let after = change.after.clone().unwrap_or_default();
         match change.action {
             Action::Create => {
-                // Naming no plan: a plan the region does not offer would
-                // refuse the whole detector.
-                let created = client
-                    .create_detector()
-                    .enable(true)
-                    .tags(OWNER_TAG_KEY, self.aws.owner.mark())
-                    .send()
-                    .await
-                    .map_err(ctx.err("CreateDetector"))?;
-                let id = created.detector_id().unwrap_or_default();
+                // The delegated administrator's: its designation (ordered
+                // before) enabled GuardDuty there; that detector is taken
+                // and marked, never created twice.
+                let made = if crate::organization::made_by_designation(change) {
+                    detector_id(&client, &ctx).await?
+                } else {
+                    None
+                };
+                let id = match made {
+                    Some(id) => {
+                        let arn = format!(
+                            "arn:{}:guardduty:{}:{}:detector/{id}",
+                            account.partition, target.region, account.id
+                        );
+                        client
+                            .tag_resource()
+                            .resource_arn(arn)
+                            .tags(OWNER_TAG_KEY, self.aws.owner.mark())
+                            .send()
+                            .await
+                            .map_err(ctx.err("TagResource"))?;
+                        id
+                    }
+                    // Naming no plan: a plan the region does not offer
+                    // would refuse the whole detector.
+                    None => client
+                        .create_detector()
+                        .enable(true)
+                        .tags(OWNER_TAG_KEY, self.aws.owner.mark())
+                        .send()
+                        .await
+                        .map_err(ctx.err("CreateDetector"))?
+                        .detector_id()
+                        .unwrap_or_default()
+                        .to_string(),
+                };
+                let id = id.as_str();
                 let offered: BTreeSet<String> = client
                     .get_detector()
                     .detector_id(id)

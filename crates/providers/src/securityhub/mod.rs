@@ -40,6 +40,33 @@ service_type!(
     SecurityHubService
 );
 
+/// The region's hub's ARN, or `None` when Security Hub is not enabled.
+async fn hub_arn(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+) -> Result<Option<String>, ServiceError> {
+    match client.describe_hub().send().await {
+        Ok(h) => Ok(Some(h.hub_arn().unwrap_or_default().to_string())),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("InvalidAccessException" | "ResourceNotFoundException")
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Box::new(ctx.err("DescribeHub")(e))),
+    }
+}
+
+/// Whether Security Hub is enabled in the region.
+async fn hub_enabled(
+    client: &aws_sdk_securityhub::Client,
+    ctx: &Ctx,
+) -> Result<bool, ServiceError> {
+    Ok(hub_arn(client, ctx).await?.is_some())
+}
+
 #[async_trait]
 impl Service for SecurityHubService {
     fn name(&self) -> &'static str {
@@ -87,7 +114,19 @@ impl Service for SecurityHubService {
                 out.extend(
                     self.hub(spec, target, on, hub)
                         .into_iter()
-                        .filter(|d| !central || d.address.kind != "securityhub.standards"),
+                        .filter(|d| !central || d.address.kind != "securityhub.standards")
+                        .map(|d| {
+                            if d.address.kind == "securityhub.hub" {
+                                crate::organization::designated(
+                                    d,
+                                    org,
+                                    &organization::KINDS,
+                                    target,
+                                )
+                            } else {
+                                d
+                            }
+                        }),
                 );
             } else if let Some(standards) = standards(spec, target, on && !central, {
                 crate::organization::address(
@@ -204,19 +243,7 @@ impl SecurityHubService {
         let client = client!(aws_sdk_securityhub, account, &target.region);
         let mut out = Vec::new();
         let mut notes = Vec::new();
-        let hub_arn = match client.describe_hub().send().await {
-            Ok(h) => Some(h.hub_arn().unwrap_or_default().to_string()),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("InvalidAccessException" | "ResourceNotFoundException")
-                ) =>
-            {
-                None
-            }
-            Err(e) => return Err(Box::new(ctx.err("DescribeHub")(e))),
-        };
-        let Some(hub_arn) = hub_arn else {
+        let Some(hub_arn) = hub_arn(&client, &ctx).await? else {
             return Ok(out.into());
         };
         let tags = client
@@ -340,6 +367,25 @@ impl SecurityHubService {
                     .and_then(|b| b.get("hub_arn"))
                     .and_then(Value::as_str)
                     .unwrap_or_default();
+                client
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .tags(OWNER_TAG_KEY, self.aws.owner.mark())
+                    .send()
+                    .await
+                    .map_err(ctx.err("TagResource"))?;
+            }
+            ("securityhub.hub", Action::Create)
+                if crate::organization::made_by_designation(change)
+                    && hub_enabled(&client, &ctx).await? =>
+            {
+                // The delegated administrator's hub, which its designation
+                // (ordered before) enabled: taken and marked, never
+                // enabled twice.
+                let arn = format!(
+                    "arn:{}:securityhub:{}:{}:hub/default",
+                    account.partition, target.region, account.id
+                );
                 client
                     .tag_resource()
                     .resource_arn(arn)
