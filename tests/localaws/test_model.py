@@ -671,7 +671,10 @@ class ModelTest(unittest.TestCase):
             ServicePrincipal="guardduty.amazonaws.com")["DelegatedAdministrators"]], [admin])
         # The administrator's organization configuration and members.
         ad = self.as_account("guardduty", admin)
-        detector = ad.create_detector(Enable=True)["DetectorId"]
+        # Designation enabled GuardDuty in the administrator, in that region
+        # only ("Managing GuardDuty accounts with AWS Organizations").
+        detector, = ad.list_detectors()["DetectorIds"]
+        self.assertEqual(self.as_account("guardduty", admin, "us-east-1").list_detectors()["DetectorIds"], [])
         ad.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="ALL",
                                              Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}])
         conf = ad.describe_organization_configuration(DetectorId=detector)
@@ -746,7 +749,11 @@ class ModelTest(unittest.TestCase):
         self.expect_error("InvalidInputException", sh.enable_organization_admin_account, AdminAccountId=other)
         self.assertEqual([a["AccountId"] for a in sh.list_organization_admin_accounts()["AdminAccounts"]], [admin])
         ad = self.as_account("securityhub", admin)
-        ad.enable_security_hub()
+        # Designation enabled Security Hub in the administrator, with the
+        # default standards ("Integrating Security Hub CSPM with AWS
+        # Organizations"): a second enable is a conflict.
+        self.expect_error("ResourceConflictException", ad.enable_security_hub)
+        self.assertEqual(len(ad.get_enabled_standards()["StandardsSubscriptions"]), 2)
         ad.update_organization_configuration(AutoEnable=True, AutoEnableStandards="DEFAULT")
         self.assertTrue(ad.describe_organization_configuration()["AutoEnable"])
         # Per region.
@@ -768,9 +775,11 @@ class ModelTest(unittest.TestCase):
         self.client("securityhub").enable_organization_admin_account(AdminAccountId=admin)
         ad = self.as_account("securityhub", admin)
         central = {"ConfigurationType": "CENTRAL"}
-        # The home Region first: an aggregator, which needs the hub.
-        self.expect_error("InvalidAccessException", ad.create_finding_aggregator, RegionLinkingMode="NO_REGIONS")
-        ad.enable_security_hub(EnableDefaultStandards=False)
+        # The home Region first: an aggregator, which needs the hub (the
+        # designation enabled it in this region only).
+        self.expect_error("InvalidAccessException", self.as_account("securityhub", admin, "us-east-1")
+                          .create_finding_aggregator, RegionLinkingMode="NO_REGIONS")
+        ad.describe_hub()
         self.expect_error("InvalidInputException", ad.update_organization_configuration, AutoEnable=False,
                           AutoEnableStandards="NONE", OrganizationConfiguration=central)
         self.expect_error("InvalidInputException", ad.create_finding_aggregator,

@@ -570,8 +570,15 @@ async fn organization_zone_needs_the_management_or_delegated_admin_account() {
             .build()
             .unwrap()
     });
+    // Trusted access for Access Analyzer is read in the management
+    // account (issue 32): off, it is planned before the analyzer.
+    let no_trust = mock!(aws_sdk_organizations::Client::list_aws_service_access_for_organization)
+        .then_output(|| {
+            aws_sdk_organizations::operation::list_aws_service_access_for_organization::ListAwsServiceAccessForOrganizationOutput::builder()
+                .build()
+        });
     let p = plan(
-        &access_analyzer(&[&organization(ACCOUNT), &org_list]),
+        &access_analyzer(&[&organization(ACCOUNT), &no_trust, &org_list]),
         ORG_ANALYZER,
     )
     .await;
@@ -579,6 +586,13 @@ async fn organization_zone_needs_the_management_or_delegated_admin_account() {
     assert_eq!(
         change(&p, "access_analyzer.analyzer").action,
         Action::Create
+    );
+    let trust = change(&p, "access_analyzer.trusted_access");
+    assert_eq!(trust.action, Action::Create);
+    assert!(
+        change(&p, "access_analyzer.analyzer")
+            .depends_on
+            .contains(&trust.address)
     );
 
     let admins = mock!(aws_sdk_organizations::Client::list_delegated_administrators)
