@@ -119,11 +119,13 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
             kind("access_analyzer.delegated_admin", "create"),
             kind("config.delegated_admin", "create"),
             kind("guardduty.delegated_admin", "create"),
+            kind("guardduty.detector", "create"),
             kind("guardduty.membership", "create"),
             kind("securityhub.delegated_admin", "create"),
+            kind("securityhub.hub", "create"),
             kind("securityhub.membership", "create"),
         ],
-        "the management account registers the administrator and is covered as a member"
+        "the management account registers the administrator, enables its own detector and hub (AWS adds no management account that has not), and is covered as a member"
     );
     assert_eq!(
         kinds(&v, admin),

@@ -160,3 +160,38 @@ async fn the_example_organization_converges_when_designation_enables_the_adminis
         );
     }
 }
+
+/// Why (issue 32): Security Hub cannot be enabled automatically for the
+/// organization's management account, and GuardDuty needs its
+/// service-linked role there first (the local AWS refuses it as a member
+/// until then, as AWS does). baseline planned only a membership for it, so
+/// the members step failed in every region on every run. Its own detector
+/// and hub now come first, in every region, and it is covered there.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_management_account_is_covered_in_every_region() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, &example_for(&ids));
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let management = "123456789012";
+    for region in ["ap-northeast-1", "us-east-1"] {
+        assert_eq!(
+            probe::guardduty_of(&moto, management, region).await,
+            (true, Some(ids[0].clone())),
+            "{region}: GuardDuty"
+        );
+        let sh =
+            aws_sdk_securityhub::Client::new(&probe::as_account(&moto, management, region).await);
+        let administrator = sh.get_administrator_account().send().await.unwrap();
+        assert_eq!(
+            administrator.administrator().and_then(|a| a.account_id()),
+            Some(ids[0].as_str()),
+            "{region}: Security Hub"
+        );
+    }
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+}

@@ -34,6 +34,15 @@ AWS behaviour followed:
   CSPM with AWS Organizations"; with the default standards, as
   EnableSecurityHub: the guide does not say, so the stricter reading).
   Neither carries a tag.
+* The organization's management account is no ordinary member: Security
+  Hub "cannot be enabled automatically for the organization management
+  account. The organization management account must enable Security Hub
+  CSPM before the administrator account enables it as a member account"
+  (CreateMembers, botocore's model); GuardDuty's management account must
+  have GuardDuty's service-linked role first ("Managing GuardDuty accounts
+  with AWS Organizations"), which enabling GuardDuty makes: the stricter
+  reading asks for its detector in that region. Otherwise CreateMembers
+  returns it in UnprocessedAccounts and enables nothing there.
 * CreateMembers takes at most 50 accounts (`AccountDetails`, max 50 in
   both models; the Rust SDK does not check it, AWS refuses more).
 * CreateMembers by the administrator, for accounts of the organization:
@@ -252,6 +261,11 @@ def guardduty(req):
                 unprocessed.append({"accountId": account,
                                     "result": "The account is not an account of the organization (it needs an invitation)."})
                 continue
+            if account == org.account_id and gd_detector(account, req.region) is None:
+                unprocessed.append({"accountId": account,
+                                    "result": "The organization management account must enable GuardDuty (which "
+                                              "creates its service-linked role) before it can be added as a member."})
+                continue
             gd_add_member(org, req.region, state, account, d.get("email") or "")
         return json_answer({"unprocessedAccounts": unprocessed})
     if what == "member" and req.method == "GET":
@@ -306,6 +320,12 @@ def securityhub(req):
             if account not in accounts or account == req.account:
                 unprocessed.append({"AccountId": account,
                                     "ProcessingResult": "Not an account of the organization (it needs an invitation)."})
+                continue
+            if account == org.account_id and not securityhub_backends[account][req.region].enabled:
+                unprocessed.append({"AccountId": account,
+                                    "ProcessingResult": "Security Hub cannot be enabled automatically for the "
+                                                        "organization management account: it must enable Security "
+                                                        "Hub before the administrator enables it as a member."})
                 continue
             sh_add_member(account, req.region, req.account, config, hub, d.get("Email") or "")
         return json_answer({"UnprocessedAccounts": unprocessed})

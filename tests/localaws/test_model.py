@@ -685,6 +685,13 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(ad.create_members(DetectorId=detector, AccountDetails=[
             {"AccountId": member, "Email": "dev@example.com"}, {"AccountId": "999999999999", "Email": "x@example.com"}
         ])["UnprocessedAccounts"][0]["AccountId"], "999999999999")
+        # The management account only once it has GuardDuty (its
+        # service-linked role) itself.
+        self.assertEqual([u["AccountId"] for u in ad.create_members(DetectorId=detector, AccountDetails=[
+            {"AccountId": ACCOUNT, "Email": "m@example.com"}])["UnprocessedAccounts"]], [ACCOUNT])
+        self.client("guardduty").create_detector(Enable=True)
+        self.assertEqual(ad.create_members(DetectorId=detector, AccountDetails=[
+            {"AccountId": ACCOUNT, "Email": "m@example.com"}])["UnprocessedAccounts"], [])
         # At most 50 accounts a call.
         self.expect_error("BadRequestException",
                           self.as_account("guardduty", admin).create_members, DetectorId=detector,
@@ -692,13 +699,14 @@ class ModelTest(unittest.TestCase):
         member_detector = m.list_detectors()["DetectorIds"][0]
         self.assertEqual(m.get_administrator_account(DetectorId=member_detector)["Administrator"]["AccountId"], admin)
         self.expect_error("BadRequestException", m.describe_organization_configuration, DetectorId=member_detector)
-        self.assertEqual([x["AccountId"] for x in ad.list_members(DetectorId=detector)["Members"]], [member])
+        self.assertEqual(sorted(x["AccountId"] for x in ad.list_members(DetectorId=detector)["Members"]),
+                         sorted([member, ACCOUNT]))
         # An account that joins later is covered by AWS itself.
         joined = orgs.create_account(AccountName="new", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
         j = self.as_account("guardduty", joined)
         self.assertEqual(len(j.list_detectors()["DetectorIds"]), 1)
         self.assertEqual(sorted(x["AccountId"] for x in ad.list_members(DetectorId=detector)["Members"]),
-                         sorted([member, joined]))
+                         sorted([member, ACCOUNT, joined]))
         # Not in a region whose configuration does not auto-enable.
         self.assertEqual(self.as_account("guardduty", joined, "us-east-1").list_detectors()["DetectorIds"], [])
 
@@ -764,6 +772,11 @@ class ModelTest(unittest.TestCase):
         self.expect_error("AccessDeniedException", m.create_members, AccountDetails=[{"AccountId": other}])
         ad.create_members(AccountDetails=[{"AccountId": member}])
         self.assertEqual(m.get_administrator_account()["Administrator"]["AccountId"], admin)
+        # The management account only once it has enabled Security Hub.
+        self.assertEqual([u["AccountId"] for u in ad.create_members(AccountDetails=[{"AccountId": ACCOUNT}])[
+            "UnprocessedAccounts"]], [ACCOUNT])
+        self.client("securityhub").enable_security_hub(EnableDefaultStandards=False)
+        self.assertEqual(ad.create_members(AccountDetails=[{"AccountId": ACCOUNT}])["UnprocessedAccounts"], [])
         self.assertEqual(len(m.get_enabled_standards()["StandardsSubscriptions"]), 2)
         joined = orgs.create_account(AccountName="new", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
         self.assertEqual(self.as_account("securityhub", joined).get_administrator_account()["Administrator"]["AccountId"],

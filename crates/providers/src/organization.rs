@@ -266,11 +266,17 @@ pub(crate) fn desired(
             .map(|(id, email)| (id.clone(), json!(email)))
             .collect();
         // After the configuration: what it says of new members (their
-        // standards) holds for the ones added here too.
+        // standards) holds for the ones added here too; and after the
+        // management account's own detector or hub, which AWS requires
+        // before it can be a member (`management_own`).
+        let management_own = Address {
+            account: org.management.clone(),
+            ..own.clone()
+        };
         out.push(one(
             kinds.members,
             crate::attrs(&[("accounts", json!(ids))]),
-            vec![registered, own, configured],
+            vec![registered, own, configured, management_own],
             crate::attrs(&[("emails", Value::Object(emails))]),
         ));
     }

@@ -105,6 +105,13 @@ impl Service for GuardDutyService {
             let mut out = organization::desired(org, spec, target);
             if target.account_id == org.admin {
                 out.push(designated(self.detector(spec, target, on), org, target));
+            } else if target.account_id == org.management {
+                // The management account is no ordinary member: it needs
+                // GuardDuty (its service-linked role) before the
+                // administrator may add it ("Managing GuardDuty accounts
+                // with AWS Organizations"). Its own detector, in every
+                // region, before the administrator's members.
+                out.push(self.detector(spec, target, on));
             }
             return out;
         }

@@ -128,6 +128,16 @@ impl Service for SecurityHubService {
                             }
                         }),
                 );
+            } else if target.account_id == org.management {
+                // Security Hub "cannot be enabled automatically for the
+                // organization management account" (CreateMembers): its
+                // own hub, in every region, before the administrator's
+                // members; its standards as the others'.
+                out.extend(
+                    self.hub(spec, target, on, hub)
+                        .into_iter()
+                        .filter(|d| !central || d.address.kind != "securityhub.standards"),
+                );
             } else if let Some(standards) = standards(spec, target, on && !central, {
                 crate::organization::address(
                     &target.account_id,
