@@ -195,3 +195,74 @@ async fn the_management_account_is_covered_in_every_region() {
     let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again:?}");
 }
+
+/// A region removed must not remove the organization (LZA issue 1129:
+/// excluding one region removed the Security Hub administrator in every
+/// region and dropped all members). baseline never deregisters an
+/// administrator nor removes members: with a region taken out of a
+/// converged organization baseline, the plan unlinks that region from
+/// Security Hub's central configuration and changes nothing else, and the
+/// administrator and every member stay, in that region too. (Today's code
+/// already holds to it; this test keeps it so.)
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_a_region_leaves_the_organization_in_the_others() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let both = baseline_file(&dir, &example_for(&ids));
+    let apply = moto.baseline(&["apply", "-f", both.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let one = dir.path().join("one-region.yaml");
+    std::fs::write(
+        &one,
+        example_for(&ids).replace(
+            "regions: [ap-northeast-1, us-east-1]",
+            "regions: [ap-northeast-1]",
+        ),
+    )
+    .unwrap();
+    let one = one.to_str().unwrap();
+    // What the plan changes is shown; it only unlinks the region from
+    // Security Hub's central configuration (the aggregator's regions), and
+    // deletes, deregisters or turns off nothing.
+    let plan = moto.baseline(&["plan", "-f", one, "--output", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let changed: Vec<String> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !["no-op", "read"].contains(&c["action"].as_str().unwrap_or("")))
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["action"].as_str().unwrap(),
+                c["address"]["kind"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        vec!["update securityhub.aggregator".to_string()],
+        "only the aggregator's linked regions change"
+    );
+    let apply = moto.baseline(&["apply", "-f", one, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    for region in ["ap-northeast-1", "us-east-1"] {
+        for member in ["123456789012", ids[1].as_str()] {
+            assert_eq!(
+                probe::guardduty_of(&moto, member, region).await,
+                (true, Some(ids[0].clone())),
+                "{region}: {member} is still GuardDuty's member"
+            );
+            let sh =
+                aws_sdk_securityhub::Client::new(&probe::as_account(&moto, member, region).await);
+            let administrator = sh.get_administrator_account().send().await.unwrap();
+            assert_eq!(
+                administrator.administrator().and_then(|a| a.account_id()),
+                Some(ids[0].as_str()),
+                "{region}: {member} is still Security Hub's member"
+            );
+        }
+    }
+}
