@@ -39,6 +39,27 @@ async fn sdk_as(moto: &Moto, key: &(String, String)) -> aws_config::SdkConfig {
     .await
 }
 
+/// Tags `key` `managed-by: baseline`, as someone claiming it would.
+async fn mark_as_baselines(
+    kms: &aws_sdk_kms::Client,
+    key: &str,
+) -> Result<
+    aws_sdk_kms::operation::tag_resource::TagResourceOutput,
+    aws_sdk_kms::error::SdkError<aws_sdk_kms::operation::tag_resource::TagResourceError>,
+> {
+    kms.tag_resource()
+        .key_id(key)
+        .tags(
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key("managed-by")
+                .tag_value("baseline")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+}
+
 /// Whether an SDK result is the local IAM's refusal.
 fn refused<T, E: std::fmt::Debug>(result: Result<T, E>) -> bool {
     match result {
@@ -231,18 +252,7 @@ async fn another_teams_key_cannot_be_claimed_by_tagging_it() {
     let key = user(&moto, "baseline", &policy(f, "apply")).await;
     let kms = aws_sdk_kms::Client::new(&sdk_as(&moto, &key).await);
     // Tagging may pass (it cannot be scoped); nothing after it does.
-    let _ = kms
-        .tag_resource()
-        .key_id(&team)
-        .tags(
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key("managed-by")
-                .tag_value("baseline")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await;
+    let _ = mark_as_baselines(&kms, &team).await;
     let put = kms
         .put_key_policy()
         .key_id(&team)
@@ -304,18 +314,7 @@ async fn a_key_without_alias_outside_the_home_region_cannot_be_claimed() {
             )
             .await,
     );
-    let tagged = kms
-        .tag_resource()
-        .key_id(&team)
-        .tags(
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key("managed-by")
-                .tag_value("baseline")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await;
+    let tagged = mark_as_baselines(&kms, &team).await;
     assert!(refused(tagged), "a key outside the home region was marked");
     let alias = kms
         .create_alias()
