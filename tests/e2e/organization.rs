@@ -134,6 +134,7 @@ async fn the_security_services_run_through_the_delegated_administrator_and_cover
             kind("config.aggregator", "create"),
             kind("config.aggregator_role", "create"),
             kind("guardduty.detector", "create"),
+            kind("guardduty.member_plans", "create"),
             kind("guardduty.members", "create"),
             kind("guardduty.organization", "create"),
             kind("securityhub.aggregator", "create"),

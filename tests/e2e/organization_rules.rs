@@ -266,3 +266,59 @@ async fn removing_a_region_leaves_the_organization_in_the_others() {
         }
     }
 }
+
+/// Why (issue 32): GuardDuty gives a member the organization's auto-enable
+/// settings, not every protection plan (with `auto_enable: false`, none),
+/// and baseline never read a member's plans: the plan said "covered"
+/// while members lacked S3, EKS, EBS, RDS, Lambda and runtime protection.
+/// Each member's plans are read and shown now, and turned on from the
+/// administrator (UpdateMemberDetectors); the next plan is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn members_get_the_baselines_protection_plans_without_auto_enable() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "dev"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        &format!(
+            "version: 1\naccounts: organization\norganization:\n  role_name: OrganizationAccountAccessRole\n  delegated_admin: \"{}\"\n  auto_enable: false\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nguardduty: {{enabled: true, features: all}}\n",
+            ids[0]
+        ),
+    );
+    let f = file.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("guardduty.member_plans[\"organization\"]"),
+        "{}",
+        plan.stdout
+    );
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    let dev =
+        aws_sdk_guardduty::Client::new(&probe::as_account(&moto, &ids[1], "ap-northeast-1").await);
+    let detector = dev.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    let features = dev
+        .get_detector()
+        .detector_id(detector)
+        .send()
+        .await
+        .unwrap();
+    let on: Vec<&str> = features
+        .features()
+        .iter()
+        .filter(|f| f.status().map(|s| s.as_str()) == Some("ENABLED"))
+        .filter_map(|f| f.name().map(|n| n.as_str()))
+        .collect();
+    for plan in [
+        "S3_DATA_EVENTS",
+        "EKS_AUDIT_LOGS",
+        "EBS_MALWARE_PROTECTION",
+        "RDS_LOGIN_EVENTS",
+    ] {
+        assert!(on.contains(&plan), "{plan} is on in the member: {on:?}");
+    }
+}

@@ -404,6 +404,14 @@ const RULES: &[Rule] = &[
     ),
     rule(
         "guardduty",
+        "UpdateMemberDetectors",
+        &["guardduty.member_plans"],
+        true,
+        Some(None),
+        false,
+    ),
+    rule(
+        "guardduty",
         "CreateMembers",
         &["guardduty.members"],
         true,

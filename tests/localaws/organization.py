@@ -43,6 +43,12 @@ AWS behaviour followed:
   with AWS Organizations"), which enabling GuardDuty makes: the stricter
   reading asks for its detector in that region. Otherwise CreateMembers
   returns it in UnprocessedAccounts and enables nothing there.
+* A member's protection plans follow the organization configuration when
+  CreateMembers (or auto-enable) turns GuardDuty on in it: ALL or NEW on,
+  NONE off ("GuardDuty applies your organization's auto-enable settings to
+  the member accounts in this request"; `ALL` "may take up to 24 hours":
+  at once here). GetMemberDetectors / UpdateMemberDetectors (the
+  administrator, for its members, at most 50 a call) read and set them.
 * CreateMembers takes at most 50 accounts (`AccountDetails`, max 50 in
   both models; the Rust SDK does not check it, AWS refuses more).
 * CreateMembers by the administrator, for accounts of the organization:
@@ -205,8 +211,16 @@ def gd_admin_side(req, detector_id):
 
 
 def gd_add_member(org, region, state, account, email=""):
+    """A member, GuardDuty enabled in it with the organization's
+    protection plans: a plan whose organization setting is ALL or NEW is
+    on, one that is NONE (or never set) is off ("GuardDuty applies your
+    organization's auto-enable settings to the member accounts in this
+    request", CreateMembers)."""
     state["members"][account] = email
-    gd_detector(account, region, create=True)
+    if gd_detector(account, region) is None:
+        plans = [{"name": n, "status": "ENABLED" if state["features"].get(n) in ("ALL", "NEW") else "DISABLED"}
+                 for n in sorted(ORG_FEATURES)]
+        guardduty_backends[account][region].create_detector(True, None, None, {}, plans)
 
 
 def guardduty(req):
@@ -225,6 +239,9 @@ def guardduty(req):
         org = require_management(req, "guardduty")
         admin = gd_state(org, req.region)["admin"]
         return json_answer({"adminAccounts": [{"adminAccountId": admin, "adminStatus": "ENABLED"}] if admin else []})
+    m = re.match(r"^/detector/([^/]+)/member/detector/(get|update)$", path)
+    if m and req.method == "POST":
+        return gd_member_detectors(req, m.group(1), m.group(2))
     m = re.match(r"^/detector/([^/]+)/(admin|member|administrator)$", path)
     if not m:
         return None
@@ -274,6 +291,37 @@ def guardduty(req):
                     "updatedAt": now()} for a, e in sorted(state["members"].items())]
         return json_answer({"members": members})
     return None
+
+
+def gd_member_detectors(req, detector_id, what):
+    """GetMemberDetectors / UpdateMemberDetectors: the administrator reads
+    or sets its members' protection plans (an account that is not its
+    member is unprocessed)."""
+    org, state = gd_admin_side(req, detector_id)
+    body = req.json()
+    accounts = body.get("accountIds") or []
+    if not 1 <= len(accounts) <= MAX_MEMBERS:
+        raise ServiceError("BadRequestException", f"accountIds must have 1 to {MAX_MEMBERS} items.")
+    unprocessed, done = [], []
+    for account in accounts:
+        member = gd_detector(account, req.region) if account in state["members"] else None
+        if member is None:
+            unprocessed.append({"accountId": account, "result": "The account is not a member of this administrator."})
+        else:
+            done.append((account, guardduty_backends[account][req.region].detectors[member]))
+    if what == "get":
+        return json_answer({"members": [
+            {"accountId": a, "dataSources": d.to_json().get("dataSources") or {},
+             "features": [{"name": f["name"], "status": f["status"]} for f in (d.to_json().get("features") or [])
+                          if f["name"] in ORG_FEATURES]}
+            for a, d in done], "unprocessedAccounts": unprocessed})
+    features = body.get("features") or []
+    for f in features:
+        if f.get("name") not in ORG_FEATURES or f.get("status") not in ("ENABLED", "DISABLED"):
+            raise ServiceError("BadRequestException", f"Invalid member feature: {f}")
+    for _, d in done:
+        d.update(None, None, None, [{"name": f["name"], "status": f["status"]} for f in features])
+    return json_answer({"unprocessedAccounts": unprocessed})
 
 
 # ------------------------------------------------------------- Security Hub

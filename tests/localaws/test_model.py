@@ -698,6 +698,17 @@ class ModelTest(unittest.TestCase):
                           AccountDetails=[{"AccountId": f"{i:012d}", "Email": "x@example.com"} for i in range(51)])
         member_detector = m.list_detectors()["DetectorIds"][0]
         self.assertEqual(m.get_administrator_account(DetectorId=member_detector)["Administrator"]["AccountId"], admin)
+        # The member got the organization's plans, not all of them; the
+        # administrator reads and sets them.
+        plans = {f["Name"]: f["Status"] for f in m.get_detector(DetectorId=member_detector)["Features"]}
+        self.assertEqual((plans["S3_DATA_EVENTS"], plans["EKS_AUDIT_LOGS"]), ("ENABLED", "DISABLED"))
+        got = ad.get_member_detectors(DetectorId=detector, AccountIds=[member, other])
+        self.assertEqual([u["AccountId"] for u in got["UnprocessedAccounts"]], [other])
+        ad.update_member_detectors(DetectorId=detector, AccountIds=[member],
+                                   Features=[{"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"}])
+        plans = {f["Name"]: f["Status"] for f in ad.get_member_detectors(
+            DetectorId=detector, AccountIds=[member])["MemberDataSourceConfigurations"][0]["Features"]}
+        self.assertEqual((plans["S3_DATA_EVENTS"], plans["EKS_AUDIT_LOGS"]), ("ENABLED", "ENABLED"))
         self.expect_error("BadRequestException", m.describe_organization_configuration, DetectorId=member_detector)
         self.assertEqual(sorted(x["AccountId"] for x in ad.list_members(DetectorId=detector)["Members"]),
                          sorted([member, ACCOUNT]))

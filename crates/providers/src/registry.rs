@@ -369,6 +369,7 @@ pub const SETTINGS: &[Setting] = &[
             "guardduty.delegated_admin",
             "guardduty.organization",
             "guardduty.members",
+            "guardduty.member_plans",
             "guardduty.membership",
         ],
         docs: &[[
@@ -441,10 +442,12 @@ pub const SETTINGS: &[Setting] = &[
                 read: &[
                     "guardduty:DescribeOrganizationConfiguration",
                     "guardduty:ListMembers",
+                    "guardduty:GetMemberDetectors",
                 ],
                 write: &[
                     "guardduty:UpdateOrganizationConfiguration",
                     "guardduty:CreateMembers",
+                    "guardduty:UpdateMemberDetectors",
                 ],
                 teardown: &[],
                 on: None,

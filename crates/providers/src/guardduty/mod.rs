@@ -85,6 +85,7 @@ impl Service for GuardDutyService {
                 organization::KINDS.admin,
                 organization::KINDS.config,
                 organization::KINDS.members,
+                organization::MEMBER_PLANS,
             ],
             &[organization::KINDS.membership],
         )

@@ -6,6 +6,7 @@
 //! | `guardduty.delegated_admin` | management | trusted access for GuardDuty, the administrator enabled (`EnableOrganizationAdminAccount`) |
 //! | `guardduty.organization` | administrator | auto-enable for the organization's members (`ALL` with `auto_enable`, else `NONE`) and the baseline's protection plans as organization features |
 //! | `guardduty.members` | administrator | every account of the organization a member (`CreateMembers`) |
+//! | `guardduty.member_plans` | administrator | each member's protection plans: those the baseline turns on, on (read with `GetMemberDetectors`, set with `UpdateMemberDetectors`): members get the organization's auto-enable settings, not every plan, and `NONE` means none |
 //! | `guardduty.membership` | every other account | covered by the organization: the administrator is its GuardDuty administrator. Nothing is written in the member: the administrator's `guardduty.members` covers it |
 //!
 //! The administrator's own detector stays `guardduty.detector`. A member
@@ -15,8 +16,8 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_guardduty::types::{
-    AccountDetail, AutoEnableMembers, OrgFeature, OrgFeatureStatus,
-    OrganizationFeatureConfiguration,
+    AccountDetail, AutoEnableMembers, FeatureStatus, MemberFeaturesConfiguration, OrgFeature,
+    OrgFeatureStatus, OrganizationFeatureConfiguration,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Action, Address, Change, Desired, Observed, Reading, ServiceError, Target};
@@ -38,6 +39,18 @@ pub(super) const KINDS: Kinds = Kinds {
     controls: &["GuardDuty.1"],
 };
 
+/// Each member's protection plans, in the administrator.
+pub(super) const MEMBER_PLANS: &str = "guardduty.member_plans";
+
+/// The protection plans the baseline turns on (their API names).
+fn plans_on(spec: &GuardDutySpec) -> Vec<String> {
+    wanted_features(spec.features.as_ref())
+        .into_iter()
+        .filter(|(_, v)| *v == json!("ENABLED"))
+        .filter_map(|(k, _)| k.strip_prefix(PREFIX).map(str::to_string))
+        .collect()
+}
+
 /// The organization's resources in `target` (its own detector aside).
 pub(super) fn desired(org: &Organization, spec: &GuardDutySpec, target: &Target) -> Vec<Desired> {
     let auto = if org.auto_enable { "ALL" } else { "NONE" };
@@ -47,7 +60,29 @@ pub(super) fn desired(org: &Organization, spec: &GuardDutySpec, target: &Target)
         config.insert(k, json!(if on { auto } else { "NONE" }));
     }
     let own = Address::new(target, super::KIND, "detector");
-    org_::desired(org, &KINDS, target, config, own)
+    let mut out = org_::desired(org, &KINDS, target, config, own);
+    if target.account_id == org.admin {
+        // Members get the organization's auto-enable settings (with
+        // `auto_enable: false`, none): each member's plans are the
+        // baseline's too, after the members are added.
+        let on = json!(plans_on(spec));
+        let plans: baseline_engine::Attrs = org
+            .members()
+            .map(|(id, _)| (id.clone(), on.clone()))
+            .collect();
+        out.push(Desired {
+            address: org_::address(&target.account_id, &target.region, MEMBER_PLANS),
+            controls: Vec::new(),
+            want: baseline_engine::Want::Present(plans),
+            depends_on: vec![org_::address(
+                &target.account_id,
+                &target.region,
+                KINDS.members,
+            )],
+            private: baseline_engine::Attrs::new(),
+        });
+    }
+    out
 }
 
 /// Reads one of the organization's resources.
@@ -79,6 +114,9 @@ pub(super) async fn read(
     let Some(id) = detector_id(client, &ctx).await? else {
         return Ok(Reading::default());
     };
+    if kind == MEMBER_PLANS {
+        return read_member_plans(client, &ctx, &id, d).await;
+    }
     if kind == KINDS.config {
         let conf = match client
             .describe_organization_configuration()
@@ -133,6 +171,96 @@ pub(super) async fn read(
         }
     }
     Ok(org_::members(org, &KINDS, target, d, members))
+}
+
+/// Each member's plans that the baseline turns on and that are on, from
+/// the administrator (GetMemberDetectors, 50 a call); a member not yet
+/// added is left out (the members step adds it first). A plan the region
+/// does not offer (the administrator's own detector does not list it) is
+/// left out of what is wanted there, with a note, never drift.
+async fn read_member_plans(
+    client: &aws_sdk_guardduty::Client,
+    ctx: &Ctx,
+    detector: &str,
+    d: &Desired,
+) -> Result<Reading, ServiceError> {
+    let baseline_engine::Want::Present(want) = &d.want else {
+        return Ok(Reading::default());
+    };
+    let offered: BTreeSet<String> = client
+        .get_detector()
+        .detector_id(detector)
+        .send()
+        .await
+        .map_err(ctx.err("GetDetector"))?
+        .features()
+        .iter()
+        .filter_map(|f| f.name().map(|n| n.as_str().to_string()))
+        .collect();
+    let ids: Vec<String> = want.keys().cloned().collect();
+    let mut observed = baseline_engine::Attrs::new();
+    let mut resolved = baseline_engine::Attrs::new();
+    let mut lacking = BTreeSet::new();
+    for (id, plans) in want {
+        let kept: Vec<&str> = plans
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str())
+            .filter(|p| {
+                let here = offered.contains(*p);
+                if !here {
+                    lacking.insert(p.to_string());
+                }
+                here
+            })
+            .collect();
+        resolved.insert(id.clone(), json!(kept));
+    }
+    for batch in ids.chunks(org_::MEMBERS_PER_CALL) {
+        let answer = client
+            .get_member_detectors()
+            .detector_id(detector)
+            .set_account_ids(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(ctx.err("GetMemberDetectors"))?;
+        for m in answer.member_data_source_configurations() {
+            let Some(account) = m.account_id() else {
+                continue;
+            };
+            let on: BTreeSet<&str> = m
+                .features()
+                .iter()
+                .filter(|f| f.status() == Some(&FeatureStatus::Enabled))
+                .filter_map(|f| f.name().map(|n| n.as_str()))
+                .collect();
+            let wanted = resolved.get(account).cloned().unwrap_or_default();
+            let have: Vec<&str> = wanted
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str())
+                .filter(|p| on.contains(p))
+                .collect();
+            observed.insert(account.to_string(), json!(have));
+        }
+    }
+    let mut o = Observed::new(d.address.clone(), observed, true);
+    o.resolved = resolved;
+    let notes = if lacking.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "GuardDuty does not offer {} in {}: left out of the members' plans there (not drift)",
+            lacking.into_iter().collect::<Vec<_>>().join(", "),
+            ctx.region
+        )]
+    };
+    Ok(Reading {
+        observed: vec![o],
+        notes,
+    })
 }
 
 /// The account's GuardDuty administrator in the region (an enabled
@@ -196,6 +324,9 @@ pub(super) async fn apply(
             target.region
         ))
     })?;
+    if kind == MEMBER_PLANS {
+        return update_member_plans(client, &ctx, &id, change).await;
+    }
     if kind == KINDS.config {
         let features: Vec<OrganizationFeatureConfiguration> = FEATURES
             .iter()
@@ -242,6 +373,60 @@ pub(super) async fn apply(
                 .iter()
                 .map(|u| (u.account_id(), u.result())),
         )?;
+    }
+    Ok(())
+}
+
+/// Turns on, in each member whose plans the change names, the plans the
+/// plan shows for it (UpdateMemberDetectors from the administrator, the
+/// members with the same plans together, 50 a call); a plan it does not
+/// show is left as it is.
+async fn update_member_plans(
+    client: &aws_sdk_guardduty::Client,
+    ctx: &Ctx,
+    detector: &str,
+    change: &Change,
+) -> Result<(), ServiceError> {
+    let mut groups: std::collections::BTreeMap<Vec<String>, Vec<String>> = Default::default();
+    for id in &change.changed {
+        let plans: Vec<String> = change
+            .planned(id)
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+        if !plans.is_empty() {
+            groups.entry(plans).or_default().push(id.clone());
+        }
+    }
+    for (plans, accounts) in groups {
+        let features: Vec<MemberFeaturesConfiguration> = plans
+            .iter()
+            .map(|p| {
+                MemberFeaturesConfiguration::builder()
+                    .name(OrgFeature::from(p.as_str()))
+                    .status(FeatureStatus::Enabled)
+                    .build()
+            })
+            .collect();
+        for batch in accounts.chunks(org_::MEMBERS_PER_CALL) {
+            let answer = client
+                .update_member_detectors()
+                .detector_id(detector)
+                .set_account_ids(Some(batch.to_vec()))
+                .set_features(Some(features.clone()))
+                .send()
+                .await
+                .map_err(ctx.err("UpdateMemberDetectors"))?;
+            org_::unprocessed(
+                &KINDS,
+                answer
+                    .unprocessed_accounts()
+                    .iter()
+                    .map(|u| (u.account_id(), u.result())),
+            )?;
+        }
     }
     Ok(())
 }
