@@ -322,3 +322,38 @@ async fn members_get_the_baselines_protection_plans_without_auto_enable() {
         assert!(on.contains(&plan), "{plan} is on in the member: {on:?}");
     }
 }
+
+/// Why (issue 32): UpdateOrganizationConfiguration named every protection
+/// plan in every region, and a region that does not offer one refuses the
+/// whole configuration (as it refuses such a detector). The plans a region
+/// lacks are left out there now, with a note, never drift.
+#[test]
+fn an_organization_plan_a_region_lacks_is_a_note_not_drift() {
+    let moto = Moto::start();
+    moto.control(
+        "unoffered",
+        serde_json::json!({"service": "guardduty", "region": "ap-northeast-3", "names": ["RUNTIME_MONITORING"]}),
+    );
+    let ids = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(probe::organization(&moto, &["security", "dev"]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        &format!(
+            "version: 1\naccounts: organization\norganization:\n  role_name: OrganizationAccountAccessRole\n  delegated_admin: \"{}\"\nregions: [ap-northeast-1, ap-northeast-3]\nhome_region: ap-northeast-1\nguardduty: {{enabled: true, features: all}}\n",
+            ids[0]
+        ),
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("GuardDuty does not offer RUNTIME_MONITORING in ap-northeast-3: left out of the organization configuration there (not drift)"),
+        "{}",
+        plan.stdout
+    );
+}

@@ -43,6 +43,9 @@ AWS behaviour followed:
   with AWS Organizations"), which enabling GuardDuty makes: the stricter
   reading asks for its detector in that region. Otherwise CreateMembers
   returns it in UnprocessedAccounts and enables nothing there.
+* UpdateOrganizationConfiguration naming a protection plan the region
+  does not offer is BadRequestException, as CreateDetector and
+  UpdateDetector naming one are (guardduty.py; the stricter reading).
 * A member's protection plans follow the organization configuration when
   CreateMembers (or auto-enable) turns GuardDuty on in it: ALL or NEW on,
   NONE off ("GuardDuty applies your organization's auto-enable settings to
@@ -258,9 +261,14 @@ def guardduty(req):
         auto = body.get("autoEnableOrganizationMembers")
         if auto is not None and auto not in AUTO_ENABLE:
             raise ServiceError("BadRequestException", f"Invalid autoEnableOrganizationMembers: {auto}")
+        from .guardduty import UNOFFERED
         for f in body.get("features") or []:
             if f.get("name") not in ORG_FEATURES or f.get("autoEnable") not in ORG_FEATURE_STATUS:
                 raise ServiceError("BadRequestException", f"Invalid organization feature: {f}")
+            if f.get("name") in UNOFFERED.get(req.region, set()):
+                raise ServiceError("BadRequestException",
+                                   "The request is rejected because an invalid or out-of-range value is specified "
+                                   f"as an input parameter. ({f.get('name')} is not offered in {req.region})")
         if auto is not None:
             state["auto"] = auto
         for f in body.get("features") or []:

@@ -136,16 +136,42 @@ pub(super) async fn read(
                     .map_or("NONE", |m| m.as_str())
             ),
         )]);
+        // A plan the region does not offer (the administrator's own
+        // detector does not list it) is wanted as it is there: a note,
+        // never drift, never sent.
+        let offered = offered_plans(client, &ctx, &id).await?;
+        let mut o = Observed::new(d.address.clone(), Default::default(), true);
+        let mut lacking = Vec::new();
         for (_, name) in FEATURES {
+            let key = format!("{PREFIX}{name}");
+            if !offered.contains(name) {
+                a.insert(key.clone(), json!(super::UNAVAILABLE));
+                o.resolved.insert(key, json!(super::UNAVAILABLE));
+                lacking.push(name);
+                continue;
+            }
             let status = conf
                 .features()
                 .iter()
                 .find(|f| f.name().map(|n| n.as_str()) == Some(name))
                 .and_then(|f| f.auto_enable())
                 .map_or("NONE", |s| s.as_str());
-            a.insert(format!("{PREFIX}{name}"), json!(status));
+            a.insert(key, json!(status));
         }
-        return Ok(vec![Observed::new(d.address.clone(), a, true)].into());
+        o.attrs = a;
+        let notes = if lacking.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "GuardDuty does not offer {} in {}: left out of the organization configuration there (not drift)",
+                lacking.join(", "),
+                target.region
+            )]
+        };
+        return Ok(Reading {
+            observed: vec![o],
+            notes,
+        });
     }
     let mut members = BTreeSet::new();
     let mut pages = client
@@ -187,16 +213,7 @@ async fn read_member_plans(
     let baseline_engine::Want::Present(want) = &d.want else {
         return Ok(Reading::default());
     };
-    let offered: BTreeSet<String> = client
-        .get_detector()
-        .detector_id(detector)
-        .send()
-        .await
-        .map_err(ctx.err("GetDetector"))?
-        .features()
-        .iter()
-        .filter_map(|f| f.name().map(|n| n.as_str().to_string()))
-        .collect();
+    let offered = offered_plans(client, ctx, detector).await?;
     let ids: Vec<String> = want.keys().cloned().collect();
     let mut observed = baseline_engine::Attrs::new();
     let mut resolved = baseline_engine::Attrs::new();
@@ -261,6 +278,25 @@ async fn read_member_plans(
         observed: vec![o],
         notes,
     })
+}
+
+/// The protection plans the region offers: those the administrator's own
+/// detector lists (GetDetector).
+async fn offered_plans(
+    client: &aws_sdk_guardduty::Client,
+    ctx: &Ctx,
+    detector: &str,
+) -> Result<BTreeSet<String>, ServiceError> {
+    Ok(client
+        .get_detector()
+        .detector_id(detector)
+        .send()
+        .await
+        .map_err(ctx.err("GetDetector"))?
+        .features()
+        .iter()
+        .filter_map(|f| f.name().map(|n| n.as_str().to_string()))
+        .collect())
 }
 
 /// The account's GuardDuty administrator in the region (an enabled
@@ -328,8 +364,14 @@ pub(super) async fn apply(
         return update_member_plans(client, &ctx, &id, change).await;
     }
     if kind == KINDS.config {
+        // Only the plans the region offers: a configuration naming
+        // another is refused whole. A create's plan did not read the
+        // region (the administrator was not designated yet).
+        let offered = offered_plans(client, &ctx, &id).await?;
         let features: Vec<OrganizationFeatureConfiguration> = FEATURES
             .iter()
+            .filter(|(_, name)| offered.contains(*name))
+            .filter(|(_, name)| planned(&format!("{PREFIX}{name}")) != super::UNAVAILABLE)
             .map(|(_, name)| {
                 OrganizationFeatureConfiguration::builder()
                     .name(OrgFeature::from(*name))
