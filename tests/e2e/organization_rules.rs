@@ -357,3 +357,38 @@ fn an_organization_plan_a_region_lacks_is_a_note_not_drift() {
         plan.stdout
     );
 }
+
+/// `destroy` in organization mode lists what it leaves (issue 32): it never
+/// deregisters the administrator, removes members or turns the
+/// organization configuration off, and its plan says so; a saved destroy
+/// plan with that note applies as any other.
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_in_organization_mode_says_what_it_leaves() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, &example_for(&ids));
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let saved = dir.path().join("destroy.json");
+    let saved = saved.to_str().unwrap();
+    let plan = moto.baseline(&["destroy", "-f", f, "--out", saved]);
+    assert!(
+        plan.stdout
+            .contains("organization mode: destroy leaves, in every region, GuardDuty")
+            && plan
+                .stdout
+                .contains(&format!("with delegated administrator {}", ids[0])),
+        "{plan:?}"
+    );
+    let apply = moto.baseline(&["apply", saved]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    for region in ["ap-northeast-1", "us-east-1"] {
+        assert_eq!(
+            probe::guardduty_of(&moto, &ids[1], region).await,
+            (true, Some(ids[0].clone())),
+            "{region}: the member stays covered"
+        );
+    }
+}

@@ -226,7 +226,7 @@ async fn plan_fresh(
     // Each account is read as soon as it is reached.
     let reaching = reach_accounts(baseline, &opts).await;
     let svcs = services(&reaching.aws, only.as_deref());
-    let plan = plan_as_reached(
+    let mut plan = plan_as_reached(
         baseline,
         reaching.accounts,
         &svcs,
@@ -235,6 +235,11 @@ async fn plan_fresh(
         &plan_options(args, g),
     )
     .await;
+    if mode == Mode::Destroy
+        && let Some(note) = baseline_providers::organization::left_by_destroy(baseline)
+    {
+        plan.notes.push(note);
+    }
     Ok((plan, svcs))
 }
 

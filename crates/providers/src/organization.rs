@@ -291,6 +291,39 @@ pub(crate) fn desired(
     out
 }
 
+/// What `destroy` leaves of an organization run through a delegated
+/// administrator, said in its plan (docs/safety.md): the organization's
+/// services are never stopped, deregistered or emptied of members by a
+/// teardown. `None` without a delegated administrator.
+pub fn left_by_destroy(baseline: &Baseline) -> Option<String> {
+    let admin = baseline.organization.as_ref()?.admin()?;
+    let on = |enabled: Option<bool>| enabled.unwrap_or(false);
+    let mut kept = Vec::new();
+    if on(baseline.guardduty.as_ref().map(|g| g.enabled)) {
+        kept.push("GuardDuty (the administrator's registration, organization configuration, members and protection plans; the detectors of the administrator and the management account)");
+    }
+    if on(baseline.securityhub.as_ref().map(|s| s.enabled)) {
+        kept.push("Security Hub (the administrator's registration, organization configuration, members, central configuration policy and aggregator; the hubs of the administrator and the management account)");
+    }
+    if on(baseline.config.as_ref().map(|c| c.enabled)) {
+        kept.push("AWS Config's registration and organization aggregator (each account's own recorder is torn down)");
+    }
+    if baseline
+        .access_analyzer
+        .as_ref()
+        .is_some_and(|a| a.enabled && a.zone == Some(baseline_spec::Zone::Organization))
+    {
+        kept.push("IAM Access Analyzer's registration and organization analyzer");
+    }
+    if kept.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "organization mode: destroy leaves, in every region, {} with delegated administrator {admin}: it never deregisters an administrator, removes members or turns organization configuration off. Stop them from the administrator and the management account if that is what you want.",
+        kept.join("; ")
+    ))
+}
+
 /// The delegated administrator's own detector or hub (`d`): its
 /// designation enables the service there ("Managing GuardDuty accounts with
 /// AWS Organizations"; Security Hub's "Integrating Security Hub CSPM with
