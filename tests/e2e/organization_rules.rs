@@ -158,6 +158,27 @@ async fn the_example_organization_converges_when_designation_enables_the_adminis
             Some("baseline"),
             "{region}: the designation's hub is marked as the baseline's"
         );
+        let gd = aws_sdk_guardduty::Client::new(&sdk);
+        let detectors = gd.list_detectors().send().await.unwrap();
+        assert_eq!(detectors.detector_ids().len(), 1, "{region}: one detector");
+        let arn = format!(
+            "arn:aws:guardduty:{region}:{}:detector/{}",
+            ids[0],
+            detectors.detector_ids()[0]
+        );
+        let tags = gd
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            tags.tags()
+                .and_then(|t| t.get("managed-by"))
+                .map(String::as_str),
+            Some("baseline"),
+            "{region}: the designation's detector is marked as the baseline's"
+        );
     }
 }
 

@@ -36,7 +36,8 @@ def refusal(body):
             continue
         if (low is not None and len(value) < low) or (high is not None and len(value) > high):
             return f"{name} must be {low} to {high} characters long"
-        if pattern and not re.fullmatch(pattern, value):
+        # `\w` as ASCII: the stricter reading of the model's pattern.
+        if pattern and not re.fullmatch(pattern, value, re.ASCII):
             return f"{name} does not match the pattern {pattern}"
     return None
 

@@ -51,7 +51,9 @@ AWS behaviour followed:
   NONE off ("GuardDuty applies your organization's auto-enable settings to
   the member accounts in this request"; `ALL` "may take up to 24 hours":
   at once here). GetMemberDetectors / UpdateMemberDetectors (the
-  administrator, for its members, at most 50 a call) read and set them.
+  administrator, for its members, at most 50 a call) read and set them;
+  UpdateMemberDetectors naming a plan the region does not offer is
+  BadRequestException (as UpdateDetector's).
 * CreateMembers takes at most 50 accounts (`AccountDetails`, max 50 in
   both models; the Rust SDK does not check it, AWS refuses more).
 * CreateMembers by the administrator, for accounts of the organization:
@@ -324,9 +326,14 @@ def gd_member_detectors(req, detector_id, what):
                           if f["name"] in ORG_FEATURES]}
             for a, d in done], "unprocessedAccounts": unprocessed})
     features = body.get("features") or []
+    from .guardduty import UNOFFERED
     for f in features:
         if f.get("name") not in ORG_FEATURES or f.get("status") not in ("ENABLED", "DISABLED"):
             raise ServiceError("BadRequestException", f"Invalid member feature: {f}")
+        if f.get("name") in UNOFFERED.get(req.region, set()):
+            raise ServiceError("BadRequestException",
+                               "The request is rejected because an invalid or out-of-range value is specified "
+                               f"as an input parameter. ({f.get('name')} is not offered in {req.region})")
     for _, d in done:
         d.update(None, None, None, [{"name": f["name"], "status": f["status"]} for f in features])
     return json_answer({"unprocessedAccounts": unprocessed})

@@ -1030,7 +1030,8 @@ fn is_trail_name(s: &str) -> bool {
 /// An address AWS's Account API takes: its model's pattern
 /// `[\s]*[\w+=.#|!&-]+@[\w.-]+\.[\w]+[\s]*`, 1 to 254 characters.
 fn is_email(s: &str) -> bool {
-    let word = |c: char| c.is_alphanumeric() || c == '_';
+    // `\w` read as ASCII (the stricter reading of the model's pattern).
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let Some((local, domain)) = s.trim().split_once('@') else {
         return false;
     };

@@ -111,8 +111,14 @@ impl Service for GuardDutyService {
                 // GuardDuty (its service-linked role) before the
                 // administrator may add it ("Managing GuardDuty accounts
                 // with AWS Organizations"). Its own detector, in every
-                // region, before the administrator's members.
-                out.push(self.detector(spec, target, on));
+                // region, before the administrator's members; its
+                // protection plans are a member's, set by the
+                // administrator (`guardduty.member_plans`).
+                let mut own = self.detector(spec, target, on);
+                if let Want::Present(a) = &mut own.want {
+                    a.retain(|k, _| !k.starts_with(PREFIX));
+                }
+                out.push(own);
             }
             return out;
         }
@@ -226,8 +232,15 @@ impl GuardDutyService {
                 // The delegated administrator's: its designation (ordered
                 // before) enabled GuardDuty there; that detector is taken
                 // and marked, never created twice.
+                // It may take a moment to show: waited for within the
+                // settle budget, then created if it never came.
                 let made = if crate::organization::made_by_designation(change) {
-                    detector_id(&client, &ctx).await?
+                    crate::settle::until_found(
+                        self.aws.settle,
+                        "the detector the designation of the administrator enables",
+                        || detector_id(&client, &ctx),
+                    )
+                    .await?
                 } else {
                     None
                 };

@@ -235,13 +235,18 @@ async fn read_member_plans(
         resolved.insert(id.clone(), json!(kept));
     }
     for batch in ids.chunks(org_::MEMBERS_PER_CALL) {
-        let answer = client
+        let answer = match client
             .get_member_detectors()
             .detector_id(detector)
             .set_account_ids(Some(batch.to_vec()))
             .send()
             .await
-            .map_err(ctx.err("GetMemberDetectors"))?;
+        {
+            Ok(a) => a,
+            // Not (yet) the administrator: no member's plans to read.
+            Err(e) if e.code() == Some("BadRequestException") => return Ok(Reading::default()),
+            Err(e) => return Err(ctx.err("GetMemberDetectors")(e).into()),
+        };
         for m in answer.member_data_source_configurations() {
             let Some(account) = m.account_id() else {
                 continue;
@@ -429,6 +434,9 @@ async fn update_member_plans(
     detector: &str,
     change: &Change,
 ) -> Result<(), ServiceError> {
+    // Only the plans the region offers (a create's plan could not read
+    // them: the administrator was not designated yet).
+    let offered = offered_plans(client, ctx, detector).await?;
     let mut groups: std::collections::BTreeMap<Vec<String>, Vec<String>> = Default::default();
     for id in &change.changed {
         let plans: Vec<String> = change
@@ -437,6 +445,7 @@ async fn update_member_plans(
             .into_iter()
             .flatten()
             .filter_map(|p| p.as_str().map(str::to_string))
+            .filter(|p| offered.contains(p))
             .collect();
         if !plans.is_empty() {
             groups.entry(plans).or_default().push(id.clone());

@@ -387,7 +387,15 @@ impl SecurityHubService {
             }
             ("securityhub.hub", Action::Create)
                 if crate::organization::made_by_designation(change)
-                    && hub_enabled(&client, &ctx).await? =>
+                    && crate::settle::until_found(
+                        self.aws.settle,
+                        "the hub the designation of the administrator enables",
+                        || async {
+                            Ok::<_, ServiceError>(hub_enabled(&client, &ctx).await?.then_some(()))
+                        },
+                    )
+                    .await?
+                    .is_some() =>
             {
                 // The delegated administrator's hub, which its designation
                 // (ordered before) enabled: taken and marked, never
