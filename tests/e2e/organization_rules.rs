@@ -122,6 +122,17 @@ async fn the_example_organization_converges_when_designation_enables_the_adminis
     let dir = tempfile::tempdir().unwrap();
     let file = baseline_file(&dir, &example_for(&ids));
     let f = file.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f]);
+    for what in ["The GuardDuty detector", "The Security Hub hub"] {
+        assert!(
+            plan.stdout.contains(&format!(
+                "{what} of delegated administrator {} in ap-northeast-1: its designation enables it",
+                ids[0]
+            )),
+            "the plan says so: {}",
+            plan.stdout
+        );
+    }
     let before = moto.writes(0).len();
     let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");

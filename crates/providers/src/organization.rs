@@ -353,6 +353,17 @@ pub(crate) fn made_by_designation(change: &Change) -> bool {
     change.private.contains_key(MADE_BY_DESIGNATION)
 }
 
+/// The plan's word for the administrator's own detector or hub (`what`)
+/// that is not there yet: its designation will make it, and apply takes
+/// it (see [`designated`]).
+pub(crate) fn designation_note(d: &Desired, what: &str, target: &Target) -> Option<String> {
+    let admin = d.private.get(MADE_BY_DESIGNATION)?.as_str()?;
+    Some(format!(
+        "{what} of delegated administrator {admin} in {}: its designation enables it; apply takes that one and marks it as the baseline's (it creates one only if none comes within --settle-timeout)",
+        target.region
+    ))
+}
+
 /// A refusal when the region's registered administrator (`registered`)
 /// is not the baseline's; the registration as observed otherwise.
 pub(crate) fn registration(

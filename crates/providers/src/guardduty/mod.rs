@@ -181,7 +181,12 @@ impl GuardDutyService {
         let account = &*account;
         let client = client!(aws_sdk_guardduty, account, &target.region);
         let Some(mut o) = read_detector(&client, target, &d.address, &self.aws.owner).await? else {
-            return Ok(Reading::default());
+            return Ok(Reading {
+                observed: Vec::new(),
+                notes: crate::organization::designation_note(d, "The GuardDuty detector", target)
+                    .into_iter()
+                    .collect(),
+            });
         };
         // A plan the region does not offer is wanted as it is: unavailable.
         let lacking: Vec<String> = o

@@ -254,7 +254,13 @@ impl SecurityHubService {
         let mut out = Vec::new();
         let mut notes = Vec::new();
         let Some(hub_arn) = hub_arn(&client, &ctx).await? else {
-            return Ok(out.into());
+            notes.extend(desired.iter().find_map(|d| {
+                crate::organization::designation_note(d, "The Security Hub hub", target)
+            }));
+            return Ok(Reading {
+                observed: out,
+                notes,
+            });
         };
         let tags = client
             .list_tags_for_resource()
