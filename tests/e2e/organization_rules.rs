@@ -424,3 +424,48 @@ async fn destroy_in_organization_mode_says_what_it_leaves() {
         );
     }
 }
+
+/// Changing `exclude` shows what it leaves (issue 32's guard): an account
+/// newly excluded stays a member (baseline never removes one), and the
+/// plan names it in a note instead of silently dropping it.
+#[tokio::test(flavor = "multi_thread")]
+async fn excluding_an_account_names_it_and_removes_nothing() {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, &example_for(&ids));
+    let apply = moto.baseline(&["apply", "-f", file.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let excluded = dir.path().join("excluded.yaml");
+    std::fs::write(
+        &excluded,
+        example_for(&ids).replace(
+            &format!("exclude: [\"{}\"]", ids[2]),
+            &format!("exclude: [\"{}\", \"{}\"]", ids[2], ids[1]),
+        ),
+    )
+    .unwrap();
+    let f = excluded.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f, "--output", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let deletes: Vec<&serde_json::Value> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "delete")
+        .collect();
+    assert!(deletes.is_empty(), "{deletes:?}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains(&ids[1]) && notes.contains("left as they are"),
+        "the plan names the account it no longer covers: {notes}"
+    );
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert_eq!(
+        probe::guardduty_of(&moto, &ids[1], "ap-northeast-1").await,
+        (true, Some(ids[0].clone())),
+        "the excluded account is still a member"
+    );
+}
