@@ -108,6 +108,37 @@ fn example_for(ids: &[String]) -> String {
         .replace("regions: all", "regions: [ap-northeast-1, us-east-1]")
 }
 
+/// A local organization (`security` the administrator, `prod`, `audit`)
+/// and `examples/organization.yaml` written for it: the local AWS, the
+/// accounts, the folder and the file.
+async fn example_organization() -> (Moto, Vec<String>, tempfile::TempDir, std::path::PathBuf) {
+    let moto = Moto::start();
+    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, &example_for(&ids));
+    (moto, ids, dir, file)
+}
+
+/// The same, applied (converged).
+async fn converged_example() -> (Moto, Vec<String>, tempfile::TempDir, std::path::PathBuf) {
+    let (moto, ids, dir, file) = example_organization().await;
+    let apply = moto.baseline(&["apply", "-f", file.to_str().unwrap(), "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    (moto, ids, dir, file)
+}
+
+/// The account's Security Hub administrator in `region`, if any.
+async fn securityhub_administrator(moto: &Moto, account: &str, region: &str) -> Option<String> {
+    aws_sdk_securityhub::Client::new(&probe::as_account(moto, account, region).await)
+        .get_administrator_account()
+        .send()
+        .await
+        .unwrap()
+        .administrator()
+        .and_then(|a| a.account_id())
+        .map(str::to_string)
+}
+
 /// Why (issue 32): designating the delegated administrator turns GuardDuty
 /// and Security Hub on there (their guides say so; the local AWS does it
 /// now). baseline planned CreateDetector and EnableSecurityHub for the
@@ -117,10 +148,7 @@ fn example_for(ids: &[String]) -> String {
 /// taken (and marked), never made twice; the next plan is clean.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_organization_converges_when_designation_enables_the_administrator() {
-    let moto = Moto::start();
-    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = baseline_file(&dir, &example_for(&ids));
+    let (moto, ids, _dir, file) = example_organization().await;
     let f = file.to_str().unwrap();
     let plan = moto.baseline(&["plan", "-f", f]);
     for what in ["The GuardDuty detector", "The Security Hub hub"] {
@@ -201,13 +229,8 @@ async fn the_example_organization_converges_when_designation_enables_the_adminis
 /// and hub now come first, in every region, and it is covered there.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_management_account_is_covered_in_every_region() {
-    let moto = Moto::start();
-    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = baseline_file(&dir, &example_for(&ids));
+    let (moto, ids, _dir, file) = converged_example().await;
     let f = file.to_str().unwrap();
-    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply:?}");
     let management = "123456789012";
     for region in ["ap-northeast-1", "us-east-1"] {
         assert_eq!(
@@ -215,12 +238,9 @@ async fn the_management_account_is_covered_in_every_region() {
             (true, Some(ids[0].clone())),
             "{region}: GuardDuty"
         );
-        let sh =
-            aws_sdk_securityhub::Client::new(&probe::as_account(&moto, management, region).await);
-        let administrator = sh.get_administrator_account().send().await.unwrap();
         assert_eq!(
-            administrator.administrator().and_then(|a| a.account_id()),
-            Some(ids[0].as_str()),
+            securityhub_administrator(&moto, management, region).await,
+            Some(ids[0].clone()),
             "{region}: Security Hub"
         );
     }
@@ -238,12 +258,7 @@ async fn the_management_account_is_covered_in_every_region() {
 /// already holds to it; this test keeps it so.)
 #[tokio::test(flavor = "multi_thread")]
 async fn removing_a_region_leaves_the_organization_in_the_others() {
-    let moto = Moto::start();
-    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let both = baseline_file(&dir, &example_for(&ids));
-    let apply = moto.baseline(&["apply", "-f", both.to_str().unwrap(), "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply:?}");
+    let (moto, ids, dir, _both) = converged_example().await;
     let one = dir.path().join("one-region.yaml");
     std::fs::write(
         &one,
@@ -287,12 +302,9 @@ async fn removing_a_region_leaves_the_organization_in_the_others() {
                 (true, Some(ids[0].clone())),
                 "{region}: {member} is still GuardDuty's member"
             );
-            let sh =
-                aws_sdk_securityhub::Client::new(&probe::as_account(&moto, member, region).await);
-            let administrator = sh.get_administrator_account().send().await.unwrap();
             assert_eq!(
-                administrator.administrator().and_then(|a| a.account_id()),
-                Some(ids[0].as_str()),
+                securityhub_administrator(&moto, member, region).await,
+                Some(ids[0].clone()),
                 "{region}: {member} is still Security Hub's member"
             );
         }
@@ -396,13 +408,8 @@ fn an_organization_plan_a_region_lacks_is_a_note_not_drift() {
 /// plan with that note applies as any other.
 #[tokio::test(flavor = "multi_thread")]
 async fn destroy_in_organization_mode_says_what_it_leaves() {
-    let moto = Moto::start();
-    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = baseline_file(&dir, &example_for(&ids));
+    let (moto, ids, dir, file) = converged_example().await;
     let f = file.to_str().unwrap();
-    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply:?}");
     let saved = dir.path().join("destroy.json");
     let saved = saved.to_str().unwrap();
     let plan = moto.baseline(&["destroy", "-f", f, "--out", saved]);
@@ -430,12 +437,7 @@ async fn destroy_in_organization_mode_says_what_it_leaves() {
 /// plan names it in a note instead of silently dropping it.
 #[tokio::test(flavor = "multi_thread")]
 async fn excluding_an_account_names_it_and_removes_nothing() {
-    let moto = Moto::start();
-    let ids = probe::organization(&moto, &["security", "prod", "audit"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = baseline_file(&dir, &example_for(&ids));
-    let apply = moto.baseline(&["apply", "-f", file.to_str().unwrap(), "--auto-approve"]);
-    assert_eq!(apply.code, 0, "{apply:?}");
+    let (moto, ids, dir, _file) = converged_example().await;
     let excluded = dir.path().join("excluded.yaml");
     std::fs::write(
         &excluded,
