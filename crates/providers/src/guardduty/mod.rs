@@ -219,6 +219,30 @@ impl GuardDutyService {
         })
     }
 
+    /// Tags detector `id` with the baseline's mark (adoption, or the one
+    /// the administrator's designation made).
+    async fn mark_detector(
+        &self,
+        client: &aws_sdk_guardduty::Client,
+        ctx: &Ctx,
+        account: &crate::Account,
+        target: &Target,
+        id: &str,
+    ) -> Result<(), ServiceError> {
+        let arn = format!(
+            "arn:{}:guardduty:{}:{}:detector/{id}",
+            account.partition, target.region, account.id
+        );
+        client
+            .tag_resource()
+            .resource_arn(arn)
+            .tags(OWNER_TAG_KEY, self.aws.owner.mark())
+            .send()
+            .await
+            .map_err(ctx.err("TagResource"))?;
+        Ok(())
+    }
+
     async fn apply_detector(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
@@ -251,17 +275,8 @@ impl GuardDutyService {
                 };
                 let id = match made {
                     Some(id) => {
-                        let arn = format!(
-                            "arn:{}:guardduty:{}:{}:detector/{id}",
-                            account.partition, target.region, account.id
-                        );
-                        client
-                            .tag_resource()
-                            .resource_arn(arn)
-                            .tags(OWNER_TAG_KEY, self.aws.owner.mark())
-                            .send()
-                            .await
-                            .map_err(ctx.err("TagResource"))?;
+                        self.mark_detector(&client, &ctx, account, target, &id)
+                            .await?;
                         id
                     }
                     // Naming no plan: a plan the region does not offer
@@ -327,17 +342,8 @@ impl GuardDutyService {
                         .map_err(ctx.err("UpdateDetector"))?;
                 }
                 if change.changed.iter().any(|k| k == "managed_by") {
-                    let arn = format!(
-                        "arn:{}:guardduty:{}:{}:detector/{id}",
-                        account.partition, target.region, account.id
-                    );
-                    client
-                        .tag_resource()
-                        .resource_arn(arn)
-                        .tags(OWNER_TAG_KEY, self.aws.owner.mark())
-                        .send()
-                        .await
-                        .map_err(ctx.err("TagResource"))?;
+                    self.mark_detector(&client, &ctx, account, target, &id)
+                        .await?;
                 }
             }
             Action::Delete => {

@@ -59,14 +59,6 @@ async fn hub_arn(
     }
 }
 
-/// Whether Security Hub is enabled in the region.
-async fn hub_enabled(
-    client: &aws_sdk_securityhub::Client,
-    ctx: &Ctx,
-) -> Result<bool, ServiceError> {
-    Ok(hub_arn(client, ctx).await?.is_some())
-}
-
 #[async_trait]
 impl Service for SecurityHubService {
     fn name(&self) -> &'static str {
@@ -211,6 +203,24 @@ fn standards(
 }
 
 impl SecurityHubService {
+    /// Tags hub `arn` with the baseline's mark (adoption, or the one the
+    /// administrator's designation enabled).
+    async fn mark_hub(
+        &self,
+        client: &aws_sdk_securityhub::Client,
+        ctx: &Ctx,
+        arn: &str,
+    ) -> Result<(), ServiceError> {
+        client
+            .tag_resource()
+            .resource_arn(arn)
+            .tags(OWNER_TAG_KEY, self.aws.owner.mark())
+            .send()
+            .await
+            .map_err(ctx.err("TagResource"))?;
+        Ok(())
+    }
+
     /// The account's own hub, and its standards.
     fn hub(
         &self,
@@ -383,42 +393,24 @@ impl SecurityHubService {
                     .and_then(|b| b.get("hub_arn"))
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                client
-                    .tag_resource()
-                    .resource_arn(arn)
-                    .tags(OWNER_TAG_KEY, self.aws.owner.mark())
-                    .send()
-                    .await
-                    .map_err(ctx.err("TagResource"))?;
-            }
-            ("securityhub.hub", Action::Create)
-                if crate::organization::made_by_designation(change)
-                    && crate::settle::until_found(
-                        self.aws.settle,
-                        "the hub the designation of the administrator enables",
-                        || async {
-                            Ok::<_, ServiceError>(hub_enabled(&client, &ctx).await?.then_some(()))
-                        },
-                    )
-                    .await?
-                    .is_some() =>
-            {
-                // The delegated administrator's hub, which its designation
-                // (ordered before) enabled: taken and marked, never
-                // enabled twice.
-                let arn = format!(
-                    "arn:{}:securityhub:{}:{}:hub/default",
-                    account.partition, target.region, account.id
-                );
-                client
-                    .tag_resource()
-                    .resource_arn(arn)
-                    .tags(OWNER_TAG_KEY, self.aws.owner.mark())
-                    .send()
-                    .await
-                    .map_err(ctx.err("TagResource"))?;
+                self.mark_hub(&client, &ctx, arn).await?;
             }
             ("securityhub.hub", Action::Create) => {
+                // The delegated administrator's hub, which its designation
+                // (ordered before) enabled, is taken and marked, never
+                // enabled twice; it may take a moment to show (waited for
+                // within the settle budget, then enabled if it never came).
+                if crate::organization::made_by_designation(change)
+                    && let Some(arn) = crate::settle::until_found(
+                        self.aws.settle,
+                        "the hub the designation of the administrator enables",
+                        || hub_arn(&client, &ctx),
+                    )
+                    .await?
+                {
+                    self.mark_hub(&client, &ctx, &arn).await?;
+                    return Ok(());
+                }
                 client
                     .enable_security_hub()
                     // Real AWS enables its default standards unless told
