@@ -607,6 +607,11 @@ async fn apply_waits_until_central_configuration_is_enabled() {
     // AWS Config first (its new role settles too).
     let config = moto.baseline(&["apply", "-f", f, "--auto-approve", "--only", "config"]);
     assert_eq!(config.code, 0, "{config:?}");
+    // The administrator designated (its delegation settles too: put into
+    // effect at once, the wait for it is organization_rules.rs's).
+    let designated = moto.baseline(&["apply", "-f", f, "--auto-approve", "--settle-timeout", "0"]);
+    assert_eq!(designated.code, 1, "{designated:?}");
+    moto.control("settle-now", serde_json::json!({}));
     let hurried = moto.baseline(&["apply", "-f", f, "--auto-approve", "--settle-timeout", "0"]);
     assert_eq!(hurried.code, 1, "{hurried:?}");
     assert!(

@@ -18,7 +18,8 @@ AWS behaviour followed (API reference, 2019-11-01):
   (`access-analyzer.amazonaws.com`): elsewhere AccessDeniedException
   ("Enabling Access Analyzer with the organization as the zone of trust":
   "you must be signed in to the management account or a delegated
-  administrator account").
+  administrator account"); an account registered less than
+  ``--settle-ms`` ago is not one yet (organization.py).
 * ... and only while trusted access for `access-analyzer.amazonaws.com` is
   on in the organization: else ValidationException "Service not enabled
   for AWS Organizations" (reason FIELD_VALIDATION_FAILED, as AWS answered
@@ -112,6 +113,8 @@ def handle(req):
             org = organization.org_backend(req.account)
             delegated = org is not None and any(
                 a.account.id == req.account and ANALYZER_PRINCIPAL in a.services for a in org.admins)
+            # A registration of moments ago is not in effect yet (organization.py).
+            delegated = delegated and not organization.settling(org, ANALYZER_PRINCIPAL, None)
             if org is None or (org.account_id != req.account and not delegated):
                 raise ServiceError("AccessDeniedException",
                                    f"Account {req.account} is neither the management account of its organization "

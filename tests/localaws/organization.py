@@ -72,6 +72,17 @@ AWS behaviour followed:
   enabled. AWS does it within minutes to hours; at once is what a test can
   observe. ALL's turning on of the accounts already there (asynchronous on
   AWS) is not modelled: baseline adds them with CreateMembers.
+* A delegation takes time to take effect: for ``--settle-ms`` after the
+  administrator is designated (EnableOrganizationAdminAccount) or
+  registered (Organizations RegisterDelegatedAdministrator, AWS Config),
+  its organization calls are refused as they are for an account that is
+  not the administrator. AWS documents no delay, but its answers to a
+  just-designated administrator are seen by Terraform's and SRA's users
+  (GuardDuty BadRequestException "you do not have required AWS
+  Organization master permission", aws-samples SRA issue 141; Security Hub
+  InvalidAccessException "Account … is not an administrator for this
+  organization", 401, terraform-provider-aws issue 23079): the stricter
+  reading, as for IAM's eventual consistency (settle.py).
 * AWS Config's organization aggregator (PutConfigurationAggregator with an
   OrganizationAggregationSource): from the management account or AWS
   Config's registered delegated administrator (`config.amazonaws.com`)
@@ -102,6 +113,7 @@ from moto.organizations import models as org_models
 from moto.organizations.models import organizations_backends
 from moto.securityhub.models import SecurityHubBackend, securityhub_backends
 
+from . import settle
 from .common import ServiceError, json_answer
 
 GD_PRINCIPAL = "guardduty.amazonaws.com"
@@ -151,6 +163,33 @@ def register(org, principal, admin):
     org.register_delegated_administrator(AccountId=admin, ServicePrincipal=principal)
 
 
+class Designation:
+    """When an administrator was designated (settle.py stamps it)."""
+
+
+# (organization id, service principal, region or None) -> Designation
+DESIGNATIONS = {}
+
+
+def designated_now(org, principal, region):
+    settle.made(DESIGNATIONS.setdefault((org.org.id, principal, region), Designation()))
+
+
+def settling(org, principal, region):
+    """Whether the designation for `principal` in `region` (None: the
+    organization's registration) was made less than the settle delay ago."""
+    d = DESIGNATIONS.get((org.org.id, principal, region))
+    return d is not None and settle.young(d)
+
+
+def sh_refuse_while_settling(req, org):
+    """Security Hub's answer to an administrator whose designation is
+    not in effect yet."""
+    if org is not None and settling(org, SH_PRINCIPAL, req.region):
+        raise ServiceError("InvalidAccessException",
+                           f"Account {req.account} is not an administrator for this organization", 401)
+
+
 def require_management(req, service):
     org = org_backend(req.account)
     if org is None or org.account_id != req.account:
@@ -170,6 +209,8 @@ def designate(req, org, principal, admin, current, code):
     if current and current != admin:
         raise ServiceError(code, f"The organization already has a delegated administrator in {req.region}: "
                                  f"{current}. Disable it before enabling another.")
+    if current != admin:
+        designated_now(org, principal, req.region)
     register(org, principal, admin)
 
 
@@ -212,6 +253,9 @@ def gd_admin_side(req, detector_id):
         raise ServiceError("BadRequestException",
                            "The request is rejected because the current account is not the GuardDuty delegated "
                            f"administrator of its organization in {req.region}.")
+    if settling(org, GD_PRINCIPAL, req.region):
+        raise ServiceError("BadRequestException",
+                           "The request failed because you do not have required AWS Organization master permission.")
     return org, state
 
 
@@ -368,11 +412,17 @@ def securityhub(req):
         org = require_management(req, "securityhub")
         admin = securityhub_backends[req.account][req.region]._get_org_config()["admin_account_id"]
         return json_answer({"AdminAccounts": [{"AccountId": admin, "Status": "ENABLED"}] if admin else []})
+    if path == "/members" and req.method == "GET":
+        org, config = sh_admin(req)
+        if config and config["admin_account_id"] == req.account:
+            sh_refuse_while_settling(req, org)
+        return None  # moto's
     if path == "/members" and req.method == "POST":
         org, config = sh_admin(req)
         if not config or config["admin_account_id"] != req.account:
             raise ServiceError("AccessDeniedException",
                                "Only the Security Hub administrator account can add members.", 403)
+        sh_refuse_while_settling(req, org)
         if len(req.json().get("AccountDetails") or []) > MAX_MEMBERS:
             raise ServiceError("InvalidInputException", f"AccountDetails has more than {MAX_MEMBERS} items.")
         from . import securityhub as hub
@@ -422,6 +472,8 @@ def config_aggregator(req):
     if org is None:
         raise ServiceError("NoAvailableOrganizationException", "The account is not in an organization.")
     delegated = any(a.account.id == req.account and CONFIG_PRINCIPAL in a.services for a in org.admins)
+    if delegated and settling(org, CONFIG_PRINCIPAL, None):
+        delegated = False
     if org.account_id != req.account and not delegated:
         raise ServiceError("OrganizationAccessDeniedException",
                            f"Account {req.account} is neither the management account nor AWS Config's delegated "
@@ -490,7 +542,10 @@ def install():
         if self.org is not None and not trusted(self, principal):
             raise ConstraintViolationException(
                 f"Trusted access for {principal} is not enabled: enable it first (EnableAWSServiceAccess).")
-        return register_admin(self, **kwargs)
+        out = register_admin(self, **kwargs)
+        if self.org is not None:
+            designated_now(self, principal, None)
+        return out
 
     org_models.OrganizationsBackend.register_delegated_administrator = register_after_trust
 

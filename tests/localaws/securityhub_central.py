@@ -24,6 +24,9 @@ AWS behaviour followed:
   once the settle delay (settle.py, ``--settle-ms``) has passed.
   DescribeOrganizationConfiguration in the home and linked regions
   answers CENTRAL.
+* An administrator designated less than the settle delay ago is refused
+  here as elsewhere (organization.py: InvalidAccessException "is not an
+  administrator for this organization").
 * Configuration policies and associations: the administrator only, from
   the home Region only, once central configuration is ENABLED (the
   stricter reading of "Only the delegated administrator can invoke this
@@ -75,7 +78,7 @@ from moto.securityhub.models import securityhub_backends
 
 from . import regions, settle
 from .common import ServiceError, json_answer, partition
-from .organization import active_accounts, now, org_backend
+from .organization import active_accounts, now, org_backend, sh_refuse_while_settling
 
 SELF_MANAGED = "SELF_MANAGED_SECURITY_HUB"
 LINKING = {"ALL_REGIONS", "ALL_REGIONS_EXCEPT_SPECIFIED", "SPECIFIED_REGIONS", "NO_REGIONS"}
@@ -126,6 +129,7 @@ def require_admin(req, org):
     if org is None or admin_of(org, req.region) != req.account:
         raise ServiceError("AccessDeniedException",
                            "Only the Security Hub delegated administrator can run this operation.", 403)
+    sh_refuse_while_settling(req, org)
 
 
 def require_home(req):
@@ -195,6 +199,8 @@ def aggregators(req):
 
 def organization_configuration(req):
     org, state = central_of(req)
+    if org is not None and admin_of(org, req.region) == req.account:
+        sh_refuse_while_settling(req, org)
     if req.method == "GET":
         if state is None:
             return None  # moto's (LOCAL)

@@ -721,6 +721,54 @@ class ModelTest(unittest.TestCase):
         # Not in a region whose configuration does not auto-enable.
         self.assertEqual(self.as_account("guardduty", joined, "us-east-1").list_detectors()["DetectorIds"], [])
 
+    def test_a_delegation_takes_effect_after_the_settle_delay(self):
+        """An administrator designated moments ago is refused its
+        organization calls, as one that is not the administrator is
+        (organization.py; SRA issue 141, terraform-provider-aws 23079)."""
+        from . import settle
+        orgs, (admin, member) = self.organization("security", "dev")
+        for principal in ("guardduty", "securityhub", "config", "access-analyzer"):
+            orgs.enable_aws_service_access(ServicePrincipal=f"{principal}.amazonaws.com")
+        was, settle.SETTLE = settle.SETTLE, 1.5
+        try:
+            self.client("guardduty").enable_organization_admin_account(AdminAccountId=admin)
+            self.client("securityhub").enable_organization_admin_account(AdminAccountId=admin)
+            orgs.register_delegated_administrator(AccountId=admin, ServicePrincipal="config.amazonaws.com")
+            orgs.register_delegated_administrator(AccountId=admin, ServicePrincipal="access-analyzer.amazonaws.com")
+            gd, sh = self.as_account("guardduty", admin), self.as_account("securityhub", admin)
+            detector, = gd.list_detectors()["DetectorIds"]
+            refused = [
+                ("BadRequestException", gd.describe_organization_configuration, {"DetectorId": detector}),
+                ("BadRequestException", gd.create_members,
+                 {"DetectorId": detector, "AccountDetails": [{"AccountId": member, "Email": "dev@example.com"}]}),
+                ("InvalidAccessException", sh.describe_organization_configuration, {}),
+                ("InvalidAccessException", sh.update_organization_configuration, {"AutoEnable": True}),
+                ("InvalidAccessException", sh.create_members, {"AccountDetails": [{"AccountId": member}]}),
+                ("InvalidAccessException", sh.list_members, {}),
+            ]
+            for code, call, args in refused:
+                self.expect_error(code, call, **args)
+            source = {"RoleArn": f"arn:aws:iam::{admin}:role/aggregator", "AllAwsRegions": True}
+            self.expect_error("OrganizationAccessDeniedException",
+                              self.as_account("config", admin).put_configuration_aggregator,
+                              ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+            self.expect_error("AccessDeniedException", self.as_account("accessanalyzer", admin).create_analyzer,
+                              analyzerName="org", type="ORGANIZATION")
+            # The management account's side holds at once.
+            self.assertEqual([a["AdminAccountId"] for a in self.client("guardduty")
+                              .list_organization_admin_accounts()["AdminAccounts"]], [admin])
+            time.sleep(1.6)
+            gd.describe_organization_configuration(DetectorId=detector)
+            gd.create_members(DetectorId=detector, AccountDetails=[{"AccountId": member, "Email": "dev@example.com"}])
+            sh.update_organization_configuration(AutoEnable=True)
+            sh.create_members(AccountDetails=[{"AccountId": member}])
+            self.assertEqual([m["AccountId"] for m in sh.list_members()["Members"]], [member])
+            self.as_account("accessanalyzer", admin).create_analyzer(analyzerName="org", type="ORGANIZATION")
+            self.expect_error("InvalidRoleException", self.as_account("config", admin).put_configuration_aggregator,
+                              ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+        finally:
+            settle.SETTLE = was
+
     def test_an_organization_analyzer_needs_the_management_account_or_its_administrator(self):
         orgs, (admin, member) = self.organization("security", "dev")
         self.expect_error("ConstraintViolationException", orgs.register_delegated_administrator,

@@ -272,14 +272,30 @@ impl AccessAnalyzerService {
                     .and_then(|a| a.get("type"))
                     .and_then(Value::as_str)
                     .unwrap_or("ACCOUNT");
-                create_analyzer(
-                    &client,
+                let create =
+                    || create_analyzer(&client, &change.address.name, kind, self.aws.owner.mark());
+                let delegated = self
+                    .aws
+                    .organization
+                    .as_ref()
+                    .is_some_and(|o| o.admin == target.account_id);
+                if !(delegated && kind.starts_with("ORGANIZATION")) {
+                    create().await.map_err(ctx.err("CreateAnalyzer"))?;
+                    return Ok(());
+                }
+                // Registered moments ago (this run's registration, or
+                // another's): AWS refuses the administrator's
+                // organization analyzer until the delegation holds.
+                organization::delegation_in_effect(
+                    self.aws.settle,
                     target,
-                    &change.address.name,
-                    kind,
-                    self.aws.owner.mark(),
+                    SERVICE,
+                    "CreateAnalyzer",
+                    "AccessDeniedException",
+                    create,
                 )
                 .await
+                .map(|_| ())
             }
             Action::Delete => {
                 let name = change
@@ -367,23 +383,25 @@ pub async fn read_analyzer(
 }
 
 /// Creates an external-access analyzer, tagged with baseline's `mark`.
-pub async fn create_analyzer(
+fn create_analyzer(
     client: &aws_sdk_accessanalyzer::Client,
-    target: &Target,
     name: &str,
     kind: &str,
     mark: &str,
-) -> Result<(), ServiceError> {
-    let ctx = Ctx::new(target, SERVICE);
+) -> impl std::future::Future<
+    Output = Result<
+        aws_sdk_accessanalyzer::operation::create_analyzer::CreateAnalyzerOutput,
+        aws_sdk_accessanalyzer::error::SdkError<
+            aws_sdk_accessanalyzer::operation::create_analyzer::CreateAnalyzerError,
+        >,
+    >,
+> {
     client
         .create_analyzer()
         .analyzer_name(name)
         .r#type(Type::from(kind))
         .tags(OWNER_TAG_KEY, mark)
         .send()
-        .await
-        .map_err(ctx.err("CreateAnalyzer"))?;
-    Ok(())
 }
 
 /// Zone `organization` needs the management account or a delegated

@@ -132,16 +132,38 @@ impl Ctx {
                      ago may not be in effect yet; if it lasts, it lacks what the service needs)",
                 );
             }
-            AwsError {
-                account: self.account.clone(),
-                region: self.region.clone(),
-                service: self.service,
-                operation,
-                source: Box::new(baseline_engine::Failure {
-                    kind: e.kind(),
-                    message: message.0,
-                }),
-            }
+            self.failed(operation, e.kind(), message.0)
+        }
+    }
+
+    /// Wraps an SDK error AWS kept answering while `crate::settle` waited
+    /// for `waited_for` to take effect: of kind `settling`, saying so.
+    pub fn err_waited<'a, E: std::error::Error + HttpStatus>(
+        &'a self,
+        operation: &'static str,
+        waited_for: &'a str,
+    ) -> impl FnOnce(E) -> AwsError + 'a {
+        move |e| {
+            let message = format!(
+                "{} (tried again for up to --settle-timeout: {waited_for} may not be in effect yet)",
+                SdkMessage::of(&e).0
+            );
+            self.failed(operation, baseline_engine::ErrorKind::Settling, message)
+        }
+    }
+
+    fn failed(
+        &self,
+        operation: &'static str,
+        kind: baseline_engine::ErrorKind,
+        message: String,
+    ) -> AwsError {
+        AwsError {
+            account: self.account.clone(),
+            region: self.region.clone(),
+            service: self.service,
+            operation,
+            source: Box::new(baseline_engine::Failure { kind, message }),
         }
     }
 }

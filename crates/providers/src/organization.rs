@@ -518,6 +518,45 @@ pub(crate) fn to_add(change: &Change) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Waits, within `settle` (`--settle-timeout`), until AWS takes the
+/// account as the organization's delegated administrator of `service` in
+/// the target's region: for a while after EnableOrganizationAdminAccount
+/// (or RegisterDelegatedAdministrator) AWS refuses the administrator's
+/// organization calls with `code` (docs/fidelity.md). `probe` is a read
+/// of the administrator's that AWS refuses the same way; `operation` names
+/// it. The first organization call of each of the administrator's steps
+/// goes through here.
+pub(crate) async fn delegation_in_effect<T, E, F, Fut>(
+    settle: std::time::Duration,
+    target: &Target,
+    service: &'static str,
+    operation: &'static str,
+    code: &str,
+    probe: F,
+) -> Result<T, ServiceError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::error::Error
+        + crate::error::HttpStatus
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    let waits_for = format!(
+        "account {} to be {service}'s delegated administrator in {}",
+        target.account_id, target.region
+    );
+    let ctx = Ctx::new(target, service);
+    match crate::settle::retry_codes(settle, &waits_for, &[code], probe).await {
+        Ok(answer) => Ok(answer),
+        Err(e) if e.code() == Some(code) => Err(ctx.err_waited(
+            operation,
+            "the account's designation as delegated administrator",
+        )(e)
+        .into()),
+        Err(e) => Err(ctx.err(operation)(e).into()),
+    }
+}
+
 /// Apply of a member's coverage: nothing is written in the member; it
 /// checks, with `administrator` (the member's administrator, as read),
 /// that the administrator's members covered it. The administrator's

@@ -9,8 +9,10 @@
 //! calls that meet these are tried again, with growing pauses, for up to
 //! the settle budget (`--settle-timeout`, [`crate::Limits::settle_timeout`]);
 //! past it, the error stands with its kind (`settling`, `conflict`). So is
-//! a name just made that does not resolve yet (a KMS alias), and a role
-//! just made that its service cannot assume yet (Config's recorder).
+//! a name just made that does not resolve yet (a KMS alias), a role
+//! just made that its service cannot assume yet (Config's recorder), and
+//! a delegated administrator just designated, whose organization calls AWS
+//! refuses for a while (`organization::delegation_in_effect`).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -40,6 +42,28 @@ where
 {
     tries(budget, waits_for, call, |out: &Result<T, E>| match out {
         Err(e) if kinds.contains(&e.kind()) => Some(e.kind()),
+        _ => None,
+    })
+    .await
+}
+
+/// Calls `call` while AWS answers it with one of the error `codes`, as
+/// AWS does for a while after a delegated administrator is designated
+/// (its organization calls are refused until the delegation is in
+/// effect), until the next try would start past `budget`.
+pub(crate) async fn retry_codes<T, E, F, Fut>(
+    budget: Duration,
+    waits_for: &str,
+    codes: &[&str],
+    call: F,
+) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    tries(budget, waits_for, call, |out: &Result<T, E>| match out {
+        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Some(ErrorKind::Settling),
         _ => None,
     })
     .await

@@ -834,6 +834,11 @@ async fn members_are_added_fifty_at_a_time() {
                 .detector_ids("d1")
                 .build()
         }),
+        // The delegation holds (the administrator's first call).
+        mock!(aws_sdk_guardduty::Client::describe_organization_configuration).then_output(|| {
+            use aws_sdk_guardduty::operation::describe_organization_configuration as describe;
+            describe::DescribeOrganizationConfigurationOutput::builder().build()
+        }),
         mock!(aws_sdk_guardduty::Client::create_members).then_compute_output(move |r| {
             let details = r.account_details();
             sent.lock().unwrap().push(

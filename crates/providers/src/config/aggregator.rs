@@ -274,15 +274,26 @@ pub(super) async fn apply(
                 .configuration_aggregator_name(AGGREGATOR_NAME)
                 .organization_aggregation_source(source);
             // The role may have been made moments ago: AWS Config cannot
-            // assume it until IAM puts it into effect.
-            crate::settle::retry(
+            // assume it until IAM puts it into effect. And the account may
+            // have been registered moments ago: AWS Config refuses its
+            // organization aggregator until the delegation holds.
+            let send = || {
+                crate::settle::retry(
+                    settle,
+                    "the aggregator's role to be usable by AWS Config",
+                    &[ErrorKind::Settling],
+                    || put.clone().send(),
+                )
+            };
+            organization::delegation_in_effect(
                 settle,
-                "the aggregator's role to be usable by AWS Config",
-                &[ErrorKind::Settling],
-                || put.clone().send(),
+                target,
+                SERVICE,
+                "PutConfigurationAggregator",
+                "OrganizationAccessDeniedException",
+                send,
             )
-            .await
-            .map_err(Ctx::new(target, SERVICE).err("PutConfigurationAggregator"))?;
+            .await?;
         }
     }
     Ok(())

@@ -365,6 +365,22 @@ pub(super) async fn apply(
             target.region
         ))
     })?;
+    // Designated moments ago (this run's registration, or another's):
+    // AWS refuses the administrator's calls until the delegation holds.
+    org_::delegation_in_effect(
+        settle,
+        target,
+        SERVICE,
+        "DescribeOrganizationConfiguration",
+        "BadRequestException",
+        || {
+            client
+                .describe_organization_configuration()
+                .detector_id(&id)
+                .send()
+        },
+    )
+    .await?;
     if kind == MEMBER_PLANS {
         return update_member_plans(client, &ctx, &id, change).await;
     }

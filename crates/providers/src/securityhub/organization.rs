@@ -14,6 +14,7 @@
 
 use std::collections::BTreeSet;
 
+use aws_sdk_securityhub::operation::describe_organization_configuration::DescribeOrganizationConfigurationOutput;
 use aws_sdk_securityhub::types::{AccountDetails, AutoEnableStandards};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{Action, Address, Change, Desired, Observed, Reading, ServiceError, Target};
@@ -249,8 +250,36 @@ pub(super) async fn apply(
         .await?;
     } else if central::is_kind(kind) {
         central::apply(client, account, target, change, mark).await?;
-    } else if kind == KINDS.config && change.planned("configuration_type") != &Value::Null {
-        central::turn_on(client, target, settle).await?;
+    } else {
+        // Designated moments ago (this run's registration, or another's):
+        // AWS refuses the administrator's calls until the delegation holds.
+        let now = org_::delegation_in_effect(
+            settle,
+            target,
+            SERVICE,
+            "DescribeOrganizationConfiguration",
+            "InvalidAccessException",
+            || client.describe_organization_configuration().send(),
+        )
+        .await?;
+        apply_administrator(client, target, change, settle, &now).await?;
+    }
+    Ok(())
+}
+
+/// The administrator's own organization steps: the configuration and the
+/// members (`now`: the organization configuration as it is).
+async fn apply_administrator(
+    client: &aws_sdk_securityhub::Client,
+    target: &Target,
+    change: &Change,
+    settle: std::time::Duration,
+    now: &DescribeOrganizationConfigurationOutput,
+) -> Result<(), ServiceError> {
+    let ctx = Ctx::new(target, SERVICE);
+    let kind = change.address.kind.as_str();
+    if kind == KINDS.config && change.planned("configuration_type") != &Value::Null {
+        central::turn_on(client, target, settle, now).await?;
     } else if kind == KINDS.config {
         client
             .update_organization_configuration()

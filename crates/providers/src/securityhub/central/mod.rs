@@ -227,19 +227,16 @@ fn list(change: &Change, key: &str) -> Vec<String> {
 
 /// Central configuration turned on: `ConfigurationType` `CENTRAL` (member
 /// auto-enable off, default standards `NONE`, as AWS requires) unless it
-/// is PENDING already, then waited for until AWS says `ENABLED`, within
-/// `settle` (`--settle-timeout`).
+/// is PENDING already (`now`: the organization configuration as it is),
+/// then waited for until AWS says `ENABLED`, within `settle`
+/// (`--settle-timeout`).
 pub(super) async fn turn_on(
     client: &aws_sdk_securityhub::Client,
     target: &Target,
     settle: std::time::Duration,
+    now: &aws_sdk_securityhub::operation::describe_organization_configuration::DescribeOrganizationConfigurationOutput,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
-    let now = client
-        .describe_organization_configuration()
-        .send()
-        .await
-        .map_err(ctx.err("DescribeOrganizationConfiguration"))?;
     // Asked for already (a run that stopped waiting): waited for, not
     // asked again.
     if configuration_type(now.organization_configuration()) != "CENTRAL (PENDING)" {
