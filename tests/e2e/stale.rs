@@ -274,3 +274,130 @@ async fn a_plan_edited_in_what_apply_acts_on_is_refused() {
     let apply = moto.baseline(&["apply", p]);
     assert_eq!(apply.code, 0, "{apply:?}");
 }
+
+/// Why (issue 38): the stale check matched changes by address and never
+/// asked whether the saved plan was the baseline's in everything else. A
+/// copy of a change appended to `changes` ran twice (two KMS keys marked
+/// as baseline's, one the next plan never showed); a plan whose
+/// `baseline`/`source` were spliced from a plan of fewer regions wrote in
+/// a region the baseline does not list; `notes`, `summary` and an
+/// account's name could be edited and misled whoever read `show`. Each is
+/// refused now, and nothing is changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_the_baselines_in_every_field() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let text = |regions: &str| {
+        format!(
+            "version: 1\naccounts: [{{id: \"123456789012\", name: sandbox}}]\nregions: [{regions}]\nhome_region: ap-northeast-1\nguardduty: {{enabled: true, features: all}}\nebs_encryption: {{enabled: true}}\n"
+        )
+    };
+    let two = dir.path().join("two.yaml");
+    std::fs::write(&two, text("ap-northeast-1, us-east-1")).unwrap();
+    let one = baseline_file(&dir, &text("ap-northeast-1"));
+    let plan_of = |file: &std::path::Path, name: &str| -> serde_json::Value {
+        let out = dir.path().join(name);
+        let plan = moto.baseline(&[
+            "plan",
+            "-f",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(plan.code, 0, "{plan:?}");
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+    };
+    let wide = plan_of(&two, "wide.json");
+    let narrow = plan_of(&one, "narrow.json");
+    let apply = |v: &serde_json::Value| {
+        let edited = dir.path().join("edited.json");
+        std::fs::write(&edited, serde_json::to_string_pretty(v).unwrap()).unwrap();
+        moto.baseline(&[
+            "apply",
+            edited.to_str().unwrap(),
+            "-f",
+            one.to_str().unwrap(),
+        ])
+    };
+    let refused = |what: &str, run: crate::moto::Run, says: &str| {
+        assert_eq!(run.code, 1, "{what}: {run:?}");
+        assert!(run.stderr.contains(says), "{what}: {}", run.stderr);
+    };
+
+    // A region spliced in: the wide plan with the narrow plan's baseline.
+    let mut spliced = wide.clone();
+    spliced["baseline"] = narrow["baseline"].clone();
+    spliced["source"] = narrow["source"].clone();
+    refused(
+        "spliced",
+        apply(&spliced),
+        "123456789012/us-east-1: not an account and region the baseline covers now",
+    );
+    // A change listed twice.
+    let mut twice = narrow.clone();
+    let detector = twice["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"]["kind"] == "guardduty.detector")
+        .unwrap()
+        .clone();
+    twice["changes"].as_array_mut().unwrap().push(detector);
+    let mut summary = twice["summary"].clone();
+    summary["add"] = (summary["add"].as_u64().unwrap() + 1).into();
+    twice["summary"] = summary;
+    refused(
+        "twice",
+        apply(&twice),
+        "guardduty.detector[\"detector\"]: listed more than once in the saved plan",
+    );
+    // What a reviewer reads: the notes, the summary, an account's name.
+    let mut noted = narrow.clone();
+    noted["notes"] =
+        serde_json::json!(["123456789012/ap-northeast-1: reviewed and approved by security"]);
+    refused(
+        "notes",
+        apply(&noted),
+        "the saved plan differs from a fresh one in `notes`",
+    );
+    let mut summed = narrow.clone();
+    summed["summary"]["add"] = 0.into();
+    refused(
+        "summary",
+        apply(&summed),
+        "`summary` is not what baseline writes",
+    );
+    let show = {
+        let edited = dir.path().join("edited.json");
+        moto.baseline(&["show", edited.to_str().unwrap()])
+    };
+    refused("show", show, "`summary` is not what baseline writes");
+    let mut named = narrow.clone();
+    named["targets"][0]["account_name"] = "production".into();
+    refused(
+        "account name",
+        apply(&named),
+        "the saved plan differs from a fresh one in `targets`",
+    );
+
+    // Nothing was written anywhere; the plan as saved still applies.
+    let sdk = moto.sdk("us-east-1").await;
+    let detectors = aws_sdk_guardduty::Client::new(&sdk)
+        .list_detectors()
+        .send()
+        .await
+        .unwrap();
+    assert!(detectors.detector_ids().is_empty(), "nothing in us-east-1");
+    let sdk = moto.sdk("ap-northeast-1").await;
+    let detectors = aws_sdk_guardduty::Client::new(&sdk)
+        .list_detectors()
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        detectors.detector_ids().is_empty(),
+        "nothing in ap-northeast-1"
+    );
+    let as_saved = apply(&narrow);
+    assert_eq!(as_saved.code, 0, "{as_saved:?}");
+}

@@ -343,9 +343,11 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
     .await;
     let only: Vec<String> = saved.services.clone();
     let svcs = services(&connected.aws, Some(&only));
+    // The targets as the baseline resolves them now (a region or account
+    // spliced into the saved plan is not among them).
     let fresh = make_plan(
         &baseline,
-        &saved.targets,
+        &connected.targets,
         &svcs,
         saved.mode,
         connected.errors,

@@ -116,8 +116,50 @@ pub fn read_plan(path: &Path) -> Result<Plan> {
             version
         );
     }
-    serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a valid baseline plan file", path.display()))
+    let plan: Plan = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a valid baseline plan file", path.display()))?;
+    holds_only(path, &bytes, &plan)?;
+    Ok(plan)
+}
+
+/// A plan file holds its plan and nothing else: it is what baseline writes
+/// for the plan it holds (`summary` and `documents` are derived from the
+/// changes; a field baseline does not know is not read by it, and would
+/// mislead whoever reads the file). Laid out anew (an editor, `jq`) is
+/// the same plan; anything else was edited. What the plan holds is then
+/// compared with a fresh plan by `apply` (docs/plan-format.md).
+fn holds_only(path: &Path, bytes: &[u8], plan: &Plan) -> Result<()> {
+    let mut written = Vec::with_capacity(bytes.len());
+    render::write_json(plan, &mut written)?;
+    if written == bytes {
+        return Ok(());
+    }
+    let file: serde_json::Value = serde_json::from_slice(bytes)?;
+    let ours: serde_json::Value = serde_json::from_slice(&written)?;
+    if file == ours {
+        return Ok(());
+    }
+    let (file, ours) = (file.as_object(), ours.as_object());
+    let mut keys: Vec<&String> = file
+        .into_iter()
+        .chain(ours)
+        .flat_map(|o| o.keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let edited: Vec<String> = keys
+        .into_iter()
+        .filter(|k| file.and_then(|o| o.get(*k)) != ours.and_then(|o| o.get(*k)))
+        .map(|k| format!("`{}`", baseline_engine::printable(k)))
+        .collect();
+    bail!(
+        "{} was edited: {} not what baseline writes for the plan it holds; nothing was read from it or changed. Make the plan again",
+        path.display(),
+        match edited.as_slice() {
+            [one] => format!("{one} is"),
+            many => format!("{} are", many.join(", ")),
+        }
+    )
 }
 
 /// A plan others can read has been exposed (its contacts, roles, users

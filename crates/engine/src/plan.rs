@@ -689,6 +689,30 @@ fn edited_fields(a: &Change, b: &Change) -> Vec<String> {
 /// the saved plan stale.
 pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
     let mut differences = Vec::new();
+    // Only where the baseline reaches now: a target spliced in from
+    // another plan is refused by name.
+    for t in &saved.targets {
+        if !fresh
+            .targets
+            .iter()
+            .any(|f| f.account_id == t.account_id && f.region == t.region)
+        {
+            differences.push(format!(
+                "{}/{}: not an account and region the baseline covers now",
+                t.account_id, t.region
+            ));
+        }
+    }
+    // Each address once: a change listed twice would run twice.
+    let mut seen = HashSet::new();
+    for c in &saved.changes {
+        if !seen.insert(&c.address) {
+            differences.push(format!(
+                "{}: listed more than once in the saved plan: was it edited?",
+                c.address
+            ));
+        }
+    }
     let fresh_by: HashMap<&Address, &Change> =
         fresh.changes.iter().map(|c| (&c.address, c)).collect();
     for old in &saved.changes {
@@ -740,6 +764,37 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
     for e in &fresh.errors {
         if !saved_places.contains(&place(e)) {
             differences.push(format!("cannot read now: {e}"));
+        }
+    }
+    let fresh_places: std::collections::HashSet<_> = fresh.errors.iter().map(place).collect();
+    if saved
+        .errors
+        .iter()
+        .any(|e| !fresh_places.contains(&place(e)))
+    {
+        differences
+            .push("`errors`: the saved plan names a read that failed and now succeeds".to_string());
+    }
+    // Everything else a person reads (`show`) or apply acts on, as a fresh
+    // plan has it; only `created_at` and the errors' texts (request ids)
+    // are the saved plan's own.
+    if differences.is_empty() {
+        let fields = [
+            ("`mode`", saved.mode == fresh.mode),
+            ("`services`", saved.services == fresh.services),
+            ("`targets`", saved.targets == fresh.targets),
+            ("the order of `changes`", saved.changes == fresh.changes),
+            ("`in_line`", saved.in_line == fresh.in_line),
+            ("`notes`", saved.notes == fresh.notes),
+            ("`unreadable`", saved.unreadable == fresh.unreadable),
+            ("`scopes`", saved.scopes == fresh.scopes),
+        ];
+        for (field, same) in fields {
+            if !same {
+                differences.push(format!(
+                    "the saved plan differs from a fresh one in {field}: was it edited?"
+                ));
+            }
         }
     }
     if differences.is_empty() {
