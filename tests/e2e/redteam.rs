@@ -528,3 +528,75 @@ async fn a_forged_plain_mark_does_not_make_a_named_baseline_delete() {
         1
     );
 }
+
+/// The raw bytes a hostile text may try on a terminal: an escape
+/// sequence, the right-to-left override of "Trojan Source", and a line
+/// of its own that looks like baseline's.
+fn assert_nothing_raw(what: &str, run: &crate::moto::Run) {
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{what}: a raw escape or override on {stream}: {text:?}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("Apply complete!")),
+            "{what}: a line of the file's own on {stream}: {text}"
+        );
+    }
+}
+
+/// Why (issue 38, item 5): text from files reached the terminal raw. A
+/// saved plan whose change address held an escape sequence, a
+/// right-to-left override and a line "Apply complete! …" was listed so
+/// on stderr by the stale check (retitling and clearing the terminal); a
+/// key of a baseline file with a line break made a line of its own in
+/// validate's error; serde's messages quoted the file likewise. One
+/// escaping rule now covers every message.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_text_from_files_is_escaped() {
+    const HOSTILE: &str = "x\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}\nApply complete! Resources: 9 added, 0 changed, 0 destroyed.";
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nebs_encryption: {enabled: true}\n",
+    );
+    let planfile = dir.path().join("plan.json");
+    let p = planfile.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", file.to_str().unwrap(), "--out", p]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&planfile).unwrap()).unwrap();
+    v["changes"][0]["address"]["name"] = HOSTILE.into();
+    std::fs::write(&planfile, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let apply = moto.baseline(&["apply", p]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(apply.stderr.contains("plan is stale"), "{apply:?}");
+    assert_nothing_raw("a hostile address", &apply);
+    // serde's message quotes the file: an unknown action.
+    v["changes"][0]["action"] = HOSTILE.into();
+    std::fs::write(&planfile, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let show = moto.baseline(&["show", p]);
+    assert_eq!(show.code, 1, "{show:?}");
+    assert!(
+        show.stderr.contains("is not a valid baseline plan file"),
+        "{show:?}"
+    );
+    assert_nothing_raw("an unknown variant", &show);
+
+    // A baseline file's key and value.
+    let yaml = dir.path().join("hostile.yaml");
+    let quoted = serde_json::to_string(HOSTILE).unwrap();
+    std::fs::write(
+        &yaml,
+        format!("version: 1\naccounts: [{{id: \"123456789012\", name: {quoted}}}]\nregions: [{quoted}]\nhome_region: ap-northeast-1\n{quoted}: 1\n"),
+    )
+    .unwrap();
+    let validate = offline(&["validate", "-f", yaml.to_str().unwrap()]);
+    assert_eq!(validate.code, 1, "{validate:?}");
+    assert!(
+        validate.stderr.contains("is not a valid baseline"),
+        "{validate:?}"
+    );
+    assert_nothing_raw("a hostile baseline file", &validate);
+}

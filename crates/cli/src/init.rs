@@ -17,13 +17,17 @@ use crate::planfile::write_private;
 /// A value read from AWS as a YAML double-quoted string, in a value or a
 /// comment: JSON's quoting (which YAML reads) escapes the C0 controls; the
 /// characters some YAML readers take as line breaks (NEL, the Unicode line
-/// and paragraph separators) and the other C1 controls are escaped too.
-/// No value can end its line and write YAML of its own.
+/// and paragraph separators) and the other C1 controls are escaped too,
+/// as are format characters and noncharacters (U+FFFE, which other YAML
+/// parsers refuse raw). No value can end its line and write YAML of its
+/// own.
 fn q(s: &str) -> String {
     let json = serde_json::to_string(s).expect("a string serializes");
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+        if (c as u32) > 0xFFFF && baseline_engine::needs_escape(c) {
+            out.push_str(&format!("\\U{:08x}", c as u32));
+        } else if baseline_engine::needs_escape(c) || c == '\u{2028}' || c == '\u{2029}' {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -295,6 +299,42 @@ mod tests {
                 !line.contains('\u{2028}') && !line.contains('\u{85}'),
                 "{line:?}"
             );
+        }
+    }
+
+    /// Why (issue 38): init wrote U+FFFE raw inside a quoted string, which
+    /// other YAML parsers refuse; a format character (U+202E) reordered
+    /// what a reviewer reads. Both are escaped now, and read back as they
+    /// were.
+    #[test]
+    fn noncharacters_and_format_characters_are_escaped() {
+        let name = "trail\u{FFFE}\u{202E}\u{1FFFF}-x";
+        let s = survey(vec![ExistingTrail {
+            name: name.into(),
+            ..trail("other", false)
+        }]);
+        let text = render(&s, "");
+        for c in ['\u{FFFE}', '\u{202E}', '\u{1FFFF}'] {
+            assert!(!text.contains(c), "{c:?} raw in:\n{text}");
+        }
+        assert!(
+            text.contains("\\ufffe") && text.contains("\\U0001ffff"),
+            "{text}"
+        );
+        // Well-formed YAML that reads the name back as it was (AWS allows
+        // no such trail name: validate then names it, escaped).
+        match baseline_spec::parse(&text, "init.yaml") {
+            Err(baseline_spec::SpecError::Invalid { diagnostics, .. }) => {
+                assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+                assert_eq!(diagnostics[0].path, "cloudtrail.name");
+                assert!(diagnostics[0].message.contains(name), "{diagnostics:?}");
+                let shown = diagnostics[0].to_string();
+                assert!(
+                    !shown.contains('\u{202E}') && shown.contains("\\u{202e}"),
+                    "{shown}"
+                );
+            }
+            other => panic!("{other:?}\n{text}"),
         }
     }
 

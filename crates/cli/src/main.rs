@@ -328,9 +328,17 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("Error: {e}");
+            // Messages carry text from outside (files, AWS): escaped, each
+            // line (a message's own line breaks stay).
+            eprintln!(
+                "Error: {}",
+                baseline_engine::printable_lines(&e.to_string())
+            );
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!(
+                    "  caused by: {}",
+                    baseline_engine::printable_lines(&cause.to_string())
+                );
             }
             ExitCode::from(EXIT_ERROR)
         }

@@ -116,8 +116,15 @@ pub fn read_plan(path: &Path) -> Result<Plan> {
             version
         );
     }
-    let plan: Plan = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a valid baseline plan file", path.display()))?;
+    // serde's message quotes the file ("unknown variant `…`"): escaped
+    // whole, its line breaks included.
+    let plan: Plan = serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a valid baseline plan file: {}",
+            path.display(),
+            baseline_engine::printable(&e.to_string())
+        )
+    })?;
     holds_only(path, &bytes, &plan)?;
     Ok(plan)
 }

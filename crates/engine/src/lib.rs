@@ -22,5 +22,5 @@ pub use plan::{
 };
 pub use provider::{
     ErrorKind, Failure, MAX_ERROR_CHARS, Panicked, Reading, Refusal, Service, ServiceError,
-    contained, error_chain, error_kind, printable,
+    contained, error_chain, error_kind, needs_escape, printable, printable_lines,
 };

@@ -661,7 +661,7 @@ fn merge(observed: &Attrs, wanted: &Attrs) -> (Vec<String>, Attrs) {
 
 /// Why a saved plan cannot be applied any more.
 #[derive(Debug, thiserror::Error)]
-#[error("plan is stale: AWS changed since the plan was made; run `baseline plan` again\n{}", differences.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
+#[error("plan is stale: AWS changed since the plan was made; run `baseline plan` again\n{}", differences.iter().map(|d| format!("  {}", crate::printable(d))).collect::<Vec<_>>().join("\n"))]
 pub struct StalePlan {
     /// What differs, one line each.
     pub differences: Vec<String>,

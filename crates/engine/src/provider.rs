@@ -227,25 +227,7 @@ pub trait Service: Send + Sync {
 /// can carry whole documents (a policy, an HTML page from a proxy).
 pub const MAX_ERROR_CHARS: usize = 2000;
 
-/// Text from outside (an AWS answer, a file) made safe to print: control
-/// characters (NUL, escape sequences, line breaks, ...) are shown escaped
-/// (`\u{1b}`, `\n`), so that no answer can move the cursor, recolour a
-/// terminal, or add a line that looks like the tool's own. Other
-/// characters, Japanese account names included, are kept as they are.
-pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
+pub use baseline_spec::text::{needs_escape, printable, printable_lines};
 
 /// The error and all its causes on one line, outermost first, at most
 /// [`MAX_ERROR_CHARS`] characters, control characters escaped

@@ -22,13 +22,22 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        // The file's own text (keys, values) is in the path and the
+        // message: escaped, line breaks included (crate::text).
+        use crate::text::printable;
+        write!(
+            f,
+            "{}:{}:{}: ",
+            printable(&self.file),
+            self.line,
+            self.column
+        )?;
         if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
+            write!(f, "{}: ", printable(&self.path))?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&printable(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
+            write!(f, " ({})", printable(hint))?;
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 
 mod error;
 pub mod model;
+pub mod text;
 mod validate;
 mod yaml;
 
