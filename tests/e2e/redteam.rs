@@ -600,3 +600,125 @@ async fn hostile_text_from_files_is_escaped() {
     );
     assert_nothing_raw("a hostile baseline file", &validate);
 }
+
+/// Why (issue 38, item 6): a listing that hands out a new token on every
+/// page was read forever: ListAccounts grew memory to 1.9 GB in a minute,
+/// KMS ListAliases (the orphan-key search before CreateKey) made 22,500
+/// requests in 13 minutes, and SIGTERM then waited for that step forever.
+/// Now a listing fails its read past a bound (BASELINE_MAX_PAGES, here
+/// small), the rest of the run goes on, and a first signal ends the run
+/// within --settle-timeout + --operation-timeout even when a step never
+/// finishes.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_listing_fails_its_read_and_a_signal_still_ends_the_run() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pages = || vec![("BASELINE_MAX_PAGES", "200".to_string())];
+    let limit = Duration::from_secs(300);
+
+    // The organization's accounts, endlessly.
+    probe::organization(&moto, &["security"]).await;
+    let org = baseline_file(
+        &dir,
+        "version: 1\naccounts: organization\norganization: {role_name: OrganizationAccountAccessRole}\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nebs_encryption: {enabled: true}\n",
+    );
+    moto.control(
+        "endless-pages",
+        serde_json::json!({"operations": ["ListAccounts"]}),
+    );
+    let (run, _) = moto.baseline_within(&["plan", "-f", org.to_str().unwrap()], &pages(), limit);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        format!("{}{}", run.stdout, run.stderr)
+            .contains("ListAccounts had more pages than the 200 a listing reads"),
+        "{run:?}"
+    );
+
+    // KMS aliases, endlessly, in the orphan-key search of apply: that
+    // step fails, the others are done.
+    moto.control(
+        "endless-pages",
+        serde_json::json!({"operations": ["ListAliases"]}),
+    );
+    let trail = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/tokyo.yaml"
+    ))
+    .unwrap();
+    let tokyo = dir.path().join("tokyo.yaml");
+    std::fs::write(&tokyo, &trail).unwrap();
+    let t = tokyo.to_str().unwrap();
+    let (run, _) = moto.baseline_within(&["apply", "-f", t, "--auto-approve"], &pages(), limit);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        format!("{}{}", run.stdout, run.stderr)
+            .contains("ListAliases had more pages than the 200 a listing reads"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("ebs_encryption"),
+        "the rest goes on: {run:?}"
+    );
+
+    // The same with no page bound to speak of: SIGTERM, then the run ends
+    // within the grace its limits give (2 s + 5 s), exit 130.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
+        .args([
+            "apply",
+            "-f",
+            t,
+            "--auto-approve",
+            "--settle-timeout",
+            "2",
+            "--operation-timeout",
+            "5",
+        ])
+        .envs(moto.env())
+        .env("BASELINE_MAX_PAGES", "100000000")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let listed = || {
+        moto.stats()["by_operation"]
+            .as_object()
+            .and_then(|o| {
+                o.iter()
+                    .find(|(k, _)| k.ends_with("ListAliases"))
+                    .and_then(|(_, v)| v.as_u64())
+            })
+            .unwrap_or(0)
+    };
+    let before = listed();
+    let waited = std::time::Instant::now();
+    while listed() < before + 50 {
+        assert!(waited.elapsed() < limit, "the listing never started");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let signalled = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if signalled.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running {limit:?} after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("Running steps did not finish within 7s of the termination signal")
+            && stderr.contains("cloudtrail.kms_key"),
+        "{stderr}"
+    );
+    eprintln!("ended {:?} after SIGTERM", signalled.elapsed());
+}

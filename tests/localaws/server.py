@@ -1,7 +1,7 @@
 """The tests' local AWS: moto's own WSGI application, served threaded like
 `python -m moto.server`, with the operations baseline calls that moto
 lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
-`securityhub_central`, `ebs`, `cloudtrail`, `config`, `guardduty`, `iam`, `organization`, `s3`, `settle`,
+`securityhub_central`, `ebs`, `cloudtrail`, `config`, `endless`, `guardduty`, `iam`, `organization`, `s3`, `settle`,
 `support`), and what tests need of a server:
 
 * ``--latency-ms N``: every request waits N ms before it is served, so the
@@ -39,6 +39,8 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
   client's change of that bucket under way for that long (``s3.py``);
   ``POST /_baseline/settle-now`` ``{}``: everything written so far is in
   effect at once, as if made long ago (``settle.py``);
+  ``POST /_baseline/endless-pages`` ``{"operations": [...]}``: those
+  listings never end (``endless.py``, a fault for the client's bound);
 * opt-in regions (``regions.py``): a request signed for a region the
   account has not enabled is refused, as AWS refuses it.
 
@@ -60,8 +62,8 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import (account, accessanalyzer, authz, cloudtrail, config, ebs, guardduty, iam, organization, regions, s3, securityhub,
-               securityhub_central, settle, support, writes)
+from . import (account, accessanalyzer, authz, cloudtrail, config, ebs, endless, guardduty, iam, organization, regions, s3,
+               securityhub, securityhub_central, settle, support, writes)
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -70,7 +72,7 @@ ADDITION_HEADER = "x-baseline-local-aws"
 
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
-ADDITIONS = [regions.handle, account.handle, accessanalyzer.handle, securityhub_central.handle, organization.handle, securityhub.handle,
+ADDITIONS = [endless.handle, regions.handle, account.handle, accessanalyzer.handle, securityhub_central.handle, organization.handle, securityhub.handle,
              ebs.handle, guardduty.handle, support.handle, cloudtrail.handle, config.handle]
 # And what they add to moto's answers: called with the request and the status.
 AFTER = [s3.after]
@@ -124,6 +126,9 @@ def control(path, body):
         s3.busy(data["account"], data["bucket"], float(data["ms"]) / 1000.0)
     elif path == "/_baseline/settle-now":
         settle.settle_now()
+    elif path == "/_baseline/endless-pages":
+        endless.ENDLESS.clear()
+        endless.ENDLESS.update(data["operations"])
     else:
         return None
     return json_answer({"ok": True})

@@ -383,7 +383,13 @@ async fn run_plan(
             .filter(|c| c.action.is_applied())
             .count(),
     ));
-    listen_for_signals(cancel.clone(), progress.clone())?;
+    // A step holds the run after a signal for at most its own bounds.
+    let limits = g.limits()?;
+    listen_for_signals(
+        cancel.clone(),
+        progress.clone(),
+        limits.settle_timeout + limits.operation_timeout,
+    )?;
     if !g.quiet {
         println!();
     }

@@ -135,68 +135,66 @@ pub(crate) struct Progress {
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM (a cancelled CI job): the first starts no new
-/// step and lets running ones finish; the second exits at once, naming
-/// the steps that may be half-done. Listening starts before the first step
+/// step and lets running ones finish, for at most `grace` (a step that
+/// never finishes, such as an endless listing, does not hold the run);
+/// the second, or the end of `grace`, exits at once (130), naming the
+/// steps that may be half-done. Listening starts before the first step
 /// (a listener made inside the task would only exist once the task runs).
-pub(crate) fn listen_for_signals(cancel: Arc<AtomicBool>, progress: Arc<Progress>) -> Result<()> {
+pub(crate) fn listen_for_signals(
+    cancel: Arc<AtomicBool>,
+    progress: Arc<Progress>,
+    grace: std::time::Duration,
+) -> Result<()> {
+    let stop_now = move |why: String| {
+        let running = progress
+            .running
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default();
+        eprintln!("\n{why}: stopping now.");
+        if running.is_empty() {
+            eprintln!("No step was running.");
+        } else {
+            eprintln!("These steps were running and may be half-done:");
+            for r in &running {
+                eprintln!("  {}", baseline_engine::printable(r));
+            }
+        }
+        eprintln!("Run `baseline plan` to see what remains.");
+        std::process::exit(130);
+    };
     #[cfg(unix)]
-    {
+    let (mut interrupt, mut terminate) = {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::spawn(async move {
-            let mut received = 0;
-            loop {
-                let name = tokio::select! {
-                    Some(()) = interrupt.recv() => "Interrupt",
-                    Some(()) = terminate.recv() => "Termination signal",
-                    else => return,
-                };
-                received += 1;
-                if received == 1 {
-                    eprintln!(
-                        "\n{name} received: letting running steps finish, starting no new ones. Send it again to stop at once."
-                    );
-                    cancel.store(true, Ordering::SeqCst);
-                } else {
-                    let running = progress
-                        .running
-                        .lock()
-                        .map(|r| r.clone())
-                        .unwrap_or_default();
-                    eprintln!("\n{name} received again: stopping now.");
-                    if running.is_empty() {
-                        eprintln!("No step was running.");
-                    } else {
-                        eprintln!("These steps were running and may be half-done:");
-                        for r in &running {
-                            eprintln!("  {r}");
-                        }
-                    }
-                    eprintln!("Run `baseline plan` to see what remains.");
-                    std::process::exit(130);
-                }
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut next = async || {
+            tokio::select! {
+                Some(()) = interrupt.recv() => Some("Interrupt"),
+                Some(()) = terminate.recv() => Some("Termination signal"),
+                else => None,
             }
-        });
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\nInterrupt received: letting running steps finish, starting no new ones."
-                );
-                cancel.store(true, Ordering::SeqCst);
+        };
+        #[cfg(not(unix))]
+        let mut next = async || tokio::signal::ctrl_c().await.ok().map(|()| "Interrupt");
+        let Some(name) = next().await else { return };
+        eprintln!(
+            "\n{name} received: letting running steps finish (for at most {}s), starting no new ones. Send it again to stop at once.",
+            grace.as_secs()
+        );
+        cancel.store(true, Ordering::SeqCst);
+        tokio::select! {
+            Some(name) = next() => stop_now(format!("{name} received again")),
+            () = tokio::time::sleep(grace) => {
+                stop_now(format!("Running steps did not finish within {}s of the {}", grace.as_secs(), name.to_lowercase()));
             }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = &progress;
-                eprintln!(
-                    "\nInterrupt received again: stopping now. Run `baseline plan` to see what remains."
-                );
-                std::process::exit(130);
-            }
-        });
-    }
+        }
+    });
     Ok(())
 }
 

@@ -219,8 +219,10 @@ async fn read_trusted_access(
         .list_aws_service_access_for_organization()
         .into_paginator()
         .send();
+    let mut bound = crate::pages::Bound::new(&ctx, "ListAWSServiceAccessForOrganization");
     while let Some(page) = pages.next().await {
         let page = page.map_err(ctx.err("ListAWSServiceAccessForOrganization"))?;
+        bound.page(page.next_token())?;
         if page
             .enabled_service_principals()
             .iter()
@@ -347,8 +349,11 @@ pub async fn read_analyzer(
         .r#type(Type::from(kind))
         .into_paginator()
         .send();
+    let mut bound = crate::pages::Bound::new(&ctx, "ListAnalyzers");
     while let Some(page) = pages.next().await {
-        analyzers.extend(page.map_err(ctx.err("ListAnalyzers"))?.analyzers().to_vec());
+        let page = page.map_err(ctx.err("ListAnalyzers"))?;
+        bound.page(page.next_token())?;
+        analyzers.extend(page.analyzers().to_vec());
     }
     let usable =
         |s: &AnalyzerStatus| matches!(s, AnalyzerStatus::Active | AnalyzerStatus::Creating);

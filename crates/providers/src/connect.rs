@@ -528,8 +528,11 @@ async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Discovered, B
         .list_accounts()
         .into_paginator()
         .send();
+    let mut bound = crate::pages::Bound::new(&ctx, "ListAccounts");
     while let Some(page) = pages.next().await {
-        for a in page.map_err(ctx.err("ListAccounts"))?.accounts() {
+        let page = page.map_err(ctx.err("ListAccounts"))?;
+        bound.page(page.next_token())?;
+        for a in page.accounts() {
             #[allow(deprecated)]
             let active = a.status() == Some(&aws_sdk_organizations::types::AccountStatus::Active)
                 || a.state() == Some(&aws_sdk_organizations::types::AccountState::Active);

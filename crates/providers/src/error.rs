@@ -132,7 +132,7 @@ impl Ctx {
                      ago may not be in effect yet; if it lasts, it lacks what the service needs)",
                 );
             }
-            self.failed(operation, e.kind(), message.0)
+            self.failure(operation, e.kind(), message.0)
         }
     }
 
@@ -148,11 +148,13 @@ impl Ctx {
                 "{} (tried again for up to --settle-timeout: {waited_for} may not be in effect yet)",
                 SdkMessage::of(&e).0
             );
-            self.failed(operation, baseline_engine::ErrorKind::Settling, message)
+            self.failure(operation, baseline_engine::ErrorKind::Settling, message)
         }
     }
 
-    fn failed(
+    /// An error of `operation` that baseline itself decided (`kind`,
+    /// `message`), with this context's account, region and service.
+    pub fn failure(
         &self,
         operation: &'static str,
         kind: baseline_engine::ErrorKind,

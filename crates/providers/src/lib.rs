@@ -61,6 +61,7 @@ pub mod iam;
 mod kms;
 pub mod organization;
 mod owner;
+mod pages;
 pub mod policy;
 mod registry;
 pub mod s3_account;

@@ -157,6 +157,7 @@ pub(crate) async fn public_buckets(
     let s3 = clients::s3_for(account, home_region);
     let mut buckets = Vec::new();
     let mut token = None;
+    let mut bound = crate::pages::Bound::new(ctx, "ListBuckets");
     loop {
         let page = s3
             .list_buckets()
@@ -164,6 +165,7 @@ pub(crate) async fn public_buckets(
             .send()
             .await
             .map_err(ctx.err("ListBuckets"))?;
+        bound.page(page.continuation_token())?;
         for b in page.buckets() {
             if let Some(name) = b.name() {
                 buckets.push((

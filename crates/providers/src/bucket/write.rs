@@ -304,6 +304,7 @@ pub(crate) struct Partial {
 pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<(), AwsError> {
     let mut key_marker: Option<String> = None;
     let mut version_marker: Option<String> = None;
+    let mut bound = crate::pages::Bound::new(ctx, "ListObjectVersions");
     loop {
         let page = s3
             .list_object_versions()
@@ -314,6 +315,14 @@ pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Re
             .send()
             .await
             .map_err(ctx.err("ListObjectVersions"))?;
+        let next = (page.is_truncated() == Some(true)).then(|| {
+            format!(
+                "{}\n{}",
+                page.next_key_marker().unwrap_or_default(),
+                page.next_version_id_marker().unwrap_or_default()
+            )
+        });
+        bound.page(next.as_deref())?;
         let mut objects: Vec<ObjectIdentifier> = Vec::new();
         for v in page.versions() {
             objects.push(

@@ -43,8 +43,11 @@ async fn orphan_key(
 ) -> Result<Option<String>, ServiceError> {
     let mut aliased = std::collections::HashSet::new();
     let mut pages = kms.list_aliases().into_paginator().send();
+    let mut bound = crate::pages::Bound::new(ctx, "ListAliases");
     while let Some(page) = pages.next().await {
-        for a in page.map_err(ctx.err("ListAliases"))?.aliases() {
+        let page = page.map_err(ctx.err("ListAliases"))?;
+        bound.page(page.next_marker())?;
+        for a in page.aliases() {
             if let Some(k) = a.target_key_id() {
                 aliased.insert(k.to_string());
             }
@@ -52,8 +55,11 @@ async fn orphan_key(
     }
     let mut keys = Vec::new();
     let mut pages = kms.list_keys().into_paginator().send();
+    let mut bound = crate::pages::Bound::new(ctx, "ListKeys");
     while let Some(page) = pages.next().await {
-        for k in page.map_err(ctx.err("ListKeys"))?.keys() {
+        let page = page.map_err(ctx.err("ListKeys"))?;
+        bound.page(page.next_marker())?;
+        for k in page.keys() {
             if let Some(id) = k.key_id()
                 && !aliased.contains(id)
             {

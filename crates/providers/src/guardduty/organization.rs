@@ -180,6 +180,7 @@ pub(super) async fn read(
         .only_associated("false")
         .into_paginator()
         .send();
+    let mut bound = crate::pages::Bound::new(&ctx, "ListMembers");
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(p) => p,
@@ -187,6 +188,7 @@ pub(super) async fn read(
             Err(e) if e.code() == Some("BadRequestException") => return Ok(Reading::default()),
             Err(e) => return Err(ctx.err("ListMembers")(e).into()),
         };
+        bound.page(page.next_token())?;
         for m in page.members() {
             let enabled = m
                 .relationship_status()

@@ -182,12 +182,14 @@ pub(super) async fn read(
         .only_associated(false)
         .into_paginator()
         .send();
+    let mut bound = crate::pages::Bound::new(&ctx, "ListMembers");
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(p) => p,
             Err(e) if nothing_there(e.code()) => return Ok(Reading::default()),
             Err(e) => return Err(ctx.err("ListMembers")(e).into()),
         };
+        bound.page(page.next_token())?;
         for m in page.members() {
             let enabled = m
                 .member_status()

@@ -213,6 +213,7 @@ async fn offered(
     use aws_smithy_types::error::metadata::ProvideErrorMetadata;
     let mut out = BTreeSet::new();
     let mut pages = client.describe_standards().into_paginator().send();
+    let mut bound = crate::pages::Bound::new(ctx, "DescribeStandards");
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(p) => p,
@@ -221,6 +222,7 @@ async fn offered(
             }
             Err(e) => return Err(ctx.err("DescribeStandards")(e).into()),
         };
+        bound.page(page.next_token())?;
         out.extend(
             page.standards()
                 .iter()
@@ -238,8 +240,10 @@ async fn subscriptions(
 ) -> Result<Vec<StandardsSubscription>, ServiceError> {
     let mut out = Vec::new();
     let mut pages = client.get_enabled_standards().into_paginator().send();
+    let mut bound = crate::pages::Bound::new(ctx, "GetEnabledStandards");
     while let Some(page) = pages.next().await {
         let page = page.map_err(ctx.err("GetEnabledStandards"))?;
+        bound.page(page.next_token())?;
         out.extend(page.standards_subscriptions().iter().cloned());
     }
     Ok(out)

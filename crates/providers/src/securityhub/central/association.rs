@@ -132,12 +132,14 @@ async fn direct_associations(
         )
         .into_paginator()
         .send();
+    let mut bound = crate::pages::Bound::new(ctx, "ListConfigurationPolicyAssociations");
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(p) => p,
             Err(e) if nothing_there(e.code()) => return Ok(None),
             Err(e) => return Err(ctx.err("ListConfigurationPolicyAssociations")(e).into()),
         };
+        bound.page(page.next_token())?;
         for a in page.configuration_policy_association_summaries() {
             out.push(Applied {
                 policy: a.configuration_policy_id().unwrap_or_default().to_string(),

@@ -25,12 +25,14 @@ pub(super) async fn find(
     name: &str,
 ) -> Result<Option<Found>, ServiceError> {
     let mut pages = client.list_configuration_policies().into_paginator().send();
+    let mut bound = crate::pages::Bound::new(ctx, "ListConfigurationPolicies");
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(p) => p,
             Err(e) if nothing_there(e.code()) => return Ok(None),
             Err(e) => return Err(ctx.err("ListConfigurationPolicies")(e).into()),
         };
+        bound.page(page.next_token())?;
         if let Some(p) = page
             .configuration_policy_summaries()
             .iter()
