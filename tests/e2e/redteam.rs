@@ -722,3 +722,120 @@ async fn an_endless_listing_fails_its_read_and_a_signal_still_ends_the_run() {
     );
     eprintln!("ended {:?} after SIGTERM", signalled.elapsed());
 }
+
+/// Why (issue 38, item 1): an interactive `destroy` shows its plan and
+/// waits for "yes"; meanwhile another team aimed a GuardDuty findings
+/// export at baseline's CloudTrail bucket and retagged the Config bucket
+/// as theirs. After "yes" both buckets were emptied and deleted: the
+/// delete never read the bucket's mark or users again. Now each delete
+/// re-checks both before anything is emptied; a change is a stale plan.
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_rechecks_what_changed_while_the_prompt_waited() {
+    use std::io::{BufRead as _, Read as _};
+    const ACCOUNT: &str = "123456789012";
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\ncloudtrail: {enabled: true, kms: none}\nconfig: {enabled: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let (trail_bucket, config_bucket) = (
+        format!("baseline-cloudtrail-{ACCOUNT}"),
+        format!("baseline-config-{ACCOUNT}"),
+    );
+    for b in [&trail_bucket, &config_bucket] {
+        assert!(bucket_exists(&moto, b).await, "{b} was made");
+    }
+
+    // destroy on a terminal (script(1) gives it one), waiting at its prompt.
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} destroy -f {f}", env!("CARGO_BIN_EXE_baseline")),
+            "/dev/null",
+        ])
+        .envs(moto.env())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("Enter a value:") {
+        let n = {
+            let chunk = out.fill_buf().unwrap();
+            assert!(
+                !chunk.is_empty(),
+                "destroy ended before its prompt: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(chunk);
+            chunk.len()
+        };
+        out.consume(n);
+    }
+    let shown = String::from_utf8_lossy(&seen).to_string();
+    assert!(
+        shown.contains(&format!(
+            "cloudtrail.bucket[\"{trail_bucket}\"] will be destroyed"
+        )),
+        "{shown}"
+    );
+
+    // Meanwhile: another team's findings export into the trail's bucket,
+    // and the Config bucket retagged as theirs.
+    crate::probe::findings_export(
+        &moto,
+        "eu-west-1",
+        &format!("arn:aws:s3:::{trail_bucket}/findings"),
+        &format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/theirs"),
+    )
+    .await;
+    let sdk = moto.sdk("ap-northeast-1").await;
+    baseline_providers::clients::s3(&sdk, "ap-northeast-1")
+        .put_bucket_tagging()
+        .bucket(&config_bucket)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("managed-by")
+                        .value("team-x")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"yes\n").unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let all = format!("{shown}{rest}");
+    assert_eq!(status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(&format!("cloudtrail.bucket[\"{trail_bucket}\"] is used by {ACCOUNT}/eu-west-1/guardduty.detector"))
+            && all.contains("since the plan was made, so it is not deleted"),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "bucket {config_bucket} no longer carries this baseline's mark"
+        )),
+        "{all}"
+    );
+    for b in [&trail_bucket, &config_bucket] {
+        assert!(bucket_exists(&moto, b).await, "{b} was kept");
+    }
+}

@@ -271,6 +271,11 @@ impl Action {
     }
 }
 
+/// The key of a delete's `private` that lists the users (addresses) it
+/// had when planned, all deleted before it: apply reads the users again
+/// and refuses the delete when another has appeared.
+pub const USERS_PRIVATE: &str = "users";
+
 /// One per-resource change of a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {

@@ -524,6 +524,15 @@ fn hold_deletes_in_use(changes: &mut [Change], users: &HashMap<Address, Users>) 
             c.action = Action::NoOp;
             c.after = c.before.clone();
         } else {
+            // What the decision rested on, for apply to check again: a
+            // user that appears while the plan waits makes it stale.
+            let mut planned: Vec<&Address> = used_by.iter().collect();
+            planned.sort();
+            planned.dedup();
+            c.private.insert(
+                crate::model::USERS_PRIVATE.to_string(),
+                serde_json::to_value(planned).unwrap_or_default(),
+            );
             going.push((c.address.clone(), used_by.clone()));
         }
     }

@@ -300,8 +300,49 @@ pub(crate) struct Partial {
     source: BoxError,
 }
 
+/// The delete of a log bucket the plan showed: what the plan's decision
+/// rested on is read again first — the bucket still carries this
+/// baseline's mark, and nothing uses it that the plan did not delete
+/// before it (`users::unchanged_since_plan`). Either changed while the
+/// plan waited (a prompt, a saved plan) is a stale plan: nothing is
+/// emptied. Then [`empty_and_delete`].
+pub(crate) async fn delete(
+    s3: &aws_sdk_s3::Client,
+    ctx: &Ctx,
+    account: &crate::Account,
+    target: &baseline_engine::Target,
+    change: &baseline_engine::Change,
+    owner: &crate::Owner,
+) -> Result<(), baseline_engine::ServiceError> {
+    let name = change.address.name.as_str();
+    let tags = match s3
+        .get_bucket_tagging()
+        .bucket(name)
+        .expected_bucket_owner(&ctx.account)
+        .send()
+        .await
+    {
+        Ok(t) => t.tag_set().to_vec(),
+        Err(e) if e.code() == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) => return Err(ctx.err("GetBucketTagging")(e).into()),
+    };
+    let mark = owner.classify_tags(tags.iter().map(|t| (t.key(), t.value())));
+    if !mark.ours() {
+        return Err(Box::new(baseline_engine::Failure {
+            kind: baseline_engine::ErrorKind::Stale,
+            message: format!(
+                "{}: bucket {name} no longer carries this baseline's mark (`{OWNER_TAG_KEY}: {}`) since the plan was made, so it is not emptied nor deleted",
+                change.address,
+                owner.mark()
+            ),
+        }));
+    }
+    crate::users::unchanged_since_plan(account, target, change, |p| p.of_bucket(name)).await?;
+    Ok(empty_and_delete(s3, ctx, name).await?)
+}
+
 /// Empties the bucket (every object version and delete marker) and deletes it.
-pub(crate) async fn delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<(), AwsError> {
+async fn empty_and_delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<(), AwsError> {
     let mut key_marker: Option<String> = None;
     let mut version_marker: Option<String> = None;
     let mut bound = crate::pages::Bound::new(ctx, "ListObjectVersions");

@@ -419,6 +419,13 @@ pub(super) async fn apply_key(
                     "key {key_id} no longer carries this baseline's tag; it is not deleted"
                 )));
             }
+            // Nothing uses it now that the plan did not delete first.
+            let arn = format!(
+                "arn:{}:kms:{}:{}:key/{key_id}",
+                account.partition, target.region, account.id
+            );
+            crate::users::unchanged_since_plan(account, target, change, |p| p.of_key(&arn, alias))
+                .await?;
             kms.schedule_key_deletion()
                 .key_id(&key_id)
                 .pending_window_in_days(window as i32)

@@ -380,7 +380,7 @@ impl Service for CloudTrailService {
             }
             (BUCKET, Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
-                bucket::delete(&s3, &ctx, &change.address.name).await?;
+                bucket::delete(&s3, &ctx, account, target, change, &self.aws.owner).await?;
             }
             (KEY, _) => {
                 let kms = client!(aws_sdk_kms, account, &target.region);

@@ -417,7 +417,7 @@ impl ConfigService {
             }
             ("config.bucket", Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
-                bucket::delete(&s3, &ctx, &change.address.name).await?;
+                bucket::delete(&s3, &ctx, account, target, change, &self.aws.owner).await?;
             }
             ("config.recorder", Action::Create) => {
                 let mark = Some(self.aws.owner.mark());
