@@ -23,6 +23,12 @@ echo "Benchmark (small, debug build; timings are not asserted):"
 "$MOTO_PYTHON" tests/bench/bench.py --binary "$CARGO_TARGET_DIR/debug/baseline" \
   --accounts 2 --regions 2 --latency-ms 10
 
+# validate grows with the overrides, not with their square (a ratio, no
+# timing asserted: tests/bench/validate.py).
+echo "validate and overrides (debug build):"
+"$MOTO_PYTHON" tests/bench/validate.py --binary "$CARGO_TARGET_DIR/debug/baseline" \
+  --accounts 1000 --overrides 2500 10000 --check-linear
+
 # The scale stand-in at a small size (record a converged account, replay
 # it for 3 accounts × 17 regions over HTTPS, with one token in each quota
 # bucket so that calls are throttled and retried): fails on a missing

@@ -775,6 +775,14 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
         .map(|a| a.id.0.as_str())
         .collect();
     let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
+    // The baseline's sections alone (no accounts, no overrides): each
+    // override is laid over a copy of this, so that validating N
+    // overrides costs N small copies, not N copies of the whole file.
+    let sections_only = Baseline {
+        accounts: Accounts::List(Vec::new()),
+        overrides: None,
+        ..b.clone()
+    };
     for (i, o) in b.overrides.iter().flatten().enumerate() {
         let p = format!("/overrides/{i}");
         // Through a delegated administrator, GuardDuty (its protection
@@ -871,7 +879,7 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 regions: None,
                 ..o.clone()
             }]),
-            ..b.clone()
+            ..sections_only.clone()
         };
         let merged = only_this.for_target(
             scope_account.as_deref().unwrap_or("000000000000"),
