@@ -120,7 +120,8 @@ def handle(req):
                                    f"Account {req.account} is neither the management account of its organization "
                                    "nor a delegated administrator for Access Analyzer.", 403)
             if not organization.trusted(org, ANALYZER_PRINCIPAL):
-                raise ServiceError("ValidationException", "Service not enabled for AWS Organizations")
+                raise ServiceError("ValidationException", "Service not enabled for AWS Organizations",
+                                   fields={"reason": "fieldValidationFailed"})
         a = b.create(body.get("analyzerName"), body.get("type"), body.get("tags"), body.get("configuration"),
                      body.get("clientToken"))
         return json_answer({"arn": a.arn})

@@ -89,6 +89,8 @@ class ServiceError(Exception):
     """An AWS error an addition raises; the dispatcher turns it into the
     answer of the service's protocol."""
 
-    def __init__(self, code, message, status=400):
+    def __init__(self, code, message, status=400, fields=None):
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+        # Members the error's shape has besides its message (a reason).
+        self.fields = fields or {}

@@ -91,9 +91,9 @@ def error_answer(service, e):
         xml = (f"<Response><Errors><Error><Code>{e.code}</Code><Message>{e.message}</Message>"
                f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>")
         return Answer(e.status, [("Content-Type", "text/xml")], xml.encode())
-    body = {"__type": e.code, "message": e.message}
+    body = {"__type": e.code, "message": e.message, **e.fields}
     if service == "securityhub":
-        body = {"Code": e.code, "Message": e.message}
+        body = {"Code": e.code, "Message": e.message, **e.fields}
     content_type = "application/x-amz-json-1.1" if service == "support" else "application/json"
     return Answer(e.status, [("Content-Type", content_type), ("x-amzn-ErrorType", e.code)],
                   json.dumps(body).encode())

@@ -771,6 +771,12 @@ class ModelTest(unittest.TestCase):
 
     def test_an_organization_analyzer_needs_the_management_account_or_its_administrator(self):
         orgs, (admin, member) = self.organization("security", "dev")
+        # Trusted access first, even for the management account; the error
+        # has the members its shape requires.
+        with self.assertRaises(botocore.exceptions.ClientError) as refused:
+            self.client("accessanalyzer").create_analyzer(analyzerName="early", type="ORGANIZATION")
+        self.assertEqual((refused.exception.response["Error"]["Code"], refused.exception.response.get("reason")),
+                         ("ValidationException", "fieldValidationFailed"))
         self.expect_error("ConstraintViolationException", orgs.register_delegated_administrator,
                           AccountId=admin, ServicePrincipal="access-analyzer.amazonaws.com")
         orgs.enable_aws_service_access(ServicePrincipal="access-analyzer.amazonaws.com")
