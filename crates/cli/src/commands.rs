@@ -235,12 +235,18 @@ async fn plan_fresh(
         &plan_options(args, g),
     )
     .await;
-    if mode == Mode::Destroy
+    add_run_notes(&mut plan, baseline);
+    Ok((plan, svcs))
+}
+
+/// The notes of the whole run, after the reads' own: a saved plan's fresh
+/// copy gets them too (the stale check compares `notes`).
+fn add_run_notes(plan: &mut Plan, baseline: &baseline_spec::Baseline) {
+    if plan.mode == Mode::Destroy
         && let Some(note) = baseline_providers::organization::left_by_destroy(baseline)
     {
         plan.notes.push(note);
     }
-    Ok((plan, svcs))
 }
 
 /// Plan options from the flags; a progress bar on a terminal unless `-q`.
@@ -345,7 +351,7 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
     let svcs = services(&connected.aws, Some(&only));
     // The targets as the baseline resolves them now (a region or account
     // spliced into the saved plan is not among them).
-    let fresh = make_plan(
+    let mut fresh = make_plan(
         &baseline,
         &connected.targets,
         &svcs,
@@ -354,6 +360,7 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
         &plan_options(args, g),
     )
     .await;
+    add_run_notes(&mut fresh, &baseline);
     check_fresh(&saved, &fresh).context(format!(
         "{} was not applied; nothing was changed",
         path.display()
