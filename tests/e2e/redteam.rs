@@ -839,3 +839,123 @@ async fn destroy_rechecks_what_changed_while_the_prompt_waited() {
         assert!(bucket_exists(&moto, b).await, "{b} was kept");
     }
 }
+
+/// The enabled KMS keys of the home region that carry baseline's mark and
+/// its CloudTrail description but no alias, by ARN.
+async fn unaliased_baseline_keys(moto: &Moto) -> Vec<String> {
+    let kms = aws_sdk_kms::Client::new(&moto.sdk("ap-northeast-1").await);
+    let aliased: Vec<String> = kms
+        .list_aliases()
+        .send()
+        .await
+        .unwrap()
+        .aliases()
+        .iter()
+        .filter_map(|a| a.target_key_id().map(str::to_string))
+        .collect();
+    let mut out = Vec::new();
+    for k in kms.list_keys().send().await.unwrap().keys() {
+        let id = k.key_id().unwrap();
+        if aliased.iter().any(|a| a == id) {
+            continue;
+        }
+        let meta = kms.describe_key().key_id(id).send().await.unwrap();
+        let meta = meta.key_metadata().unwrap();
+        let tags = kms.list_resource_tags().key_id(id).send().await.unwrap();
+        let marked = tags
+            .tags()
+            .iter()
+            .any(|t| t.tag_key() == "managed-by" && t.tag_value() == "baseline");
+        if marked
+            && meta.key_state() == Some(&aws_sdk_kms::types::KeyState::Enabled)
+            && meta.description() == Some("baseline: encrypts the CloudTrail logs")
+        {
+            out.push(meta.arn().unwrap().to_string());
+        }
+    }
+    out
+}
+
+/// Why (issue 38, item 3): two applies at once each made a KMS key and
+/// one of them got the alias; the other, enabled and marked as
+/// baseline's, was in no plan ("No changes") and `destroy` never saw it:
+/// a paid key nobody sees. Every plan (and destroy's) now shows such a
+/// key as a manual action, with what to do; baseline does not delete it,
+/// since without its alias nothing proves it made it (a mark alone can
+/// be written on any key).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_of_the_baselines_mark_without_its_alias_is_in_every_plan() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\ncloudtrail: {enabled: true, kms: create}\n",
+    );
+    let f = file.to_str().unwrap();
+    let shows_each = |run: &crate::moto::Run, keys: &[String]| {
+        for arn in keys {
+            assert!(
+                run.stdout
+                    .contains(&format!("cloudtrail.kms_key[\"{arn}\"]"))
+                    && run
+                        .stdout
+                        .contains(&format!("aws kms schedule-key-deletion --key-id {arn}")),
+                "{arn} is shown with what to do: {run:?}"
+            );
+        }
+    };
+
+    // Two applies at once: whatever key the loser leaves, the next plan
+    // shows it (or there is none).
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
+            .args(["apply", "-f", f, "--auto-approve"])
+            .envs(moto.env())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    a.wait().unwrap();
+    b.wait().unwrap();
+    let settle = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(settle.code, 0, "{settle:?}");
+    let left = unaliased_baseline_keys(&moto).await;
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    // 3: only a person has something to do.
+    assert_eq!(
+        plan.code,
+        if left.is_empty() { 0 } else { 3 },
+        "{left:?}: {plan:?}"
+    );
+    shows_each(&plan, &left);
+
+    // One such key for certain: made as a stopped run leaves it.
+    let kms = aws_sdk_kms::Client::new(&moto.sdk("ap-northeast-1").await);
+    kms.create_key()
+        .description("baseline: encrypts the CloudTrail logs")
+        .tags(
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key("managed-by")
+                .tag_value("baseline")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let left = unaliased_baseline_keys(&moto).await;
+    assert!(!left.is_empty());
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 3, "{plan:?}");
+    shows_each(&plan, &left);
+    let destroy = moto.baseline(&["destroy", "-f", f, "--auto-approve"]);
+    shows_each(&destroy, &left);
+    assert_eq!(
+        unaliased_baseline_keys(&moto).await,
+        left,
+        "left for a person to delete"
+    );
+}

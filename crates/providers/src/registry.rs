@@ -345,11 +345,14 @@ pub const SETTINGS: &[Setting] = &[
                 "kms:ListResourceTags",
                 "kms:GetKeyRotationStatus",
                 "kms:GetKeyPolicy",
+                // Keys of baseline's mark that no alias names (orphan.rs).
+                "kms:ListAliases",
+                "kms:ListKeys",
             ],
             // The trail's own writes are on the trail's ARN, the key's on
             // keys tagged as baseline's, the bucket's on the bucket
             // (policy.rs).
-            write: &["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"],
+            write: &["kms:CreateKey"],
             teardown: &[],
             on: None,
             tagged: false,

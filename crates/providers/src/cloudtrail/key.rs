@@ -30,79 +30,7 @@ pub(super) async fn alias_target(
 
 /// The description of the key baseline creates (with its tag, what finds
 /// a key whose alias was never made).
-const KEY_DESCRIPTION: &str = "baseline: encrypts the CloudTrail logs";
-
-/// A key of baseline's for CloudTrail that no alias points at: tagged, with
-/// baseline's description, not pending deletion. Read only when about to
-/// create the key (a rare step), so the scan of the account's keys is
-/// affordable.
-async fn orphan_key(
-    kms: &aws_sdk_kms::Client,
-    ctx: &Ctx,
-    mark: &str,
-) -> Result<Option<String>, ServiceError> {
-    let mut aliased = std::collections::HashSet::new();
-    let mut pages = kms.list_aliases().into_paginator().send();
-    let mut bound = crate::pages::Bound::new(ctx, "ListAliases");
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(ctx.err("ListAliases"))?;
-        bound.page(page.next_marker())?;
-        for a in page.aliases() {
-            if let Some(k) = a.target_key_id() {
-                aliased.insert(k.to_string());
-            }
-        }
-    }
-    let mut keys = Vec::new();
-    let mut pages = kms.list_keys().into_paginator().send();
-    let mut bound = crate::pages::Bound::new(ctx, "ListKeys");
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(ctx.err("ListKeys"))?;
-        bound.page(page.next_marker())?;
-        for k in page.keys() {
-            if let Some(id) = k.key_id()
-                && !aliased.contains(id)
-            {
-                keys.push(id.to_string());
-            }
-        }
-    }
-    // A key whose policy does not let this account describe it (another
-    // team's, a key being deleted) is not baseline's: it is passed over,
-    // not an error that stops the search (kind denied or not found).
-    let passed_over = |kind: baseline_engine::ErrorKind| {
-        matches!(
-            kind,
-            baseline_engine::ErrorKind::Denied | baseline_engine::ErrorKind::NotFound
-        )
-    };
-    for id in keys {
-        let meta = match kms.describe_key().key_id(&id).send().await {
-            Ok(meta) => meta,
-            Err(e) if passed_over(crate::error::HttpStatus::kind(&e)) => continue,
-            Err(e) => return Err(Box::new(ctx.err("DescribeKey")(e))),
-        };
-        let Some(m) = meta.key_metadata() else {
-            continue;
-        };
-        if m.description() != Some(KEY_DESCRIPTION) || m.key_state() != Some(&KeyState::Enabled) {
-            continue;
-        }
-        let tags = match kms.list_resource_tags().key_id(&id).send().await {
-            Ok(tags) => tags,
-            Err(e) if passed_over(crate::error::HttpStatus::kind(&e)) => continue,
-            Err(e) => return Err(Box::new(ctx.err("ListResourceTags")(e))),
-        };
-        if tags
-            .tags()
-            .iter()
-            .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == mark)
-        {
-            return Ok(Some(id));
-        }
-    }
-    Ok(None)
-}
+pub(super) const KEY_DESCRIPTION: &str = "baseline: encrypts the CloudTrail logs";
 
 /// Reads baseline's CloudTrail key (`meta`: what the alias points at). A
 /// key pending deletion is absent for teardown (it is already going) and
@@ -269,7 +197,11 @@ async fn create_or_adopt(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        if let Some(id) = orphan_key(kms, ctx, owner.mark()).await? {
+        if let Some((id, _)) = super::orphan::orphans(kms, ctx, owner.mark())
+            .await?
+            .into_iter()
+            .next()
+        {
             // A key this step's own CreateKey made (its answer lost) has the
             // planned policy already, and its new tag may not authorize a
             // write yet; a key an earlier run left gets the policy once it
@@ -499,77 +431,4 @@ async fn put_policy(
         .await
         .map_err(ctx.err("PutKeyPolicy"))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_kms::types::{KeyListEntry, KeyMetadata, Tag};
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
-    use aws_smithy_types::error::ErrorMetadata;
-
-    /// Why (issue #15): one key the account may not describe (its policy
-    /// says so) stopped the search for baseline's own key, and the create
-    /// failed with AccessDenied. It is passed over now.
-    #[tokio::test]
-    async fn a_key_the_account_may_not_describe_does_not_stop_the_search() {
-        let aliases = mock!(aws_sdk_kms::Client::list_aliases).then_output(|| {
-            aws_sdk_kms::operation::list_aliases::ListAliasesOutput::builder().build()
-        });
-        let keys = mock!(aws_sdk_kms::Client::list_keys).then_output(|| {
-            aws_sdk_kms::operation::list_keys::ListKeysOutput::builder()
-                .keys(KeyListEntry::builder().key_id("theirs").build())
-                .keys(KeyListEntry::builder().key_id("ours").build())
-                .build()
-        });
-        let denied = mock!(aws_sdk_kms::Client::describe_key)
-            .match_requests(|r| r.key_id() == Some("theirs"))
-            .then_error(|| {
-                aws_sdk_kms::operation::describe_key::DescribeKeyError::generic(
-                    ErrorMetadata::builder()
-                        .code("AccessDeniedException")
-                        .message("not authorized by the key policy")
-                        .build(),
-                )
-            });
-        let ours = mock!(aws_sdk_kms::Client::describe_key)
-            .match_requests(|r| r.key_id() == Some("ours"))
-            .then_output(|| {
-                aws_sdk_kms::operation::describe_key::DescribeKeyOutput::builder()
-                    .key_metadata(
-                        KeyMetadata::builder()
-                            .key_id("ours")
-                            .description(KEY_DESCRIPTION)
-                            .key_state(KeyState::Enabled)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-            });
-        let tags = mock!(aws_sdk_kms::Client::list_resource_tags).then_output(|| {
-            aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput::builder()
-                .tags(
-                    Tag::builder()
-                        .tag_key(OWNER_TAG_KEY)
-                        .tag_value("baseline")
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-        });
-        let kms = mock_client!(
-            aws_sdk_kms,
-            RuleMode::MatchAny,
-            [&aliases, &keys, &denied, &ours, &tags],
-            |c| c.retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
-        );
-        let ctx = Ctx {
-            account: "123456789012".into(),
-            region: "eu-west-1".into(),
-            service: "kms",
-        };
-        let found = orphan_key(&kms, &ctx, "baseline").await.unwrap();
-        assert_eq!(found.as_deref(), Some("ours"));
-        assert_eq!(denied.num_calls(), 1);
-    }
 }

@@ -18,6 +18,7 @@
 //! the alias's target, and the key the trail uses (docs/safety.md).
 
 mod key;
+mod orphan;
 mod selectors;
 mod trail;
 
@@ -231,6 +232,38 @@ impl Service for CloudTrailService {
         out
     }
 
+    /// A key of this baseline's mark that no alias names (its address is
+    /// the key's ARN, orphan.rs): a manual action, in `plan` and
+    /// `destroy` alike. baseline does not delete it: a mark alone can be
+    /// written on any key (CreateKey's tagging cannot be scoped to the new
+    /// key), so without baseline's alias nothing proves baseline made it,
+    /// and a policy that let the role delete such keys would let it delete
+    /// any unaliased key it tagged (docs/decisions.md).
+    fn discovered(
+        &self,
+        _baseline: &Baseline,
+        _target: &Target,
+        _mode: Mode,
+        observed: &Observed,
+    ) -> Option<Desired> {
+        if observed.address.kind != KEY || !observed.address.name.starts_with("arn:") {
+            return None;
+        }
+        let arn = &observed.address.name;
+        Some(Desired {
+            address: observed.address.clone(),
+            controls: controls(&["CloudTrail.2"]),
+            want: Want::Check {
+                attrs: attrs(&[("state", json!("PendingDeletion"))]),
+                instructions: format!(
+                    "KMS key {arn} carries this baseline's mark and description but no alias: a run that stopped between CreateKey and CreateAlias, or two applies at once, made it, and it is not the trail's key. baseline does not delete a key its alias does not prove its own: check that nothing uses it, then `aws kms schedule-key-deletion --key-id {arn} --pending-window-in-days 7`"
+                ),
+            },
+            depends_on: Vec::new(),
+            private: baseline_engine::Attrs::new(),
+        })
+    }
+
     async fn read(&self, target: &Target, desired: &[Desired]) -> Result<Reading, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
@@ -333,6 +366,24 @@ impl Service for CloudTrailService {
         // To be deleted: only once no trail or delivery channel, in any
         // region, delivers to it or encrypts with it.
         let absent = |kind: &str| find(kind).is_some_and(|d| matches!(d.want, Want::Absent));
+        // Keys of this baseline's mark that no alias names (orphan.rs),
+        // once its own key is there or goes (before, its create adopts
+        // one): each a manual action of the plan (`discovered`).
+        let orphaned: Vec<Observed> = if absent(KEY) || (key.is_some() && find(KEY).is_some()) {
+            orphan::orphans(&kms, &Ctx::new(target, "kms"), owner.mark())
+                .await?
+                .into_iter()
+                .map(|(_, arn)| {
+                    Observed::new(
+                        Address::new(target, KEY, &arn),
+                        attrs(&[("key_arn", json!(arn)), ("state", json!("Enabled"))]),
+                        true,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         if (bucket.is_some() && absent(BUCKET)) || (key.is_some() && absent(KEY)) {
             let pointers = crate::users::read(account, target).await;
             if let (Some(o), true) = (&mut bucket, absent(BUCKET)) {
@@ -354,6 +405,7 @@ impl Service for CloudTrailService {
         }
         out.extend(bucket);
         out.extend(key);
+        out.extend(orphaned);
         match trail? {
             // Shown with the change to the trail, if there is one.
             (Some(mut o), note) => {
