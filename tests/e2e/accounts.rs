@@ -297,3 +297,31 @@ async fn source_identity_is_set_on_assume_role_when_given() {
         "no call made"
     );
 }
+
+/// A saved plan in which one account could not be reached applies to the
+/// others, as the plan did: apply tries the account again and finds the
+/// same failure, so the plan is not stale (review of issue 38: the
+/// failed account was never tried again, and its missing error read as
+/// "a read that failed and now succeeds").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_with_an_unreachable_account_applies_to_the_others() {
+    let moto = Moto::start_with(&["--deny-role", DENIED]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = baseline_file(&dir, BASELINE);
+    let saved = dir.path().join("plan.json");
+    let plan = moto.baseline(&[
+        "plan",
+        "-f",
+        file.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    let apply = moto.baseline(&["apply", saved.to_str().unwrap()]);
+    assert_eq!(apply.code, 1, "exit 1 for the failed account: {apply:?}");
+    assert!(!apply.stderr.contains("stale"), "{apply:?}");
+    assert!(
+        apply.stdout.contains("Apply finished with errors!"),
+        "the others were applied: {apply:?}"
+    );
+}

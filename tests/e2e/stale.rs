@@ -72,7 +72,7 @@ async fn saved_plan_applies_exactly() {
 
     let json = moto.baseline(&["show", p, "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["format_version"], "7");
+    assert_eq!(v["format_version"], "8");
     assert_eq!(v["summary"]["add"], 10);
     assert_eq!(v["summary"]["change"], 1);
 
@@ -331,7 +331,7 @@ async fn a_saved_plan_is_the_baselines_in_every_field() {
     refused(
         "spliced",
         apply(&spliced),
-        "123456789012/us-east-1: not an account and region the baseline covers now",
+        "123456789012/us-east-1: not an account and region the baseline covers (and reaches) now",
     );
     // A change listed twice.
     let mut twice = narrow.clone();

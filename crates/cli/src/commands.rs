@@ -339,8 +339,24 @@ async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
         &baseline,
         &ConnectOptions {
             profile: g.profile.clone(),
-            accounts: Some(distinct(saved.targets.iter().map(|t| t.account_id.clone()))),
-            regions: Some(distinct(saved.targets.iter().map(|t| t.region.clone()))),
+            // And those it could not reach or read, tried again: the same
+            // failure is the same plan.
+            accounts: Some(distinct(
+                saved
+                    .targets
+                    .iter()
+                    .map(|t| t.account_id.clone())
+                    .chain(saved.errors.iter().map(|e| e.account.clone()))
+                    .filter(|a| !a.is_empty()),
+            )),
+            regions: Some(distinct(
+                saved
+                    .targets
+                    .iter()
+                    .map(|t| t.region.clone())
+                    .chain(saved.errors.iter().map(|e| e.region.clone()))
+                    .filter(|r| !r.is_empty()),
+            )),
             limits: g.limits()?,
             source_identity: g.source_identity.clone(),
             shard: None,
@@ -392,7 +408,7 @@ async fn run_plan(
     ));
     // A step holds the run after a signal for at most its own bounds.
     let limits = g.limits()?;
-    listen_for_signals(
+    let steps_over = listen_for_signals(
         cancel.clone(),
         progress.clone(),
         limits.settle_timeout + limits.operation_timeout,
@@ -411,6 +427,7 @@ async fn run_plan(
         progress.as_ref(),
     )
     .await;
+    steps_over.store(true, Ordering::SeqCst);
 
     // Re-read what was changed to confirm it converged.
     let after = make_plan(

@@ -137,14 +137,19 @@ pub(crate) struct Progress {
 /// SIGINT (Ctrl-C) or SIGTERM (a cancelled CI job): the first starts no new
 /// step and lets running ones finish, for at most `grace` (a step that
 /// never finishes, such as an endless listing, does not hold the run);
-/// the second, or the end of `grace`, exits at once (130), naming the
-/// steps that may be half-done. Listening starts before the first step
-/// (a listener made inside the task would only exist once the task runs).
+/// the second, or the end of `grace` while steps still run, exits at once
+/// (130), naming the steps that may be half-done. Once the caller sets
+/// the returned flag (its steps are over: the summary and the re-read
+/// that checks them follow), the end of `grace` stops nothing. Listening
+/// starts before the first step (a listener made inside the task would
+/// only exist once the task runs).
 pub(crate) fn listen_for_signals(
     cancel: Arc<AtomicBool>,
     progress: Arc<Progress>,
     grace: std::time::Duration,
-) -> Result<()> {
+) -> Result<Arc<AtomicBool>> {
+    let steps_over = Arc::new(AtomicBool::new(false));
+    let over = steps_over.clone();
     let stop_now = move |why: String| {
         let running = progress
             .running
@@ -191,11 +196,17 @@ pub(crate) fn listen_for_signals(
         tokio::select! {
             Some(name) = next() => stop_now(format!("{name} received again")),
             () = tokio::time::sleep(grace) => {
-                stop_now(format!("Running steps did not finish within {}s of the {}", grace.as_secs(), name.to_lowercase()));
+                if !over.load(Ordering::SeqCst) {
+                    stop_now(format!("Running steps did not finish within {}s of the {}", grace.as_secs(), name.to_lowercase()));
+                }
+                // The steps are over: only a second signal stops the rest.
+                if let Some(name) = next().await {
+                    stop_now(format!("{name} received again"));
+                }
             }
         }
     });
-    Ok(())
+    Ok(steps_over)
 }
 
 impl Progress {

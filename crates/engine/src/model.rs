@@ -401,7 +401,7 @@ impl fmt::Display for PlanError {
 /// (`ebs_encryption.by_default`, no longer `ec2.ebs_encryption_by_default`);
 /// "6": resources already in line are counted in `in_line`, not listed in
 /// `changes`.
-pub const FORMAT_VERSION: &str = "7";
+pub const FORMAT_VERSION: &str = "8";
 
 /// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
 /// unless that file is unchanged and the plan's embedded baseline is it.

@@ -707,7 +707,7 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
             .any(|f| f.account_id == t.account_id && f.region == t.region)
         {
             differences.push(format!(
-                "{}/{}: not an account and region the baseline covers now",
+                "{}/{}: not an account and region the baseline covers (and reaches) now",
                 t.account_id, t.region
             ));
         }

@@ -481,7 +481,7 @@ async fn rendered_plan() {
         "no escape codes without colour"
     );
     let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
-    assert_eq!(json["format_version"], "7");
+    assert_eq!(json["format_version"], "8");
     assert_eq!(
         json["summary"],
         json!({"add": 1, "change": 1, "destroy": 0, "manual": 1, "in_line": 0})

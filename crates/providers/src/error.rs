@@ -137,7 +137,8 @@ impl Ctx {
     }
 
     /// Wraps an SDK error AWS kept answering while `crate::settle` waited
-    /// for `waited_for` to take effect: of kind `settling`, saying so.
+    /// for `waited_for` to take effect: of its own kind (a denial may be
+    /// one), saying what was waited for.
     pub fn err_waited<'a, E: std::error::Error + HttpStatus>(
         &'a self,
         operation: &'static str,
@@ -148,7 +149,7 @@ impl Ctx {
                 "{} (tried again for up to --settle-timeout: {waited_for} may not be in effect yet)",
                 SdkMessage::of(&e).0
             );
-            self.failure(operation, baseline_engine::ErrorKind::Settling, message)
+            self.failure(operation, e.kind(), message)
         }
     }
 

@@ -518,6 +518,23 @@ pub(crate) fn to_add(change: &Change) -> Vec<(String, String)> {
         .collect()
 }
 
+/// How long an administrator's step waits for its delegation to hold: the
+/// settle budget for a create (the plan could not read the resource: the
+/// administrator was not designated yet, or only moments ago), nothing
+/// for a change of what the plan read (the delegation held then), so that
+/// a refusal that lasts (another account is the administrator, a bad
+/// value) is not waited on.
+pub(crate) fn delegation_budget(
+    change: &Change,
+    settle: std::time::Duration,
+) -> std::time::Duration {
+    if change.action == baseline_engine::Action::Create {
+        settle
+    } else {
+        std::time::Duration::ZERO
+    }
+}
+
 /// Waits, within `settle` (`--settle-timeout`), until AWS takes the
 /// account as the organization's delegated administrator of `service` in
 /// the target's region: for a while after EnableOrganizationAdminAccount

@@ -4,7 +4,8 @@
 //! read counts its pages with a [`Bound`]: a token seen before, or more
 //! pages than [`max_pages`], fails that read (that service, that
 //! account-region) with kind `refused`, and the rest of the run goes on
-//! (docs/safety.md).
+//! (docs/safety.md). Emptying a bucket, which lets each page go, stops
+//! only on a repeated token ([`Bound::tokens_only`]).
 
 use std::collections::HashSet;
 
@@ -44,6 +45,17 @@ impl<'a> Bound<'a> {
             pages: 0,
             max: max_pages(),
             tokens: HashSet::new(),
+        }
+    }
+
+    /// A listing whose every page is acted on and let go (a bucket's
+    /// versions, deleted a page at a time): its memory does not grow and
+    /// a log bucket may hold far more than any page bound, so only a
+    /// repeated token stops it.
+    pub(crate) fn tokens_only(ctx: &'a Ctx, operation: &'static str) -> Self {
+        Bound {
+            max: usize::MAX,
+            ..Bound::new(ctx, operation)
         }
     }
 

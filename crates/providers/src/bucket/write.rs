@@ -345,7 +345,7 @@ pub(crate) async fn delete(
 async fn empty_and_delete(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<(), AwsError> {
     let mut key_marker: Option<String> = None;
     let mut version_marker: Option<String> = None;
-    let mut bound = crate::pages::Bound::new(ctx, "ListObjectVersions");
+    let mut bound = crate::pages::Bound::tokens_only(ctx, "ListObjectVersions");
     loop {
         let page = s3
             .list_object_versions()

@@ -11,9 +11,9 @@ use crate::error::Ctx;
 /// `(key id, key ARN)`: tagged with its mark, with baseline's description,
 /// enabled. A run that stopped between CreateKey and CreateAlias leaves
 /// one (the next create adopts it), and so do two applies at once (one
-/// wins the alias): the plan shows them (destroy schedules their
-/// deletion, apply names them), so that none is left where no plan sees
-/// it. Read in the home region when the key exists or goes: ListAliases,
+/// wins the alias): every plan, destroy's too, shows them as manual
+/// actions (baseline never deletes them: docs/decisions.md), so that none
+/// is left where no plan sees it. Read in the home region when the key exists or goes: ListAliases,
 /// ListKeys, then DescribeKey and ListResourceTags of each unaliased key.
 pub(super) async fn orphans(
     kms: &aws_sdk_kms::Client,

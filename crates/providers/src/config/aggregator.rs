@@ -14,7 +14,7 @@
 use aws_sdk_config::types::OrganizationAggregationSource;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Change, Desired, ErrorKind, Observed, Reading, ServiceError, Target, Want,
+    Action, Address, Change, Desired, Observed, Reading, ServiceError, Target, Want,
 };
 use serde_json::json;
 
@@ -274,26 +274,39 @@ pub(super) async fn apply(
                 .configuration_aggregator_name(AGGREGATOR_NAME)
                 .organization_aggregation_source(source);
             // The role may have been made moments ago: AWS Config cannot
-            // assume it until IAM puts it into effect. And the account may
-            // have been registered moments ago: AWS Config refuses its
-            // organization aggregator until the delegation holds.
-            let send = || {
-                crate::settle::retry(
-                    settle,
-                    "the aggregator's role to be usable by AWS Config",
-                    &[ErrorKind::Settling],
-                    || put.clone().send(),
-                )
+            // assume it until IAM puts it into effect (InvalidRoleException).
+            // And the account may have been registered moments ago: AWS
+            // Config refuses its organization aggregator until the
+            // delegation holds (OrganizationAccessDeniedException). One
+            // wait for both, within the settle budget.
+            const NOT_YET: &str = "OrganizationAccessDeniedException";
+            let budget = if change.action == Action::Create {
+                settle
+            } else {
+                std::time::Duration::ZERO
             };
-            organization::delegation_in_effect(
-                settle,
-                target,
-                SERVICE,
-                "PutConfigurationAggregator",
-                "OrganizationAccessDeniedException",
-                send,
+            let ctx = Ctx::new(target, SERVICE);
+            let waits_for = format!(
+                "account {} to be config's delegated administrator in {} (and the aggregator's role usable by AWS Config)",
+                target.account_id, target.region
+            );
+            crate::settle::retry_codes(
+                budget,
+                &waits_for,
+                &["InvalidRoleException", NOT_YET],
+                || put.clone().send(),
             )
-            .await?;
+            .await
+            .map_err(|e| {
+                if e.code() == Some(NOT_YET) {
+                    ctx.err_waited(
+                        "PutConfigurationAggregator",
+                        "the account's designation as delegated administrator",
+                    )(e)
+                } else {
+                    ctx.err("PutConfigurationAggregator")(e)
+                }
+            })?;
         }
     }
     Ok(())

@@ -256,7 +256,7 @@ pub(super) async fn apply(
         // Designated moments ago (this run's registration, or another's):
         // AWS refuses the administrator's calls until the delegation holds.
         let now = org_::delegation_in_effect(
-            settle,
+            org_::delegation_budget(change, settle),
             target,
             SERVICE,
             "DescribeOrganizationConfiguration",
