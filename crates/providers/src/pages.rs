@@ -80,3 +80,65 @@ impl<'a> Bound<'a> {
         Err(self.ctx.failure(self.operation, ErrorKind::Refused, why))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            service: "kms",
+        }
+    }
+
+    /// A token handed out twice fails the listing at once.
+    #[test]
+    fn a_repeated_token_fails_the_listing() {
+        let ctx = ctx();
+        let mut bound = Bound::new(&ctx, "ListAliases");
+        bound.page(Some("a")).unwrap();
+        bound.page(Some("b")).unwrap();
+        let e = bound.page(Some("a")).unwrap_err();
+        assert!(e.to_string().contains("ListAliases failed"), "{e}");
+        assert!(
+            baseline_engine::error_chain(&e).contains("a page token it had given before (page 3)"),
+            "{}",
+            baseline_engine::error_chain(&e)
+        );
+    }
+
+    /// The bound: its last page may not ask for another; the last page of
+    /// a listing (no token) is fine.
+    #[test]
+    fn more_pages_than_the_bound_fail_and_a_listing_that_ends_does_not() {
+        let ctx = ctx();
+        let mut bound = Bound {
+            max: 3,
+            ..Bound::new(&ctx, "ListAccounts")
+        };
+        bound.page(Some("1")).unwrap();
+        bound.page(Some("2")).unwrap();
+        assert!(bound.page(Some("3")).is_err());
+        let mut ends = Bound {
+            max: 3,
+            ..Bound::new(&ctx, "ListAccounts")
+        };
+        ends.page(Some("1")).unwrap();
+        ends.page(Some("2")).unwrap();
+        ends.page(None).unwrap();
+    }
+
+    /// Emptying a bucket lets each page go: any number of pages, only a
+    /// repeated token stops it.
+    #[test]
+    fn a_bucket_is_emptied_past_any_page_bound() {
+        let ctx = ctx();
+        let mut bound = Bound::tokens_only(&ctx, "ListObjectVersions");
+        for n in 0..(DEFAULT_MAX_PAGES + 10) {
+            bound.page(Some(&n.to_string())).unwrap();
+        }
+        assert!(bound.page(Some("7")).is_err());
+    }
+}
