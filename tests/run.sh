@@ -40,6 +40,10 @@ BENCH_PROFILE=dev bash tests/bench/scale.sh --accounts 3 --latency-ms 5 --tight-
 # The CI examples against the workflow schemas (examples/ci/, docs/ci.md).
 bash tests/lint-ci.sh
 
+# The release path for this machine's target (scripts/package.sh, what the
+# release workflow runs per target): archive, checksums, SBOM.
+bash tests/package.sh
+
 # The printed IAM policy, every variant, through parliament and
 # cloudsplaining against the reviewed allow-list (tests/policy-audit-allow.json).
 bash tests/policy-audit.sh "$CARGO_TARGET_DIR/debug/baseline"
