@@ -24,6 +24,22 @@ impl Drop for Moto {
     }
 }
 
+/// The process id the local AWS on `port` says it has, if one answers.
+fn server_pid(port: u16) -> Option<u32> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    stream
+        .write_all(b"GET /_baseline/pid HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let body = answer.split("\r\n\r\n").nth(1)?;
+    serde_json::from_str::<serde_json::Value>(body).ok()?["pid"]
+        .as_u64()
+        .map(|p| p as u32)
+}
+
 fn python() -> String {
     std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into())
 }
@@ -47,32 +63,50 @@ impl Moto {
                 "the AWS emulator moto is not installed for `{py}`: run `tests/run.sh` (it installs the pinned moto[server] into /var/tmp/baseline-venv), or `pip install 'moto[server]==5.2.5'` and set MOTO_PYTHON to that python"
             ),
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
+        // A free port is free only until someone takes it: another test's
+        // server may bind it between this check and ours. The server says
+        // its process id (`/_baseline/pid`); only our own child counts, and
+        // a lost port is tried again with another.
         let script =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/local-aws.sh");
-        // The script execs the server: killing the child stops it.
-        let child = Command::new("bash")
-            .arg(script)
-            .arg(port.to_string())
-            .args(extra)
-            .env("MOTO_PYTHON", &py)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto starts");
-        let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "moto did not start on {url} within 120 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        loop {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free loopback port")
+                .port();
+            // The script execs the server: killing the child stops it, and
+            // its process id is the server's.
+            let mut child = Command::new("bash")
+                .arg(&script)
+                .arg(port.to_string())
+                .args(extra)
+                .env("MOTO_PYTHON", &py)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("moto starts");
+            let url = format!("http://127.0.0.1:{port}");
+            loop {
+                assert!(
+                    started.elapsed() < Duration::from_secs(120),
+                    "moto did not start on {url} within 120 s"
+                );
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // it could not bind the port: another one
+                }
+                match server_pid(port) {
+                    Some(pid) if pid == child.id() => return Moto { child, url },
+                    Some(_) => {
+                        // Another test's server holds the port.
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break;
+                    }
+                    None => std::thread::sleep(Duration::from_millis(50)),
+                }
+            }
         }
-        Moto { child, url }
     }
 
     /// Environment for the SDK and the binary: this emulator, static

@@ -25,6 +25,9 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
 * ``GET /_baseline/writes?since=N``: every request that asks for a change,
   from the N-th on, with its operation, resource and payload
   (``writes.py``; the e2e suite's plan-contract checker reads it);
+* ``GET /_baseline/pid``: the server's process id, so that a test knows
+  the server on its port is its own (another test's may have taken the
+  port first);
 * ``GET /_baseline/stats``: how many requests were served, by service and
   operation, and by access key (one per assumed-role session); the
   SourceIdentity of each AssumeRole;
@@ -52,6 +55,7 @@ import argparse
 import collections
 import io
 import json
+import os
 import re
 import threading
 import time
@@ -180,9 +184,11 @@ class Wrapper:
         return [answer.body]
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") in ("/_baseline/stats", "/_baseline/writes"):
+        if environ.get("PATH_INFO") in ("/_baseline/stats", "/_baseline/writes", "/_baseline/pid"):
             if environ["PATH_INFO"] == "/_baseline/stats":
                 body = json.dumps(self.stats()).encode()
+            elif environ["PATH_INFO"] == "/_baseline/pid":
+                body = json.dumps({"pid": os.getpid()}).encode()
             else:
                 query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
                 body = json.dumps(writes.since(int((query.get("since") or ["0"])[0]))).encode()
