@@ -53,7 +53,9 @@ tar -C "$stage" -czf "$out/$name.tar.gz" baseline
 
 if ! "$CYCLONEDX_ROOT/bin/cargo-cyclonedx" cyclonedx --version 2>/dev/null | grep -q "$CYCLONEDX_VERSION"; then
   echo "Installing cargo-cyclonedx $CYCLONEDX_VERSION into $CYCLONEDX_ROOT ..." >&2
-  CARGO_TARGET_DIR="$CYCLONEDX_ROOT/build" cargo install --locked --quiet \
+  # A tool for this machine: the release's RUSTFLAGS (crt-static) would
+  # break its proc-macro crates.
+  env -u RUSTFLAGS CARGO_TARGET_DIR="$CYCLONEDX_ROOT/build" cargo install --locked --quiet \
     cargo-cyclonedx --version "=$CYCLONEDX_VERSION" --root "$CYCLONEDX_ROOT"
 fi
 # The binary's crate (crates/cli) and what it links, for the target; the

@@ -88,10 +88,11 @@ impl Moto {
                 .expect("moto starts");
             let url = format!("http://127.0.0.1:{port}");
             loop {
-                assert!(
-                    started.elapsed() < Duration::from_secs(120),
-                    "moto did not start on {url} within 120 s"
-                );
+                if started.elapsed() >= Duration::from_secs(120) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("moto did not start on {url} within 120 s");
+                }
                 if child.try_wait().ok().flatten().is_some() {
                     break; // it could not bind the port: another one
                 }

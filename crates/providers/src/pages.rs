@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn a_repeated_token_fails_the_listing() {
         let ctx = ctx();
-        let mut bound = Bound::new(&ctx, "ListAliases");
+        let mut bound = Bound {
+            max: 100,
+            ..Bound::new(&ctx, "ListAliases")
+        };
         bound.page(Some("a")).unwrap();
         bound.page(Some("b")).unwrap();
         let e = bound.page(Some("a")).unwrap_err();

@@ -369,10 +369,27 @@ impl Service for CloudTrailService {
         // Keys of this baseline's mark that no alias names (orphan.rs),
         // once its own key is there or goes (before, its create adopts
         // one): each a manual action of the plan (`discovered`).
-        let orphaned: Vec<Observed> = if absent(KEY) || (key.is_some() && find(KEY).is_some()) {
-            orphan::orphans(&kms, &Ctx::new(target, "kms"), owner.mark())
-                .await?
+        let search = if absent(KEY) || (key.is_some() && find(KEY).is_some()) {
+            orphan::orphans(&kms, &Ctx::new(target, "kms"), owner.mark()).await
+        } else {
+            Ok(Vec::new())
+        };
+        // A side search: when it fails, the plan says so and the rest
+        // of the read stands.
+        let found = search.unwrap_or_else(|e| {
+            notes.push(format!(
+                "the keys of this baseline's mark that no alias names could not be listed: {}",
+                baseline_engine::error_chain(e.as_ref())
+            ));
+            Vec::new()
+        });
+        // The alias's own key is never one, even while ListAliases does
+        // not list a new alias yet (KMS is eventually consistent).
+        let ours = key_meta.as_ref().map(|m| m.key_id().to_string());
+        let orphaned: Vec<Observed> = if !found.is_empty() {
+            found
                 .into_iter()
+                .filter(|(id, _)| Some(id) != ours.as_ref())
                 .map(|(_, arn)| {
                     Observed::new(
                         Address::new(target, KEY, &arn),
