@@ -934,18 +934,7 @@ async fn a_key_of_the_baselines_mark_without_its_alias_is_in_every_plan() {
 
     // One such key for certain: made as a stopped run leaves it.
     let kms = aws_sdk_kms::Client::new(&moto.sdk("ap-northeast-1").await);
-    kms.create_key()
-        .description("baseline: encrypts the CloudTrail logs")
-        .tags(
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key("managed-by")
-                .tag_value("baseline")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    probe::tagged_key(&kms, "baseline: encrypts the CloudTrail logs").await;
     let left = unaliased_baseline_keys(&moto).await;
     assert!(!left.is_empty());
     let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);

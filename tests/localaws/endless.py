@@ -8,6 +8,11 @@ a listing ends when no token is returned: "Using the Organizations API:
 Paginating responses"; KMS ListAliases, `Truncated` and `NextMarker`).
 
 Served: KMS ListAliases and ListKeys, Organizations ListAccounts.
+
+Sources (AWS's documentation of the pagination these answers abuse):
+* https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html (NextToken)
+* https://docs.aws.amazon.com/kms/latest/APIReference/API_ListAliases.html (NextMarker, Truncated)
+* https://docs.aws.amazon.com/kms/latest/APIReference/API_ListKeys.html (NextMarker, Truncated)
 """
 
 import itertools

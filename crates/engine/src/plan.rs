@@ -759,10 +759,9 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
             Some(_) => {}
         }
     }
-    let saved_set: std::collections::HashSet<&Address> =
-        saved.changes.iter().map(|c| &c.address).collect();
+    // `seen` holds every address of the saved plan.
     for new in &fresh.changes {
-        if !saved_set.contains(&new.address) {
+        if !seen.contains(&new.address) {
             differences.push(format!("{}: new since the plan", new.address));
         }
     }

@@ -386,21 +386,17 @@ impl Service for CloudTrailService {
         // The alias's own key is never one, even while ListAliases does
         // not list a new alias yet (KMS is eventually consistent).
         let ours = key_meta.as_ref().map(|m| m.key_id().to_string());
-        let orphaned: Vec<Observed> = if !found.is_empty() {
-            found
-                .into_iter()
-                .filter(|(id, _)| Some(id) != ours.as_ref())
-                .map(|(_, arn)| {
-                    Observed::new(
-                        Address::new(target, KEY, &arn),
-                        attrs(&[("key_arn", json!(arn)), ("state", json!("Enabled"))]),
-                        true,
-                    )
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let orphaned: Vec<Observed> = found
+            .into_iter()
+            .filter(|(id, _)| Some(id) != ours.as_ref())
+            .map(|(_, arn)| {
+                Observed::new(
+                    Address::new(target, KEY, &arn),
+                    attrs(&[("key_arn", json!(arn)), ("state", json!("Enabled"))]),
+                    true,
+                )
+            })
+            .collect();
         if (bucket.is_some() && absent(BUCKET)) || (key.is_some() && absent(KEY)) {
             let pointers = crate::users::read(account, target).await;
             if let (Some(o), true) = (&mut bucket, absent(BUCKET)) {

@@ -369,20 +369,23 @@ pub(super) async fn apply(
     })?;
     // Designated moments ago (this run's registration, or another's):
     // AWS refuses the administrator's calls until the delegation holds.
-    org_::delegation_in_effect(
-        org_::delegation_budget(change, settle),
-        target,
-        SERVICE,
-        "DescribeOrganizationConfiguration",
-        "BadRequestException",
-        || {
-            client
-                .describe_organization_configuration()
-                .detector_id(&id)
-                .send()
-        },
-    )
-    .await?;
+    // A change of what the plan read follows a delegation that held.
+    if change.action == Action::Create {
+        org_::delegation_in_effect(
+            settle,
+            target,
+            SERVICE,
+            "DescribeOrganizationConfiguration",
+            "BadRequestException",
+            || {
+                client
+                    .describe_organization_configuration()
+                    .detector_id(&id)
+                    .send()
+            },
+        )
+        .await?;
+    }
     if kind == MEMBER_PLANS {
         return update_member_plans(client, &ctx, &id, change).await;
     }
