@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use baseline_engine::{
-    Action, ExecOptions, Mode, Outcome, Plan, PlanOptions, PlanProgress, Service, check_fresh,
-    execute, make_plan, plan_as_reached, unconverged,
+    Action, ExecOptions, Mode, Outcome, Plan, PlanOptions, PlanProgress, Service, Skip,
+    check_fresh, execute, make_plan, plan_as_reached, unconverged,
 };
 use baseline_providers::{ConnectOptions, SETTINGS, connect, reach_accounts, services, setting};
 use baseline_spec::Baseline;
@@ -468,9 +468,7 @@ async fn run_plan(
     if cancel.load(Ordering::SeqCst) {
         let not_started = results
             .iter()
-            .filter(
-                |r| matches!(&r.outcome, Outcome::Skipped(why) if why.starts_with("not started")),
-            )
+            .filter(|r| matches!(&r.outcome, Outcome::Skipped(Skip::Interrupted)))
             .count();
         eprintln!(
             "Interrupted: {not_started} step(s) not started. Run `baseline plan` to see what remains."

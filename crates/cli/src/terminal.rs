@@ -280,7 +280,7 @@ impl Observer for Progress {
             Outcome::Skipped(why) => eprintln!(
                 "Skipped: {}: {} {count}",
                 printable(&c.address.to_string()),
-                printable(why)
+                printable(&why.to_string())
             ),
         }
     }

@@ -15,8 +15,9 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde::Serialize;
 
+use crate::error::{ErrorKind, contained, error_chain, error_kind};
 use crate::model::*;
-use crate::provider::{ErrorKind, Service, contained, error_chain, error_kind};
+use crate::provider::Service;
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,8 +32,36 @@ pub enum Outcome {
         /// The error and its causes.
         message: String,
     },
-    /// Not started: an upstream step failed, or the run was interrupted.
-    Skipped(String),
+    /// Not started, and why.
+    Skipped(Skip),
+}
+
+/// Why a step was not started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Skip {
+    /// A step it waits for failed or was skipped.
+    Upstream {
+        /// That step.
+        step: Address,
+    },
+    /// It depends on a resource whose read failed when planning.
+    Unreadable {
+        /// That resource.
+        resource: Address,
+    },
+    /// The run was interrupted (Ctrl-C) before it started.
+    Interrupted,
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::Upstream { step } => write!(f, "{step} did not complete"),
+            Skip::Unreadable { resource } => write!(f, "{resource} could not be read"),
+            Skip::Interrupted => write!(f, "not started: the run was interrupted"),
+        }
+    }
 }
 
 /// One step's result.
@@ -142,7 +171,9 @@ pub async fn execute(
             for &s in &succs[i] {
                 stack.push((
                     s,
-                    Outcome::Skipped(format!("{} did not complete", steps[i].address)),
+                    Outcome::Skipped(Skip::Upstream {
+                        step: steps[i].address.clone(),
+                    }),
                     State::Skipped,
                 ));
             }
@@ -150,7 +181,9 @@ pub async fn execute(
     };
     for (i, step) in steps.iter().enumerate() {
         if let Some(dep) = step.depends_on.iter().find(|d| unreadable.contains(d)) {
-            let o = Outcome::Skipped(format!("{dep} could not be read"));
+            let o = Outcome::Skipped(Skip::Unreadable {
+                resource: dep.clone(),
+            });
             settle(i, o, State::Skipped, &mut state, &mut outcome);
         }
     }
@@ -178,7 +211,9 @@ pub async fn execute(
         }
         for &i in &cycle {
             for &s in &succs[i] {
-                let o = Outcome::Skipped(format!("{} did not complete", steps[i].address));
+                let o = Outcome::Skipped(Skip::Upstream {
+                    step: steps[i].address.clone(),
+                });
                 settle(s, o, State::Skipped, &mut state, &mut outcome);
             }
         }
@@ -299,7 +334,9 @@ pub async fn execute(
                 observer.finished(steps[i], &o, elapsed);
                 outcome[i] = Some(o);
                 for &s in &succs[i] {
-                    let o = Outcome::Skipped(format!("{} did not complete", steps[i].address));
+                    let o = Outcome::Skipped(Skip::Upstream {
+                        step: steps[i].address.clone(),
+                    });
                     settle(s, o, State::Skipped, &mut state, &mut outcome);
                 }
             }
@@ -312,8 +349,7 @@ pub async fn execute(
         .map(|(c, o)| StepResult {
             address: c.address.clone(),
             action: c.action,
-            outcome: o
-                .unwrap_or_else(|| Outcome::Skipped("not started: the run was interrupted".into())),
+            outcome: o.unwrap_or_else(|| Outcome::Skipped(Skip::Interrupted)),
         })
         .collect()
 }

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod document;
+pub mod error;
 pub mod exec;
 pub mod model;
 pub mod plan;
@@ -15,12 +16,13 @@ pub mod provider;
 pub mod render;
 pub mod report;
 
-pub use exec::{ExecOptions, Observer, Outcome, Silent, StepResult, execute, unconverged};
+pub use error::{
+    ERROR_CODES, ErrorKind, Failure, MAX_ERROR_CHARS, Panicked, Refusal, ServiceError, contained,
+    error_chain, error_kind, needs_escape, printable, printable_lines,
+};
+pub use exec::{ExecOptions, Observer, Outcome, Silent, Skip, StepResult, execute, unconverged};
 pub use model::*;
 pub use plan::{
     PlanOptions, PlanProgress, Reached, StalePlan, check_fresh, diff, make_plan, plan_as_reached,
 };
-pub use provider::{
-    ErrorKind, Failure, MAX_ERROR_CHARS, Panicked, Reading, Refusal, Service, ServiceError,
-    contained, error_chain, error_kind, needs_escape, printable, printable_lines,
-};
+pub use provider::{Reading, Service};

@@ -377,7 +377,7 @@ pub struct PlanError {
     pub message: String,
     /// What kind of failure it is (throttled, denied, ...).
     #[serde(default)]
-    pub kind: crate::provider::ErrorKind,
+    pub kind: crate::error::ErrorKind,
 }
 
 impl fmt::Display for PlanError {

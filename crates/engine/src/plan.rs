@@ -9,8 +9,9 @@ use futures::future::Either;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::error::{contained, error_chain};
 use crate::model::*;
-use crate::provider::{Service, contained, error_chain};
+use crate::provider::Service;
 
 /// Told as reads finish (a progress display).
 pub trait PlanProgress: Send + Sync {
@@ -427,7 +428,7 @@ async fn read_one(
                 region: target.region.clone(),
                 service: service.name().to_string(),
                 message: error_chain(e.as_ref()),
-                kind: crate::provider::error_kind(e.as_ref()),
+                kind: crate::error::error_kind(e.as_ref()),
             });
             read.unreadable = desired.into_iter().map(|d| d.address).collect();
             return read;

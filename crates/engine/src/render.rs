@@ -9,8 +9,8 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 
 use crate::document;
+use crate::error::printable;
 use crate::model::*;
-use crate::provider::printable;
 
 /// The symbol of each action, as users know them from Terraform.
 pub const CREATE: &str = "+";

@@ -7,7 +7,6 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_s3control::config::endpoint::{EndpointFuture, Params, ResolveEndpoint};
-use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
@@ -22,6 +21,7 @@ use aws_smithy_runtime_api::client::runtime_components::{
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::endpoint::Endpoint;
 use aws_types::region::Region;
+use baseline_engine::ServiceError;
 
 /// One account reached: its SDK configuration (credentials cached and
 /// refreshed by the SDK) and its partition.
@@ -112,7 +112,7 @@ impl Intercept for RetryLog {
         _context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
+    ) -> Result<(), ServiceError> {
         let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         if attempt == 1 {
             log_call(cfg);
@@ -187,7 +187,7 @@ impl HttpClient for CheckedOnce {
         &self,
         components: &RuntimeComponentsBuilder,
         cfg: &ConfigBag,
-    ) -> Result<(), BoxError> {
+    ) -> Result<(), ServiceError> {
         if self.checked.get().is_none() {
             self.inner.validate_base_client_config(components, cfg)?;
             let _ = self.checked.set(());
@@ -199,7 +199,7 @@ impl HttpClient for CheckedOnce {
         &self,
         components: &RuntimeComponents,
         cfg: &ConfigBag,
-    ) -> Result<(), BoxError> {
+    ) -> Result<(), ServiceError> {
         self.inner.validate_final_config(components, cfg)
     }
 

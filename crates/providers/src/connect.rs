@@ -10,7 +10,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_types::region::Region;
-use baseline_engine::{PlanError, Reached, Target, error_chain};
+use baseline_engine::{PlanError, Reached, ServiceError, Target, error_chain};
 use baseline_spec::{AccountId, AccountRef, Accounts, Baseline, Regions};
 
 use crate::clients::Account;
@@ -237,7 +237,7 @@ pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions
                 let (list, emails, excluded) = discover(&base, baseline).await?;
                 let org =
                     crate::organization::delegation(&base, baseline, emails, excluded).await?;
-                Ok::<_, BoxError>((list, org))
+                Ok::<_, ServiceError>((list, org))
             };
             match found.await {
                 Ok((list, org)) => {
@@ -298,7 +298,7 @@ fn reached(
     order: usize,
     a: &AccountRef,
     baseline: &Baseline,
-    result: Result<(Account, Vec<String>, Vec<String>), BoxError>,
+    result: Result<(Account, Vec<String>, Vec<String>), ServiceError>,
     aws: &Aws,
 ) -> Reached {
     let mut out = Reached {
@@ -342,8 +342,6 @@ fn reached(
     }
     out
 }
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The AssumeRole session name: says that baseline, and who, assumed the
 /// role (CloudTrail records it in every event of the session). Only the
@@ -413,7 +411,7 @@ impl AssumeRole {
     /// attempts: every AssumeRole of a run shares the caller's rate, and
     /// the SDK's attempts (and its retry quota) ran out for 2 of 965
     /// accounts at once against a throttling stand-in.
-    async fn prime(&self, ctx: &Ctx, patience: Duration) -> Result<(), BoxError> {
+    async fn prime(&self, ctx: &Ctx, patience: Duration) -> Result<(), ServiceError> {
         use aws_sdk_sts::error::ProvideErrorMetadata as _;
         let started = std::time::Instant::now();
         let mut wait = Duration::from_millis(500);
@@ -492,7 +490,7 @@ impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
 /// their emails), and the ACTIVE accounts excluded. The account whose
 /// credentials we hold (the management or a delegated account) is reached
 /// with them; the others through `role_name`.
-async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Discovered, BoxError> {
+async fn discover(base: &SdkConfig, baseline: &Baseline) -> Result<Discovered, ServiceError> {
     let org = baseline.organization.as_ref().ok_or_else(|| {
         Box::new(Refusal {
             message: "`accounts: organization` needs an `organization` section".into(),
@@ -610,7 +608,7 @@ async fn reach(
     baseline: &Baseline,
     a: &AccountRef,
     opts: &ConnectOptions,
-) -> Result<(Account, Vec<String>, Vec<String>), BoxError> {
+) -> Result<(Account, Vec<String>, Vec<String>), ServiceError> {
     let mut sdk = match &a.profile {
         Some(p) => {
             let mut loader = opts.limits.apply(

@@ -30,8 +30,6 @@ pub(crate) const CONFIG_PRINCIPAL: &str = "config.amazonaws.com";
 /// IAM Access Analyzer's service principal.
 pub(crate) const ANALYZER_PRINCIPAL: &str = "access-analyzer.amazonaws.com";
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 /// The organization, as the services run through its delegated
 /// administrator see it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,7 +71,7 @@ pub(crate) async fn delegation(
     baseline: &Baseline,
     emails: BTreeMap<String, String>,
     excluded: BTreeSet<String>,
-) -> Result<Option<Organization>, BoxError> {
+) -> Result<Option<Organization>, ServiceError> {
     let Some(spec) = &baseline.organization else {
         return Ok(None);
     };

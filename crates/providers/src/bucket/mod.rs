@@ -10,7 +10,7 @@
 //! here; the writes in `write.rs`.
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Attrs, Observed};
+use baseline_engine::{Attrs, Observed, ServiceError};
 use serde_json::{Value, json};
 
 use crate::error::{Ctx, Refusal};
@@ -19,8 +19,6 @@ use crate::{Mark, OWNER_TAG_KEY, Owner};
 mod write;
 
 pub(crate) use write::{delete, ensure};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The statement every log bucket carries: no plain-HTTP access (S3.5).
 pub(crate) fn deny_insecure_transport(bucket_arn: &str) -> Value {
@@ -112,7 +110,7 @@ pub(crate) async fn read(
     desired: &baseline_engine::Desired,
     unowned: Unowned,
     owner: &Owner,
-) -> Result<Option<Observed>, BoxError> {
+) -> Result<Option<Observed>, ServiceError> {
     let address = desired.address.clone();
     let note =
         matches!(desired.want, baseline_engine::Want::Absent).then(|| DELETE_NOTE.to_string());

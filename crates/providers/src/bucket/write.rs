@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 
 use std::time::Duration;
 
-use super::{BoxError, policy_document};
+use super::policy_document;
 use crate::error::{AwsError, Ctx, Refusal, SdkMessage};
 use crate::{OWNER_TAG_KEY, settle};
+use baseline_engine::ServiceError;
 
 /// Creates the bucket (when `create`) with baseline's tag in the same call
 /// (so no run stopped half-way leaves an untagged bucket) and writes the
@@ -32,7 +33,7 @@ pub(crate) async fn ensure(
     change: &baseline_engine::Change,
     mark: &str,
     settle: Duration,
-) -> Result<(), BoxError> {
+) -> Result<(), ServiceError> {
     let name = change.address.name.as_str();
     let busy = format!("bucket {name}'s configuration, changed by another request");
     let conflict = [baseline_engine::ErrorKind::Conflict];
@@ -105,14 +106,14 @@ pub(crate) async fn ensure(
         })
         .await
         .map(|_| ())
-        .map_err(|e| Box::new(ctx.err("PutPublicAccessBlock")(e)) as BoxError)
+        .map_err(|e| Box::new(ctx.err("PutPublicAccessBlock")(e)) as ServiceError)
     };
     let encryption = async || {
         let algorithm = planned("encryption");
         let algorithm = algorithm.as_str().ok_or_else(|| {
             Box::new(Refusal {
                 message: format!("bucket {name}: the plan gives no encryption to set"),
-            }) as BoxError
+            }) as ServiceError
         })?;
         let rule = ServerSideEncryptionRule::builder()
             .apply_server_side_encryption_by_default(
@@ -135,7 +136,7 @@ pub(crate) async fn ensure(
         })
         .await
         .map(|_| ())
-        .map_err(|e| Box::new(ctx.err("PutBucketEncryption")(e)) as BoxError)
+        .map_err(|e| Box::new(ctx.err("PutBucketEncryption")(e)) as ServiceError)
     };
     let bucket_policy = async || {
         if !create {
@@ -162,7 +163,7 @@ pub(crate) async fn ensure(
         })
         .await
         .map(|_| ())
-        .map_err(|e| Box::new(ctx.err("PutBucketPolicy")(e)) as BoxError)
+        .map_err(|e| Box::new(ctx.err("PutBucketPolicy")(e)) as ServiceError)
     };
     // Say what was done and what was not when a part fails.
     let mut done = Vec::new();
@@ -174,7 +175,7 @@ pub(crate) async fn ensure(
         ("encryption", "PutBucketEncryption"),
         ("policy", "PutBucketPolicy"),
     ];
-    let mut failed: Option<BoxError> = None;
+    let mut failed: Option<ServiceError> = None;
     let mut not_done = Vec::new();
     // The settings are independent: a failed one does not stop the others.
     for (attr, op) in steps.into_iter().filter(|(attr, _)| sends(attr)) {
@@ -202,7 +203,11 @@ pub(crate) async fn ensure(
 }
 
 /// The bucket's policy now, parsed (`Null`: it has none).
-async fn current_policy(s3: &aws_sdk_s3::Client, ctx: &Ctx, name: &str) -> Result<Value, BoxError> {
+async fn current_policy(
+    s3: &aws_sdk_s3::Client,
+    ctx: &Ctx,
+    name: &str,
+) -> Result<Value, ServiceError> {
     match s3
         .get_bucket_policy()
         .bucket(name)
@@ -226,7 +231,7 @@ async fn tag_existing(
     own: &serde_json::Map<String, Value>,
     mark: &str,
     settle: Duration,
-) -> Result<(), BoxError> {
+) -> Result<(), ServiceError> {
     let now: serde_json::Map<String, Value> = match s3
         .get_bucket_tagging()
         .bucket(name)
@@ -297,7 +302,7 @@ pub(crate) struct Partial {
     done: Vec<String>,
     not_done: Vec<String>,
     #[source]
-    source: BoxError,
+    source: ServiceError,
 }
 
 /// The delete of a log bucket the plan showed: what the plan's decision
