@@ -15,9 +15,9 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde::Serialize;
 
-use crate::error::{ErrorKind, contained, error_chain, error_kind};
+use crate::error::{ErrorKind, Failure, ServiceError, contained, error_chain, error_kind};
 use crate::model::*;
-use crate::provider::Service;
+use crate::provider::{Outputs, Service};
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,6 +151,9 @@ pub async fn execute(
     let mut running_in: HashMap<&str, usize> = HashMap::new();
     let per_account = opts.per_account.max(1);
     let mut running = FuturesUnordered::new();
+    // What each step gave, for the changes whose values are known only
+    // after it.
+    let mut outputs: HashMap<&Address, Outputs> = HashMap::new();
 
     // Settled without running: a step depending on an unreadable resource
     // or on a step that did not complete is skipped, and so, in turn, are
@@ -271,6 +274,7 @@ pub async fn execute(
                 startable.push_back(account);
             }
             state[i] = State::Running;
+            let given = hand_over(steps[i], &outputs);
             let change = steps[i];
             let target = targets
                 .get(&(
@@ -282,13 +286,16 @@ pub async fn execute(
             observer.started(change);
             running.push(async move {
                 let started = Instant::now();
-                let result = match (target, service) {
-                    (Some(t), Some(s)) => contained(
-                        || format!("the step {}", change.address),
-                        s.apply(t, change),
-                    )
-                    .await
-                    .map_err(|e| (error_kind(e.as_ref()), error_chain(e.as_ref()))),
+                let result = match (target, service, given) {
+                    (_, _, Err(e)) => Err(e),
+                    (Some(t), Some(s), Ok(change)) => {
+                        contained(|| format!("the step {}", change.address), async {
+                            preconditions_hold(s.as_ref(), t, &change).await?;
+                            s.apply(t, &change).await
+                        })
+                        .await
+                        .map_err(|e| (error_kind(e.as_ref()), error_chain(e.as_ref())))
+                    }
                     _ => Err((
                         ErrorKind::Other,
                         format!("no provider for {}", change.address),
@@ -309,7 +316,10 @@ pub async fn execute(
             }
         }
         match result {
-            Ok(()) => {
+            Ok(given) => {
+                if !given.is_empty() {
+                    outputs.insert(&steps[i].address, given);
+                }
                 state[i] = State::Done;
                 observer.finished(steps[i], &Outcome::Done, elapsed);
                 outcome[i] = Some(Outcome::Done);
@@ -352,6 +362,132 @@ pub async fn execute(
             outcome: o.unwrap_or_else(|| Outcome::Skipped(Skip::Interrupted)),
         })
         .collect()
+}
+
+/// The change as its step runs: the values known only after apply put
+/// into its `private` from the outputs of the steps that made them.
+fn hand_over<'c>(
+    change: &'c Change,
+    outputs: &HashMap<&Address, Outputs>,
+) -> Result<std::borrow::Cow<'c, Change>, (ErrorKind, String)> {
+    if change.known_after_apply.is_empty() {
+        return Ok(std::borrow::Cow::Borrowed(change));
+    }
+    let mut given = change.clone();
+    for r in &change.known_after_apply {
+        let Some(v) = outputs.get(&r.from).and_then(|o| o.get(&r.output)) else {
+            return Err((
+                ErrorKind::Other,
+                format!(
+                    "{}: {} was to come from the step {}, which did not give it; nothing was written",
+                    change.address, r.output, r.from
+                ),
+            ));
+        };
+        given.private.insert(r.into.clone(), v.clone());
+    }
+    Ok(std::borrow::Cow::Owned(given))
+}
+
+/// The one step that checks a change's preconditions: the resource read
+/// afresh (the provider's own read, for this resource alone) must be what
+/// the plan declared; else the plan is stale and nothing is written.
+async fn preconditions_hold(
+    service: &dyn Service,
+    target: &Target,
+    change: &Change,
+) -> Result<(), ServiceError> {
+    if change.preconditions.is_empty() {
+        return Ok(());
+    }
+    let desired = Desired {
+        address: change.address.clone(),
+        controls: Vec::new(),
+        want: match change.action {
+            Action::Delete => Want::Absent,
+            _ => Want::Present(change.after.clone().unwrap_or_default()),
+        },
+        depends_on: change.depends_on.clone(),
+        private: change.private.clone(),
+    };
+    let now = service
+        .read(target, std::slice::from_ref(&desired))
+        .await?
+        .observed
+        .into_iter()
+        .find(|o| o.address == change.address);
+    let broken = broken_preconditions(change, now.as_ref());
+    if broken.is_empty() {
+        return Ok(());
+    }
+    Err(Box::new(Failure {
+        kind: ErrorKind::Stale,
+        message: format!(
+            "{}: plan is stale: {}; nothing was written; run `baseline plan` again",
+            change.address,
+            broken.join("; ")
+        ),
+    }))
+}
+
+/// The preconditions of `change` that `now` (the resource as read now;
+/// `None`: absent) breaks, each said as what changed.
+pub fn broken_preconditions(change: &Change, now: Option<&Observed>) -> Vec<String> {
+    let mut broken: Vec<String> = Vec::new();
+    let mut say = |s: String| {
+        if !broken.contains(&s) {
+            broken.push(s);
+        }
+    };
+    for p in &change.preconditions {
+        match (p, now) {
+            (Precondition::Absent, None) => {}
+            (Precondition::Absent, Some(_)) => say(
+                "it exists now: someone made it since the plan, and baseline does not take it over"
+                    .into(),
+            ),
+            (_, None) => say("it is gone since the plan".into()),
+            (Precondition::Unchanged { attr }, Some(o)) => {
+                let null = serde_json::Value::Null;
+                let was = change
+                    .before
+                    .as_ref()
+                    .and_then(|b| b.get(attr))
+                    .unwrap_or(&null);
+                let is = o.attrs.get(attr).unwrap_or(&null);
+                if was != is {
+                    say(format!("{attr} changed since the plan"));
+                }
+            }
+            (Precondition::Ours, Some(o)) => {
+                if o.owner != Ownership::Ours {
+                    say("it no longer carries baseline's mark".into());
+                }
+            }
+            (Precondition::UsersUnchanged, Some(o)) => {
+                if let Some(why) = &o.users_unknown {
+                    say(format!("what uses it cannot be read now ({why})"));
+                }
+                let planned: Vec<Address> = change
+                    .private
+                    .get(USERS_PRIVATE)
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .unwrap_or_default();
+                let mut new: Vec<String> = o
+                    .used_by
+                    .iter()
+                    .filter(|u| !planned.contains(u))
+                    .map(ToString::to_string)
+                    .collect();
+                new.sort();
+                new.dedup();
+                if !new.is_empty() {
+                    say(format!("it is used by {} since the plan", new.join(", ")));
+                }
+            }
+        }
+    }
+    broken
 }
 
 /// Which steps must finish before each step starts.

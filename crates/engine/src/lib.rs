@@ -25,4 +25,4 @@ pub use model::*;
 pub use plan::{
     PlanOptions, PlanProgress, Reached, StalePlan, check_fresh, diff, make_plan, plan_as_reached,
 };
-pub use provider::{Reading, Service};
+pub use provider::{Declared, Outputs, Reading, Service};

@@ -276,6 +276,92 @@ impl Action {
 /// and refuses the delete when another has appeared.
 pub const USERS_PRIVATE: &str = "users";
 
+/// A value apply needs that another change of the same plan has
+/// (Terraform's reference): `private[into]` of this change is `output` of
+/// the change at `from`. When `from` exists, the plan copies the value it
+/// read; when the plan creates it, the value is known only after apply,
+/// and the executor hands it over once `from`'s step has given it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// The key of this change's `private` that gets the value.
+    pub into: String,
+    /// The change that has it.
+    pub from: Address,
+    /// Its name there: an output of `from`'s step, else an attribute or
+    /// private value `from`'s plan read.
+    pub output: String,
+}
+
+/// What apply must find before it writes, declared on the change and
+/// checked by one step of the executor against a fresh read of the
+/// resource: a failed check is "plan is stale", and nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "expects", rename_all = "snake_case")]
+pub enum Precondition {
+    /// Nothing is there yet (a create): a resource someone made since the
+    /// plan is never taken over, nor silently updated.
+    Absent,
+    /// The attribute reads as the plan read it (`before[attr]`): apply
+    /// overwrites only what the plan showed.
+    Unchanged {
+        /// The attribute.
+        attr: String,
+    },
+    /// It still carries baseline's mark (a delete).
+    Ours,
+    /// Nothing uses it but the users the plan deletes first
+    /// (`private.users`), and what uses it can be read (a delete).
+    UsersUnchanged,
+}
+
+impl fmt::Display for Precondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Precondition::Absent => write!(f, "still absent"),
+            Precondition::Unchanged { attr } => write!(f, "{attr} as the plan read it"),
+            Precondition::Ours => write!(f, "still baseline's"),
+            Precondition::UsersUnchanged => write!(f, "no new users"),
+        }
+    }
+}
+
+/// What a change waits for after it writes: AWS's own delays, bounded by
+/// `--settle-timeout`. Shown in the plan ("then waits until ...") and in
+/// apply's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wait {
+    /// A delegated administrator designated moments ago can act for the
+    /// organization.
+    Delegation,
+    /// The resource the administrator's designation makes (its detector,
+    /// its hub) appears, to be marked rather than made twice.
+    Designated,
+    /// The standards enabled leave PENDING.
+    StandardsReady,
+    /// Central configuration is ENABLED.
+    CentralConfiguration,
+    /// Each member shows as covered by the administrator.
+    Coverage,
+    /// A policy or role written moments ago is in effect (the write is
+    /// tried again while AWS says it is not).
+    PolicyInEffect,
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            Wait::Delegation => "the delegation of the administrator is in effect",
+            Wait::Designated => "the resource the designation enables appears",
+            Wait::StandardsReady => "the standards are no longer PENDING",
+            Wait::CentralConfiguration => "central configuration is ENABLED",
+            Wait::Coverage => "each member shows as covered by the administrator",
+            Wait::PolicyInEffect => "AWS puts into effect the policies written moments ago",
+        };
+        write!(f, "then waits until {what} (at most --settle-timeout)")
+    }
+}
+
 /// One per-resource change of a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
@@ -309,6 +395,17 @@ pub struct Change {
     /// window). Apply reads them from here and never re-derives them.
     #[serde(default, skip_serializing_if = "Attrs::is_empty")]
     pub private: Attrs,
+    /// Values of `private` known only after an earlier change of this
+    /// plan runs (a key's ARN, a detector id): shown as such in the plan,
+    /// handed over by the executor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_after_apply: Vec<Reference>,
+    /// What apply must find before it writes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preconditions: Vec<Precondition>,
+    /// What apply waits for after it writes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<Wait>,
 }
 
 impl Change {
@@ -400,8 +497,9 @@ impl fmt::Display for PlanError {
 /// services and the first part of kinds are the settings' section keys
 /// (`ebs_encryption.by_default`, no longer `ec2.ebs_encryption_by_default`);
 /// "6": resources already in line are counted in `in_line`, not listed in
-/// `changes`.
-pub const FORMAT_VERSION: &str = "8";
+/// `changes`; "9": changes carry the values known only after apply
+/// (`known_after_apply`), their `preconditions` and their `waits`.
+pub const FORMAT_VERSION: &str = "9";
 
 /// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
 /// unless that file is unchanged and the plan's embedded baseline is it.

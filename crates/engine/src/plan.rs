@@ -468,6 +468,7 @@ async fn read_one(
             }
         }
     };
+    let mut changes = Vec::with_capacity(desired.len());
     for d in desired {
         let o = by_address.remove(&d.address);
         if let Some(o) = &o
@@ -478,13 +479,17 @@ async fn read_one(
                 (o.used_by.clone(), o.users_unknown.clone()),
             ));
         }
-        keep(diff(d, o), &mut read);
+        changes.push(diff(d, o));
     }
     // In the order the provider found them (stable plans).
     for o in found {
         if let Some(d) = service.discovered(effective, target, ctx.mode, &o) {
-            keep(diff(d, Some(o)), &mut read);
+            changes.push(diff(d, Some(o)));
         }
+    }
+    declare(service.as_ref(), &mut changes);
+    for change in changes {
+        keep(change, &mut read);
     }
     if let Some(counted) = &mut read.in_line {
         counted.controls.sort();
@@ -549,6 +554,46 @@ fn hold_deletes_in_use(changes: &mut [Change], users: &HashMap<Address, Users>) 
     }
 }
 
+/// What each change to be applied declares ([`Service::declare`]); its
+/// references resolved against the changes of the same read: a value the
+/// plan read is copied into `private`, a value of a resource the plan
+/// creates is known after apply (and the change then waits for that
+/// create).
+fn declare(service: &dyn Service, changes: &mut [Change]) {
+    for i in 0..changes.len() {
+        if !changes[i].action.is_applied() {
+            continue;
+        }
+        let declared = service.declare(&changes[i]);
+        changes[i].preconditions = declared.preconditions;
+        changes[i].waits = declared.waits;
+        for r in declared.references {
+            let read = changes.iter().find(|c| c.address == r.from).and_then(|p| {
+                if p.action == Action::Create {
+                    return None;
+                }
+                p.private
+                    .get(&r.output)
+                    .or_else(|| p.before.as_ref().and_then(|b| b.get(&r.output)))
+                    .filter(|v| !v.is_null())
+                    .cloned()
+            });
+            let c = &mut changes[i];
+            match read {
+                Some(v) => {
+                    c.private.insert(r.into, v);
+                }
+                None => {
+                    if !c.depends_on.contains(&r.from) {
+                        c.depends_on.push(r.from.clone());
+                    }
+                    c.known_after_apply.push(r);
+                }
+            }
+        }
+    }
+}
+
 /// One resource: what is wanted against what is there.
 pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
     let Desired {
@@ -591,6 +636,9 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         reason: note,
         held: None,
         private,
+        known_after_apply: Vec::new(),
+        preconditions: Vec::new(),
+        waits: Vec::new(),
     };
     match (want, observed) {
         (Want::Present(attrs), None) => {

@@ -1,7 +1,7 @@
 //! The only view the engine has of AWS: one [`Service`] per AWS service.
 
 use crate::error::ServiceError;
-use crate::model::{Change, Desired, Mode, Observed, Target};
+use crate::model::{Attrs, Change, Desired, Mode, Observed, Precondition, Reference, Target, Wait};
 use async_trait::async_trait;
 use baseline_spec::Baseline;
 
@@ -22,6 +22,22 @@ impl From<Vec<Observed>> for Reading {
             notes: Vec::new(),
         }
     }
+}
+
+/// What a step gives the changes after it: values only its write knows
+/// (the ARN of the key it made, the id of the detector it made), by name.
+pub type Outputs = Attrs;
+
+/// What a change declares besides its values ([`Service::declare`]): the
+/// plan carries it, the executor acts on it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Declared {
+    /// Values it takes from other changes of the plan.
+    pub references: Vec<Reference>,
+    /// What apply must find before it writes.
+    pub preconditions: Vec<Precondition>,
+    /// What apply waits for after it writes.
+    pub waits: Vec<Wait>,
 }
 
 /// One AWS service: derives desired state from the baseline, reads what is
@@ -58,15 +74,27 @@ pub trait Service: Send + Sync {
         None
     }
 
+    /// What a change (a create, update or delete the plan found) declares
+    /// besides its values: the values it takes from other changes (known
+    /// after apply when those create them), what apply must find before it
+    /// writes, and what apply waits for. Called once per change when
+    /// planning; what it returns is data of the plan.
+    fn declare(&self, _change: &Change) -> Declared {
+        Declared::default()
+    }
+
     /// Carries out one change, in dependency order: writes the change's
     /// planned `after` for the attributes in `changed` (everything, for a
-    /// create), with the identities and settings of its `private` data. It
-    /// has no baseline: what to write was decided when planning. A
-    /// provider reads AWS here only to check that what it overwrites is
-    /// what the plan read (a failed check is "plan is stale"), to learn a
-    /// value known only after an earlier change of the same plan (the ARN
-    /// of the key the plan creates, which the trail is given), or to finish
-    /// its own half-made create (a tagged key a stopped run made but did
-    /// not alias; a bucket whose CreateBucket answer was lost).
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError>;
+    /// create), with the identities and settings of its `private` data,
+    /// and returns the values only its write knows ([`Outputs`]). It has
+    /// no baseline: what to write was decided when planning, and it
+    /// follows `change.action`. Before it runs, the executor has put the
+    /// values known after apply into `private` and checked the change's
+    /// [`Precondition`]s against a fresh [`Service::read`] of the
+    /// resource. A provider reads AWS here only to finish its own
+    /// half-made create (a tagged key a stopped run made but did not
+    /// alias; a bucket whose CreateBucket answer was lost) and for the
+    /// waits the change declares; `tests/apply_reads.rs` holds each such
+    /// read to that.
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError>;
 }

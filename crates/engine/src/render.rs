@@ -320,6 +320,19 @@ fn change(out: &mut String, c: &Change, styles: &Styles, covered: bool) {
         }
         Action::Delete | Action::NoOp => {}
     }
+    for r in &c.known_after_apply {
+        let _ = writeln!(
+            out,
+            "      {} {} = (known after apply: {} of {})",
+            paint(style, symbol),
+            printable(&r.into),
+            printable(&r.output),
+            printable(&r.from.short())
+        );
+    }
+    for w in &c.waits {
+        let _ = writeln!(out, "      {}", paint(styles.dim, &w.to_string()));
+    }
     for line in c.explanation() {
         let _ = writeln!(out, "      {}", paint(styles.dim, &printable(&line)));
     }

@@ -44,6 +44,10 @@ struct Fake {
     observed: Mutex<HashMap<Address, Observed>>,
     log: Mutex<Vec<String>>,
     fail: Vec<&'static str>,
+    /// What each change declares.
+    declare: Option<fn(&Change) -> Declared>,
+    /// The changes as their steps got them.
+    given: Mutex<Vec<Change>>,
 }
 
 #[async_trait]
@@ -74,9 +78,13 @@ impl Service for Fake {
             .collect::<Vec<_>>()
             .into())
     }
-    async fn apply(&self, _: &Target, change: &Change) -> Result<(), ServiceError> {
+    fn declare(&self, change: &Change) -> Declared {
+        self.declare.map(|d| d(change)).unwrap_or_default()
+    }
+    async fn apply(&self, _: &Target, change: &Change) -> Result<Outputs, ServiceError> {
         // Yield, so that concurrent steps really interleave.
         tokio::task::yield_now().await;
+        self.given.lock().unwrap().push(change.clone());
         self.log
             .lock()
             .unwrap()
@@ -96,7 +104,8 @@ impl Service for Fake {
                 observed.remove(&change.address);
             }
         }
-        Ok(())
+        // What only the write knows: the made thing's id.
+        Ok(attrs(json!({"id": format!("made-{}", change.address.kind)})))
     }
 }
 
@@ -122,6 +131,8 @@ fn chain(fail: Vec<&'static str>) -> Arc<Fake> {
         observed: Mutex::new(HashMap::new()),
         log: Mutex::new(Vec::new()),
         fail,
+        declare: None,
+        given: Mutex::new(Vec::new()),
     })
 }
 
@@ -276,6 +287,8 @@ async fn a_cycle_in_the_order_is_named_and_the_rest_runs() {
         observed: Mutex::new(HashMap::new()),
         log: Mutex::new(Vec::new()),
         fail: vec![],
+        declare: None,
+        given: Mutex::new(Vec::new()),
     });
     let plan = plan_of(&fake, Mode::Apply).await;
     let results = run(&fake, &plan).await;
@@ -317,6 +330,8 @@ async fn every_step_of_many_runs_once_under_tight_bounds() {
         observed: Mutex::new(HashMap::new()),
         log: Mutex::new(Vec::new()),
         fail: vec![],
+        declare: None,
+        given: Mutex::new(Vec::new()),
     });
     let plan = plan_of(&fake, Mode::Apply).await;
     let svc: Arc<dyn Service> = fake.clone();
@@ -467,6 +482,8 @@ async fn rendered_plan() {
         ])),
         log: Mutex::new(Vec::new()),
         fail: vec![],
+        declare: None,
+        given: Mutex::new(Vec::new()),
     });
     let mut plan = plan_of(&fake, Mode::Apply).await;
     plan.errors.push(PlanError {
@@ -484,7 +501,7 @@ async fn rendered_plan() {
         "no escape codes without colour"
     );
     let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
-    assert_eq!(json["format_version"], "8");
+    assert_eq!(json["format_version"], "9");
     assert_eq!(
         json["summary"],
         json!({"add": 1, "change": 1, "destroy": 0, "manual": 1, "in_line": 0})
@@ -519,6 +536,8 @@ async fn a_resource_in_line_is_counted_not_kept() {
         ])),
         log: Mutex::new(Vec::new()),
         fail: vec![],
+        declare: None,
+        given: Mutex::new(Vec::new()),
     });
     let plan = plan_of(&fake, Mode::Apply).await;
     let kinds: Vec<&str> = plan
@@ -615,8 +634,8 @@ impl Service for Gated {
         let _pass = self.0.acquire().await.expect("never closed");
         Ok(Vec::new().into())
     }
-    async fn apply(&self, _: &Target, _: &Change) -> Result<(), ServiceError> {
-        Ok(())
+    async fn apply(&self, _: &Target, _: &Change) -> Result<Outputs, ServiceError> {
+        Ok(Outputs::new())
     }
 }
 
@@ -689,6 +708,8 @@ async fn a_delete_waits_for_every_user_to_be_deleted_by_the_same_plan() {
             ])),
             log: Mutex::new(Vec::new()),
             fail: vec![],
+            declare: None,
+            given: Mutex::new(Vec::new()),
         })
     };
     let action = |plan: &Plan, kind: &str| {
@@ -804,6 +825,8 @@ async fn a_markdown_plan_fits_a_comment_and_is_cut_only_between_lines() {
         observed: Mutex::new(HashMap::new()),
         log: Mutex::new(Vec::new()),
         fail: vec![],
+        declare: None,
+        given: Mutex::new(Vec::new()),
     });
     let plan = plan_of(&fake, Mode::Apply).await;
     let full = render::human(&plan, &Styles::plain());
@@ -909,7 +932,7 @@ impl Service for Panics {
     async fn read(&self, _: &Target, _: &[Desired]) -> Result<Reading, ServiceError> {
         panic!("building the request: uri too long\u{1b}[31m")
     }
-    async fn apply(&self, _: &Target, _: &Change) -> Result<(), ServiceError> {
+    async fn apply(&self, _: &Target, _: &Change) -> Result<Outputs, ServiceError> {
         panic!("apply panicked")
     }
 }
@@ -953,6 +976,9 @@ async fn a_panicking_provider_fails_its_service_alone() {
         reason: None,
         held: None,
         private: Default::default(),
+        known_after_apply: vec![],
+        preconditions: vec![],
+        waits: vec![],
     });
     let results = run_with(&svcs, &panicking).await;
     let failed: Vec<_> = results
@@ -1023,4 +1049,141 @@ async fn text_from_outside_cannot_break_out_of_its_place() {
     let e = std::io::Error::other("nul\u{0} and escape\u{1b}[2J");
     let chain_text = error_chain(&e);
     assert_eq!(chain_text, r"nul\u{0} and escape\u{1b}[2J");
+}
+
+/// Why (issue 34): a trail was given its key's ARN by looking the key's
+/// alias up again at apply. A value an earlier change makes is now
+/// declared: known after apply when the plan creates its maker, handed
+/// over by the executor from the maker's outputs; copied from the read
+/// when the maker exists.
+#[tokio::test]
+async fn a_value_known_after_apply_is_shown_and_handed_over() {
+    fn declare(c: &Change) -> Declared {
+        if c.address.kind != "fake.trail" {
+            return Declared::default();
+        }
+        Declared {
+            references: vec![Reference {
+                into: "key_id".into(),
+                from: addr("fake.key"),
+                output: "id".into(),
+            }],
+            ..Declared::default()
+        }
+    }
+    let fake = |observed: Vec<(Address, Observed)>| {
+        Arc::new(Fake {
+            desired: vec![want("fake.trail", &[]), want("fake.key", &[])],
+            observed: Mutex::new(observed.into_iter().collect()),
+            log: Mutex::new(Vec::new()),
+            fail: vec![],
+            declare: Some(declare),
+            given: Mutex::new(Vec::new()),
+        })
+    };
+    // The plan makes the key: its id is known after apply.
+    let made = fake(vec![]);
+    let plan = plan_of(&made, Mode::Apply).await;
+    let trail = plan
+        .changes
+        .iter()
+        .find(|c| c.address.kind == "fake.trail")
+        .unwrap();
+    assert_eq!(trail.known_after_apply.len(), 1);
+    assert!(
+        trail.depends_on.contains(&addr("fake.key")),
+        "the trail waits for the step that gives its value"
+    );
+    let text = render::human(&plan, &Styles::plain());
+    assert!(
+        text.contains("key_id = (known after apply: id of fake.key[\"x\"])"),
+        "{text}"
+    );
+    assert!(render::json(&plan).contains("\"known_after_apply\""));
+    let results = run(&made, &plan).await;
+    assert!(results.iter().all(|r| r.outcome == Outcome::Done), "{results:?}");
+    let given = made.given.lock().unwrap().clone();
+    let trail = given
+        .iter()
+        .find(|c| c.address.kind == "fake.trail")
+        .unwrap();
+    assert_eq!(trail.private.get("key_id"), Some(&json!("made-fake.key")));
+
+    // The key exists: the plan copies the value it read.
+    let mut key = Observed::new(addr("fake.key"), attrs(json!({"on": false})), true);
+    key.private.insert("id".into(), json!("read-1"));
+    let read = fake(vec![(addr("fake.key"), key)]);
+    let plan = plan_of(&read, Mode::Apply).await;
+    let trail = plan
+        .changes
+        .iter()
+        .find(|c| c.address.kind == "fake.trail")
+        .unwrap();
+    assert!(trail.known_after_apply.is_empty());
+    assert_eq!(trail.private.get("key_id"), Some(&json!("read-1")));
+}
+
+/// Why (issue 34): Security Hub's aggregator and configuration policy
+/// chose create or update from a fresh list at apply: a create that
+/// found one made meanwhile silently updated it. A create now declares
+/// that it expects nothing there; the executor reads the resource afresh
+/// and fails the step as stale, writing nothing.
+#[tokio::test]
+async fn a_create_that_finds_the_resource_made_meanwhile_is_stale() {
+    fn declare(c: &Change) -> Declared {
+        Declared {
+            preconditions: match c.action {
+                Action::Create => vec![Precondition::Absent],
+                _ => c
+                    .changed
+                    .iter()
+                    .map(|a| Precondition::Unchanged { attr: a.clone() })
+                    .collect(),
+            },
+            waits: vec![Wait::PolicyInEffect],
+            ..Declared::default()
+        }
+    }
+    let fake = Arc::new(Fake {
+        desired: vec![want("fake.a", &[]), want("fake.b", &[])],
+        observed: Mutex::new(HashMap::new()),
+        log: Mutex::new(Vec::new()),
+        fail: vec![],
+        declare: Some(declare),
+        given: Mutex::new(Vec::new()),
+    });
+    let plan = plan_of(&fake, Mode::Apply).await;
+    let text = render::human(&plan, &Styles::plain());
+    assert!(
+        text.contains("then waits until AWS puts into effect the policies written moments ago (at most --settle-timeout)"),
+        "{text}"
+    );
+    // Someone makes fake.a between plan and apply.
+    fake.observed.lock().unwrap().insert(
+        addr("fake.a"),
+        Observed::new(addr("fake.a"), attrs(json!({"on": false})), false),
+    );
+    let results = run(&fake, &plan).await;
+    let a = results.iter().find(|r| r.address.kind == "fake.a").unwrap();
+    assert!(
+        matches!(&a.outcome, Outcome::Failed { kind: ErrorKind::Stale, message } if message.contains("it exists now")),
+        "{a:?}"
+    );
+    let b = results.iter().find(|r| r.address.kind == "fake.b").unwrap();
+    assert_eq!(b.outcome, Outcome::Done, "the other create goes on");
+    let log = fake.log.lock().unwrap().clone();
+    assert_eq!(log, vec!["Create fake.b".to_string()], "nothing written to fake.a");
+
+    // An update whose attribute changed since the plan: stale too.
+    let plan = plan_of(&fake, Mode::Apply).await;
+    fake.observed.lock().unwrap().insert(
+        addr("fake.a"),
+        Observed::new(addr("fake.a"), attrs(json!({"on": "someone's"})), false),
+    );
+    let results = run(&fake, &plan).await;
+    let a = results.iter().find(|r| r.address.kind == "fake.a").unwrap();
+    assert!(
+        matches!(&a.outcome, Outcome::Failed { kind: ErrorKind::Stale, message } if message.contains("on changed since the plan")),
+        "{a:?}"
+    );
 }

@@ -32,6 +32,9 @@ fn change(account: &str, region: &str, kind: &str, action: Action, control: &str
         reason: (action == Action::Manual).then(|| "Sign in as root & enable MFA".into()),
         held: None,
         private: Default::default(),
+        known_after_apply: vec![],
+        preconditions: vec![],
+        waits: vec![],
     }
 }
 

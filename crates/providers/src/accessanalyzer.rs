@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use aws_sdk_accessanalyzer::types::{AnalyzerStatus, Type};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target,
+    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
+    Target,
 };
 use baseline_spec::{Baseline, Zone};
 use serde_json::{Value, json};
@@ -167,30 +168,36 @@ impl Service for AccessAnalyzerService {
         Ok(out)
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
-        let account = account_of(&self.aws, target)?;
-        let account = &*account;
-        if change.address.kind == ADMIN {
-            if change.action != Action::Create {
-                return Err(crate::unsupported(&change.address.kind, change.action));
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        async {
+            let account = account_of(&self.aws, target)?;
+            let account = &*account;
+            if change.address.kind == ADMIN {
+                if change.action != Action::Create {
+                    return Err(crate::unsupported(&change.address.kind, change.action));
+                }
+                organization::trust(account, target, ANALYZER_PRINCIPAL).await?;
+                client!(aws_sdk_organizations, account, &target.region)
+                    .register_delegated_administrator()
+                    .account_id(change.planned("admin_account").as_str().unwrap_or_default())
+                    .service_principal(ANALYZER_PRINCIPAL)
+                    .send()
+                    .await
+                    .map_err(
+                        Ctx::new(target, "organizations").err("RegisterDelegatedAdministrator"),
+                    )?;
+                return Ok(());
             }
-            organization::trust(account, target, ANALYZER_PRINCIPAL).await?;
-            client!(aws_sdk_organizations, account, &target.region)
-                .register_delegated_administrator()
-                .account_id(change.planned("admin_account").as_str().unwrap_or_default())
-                .service_principal(ANALYZER_PRINCIPAL)
-                .send()
-                .await
-                .map_err(Ctx::new(target, "organizations").err("RegisterDelegatedAdministrator"))?;
-            return Ok(());
-        }
-        if change.address.kind == TRUSTED {
-            if change.action != Action::Create {
-                return Err(crate::unsupported(&change.address.kind, change.action));
+            if change.address.kind == TRUSTED {
+                if change.action != Action::Create {
+                    return Err(crate::unsupported(&change.address.kind, change.action));
+                }
+                return organization::trust(account, target, ANALYZER_PRINCIPAL).await;
             }
-            return organization::trust(account, target, ANALYZER_PRINCIPAL).await;
+            self.apply_analyzer(target, change).await
         }
-        self.apply_analyzer(target, change).await
+        .await
+        .map(|()| Outputs::new())
     }
 }
 

@@ -4,7 +4,8 @@
 
 use async_trait::async_trait;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
+    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
+    Target, Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -73,14 +74,18 @@ impl Service for EbsService {
         Ok(vec![o].into())
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
-        let account = account_of(&self.aws, target)?;
-        let account = &*account;
-        let ec2 = client!(aws_sdk_ec2, account, &target.region);
-        match change.action {
-            Action::Create | Action::Update => put_setting(&ec2, target, change).await,
-            other => Err(crate::unsupported(&change.address.kind, other)),
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        async {
+            let account = account_of(&self.aws, target)?;
+            let account = &*account;
+            let ec2 = client!(aws_sdk_ec2, account, &target.region);
+            match change.action {
+                Action::Create | Action::Update => put_setting(&ec2, target, change).await,
+                other => Err(crate::unsupported(&change.address.kind, other)),
+            }
         }
+        .await
+        .map(|()| Outputs::new())
     }
 }
 

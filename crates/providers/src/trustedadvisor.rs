@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
+    Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError, Target, Want,
 };
 use baseline_spec::Baseline;
 
@@ -70,8 +70,10 @@ impl Service for TrustedAdvisorService {
         Ok(Reading { observed, notes })
     }
 
-    async fn apply(&self, _target: &Target, change: &Change) -> Result<(), ServiceError> {
-        Err(crate::unsupported(&change.address.kind, change.action))
+    async fn apply(&self, _target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        async { Err(crate::unsupported(&change.address.kind, change.action)) }
+            .await
+            .map(|()| Outputs::new())
     }
 }
 

@@ -24,7 +24,8 @@ mod trail;
 
 use async_trait::async_trait;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
+    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
+    Target, Want,
 };
 use baseline_spec::{Baseline, Kms, render_bucket};
 use serde_json::{Value, json};
@@ -433,86 +434,90 @@ impl Service for CloudTrailService {
         })
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
-        let account = account_of(&self.aws, target)?;
-        let account = &*account;
-        let owner: &Owner = &self.aws.owner;
-        let ctx = Ctx::new(target, SERVICE);
-        match (change.address.kind.as_str(), change.action) {
-            (BUCKET, Action::Create | Action::Update) => {
-                let s3 = clients::s3_for(account, &target.region);
-                bucket::ensure(&s3, &ctx, change, owner.mark(), self.aws.settle).await?;
-            }
-            (BUCKET, Action::Delete) => {
-                let s3 = clients::s3_for(account, &target.region);
-                bucket::delete(&s3, &ctx, account, target, change, &self.aws.owner).await?;
-            }
-            (KEY, _) => {
-                let kms = client!(aws_sdk_kms, account, &target.region);
-                apply_key(&kms, target, account, change, owner, self.aws.settle).await?;
-            }
-            (TRAIL, Action::Create | Action::Update) => {
-                let client = client!(aws_sdk_cloudtrail, account, &target.region);
-                let mut after = change.after.clone().unwrap_or_default();
-                // The trail names the key by its ARN, never by the alias:
-                // that pins the key (a changed alias cannot redirect it).
-                // The ARN of the key the plan creates is known only now;
-                // it must be baseline's key, as the plan read it.
-                let alias = owner.key_alias();
-                if after.get("kms_key") == Some(&json!(alias)) {
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        async {
+            let account = account_of(&self.aws, target)?;
+            let account = &*account;
+            let owner: &Owner = &self.aws.owner;
+            let ctx = Ctx::new(target, SERVICE);
+            match (change.address.kind.as_str(), change.action) {
+                (BUCKET, Action::Create | Action::Update) => {
+                    let s3 = clients::s3_for(account, &target.region);
+                    bucket::ensure(&s3, &ctx, change, owner.mark(), self.aws.settle).await?;
+                }
+                (BUCKET, Action::Delete) => {
+                    let s3 = clients::s3_for(account, &target.region);
+                    bucket::delete(&s3, &ctx, account, target, change, &self.aws.owner).await?;
+                }
+                (KEY, _) => {
                     let kms = client!(aws_sdk_kms, account, &target.region);
-                    // The key step made the alias moments ago: KMS may not
-                    // resolve it yet ("Eventual consistency").
-                    let waits_for = format!("{alias}, made moments ago, to name its key");
-                    let arn = crate::settle::until_found(self.aws.settle, &waits_for, || {
-                        alias_target(&kms, &ctx, &alias)
-                    })
-                    .await?
-                    .and_then(|m| m.arn().map(str::to_string))
-                    .ok_or_else(|| -> ServiceError {
-                        Box::new(baseline_engine::Failure {
-                            kind: baseline_engine::ErrorKind::Settling,
-                            message: format!(
-                                "{alias} does not name a key (tried again for up to --settle-timeout: \
-                                 an alias made moments ago may not resolve yet); the trail cannot use it"
-                            ),
+                    apply_key(&kms, target, account, change, owner, self.aws.settle).await?;
+                }
+                (TRAIL, Action::Create | Action::Update) => {
+                    let client = client!(aws_sdk_cloudtrail, account, &target.region);
+                    let mut after = change.after.clone().unwrap_or_default();
+                    // The trail names the key by its ARN, never by the alias:
+                    // that pins the key (a changed alias cannot redirect it).
+                    // The ARN of the key the plan creates is known only now;
+                    // it must be baseline's key, as the plan read it.
+                    let alias = owner.key_alias();
+                    if after.get("kms_key") == Some(&json!(alias)) {
+                        let kms = client!(aws_sdk_kms, account, &target.region);
+                        // The key step made the alias moments ago: KMS may not
+                        // resolve it yet ("Eventual consistency").
+                        let waits_for = format!("{alias}, made moments ago, to name its key");
+                        let arn = crate::settle::until_found(self.aws.settle, &waits_for, || {
+                            alias_target(&kms, &ctx, &alias)
                         })
-                    })?;
-                    let tags = kms
-                        .list_resource_tags()
-                        .key_id(&arn)
+                        .await?
+                        .and_then(|m| m.arn().map(str::to_string))
+                        .ok_or_else(|| -> ServiceError {
+                            Box::new(baseline_engine::Failure {
+                                kind: baseline_engine::ErrorKind::Settling,
+                                message: format!(
+                                    "{alias} does not name a key (tried again for up to --settle-timeout: \
+                                     an alias made moments ago may not resolve yet); the trail cannot use it"
+                                ),
+                            })
+                        })?;
+                        let tags = kms
+                            .list_resource_tags()
+                            .key_id(&arn)
+                            .send()
+                            .await
+                            .map_err(Ctx::new(target, "kms").err("ListResourceTags"))?;
+                        if !tags.tags().iter().any(|t| {
+                            t.tag_key() == crate::OWNER_TAG_KEY && t.tag_value() == owner.mark()
+                        }) {
+                            return Err(crate::stale(format!(
+                                "{alias} now names key {arn}, which is not this baseline's: the alias"
+                            )));
+                        }
+                        after.insert("kms_key".into(), json!(arn));
+                    }
+                    put_trail(
+                        &client,
+                        target,
+                        change,
+                        &after,
+                        owner.mark(),
+                        self.aws.settle,
+                    )
+                    .await?;
+                }
+                (TRAIL, Action::Delete) => {
+                    client!(aws_sdk_cloudtrail, account, &target.region)
+                        .delete_trail()
+                        .name(&change.address.name)
                         .send()
                         .await
-                        .map_err(Ctx::new(target, "kms").err("ListResourceTags"))?;
-                    if !tags.tags().iter().any(|t| {
-                        t.tag_key() == crate::OWNER_TAG_KEY && t.tag_value() == owner.mark()
-                    }) {
-                        return Err(crate::stale(format!(
-                            "{alias} now names key {arn}, which is not this baseline's: the alias"
-                        )));
-                    }
-                    after.insert("kms_key".into(), json!(arn));
+                        .map_err(ctx.err("DeleteTrail"))?;
                 }
-                put_trail(
-                    &client,
-                    target,
-                    change,
-                    &after,
-                    owner.mark(),
-                    self.aws.settle,
-                )
-                .await?;
+                (kind, action) => return Err(crate::unsupported(kind, action)),
             }
-            (TRAIL, Action::Delete) => {
-                client!(aws_sdk_cloudtrail, account, &target.region)
-                    .delete_trail()
-                    .name(&change.address.name)
-                    .send()
-                    .await
-                    .map_err(ctx.err("DeleteTrail"))?;
-            }
-            (kind, action) => return Err(crate::unsupported(kind, action)),
+            Ok(())
         }
-        Ok(())
+        .await
+        .map(|()| Outputs::new())
     }
 }

@@ -15,8 +15,8 @@
 
 use async_trait::async_trait;
 use baseline_engine::{
-    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
-    Target, Want,
+    Action, Address, Attrs, Change, Desired, Mode, Observed, Outputs, Reading, Service,
+    ServiceError, Target, Want,
 };
 use baseline_spec::{Baseline, RecordingFrequency, render_bucket};
 use serde_json::{Value, json};
@@ -217,19 +217,23 @@ impl Service for ConfigService {
         .await
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
-        if aggregator::is_org_kind(&change.address.kind) {
-            let account = account_of(&self.aws, target)?;
-            return aggregator::apply(
-                &account,
-                target,
-                change,
-                self.aws.owner.mark(),
-                self.aws.settle,
-            )
-            .await;
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        async {
+            if aggregator::is_org_kind(&change.address.kind) {
+                let account = account_of(&self.aws, target)?;
+                return aggregator::apply(
+                    &account,
+                    target,
+                    change,
+                    self.aws.owner.mark(),
+                    self.aws.settle,
+                )
+                .await;
+            }
+            self.apply_own(target, change).await
         }
-        self.apply_own(target, change).await
+        .await
+        .map(|()| Outputs::new())
     }
 }
 

@@ -18,8 +18,8 @@ use aws_sdk_guardduty::types::{
     DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus,
 };
 use baseline_engine::{
-    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
-    Target, Want,
+    Action, Address, Attrs, Change, Desired, Mode, Observed, Outputs, Reading, Service,
+    ServiceError, Target, Want,
 };
 use baseline_spec::{Baseline, GuardDutyFeature, GuardDutyFeatures};
 use serde_json::{Value, json};
@@ -140,14 +140,18 @@ impl Service for GuardDutyService {
         .await
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
-        if change.address.kind == KIND {
-            return self.apply_detector(target, change).await;
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        async {
+            if change.address.kind == KIND {
+                return self.apply_detector(target, change).await;
+            }
+            let account = account_of(&self.aws, target)?;
+            let account = &*account;
+            let client = client!(aws_sdk_guardduty, account, &target.region);
+            organization::apply(&client, account, target, change, self.aws.settle).await
         }
-        let account = account_of(&self.aws, target)?;
-        let account = &*account;
-        let client = client!(aws_sdk_guardduty, account, &target.region);
-        organization::apply(&client, account, target, change, self.aws.settle).await
+        .await
+        .map(|()| Outputs::new())
     }
 }
 

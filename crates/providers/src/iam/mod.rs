@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::{ReportStateType, SummaryKeyType};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Reading, Service, ServiceError, Target, Want,
+    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
+    Target, Want,
 };
 use baseline_spec::{Baseline, IamSpec, Requirement};
 use serde_json::json;
@@ -261,16 +262,20 @@ impl Service for IamService {
         }
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
-        match (change.address.kind.as_str(), change.action) {
-            (password_policy::KIND, Action::Create | Action::Update) => {
-                let account = account_of(&self.aws, target)?;
-                let account = &*account;
-                let iam = client!(aws_sdk_iam, account, &target.region);
-                password_policy::apply(&iam, &Ctx::new(target, SERVICE), change).await
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        async {
+            match (change.address.kind.as_str(), change.action) {
+                (password_policy::KIND, Action::Create | Action::Update) => {
+                    let account = account_of(&self.aws, target)?;
+                    let account = &*account;
+                    let iam = client!(aws_sdk_iam, account, &target.region);
+                    password_policy::apply(&iam, &Ctx::new(target, SERVICE), change).await
+                }
+                // The plan marks every MFA finding Manual; apply never gets here.
+                _ => Err(crate::unsupported(&change.address.kind, change.action)),
             }
-            // The plan marks every MFA finding Manual; apply never gets here.
-            _ => Err(crate::unsupported(&change.address.kind, change.action)),
         }
+        .await
+        .map(|()| Outputs::new())
     }
 }

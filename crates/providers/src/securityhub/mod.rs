@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Attrs, Change, Desired, Mode, Observed, Reading, Service, ServiceError,
-    Target, Want,
+    Action, Address, Attrs, Change, Desired, Mode, Observed, Outputs, Reading, Service,
+    ServiceError, Target, Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -159,22 +159,26 @@ impl Service for SecurityHubService {
         .await
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
-        if organization::is_org_kind(&change.address.kind) {
-            let account = account_of(&self.aws, target)?;
-            let account = &*account;
-            let client = client!(aws_sdk_securityhub, account, &target.region);
-            return organization::apply(
-                &client,
-                account,
-                target,
-                change,
-                self.aws.settle,
-                self.aws.owner.mark(),
-            )
-            .await;
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        async {
+            if organization::is_org_kind(&change.address.kind) {
+                let account = account_of(&self.aws, target)?;
+                let account = &*account;
+                let client = client!(aws_sdk_securityhub, account, &target.region);
+                return organization::apply(
+                    &client,
+                    account,
+                    target,
+                    change,
+                    self.aws.settle,
+                    self.aws.owner.mark(),
+                )
+                .await;
+            }
+            self.apply_hub(target, change).await
         }
-        self.apply_hub(target, change).await
+        .await
+        .map(|()| Outputs::new())
     }
 }
 
