@@ -359,7 +359,7 @@ pub async fn execute(
         .map(|(c, o)| StepResult {
             address: c.address.clone(),
             action: c.action,
-            outcome: o.unwrap_or_else(|| Outcome::Skipped(Skip::Interrupted)),
+            outcome: o.unwrap_or(Outcome::Skipped(Skip::Interrupted)),
         })
         .collect()
 }
@@ -449,12 +449,17 @@ pub fn broken_preconditions(change: &Change, now: Option<&Observed>) -> Vec<Stri
             (_, None) => say("it is gone since the plan".into()),
             (Precondition::Unchanged { attr }, Some(o)) => {
                 let null = serde_json::Value::Null;
-                let was = change
-                    .before
-                    .as_ref()
-                    .and_then(|b| b.get(attr))
-                    .unwrap_or(&null);
-                let is = o.attrs.get(attr).unwrap_or(&null);
+                // An attribute the plan read, else an identity it kept in
+                // `private` (a bucket's own tags).
+                let before = change.before.as_ref();
+                let (was, is) = match before.and_then(|b| b.get(attr)) {
+                    Some(was) => (was, o.attrs.get(attr).unwrap_or(&null)),
+                    None if change.private.contains_key(attr) => (
+                        change.private.get(attr).unwrap_or(&null),
+                        o.private.get(attr).unwrap_or(&null),
+                    ),
+                    None => (&null, o.attrs.get(attr).unwrap_or(&null)),
+                };
                 if was != is {
                     say(format!("{attr} changed since the plan"));
                 }

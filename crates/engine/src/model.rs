@@ -301,8 +301,9 @@ pub enum Precondition {
     /// Nothing is there yet (a create): a resource someone made since the
     /// plan is never taken over, nor silently updated.
     Absent,
-    /// The attribute reads as the plan read it (`before[attr]`): apply
-    /// overwrites only what the plan showed.
+    /// The attribute reads as the plan read it (`before[attr]`; for an
+    /// identity the plan keeps in `private`, such as a bucket's own tags,
+    /// `private[attr]`): apply overwrites only what the plan showed.
     Unchanged {
         /// The attribute.
         attr: String,

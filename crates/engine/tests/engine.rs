@@ -105,7 +105,9 @@ impl Service for Fake {
             }
         }
         // What only the write knows: the made thing's id.
-        Ok(attrs(json!({"id": format!("made-{}", change.address.kind)})))
+        Ok(attrs(
+            json!({"id": format!("made-{}", change.address.kind)}),
+        ))
     }
 }
 
@@ -1101,7 +1103,10 @@ async fn a_value_known_after_apply_is_shown_and_handed_over() {
     );
     assert!(render::json(&plan).contains("\"known_after_apply\""));
     let results = run(&made, &plan).await;
-    assert!(results.iter().all(|r| r.outcome == Outcome::Done), "{results:?}");
+    assert!(
+        results.iter().all(|r| r.outcome == Outcome::Done),
+        "{results:?}"
+    );
     let given = made.given.lock().unwrap().clone();
     let trail = given
         .iter()
@@ -1172,7 +1177,11 @@ async fn a_create_that_finds_the_resource_made_meanwhile_is_stale() {
     let b = results.iter().find(|r| r.address.kind == "fake.b").unwrap();
     assert_eq!(b.outcome, Outcome::Done, "the other create goes on");
     let log = fake.log.lock().unwrap().clone();
-    assert_eq!(log, vec!["Create fake.b".to_string()], "nothing written to fake.a");
+    assert_eq!(
+        log,
+        vec!["Create fake.b".to_string()],
+        "nothing written to fake.a"
+    );
 
     // An update whose attribute changed since the plan: stale too.
     let plan = plan_of(&fake, Mode::Apply).await;

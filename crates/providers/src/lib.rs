@@ -73,7 +73,7 @@ mod users;
 
 use std::sync::Arc;
 
-use baseline_engine::{Action, ServiceError, Target};
+use baseline_engine::{Action, Change, ServiceError, Target};
 
 pub use clients::Account;
 pub use connect::{
@@ -113,6 +113,24 @@ pub(crate) fn present_if(on: bool, attrs: baseline_engine::Attrs) -> baseline_en
         baseline_engine::Want::Present(attrs)
     } else {
         baseline_engine::Want::Absent
+    }
+}
+
+/// The preconditions most changes declare ([`baseline_engine::Declared`]):
+/// a create finds nothing there (what someone made since the plan is
+/// never taken over nor updated); an update finds each attribute it
+/// writes as the plan read it; a delete finds it still baseline's.
+pub(crate) fn usual_preconditions(change: &Change) -> Vec<baseline_engine::Precondition> {
+    use baseline_engine::Precondition;
+    match change.action {
+        Action::Create => vec![Precondition::Absent],
+        Action::Update => change
+            .changed
+            .iter()
+            .map(|a| Precondition::Unchanged { attr: a.clone() })
+            .collect(),
+        Action::Delete => vec![Precondition::Ours],
+        Action::NoOp | Action::Manual => Vec::new(),
     }
 }
 

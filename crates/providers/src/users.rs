@@ -14,7 +14,7 @@
 //! never guessed.
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Address, Change, ServiceError, Target};
+use baseline_engine::{Address, Target};
 
 use crate::clients::Account;
 use crate::error::Ctx;
@@ -61,51 +61,6 @@ impl Pointers {
             .collect();
         (users, self.unknown.clone())
     }
-}
-
-/// At apply of a delete, what the plan's decision rested on, read again:
-/// every user the resource has now (`users_now`, from the account's
-/// pointers) must be one the plan found, all of which the plan deleted
-/// first. A user that appeared while the plan waited (another team's
-/// findings export aimed at the bucket), or users that cannot be read
-/// now, make the plan stale: nothing is emptied or deleted.
-pub(crate) async fn unchanged_since_plan(
-    account: &Account,
-    target: &Target,
-    change: &Change,
-    users_now: impl FnOnce(&Pointers) -> (Vec<Address>, Option<String>),
-) -> Result<(), ServiceError> {
-    let planned: Vec<Address> = change
-        .private
-        .get(baseline_engine::USERS_PRIVATE)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    let (now, unknown) = users_now(&read(account, target).await);
-    let stale = |message: String| -> ServiceError {
-        Box::new(baseline_engine::Failure {
-            kind: baseline_engine::ErrorKind::Stale,
-            message,
-        })
-    };
-    if let Some(why) = unknown {
-        return Err(stale(format!(
-            "{}: what uses it cannot be read now, so it is not deleted: {why}",
-            change.address
-        )));
-    }
-    let new: Vec<String> = now
-        .iter()
-        .filter(|u| !planned.contains(u))
-        .map(ToString::to_string)
-        .collect();
-    if new.is_empty() {
-        return Ok(());
-    }
-    Err(stale(format!(
-        "{} is used by {} since the plan was made, so it is not deleted; run `baseline destroy` again to see it",
-        change.address,
-        new.join(", ")
-    )))
 }
 
 /// Whether a `KmsKeyId` / `s3KmsKeyArn` names the key `arn` (by ARN, key

@@ -61,6 +61,42 @@ impl Unowned {
     }
 }
 
+/// The private data of a log bucket whose section says `adopt: true`
+/// (`adopt`): its read, alone (apply's check of preconditions), knows
+/// then that an unmarked bucket of the default name is to be adopted.
+pub(crate) fn adopting(adopt: bool) -> Attrs {
+    let mut a = Attrs::new();
+    if adopt {
+        a.insert("adopt".into(), Value::Bool(true));
+    }
+    a
+}
+
+/// Whether the desired bucket is one its section adopts ([`adopting`]).
+pub(crate) fn adopts(d: &baseline_engine::Desired) -> bool {
+    d.private.get("adopt") == Some(&Value::Bool(true))
+}
+
+/// What a change of a log bucket must find before it writes: the usual
+/// ([`crate::usual_preconditions`]); for an adoption, the bucket's own
+/// tags as the plan read them (PutBucketTagging replaces them all); for
+/// a delete, nothing new that uses it.
+pub(crate) fn preconditions(
+    change: &baseline_engine::Change,
+) -> Vec<baseline_engine::Precondition> {
+    use baseline_engine::{Action, Precondition};
+    let mut p = crate::usual_preconditions(change);
+    if change.action == Action::Update && change.writes("managed_by") {
+        p.push(Precondition::Unchanged {
+            attr: "tags".into(),
+        });
+    }
+    if change.action == Action::Delete {
+        p.push(Precondition::UsersUnchanged);
+    }
+    p
+}
+
 /// Whether a desired resource asks for baseline's ownership mark (its
 /// section says `adopt: true`).
 pub(crate) fn wants_mark(d: &baseline_engine::Desired) -> bool {

@@ -7,11 +7,10 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use std::time::Duration;
 
-use super::policy_document;
 use crate::error::{AwsError, Ctx, Refusal, SdkMessage};
 use crate::{OWNER_TAG_KEY, settle};
 use baseline_engine::ServiceError;
@@ -139,20 +138,9 @@ pub(crate) async fn ensure(
         .map_err(|e| Box::new(ctx.err("PutBucketEncryption")(e)) as ServiceError)
     };
     let bucket_policy = async || {
-        if !create {
-            // The planned policy is the bucket's own merged with the
-            // service's statements: written only over that same policy.
-            let before = change
-                .before
-                .as_ref()
-                .and_then(|b| b.get("policy"))
-                .cloned()
-                .unwrap_or(Value::Null);
-            let now = current_policy(s3, ctx, name).await?;
-            if now != before {
-                return Err(crate::stale(format!("the policy of bucket {name}")));
-            }
-        }
+        // The planned policy is the bucket's own merged with the
+        // service's statements: written only over that same policy (a
+        // precondition of the change).
         let policy = planned("policy").to_string();
         settle::retry(settle, &busy, &conflict, || {
             s3.put_bucket_policy()
@@ -202,28 +190,9 @@ pub(crate) async fn ensure(
     }
 }
 
-/// The bucket's policy now, parsed (`Null`: it has none).
-async fn current_policy(
-    s3: &aws_sdk_s3::Client,
-    ctx: &Ctx,
-    name: &str,
-) -> Result<Value, ServiceError> {
-    match s3
-        .get_bucket_policy()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .send()
-        .await
-    {
-        Ok(o) => Ok(policy_document(o.policy())),
-        Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(Value::Null),
-        Err(e) => Err(Box::new(ctx.err("GetBucketPolicy")(e))),
-    }
-}
-
 /// Adds baseline's tag (`mark`) to the bucket's own tags as the plan read
 /// them (`own`; adoption): written only while they are still those (a
-/// tag added since would be lost: the plan is stale).
+/// precondition of the change: a tag added since would be lost).
 async fn tag_existing(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
@@ -232,24 +201,6 @@ async fn tag_existing(
     mark: &str,
     settle: Duration,
 ) -> Result<(), ServiceError> {
-    let now: serde_json::Map<String, Value> = match s3
-        .get_bucket_tagging()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .send()
-        .await
-    {
-        Ok(t) => t
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), json!(t.value())))
-            .collect(),
-        Err(e) if e.code() == Some("NoSuchTagSet") => serde_json::Map::new(),
-        Err(e) => return Err(Box::new(ctx.err("GetBucketTagging")(e))),
-    };
-    if &now != own {
-        return Err(crate::stale(format!("the tags of bucket {name}")));
-    }
     let mut tags: Vec<Tag> = own
         .iter()
         .filter(|(k, _)| k.as_str() != OWNER_TAG_KEY)
@@ -305,45 +256,17 @@ pub(crate) struct Partial {
     source: ServiceError,
 }
 
-/// The delete of a log bucket the plan showed: what the plan's decision
-/// rested on is read again first — the bucket still carries this
-/// baseline's mark, and nothing uses it that the plan did not delete
-/// before it (`users::unchanged_since_plan`). Either changed while the
-/// plan waited (a prompt, a saved plan) is a stale plan: nothing is
-/// emptied. Then [`empty_and_delete`].
+/// The delete of a log bucket the plan showed. What the plan's decision
+/// rested on (the bucket still carries this baseline's mark, nothing uses
+/// it that the plan did not delete before it) is the change's
+/// preconditions, checked by the executor before this runs. Then
+/// [`empty_and_delete`].
 pub(crate) async fn delete(
     s3: &aws_sdk_s3::Client,
     ctx: &Ctx,
-    account: &crate::Account,
-    target: &baseline_engine::Target,
     change: &baseline_engine::Change,
-    owner: &crate::Owner,
 ) -> Result<(), baseline_engine::ServiceError> {
-    let name = change.address.name.as_str();
-    let tags = match s3
-        .get_bucket_tagging()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .send()
-        .await
-    {
-        Ok(t) => t.tag_set().to_vec(),
-        Err(e) if e.code() == Some("NoSuchTagSet") => Vec::new(),
-        Err(e) => return Err(ctx.err("GetBucketTagging")(e).into()),
-    };
-    let mark = owner.classify_tags(tags.iter().map(|t| (t.key(), t.value())));
-    if !mark.ours() {
-        return Err(Box::new(baseline_engine::Failure {
-            kind: baseline_engine::ErrorKind::Stale,
-            message: format!(
-                "{}: bucket {name} no longer carries this baseline's mark (`{OWNER_TAG_KEY}: {}`) since the plan was made, so it is not emptied nor deleted",
-                change.address,
-                owner.mark()
-            ),
-        }));
-    }
-    crate::users::unchanged_since_plan(account, target, change, |p| p.of_bucket(name)).await?;
-    Ok(empty_and_delete(s3, ctx, name).await?)
+    Ok(empty_and_delete(s3, ctx, &change.address.name).await?)
 }
 
 /// Empties the bucket (every object version and delete marker) and deletes it.

@@ -3,7 +3,7 @@
 
 use aws_sdk_kms::types::{KeyMetadata, KeyState};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Action, Address, Change, Observed, ServiceError, Target};
+use baseline_engine::{Action, Address, Change, Observed, Outputs, ServiceError, Target};
 use serde_json::{Value, json};
 
 use super::KEY as KEY_KIND;
@@ -275,7 +275,7 @@ pub(super) async fn apply_key(
     change: &Change,
     owner: &Owner,
     settle: std::time::Duration,
-) -> Result<(), ServiceError> {
+) -> Result<Outputs, ServiceError> {
     let ctx = Ctx::new(target, "kms");
     let alias = &change.address.name;
     let planned = |attr: &str| change.planned(attr).clone();
@@ -324,6 +324,12 @@ pub(super) async fn apply_key(
                 .await
                 .map_err(ctx.err("EnableKeyRotation"))?;
             }
+            // The trail is given this ARN (known after apply).
+            let arn = format!(
+                "arn:{}:kms:{}:{}:key/{key_id}",
+                account.partition, target.region, account.id
+            );
+            return Ok(Outputs::from_iter([("key_arn".to_string(), json!(arn))]));
         }
         Action::Delete => {
             let key_id = planned_key_id(change, target, &account.id)?;
@@ -336,28 +342,8 @@ pub(super) async fn apply_key(
                         "the plan gives no deletion window for the key of {alias}; make the plan again"
                     ))
                 })?;
-            let tags = kms
-                .list_resource_tags()
-                .key_id(&key_id)
-                .send()
-                .await
-                .map_err(ctx.err("ListResourceTags"))?;
-            if !tags
-                .tags()
-                .iter()
-                .any(|t| t.tag_key() == OWNER_TAG_KEY && t.tag_value() == owner.mark())
-            {
-                return Err(crate::refusal(format!(
-                    "key {key_id} no longer carries this baseline's tag; it is not deleted"
-                )));
-            }
-            // Nothing uses it now that the plan did not delete first.
-            let arn = format!(
-                "arn:{}:kms:{}:{}:key/{key_id}",
-                account.partition, target.region, account.id
-            );
-            crate::users::unchanged_since_plan(account, target, change, |p| p.of_key(&arn, alias))
-                .await?;
+            // Still baseline's, the key the plan read, and used by
+            // nothing new: the change's preconditions.
             kms.schedule_key_deletion()
                 .key_id(&key_id)
                 .pending_window_in_days(window as i32)
@@ -389,18 +375,8 @@ pub(super) async fn apply_key(
             }
             if changes("policy") {
                 // Planned as the key's own policy with baseline's
-                // statements merged in: written only over that policy.
-                let now = kms
-                    .get_key_policy()
-                    .key_id(&key_id)
-                    .policy_name("default")
-                    .send()
-                    .await
-                    .map_err(ctx.err("GetKeyPolicy"))?;
-                let before = change.before.as_ref().and_then(|b| b.get("policy"));
-                if Some(&bucket::policy_document(now.policy())) != before {
-                    return Err(crate::stale(format!("the policy of key {key_id}")));
-                }
+                // statements merged in: written only over that policy (a
+                // precondition).
                 put_policy(kms, &ctx, &key_id, &policy).await?;
             }
             if changes("rotation") {
@@ -413,7 +389,7 @@ pub(super) async fn apply_key(
         }
         other => return Err(crate::unsupported(KEY_KIND, other)),
     }
-    Ok(())
+    Ok(Outputs::new())
 }
 
 /// Writes a key's default policy: the planned one, whole.

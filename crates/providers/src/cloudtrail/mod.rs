@@ -24,8 +24,8 @@ mod trail;
 
 use async_trait::async_trait;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
-    Target, Want,
+    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Precondition, Reading,
+    Reference, Service, ServiceError, Target, Wait, Want,
 };
 use baseline_spec::{Baseline, Kms, render_bucket};
 use serde_json::{Value, json};
@@ -41,6 +41,8 @@ const SERVICE: &str = "cloudtrail";
 const TRAIL: &str = "cloudtrail.trail";
 const BUCKET: &str = "cloudtrail.bucket";
 const KEY: &str = "cloudtrail.kms_key";
+/// The key's ARN: an attribute of the key, the trail's private value.
+const KEY_ARN: &str = "key_arn";
 
 service_type!(
     /// CloudTrail.
@@ -168,7 +170,7 @@ impl Service for CloudTrailService {
             controls: controls(&["CloudTrail.1"]),
             want: present_if(on, bucket::wanted(unowned, owner.mark(), policy)),
             depends_on: Vec::new(),
-            private: baseline_engine::Attrs::new(),
+            private: bucket::adopting(spec.adopt && on),
         }];
         // The key: managed when the baseline creates it, and on teardown
         // whenever it exists (a key left over from `kms: create` is ours).
@@ -287,7 +289,7 @@ impl Service for CloudTrailService {
                 &owner.default_of(baseline_spec::DEFAULT_CLOUDTRAIL_BUCKET),
                 &account.id,
                 &d.address.region,
-                find(TRAIL).is_some_and(bucket::wants_mark),
+                find(TRAIL).is_some_and(bucket::wants_mark) || bucket::adopts(d),
             );
             bucket::read(&s3, &ctx, d, unowned, owner).await
         };
@@ -434,90 +436,109 @@ impl Service for CloudTrailService {
         })
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            let account = account_of(&self.aws, target)?;
-            let account = &*account;
-            let owner: &Owner = &self.aws.owner;
-            let ctx = Ctx::new(target, SERVICE);
-            match (change.address.kind.as_str(), change.action) {
-                (BUCKET, Action::Create | Action::Update) => {
-                    let s3 = clients::s3_for(account, &target.region);
-                    bucket::ensure(&s3, &ctx, change, owner.mark(), self.aws.settle).await?;
-                }
-                (BUCKET, Action::Delete) => {
-                    let s3 = clients::s3_for(account, &target.region);
-                    bucket::delete(&s3, &ctx, account, target, change, &self.aws.owner).await?;
-                }
-                (KEY, _) => {
-                    let kms = client!(aws_sdk_kms, account, &target.region);
-                    apply_key(&kms, target, account, change, owner, self.aws.settle).await?;
-                }
-                (TRAIL, Action::Create | Action::Update) => {
-                    let client = client!(aws_sdk_cloudtrail, account, &target.region);
-                    let mut after = change.after.clone().unwrap_or_default();
-                    // The trail names the key by its ARN, never by the alias:
-                    // that pins the key (a changed alias cannot redirect it).
-                    // The ARN of the key the plan creates is known only now;
-                    // it must be baseline's key, as the plan read it.
-                    let alias = owner.key_alias();
-                    if after.get("kms_key") == Some(&json!(alias)) {
-                        let kms = client!(aws_sdk_kms, account, &target.region);
-                        // The key step made the alias moments ago: KMS may not
-                        // resolve it yet ("Eventual consistency").
-                        let waits_for = format!("{alias}, made moments ago, to name its key");
-                        let arn = crate::settle::until_found(self.aws.settle, &waits_for, || {
-                            alias_target(&kms, &ctx, &alias)
-                        })
-                        .await?
-                        .and_then(|m| m.arn().map(str::to_string))
-                        .ok_or_else(|| -> ServiceError {
-                            Box::new(baseline_engine::Failure {
-                                kind: baseline_engine::ErrorKind::Settling,
-                                message: format!(
-                                    "{alias} does not name a key (tried again for up to --settle-timeout: \
-                                     an alias made moments ago may not resolve yet); the trail cannot use it"
-                                ),
-                            })
-                        })?;
-                        let tags = kms
-                            .list_resource_tags()
-                            .key_id(&arn)
-                            .send()
-                            .await
-                            .map_err(Ctx::new(target, "kms").err("ListResourceTags"))?;
-                        if !tags.tags().iter().any(|t| {
-                            t.tag_key() == crate::OWNER_TAG_KEY && t.tag_value() == owner.mark()
-                        }) {
-                            return Err(crate::stale(format!(
-                                "{alias} now names key {arn}, which is not this baseline's: the alias"
-                            )));
-                        }
-                        after.insert("kms_key".into(), json!(arn));
-                    }
-                    put_trail(
-                        &client,
-                        target,
-                        change,
-                        &after,
-                        owner.mark(),
-                        self.aws.settle,
-                    )
-                    .await?;
-                }
-                (TRAIL, Action::Delete) => {
-                    client!(aws_sdk_cloudtrail, account, &target.region)
-                        .delete_trail()
-                        .name(&change.address.name)
-                        .send()
-                        .await
-                        .map_err(ctx.err("DeleteTrail"))?;
-                }
-                (kind, action) => return Err(crate::unsupported(kind, action)),
+    /// The trail takes the ARN of the key baseline makes from the key's
+    /// change (known after apply when the plan creates the key); a key
+    /// or bucket to delete must still be baseline's and used by nothing
+    /// new; the writes CloudTrail and KMS check are tried again while a
+    /// policy or tag written moments ago takes effect.
+    fn declare(&self, change: &Change) -> Declared {
+        let mut d = Declared {
+            preconditions: crate::usual_preconditions(change),
+            ..Declared::default()
+        };
+        let alias = self.aws.owner.key_alias();
+        match (change.address.kind.as_str(), change.action) {
+            (KEY, Action::Create) => d.waits.push(Wait::PolicyInEffect),
+            (KEY, Action::Update | Action::Delete) => {
+                // The key the plan read, not another the alias names now.
+                d.preconditions.push(Precondition::Unchanged {
+                    attr: KEY_ARN.into(),
+                });
             }
-            Ok(())
+            (TRAIL, Action::Create | Action::Update) => {
+                d.waits.push(Wait::PolicyInEffect);
+                if change.writes("kms_key") && change.planned("kms_key") == &json!(alias) {
+                    d.references.push(Reference {
+                        into: KEY_ARN.into(),
+                        from: Address {
+                            kind: KEY.into(),
+                            name: alias,
+                            ..change.address.clone()
+                        },
+                        output: KEY_ARN.into(),
+                    });
+                }
+            }
+            _ => {}
         }
-        .await
-        .map(|()| Outputs::new())
+        match (change.address.kind.as_str(), change.action) {
+            (BUCKET, _) => d.preconditions = bucket::preconditions(change),
+            (KEY, Action::Delete) => d.preconditions.push(Precondition::UsersUnchanged),
+            _ => {}
+        }
+        d
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        let account = account_of(&self.aws, target)?;
+        let account = &*account;
+        let owner: &Owner = &self.aws.owner;
+        let ctx = Ctx::new(target, SERVICE);
+        match (change.address.kind.as_str(), change.action) {
+            (BUCKET, Action::Create | Action::Update) => {
+                let s3 = clients::s3_for(account, &target.region);
+                bucket::ensure(&s3, &ctx, change, owner.mark(), self.aws.settle).await?;
+            }
+            (BUCKET, Action::Delete) => {
+                let s3 = clients::s3_for(account, &target.region);
+                bucket::delete(&s3, &ctx, change).await?;
+            }
+            (KEY, _) => {
+                let kms = client!(aws_sdk_kms, account, &target.region);
+                return apply_key(&kms, target, account, change, owner, self.aws.settle).await;
+            }
+            (TRAIL, Action::Create | Action::Update) => {
+                let client = client!(aws_sdk_cloudtrail, account, &target.region);
+                let mut after = change.after.clone().unwrap_or_default();
+                // The trail names the key by its ARN, never by the alias:
+                // that pins the key (a changed alias cannot redirect it).
+                // The ARN is the one the plan read, or the one the key's
+                // step gave (known after apply).
+                if change.writes("kms_key")
+                    && after.get("kms_key") == Some(&json!(owner.key_alias()))
+                {
+                    let arn = change
+                        .private
+                        .get(KEY_ARN)
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            crate::refusal(format!(
+                                "the plan does not pin the key of {}; make the plan again",
+                                owner.key_alias()
+                            ))
+                        })?;
+                    after.insert("kms_key".into(), json!(arn));
+                }
+                put_trail(
+                    &client,
+                    target,
+                    change,
+                    &after,
+                    owner.mark(),
+                    self.aws.settle,
+                )
+                .await?;
+            }
+            (TRAIL, Action::Delete) => {
+                client!(aws_sdk_cloudtrail, account, &target.region)
+                    .delete_trail()
+                    .name(&change.address.name)
+                    .send()
+                    .await
+                    .map_err(ctx.err("DeleteTrail"))?;
+            }
+            (kind, action) => return Err(crate::unsupported(kind, action)),
+        }
+        Ok(Outputs::new())
     }
 }

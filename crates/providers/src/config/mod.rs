@@ -15,8 +15,8 @@
 
 use async_trait::async_trait;
 use baseline_engine::{
-    Action, Address, Attrs, Change, Desired, Mode, Observed, Outputs, Reading, Service,
-    ServiceError, Target, Want,
+    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Precondition,
+    Reading, Reference, Service, ServiceError, Target, Wait, Want,
 };
 use baseline_spec::{Baseline, RecordingFrequency, render_bucket};
 use serde_json::{Value, json};
@@ -217,23 +217,73 @@ impl Service for ConfigService {
         .await
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            if aggregator::is_org_kind(&change.address.kind) {
-                let account = account_of(&self.aws, target)?;
-                return aggregator::apply(
-                    &account,
-                    target,
-                    change,
-                    self.aws.owner.mark(),
-                    self.aws.settle,
-                )
-                .await;
+    /// Recording starts and stops the recorder by the name the plan read,
+    /// or the one the recorder's create gives; a recorder's update is
+    /// written over the recording-mode overrides the plan read (the whole
+    /// recorder is put). The service-linked role has no precondition: it
+    /// has no settings, and one made meanwhile (another region of this
+    /// run) is the one wanted.
+    fn declare(&self, change: &Change) -> Declared {
+        let kind = change.address.kind.as_str();
+        let mut d = Declared {
+            preconditions: crate::usual_preconditions(change),
+            ..Declared::default()
+        };
+        match (kind, change.action) {
+            ("config.service_linked_role", _) => d.preconditions.clear(),
+            ("config.bucket", _) => d.preconditions = bucket::preconditions(change),
+            ("config.recorder", Action::Create) => d.waits.push(Wait::PolicyInEffect),
+            ("config.recorder", Action::Update)
+                if change.changed.iter().any(|k| k != "managed_by") =>
+            {
+                d.preconditions.push(Precondition::Unchanged {
+                    attr: "recording_mode_overrides".into(),
+                });
+                d.waits.push(Wait::PolicyInEffect);
             }
-            self.apply_own(target, change).await
+            ("config.delivery_channel", Action::Create | Action::Update) => {
+                d.waits.push(Wait::PolicyInEffect)
+            }
+            ("config.recording", _) => {
+                // Made moments ago by the recorder's step, its status is
+                // read there; only a change of what the plan read counts.
+                if change.action == Action::Create {
+                    d.preconditions.clear();
+                }
+                d.references.push(Reference {
+                    into: "recorder".into(),
+                    from: Address {
+                        kind: "config.recorder".into(),
+                        ..change.address.clone()
+                    },
+                    output: "name".into(),
+                });
+            }
+            (aggregator::AGGREGATOR, Action::Create) => {
+                // The administrator may have been registered moments ago:
+                // its aggregator cannot be read before the delegation holds.
+                d.preconditions.clear();
+                d.waits.extend([Wait::Delegation, Wait::PolicyInEffect]);
+            }
+            _ => {}
         }
-        .await
-        .map(|()| Outputs::new())
+        d
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        if aggregator::is_org_kind(&change.address.kind) {
+            let account = account_of(&self.aws, target)?;
+            aggregator::apply(
+                &account,
+                target,
+                change,
+                self.aws.owner.mark(),
+                self.aws.settle,
+            )
+            .await?;
+            return Ok(Outputs::new());
+        }
+        self.apply_own(target, change).await
     }
 }
 
@@ -283,13 +333,31 @@ impl ConfigService {
                 None => Ok(None),
             }
         };
-        let (recorders, channels, statuses, slr, bucket) = futures::join!(
-            client.describe_configuration_recorders().send(),
-            client.describe_delivery_channels().send(),
-            client.describe_configuration_recorder_status().send(),
-            slr,
-            bucket,
-        );
+        // The recorder, its channel and its recording only when asked
+        // about (a bucket or role read alone, to check a change's
+        // preconditions, reads nothing else).
+        let own = desired.iter().any(|d| {
+            matches!(
+                d.address.kind.as_str(),
+                "config.recorder" | "config.delivery_channel" | "config.recording"
+            )
+        });
+        let recorders = async {
+            if own {
+                futures::join!(
+                    client.describe_configuration_recorders().send(),
+                    client.describe_delivery_channels().send(),
+                    client.describe_configuration_recorder_status().send(),
+                )
+            } else {
+                (
+                    Ok(aws_sdk_config::operation::describe_configuration_recorders::DescribeConfigurationRecordersOutput::builder().build()),
+                    Ok(aws_sdk_config::operation::describe_delivery_channels::DescribeDeliveryChannelsOutput::builder().build()),
+                    Ok(aws_sdk_config::operation::describe_configuration_recorder_status::DescribeConfigurationRecorderStatusOutput::builder().build()),
+                )
+            }
+        };
+        let ((recorders, channels, statuses), slr, bucket) = futures::join!(recorders, slr, bucket);
         let recorders = recorders.map_err(ctx.err("DescribeConfigurationRecorders"))?;
         let channels = channels.map_err(ctx.err("DescribeDeliveryChannels"))?;
         let statuses = statuses.map_err(ctx.err("DescribeConfigurationRecorderStatus"))?;
@@ -382,7 +450,7 @@ impl ConfigService {
         Ok(out.into())
     }
 
-    async fn apply_own(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply_own(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let ctx = Ctx::new(target, SERVICE);
@@ -421,11 +489,12 @@ impl ConfigService {
             }
             ("config.bucket", Action::Delete) => {
                 let s3 = clients::s3_for(account, &target.region);
-                bucket::delete(&s3, &ctx, account, target, change, &self.aws.owner).await?;
+                bucket::delete(&s3, &ctx, change).await?;
             }
             ("config.recorder", Action::Create) => {
                 let mark = Some(self.aws.owner.mark());
                 put_recorder(&client, target, &name, &after, mark, self.aws.settle).await?;
+                return Ok(Outputs::from_iter([("name".to_string(), json!(name))]));
             }
             ("config.recorder", Action::Update) => {
                 recorder::update(
@@ -459,18 +528,18 @@ impl ConfigService {
                     .map_err(ctx.err("DeleteDeliveryChannel"))?;
             }
             ("config.recording", action @ (Action::Create | Action::Update | Action::Delete)) => {
-                // The recorder may have been created by this apply: ask for its name.
-                let recorders = client
-                    .describe_configuration_recorders()
-                    .send()
-                    .await
-                    .map_err(ctx.err("DescribeConfigurationRecorders"))?;
-                let recorder = recorders
-                    .configuration_recorders()
-                    .first()
-                    .and_then(|r| r.name())
-                    .unwrap_or(DEFAULT_NAME)
-                    .to_string();
+                // The recorder's name: read by the plan, or given by the
+                // recorder's create (known after apply).
+                let recorder = change
+                    .private
+                    .get("recorder")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        crate::refusal(format!(
+                            "the plan does not name the recorder of {}; make the plan again",
+                            change.address
+                        ))
+                    })?;
                 if action == Action::Delete {
                     client
                         .stop_configuration_recorder()
@@ -489,7 +558,7 @@ impl ConfigService {
             }
             (kind, action) => return Err(crate::unsupported(kind, action)),
         }
-        Ok(())
+        Ok(Outputs::new())
     }
 }
 

@@ -193,28 +193,7 @@ pub(super) async fn update(
     let changed = |k: &str| change.changed.iter().any(|c| c == k);
     if modeled.iter().any(|k| changed(k)) {
         // The planned recorder carries the overrides the plan read:
-        // written only over those same overrides.
-        let current = client
-            .describe_configuration_recorders()
-            .configuration_recorder_names(name)
-            .send()
-            .await
-            .map_err(ctx.err("DescribeConfigurationRecorders"))?;
-        let now = current
-            .configuration_recorders()
-            .first()
-            .map(recorder_attrs)
-            .and_then(|a| a.get("recording_mode_overrides").cloned());
-        let planned_over = change
-            .before
-            .as_ref()
-            .and_then(|b| b.get("recording_mode_overrides"))
-            .cloned();
-        if now != planned_over {
-            return Err(crate::stale(format!(
-                "the recording-mode overrides of recorder {name}"
-            )));
-        }
+        // written only over those same overrides (a precondition).
         let after = change.after.clone().unwrap_or_default();
         put_recorder(client, target, name, &after, None, settle).await?;
     }
