@@ -401,3 +401,117 @@ async fn a_saved_plan_is_the_baselines_in_every_field() {
     let as_saved = apply(&narrow);
     assert_eq!(as_saved.code, 0, "{as_saved:?}");
 }
+
+/// Why (issue 34): Security Hub's aggregator and configuration policy
+/// chose create or update from a fresh list at apply, so a create that
+/// found one made meanwhile silently updated it; others overwrote what
+/// they had not read. Each change now declares what apply must find, and
+/// the executor reads the resource afresh before writing. Here an
+/// interactive apply of the canonical baseline shows its plan (every
+/// setting created) and waits at its prompt; meanwhile another apply
+/// makes everything. After "yes", every create finds its resource made
+/// since the plan: each fails as stale (or is skipped behind one that
+/// did), and the first apply writes nothing at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_that_finds_its_resource_made_meanwhile_is_stale_and_writes_nothing() {
+    use std::io::{BufRead as _, Read as _};
+    let moto = Moto::start();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tokyo.yaml");
+    let f = file.to_str().unwrap();
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} apply -f {f}", env!("CARGO_BIN_EXE_baseline")),
+            "/dev/null",
+        ])
+        .envs(moto.env())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("Enter a value:") {
+        let n = {
+            let chunk = out.fill_buf().unwrap();
+            assert!(
+                !chunk.is_empty(),
+                "apply ended before its prompt: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(chunk);
+            chunk.len()
+        };
+        out.consume(n);
+    }
+    let shown = String::from_utf8_lossy(&seen).to_string();
+    // Every kind the plan creates, by its short address.
+    let created: Vec<String> = shown
+        .lines()
+        .filter_map(|l| {
+            let (address, _) = l
+                .trim()
+                .strip_prefix("+ ")?
+                .split_once(" will be created")?;
+            Some(address.to_string())
+        })
+        .collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        created.iter().filter_map(|a| a.split('[').next()).collect();
+    for kind in [
+        "cloudtrail.bucket",
+        "cloudtrail.kms_key",
+        "cloudtrail.trail",
+        "config.bucket",
+        "config.recorder",
+        "config.delivery_channel",
+        "guardduty.detector",
+        "securityhub.hub",
+        "access_analyzer.analyzer",
+        "iam.password_policy",
+        "alternate_contacts.contact",
+    ] {
+        assert!(kinds.contains(kind), "the plan creates {kind}: {shown}");
+    }
+
+    // Meanwhile, another apply makes everything.
+    let other = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(other.code, 0, "{other:?}");
+    let since = moto.writes(0).len();
+
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"yes\n").unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest}");
+    let written = moto.writes(since);
+    assert!(
+        written.is_empty(),
+        "the first apply wrote nothing: {written:?}\n{rest}"
+    );
+    // Each create failed as stale, or was skipped behind one that did.
+    let mut stale = 0;
+    for address in &created {
+        let line = rest
+            .lines()
+            .find(|l| {
+                (l.starts_with("Error: ") || l.starts_with("Skipped: "))
+                    && l.contains(&format!("/{address}"))
+            })
+            .unwrap_or_else(|| panic!("{address} did not fail nor was skipped:\n{rest}"));
+        if line.starts_with("Error: ") {
+            assert!(
+                line.contains("(stale)") && line.contains("it exists now"),
+                "{line}"
+            );
+            stale += 1;
+        } else {
+            assert!(line.contains("did not complete"), "{line}");
+        }
+    }
+    assert!(stale >= 8, "most creates were checked themselves: {rest}");
+}

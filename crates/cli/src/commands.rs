@@ -399,15 +399,16 @@ async fn run_plan(
     g: &Global,
 ) -> Result<u8> {
     let cancel = Arc::new(AtomicBool::new(false));
+    // A step holds the run after a signal for at most its own bounds.
+    let limits = g.limits()?;
     let progress = Arc::new(Progress::new(
         g.quiet,
         plan.changes
             .iter()
             .filter(|c| c.action.is_applied())
             .count(),
+        limits.settle_timeout,
     ));
-    // A step holds the run after a signal for at most its own bounds.
-    let limits = g.limits()?;
     let steps_over = listen_for_signals(
         cancel.clone(),
         progress.clone(),

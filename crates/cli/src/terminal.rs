@@ -128,6 +128,8 @@ pub(crate) struct Progress {
     quiet: bool,
     /// Steps to run, and steps ended (done, failed or skipped).
     total: usize,
+    /// The bound of the waits a step declares.
+    settle: Duration,
     ended: std::sync::atomic::AtomicUsize,
     failed: std::sync::atomic::AtomicUsize,
     /// Steps started and not ended: what a hard stop may leave half-done.
@@ -210,11 +212,13 @@ pub(crate) fn listen_for_signals(
 }
 
 impl Progress {
-    /// For `total` steps; `quiet`: only errors.
-    pub(crate) fn new(quiet: bool, total: usize) -> Self {
+    /// For `total` steps; `quiet`: only errors; `settle`: the bound of
+    /// the waits a step declares (`--settle-timeout`).
+    pub(crate) fn new(quiet: bool, total: usize, settle: Duration) -> Self {
         Progress {
             quiet,
             total,
+            settle,
             ended: Default::default(),
             failed: Default::default(),
             running: Default::default(),
@@ -247,7 +251,19 @@ impl Observer for Progress {
                 Action::Delete => "Destroying...",
                 _ => return,
             };
-            println!("{}: {verb}", printable(&c.address.to_string()));
+            // The waits the plan showed, with their bound.
+            let waits: String = c
+                .waits
+                .iter()
+                .map(|w| {
+                    format!(
+                        "; then waits until {} (at most {}s)",
+                        w.until(),
+                        self.settle.as_secs()
+                    )
+                })
+                .collect();
+            println!("{}: {verb}{waits}", printable(&c.address.to_string()));
         }
     }
     fn finished(&self, c: &Change, outcome: &Outcome, elapsed: Duration) {

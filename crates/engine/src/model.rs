@@ -142,6 +142,21 @@ pub enum Ownership {
     },
 }
 
+impl Ownership {
+    /// Whether it carries this baseline's mark.
+    pub fn ours(&self) -> bool {
+        *self == Ownership::Ours
+    }
+
+    /// The tool that manages it, when another does.
+    pub fn tool(&self) -> Option<&str> {
+        match self {
+            Ownership::OtherTool { tool } => Some(tool),
+            _ => None,
+        }
+    }
+}
+
 /// The observed state of one resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
@@ -172,16 +187,12 @@ pub struct Observed {
 }
 
 impl Observed {
-    /// An observed resource without a note: baseline's (`ours`) or not.
-    pub fn new(address: Address, attrs: Attrs, ours: bool) -> Self {
+    /// An observed resource without a note, whose its mark says (`owner`).
+    pub fn new(address: Address, attrs: Attrs, owner: Ownership) -> Self {
         Observed {
             address,
             attrs,
-            owner: if ours {
-                Ownership::Ours
-            } else {
-                Ownership::NotOurs
-            },
+            owner,
             note: None,
             used_by: Vec::new(),
             users_unknown: None,
@@ -349,17 +360,27 @@ pub enum Wait {
     PolicyInEffect,
 }
 
-impl fmt::Display for Wait {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self {
+impl Wait {
+    /// What it waits for, as in "waits until ...".
+    pub fn until(&self) -> &'static str {
+        match self {
             Wait::Delegation => "the delegation of the administrator is in effect",
             Wait::Designated => "the resource the designation enables appears",
             Wait::StandardsReady => "the standards are no longer PENDING",
             Wait::CentralConfiguration => "central configuration is ENABLED",
             Wait::Coverage => "each member shows as covered by the administrator",
             Wait::PolicyInEffect => "AWS puts into effect the policies written moments ago",
-        };
-        write!(f, "then waits until {what} (at most --settle-timeout)")
+        }
+    }
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "then waits until {} (at most --settle-timeout)",
+            self.until()
+        )
     }
 }
 

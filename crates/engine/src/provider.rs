@@ -94,7 +94,7 @@ pub trait Service: Send + Sync {
     /// resource. A provider reads AWS here only to finish its own
     /// half-made create (a tagged key a stopped run made but did not
     /// alias; a bucket whose CreateBucket answer was lost) and for the
-    /// waits the change declares; `tests/apply_reads.rs` holds each such
-    /// read to that.
+    /// waits the change declares; `crates/providers/tests/apply_reads.rs`
+    /// holds each such read to that.
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError>;
 }

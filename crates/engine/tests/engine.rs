@@ -97,7 +97,7 @@ impl Service for Fake {
             Some(a) => {
                 observed.insert(
                     change.address.clone(),
-                    Observed::new(change.address.clone(), a.clone(), true),
+                    Observed::new(change.address.clone(), a.clone(), Ownership::Ours),
                 );
             }
             None => {
@@ -171,7 +171,15 @@ async fn run_with(svcs: &[Arc<dyn Service>], plan: &Plan) -> Vec<StepResult> {
 }
 
 fn observed(kind: &str, v: serde_json::Value, managed: bool) -> Option<Observed> {
-    Some(Observed::new(addr(kind), attrs(v), managed))
+    Some(Observed::new(
+        addr(kind),
+        attrs(v),
+        if managed {
+            Ownership::Ours
+        } else {
+            Ownership::NotOurs
+        },
+    ))
 }
 
 #[test]
@@ -448,7 +456,7 @@ async fn a_plan_is_stale_when_aws_changed_since() {
     assert!(check_fresh(&saved, &plan_of(&fake, Mode::Apply).await).is_ok());
     fake.observed.lock().unwrap().insert(
         addr("fake.z"),
-        Observed::new(addr("fake.z"), attrs(json!({"on": false})), true),
+        Observed::new(addr("fake.z"), attrs(json!({"on": false})), Ownership::Ours),
     );
     let err = check_fresh(&saved, &plan_of(&fake, Mode::Apply).await).unwrap_err();
     assert_eq!(
@@ -475,11 +483,19 @@ async fn rendered_plan() {
         observed: Mutex::new(HashMap::from([
             (
                 addr("fake.drifted"),
-                Observed::new(addr("fake.drifted"), attrs(json!({"on": false})), true),
+                Observed::new(
+                    addr("fake.drifted"),
+                    attrs(json!({"on": false})),
+                    Ownership::Ours,
+                ),
             ),
             (
                 addr("fake.root"),
-                Observed::new(addr("fake.root"), attrs(json!({"mfa": false})), false),
+                Observed::new(
+                    addr("fake.root"),
+                    attrs(json!({"mfa": false})),
+                    Ownership::NotOurs,
+                ),
             ),
         ])),
         log: Mutex::new(Vec::new()),
@@ -525,15 +541,27 @@ async fn a_resource_in_line_is_counted_not_kept() {
         observed: Mutex::new(HashMap::from([
             (
                 addr("fake.same"),
-                Observed::new(addr("fake.same"), attrs(json!({"on": true})), true),
+                Observed::new(
+                    addr("fake.same"),
+                    attrs(json!({"on": true})),
+                    Ownership::Ours,
+                ),
             ),
             (
                 addr("fake.other"),
-                Observed::new(addr("fake.other"), attrs(json!({"on": true})), false),
+                Observed::new(
+                    addr("fake.other"),
+                    attrs(json!({"on": true})),
+                    Ownership::NotOurs,
+                ),
             ),
             (
                 addr("fake.drifted"),
-                Observed::new(addr("fake.drifted"), attrs(json!({"on": false})), true),
+                Observed::new(
+                    addr("fake.drifted"),
+                    attrs(json!({"on": false})),
+                    Ownership::Ours,
+                ),
             ),
         ])),
         log: Mutex::new(Vec::new()),
@@ -693,7 +721,7 @@ async fn a_delete_waits_for_every_user_to_be_deleted_by_the_same_plan() {
         ..addr("fake.channel")
     };
     let observed = |kind: &str, used_by: Vec<Address>, unknown: Option<&str>| {
-        let mut o = Observed::new(addr(kind), attrs(json!({"on": true})), true);
+        let mut o = Observed::new(addr(kind), attrs(json!({"on": true})), Ownership::Ours);
         o.used_by = used_by;
         o.users_unknown = unknown.map(str::to_string);
         (addr(kind), o)
@@ -773,7 +801,11 @@ async fn a_delete_waits_for_every_user_to_be_deleted_by_the_same_plan() {
 /// were corrected and deleted like any other.
 #[test]
 fn what_another_tool_manages_is_never_changed_nor_deleted() {
-    let mut o = Observed::new(addr("fake.recorder"), attrs(json!({"on": false})), true);
+    let mut o = Observed::new(
+        addr("fake.recorder"),
+        attrs(json!({"on": false})),
+        Ownership::Ours,
+    );
     o.managed_by_tool(Some("AWS Control Tower".into()));
     let c = diff(want("fake.recorder", &[]), Some(o.clone()));
     assert_eq!(c.action, Action::Manual);
@@ -1115,7 +1147,11 @@ async fn a_value_known_after_apply_is_shown_and_handed_over() {
     assert_eq!(trail.private.get("key_id"), Some(&json!("made-fake.key")));
 
     // The key exists: the plan copies the value it read.
-    let mut key = Observed::new(addr("fake.key"), attrs(json!({"on": false})), true);
+    let mut key = Observed::new(
+        addr("fake.key"),
+        attrs(json!({"on": false})),
+        Ownership::Ours,
+    );
     key.private.insert("id".into(), json!("read-1"));
     let read = fake(vec![(addr("fake.key"), key)]);
     let plan = plan_of(&read, Mode::Apply).await;
@@ -1166,7 +1202,11 @@ async fn a_create_that_finds_the_resource_made_meanwhile_is_stale() {
     // Someone makes fake.a between plan and apply.
     fake.observed.lock().unwrap().insert(
         addr("fake.a"),
-        Observed::new(addr("fake.a"), attrs(json!({"on": false})), false),
+        Observed::new(
+            addr("fake.a"),
+            attrs(json!({"on": false})),
+            Ownership::NotOurs,
+        ),
     );
     let results = run(&fake, &plan).await;
     let a = results.iter().find(|r| r.address.kind == "fake.a").unwrap();
@@ -1187,7 +1227,11 @@ async fn a_create_that_finds_the_resource_made_meanwhile_is_stale() {
     let plan = plan_of(&fake, Mode::Apply).await;
     fake.observed.lock().unwrap().insert(
         addr("fake.a"),
-        Observed::new(addr("fake.a"), attrs(json!({"on": "someone's"})), false),
+        Observed::new(
+            addr("fake.a"),
+            attrs(json!({"on": "someone's"})),
+            Ownership::NotOurs,
+        ),
     );
     let results = run(&fake, &plan).await;
     let a = results.iter().find(|r| r.address.kind == "fake.a").unwrap();

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use aws_sdk_accessanalyzer::types::{AnalyzerStatus, Type};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
-    Target,
+    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Ownership, Reading,
+    Service, ServiceError, Target, Wait,
 };
 use baseline_spec::{Baseline, Zone};
 use serde_json::{Value, json};
@@ -168,6 +168,32 @@ impl Service for AccessAnalyzerService {
         Ok(out)
     }
 
+    /// The delegated administrator's organization analyzer waits for
+    /// the delegation made moments ago to hold.
+    fn declare(&self, change: &Change) -> Declared {
+        let mut d = Declared {
+            preconditions: crate::usual_preconditions(change),
+            ..Declared::default()
+        };
+        let delegated = self
+            .aws
+            .organization
+            .as_ref()
+            .is_some_and(|o| o.admin == change.address.account);
+        let organization_wide = change
+            .planned("type")
+            .as_str()
+            .is_some_and(|t| t.starts_with("ORGANIZATION"));
+        if change.address.kind == KIND
+            && change.action == Action::Create
+            && delegated
+            && organization_wide
+        {
+            d.waits.push(Wait::Delegation);
+        }
+        d
+    }
+
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
         async {
             let account = account_of(&self.aws, target)?;
@@ -215,7 +241,7 @@ async fn read_trusted_access(
         Some(Observed::new(
             d.address.clone(),
             attrs(&[("service_principal", json!(ANALYZER_PRINCIPAL))]),
-            true,
+            Ownership::Ours,
         ))
     };
     if holder == ZoneHolder::DelegatedAdministrator {
@@ -283,12 +309,8 @@ impl AccessAnalyzerService {
                     .unwrap_or("ACCOUNT");
                 let create =
                     || create_analyzer(&client, &change.address.name, kind, self.aws.owner.mark());
-                let delegated = self
-                    .aws
-                    .organization
-                    .as_ref()
-                    .is_some_and(|o| o.admin == target.account_id);
-                if !(delegated && kind.starts_with("ORGANIZATION")) {
+                // The plan says whether it waits for the delegation.
+                if !change.waits.contains(&Wait::Delegation) {
                     create().await.map_err(ctx.err("CreateAnalyzer"))?;
                     return Ok(());
                 }
@@ -380,17 +402,15 @@ pub async fn read_analyzer(
         } else {
             a.status().as_str()
         };
-        let mut o = Observed::new(
+        Observed::new(
             address.clone(),
             attrs(&[
                 ("name", json!(a.name())),
                 ("type", json!(a.r#type().as_str())),
                 ("status", json!(status)),
             ]),
-            mark.ours(),
-        );
-        o.managed_by_tool(mark.elsewhere());
-        o
+            mark,
+        )
     }))
 }
 

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_account::types::AlternateContactType;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
-    Target, Want,
+    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Ownership, Reading,
+    Service, ServiceError, Target, Want,
 };
 use baseline_spec::{Baseline, Contact};
 use serde_json::{Value, json};
@@ -87,7 +87,7 @@ impl Service for AccountService {
                                 ("phone", json!(c.phone_number())),
                                 ("title", json!(c.title())),
                             ]),
-                            false,
+                            Ownership::NotOurs,
                         ));
                     }
                 }
@@ -96,6 +96,13 @@ impl Service for AccountService {
             }
         }
         Ok(out.into())
+    }
+
+    fn declare(&self, change: &Change) -> Declared {
+        Declared {
+            preconditions: crate::usual_preconditions(change),
+            ..Declared::default()
+        }
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
-    Target, Want,
+    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Ownership, Reading,
+    Service, ServiceError, Target, Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -74,6 +74,13 @@ impl Service for EbsService {
         Ok(vec![o].into())
     }
 
+    fn declare(&self, change: &Change) -> Declared {
+        Declared {
+            preconditions: crate::usual_preconditions(change),
+            ..Declared::default()
+        }
+    }
+
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
         async {
             let account = account_of(&self.aws, target)?;
@@ -120,7 +127,7 @@ pub async fn read_setting(
         };
         a.insert("kms_key".into(), json!(id));
     }
-    Ok(Observed::new(address.clone(), a, false))
+    Ok(Observed::new(address.clone(), a, Ownership::NotOurs))
 }
 
 /// Turns encryption by default on or off and sets the default key.

@@ -81,7 +81,7 @@ pub use connect::{
 };
 pub use error::{AwsError, Refusal};
 
-pub use owner::{KEY_ALIAS, Mark, OWNER_TAG_KEY, Owner};
+pub use owner::{KEY_ALIAS, OWNER_TAG_KEY, Owner};
 pub use registry::{SETTINGS, Setting, services, setting, settings_table};
 
 /// Attributes from pairs.
@@ -149,17 +149,6 @@ fn account_of(aws: &Aws, target: &Target) -> Result<Arc<Account>, ServiceError> 
 
 fn refusal(message: String) -> ServiceError {
     Box::new(Refusal { message })
-}
-
-/// A precondition of apply that no longer holds: what the plan read has
-/// changed since ("plan is stale").
-fn stale(what: String) -> ServiceError {
-    Box::new(baseline_engine::Failure {
-        kind: baseline_engine::ErrorKind::Stale,
-        message: format!(
-            "plan is stale: {what} changed since the plan was made; run `baseline plan` again"
-        ),
-    })
 }
 
 fn unsupported(kind: &str, action: Action) -> ServiceError {

@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::SdkConfig;
 use baseline_engine::{
-    Address, Attrs, Change, Desired, Observed, Reading, ServiceError, Target, Want,
+    Action, Address, Attrs, Change, Desired, Observed, Ownership, Reading, ServiceError, Target,
+    Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -341,6 +342,31 @@ pub(crate) fn designated(
     d
 }
 
+/// What a change of an organization's kind declares (`kinds`): the
+/// administrator's organization configuration and members, made right
+/// after its designation, wait for the delegation to hold and are read
+/// again only when the plan could read them (an update); an account's
+/// coverage writes nothing and waits until the administrator covers it.
+pub(crate) fn declare(kinds: &Kinds, change: &Change) -> baseline_engine::Declared {
+    use baseline_engine::{Declared, Wait};
+    let kind = change.address.kind.as_str();
+    if kind == kinds.membership {
+        return Declared {
+            waits: vec![Wait::Coverage],
+            ..Declared::default()
+        };
+    }
+    let mut d = Declared {
+        preconditions: crate::usual_preconditions(change),
+        ..Declared::default()
+    };
+    if kind != kinds.admin && change.action == Action::Create {
+        d.preconditions.clear();
+        d.waits.push(Wait::Delegation);
+    }
+    d
+}
+
 /// [`Change::private`] of a create that takes what the designation of
 /// this administrator made.
 const MADE_BY_DESIGNATION: &str = "made_by_designation_of";
@@ -383,7 +409,7 @@ pub(crate) fn registration(
         vec![Observed::new(
             d.address.clone(),
             crate::attrs(&[("admin_account", json!(org.admin))]),
-            true,
+            Ownership::Ours,
         )]
         .into()
     })
@@ -445,7 +471,7 @@ pub(crate) fn members(
         observed: vec![Observed::new(
             d.address.clone(),
             crate::attrs(&[("accounts", json!(covered))]),
-            true,
+            Ownership::Ours,
         )],
         notes,
     }
@@ -480,7 +506,7 @@ pub(crate) fn membership(
             Observed::new(
                 d.address.clone(),
                 crate::attrs(&[("administrator", json!(a))]),
-                true,
+                Ownership::Ours,
             )
         })
         .into_iter()
@@ -514,23 +540,6 @@ pub(crate) fn to_add(change: &Change) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// How long an administrator's step waits for its delegation to hold: the
-/// settle budget for a create (the plan could not read the resource: the
-/// administrator was not designated yet, or only moments ago), nothing
-/// for a change of what the plan read (the delegation held then), so that
-/// a refusal that lasts (another account is the administrator, a bad
-/// value) is not waited on.
-pub(crate) fn delegation_budget(
-    change: &Change,
-    settle: std::time::Duration,
-) -> std::time::Duration {
-    if change.action == baseline_engine::Action::Create {
-        settle
-    } else {
-        std::time::Duration::ZERO
-    }
 }
 
 /// Waits, within `settle` (`--settle-timeout`), until AWS takes the

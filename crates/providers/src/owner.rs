@@ -6,6 +6,7 @@
 //! baseline's mark is never changed nor deleted: a difference is a manual
 //! action for that baseline, said in the plan (docs/safety.md).
 
+use baseline_engine::Ownership;
 use baseline_spec::{Baseline, own_default, owner_mark};
 
 /// The tag that marks what baseline created (and so may delete).
@@ -26,17 +27,6 @@ impl Default for Owner {
     fn default() -> Self {
         Owner::named(None)
     }
-}
-
-/// What a resource's mark says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mark {
-    /// This baseline's.
-    Ours,
-    /// Another baseline's (how the plan names it).
-    Another(String),
-    /// No baseline's.
-    Unmarked,
 }
 
 impl Owner {
@@ -79,47 +69,39 @@ impl Owner {
             .unwrap_or_default()
     }
 
-    /// What the value of a resource's `managed-by` tag says.
-    pub fn classify(&self, value: Option<&str>) -> Mark {
+    /// Whose a resource is, as the value of its `managed-by` tag says:
+    /// this baseline's, another baseline's (a tool that manages it), or
+    /// no baseline's.
+    pub fn classify(&self, value: Option<&str>) -> Ownership {
         match value {
-            Some(v) if v == self.mark => Mark::Ours,
-            Some("baseline") => {
-                Mark::Another("the unnamed baseline (`managed-by: baseline`)".into())
-            }
-            Some(v) => match v.strip_prefix("baseline:") {
-                Some(other) => Mark::Another(format!(
-                    "baseline \"{}\" (`managed-by: {}`)",
-                    baseline_engine::printable(other),
-                    baseline_engine::printable(v)
-                )),
-                None => Mark::Unmarked,
+            Some(v) if v == self.mark => Ownership::Ours,
+            Some("baseline") => Ownership::OtherTool {
+                tool: "the unnamed baseline (`managed-by: baseline`)".into(),
             },
-            None => Mark::Unmarked,
+            Some(v) => match v.strip_prefix("baseline:") {
+                Some(other) => Ownership::OtherTool {
+                    tool: format!(
+                        "baseline \"{}\" (`managed-by: {}`)",
+                        baseline_engine::printable(other),
+                        baseline_engine::printable(v)
+                    ),
+                },
+                None => Ownership::NotOurs,
+            },
+            None => Ownership::NotOurs,
         }
     }
 
     /// [`Owner::classify`] over a resource's tags as (key, value) pairs.
-    pub fn classify_tags<'a>(&self, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Mark {
+    pub fn classify_tags<'a>(
+        &self,
+        tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Ownership {
         let value = tags
             .into_iter()
             .find(|(k, _)| *k == OWNER_TAG_KEY)
             .map(|(_, v)| v);
         self.classify(value)
-    }
-}
-
-impl Mark {
-    /// Whether the resource is this baseline's.
-    pub fn ours(&self) -> bool {
-        *self == Mark::Ours
-    }
-
-    /// Another baseline's, as `Ownership::OtherTool` names it.
-    pub fn elsewhere(&self) -> Option<String> {
-        match self {
-            Mark::Another(who) => Some(who.clone()),
-            _ => None,
-        }
     }
 }
 
@@ -133,14 +115,17 @@ mod tests {
         let a = Owner::named(Some("team-a"));
         assert_eq!(unnamed.mark(), "baseline");
         assert_eq!(a.mark(), "baseline:team-a");
-        assert_eq!(unnamed.classify(Some("baseline")), Mark::Ours);
-        assert_eq!(a.classify(Some("baseline:team-a")), Mark::Ours);
-        assert!(matches!(a.classify(Some("baseline")), Mark::Another(_)));
+        assert_eq!(unnamed.classify(Some("baseline")), Ownership::Ours);
+        assert_eq!(a.classify(Some("baseline:team-a")), Ownership::Ours);
+        assert!(matches!(
+            a.classify(Some("baseline")),
+            Ownership::OtherTool { .. }
+        ));
         assert!(
-            matches!(unnamed.classify(Some("baseline:team-a")), Mark::Another(w) if w.contains("\"team-a\""))
+            matches!(unnamed.classify(Some("baseline:team-a")), Ownership::OtherTool { tool: w } if w.contains("\"team-a\""))
         );
-        assert_eq!(a.classify(Some("terraform")), Mark::Unmarked);
-        assert_eq!(a.classify(None), Mark::Unmarked);
+        assert_eq!(a.classify(Some("terraform")), Ownership::NotOurs);
+        assert_eq!(a.classify(None), Ownership::NotOurs);
         assert_eq!(a.key_alias(), "alias/baseline-cloudtrail-team-a");
         assert_eq!(unnamed.key_alias(), "alias/baseline-cloudtrail");
         assert_eq!(a.sid_suffix(), "teamXa");

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Attrs, Change, Desired, Mode, Observed, Outputs, Reading, Service,
-    ServiceError, Target, Want,
+    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Ownership, Reading,
+    Service, ServiceError, Target, Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -103,7 +103,7 @@ impl Service for S3AccountService {
                 .any(|(k, v)| v == &json!(true) && attrs.get(k) != Some(&json!(true))),
             _ => false,
         };
-        let mut observed = Observed::new(d.address.clone(), attrs, false);
+        let mut observed = Observed::new(d.address.clone(), attrs, Ownership::NotOurs);
         if turns_on {
             let public = public_buckets(account, &target.region, &ctx).await?;
             if !public.is_empty() {
@@ -114,6 +114,13 @@ impl Service for S3AccountService {
             }
         }
         Ok(vec![observed].into())
+    }
+
+    fn declare(&self, change: &Change) -> Declared {
+        Declared {
+            preconditions: crate::usual_preconditions(change),
+            ..Declared::default()
+        }
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError, Target, Want,
+    Address, Change, Desired, Mode, Observed, Outputs, Ownership, Reading, Service, ServiceError,
+    Target, Want,
 };
 use baseline_spec::Baseline;
 
@@ -65,7 +66,7 @@ impl Service for TrustedAdvisorService {
         };
         let observed = desired
             .iter()
-            .map(|d| Observed::new(d.address.clone(), Default::default(), false))
+            .map(|d| Observed::new(d.address.clone(), Default::default(), Ownership::NotOurs))
             .collect();
         Ok(Reading { observed, notes })
     }

@@ -10,11 +10,11 @@
 //! here; the writes in `write.rs`.
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Attrs, Observed, ServiceError};
+use baseline_engine::{Attrs, Observed, Ownership, ServiceError};
 use serde_json::{Value, json};
 
 use crate::error::{Ctx, Refusal};
-use crate::{Mark, OWNER_TAG_KEY, Owner};
+use crate::{OWNER_TAG_KEY, Owner};
 
 mod write;
 
@@ -200,7 +200,7 @@ pub(crate) async fn read(
         .map(|t| (t.key().to_string(), json!(t.value())))
         .collect();
     let ours = mark.ours();
-    if mark == Mark::Unmarked && unowned == Unowned::Refuse {
+    if mark == Ownership::NotOurs && unowned == Unowned::Refuse {
         return Err(Box::new(Refusal {
             message: format!(
                 "bucket {name} already exists and is not managed by baseline (no `{OWNER_TAG_KEY}: {}` tag); baseline will not take it over: name another bucket in the baseline, or tag this one if it really is baseline's",
@@ -239,7 +239,7 @@ pub(crate) async fn read(
     attrs.insert("public_access_blocked".into(), json!(public_access_blocked));
     attrs.insert("encryption".into(), json!(encryption));
     attrs.insert("policy".into(), policy.clone());
-    let mut o = Observed::new(address, attrs, ours);
+    let mut o = Observed::new(address, attrs, mark.clone());
     o.private.insert("tags".into(), Value::Object(own_tags));
     if let Some(want) = wanted_policy(desired) {
         o.resolved
@@ -248,9 +248,8 @@ pub(crate) async fn read(
     if let Some(own) = encryption {
         o.resolved.insert("encryption".into(), json!(own));
     }
-    o.managed_by_tool(mark.elsewhere());
     o.note = match (&mark, unowned) {
-        (Mark::Unmarked, Unowned::Correct) => Some(
+        (Ownership::NotOurs, Unowned::Correct) => Some(
             "not baseline's (no ownership tag): its settings are corrected in place, its policy statements added to; never deleted".into(),
         ),
         _ => note,

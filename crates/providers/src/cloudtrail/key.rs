@@ -3,13 +3,15 @@
 
 use aws_sdk_kms::types::{KeyMetadata, KeyState};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Action, Address, Change, Observed, Outputs, ServiceError, Target};
+use baseline_engine::{
+    Action, Address, Change, Observed, Outputs, Ownership, ServiceError, Target,
+};
 use serde_json::{Value, json};
 
 use super::KEY as KEY_KIND;
 use crate::clients::Account;
 use crate::error::{Ctx, Refusal};
-use crate::{Mark, OWNER_TAG_KEY, Owner, attrs, bucket};
+use crate::{OWNER_TAG_KEY, Owner, attrs, bucket};
 
 /// The key `alias` points at now, if it exists.
 pub(super) async fn alias_target(
@@ -81,15 +83,15 @@ pub(super) async fn read_key(
     );
     let tags = tags.map_err(ctx.err("ListResourceTags"))?;
     match owner.classify_tags(tags.tags().iter().map(|t| (t.tag_key(), t.tag_value()))) {
-        Mark::Ours => {}
-        Mark::Another(who) => {
+        Ownership::Ours => {}
+        Ownership::OtherTool { tool: who } => {
             return Err(Box::new(Refusal {
                 message: format!(
                     "{alias} points at KMS key {key_id}, which belongs to {who}; this baseline never changes it: give the key's ARN as `cloudtrail.kms` to use it, or name this baseline apart (`name:`)"
                 ),
             }));
         }
-        Mark::Unmarked => {
+        Ownership::NotOurs => {
             return Err(Box::new(Refusal {
                 message: format!(
                     "{alias} points at KMS key {key_id}, which baseline did not create (no `{OWNER_TAG_KEY}: {}` tag); baseline will not take it over: give its ARN as `cloudtrail.kms` to use it",
@@ -111,7 +113,7 @@ pub(super) async fn read_key(
             ("policy", policy.clone()),
             ("managed_by", json!(owner.mark())),
         ]),
-        true,
+        Ownership::Ours,
     );
     if let Some(want) = wanted {
         o.resolved

@@ -24,8 +24,8 @@ mod trail;
 
 use async_trait::async_trait;
 use baseline_engine::{
-    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Precondition, Reading,
-    Reference, Service, ServiceError, Target, Wait, Want,
+    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Ownership, Precondition,
+    Reading, Reference, Service, ServiceError, Target, Wait, Want,
 };
 use baseline_spec::{Baseline, Kms, render_bucket};
 use serde_json::{Value, json};
@@ -396,7 +396,7 @@ impl Service for CloudTrailService {
                 Observed::new(
                     Address::new(target, KEY, &arn),
                     attrs(&[("key_arn", json!(arn)), ("state", json!("Enabled"))]),
-                    true,
+                    Ownership::Ours,
                 )
             })
             .collect();

@@ -164,7 +164,7 @@ pub(super) async fn read_trail(
                 ),
             ]),
             // Baseline's only when tagged: at creation, or adopted.
-            ours,
+            mark,
         );
         // What a tag (adoption) is written to.
         o.private.insert("trail_arn".into(), json!(t.trail_arn()));
@@ -179,8 +179,6 @@ pub(super) async fn read_trail(
         );
         if name.starts_with(CONTROL_TOWER_TRAIL_PREFIX) {
             o.managed_by_tool(Some("AWS Control Tower".into()));
-        } else {
-            o.managed_by_tool(mark.elsewhere());
         }
         o
     });
@@ -197,7 +195,7 @@ pub(super) async fn read_trail(
 /// attributes in `changed`: UpdateTrail carries only those, the event
 /// selectors are the planned document (the trail's own, extended to record
 /// management events), written only over the selectors the plan read
-/// (`before`), the tag (on adoption) is written to the trail ARN the plan
+/// (a precondition), the tag (on adoption) is written to the trail ARN the plan
 /// read. `after`: the change's planned attributes, the key as its ARN.
 pub(super) async fn put_trail(
     client: &aws_sdk_cloudtrail::Client,
@@ -210,13 +208,6 @@ pub(super) async fn put_trail(
     let ctx = Ctx::new(target, SERVICE);
     let name = change.address.name.as_str();
     let create = change.action == Action::Create;
-    let before_selectors = match create {
-        true => None,
-        false => change
-            .before
-            .as_ref()
-            .and_then(|b| b.get("event_selectors")),
-    };
     let trail_arn = change.private.get("trail_arn").and_then(Value::as_str);
     let flag = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
     let has = |k: &str| create || change.changed.iter().any(|c| c == k);
@@ -302,7 +293,7 @@ pub(super) async fn put_trail(
     let selectors = async {
         if has("event_selectors") {
             let planned = after.get("event_selectors").cloned().unwrap_or(Value::Null);
-            put_selectors(client, &ctx, name, &planned, before_selectors).await
+            put_selectors(client, &ctx, name, &planned).await
         } else {
             Ok(())
         }
@@ -320,26 +311,15 @@ pub(super) async fn put_trail(
     Ok(())
 }
 
-/// Writes the planned selectors `planned`; on an existing trail (`before`:
-/// what the plan read) only while its selectors are still those.
+/// Writes the planned selectors `planned`; on an existing trail only
+/// while its selectors are still those the plan read (a precondition of
+/// the change).
 async fn put_selectors(
     client: &aws_sdk_cloudtrail::Client,
     ctx: &Ctx,
     name: &str,
     planned: &Value,
-    before: Option<&Value>,
 ) -> Result<(), ServiceError> {
-    if let Some(before) = before {
-        let current = client
-            .get_event_selectors()
-            .trail_name(name)
-            .send()
-            .await
-            .map_err(ctx.err("GetEventSelectors"))?;
-        if &doc::document(&current) != before {
-            return Err(crate::stale(format!("the event selectors of trail {name}")));
-        }
-    }
     let (basic, advanced) = doc::to_request(planned)?;
     client
         .put_event_selectors()

@@ -14,7 +14,7 @@
 use aws_sdk_config::types::OrganizationAggregationSource;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Change, Desired, Observed, Reading, ServiceError, Target, Want,
+    Action, Address, Change, Desired, Observed, Ownership, Reading, ServiceError, Target, Want,
 };
 use serde_json::json;
 
@@ -157,7 +157,11 @@ pub(super) async fn read(
                     ),
                     ("managed_by", json!(tag)),
                 ]),
-                ours,
+                if ours {
+                    Ownership::Ours
+                } else {
+                    Ownership::NotOurs
+                },
             );
             if !ours {
                 // A role of this name that is not baseline's is never
@@ -197,7 +201,7 @@ pub(super) async fn read(
                     ("all_regions", json!(source.all_aws_regions())),
                     ("role", json!(role)),
                 ]),
-                true,
+                Ownership::Ours,
             )]
             .into())
         }

@@ -15,8 +15,8 @@
 
 use async_trait::async_trait;
 use baseline_engine::{
-    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Precondition,
-    Reading, Reference, Service, ServiceError, Target, Wait, Want,
+    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Ownership,
+    Precondition, Reading, Reference, Service, ServiceError, Target, Wait, Want,
 };
 use baseline_spec::{Baseline, RecordingFrequency, render_bucket};
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::clients;
 use crate::clients::Account;
 use crate::error::Ctx;
-use crate::{Mark, account_of, attrs, bucket, home_address};
+use crate::{account_of, attrs, bucket, home_address};
 
 mod aggregator;
 pub(crate) use aggregator::{
@@ -220,9 +220,7 @@ impl Service for ConfigService {
     /// Recording starts and stops the recorder by the name the plan read,
     /// or the one the recorder's create gives; a recorder's update is
     /// written over the recording-mode overrides the plan read (the whole
-    /// recorder is put). The service-linked role has no precondition: it
-    /// has no settings, and one made meanwhile (another region of this
-    /// run) is the one wanted.
+    /// recorder is put).
     fn declare(&self, change: &Change) -> Declared {
         let kind = change.address.kind.as_str();
         let mut d = Declared {
@@ -230,7 +228,6 @@ impl Service for ConfigService {
             ..Declared::default()
         };
         match (kind, change.action) {
-            ("config.service_linked_role", _) => d.preconditions.clear(),
             ("config.bucket", _) => d.preconditions = bucket::preconditions(change),
             ("config.recorder", Action::Create) => d.waits.push(Wait::PolicyInEffect),
             ("config.recorder", Action::Update)
@@ -366,7 +363,7 @@ impl ConfigService {
         let recorder = recorders.configuration_recorders().first();
         let mark = match recorder.and_then(|r| r.arn()) {
             Some(arn) => recorder_mark(&client, &ctx, arn, owner).await?,
-            None => Mark::Unmarked,
+            None => Ownership::NotOurs,
         };
         let owned = mark.ours();
         // The recorder, its channel and its recording: owned together;
@@ -377,9 +374,9 @@ impl ConfigService {
             .chain(channels.delivery_channels().first().and_then(|c| c.name()))
             .any(|n| n.starts_with(CONTROL_TOWER_PREFIX))
             .then(|| CONTROL_TOWER.to_string())
-            .or_else(|| mark.elsewhere());
+            .or_else(|| mark.tool().map(str::to_string));
         let observed = |a: Address, attrs: Attrs| {
-            let mut o = Observed::new(a, attrs, owned);
+            let mut o = Observed::new(a, attrs, mark.clone());
             o.managed_by_tool(elsewhere.clone());
             o
         };
@@ -391,7 +388,7 @@ impl ConfigService {
                     out.push(Observed::new(
                         a,
                         attrs(&[("service", json!(SLR_SERVICE))]),
-                        false,
+                        Ownership::NotOurs,
                     ));
                 }
                 "config.recorder" => {

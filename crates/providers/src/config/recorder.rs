@@ -5,12 +5,12 @@
 use aws_sdk_config::types::{
     ConfigurationRecorder, RecordingFrequency as SdkFrequency, RecordingGroup, RecordingMode,
 };
-use baseline_engine::{Attrs, ErrorKind, ServiceError, Target};
+use baseline_engine::{Attrs, ErrorKind, Ownership, ServiceError, Target};
 use serde_json::{Value, json};
 
 use super::SERVICE;
 use crate::error::Ctx;
-use crate::{Mark, OWNER_TAG_KEY, attrs};
+use crate::{OWNER_TAG_KEY, attrs};
 
 /// A recorder as attributes.
 pub fn recorder_attrs(r: &ConfigurationRecorder) -> Attrs {
@@ -140,7 +140,7 @@ pub(super) async fn recorder_mark(
     ctx: &Ctx,
     arn: &str,
     owner: &crate::Owner,
-) -> Result<Mark, ServiceError> {
+) -> Result<Ownership, ServiceError> {
     let tags = client
         .list_tags_for_resource()
         .resource_arn(arn)

@@ -18,8 +18,8 @@ use aws_sdk_guardduty::types::{
     DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus,
 };
 use baseline_engine::{
-    Action, Address, Attrs, Change, Desired, Mode, Observed, Outputs, Reading, Service,
-    ServiceError, Target, Want,
+    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Reading, Reference,
+    Service, ServiceError, Target, Wait, Want,
 };
 use baseline_spec::{Baseline, GuardDutyFeature, GuardDutyFeatures};
 use serde_json::{Value, json};
@@ -31,6 +31,9 @@ mod organization;
 
 const SERVICE: &str = "guardduty";
 const KIND: &str = "guardduty.detector";
+/// The detector's id: an attribute of the detector, private data of the
+/// organization's changes.
+const DETECTOR_ID: &str = "detector_id";
 /// A plan the region's detector does not list: not offered there.
 const UNAVAILABLE: &str = "UNAVAILABLE";
 
@@ -140,18 +143,48 @@ impl Service for GuardDutyService {
         .await
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            if change.address.kind == KIND {
-                return self.apply_detector(target, change).await;
+    /// The administrator's organization configuration, members and
+    /// members' plans take its detector's id from the detector's change
+    /// (known after apply when its designation makes it); the detector
+    /// the designation makes is waited for and marked, never created
+    /// twice.
+    fn declare(&self, change: &Change) -> Declared {
+        let kind = change.address.kind.as_str();
+        if kind == KIND {
+            let mut d = Declared {
+                preconditions: crate::usual_preconditions(change),
+                ..Declared::default()
+            };
+            if change.action == Action::Create && crate::organization::made_by_designation(change) {
+                d.preconditions.clear();
+                d.waits.push(Wait::Designated);
             }
-            let account = account_of(&self.aws, target)?;
-            let account = &*account;
-            let client = client!(aws_sdk_guardduty, account, &target.region);
-            organization::apply(&client, account, target, change, self.aws.settle).await
+            return d;
         }
-        .await
-        .map(|()| Outputs::new())
+        let mut d = crate::organization::declare(&organization::KINDS, change);
+        if kind != organization::KINDS.admin && kind != organization::KINDS.membership {
+            d.references.push(Reference {
+                into: DETECTOR_ID.into(),
+                from: Address {
+                    kind: KIND.into(),
+                    name: "detector".into(),
+                    ..change.address.clone()
+                },
+                output: DETECTOR_ID.into(),
+            });
+        }
+        d
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        if change.address.kind == KIND {
+            return self.apply_detector(target, change).await;
+        }
+        let account = account_of(&self.aws, target)?;
+        let account = &*account;
+        let client = client!(aws_sdk_guardduty, account, &target.region);
+        organization::apply(&client, account, target, change, self.aws.settle).await?;
+        Ok(Outputs::new())
     }
 }
 
@@ -247,7 +280,11 @@ impl GuardDutyService {
         Ok(())
     }
 
-    async fn apply_detector(&self, target: &Target, change: &Change) -> Result<(), ServiceError> {
+    async fn apply_detector(
+        &self,
+        target: &Target,
+        change: &Change,
+    ) -> Result<Outputs, ServiceError> {
         let account = account_of(&self.aws, target)?;
         let account = &*account;
         let client = client!(aws_sdk_guardduty, account, &target.region);
@@ -325,6 +362,9 @@ impl GuardDutyService {
                         .await
                         .map_err(ctx.err("UpdateDetector"))?;
                 }
+                // The organization's changes are given this id (known
+                // after apply).
+                return Ok(Outputs::from_iter([(DETECTOR_ID.to_string(), json!(id))]));
             }
             Action::Update => {
                 // Only what differs: other plans and settings stay.
@@ -360,7 +400,7 @@ impl GuardDutyService {
             }
             other => return Err(crate::unsupported(&change.address.kind, other)),
         }
-        Ok(())
+        Ok(Outputs::new())
     }
 }
 
@@ -477,7 +517,6 @@ pub async fn read_detector(
         let status = features.get(name).map_or(UNAVAILABLE, String::as_str);
         a.insert(format!("{PREFIX}{name}"), json!(status));
     }
-    let mut o = Observed::new(address.clone(), a, owned);
-    o.managed_by_tool(mark.elsewhere());
+    let o = Observed::new(address.clone(), a, mark);
     Ok(Some(o))
 }

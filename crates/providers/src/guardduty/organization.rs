@@ -20,7 +20,9 @@ use aws_sdk_guardduty::types::{
     OrgFeatureStatus, OrganizationFeatureConfiguration,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Action, Address, Change, Desired, Observed, Reading, ServiceError, Target};
+use baseline_engine::{
+    Action, Address, Change, Desired, Observed, Ownership, Reading, ServiceError, Target,
+};
 use baseline_spec::GuardDutySpec;
 use serde_json::json;
 
@@ -140,7 +142,7 @@ pub(super) async fn read(
         // detector does not list it) is wanted as it is there: a note,
         // never drift, never sent.
         let offered = offered_plans(client, &ctx, &id).await?;
-        let mut o = Observed::new(d.address.clone(), Default::default(), true);
+        let mut o = Observed::new(d.address.clone(), Default::default(), Ownership::Ours);
         let mut lacking = Vec::new();
         for (_, name) in FEATURES {
             let key = format!("{PREFIX}{name}");
@@ -270,7 +272,7 @@ async fn read_member_plans(
             observed.insert(account.to_string(), json!(have));
         }
     }
-    let mut o = Observed::new(d.address.clone(), observed, true);
+    let mut o = Observed::new(d.address.clone(), observed, Ownership::Ours);
     o.resolved = resolved;
     let notes = if lacking.is_empty() {
         Vec::new()
@@ -361,12 +363,21 @@ pub(super) async fn apply(
         })
         .await;
     }
-    let id = detector_id(client, &ctx).await?.ok_or_else(|| {
-        crate::refusal(format!(
-            "the administrator has no GuardDuty detector in {}",
-            target.region
-        ))
-    })?;
+    // The administrator's detector: the one the plan read, or the one
+    // its create gave (known after apply).
+    let id = change
+        .private
+        .get(super::DETECTOR_ID)
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| {
+            crate::refusal(format!(
+                "the plan does not name the administrator's GuardDuty detector in {}; make the plan again",
+                target.region
+            ))
+        })?;
+    let id = super::checked_detector_id(id)
+        .map_err(crate::refusal)?
+        .to_string();
     // Designated moments ago (this run's registration, or another's):
     // AWS refuses the administrator's calls until the delegation holds.
     // A change of what the plan read follows a delegation that held.
@@ -391,12 +402,13 @@ pub(super) async fn apply(
     }
     if kind == KINDS.config {
         // Only the plans the region offers: a configuration naming
-        // another is refused whole. A create's plan did not read the
-        // region (the administrator was not designated yet).
-        let offered = offered_plans(client, &ctx, &id).await?;
+        // another is refused whole. An update's plan read them (a plan
+        // not offered is planned UNAVAILABLE); a create's could not (the
+        // administrator was not designated yet): its detector says.
+        let offered = offered_if_created(client, &ctx, &id, change).await?;
         let features: Vec<OrganizationFeatureConfiguration> = FEATURES
             .iter()
-            .filter(|(_, name)| offered.contains(*name))
+            .filter(|(_, name)| offered.as_ref().is_none_or(|o| o.contains(*name)))
             .filter(|(_, name)| planned(&format!("{PREFIX}{name}")) != super::UNAVAILABLE)
             .map(|(_, name)| {
                 OrganizationFeatureConfiguration::builder()
@@ -445,6 +457,22 @@ pub(super) async fn apply(
     Ok(())
 }
 
+/// The plans the region offers, for a create only: its plan could not
+/// read the administrator's detector (not designated yet), so the
+/// detector this apply made or took says (a documented read of apply:
+/// docs/decisions.md). An update's plan read them: `None`.
+async fn offered_if_created(
+    client: &aws_sdk_guardduty::Client,
+    ctx: &Ctx,
+    detector: &str,
+    change: &Change,
+) -> Result<Option<BTreeSet<String>>, ServiceError> {
+    if change.action != Action::Create {
+        return Ok(None);
+    }
+    offered_plans(client, ctx, detector).await.map(Some)
+}
+
 /// Turns on, in each member whose plans the change names, the plans the
 /// plan shows for it (UpdateMemberDetectors from the administrator, the
 /// members with the same plans together, 50 a call); a plan it does not
@@ -457,7 +485,7 @@ async fn update_member_plans(
 ) -> Result<(), ServiceError> {
     // Only the plans the region offers (a create's plan could not read
     // them: the administrator was not designated yet).
-    let offered = offered_plans(client, ctx, detector).await?;
+    let offered = offered_if_created(client, ctx, detector, change).await?;
     let mut groups: std::collections::BTreeMap<Vec<String>, Vec<String>> = Default::default();
     for id in &change.changed {
         let plans: Vec<String> = change
@@ -466,7 +494,7 @@ async fn update_member_plans(
             .into_iter()
             .flatten()
             .filter_map(|p| p.as_str().map(str::to_string))
-            .filter(|p| offered.contains(p))
+            .filter(|p| offered.as_ref().is_none_or(|o| o.contains(p)))
             .collect();
         if !plans.is_empty() {
             groups.entry(plans).or_default().push(id.clone());

@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::{ReportStateType, SummaryKeyType};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Change, Desired, Mode, Observed, Outputs, Reading, Service, ServiceError,
-    Target, Want,
+    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Ownership, Reading,
+    Service, ServiceError, Target, Want,
 };
 use baseline_spec::{Baseline, IamSpec, Requirement};
 use serde_json::json;
@@ -193,14 +193,18 @@ impl Service for IamService {
             Ok::<_, ServiceError>(Some(Observed::new(
                 d.address.clone(),
                 attrs(&[("mfa_active", json!(on))]),
-                false,
+                Ownership::NotOurs,
             )))
         };
         let users = async {
             let Some(d) = find("iam.credential_report") else {
                 return Ok(Vec::new());
             };
-            let mut out = vec![Observed::new(d.address.clone(), Default::default(), false)];
+            let mut out = vec![Observed::new(
+                d.address.clone(),
+                Default::default(),
+                Ownership::NotOurs,
+            )];
             for row in credential_report(&iam, target).await? {
                 if !row.mfa_active {
                     out.push(Observed::new(
@@ -209,7 +213,7 @@ impl Service for IamService {
                             ("mfa_active", json!(false)),
                             ("console_password", json!(row.password_enabled)),
                         ]),
-                        false,
+                        Ownership::NotOurs,
                     ));
                 }
             }
@@ -259,6 +263,13 @@ impl Service for IamService {
             ))
         } else {
             None
+        }
+    }
+
+    fn declare(&self, change: &Change) -> Declared {
+        Declared {
+            preconditions: password_policy::preconditions(change),
+            ..Declared::default()
         }
     }
 

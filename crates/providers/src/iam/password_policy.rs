@@ -9,7 +9,9 @@
 //! give. Destroy leaves it (it costs nothing).
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Address, Attrs, Change, Desired, Observed, ServiceError, Target, Want};
+use baseline_engine::{
+    Address, Attrs, Change, Desired, Observed, Ownership, ServiceError, Target, Want,
+};
 use baseline_spec::PasswordPolicySpec;
 use serde_json::{Value, json};
 
@@ -120,19 +122,32 @@ pub(super) async fn read(
 ) -> Result<Option<Observed>, ServiceError> {
     Ok(current(iam, ctx)
         .await?
-        .map(|a| Observed::new(address.clone(), a, false)))
+        .map(|a| Observed::new(address.clone(), a, Ownership::NotOurs)))
 }
 
-/// Sets the policy: the planned fields over the current ones, read again
-/// now (a field the baseline does not give keeps what it is at this
-/// moment, not what it was at plan time).
+/// What a change of the policy must find: nothing, for a create; for an
+/// update, every field as the plan read it: UpdateAccountPasswordPolicy
+/// writes the whole policy, so a field the baseline does not give is
+/// written as the plan read it, and one changed since would be undone.
+pub(super) fn preconditions(change: &Change) -> Vec<baseline_engine::Precondition> {
+    match (change.action, &change.before) {
+        (baseline_engine::Action::Update, Some(before)) => before
+            .keys()
+            .map(|attr| baseline_engine::Precondition::Unchanged { attr: attr.clone() })
+            .collect(),
+        _ => crate::usual_preconditions(change),
+    }
+}
+
+/// Sets the policy: the planned fields, which for an existing policy are
+/// every field, those the baseline does not give as the plan read them
+/// (the change's preconditions hold them unchanged since).
 pub(super) async fn apply(
     iam: &aws_sdk_iam::Client,
     ctx: &Ctx,
     change: &Change,
 ) -> Result<(), ServiceError> {
-    let mut policy = current(iam, ctx).await?.unwrap_or_default();
-    policy.extend(change.after.clone().unwrap_or_default());
+    let policy = change.after.clone().unwrap_or_default();
     let int = |k: &str| {
         policy
             .get(k)

@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Attrs, Change, Desired, Mode, Observed, Outputs, Reading, Service,
-    ServiceError, Target, Want,
+    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Reading, Service,
+    ServiceError, Target, Wait, Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -159,26 +159,68 @@ impl Service for SecurityHubService {
         .await
     }
 
-    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            if organization::is_org_kind(&change.address.kind) {
-                let account = account_of(&self.aws, target)?;
-                let account = &*account;
-                let client = client!(aws_sdk_securityhub, account, &target.region);
-                return organization::apply(
-                    &client,
-                    account,
-                    target,
-                    change,
-                    self.aws.settle,
-                    self.aws.owner.mark(),
-                )
-                .await;
+    /// The administrator's hub the designation enables is waited for and
+    /// marked; standards wait until none is PENDING; central
+    /// configuration until it is ENABLED; the association takes the
+    /// policy's id from the policy's change.
+    fn declare(&self, change: &Change) -> Declared {
+        let kind = change.address.kind.as_str();
+        let mut d = if organization::is_org_kind(kind) {
+            if central::is_kind(kind) {
+                central::declare(change)
+            } else {
+                crate::organization::declare(&organization::KINDS, change)
             }
-            self.apply_hub(target, change).await
+        } else {
+            Declared {
+                preconditions: crate::usual_preconditions(change),
+                ..Declared::default()
+            }
+        };
+        match (kind, change.action) {
+            ("securityhub.hub", Action::Create)
+                if crate::organization::made_by_designation(change) =>
+            {
+                d.preconditions.clear();
+                d.waits.push(Wait::Designated);
+            }
+            ("securityhub.standards", action) => {
+                // A new hub's standards are read again only when the plan
+                // could read them (the hub the designation enables has
+                // its default standards).
+                if action == Action::Create {
+                    d.preconditions.clear();
+                }
+                d.waits.push(Wait::StandardsReady);
+            }
+            (k, _)
+                if k == organization::KINDS.config
+                    && change.planned("configuration_type") != &Value::Null =>
+            {
+                d.waits.push(Wait::CentralConfiguration);
+            }
+            _ => {}
         }
-        .await
-        .map(|()| Outputs::new())
+        d
+    }
+
+    async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
+        if organization::is_org_kind(&change.address.kind) {
+            let account = account_of(&self.aws, target)?;
+            let account = &*account;
+            let client = client!(aws_sdk_securityhub, account, &target.region);
+            return organization::apply(
+                &client,
+                account,
+                target,
+                change,
+                self.aws.settle,
+                self.aws.owner.mark(),
+            )
+            .await;
+        }
+        self.apply_hub(target, change).await?;
+        Ok(Outputs::new())
     }
 }
 
@@ -303,9 +345,7 @@ impl SecurityHubService {
                             Value::Null
                         },
                     );
-                    let mut o = Observed::new(d.address.clone(), a, owned);
-                    o.managed_by_tool(mark.elsewhere());
-                    out.push(o);
+                    out.push(Observed::new(d.address.clone(), a, mark.clone()));
                 }
                 "securityhub.standards" => {
                     let (subscriptions, offered) = futures::try_join!(
@@ -332,7 +372,8 @@ impl SecurityHubService {
                     let mut a = Attrs::new();
                     a.insert("enabled".into(), json!(seen));
                     a.insert("exclusive".into(), json!(exclusive));
-                    let mut o = Observed::new(d.address.clone(), a, owned);
+                    // The standards belong to the hub, and so to its owner.
+                    let mut o = Observed::new(d.address.clone(), a, mark.clone());
                     // A listed standard the region does not offer is
                     // wanted as it is there: left out.
                     let lacking: Vec<&String> = want.difference(&offered).collect();
@@ -344,8 +385,6 @@ impl SecurityHubService {
                             not_offered(&lacking, &target.region)
                         ));
                     }
-                    // The standards belong to the hub, and so to its owner.
-                    o.managed_by_tool(mark.elsewhere());
                     // What a disable is written to: each enabled
                     // standard's subscription.
                     o.private.insert(

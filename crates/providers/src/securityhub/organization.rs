@@ -14,10 +14,11 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_securityhub::operation::describe_organization_configuration::DescribeOrganizationConfigurationOutput;
 use aws_sdk_securityhub::types::{AccountDetails, AutoEnableStandards};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Action, Address, Change, Desired, Observed, Reading, ServiceError, Target};
+use baseline_engine::{
+    Action, Address, Change, Desired, Observed, Ownership, Reading, ServiceError, Target,
+};
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
 
@@ -162,7 +163,7 @@ pub(super) async fn read(
                     conf.organization_configuration()
                 )),
             )]);
-            return Ok(vec![Observed::new(d.address.clone(), a, true)].into());
+            return Ok(vec![Observed::new(d.address.clone(), a, Ownership::Ours)].into());
         }
         let a = attrs(&[
             ("auto_enable", json!(conf.auto_enable())),
@@ -174,7 +175,7 @@ pub(super) async fn read(
                 ),
             ),
         ]);
-        return Ok(vec![Observed::new(d.address.clone(), a, true)].into());
+        return Ok(vec![Observed::new(d.address.clone(), a, Ownership::Ours)].into());
     }
     let mut members = BTreeSet::new();
     let mut pages = client
@@ -231,7 +232,7 @@ pub(super) async fn apply(
     change: &Change,
     settle: std::time::Duration,
     mark: &str,
-) -> Result<(), ServiceError> {
+) -> Result<baseline_engine::Outputs, ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     if !matches!(change.action, Action::Create | Action::Update) {
         return Err(crate::unsupported(&change.address.kind, change.action));
@@ -251,37 +252,48 @@ pub(super) async fn apply(
         })
         .await?;
     } else if central::is_kind(kind) {
-        central::apply(client, account, target, change, mark).await?;
+        return central::apply(client, account, target, change, mark).await;
     } else {
         // Designated moments ago (this run's registration, or another's):
-        // AWS refuses the administrator's calls until the delegation holds.
-        let now = org_::delegation_in_effect(
-            org_::delegation_budget(change, settle),
-            target,
-            SERVICE,
-            "DescribeOrganizationConfiguration",
-            "InvalidAccessException",
-            || client.describe_organization_configuration().send(),
-        )
-        .await?;
-        apply_administrator(client, target, change, settle, &now).await?;
+        // AWS refuses the administrator's calls until the delegation
+        // holds. A change of what the plan read follows a delegation that
+        // held: no wait.
+        if change.action == Action::Create {
+            org_::delegation_in_effect(
+                settle,
+                target,
+                SERVICE,
+                "DescribeOrganizationConfiguration",
+                "InvalidAccessException",
+                || client.describe_organization_configuration().send(),
+            )
+            .await?;
+        }
+        apply_administrator(client, target, change, settle).await?;
     }
-    Ok(())
+    Ok(baseline_engine::Outputs::new())
 }
 
 /// The administrator's own organization steps: the configuration and the
-/// members (`now`: the organization configuration as it is).
+/// members.
 async fn apply_administrator(
     client: &aws_sdk_securityhub::Client,
     target: &Target,
     change: &Change,
     settle: std::time::Duration,
-    now: &DescribeOrganizationConfigurationOutput,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     let kind = change.address.kind.as_str();
     if kind == KINDS.config && change.planned("configuration_type") != &Value::Null {
-        central::turn_on(client, target, settle, now).await?;
+        // Asked for already, as the plan read it (a run that stopped
+        // while waiting): waited for, not asked again.
+        let pending = change
+            .before
+            .as_ref()
+            .and_then(|b| b.get("configuration_type"))
+            .and_then(Value::as_str)
+            == Some("CENTRAL (PENDING)");
+        central::turn_on(client, target, settle, pending).await?;
     } else if kind == KINDS.config {
         client
             .update_organization_configuration()

@@ -2,7 +2,9 @@
 //! Security Hub's home Region for central configuration.
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Change, Desired, Observed, Reading, ServiceError, Target};
+use baseline_engine::{
+    Action, Change, Desired, Observed, Ownership, Reading, ServiceError, Target,
+};
 use serde_json::json;
 
 use super::{list, nothing_there, text};
@@ -49,8 +51,10 @@ pub(super) async fn read(
             ("linking", json!(got.region_linking_mode())),
             ("regions", json!(regions)),
         ]),
-        true,
+        Ownership::Ours,
     );
+    // Apply updates the aggregator the plan read.
+    o.private.insert(ARN.into(), json!(arn));
     let mut notes = Vec::new();
     if let Some(elsewhere) = got
         .finding_aggregation_region()
@@ -72,7 +76,11 @@ pub(super) async fn read(
     })
 }
 
-/// Creates or updates the aggregator.
+/// The aggregator's ARN in the change's private data.
+const ARN: &str = "arn";
+
+/// Creates the aggregator (the plan found none; a precondition checks it
+/// is still so), or updates the one the plan read.
 pub(super) async fn apply(
     client: &aws_sdk_securityhub::Client,
     ctx: &Ctx,
@@ -80,8 +88,9 @@ pub(super) async fn apply(
 ) -> Result<(), ServiceError> {
     let regions = list(change, "regions");
     let regions = (!regions.is_empty()).then_some(regions);
-    match aggregator_arn(client, ctx).await? {
-        None => {
+    let planned = change.private.get(ARN).and_then(serde_json::Value::as_str);
+    match (change.action, planned) {
+        (Action::Create, _) => {
             client
                 .create_finding_aggregator()
                 .region_linking_mode(text(change, "linking"))
@@ -90,7 +99,7 @@ pub(super) async fn apply(
                 .await
                 .map_err(ctx.err("CreateFindingAggregator"))?;
         }
-        Some(arn) => {
+        (Action::Update, Some(arn)) => {
             client
                 .update_finding_aggregator()
                 .finding_aggregator_arn(arn)
@@ -100,6 +109,7 @@ pub(super) async fn apply(
                 .await
                 .map_err(ctx.err("UpdateFindingAggregator"))?;
         }
+        (action, _) => return Err(crate::unsupported(&change.address.kind, action)),
     }
     Ok(())
 }

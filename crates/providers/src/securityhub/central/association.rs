@@ -2,10 +2,16 @@
 //! self-managed behaviour.
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Attrs, Change, Desired, Observed, Reading, ServiceError, Target};
+use baseline_engine::{Attrs, Change, Desired, Observed, Ownership, Reading, ServiceError, Target};
 use serde_json::{Value, json};
 
 use super::policy::{find, tag_of};
+
+/// The policy's id and ARN in the association's private data, from the
+/// policy's change (known after apply when the plan creates it).
+pub(super) const POLICY_ID: &str = "policy_id";
+/// See [`POLICY_ID`].
+pub(super) const POLICY_ARN: &str = "policy_arn";
 use super::{SELF_MANAGED, list, nothing_there, text};
 use crate::attrs;
 use crate::error::Ctx;
@@ -82,7 +88,7 @@ pub(super) async fn read(
                 ("root", json!(root)),
                 ("self_managed", json!(self_managed)),
             ]),
-            true,
+            Ownership::Ours,
         )],
         notes,
     })
@@ -184,14 +190,27 @@ pub(super) async fn apply(
     if before("policy") != Some(json!(policy))
         || before("root") != Some(change.planned("root").clone())
     {
-        let found = find(client, ctx, &policy).await?.ok_or_else(|| {
-            crate::refusal(format!(
-                "Security Hub's configuration policy {policy} is not there to associate with the root"
-            ))
-        })?;
+        // The policy the plan read, or the one its create gave (known
+        // after apply).
+        let id = change
+            .private
+            .get(POLICY_ID)
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                crate::refusal(format!(
+                    "Security Hub's configuration policy {policy} is not there to associate with the root"
+                ))
+            })?;
         // Only the baseline's own policy goes to the root: one of that
-        // name someone else made (held in the plan) does not.
-        if tag_of(client, ctx, &found.arn).await?.as_deref() != Some(mark) {
+        // name someone else made (held in the plan) does not. The mark of
+        // the policy it associates, another resource than this change's,
+        // is read here (docs/decisions.md).
+        let arn = change
+            .private
+            .get(POLICY_ARN)
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if tag_of(client, ctx, arn).await?.as_deref() != Some(mark) {
             return Err(crate::refusal(format!(
                 "Security Hub's configuration policy {policy} in account {} was not made by this baseline ({}={mark} is not among its tags): it is not associated with the root",
                 target.account_id,
@@ -200,7 +219,7 @@ pub(super) async fn apply(
         }
         client
             .start_configuration_policy_association()
-            .configuration_policy_identifier(found.id)
+            .configuration_policy_identifier(id)
             .target(Scope::Root(&text(change, "root")).sdk())
             .send()
             .await

@@ -190,6 +190,46 @@ pub(super) async fn read(
     }
 }
 
+/// What a change of central configuration declares: the usual
+/// preconditions (the policy, updated, still baseline's); the association
+/// takes the policy's id and ARN from the policy's change, and is read
+/// again only when the plan could read it.
+pub(super) fn declare(change: &Change) -> baseline_engine::Declared {
+    use baseline_engine::{Action, Declared, Precondition, Reference};
+    let mut d = Declared {
+        preconditions: crate::usual_preconditions(change),
+        ..Declared::default()
+    };
+    match change.address.kind.as_str() {
+        POLICY if change.action == Action::Update => {
+            d.preconditions.push(Precondition::Unchanged {
+                attr: "managed_by".into(),
+            })
+        }
+        ASSOCIATION => {
+            if change.action == Action::Create {
+                d.preconditions.clear();
+            }
+            let from = Address {
+                kind: POLICY.into(),
+                ..change.address.clone()
+            };
+            for (into, output) in [
+                (association::POLICY_ID, policy::ID),
+                (association::POLICY_ARN, policy::ARN),
+            ] {
+                d.references.push(Reference {
+                    into: into.into(),
+                    from: from.clone(),
+                    output: output.into(),
+                });
+            }
+        }
+        _ => {}
+    }
+    d
+}
+
 /// Carries out one change of central configuration.
 pub(super) async fn apply(
     client: &aws_sdk_securityhub::Client,
@@ -197,13 +237,14 @@ pub(super) async fn apply(
     target: &Target,
     change: &Change,
     mark: &str,
-) -> Result<(), ServiceError> {
+) -> Result<baseline_engine::Outputs, ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
     match change.address.kind.as_str() {
-        AGGREGATOR => aggregator::apply(client, &ctx, change).await,
-        POLICY => policy::apply(client, &ctx, account, target, change, mark).await,
-        _ => association::apply(client, &ctx, target, change, mark).await,
+        AGGREGATOR => aggregator::apply(client, &ctx, change).await?,
+        POLICY => return policy::apply(client, &ctx, account, target, change, mark).await,
+        _ => association::apply(client, &ctx, target, change, mark).await?,
     }
+    Ok(baseline_engine::Outputs::new())
 }
 
 /// A planned text attribute.
@@ -226,20 +267,17 @@ fn list(change: &Change, key: &str) -> Vec<String> {
 }
 
 /// Central configuration turned on: `ConfigurationType` `CENTRAL` (member
-/// auto-enable off, default standards `NONE`, as AWS requires) unless it
-/// is PENDING already (`now`: the organization configuration as it is),
-/// then waited for until AWS says `ENABLED`, within `settle`
-/// (`--settle-timeout`).
+/// auto-enable off, default standards `NONE`, as AWS requires) unless the
+/// plan read it PENDING already (`pending`), then waited for until AWS
+/// says `ENABLED`, within `settle` (`--settle-timeout`).
 pub(super) async fn turn_on(
     client: &aws_sdk_securityhub::Client,
     target: &Target,
     settle: std::time::Duration,
-    now: &aws_sdk_securityhub::operation::describe_organization_configuration::DescribeOrganizationConfigurationOutput,
+    pending: bool,
 ) -> Result<(), ServiceError> {
     let ctx = Ctx::new(target, SERVICE);
-    // Asked for already (a run that stopped waiting): waited for, not
-    // asked again.
-    if configuration_type(now.organization_configuration()) != "CENTRAL (PENDING)" {
+    if !pending {
         client
             .update_organization_configuration()
             .auto_enable(false)

@@ -4,7 +4,9 @@
 
 use aws_sdk_securityhub::types::{Policy, SecurityControlsConfiguration, SecurityHubPolicy};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use baseline_engine::{Attrs, Change, Desired, Observed, Reading, ServiceError, Target};
+use baseline_engine::{
+    Action, Attrs, Change, Desired, Observed, Outputs, Ownership, Reading, ServiceError, Target,
+};
 use serde_json::{Value, json};
 
 use super::{list, nothing_there, text};
@@ -108,8 +110,16 @@ pub(super) async fn read(
             ("standards", json!(standards)),
             ("managed_by", json!(tag)),
         ]),
-        ours,
+        if ours {
+            Ownership::Ours
+        } else {
+            Ownership::NotOurs
+        },
     );
+    // Apply updates, and the association associates, the policy the
+    // plan read.
+    o.private.insert(ID.into(), json!(found.id));
+    o.private.insert(ARN.into(), json!(found.arn));
     if !ours {
         // A policy of this name that baseline did not create is never
         // changed (nor associated): only a person renames one of them.
@@ -169,7 +179,15 @@ async fn unoffered(
     Ok(notes)
 }
 
-/// Creates or updates the policy.
+/// The policy's id: private data of the policy's change, and the output
+/// of its create (the association takes it).
+pub(super) const ID: &str = "id";
+/// The policy's ARN, likewise (its tags are read by it).
+pub(super) const ARN: &str = "arn";
+
+/// Creates the policy (the plan found none; a precondition checks it is
+/// still so), or updates the one the plan read (still baseline's and as
+/// read: preconditions); a create gives its id.
 pub(super) async fn apply(
     client: &aws_sdk_securityhub::Client,
     ctx: &Ctx,
@@ -177,7 +195,7 @@ pub(super) async fn apply(
     target: &Target,
     change: &Change,
     mark: &str,
-) -> Result<(), ServiceError> {
+) -> Result<Outputs, ServiceError> {
     let name = text(change, "name");
     let standards: Vec<String> = list(change, "standards")
         .iter()
@@ -197,9 +215,10 @@ pub(super) async fn apply(
             .build(),
     );
     let description = format!("Security Hub for the organization, from {mark}");
-    match find(client, ctx, &name).await? {
-        None => {
-            client
+    let planned = change.private.get(ID).and_then(Value::as_str);
+    match (change.action, planned) {
+        (Action::Create, _) => {
+            let made = client
                 .create_configuration_policy()
                 .name(&name)
                 .description(description)
@@ -208,11 +227,15 @@ pub(super) async fn apply(
                 .send()
                 .await
                 .map_err(ctx.err("CreateConfigurationPolicy"))?;
+            return Ok(Outputs::from_iter([
+                (ID.to_string(), json!(made.id().unwrap_or_default())),
+                (ARN.to_string(), json!(made.arn().unwrap_or_default())),
+            ]));
         }
-        Some(found) => {
+        (Action::Update, Some(id)) => {
             client
                 .update_configuration_policy()
-                .identifier(found.id)
+                .identifier(id)
                 .description(description)
                 .updated_reason(format!("{mark} apply"))
                 .configuration_policy(policy)
@@ -220,6 +243,7 @@ pub(super) async fn apply(
                 .await
                 .map_err(ctx.err("UpdateConfigurationPolicy"))?;
         }
+        (action, _) => return Err(crate::unsupported(&change.address.kind, action)),
     }
-    Ok(())
+    Ok(Outputs::new())
 }
