@@ -476,6 +476,12 @@ async fn a_create_that_finds_its_resource_made_meanwhile_is_stale_and_writes_not
         assert!(kinds.contains(kind), "the plan creates {kind}: {shown}");
     }
 
+    // A plan saved now, of the same creates.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("plan.json");
+    let plan = moto.baseline(&["plan", "-f", f, "--out", saved.to_str().unwrap()]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+
     // Meanwhile, another apply makes everything.
     let other = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(other.code, 0, "{other:?}");
@@ -514,4 +520,12 @@ async fn a_create_that_finds_its_resource_made_meanwhile_is_stale_and_writes_not
         }
     }
     assert!(stale >= 8, "most creates were checked themselves: {rest}");
+
+    // The saved plan's creates are refused too, before any step, and
+    // nothing is written.
+    let since = moto.writes(0).len();
+    let apply = moto.baseline(&["apply", saved.to_str().unwrap()]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(apply.stderr.contains("plan is stale"), "{apply:?}");
+    assert!(moto.writes(since).is_empty(), "{apply:?}");
 }

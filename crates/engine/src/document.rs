@@ -97,17 +97,45 @@ pub fn statement_changes(before: &Value, after: &Value) -> Option<Vec<StatementC
     Some(out)
 }
 
+/// A statement as shown: without its `Sid`, which is its name.
+fn body(s: &Value) -> Value {
+    let mut s = s.clone();
+    if let Some(o) = s.as_object_mut() {
+        // In the statement's own order.
+        o.shift_remove("Sid");
+    }
+    s
+}
+
+/// What changed in a statement, for a person: the lines of its
+/// pretty-printed JSON that differ (`-` before, `+` after), with one line
+/// of context around each (` `), by `similar`'s line diff.
+pub fn statement_diff(before: &Value, after: &Value) -> Vec<(char, String)> {
+    let pretty = |v: &Value| serde_json::to_string_pretty(&body(v)).unwrap_or_default();
+    let (before, after) = (pretty(before), pretty(after));
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    let mut out = Vec::new();
+    for group in diff.grouped_ops(1) {
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                    similar::ChangeTag::Equal => ' ',
+                };
+                out.push((sign, change.value().trim_end_matches('\n').to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// One line of a statement change for a person: a sign (`+`, `-`, `~`),
-/// the statement's name, and the statement (before -> after for a change).
+/// the statement's name, and the statement (before -> after for a change;
+/// [`statement_diff`] shows what changed in it line by line).
 /// The `Sid` is the name, so it is not repeated in the statement shown.
 pub fn statement_line(c: &StatementChange) -> (char, String, String) {
-    let body = |s: &Value| {
-        let mut s = s.clone();
-        if let Some(o) = s.as_object_mut() {
-            o.remove("Sid");
-        }
-        s.to_string()
-    };
+    let body = |s: &Value| body(s).to_string();
     match c {
         StatementChange::Added { statement, after } => ('+', statement.clone(), body(after)),
         StatementChange::Removed { statement, before } => ('-', statement.clone(), body(before)),
@@ -186,5 +214,19 @@ mod tests {
             "a new document adds every statement"
         );
         assert_eq!(statement_changes(&json!(true), &json!(false)), None);
+        // A changed statement is shown as the lines that changed.
+        let diff = statement_diff(
+            &json!({"Sid": "Old", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}),
+            &json!({"Sid": "Old", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}),
+        );
+        assert_eq!(
+            diff,
+            [
+                (' ', "  \"Effect\": \"Allow\",".to_string()),
+                ('-', "  \"Action\": \"s3:PutObject\",".to_string()),
+                ('+', "  \"Action\": \"s3:ListBucket\",".to_string()),
+                (' ', "  \"Resource\": \"*\"".to_string()),
+            ]
+        );
     }
 }

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
 use crate::error::{ErrorKind, Failure, ServiceError, contained, error_chain, error_kind};
@@ -123,7 +125,7 @@ pub async fn execute(
         .enumerate()
         .map(|(i, c)| (&c.address, i))
         .collect();
-    let preds = predecessors(&steps, &index);
+    let order = order_of(&steps, &index);
     let targets: HashMap<(&str, &str), &Target> = plan
         .targets
         .iter()
@@ -137,13 +139,21 @@ pub async fn execute(
     let mut outcome: Vec<Option<Outcome>> = vec![None; steps.len()];
     // Each step waits for `waiting[i]` predecessors; when one ends, only
     // its successors are looked at (no scan of every step per completion).
-    let mut succs = vec![Vec::new(); steps.len()];
-    let mut waiting: Vec<usize> = preds.iter().map(Vec::len).collect();
-    for (i, ps) in preds.iter().enumerate() {
-        for &j in ps {
-            succs[j].push(i);
-        }
-    }
+    let succs: Vec<Vec<usize>> = (0..steps.len())
+        .map(|i| {
+            order
+                .neighbors_directed(NodeIndex::new(i), Direction::Outgoing)
+                .map(NodeIndex::index)
+                .collect()
+        })
+        .collect();
+    let mut waiting: Vec<usize> = (0..steps.len())
+        .map(|i| {
+            order
+                .neighbors_directed(NodeIndex::new(i), Direction::Incoming)
+                .count()
+        })
+        .collect();
     // Ready steps by account, and the accounts that have a ready step and
     // room for it (the per-account bound), in the order they became so.
     let mut ready: HashMap<&str, VecDeque<usize>> = HashMap::new();
@@ -193,7 +203,7 @@ pub async fn execute(
     // The order is checked once: steps that wait on each other in a cycle
     // can never start; they fail, naming the cycle, and what depends on
     // them is skipped.
-    for cycle in cycles(&preds, &succs) {
+    for cycle in cycles(&order) {
         let names: Vec<String> = cycle
             .iter()
             .map(|&i| steps[i].address.to_string())
@@ -495,69 +505,63 @@ pub fn broken_preconditions(change: &Change, now: Option<&Observed>) -> Vec<Stri
     broken
 }
 
-/// Which steps must finish before each step starts.
-fn predecessors(steps: &[&Change], index: &HashMap<&Address, usize>) -> Vec<Vec<usize>> {
-    let mut preds = vec![Vec::new(); steps.len()];
+/// The order of the steps as a graph: an edge from each step to every
+/// step that waits for it.
+fn order_of(steps: &[&Change], index: &HashMap<&Address, usize>) -> DiGraph<(), ()> {
+    let mut order = DiGraph::with_capacity(steps.len(), steps.len());
+    for _ in steps {
+        order.add_node(());
+    }
     for (i, c) in steps.iter().enumerate() {
         for dep in &c.depends_on {
             let Some(&j) = index.get(dep) else { continue };
-            match (c.action, steps[j].action) {
+            let (first, then) = match (c.action, steps[j].action) {
                 // Teardown runs backwards: the dependency goes after its dependent.
-                (Action::Delete, Action::Delete) => preds[j].push(i),
-                (Action::Delete, _) | (_, Action::Delete) => {}
-                _ => preds[i].push(j),
-            }
+                (Action::Delete, Action::Delete) => (i, j),
+                (Action::Delete, _) | (_, Action::Delete) => continue,
+                _ => (j, i),
+            };
+            order.update_edge(NodeIndex::new(first), NodeIndex::new(then), ());
         }
     }
-    preds
+    order
 }
 
-/// The steps that wait on each other in a cycle, one list per cycle (in
-/// the order they wait), found once before anything runs.
-fn cycles(preds: &[Vec<usize>], succs: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    // Kahn: what cannot be ordered is in a cycle or after one.
-    let n = preds.len();
-    let mut waiting: Vec<usize> = preds.iter().map(Vec::len).collect();
-    let mut queue: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
-    let mut ordered = vec![false; n];
-    while let Some(i) = queue.pop() {
-        ordered[i] = true;
-        for &s in &succs[i] {
-            waiting[s] -= 1;
-            if waiting[s] == 0 {
-                queue.push(s);
-            }
-        }
-    }
-    // Walk predecessors among the unordered until a step repeats: that
-    // loop is a cycle. Steps only after a cycle are left to be skipped.
-    let mut in_cycle = vec![false; n];
+/// The steps that wait on each other in a cycle, one list per cycle (a
+/// strongly connected component of the order: Tarjan's, from petgraph),
+/// each in the order they wait where one walk shows it; found once
+/// before anything runs.
+fn cycles(order: &DiGraph<(), ()>) -> Vec<Vec<usize>> {
     let mut out = Vec::new();
-    for start in 0..n {
-        if ordered[start] || in_cycle[start] {
+    for component in petgraph::algo::tarjan_scc(order) {
+        let looped = component.len() > 1 || order.contains_edge(component[0], component[0]);
+        if !looped {
             continue;
         }
-        let mut path = vec![start];
-        let mut seen: HashMap<usize, usize> = HashMap::from([(start, 0)]);
-        let mut cur = start;
-        while let Some(&p) = preds[cur].iter().find(|&&p| !ordered[p]) {
-            if in_cycle[p] {
-                break;
-            }
-            if let Some(&at) = seen.get(&p) {
-                let mut cycle: Vec<usize> = path[at..].to_vec();
-                cycle.reverse();
-                for &c in &cycle {
-                    in_cycle[c] = true;
-                }
-                out.push(cycle);
-                break;
-            }
-            seen.insert(p, path.len());
-            path.push(p);
-            cur = p;
+        // From the first step, each next is one it waits for.
+        let mut members: Vec<usize> = component.iter().map(|n| n.index()).collect();
+        members.sort_unstable();
+        let mut walk = vec![members[0]];
+        while let Some(next) = order
+            .neighbors_directed(
+                NodeIndex::new(*walk.last().expect("not empty")),
+                Direction::Incoming,
+            )
+            .map(NodeIndex::index)
+            .filter(|p| members.contains(p) && !walk.contains(p))
+            .min()
+        {
+            walk.push(next);
         }
+        walk.extend(
+            members
+                .into_iter()
+                .filter(|m| !walk.contains(m))
+                .collect::<Vec<_>>(),
+        );
+        out.push(walk);
     }
+    out.sort();
     out
 }
 

@@ -286,7 +286,12 @@ impl Interner {
 }
 
 /// What uses a resource, and why that could not all be read.
-type Users = (Vec<Address>, Option<String>);
+struct Users {
+    /// Them (any region).
+    found: Vec<Address>,
+    /// Why not all could be read.
+    unknown: Option<String>,
+}
 
 /// What the reads of one account add to the plan, in target then service
 /// order: all that is kept of the account once its reads end.
@@ -476,7 +481,10 @@ async fn read_one(
         {
             read.users.push((
                 o.address.clone(),
-                (o.used_by.clone(), o.users_unknown.clone()),
+                Users {
+                    found: o.used_by.clone(),
+                    unknown: o.users_unknown.clone(),
+                },
             ));
         }
         changes.push(diff(d, o));
@@ -508,7 +516,11 @@ fn hold_deletes_in_use(changes: &mut [Change], users: &HashMap<Address, Users>) 
         .collect();
     let mut going = Vec::new();
     for c in changes.iter_mut().filter(|c| c.action == Action::Delete) {
-        let Some((used_by, unknown)) = users.get(&c.address) else {
+        let Some(Users {
+            found: used_by,
+            unknown,
+        }) = users.get(&c.address)
+        else {
             continue;
         };
         let held = if let Some(unknown) = unknown {

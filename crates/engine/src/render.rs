@@ -260,18 +260,31 @@ fn change(out: &mut String, c: &Change, styles: &Styles, covered: bool) {
     let width = c.changed.iter().map(String::len).max().unwrap_or(0);
     // A policy document is shown statement by statement.
     let statements = |out: &mut String, changes: &[document::StatementChange]| {
+        let style_of = |sign: char| match sign {
+            '+' => styles.create,
+            '-' => styles.delete,
+            _ => styles.update,
+        };
         for sc in changes {
             let (sign, name, text) = document::statement_line(sc);
-            let sign_style = match sign {
-                '+' => styles.create,
-                '-' => styles.delete,
-                _ => styles.update,
-            };
+            let name = printable(&format!("{name:?}")).into_owned();
+            let sign_shown = paint(style_of(sign), &sign.to_string());
+            // A changed statement: the lines of it that change.
+            if let document::StatementChange::Changed { before, after, .. } = sc {
+                let _ = writeln!(out, "          {sign_shown} statement {name}");
+                for (s, line) in document::statement_diff(before, after) {
+                    let _ = writeln!(
+                        out,
+                        "              {} {}",
+                        paint(style_of(s), &s.to_string()),
+                        printable(&line)
+                    );
+                }
+                continue;
+            }
             let _ = writeln!(
                 out,
-                "          {} statement {} {}",
-                paint(sign_style, &sign.to_string()),
-                printable(&format!("{name:?}")),
+                "          {sign_shown} statement {name} {}",
                 printable(&text)
             );
         }

@@ -414,22 +414,18 @@ impl AssumeRole {
     async fn prime(&self, ctx: &Ctx, patience: Duration) -> Result<(), ServiceError> {
         use aws_sdk_sts::error::ProvideErrorMetadata as _;
         let started = std::time::Instant::now();
-        let mut wait = Duration::from_millis(500);
+        // The accounts throttled together do not come back together: the
+        // pauses have random jitter (crate::settle::pauses).
+        let mut pauses = crate::settle::pauses(Duration::from_millis(500), Duration::from_secs(20));
         let first = loop {
             match self.assume().await {
                 Ok(c) => break c,
                 Err(AssumeFailed::Call(e))
                     if matches!(e.code(), Some("Throttling" | "ThrottlingException"))
-                        && started.elapsed() + wait < patience =>
+                        && let Some(pause) = pauses.next()
+                        && started.elapsed() + pause < patience =>
                 {
-                    // Up to half the wait again, so that the accounts
-                    // throttled together do not come back together.
-                    let nanos = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.subsec_nanos());
-                    let jitter = wait.mul_f64(f64::from(nanos % 1000) / 2000.0);
-                    tokio::time::sleep(wait + jitter).await;
-                    wait = (wait * 2).min(Duration::from_secs(20));
+                    tokio::time::sleep(pause).await;
                 }
                 Err(e) => {
                     return Err(match e {

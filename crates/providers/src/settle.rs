@@ -21,7 +21,8 @@ use baseline_engine::ErrorKind;
 
 use crate::error::HttpStatus;
 
-/// The first pause; each next one doubles, up to [`MAX_PAUSE`].
+/// The first pause; each next one doubles, up to [`MAX_PAUSE`] (before
+/// its jitter).
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 /// The longest pause between two tries.
 const MAX_PAUSE: Duration = Duration::from_secs(10);
@@ -88,9 +89,24 @@ where
     .await
 }
 
+/// The one backoff of baseline's own tries (backon's exponential
+/// backoff): pauses from `first`, doubling up to `max`, each lengthened by
+/// up to itself at random, so that the accounts or steps that met the
+/// same refusal together do not come back together.
+pub(crate) fn pauses(first: Duration, max: Duration) -> impl Iterator<Item = Duration> {
+    use backon::BackoffBuilder as _;
+    backon::ExponentialBuilder::new()
+        .with_min_delay(first)
+        .with_max_delay(max)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
 /// Calls `call` while `pending` says its answer is one to wait out (of
-/// that kind), with growing pauses, until the next try would start past
-/// `budget`; returns the last answer.
+/// that kind), with the pauses of [`pauses`], until the next try would
+/// start past `budget`; returns the last answer.
 async fn tries<R, F, Fut>(
     budget: Duration,
     waits_for: &str,
@@ -102,11 +118,14 @@ where
     Fut: Future<Output = R>,
 {
     let start = Instant::now();
-    let mut pause = FIRST_PAUSE;
+    let mut pauses = pauses(FIRST_PAUSE, MAX_PAUSE);
     loop {
         let out = call().await;
-        match pending(&out) {
-            Some(kind) if start.elapsed() + pause <= budget => {
+        let Some(kind) = pending(&out) else {
+            return out;
+        };
+        match pauses.next() {
+            Some(pause) if start.elapsed() + pause <= budget => {
                 tracing::info!(
                     waits_for,
                     %kind,
@@ -115,7 +134,6 @@ where
                     "waiting for AWS to settle"
                 );
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(MAX_PAUSE);
             }
             _ => return out,
         }
@@ -169,7 +187,7 @@ mod tests {
         let (out, calls) = run(Duration::ZERO, ErrorKind::Settling, 2).await;
         assert_eq!(out, Err(ErrorKind::Settling));
         assert_eq!(calls, 1);
-        // 0.5 s, then 1 s: the third try would start past 1.2 s.
+        // 0.5 to 1 s, then 1 to 2 s: the third try would start past 1.2 s.
         let (out, calls) = run(Duration::from_millis(1200), ErrorKind::Settling, 5).await;
         assert_eq!(out, Err(ErrorKind::Settling));
         assert_eq!(calls, 2);

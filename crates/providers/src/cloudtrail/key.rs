@@ -194,7 +194,10 @@ async fn create_or_adopt(
         .retry_config()
         .map_or(3, |r| r.max_attempts())
         .max(1);
-    let mut pause = std::time::Duration::from_millis(500);
+    let mut pauses = crate::settle::pauses(
+        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(10),
+    );
     let mut sent = false;
     let mut attempt = 0;
     loop {
@@ -252,8 +255,8 @@ async fn create_or_adopt(
                     ) =>
             {
                 tracing::info!(account = %ctx.account, region = %ctx.region, attempt, error = %crate::error::SdkMessage::of(&e).0, "CreateKey failed; looking for the key it may have made, then trying again");
+                let pause = pauses.next().unwrap_or_default();
                 tokio::time::sleep(pause).await;
-                pause *= 2;
             }
             Err(e) => return Err(ctx.err("CreateKey")(e).into()),
         }
