@@ -318,3 +318,24 @@ async fn an_adopted_bucket_is_tagged_beside_its_own_tags_and_then_baselines() {
         "adopted: baseline's to delete"
     );
 }
+
+/// Why (issue 34's review): a change's preconditions are checked against
+/// the resource read alone, and the Config bucket's read took "adopt"
+/// only from the recorder beside it: alone, an unmarked bucket of the
+/// default name was refused as someone else's, and its adoption failed.
+/// The bucket's own change now says it is adopted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_of_the_default_name_is_adopted_when_the_section_says_so() {
+    let moto = Moto::start();
+    create_bucket(&moto, "baseline-config-123456789012").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::moto::baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1]\nhome_region: ap-northeast-1\nconfig: {enabled: true, adopt: true}\n",
+    );
+    let f = file.to_str().unwrap();
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+}

@@ -421,6 +421,33 @@ async fn members_get_the_baselines_protection_plans_without_auto_enable() {
     ] {
         assert!(on.contains(&plan), "{plan} is on in the member: {on:?}");
     }
+
+    // A new account joins: the administrator (designated long ago) adds
+    // it as a member, then turns its plans on. The plans step expects
+    // unchanged only the members the plan read, not the one the members
+    // step of the same apply adds (issue 34's review: it was stale).
+    let new = probe::organization_join(&moto, "data").await;
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let again = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    let joined =
+        aws_sdk_guardduty::Client::new(&probe::as_account(&moto, &new, "ap-northeast-1").await);
+    let detector = joined.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    let features = joined
+        .get_detector()
+        .detector_id(detector)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        features
+            .features()
+            .iter()
+            .any(|f| f.name().map(|n| n.as_str()) == Some("S3_DATA_EVENTS")
+                && f.status().map(|s| s.as_str()) == Some("ENABLED")),
+        "the new member's plans are on: {features:?}"
+    );
 }
 
 /// Why (issue 32): UpdateOrganizationConfiguration named every protection

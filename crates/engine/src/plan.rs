@@ -541,6 +541,10 @@ fn hold_deletes_in_use(changes: &mut [Change], users: &HashMap<Address, Users>) 
             c.held = Some(held);
             c.action = Action::NoOp;
             c.after = c.before.clone();
+            // Not applied: nothing to find, wait for or be given.
+            c.preconditions.clear();
+            c.waits.clear();
+            c.known_after_apply.clear();
         } else {
             // What the decision rested on, for apply to check again: a
             // user that appears while the plan waits makes it stale.

@@ -360,9 +360,26 @@ pub(crate) fn declare(kinds: &Kinds, change: &Change) -> baseline_engine::Declar
         preconditions: crate::usual_preconditions(change),
         ..Declared::default()
     };
-    if kind != kinds.admin && change.action == Action::Create {
+    if kind == kinds.admin {
+        return d;
+    }
+    if change.action == Action::Create {
         d.preconditions.clear();
         d.waits.push(Wait::Delegation);
+    } else if kind == kinds.members {
+        // Adding members is additive (nothing read is overwritten), and
+        // auto-enable may add some while the plan waits.
+        d.preconditions.clear();
+    } else {
+        // An account the plan did not read (not a member yet) is one an
+        // earlier step of this apply adds: only what the plan read is
+        // expected unchanged.
+        d.preconditions.retain(|p| match p {
+            baseline_engine::Precondition::Unchanged { attr } => {
+                change.before.as_ref().is_some_and(|b| b.contains_key(attr))
+            }
+            _ => true,
+        });
     }
     d
 }

@@ -107,6 +107,11 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
     ),
     // Another resource's mark.
     (
+        "apply",
+        "list_resource_tags",
+        "the trail re-reads the mark of the key it is pointed at",
+    ),
+    (
         "tag_of",
         "list_tags_for_resource",
         "the association re-reads the mark of the policy it associates with the root",

@@ -517,6 +517,28 @@ impl Service for CloudTrailService {
                                 owner.key_alias()
                             ))
                         })?;
+                    // Still baseline's key (another resource than this
+                    // change's, so not one of its preconditions): its
+                    // mark read again before the trail is pointed at it.
+                    let kms = client!(aws_sdk_kms, account, &target.region);
+                    let tags = kms
+                        .list_resource_tags()
+                        .key_id(arn)
+                        .send()
+                        .await
+                        .map_err(Ctx::new(target, "kms").err("ListResourceTags"))?;
+                    if !owner
+                        .classify_tags(tags.tags().iter().map(|t| (t.tag_key(), t.tag_value())))
+                        .ours()
+                    {
+                        return Err(Box::new(baseline_engine::Failure {
+                            kind: baseline_engine::ErrorKind::Stale,
+                            message: format!(
+                                "{}: plan is stale: key {arn} no longer carries this baseline's mark; nothing was written; run `baseline plan` again",
+                                change.address
+                            ),
+                        }));
+                    }
                     after.insert("kms_key".into(), json!(arn));
                 }
                 put_trail(

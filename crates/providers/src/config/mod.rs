@@ -149,19 +149,23 @@ impl Service for ConfigService {
                 home,
                 spec.adopt,
             );
-            out.push(desired(
-                bucket.clone(),
-                if on {
-                    Want::Present(bucket::wanted(
-                        unowned,
-                        owner.mark(),
-                        bucket_policy(partition, &target.account_id, &bucket_name),
-                    ))
-                } else {
-                    Want::Absent
-                },
-                vec![],
-            ));
+            out.push(Desired {
+                // Its read alone (a precondition) knows it is adopted.
+                private: bucket::adopting(spec.adopt && on),
+                ..desired(
+                    bucket.clone(),
+                    if on {
+                        Want::Present(bucket::wanted(
+                            unowned,
+                            owner.mark(),
+                            bucket_policy(partition, &target.account_id, &bucket_name),
+                        ))
+                    } else {
+                        Want::Absent
+                    },
+                    vec![],
+                )
+            });
         }
         let want = |a: Attrs| if on { Want::Present(a) } else { Want::Absent };
         let mut recorder_attrs = attrs(&[
@@ -233,14 +237,22 @@ impl Service for ConfigService {
             ("config.recorder", Action::Update)
                 if change.changed.iter().any(|k| k != "managed_by") =>
             {
-                d.preconditions.push(Precondition::Unchanged {
-                    attr: "recording_mode_overrides".into(),
-                });
+                // PutConfigurationRecorder writes the whole recorder.
+                d.preconditions
+                    .extend(unchanged_of(change, &recorder::WRITTEN));
                 d.waits.push(Wait::PolicyInEffect);
             }
-            ("config.delivery_channel", Action::Create | Action::Update) => {
+            ("config.delivery_channel", Action::Update) => {
+                // PutDeliveryChannel writes the whole channel.
+                let all: Vec<&str> = change
+                    .before
+                    .iter()
+                    .flat_map(|b| b.keys().map(String::as_str))
+                    .collect();
+                d.preconditions.extend(unchanged_of(change, &all));
                 d.waits.push(Wait::PolicyInEffect)
             }
+            ("config.delivery_channel", Action::Create) => d.waits.push(Wait::PolicyInEffect),
             ("config.recording", _) => {
                 // Made moments ago by the recorder's step, its status is
                 // read there; only a change of what the plan read counts.
@@ -309,7 +321,8 @@ impl ConfigService {
             match find("config.bucket") {
                 Some(d) => {
                     let s3 = clients::s3_for(account, &target.region);
-                    let adopt = find("config.recorder").is_some_and(bucket::wants_mark);
+                    let adopt = find("config.recorder").is_some_and(bucket::wants_mark)
+                        || bucket::adopts(d);
                     let unowned = bucket::Unowned::of(
                         &d.address.name,
                         &owner.default_of(baseline_spec::DEFAULT_CONFIG_BUCKET),
@@ -557,6 +570,18 @@ impl ConfigService {
         }
         Ok(Outputs::new())
     }
+}
+
+/// `Unchanged` for each of `attrs` the plan read, not already expected.
+fn unchanged_of(change: &Change, attrs: &[&str]) -> Vec<Precondition> {
+    attrs
+        .iter()
+        .filter(|a| change.before.as_ref().is_some_and(|b| b.contains_key(**a)))
+        .filter(|a| !change.changed.iter().any(|c| c == *a))
+        .map(|a| Precondition::Unchanged {
+            attr: a.to_string(),
+        })
+        .collect()
 }
 
 /// The service-linked role exists when a role lives under its service path

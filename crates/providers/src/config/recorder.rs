@@ -171,6 +171,16 @@ pub(super) async fn tag_recorder(
     Ok(())
 }
 
+/// What PutConfigurationRecorder writes: the whole recorder, each of
+/// these a precondition of an update that writes it.
+pub(super) const WRITTEN: [&str; 5] = [
+    "role_arn",
+    "all_supported",
+    "include_global_resource_types",
+    "recording_frequency",
+    "recording_mode_overrides",
+];
+
 /// An update of the recorder: the planned recorder (only where a setting
 /// it writes changed), over the recording-mode overrides the plan read;
 /// and the mark, when the plan adopts it.
@@ -183,15 +193,8 @@ pub(super) async fn update(
     mark: &str,
     settle: std::time::Duration,
 ) -> Result<(), ServiceError> {
-    let modeled = [
-        "role_arn",
-        "all_supported",
-        "include_global_resource_types",
-        "recording_frequency",
-        "recording_mode_overrides",
-    ];
     let changed = |k: &str| change.changed.iter().any(|c| c == k);
-    if modeled.iter().any(|k| changed(k)) {
+    if WRITTEN.iter().any(|k| changed(k)) {
         // The planned recorder carries the overrides the plan read:
         // written only over those same overrides (a precondition).
         let after = change.after.clone().unwrap_or_default();

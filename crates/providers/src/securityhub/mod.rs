@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_engine::{
-    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Reading, Service,
-    ServiceError, Target, Wait, Want,
+    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Precondition,
+    Reading, Service, ServiceError, Target, Wait, Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -197,6 +197,11 @@ impl Service for SecurityHubService {
                 if k == organization::KINDS.config
                     && change.planned("configuration_type") != &Value::Null =>
             {
+                // Read PENDING, it may be ENABLED by apply: either is
+                // what the step then waits for.
+                d.preconditions.retain(|p| {
+                    !matches!(p, Precondition::Unchanged { attr } if attr == "configuration_type")
+                });
                 d.waits.push(Wait::CentralConfiguration);
             }
             _ => {}
