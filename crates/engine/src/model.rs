@@ -403,9 +403,14 @@ pub struct Change {
     /// Resources this one needs first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Address>,
-    /// Why (display only): instructions for manual actions, notes.
+    /// What a person must do (a manual action): the provider's
+    /// instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub instructions: Option<String>,
+    /// What the person reviewing the change should know, from the read
+    /// (which buckets a setting makes private, a key's deletion window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The baseline asks to change or delete it, but the safety rules hold
     /// it back (not baseline's, another tool's, still in use): nothing is
     /// done (a no-op), or only a person can (manual). Shown in the plan.
@@ -442,11 +447,21 @@ impl Change {
     }
 
     /// What a person reads under the change, a line each: why it is held
-    /// back (if it is), then its reason (instructions, notes).
+    /// back (if it is), what to do (a manual action: the instructions, or
+    /// for another tool's resource, to make it through that tool), then
+    /// the read's note.
     pub fn explanation(&self) -> Vec<String> {
         let held = self.held.as_ref().map(|h| h.to_string());
+        let through = match (&self.held, self.action) {
+            (Some(Held::OtherTool { tool }), Action::Manual) => {
+                Some(format!("make this change through {tool}"))
+            }
+            _ => None,
+        };
         held.iter()
-            .chain(self.reason.iter())
+            .chain(self.instructions.iter())
+            .chain(through.iter())
+            .chain(self.note.iter())
             .flat_map(|r| r.lines().map(str::to_string))
             .collect()
     }

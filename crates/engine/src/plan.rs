@@ -649,7 +649,8 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
         after: before.clone(),
         changed: Vec::new(),
         depends_on,
-        reason: note,
+        instructions: None,
+        note,
         held: None,
         private,
         known_after_apply: Vec::new(),
@@ -669,7 +670,6 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
                 change.action = Action::Manual;
                 change.changed = changed;
                 change.after = Some(after);
-                change.reason = Some(format!("make this change through {tool}"));
                 change.held = Some(Held::OtherTool { tool });
             }
         }
@@ -710,10 +710,7 @@ pub fn diff(desired: Desired, observed: Option<Observed>) -> Change {
                 change.action = Action::Manual;
                 change.changed = changed;
                 change.after = Some(after);
-                change.reason = Some(match change.reason.take() {
-                    Some(note) => format!("{instructions}\n{note}"),
-                    None => instructions,
-                });
+                change.instructions = Some(instructions);
             }
         }
     }

@@ -242,7 +242,7 @@ fn diff_rules() {
         observed("fake.a", json!({"mfa": false}), false),
     );
     assert_eq!(manual.action, Action::Manual);
-    assert_eq!(manual.reason.as_deref(), Some("enable MFA"));
+    assert_eq!(manual.instructions.as_deref(), Some("enable MFA"));
     assert_eq!(
         diff(check, observed("fake.a", json!({"mfa": true}), false)).action,
         Action::NoOp
@@ -815,7 +815,11 @@ fn what_another_tool_manages_is_never_changed_nor_deleted() {
             tool: "AWS Control Tower".into()
         })
     );
-    assert!(c.reason.unwrap().contains("through AWS Control Tower"));
+    assert!(
+        c.explanation()
+            .join("\n")
+            .contains("make this change through AWS Control Tower")
+    );
     let gone = Desired {
         want: Want::Absent,
         ..want("fake.recorder", &[])
@@ -1007,7 +1011,8 @@ async fn a_panicking_provider_fails_its_service_alone() {
         after: Some(attrs(json!({"on": true}))),
         changed: vec!["on".into()],
         depends_on: vec![],
-        reason: None,
+        instructions: None,
+        note: None,
         held: None,
         private: Default::default(),
         known_after_apply: vec![],
@@ -1041,7 +1046,7 @@ async fn a_panicking_provider_fails_its_service_alone() {
 async fn text_from_outside_cannot_break_out_of_its_place() {
     let mut plan = plan_of(&chain(vec![]), Mode::Apply).await;
     plan.targets[0].account_name = Some("evil\n```\n# Injected\n\u{1b}[2J".into());
-    plan.changes[0].reason = Some("````\n**pwned**".into());
+    plan.changes[0].note = Some("````\n**pwned**".into());
     plan.notes
         .push("note\n```\n[click](https://example.com)".into());
     plan.errors.push(PlanError {

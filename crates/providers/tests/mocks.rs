@@ -305,7 +305,7 @@ async fn standards_not_listed_stay_enabled_by_default() {
     let c = change(&p, "securityhub.standards");
     assert!(set(&c.before, "enabled").is_empty(), "{c:?}");
     assert!(
-        c.reason
+        c.note
             .as_deref()
             .unwrap_or_default()
             .contains("pci-dss-v3.2.1"),
