@@ -9,6 +9,7 @@ mod contract;
 mod crash;
 mod cycle;
 mod escalation;
+mod exceptions;
 mod faults;
 mod fidelity;
 mod full;

@@ -25,7 +25,24 @@ ebs_encryption:
   enabled: true
 alternate_contacts:
   security: {name: "<script>alert(1)</script>", email: security@example.com, phone: "+81-3-0000-0000", title: Security}
+exceptions:
+  - settings: [guardduty, ebs_encryption]
+    accounts: ["222222222222"]
+    regions: [us-east-1]
+    reason: "a data-science sandbox, by decision"
+    owner: "security@example.com"
+    expires: END
 "#;
+
+/// The baseline, its exception ending in 30 days (UTC, as the binary
+/// counts).
+fn baseline() -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", "+30 days", "+%F"])
+        .output()
+        .unwrap();
+    BASELINE.replace("END", String::from_utf8(out.stdout).unwrap().trim())
+}
 
 /// Chromium from Debian's package, installed by tests/chromium.sh when
 /// missing (as moto is by tests/moto-env.sh).
@@ -99,7 +116,7 @@ async fn the_report_opens_in_a_browser_with_one_coloured_cell_per_account_region
     let browser = chromium();
     let moto = Moto::start_with(&["--deny-role", DENIED]);
     let dir = tempfile::tempdir().unwrap();
-    let file = baseline_file(&dir, BASELINE);
+    let file = baseline_file(&dir, &baseline());
     let f = file.to_str().unwrap();
 
     // Account one converged (root MFA stays: only a person can do it).
@@ -159,6 +176,16 @@ async fn the_report_opens_in_a_browser_with_one_coloured_cell_per_account_region
         "cell changes"
     );
     assert_eq!(cell_class(&dom, "333333333333", "eu-west-1"), "cell error");
+    // Issue 36: a cell whose drift an exception covers is coloured apart,
+    // and the exception is listed with its end.
+    assert_eq!(
+        cell_class(&dom, "222222222222", "us-east-1"),
+        "cell excepted"
+    );
+    assert!(
+        dom.contains("id=\"exceptions\"") && dom.contains("a data-science sandbox, by decision"),
+        "the exceptions are listed"
+    );
     // The script ran to its end (it writes how many rows it shows).
     assert!(
         dom.contains("3 of 3 accounts shown"),

@@ -28,7 +28,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Validate { file } => {
             let path = file.path();
-            let b = baseline_spec::load(&path)?;
+            let (b, warnings) = baseline_spec::load_with(&path, &g.checks())?;
+            crate::planfile::warn(&warnings);
             let sections = b.managed_sections();
             let n = b.listed_accounts().len();
             println!(
@@ -137,7 +138,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Plan(args) => {
-            let (baseline, source) = load_baseline(&args.file.path())?;
+            let (baseline, source) = load_baseline(&args.file.path(), &g.checks())?;
             let (mut plan, svcs) = plan_fresh(&baseline, &args, &g, Mode::Apply).await?;
             stamp(&mut plan, source);
             drop(svcs);
@@ -257,6 +258,7 @@ fn plan_options(args: &PlanArgs, g: &Global) -> PlanOptions {
         concurrency: args.concurrency,
         per_account: args.account_concurrency,
         progress,
+        today: crate::planfile::today(),
     }
 }
 
@@ -310,7 +312,7 @@ async fn plan_confirm_apply(
     auto_approve: bool,
     mode: Mode,
 ) -> Result<u8> {
-    let (baseline, source) = load_baseline(&args.file.path())?;
+    let (baseline, source) = load_baseline(&args.file.path(), &g.checks())?;
     let (mut plan, svcs) = plan_fresh(&baseline, args, g, mode).await?;
     stamp(&mut plan, source);
     print_plan(&plan, Output::Human);
@@ -332,7 +334,7 @@ async fn plan_confirm_apply(
 
 async fn apply_saved(path: &Path, args: &PlanArgs, g: &Global) -> Result<u8> {
     let saved = read_plan(path)?;
-    let baseline = verified_baseline(path, &saved, args)?;
+    let baseline = verified_baseline(path, &saved, args, &g.checks())?;
     // Re-read exactly what the plan looked at: same baseline, targets,
     // services; only the accounts and regions it names are connected.
     let connected = connect(

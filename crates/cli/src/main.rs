@@ -54,6 +54,10 @@ struct Global {
     /// Only errors and the result.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Let `exceptions` end more than a year ahead (refused otherwise:
+    /// an exception is reviewed at least yearly).
+    #[arg(long, global = true)]
+    allow_long_exceptions: bool,
     /// Seconds to open a connection to an AWS endpoint.
     #[arg(long, global = true, default_value_t = 5.0, value_name = "SECS")]
     connect_timeout: f64,
@@ -364,4 +368,14 @@ const SDK_LOG_TARGETS: &[&str] = &[
 /// Colour only on a terminal, and never with `NO_COLOR` set.
 fn color_on(stream: &impl IsTerminal) -> bool {
     stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+impl Global {
+    /// The checks of a baseline file that depend on the day and the flags.
+    fn checks(&self) -> baseline_spec::Checks {
+        baseline_spec::Checks {
+            today: planfile::today(),
+            allow_long_exceptions: self.allow_long_exceptions,
+        }
+    }
 }

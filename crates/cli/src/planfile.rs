@@ -251,6 +251,13 @@ pub(crate) fn merge_plans(paths: &[std::path::PathBuf], plans: Vec<Plan>) -> Res
         merged.errors.extend(p.errors);
         merged.notes.extend(p.notes);
         merged.unreadable.extend(p.unreadable);
+        // The same exceptions in every part: what each covers adds up.
+        for e in p.exceptions {
+            match merged.exceptions.iter_mut().find(|m| m.index == e.index) {
+                Some(m) => m.covers += e.covers,
+                None => merged.exceptions.push(e),
+            }
+        }
     }
     // One plan reads in account order, whichever shard an account was in.
     merged
@@ -278,10 +285,28 @@ pub(crate) fn now_rfc3339() -> Option<String> {
         .ok()
 }
 
-/// Reads and validates a baseline file, with what identifies it.
-pub(crate) fn load_baseline(path: &Path) -> Result<(Baseline, BaselineSource)> {
+/// Prints a baseline file's warnings (`warning: file:line:column: ...`).
+pub(crate) fn warn(warnings: &[baseline_spec::Diagnostic]) {
+    for w in warnings {
+        eprintln!("warning: {}", baseline_engine::printable(&w.to_string()));
+    }
+}
+
+/// Today, UTC, `YYYY-MM-DD`: the day exceptions are checked against.
+pub(crate) fn today() -> Option<String> {
+    now_rfc3339().and_then(|t| t.get(..10).map(str::to_string))
+}
+
+/// Reads and validates a baseline file, with what identifies it; its
+/// warnings (an exception that has ended) go to standard error.
+pub(crate) fn load_baseline(
+    path: &Path,
+    checks: &baseline_spec::Checks,
+) -> Result<(Baseline, BaselineSource)> {
     let text = baseline_spec::read_bounded(path)?;
-    let baseline = baseline_spec::parse(&text, &path.display().to_string())?;
+    let (baseline, warnings) =
+        baseline_spec::parse_with(&text, &path.display().to_string(), checks)?;
+    warn(&warnings);
     let source = BaselineSource {
         file: path.display().to_string(),
         sha256: sha256_hex(text.as_bytes()),
@@ -300,7 +325,12 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 /// The baseline a saved plan was made from: its file (`-f`, else the file
 /// named in the plan, else that name next to the plan) must be unchanged,
 /// and the plan's embedded baseline must be that file's.
-pub(crate) fn verified_baseline(path: &Path, saved: &Plan, args: &PlanArgs) -> Result<Baseline> {
+pub(crate) fn verified_baseline(
+    path: &Path,
+    saved: &Plan,
+    args: &PlanArgs,
+    checks: &baseline_spec::Checks,
+) -> Result<Baseline> {
     let Some(source) = &saved.source else {
         bail!(
             "{} does not say which baseline file it was made from; make the plan again",
@@ -325,7 +355,7 @@ pub(crate) fn verified_baseline(path: &Path, saved: &Plan, args: &PlanArgs) -> R
             path.display()
         );
     };
-    let (baseline, found) = load_baseline(file)?;
+    let (baseline, found) = load_baseline(file, checks)?;
     if found.sha256 != source.sha256 {
         bail!(
             "{} is not the baseline file this plan was made from: it changed since (or is another file); nothing was changed. Make the plan again with `baseline plan --out`",

@@ -232,6 +232,15 @@ pub enum Held {
         /// Why not.
         because: String,
     },
+    /// An exception of the baseline's excuses this drift until it ends.
+    Excepted {
+        /// Who decided it.
+        owner: String,
+        /// Why.
+        reason: String,
+        /// Its last day, `YYYY-MM-DD`.
+        expires: String,
+    },
 }
 
 impl fmt::Display for Held {
@@ -254,6 +263,14 @@ impl fmt::Display for Held {
             Held::UsersUnknown { because } => write!(
                 f,
                 "kept: {because}; baseline deletes it only when it can see that nothing uses it"
+            ),
+            Held::Excepted {
+                owner,
+                reason,
+                expires,
+            } => write!(
+                f,
+                "excepted until {expires} by {owner}: {reason}; apply leaves it as it is"
             ),
         }
     }
@@ -589,6 +606,38 @@ pub struct Plan {
     /// organization's, an account's coverage by it), as the services say.
     #[serde(default, skip_serializing_if = "Scopes::is_empty")]
     pub scopes: Scopes,
+    /// The baseline's exceptions, each with whether it is in force and
+    /// what it covers in this plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionUse>,
+}
+
+/// An exception of the baseline as this plan used it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionUse {
+    /// Its place in the baseline's `exceptions` (from 0).
+    pub index: usize,
+    /// Who decided it.
+    pub owner: String,
+    /// Why.
+    pub reason: String,
+    /// Its last day.
+    pub expires: String,
+    /// In force on the plan's day, or run out.
+    pub state: ExceptionState,
+    /// The changes of the plan it covers (excepted while in force; drift
+    /// again, with a note, once run out).
+    pub covers: usize,
+}
+
+/// Whether an exception holds on the plan's day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionState {
+    /// Through its `expires` day.
+    InForce,
+    /// Past it: what it covered is drift again.
+    RunOut,
 }
 
 /// Which kinds of a plan are the organization's, and which say that an

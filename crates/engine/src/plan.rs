@@ -46,6 +46,10 @@ pub struct PlanOptions {
     pub per_account: usize,
     /// Progress display, if any.
     pub progress: Option<Arc<dyn PlanProgress>>,
+    /// The plan's day, `YYYY-MM-DD` (UTC): the baseline's exceptions are
+    /// in force through their `expires` day. `None`: exceptions are not
+    /// applied.
+    pub today: Option<String>,
 }
 
 impl Default for PlanOptions {
@@ -54,6 +58,7 @@ impl Default for PlanOptions {
             concurrency: 256,
             per_account: 16,
             progress: None,
+            today: None,
         }
     }
 }
@@ -186,6 +191,7 @@ pub async fn plan_as_reached(
         notes: Vec::new(),
         unreadable: Vec::new(),
         scopes: Scopes::default(),
+        exceptions: Vec::new(),
     };
     // What could not be reached first, then what could not be read.
     let mut parts = Vec::with_capacity(done.len());
@@ -195,6 +201,7 @@ pub async fn plan_as_reached(
         parts.push(part);
     }
     let mut users: HashMap<Address, Users> = HashMap::new();
+    let mut excepted: Vec<(usize, bool)> = Vec::new();
     for part in parts {
         plan.changes.extend(part.changes);
         plan.in_line.extend(part.in_line);
@@ -202,10 +209,37 @@ pub async fn plan_as_reached(
         plan.unreadable.extend(part.unreadable);
         plan.errors.extend(part.errors);
         users.extend(part.users);
+        excepted.extend(part.exceptions);
     }
     hold_deletes_in_use(&mut plan.changes, &users);
+    if mode == Mode::Apply
+        && let Some(today) = &opts.today
+    {
+        exceptions_used(&mut plan, baseline, today, &excepted);
+    }
     plan.scopes = scopes(&plan, services);
     plan
+}
+
+/// Each exception of the baseline, in force or run out, with the changes
+/// it covers (one that covers nothing is a warning of the human plan).
+fn exceptions_used(plan: &mut Plan, baseline: &Baseline, today: &str, used: &[(usize, bool)]) {
+    for (i, e) in baseline.exceptions.iter().flatten().enumerate() {
+        let covers = used.iter().filter(|(j, _)| *j == i).count();
+        let state = if e.in_force(today) {
+            ExceptionState::InForce
+        } else {
+            ExceptionState::RunOut
+        };
+        plan.exceptions.push(ExceptionUse {
+            index: i,
+            owner: e.owner.clone(),
+            reason: e.reason.clone(),
+            expires: e.expires.clone(),
+            state,
+            covers,
+        });
+    }
 }
 
 /// The services' scoped kinds that the plan has (a plan without an
@@ -306,11 +340,13 @@ struct Part {
     notes: Vec<String>,
     errors: Vec<PlanError>,
     unreadable: Vec<Address>,
+    exceptions: Vec<(usize, bool)>,
 }
 
 impl Part {
     fn add(&mut self, read: Read) {
         self.changes.extend(read.changes);
+        self.exceptions.extend(read.exceptions);
         self.notes.extend(read.notes);
         self.unreadable.extend(read.unreadable);
         self.errors.extend(read.error);
@@ -351,6 +387,8 @@ struct Read {
     notes: Vec<String>,
     error: Option<PlanError>,
     unreadable: Vec<Address>,
+    /// The exceptions that covered a change: (index, in force).
+    exceptions: Vec<(usize, bool)>,
 }
 
 /// Every read of one account's targets, at most `per_account` at once, in
@@ -496,6 +534,11 @@ async fn read_one(
         }
     }
     declare(service.as_ref(), &mut changes);
+    if ctx.mode == Mode::Apply
+        && let Some(today) = &ctx.opts.today
+    {
+        except(effective, today, &mut changes, &mut read.exceptions);
+    }
     for change in changes {
         keep(change, &mut read);
     }
@@ -606,6 +649,53 @@ fn declare(service: &dyn Service, changes: &mut [Change]) {
                     c.known_after_apply.push(r);
                 }
             }
+        }
+    }
+}
+
+/// The drift an exception of the baseline covers: while it is in force,
+/// held as excepted (nothing is done); once it has run out, drift again
+/// with a note saying so. `used` counts, per exception, the changes each
+/// covers in force or run out.
+fn except(baseline: &Baseline, today: &str, changes: &mut [Change], used: &mut Vec<(usize, bool)>) {
+    let Some(exceptions) = &baseline.exceptions else {
+        return;
+    };
+    for c in changes.iter_mut() {
+        if c.action == Action::NoOp {
+            continue;
+        }
+        let a = &c.address;
+        let Some((i, e)) = exceptions
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.covers(&a.account, &a.region, &a.kind, &c.controls))
+        else {
+            continue;
+        };
+        let in_force = e.in_force(today);
+        used.push((i, in_force));
+        if in_force {
+            c.held = Some(Held::Excepted {
+                owner: e.owner.clone(),
+                reason: e.reason.clone(),
+                expires: e.expires.clone(),
+            });
+            c.action = Action::NoOp;
+            c.after = c.before.clone();
+            c.changed.clear();
+            c.preconditions.clear();
+            c.waits.clear();
+            c.known_after_apply.clear();
+        } else {
+            let ran_out = format!(
+                "the exception of {} ({}) ran out on {}: this is drift again",
+                e.owner, e.reason, e.expires
+            );
+            c.note = Some(match c.note.take() {
+                Some(n) => format!("{ran_out}\n{n}"),
+                None => ran_out,
+            });
         }
     }
 }
@@ -858,6 +948,7 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
             ("`notes`", saved.notes == fresh.notes),
             ("`unreadable`", saved.unreadable == fresh.unreadable),
             ("`scopes`", saved.scopes == fresh.scopes),
+            ("`exceptions`", saved.exceptions == fresh.exceptions),
         ];
         for (field, same) in fields {
             if !same {

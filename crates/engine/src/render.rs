@@ -172,7 +172,45 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
             );
         }
     }
+    exceptions(&mut out, plan, styles);
     out
+}
+
+/// The baseline's exceptions, for the person reading: those that ran out,
+/// and those that cover nothing (a warning: remove them, or check what
+/// they name).
+fn exceptions(out: &mut String, plan: &Plan, styles: &Styles) {
+    for e in &plan.exceptions {
+        let who = format!(
+            "exceptions[{}] (of {}: {}, until {})",
+            e.index,
+            printable(&e.owner),
+            printable(&e.reason),
+            printable(&e.expires)
+        );
+        if e.state == ExceptionState::RunOut {
+            let _ = writeln!(
+                out,
+                "{} {who} ran out: what it covered ({}) is drift again.",
+                paint(styles.error, "Exception ended:"),
+                e.covers
+            );
+        } else if e.covers == 0 {
+            let _ = writeln!(
+                out,
+                "{} {who} covers no drift of this plan: remove it, or check what it names.",
+                paint(styles.manual, "Warning:")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "Excepted: {who} leaves {} change{} as {} are.",
+                e.covers,
+                if e.covers == 1 { "" } else { "s" },
+                if e.covers == 1 { "it" } else { "they" }
+            );
+        }
+    }
 }
 
 /// When changes span several account-regions: how many by service and by
@@ -241,6 +279,9 @@ fn change(out: &mut String, c: &Change, styles: &Styles, covered: bool) {
         Action::Update => (UPDATE, styles.update, "will be updated in place"),
         Action::Delete => (DELETE, styles.delete, "will be destroyed"),
         Action::Manual => (MANUAL, styles.manual, "needs a person"),
+        Action::NoOp if matches!(c.held, Some(Held::Excepted { .. })) => {
+            (KEPT, styles.dim, "excepted")
+        }
         Action::NoOp if c.held.is_some() => (KEPT, styles.dim, "left as it is"),
         Action::NoOp => return,
     };

@@ -19,6 +19,8 @@ use crate::render::{CREATE, DELETE, KEPT, MANUAL, UPDATE, summary_line};
 enum State {
     /// Planned, and nothing differs.
     Ok,
+    /// What differs is excepted (an exception of the baseline in force).
+    Excepted,
     /// Only a person can act (MFA, a landing-zone resource).
     Manual,
     /// `apply` has changes to make.
@@ -31,13 +33,15 @@ impl State {
     fn class(self) -> &'static str {
         match self {
             State::Ok => "ok",
+            State::Excepted => "excepted",
             State::Manual => "manual",
             State::Changes => "changes",
             State::Error => "error",
         }
     }
-    fn of(action: Action) -> State {
-        match action {
+    fn of(c: &Change) -> State {
+        match c.action {
+            Action::NoOp if matches!(c.held, Some(Held::Excepted { .. })) => State::Excepted,
             Action::NoOp => State::Ok,
             Action::Manual => State::Manual,
             _ => State::Changes,
@@ -67,6 +71,16 @@ struct Report {
     groups: Vec<Group>,
     account_errors: Vec<String>,
     notes: Vec<String>,
+    exceptions: Vec<ExceptionRow>,
+}
+
+/// One exception of the baseline, as an auditor reads it.
+struct ExceptionRow {
+    owner: String,
+    reason: String,
+    expires: String,
+    state: &'static str,
+    covers: usize,
 }
 
 struct Row {
@@ -225,7 +239,10 @@ fn build(plan: &Plan) -> Report {
                 errors,
                 &plan.scopes,
             );
-            if cell.class != State::Ok.class() && cell.class != COVERED {
+            if cell.class != State::Ok.class()
+                && cell.class != COVERED
+                && cell.class != State::Excepted.class()
+            {
                 row.drift += 1;
             }
             if cell.anchor.is_some() {
@@ -265,6 +282,20 @@ fn build(plan: &Plan) -> Report {
         groups: groups.finish(),
         account_errors,
         notes: plan.notes.clone(),
+        exceptions: plan
+            .exceptions
+            .iter()
+            .map(|e| ExceptionRow {
+                owner: e.owner.clone(),
+                reason: e.reason.clone(),
+                expires: e.expires.clone(),
+                state: match e.state {
+                    ExceptionState::InForce => "in force",
+                    ExceptionState::RunOut => "run out: drift again",
+                },
+                covers: e.covers,
+            })
+            .collect(),
     }
 }
 
@@ -306,7 +337,7 @@ fn cell(
     }
     let mut acting = 0;
     for c in changes {
-        let s = State::of(c.action);
+        let s = State::of(c);
         state = state.max(s);
         let slot = per_service
             .entry(c.address.service())
@@ -328,11 +359,13 @@ fn cell(
     }
     let label = match state {
         State::Ok => "✓".to_string(),
+        State::Excepted => "=".to_string(),
         State::Error if acting == 0 => "✕".to_string(),
         _ => acting.to_string(),
     };
     let what = match state {
         State::Ok => "in line with the baseline".to_string(),
+        State::Excepted => "its drift excepted".to_string(),
         State::Manual => format!("{acting} manual action(s)"),
         State::Changes => format!("{acting} change(s)"),
         State::Error => format!("could not be read ({} error(s))", errors.len()),
@@ -565,7 +598,7 @@ fn controls(plan: &Plan) -> Vec<ControlRow> {
                 .or_default()
                 .entry((&c.address.account, &c.address.region))
                 .or_insert(State::Ok);
-            *slot = (*slot).max(State::of(c.action));
+            *slot = (*slot).max(State::of(c));
         }
     }
     for l in &plan.in_line {

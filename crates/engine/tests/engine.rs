@@ -701,6 +701,7 @@ async fn accounts_are_reached_while_every_reading_slot_is_busy() {
         concurrency: 1,
         per_account: 1,
         progress: None,
+        today: None,
     };
     let plan = tokio::time::timeout(
         std::time::Duration::from_secs(30),
@@ -937,6 +938,7 @@ fn an_empty_plan_says_whether_anything_failed() {
         notes: vec![],
         unreadable: vec![],
         scopes: Default::default(),
+        exceptions: Vec::new(),
     };
     assert!(render::human(&plan, &Styles::plain()).contains("No account to plan"));
     plan.errors.push(PlanError {
@@ -1244,4 +1246,81 @@ async fn a_create_that_finds_the_resource_made_meanwhile_is_stale() {
         matches!(&a.outcome, Outcome::Failed { kind: ErrorKind::Stale, message } if message.contains("on changed since the plan")),
         "{a:?}"
     );
+}
+
+/// Issue 36: drift an exception covers is excepted while it is in force
+/// (nothing is done, and it is not drift), and drift again with a note
+/// from the day after it ends.
+#[tokio::test]
+async fn an_exception_leaves_its_drift_until_it_ends() {
+    let fake = chain(vec![]);
+    let mut b = baseline();
+    b.exceptions = Some(vec![baseline_spec::Exception {
+        settings: None,
+        kinds: Some(vec!["fake.a".into()]),
+        controls: None,
+        accounts: Some(vec![baseline_spec::AccountId("123456789012".into())]),
+        regions: Some(vec!["eu-west-1".into()]),
+        reason: "legacy workload".into(),
+        owner: "security@example.com".into(),
+        expires: "2027-03-31".into(),
+    }]);
+    let svcs: Vec<Arc<dyn Service>> = vec![fake.clone()];
+    let plan_on = |today: &str| {
+        let opts = PlanOptions {
+            today: Some(today.into()),
+            ..PlanOptions::default()
+        };
+        let (b, svcs) = (b.clone(), svcs.clone());
+        async move { make_plan(&b, &[target()], &svcs, Mode::Apply, Vec::new(), &opts).await }
+    };
+    let plan = plan_on("2027-03-31").await;
+    let a = plan
+        .changes
+        .iter()
+        .find(|c| c.address.kind == "fake.a")
+        .unwrap();
+    assert_eq!(a.action, Action::NoOp);
+    assert!(
+        matches!(&a.held, Some(Held::Excepted { owner, .. }) if owner == "security@example.com")
+    );
+    assert_eq!(plan.summary().add, 3, "the other creates stand");
+    assert_eq!(
+        plan.exceptions,
+        vec![ExceptionUse {
+            index: 0,
+            owner: "security@example.com".into(),
+            reason: "legacy workload".into(),
+            expires: "2027-03-31".into(),
+            state: ExceptionState::InForce,
+            covers: 1,
+        }]
+    );
+    let text = render::human(&plan, &Styles::plain());
+    assert!(
+        text.contains("= fake.a[\"x\"] excepted")
+            && text.contains("excepted until 2027-03-31 by security@example.com: legacy workload"),
+        "{text}"
+    );
+    // The step that depends on it still waits for it: it is not applied.
+    let results = run(&fake, &plan).await;
+    assert!(results.iter().all(|r| r.address.kind != "fake.a"));
+
+    // The day after: drift again, with the note.
+    let plan = plan_on("2027-04-01").await;
+    let a = plan
+        .changes
+        .iter()
+        .find(|c| c.address.kind == "fake.a")
+        .unwrap();
+    assert_eq!(a.action, Action::Create);
+    assert!(
+        a.note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("ran out on 2027-03-31"),
+        "{a:?}"
+    );
+    assert_eq!(plan.exceptions[0].state, ExceptionState::RunOut);
+    assert!(render::human(&plan, &Styles::plain()).contains("Exception ended:"));
 }

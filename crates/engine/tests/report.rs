@@ -114,6 +114,7 @@ fn plan() -> Plan {
         notes: vec![],
         unreadable: vec![],
         scopes: Default::default(),
+        exceptions: Vec::new(),
     }
 }
 

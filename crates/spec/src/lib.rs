@@ -26,6 +26,12 @@ pub fn load(path: &Path) -> Result<Baseline, SpecError> {
     parse(&text, &path.display().to_string())
 }
 
+/// [`load`] with `checks`; returns the warnings as well.
+pub fn load_with(path: &Path, checks: &Checks) -> Result<(Baseline, Vec<Diagnostic>), SpecError> {
+    let text = read_bounded(path)?;
+    parse_with(&text, &path.display().to_string(), checks)
+}
+
 /// The largest baseline file read: a thousand accounts listed with
 /// overrides fit in well under a megabyte.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -68,6 +74,27 @@ pub fn read_bounded(path: &Path) -> Result<String, SpecError> {
 /// All structural errors are reported at once; the semantic checks run
 /// once the structure is sound, and report all of theirs.
 pub fn parse(text: &str, file: &str) -> Result<Baseline, SpecError> {
+    parse_with(text, file, &Checks::default()).map(|(b, _)| b)
+}
+
+/// The checks that depend on the day and on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    /// Today, `YYYY-MM-DD` (UTC): exceptions are checked against it (an
+    /// ended one is a warning, one more than a year ahead refused).
+    /// `None`: not checked.
+    pub today: Option<String>,
+    /// `--allow-long-exceptions`: exceptions may end more than a year
+    /// ahead.
+    pub allow_long_exceptions: bool,
+}
+
+/// [`parse`] with `checks`; returns the warnings as well.
+pub fn parse_with(
+    text: &str,
+    file: &str,
+    checks: &Checks,
+) -> Result<(Baseline, Vec<Diagnostic>), SpecError> {
     let invalid = |diagnostics| SpecError::Invalid {
         file: file.to_string(),
         diagnostics,
@@ -104,10 +131,13 @@ pub fn parse(text: &str, file: &str) -> Result<Baseline, SpecError> {
         }
     };
     validate::meaning(&baseline, &mut report);
+    if let Some(today) = &checks.today {
+        validate::exception_days(&baseline, today, checks.allow_long_exceptions, &mut report);
+    }
     if !report.diagnostics.is_empty() {
         return Err(invalid(report.finish()));
     }
-    Ok(baseline)
+    Ok((baseline, report.warnings))
 }
 
 /// The JSON Schema of `baseline.yaml` (draft 2020-12), as committed under

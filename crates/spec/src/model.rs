@@ -56,6 +56,13 @@ macro_rules! sections {
             /// override gives replace those of the base).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub overrides: Option<Vec<Override>>,
+            /// Drift the team decided to leave as it is, each with what it
+            /// excuses, where, why, who decided and until when: while in
+            /// force, that drift is shown as excepted, apply does not
+            /// change it, and it is not drift for `--detailed-exitcode`;
+            /// from the day after `expires` it is drift again.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub exceptions: Option<Vec<Exception>>,
         }
 
         /// Sections that differ for some accounts and/or regions.
@@ -197,6 +204,61 @@ impl OrganizationSpec {
     pub fn securityhub_central(&self) -> bool {
         self.admin().is_some()
             && self.securityhub_configuration != Some(SecurityHubConfiguration::Local)
+    }
+}
+
+/// Drift left as it is by decision, for a while (`exceptions:`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    /// The settings it excuses, by their section keys (`config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Vec<String>>,
+    /// The kinds of resource it excuses (`config.recorder`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<String>>,
+    /// The controls it excuses (`GuardDuty.1`): a change that clears one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controls: Option<Vec<String>>,
+    /// The accounts it holds in (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<AccountId>>,
+    /// The regions it holds in (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
+    /// Why the drift is left.
+    pub reason: String,
+    /// Who decided it (a person or a team: an email, a name).
+    pub owner: String,
+    /// The last day it holds, `YYYY-MM-DD` (UTC); at most a year ahead
+    /// unless `--allow-long-exceptions`.
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub expires: String,
+}
+
+impl Exception {
+    /// Whether it excuses the resource of `kind` in `account` and
+    /// `region`, which clears `controls`.
+    pub fn covers(&self, account: &str, region: &str, kind: &str, controls: &[String]) -> bool {
+        let setting = kind.split('.').next().unwrap_or(kind);
+        let what = self.settings.iter().flatten().any(|s| s == setting)
+            || self.kinds.iter().flatten().any(|k| k == kind)
+            || self.controls.iter().flatten().any(|c| controls.contains(c));
+        what && self
+            .accounts
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|id| id.0 == account))
+            && self
+                .regions
+                .as_ref()
+                .is_none_or(|r| r.iter().any(|x| x == region))
+    }
+
+    /// Whether it is in force on `today` (`YYYY-MM-DD`): through its
+    /// `expires` day.
+    pub fn in_force(&self, today: &str) -> bool {
+        // ISO dates of the same length compare as their days do.
+        today <= self.expires.as_str()
     }
 }
 

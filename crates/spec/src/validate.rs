@@ -23,6 +23,8 @@ pub(crate) struct Report<'a> {
     file: &'a str,
     positions: &'a Positions,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// What is worth saying but refuses nothing.
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl<'a> Report<'a> {
@@ -31,7 +33,21 @@ impl<'a> Report<'a> {
             file,
             positions,
             diagnostics: Vec::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// A warning about the value at `pointer`.
+    fn warn_at_value(&mut self, pointer: &str, message: String, hint: Option<String>) {
+        let pos = self.positions.value(pointer);
+        self.warnings.push(Diagnostic {
+            file: self.file.to_string(),
+            line: pos.line,
+            column: pos.column,
+            path: key_path(pointer),
+            message,
+            hint,
+        });
     }
 
     /// An error about the value at `pointer`.
@@ -508,6 +524,120 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
         }
     }
     overrides(b, &region_list, report);
+    exceptions(b, &region_list, report);
+}
+
+/// The day an exception's `expires` names, if it is one.
+fn day(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Each exception names what it excuses (known settings, kinds of them,
+/// or controls), valid accounts and regions, and a real day.
+fn exceptions(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
+    for (i, e) in b.exceptions.iter().flatten().enumerate() {
+        let p = format!("/exceptions/{i}");
+        let none = |l: &Option<Vec<String>>| l.as_ref().is_none_or(Vec::is_empty);
+        if none(&e.settings) && none(&e.kinds) && none(&e.controls) {
+            report.at_key(
+                &p,
+                "an exception must say what it excuses".into(),
+                Some("give `settings` (section keys such as `config`), `kinds` (such as `config.recorder`) or `controls` (such as `Config.1`)".into()),
+            );
+        }
+        for (j, s) in e.settings.iter().flatten().enumerate() {
+            if !SECTIONS.contains(&s.as_str()) {
+                report.at_value(
+                    &format!("{p}/settings/{j}"),
+                    format!("`{s}` is not a setting"),
+                    suggest(s, SECTIONS.iter().copied()).map(|m| format!("did you mean `{m}`?")),
+                );
+            }
+        }
+        for (j, k) in e.kinds.iter().flatten().enumerate() {
+            let (section, rest) = k.split_once('.').unwrap_or((k, ""));
+            if !SECTIONS.contains(&section) || rest.is_empty() {
+                report.at_value(
+                    &format!("{p}/kinds/{j}"),
+                    format!("`{k}` is not a kind of resource"),
+                    Some("a setting's section key, a dot, and the resource, as the plan names it: `config.recorder`".into()),
+                );
+            }
+        }
+        for (j, a) in e.accounts.iter().flatten().enumerate() {
+            if !is_account_id(&a.0) {
+                report.at_value(
+                    &format!("{p}/accounts/{j}"),
+                    format!("`{}` is not a 12-digit account id", a.0),
+                    None,
+                );
+            }
+        }
+        for (j, r) in e.regions.iter().flatten().enumerate() {
+            if !region_list.is_empty() && !region_list.contains(&r.as_str()) {
+                report.at_value(
+                    &format!("{p}/regions/{j}"),
+                    format!("`{r}` is not one of the baseline's regions"),
+                    None,
+                );
+            } else if !is_region(r) {
+                report.at_value(
+                    &format!("{p}/regions/{j}"),
+                    format!("`{r}` is not a region name"),
+                    None,
+                );
+            }
+        }
+        for (key, text) in [("reason", &e.reason), ("owner", &e.owner)] {
+            if text.trim().is_empty() {
+                report.at_value(
+                    &format!("{p}/{key}"),
+                    format!("an exception's `{key}` cannot be empty"),
+                    Some("an auditor reads who decided it and why".into()),
+                );
+            }
+        }
+        if day(&e.expires).is_none() {
+            report.at_value(
+                &format!("{p}/expires"),
+                format!("`{}` is not a day", e.expires),
+                Some("`YYYY-MM-DD`, the last day the exception holds".into()),
+            );
+        }
+    }
+}
+
+/// The exceptions' days against `today`: one ending in the past is a
+/// warning (it excuses nothing: its drift is drift again); one ending more
+/// than a year ahead is refused unless `allow_long`.
+pub(crate) fn exception_days(b: &Baseline, today: &str, allow_long: bool, report: &mut Report<'_>) {
+    let Some(today) = day(today) else { return };
+    let year_ahead = today
+        .checked_add_months(chrono::Months::new(12))
+        .unwrap_or(today);
+    for (i, e) in b.exceptions.iter().flatten().enumerate() {
+        let Some(end) = day(&e.expires) else { continue };
+        let p = format!("/exceptions/{i}/expires");
+        if end < today {
+            report.warn_at_value(
+                &p,
+                format!(
+                    "the exception of {} ended on {}: what it excused is drift again",
+                    e.owner, e.expires
+                ),
+                Some("renew it with a new `expires`, or remove it".into()),
+            );
+        } else if end > year_ahead && !allow_long {
+            report.at_value(
+                &p,
+                format!(
+                    "the exception of {} ends on {}, more than a year ahead",
+                    e.owner, e.expires
+                ),
+                Some("an exception is reviewed at least yearly: end it sooner, or pass `--allow-long-exceptions`".into()),
+            );
+        }
+    }
 }
 
 /// The sections of the base or of one override, for the checks that a

@@ -187,3 +187,64 @@ fn an_alias_bomb_file_is_refused_with_its_place() {
     assert!(msg.contains("bomb.yaml:"), "{msg}");
     assert!(msg.contains("alias bomb"), "{msg}");
 }
+
+/// Issue 36: an exception needs what, why, who and until when, each
+/// refused at its place; one ending more than a year ahead is refused
+/// unless allowed; one that has ended is a warning.
+#[test]
+fn exceptions_need_an_owner_a_reason_and_an_end_within_a_year() {
+    let base = "version: 1\naccounts: [{id: \"111111111111\"}]\nregions: [us-east-1]\nhome_region: us-east-1\nconfig: {enabled: true}\nexceptions:\n";
+    let checks = baseline_spec::Checks {
+        today: Some("2026-12-07".into()),
+        allow_long_exceptions: false,
+    };
+    let refused = |exception: &str, allow_long: bool| {
+        let checks = baseline_spec::Checks {
+            allow_long_exceptions: allow_long,
+            ..checks.clone()
+        };
+        match baseline_spec::parse_with(&format!("{base}{exception}"), "b.yaml", &checks) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    };
+    // No owner: refused where the exception is.
+    let e = refused(
+        "  - settings: [config]\n    reason: legacy\n    expires: 2027-03-31\n",
+        false,
+    );
+    assert!(e.contains("b.yaml:7:") && e.contains("owner"), "{e}");
+    // No reason.
+    let e = refused(
+        "  - settings: [config]\n    owner: sec@example.com\n    expires: 2027-03-31\n",
+        false,
+    );
+    assert!(e.contains("b.yaml:7:") && e.contains("reason"), "{e}");
+    // Two years ahead: refused at `expires`, unless allowed.
+    let long = "  - settings: [config]\n    reason: legacy\n    owner: sec@example.com\n    expires: 2028-12-01\n";
+    let e = refused(long, false);
+    assert!(
+        e.contains("b.yaml:10:14") && e.contains("more than a year ahead"),
+        "{e}"
+    );
+    assert_eq!(refused(long, true), "");
+    // What it excuses must be named, and be a setting.
+    let e = refused(
+        "  - settings: [confg]\n    reason: legacy\n    owner: sec@example.com\n    expires: 2027-03-31\n",
+        false,
+    );
+    assert!(
+        e.contains("`confg` is not a setting") && e.contains("`config`"),
+        "{e}"
+    );
+    // Ended: valid, with a warning at its place.
+    let (_, warnings) = baseline_spec::parse_with(
+        &format!("{base}  - kinds: [config.recorder]\n    reason: legacy\n    owner: sec@example.com\n    expires: 2026-12-06\n"),
+        "b.yaml",
+        &checks,
+    )
+    .unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!((warnings[0].line, warnings[0].column), (10, 14));
+    assert!(warnings[0].message.contains("ended on 2026-12-06"));
+}
