@@ -258,7 +258,7 @@ fn plan_options(args: &PlanArgs, g: &Global) -> PlanOptions {
         concurrency: args.concurrency,
         per_account: args.account_concurrency,
         progress,
-        today: crate::planfile::today(),
+        today: Some(crate::planfile::today()),
     }
 }
 

@@ -374,7 +374,7 @@ impl Global {
     /// The checks of a baseline file that depend on the day and the flags.
     fn checks(&self) -> baseline_spec::Checks {
         baseline_spec::Checks {
-            today: planfile::today(),
+            today: Some(planfile::today()),
             allow_long_exceptions: self.allow_long_exceptions,
         }
     }

@@ -292,9 +292,13 @@ pub(crate) fn warn(warnings: &[baseline_spec::Diagnostic]) {
     }
 }
 
-/// Today, UTC, `YYYY-MM-DD`: the day exceptions are checked against.
-pub(crate) fn today() -> Option<String> {
-    now_rfc3339().and_then(|t| t.get(..10).map(str::to_string))
+/// Today, UTC, `YYYY-MM-DD`: the day exceptions are checked against
+/// (always known: exceptions never switch off for want of a date).
+pub(crate) fn today() -> String {
+    chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// Reads and validates a baseline file, with what identifies it; its

@@ -661,21 +661,28 @@ fn except(baseline: &Baseline, today: &str, changes: &mut [Change], used: &mut V
     let Some(exceptions) = &baseline.exceptions else {
         return;
     };
+    let mut excepted: Vec<(Address, usize)> = Vec::new();
     for c in changes.iter_mut() {
         if c.action == Action::NoOp {
             continue;
         }
         let a = &c.address;
+        let covering =
+            |e: &&baseline_spec::Exception| e.covers(&a.account, &a.region, &a.kind, &c.controls);
+        // One in force wins over one that ran out (a renewal written
+        // below the ended entry).
         let Some((i, e)) = exceptions
             .iter()
             .enumerate()
-            .find(|(_, e)| e.covers(&a.account, &a.region, &a.kind, &c.controls))
+            .find(|(_, e)| covering(e) && e.in_force(today))
+            .or_else(|| exceptions.iter().enumerate().find(|(_, e)| covering(e)))
         else {
             continue;
         };
         let in_force = e.in_force(today);
         used.push((i, in_force));
         if in_force {
+            excepted.push((c.address.clone(), i));
             c.held = Some(Held::Excepted {
                 owner: e.owner.clone(),
                 reason: e.reason.clone(),
@@ -697,6 +704,42 @@ fn except(baseline: &Baseline, today: &str, changes: &mut [Change], used: &mut V
                 None => ran_out,
             });
         }
+    }
+    // A change that takes a value from an excepted create cannot run
+    // without it: excepted with it (until nothing more is).
+    while let Some((c, i)) = changes.iter().enumerate().find_map(|(n, c)| {
+        (c.action != Action::NoOp)
+            .then(|| {
+                c.known_after_apply
+                    .iter()
+                    .find_map(|r| excepted.iter().find(|(a, _)| *a == r.from))
+                    .map(|(_, i)| (n, *i))
+            })
+            .flatten()
+    }) {
+        let e = &exceptions[i];
+        let change = &mut changes[c];
+        used.push((i, true));
+        excepted.push((change.address.clone(), i));
+        change.held = Some(Held::Excepted {
+            owner: e.owner.clone(),
+            reason: e.reason.clone(),
+            expires: e.expires.clone(),
+        });
+        change.note = Some(format!(
+            "it takes a value from a change this exception holds, so it is held with it{}",
+            change
+                .note
+                .take()
+                .map(|n| format!("\n{n}"))
+                .unwrap_or_default()
+        ));
+        change.action = Action::NoOp;
+        change.after = change.before.clone();
+        change.changed.clear();
+        change.preconditions.clear();
+        change.waits.clear();
+        change.known_after_apply.clear();
     }
 }
 

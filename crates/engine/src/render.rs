@@ -147,6 +147,16 @@ pub fn human(plan: &Plan, styles: &Styles) -> String {
         } else {
             let _ = writeln!(out, "Nothing could be read: no account was reached.");
         }
+    } else if !acting
+        && plan
+            .changes
+            .iter()
+            .any(|c| matches!(c.held, Some(Held::Excepted { .. })))
+    {
+        let _ = writeln!(
+            out,
+            "No changes to apply: the drift shown is excepted (below), and nothing else differs."
+        );
     } else if !acting {
         let targets = plan.targets.len();
         let _ = writeln!(
@@ -198,7 +208,7 @@ fn exceptions(out: &mut String, plan: &Plan, styles: &Styles) {
         } else if e.covers == 0 {
             let _ = writeln!(
                 out,
-                "{} {who} covers no drift of this plan: remove it, or check what it names.",
+                "{} {who} covers no drift of what this plan read: remove it if none is left anywhere, or check what it names.",
                 paint(styles.manual, "Warning:")
             );
         } else {

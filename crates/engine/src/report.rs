@@ -132,6 +132,7 @@ struct ChangeView {
 struct ControlRow {
     control: String,
     pass: usize,
+    excepted: usize,
     drift: usize,
     manual: usize,
 }
@@ -617,6 +618,7 @@ fn controls(plan: &Plan) -> Vec<ControlRow> {
             ControlRow {
                 control: control.to_string(),
                 pass: count(State::Ok),
+                excepted: count(State::Excepted),
                 drift: count(State::Changes),
                 manual: count(State::Manual),
             }

@@ -1324,3 +1324,66 @@ async fn an_exception_leaves_its_drift_until_it_ends() {
     assert_eq!(plan.exceptions[0].state, ExceptionState::RunOut);
     assert!(render::human(&plan, &Styles::plain()).contains("Exception ended:"));
 }
+
+/// Issue 36's review: a renewal written below the ended entry is the one
+/// in force; and a change that takes a value from an excepted create is
+/// excepted with it (it could not run without that value).
+#[tokio::test]
+async fn a_renewed_exception_wins_and_what_needs_an_excepted_value_waits_with_it() {
+    fn declare(c: &Change) -> Declared {
+        if c.address.kind != "fake.trail" {
+            return Declared::default();
+        }
+        Declared {
+            references: vec![Reference {
+                into: "key_id".into(),
+                from: addr("fake.key"),
+                output: "id".into(),
+            }],
+            ..Declared::default()
+        }
+    }
+    let fake = Arc::new(Fake {
+        desired: vec![want("fake.trail", &[]), want("fake.key", &[])],
+        observed: Mutex::new(HashMap::new()),
+        log: Mutex::new(Vec::new()),
+        fail: vec![],
+        declare: Some(declare),
+        given: Mutex::new(Vec::new()),
+    });
+    let exception = |expires: &str| baseline_spec::Exception {
+        settings: None,
+        kinds: Some(vec!["fake.key".into()]),
+        controls: None,
+        accounts: None,
+        regions: None,
+        reason: "waiting for a key design".into(),
+        owner: format!("team-{expires}"),
+        expires: expires.into(),
+    };
+    let mut b = baseline();
+    b.exceptions = Some(vec![exception("2026-01-31"), exception("2027-01-31")]);
+    let svcs: Vec<Arc<dyn Service>> = vec![fake.clone()];
+    let opts = PlanOptions {
+        today: Some("2026-12-07".into()),
+        ..PlanOptions::default()
+    };
+    let plan = make_plan(&b, &[target()], &svcs, Mode::Apply, Vec::new(), &opts).await;
+    let of = |k: &str| plan.changes.iter().find(|c| c.address.kind == k).unwrap();
+    assert!(
+        matches!(&of("fake.key").held, Some(Held::Excepted { owner, .. }) if owner == "team-2027-01-31"),
+        "{:?}",
+        of("fake.key")
+    );
+    assert_eq!(
+        of("fake.trail").action,
+        Action::NoOp,
+        "it needs the key's id"
+    );
+    assert!(matches!(of("fake.trail").held, Some(Held::Excepted { .. })));
+    assert!(!plan.has_applicable_changes());
+    assert!(
+        render::human(&plan, &Styles::plain())
+            .contains("No changes to apply: the drift shown is excepted")
+    );
+}

@@ -564,6 +564,19 @@ fn exceptions(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 );
             }
         }
+        for (key, empty) in [
+            ("accounts", e.accounts.as_ref().is_some_and(Vec::is_empty)),
+            ("regions", e.regions.as_ref().is_some_and(Vec::is_empty)),
+        ] {
+            if empty {
+                report.at_value(
+                    &format!("{p}/{key}"),
+                    format!("an empty `{key}` list excuses nothing"),
+                    Some(format!("leave `{key}` out to mean all")),
+                );
+            }
+        }
+        let listed = b.listed_accounts();
         for (j, a) in e.accounts.iter().flatten().enumerate() {
             if !is_account_id(&a.0) {
                 report.at_value(
@@ -571,19 +584,25 @@ fn exceptions(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                     format!("`{}` is not a 12-digit account id", a.0),
                     None,
                 );
+            } else if !listed.is_empty() && !listed.iter().any(|l| l.id.0 == a.0) {
+                report.at_value(
+                    &format!("{p}/accounts/{j}"),
+                    format!("account {} is not one of the baseline's accounts", a.0),
+                    None,
+                );
             }
         }
         for (j, r) in e.regions.iter().flatten().enumerate() {
-            if !region_list.is_empty() && !region_list.contains(&r.as_str()) {
-                report.at_value(
-                    &format!("{p}/regions/{j}"),
-                    format!("`{r}` is not one of the baseline's regions"),
-                    None,
-                );
-            } else if !is_region(r) {
+            if !is_region(r) {
                 report.at_value(
                     &format!("{p}/regions/{j}"),
                     format!("`{r}` is not a region name"),
+                    None,
+                );
+            } else if !region_list.is_empty() && !region_list.contains(&r.as_str()) {
+                report.at_value(
+                    &format!("{p}/regions/{j}"),
+                    format!("`{r}` is not one of the baseline's regions"),
                     None,
                 );
             }
