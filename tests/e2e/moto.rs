@@ -424,3 +424,62 @@ pub fn offline(args: &[&str]) -> Run {
         .expect("the baseline binary runs")
         .into()
 }
+
+/// `baseline <command>` on a terminal (script(1) gives it one), stopped
+/// at its prompt: the running child, its output from there on, and what
+/// it showed up to the prompt.
+pub fn at_prompt(
+    moto: &Moto,
+    command: &str,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+    String,
+) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} {command}", env!("CARGO_BIN_EXE_baseline")),
+            "/dev/null",
+        ])
+        .envs(moto.env())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("Enter a value:") {
+        let n = {
+            let chunk = out.fill_buf().unwrap();
+            assert!(
+                !chunk.is_empty(),
+                "{command} ended before its prompt: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(chunk);
+            chunk.len()
+        };
+        out.consume(n);
+    }
+    (child, out, String::from_utf8_lossy(&seen).to_string())
+}
+
+/// Answers the prompt of [`at_prompt`]'s child with `answer`: its exit
+/// code and the rest of its output.
+pub fn answer(
+    mut child: std::process::Child,
+    mut out: std::io::BufReader<std::process::ChildStdout>,
+    answer: &str,
+) -> (Option<i32>, String) {
+    use std::io::Read as _;
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, format!("{answer}\n").as_bytes()).unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    drop(stdin);
+    (child.wait().unwrap().code(), rest)
+}

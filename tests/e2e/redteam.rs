@@ -731,7 +731,6 @@ async fn an_endless_listing_fails_its_read_and_a_signal_still_ends_the_run() {
 /// re-checks both before anything is emptied; a change is a stale plan.
 #[tokio::test(flavor = "multi_thread")]
 async fn destroy_rechecks_what_changed_while_the_prompt_waited() {
-    use std::io::{BufRead as _, Read as _};
     const ACCOUNT: &str = "123456789012";
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
@@ -751,35 +750,7 @@ async fn destroy_rechecks_what_changed_while_the_prompt_waited() {
     }
 
     // destroy on a terminal (script(1) gives it one), waiting at its prompt.
-    let mut child = std::process::Command::new("script")
-        .args([
-            "-qec",
-            &format!("{} destroy -f {f}", env!("CARGO_BIN_EXE_baseline")),
-            "/dev/null",
-        ])
-        .envs(moto.env())
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut seen = Vec::new();
-    while !String::from_utf8_lossy(&seen).contains("Enter a value:") {
-        let n = {
-            let chunk = out.fill_buf().unwrap();
-            assert!(
-                !chunk.is_empty(),
-                "destroy ended before its prompt: {}",
-                String::from_utf8_lossy(&seen)
-            );
-            seen.extend_from_slice(chunk);
-            chunk.len()
-        };
-        out.consume(n);
-    }
-    let shown = String::from_utf8_lossy(&seen).to_string();
+    let (child, out, shown) = crate::moto::at_prompt(&moto, &format!("destroy -f {f}"));
     assert!(
         shown.contains(&format!(
             "cloudtrail.bucket[\"{trail_bucket}\"] will be destroyed"
@@ -816,14 +787,9 @@ async fn destroy_rechecks_what_changed_while_the_prompt_waited() {
         .await
         .unwrap();
 
-    let mut stdin = child.stdin.take().unwrap();
-    std::io::Write::write_all(&mut stdin, b"yes\n").unwrap();
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    drop(stdin);
-    let status = child.wait().unwrap();
+    let (code, rest) = crate::moto::answer(child, out, "yes");
     let all = format!("{shown}{rest}");
-    assert_eq!(status.code(), Some(1), "{all}");
+    assert_eq!(code, Some(1), "{all}");
     assert!(
         all.contains(&format!("cloudtrail.bucket[\"{trail_bucket}\"]: plan is stale: it is used by {ACCOUNT}/eu-west-1/guardduty.detector"))
             && all.contains("nothing was written"),

@@ -414,39 +414,10 @@ async fn a_saved_plan_is_the_baselines_in_every_field() {
 /// did), and the first apply writes nothing at all.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_create_that_finds_its_resource_made_meanwhile_is_stale_and_writes_nothing() {
-    use std::io::{BufRead as _, Read as _};
     let moto = Moto::start();
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tokyo.yaml");
     let f = file.to_str().unwrap();
-    let mut child = std::process::Command::new("script")
-        .args([
-            "-qec",
-            &format!("{} apply -f {f}", env!("CARGO_BIN_EXE_baseline")),
-            "/dev/null",
-        ])
-        .envs(moto.env())
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut seen = Vec::new();
-    while !String::from_utf8_lossy(&seen).contains("Enter a value:") {
-        let n = {
-            let chunk = out.fill_buf().unwrap();
-            assert!(
-                !chunk.is_empty(),
-                "apply ended before its prompt: {}",
-                String::from_utf8_lossy(&seen)
-            );
-            seen.extend_from_slice(chunk);
-            chunk.len()
-        };
-        out.consume(n);
-    }
-    let shown = String::from_utf8_lossy(&seen).to_string();
+    let (child, out, shown) = crate::moto::at_prompt(&moto, &format!("apply -f {f}"));
     // Every kind the plan creates, by its short address.
     let created: Vec<String> = shown
         .lines()
@@ -487,13 +458,8 @@ async fn a_create_that_finds_its_resource_made_meanwhile_is_stale_and_writes_not
     assert_eq!(other.code, 0, "{other:?}");
     let since = moto.writes(0).len();
 
-    let mut stdin = child.stdin.take().unwrap();
-    std::io::Write::write_all(&mut stdin, b"yes\n").unwrap();
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    drop(stdin);
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(1), "{rest}");
+    let (code, rest) = crate::moto::answer(child, out, "yes");
+    assert_eq!(code, Some(1), "{rest}");
     let written = moto.writes(since);
     assert!(
         written.is_empty(),

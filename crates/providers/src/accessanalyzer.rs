@@ -171,10 +171,7 @@ impl Service for AccessAnalyzerService {
     /// The delegated administrator's organization analyzer waits for
     /// the delegation made moments ago to hold.
     fn declare(&self, change: &Change) -> Declared {
-        let mut d = Declared {
-            preconditions: crate::usual_preconditions(change),
-            ..Declared::default()
-        };
+        let mut d = crate::usual(change);
         let delegated = self
             .aws
             .organization

@@ -99,10 +99,7 @@ impl Service for AccountService {
     }
 
     fn declare(&self, change: &Change) -> Declared {
-        Declared {
-            preconditions: crate::usual_preconditions(change),
-            ..Declared::default()
-        }
+        crate::usual(change)
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {

@@ -134,6 +134,14 @@ pub(crate) fn usual_preconditions(change: &Change) -> Vec<baseline_engine::Preco
     }
 }
 
+/// What most changes declare: the [`usual_preconditions`], nothing else.
+pub(crate) fn usual(change: &Change) -> baseline_engine::Declared {
+    baseline_engine::Declared {
+        preconditions: usual_preconditions(change),
+        ..baseline_engine::Declared::default()
+    }
+}
+
 /// Controls as owned strings.
 pub(crate) fn controls(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()

@@ -356,10 +356,7 @@ pub(crate) fn declare(kinds: &Kinds, change: &Change) -> baseline_engine::Declar
             ..Declared::default()
         };
     }
-    let mut d = Declared {
-        preconditions: crate::usual_preconditions(change),
-        ..Declared::default()
-    };
+    let mut d = crate::usual(change);
     if kind == kinds.admin {
         return d;
     }

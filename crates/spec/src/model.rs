@@ -236,6 +236,22 @@ pub struct Exception {
     pub expires: String,
 }
 
+/// Whether `account` and `region` are among `accounts` and `regions`
+/// (left out: all), as an override or an exception names them.
+fn within(
+    accounts: &Option<Vec<AccountId>>,
+    regions: &Option<Vec<String>>,
+    account: &str,
+    region: &str,
+) -> bool {
+    accounts
+        .as_ref()
+        .is_none_or(|a| a.iter().any(|id| id.0 == account))
+        && regions
+            .as_ref()
+            .is_none_or(|r| r.iter().any(|x| x == region))
+}
+
 impl Exception {
     /// Whether it excuses the resource of `kind` in `account` and
     /// `region`, which clears `controls`.
@@ -244,14 +260,7 @@ impl Exception {
         let what = self.settings.iter().flatten().any(|s| s == setting)
             || self.kinds.iter().flatten().any(|k| k == kind)
             || self.controls.iter().flatten().any(|c| controls.contains(c));
-        what && self
-            .accounts
-            .as_ref()
-            .is_none_or(|a| a.iter().any(|id| id.0 == account))
-            && self
-                .regions
-                .as_ref()
-                .is_none_or(|r| r.iter().any(|x| x == region))
+        what && within(&self.accounts, &self.regions, account, region)
     }
 
     /// Whether it is in force on `today` (`YYYY-MM-DD`): through its
@@ -265,13 +274,7 @@ impl Exception {
 impl Override {
     /// Whether it applies to this account and region.
     pub fn applies(&self, account: &str, region: &str) -> bool {
-        self.accounts
-            .as_ref()
-            .is_none_or(|a| a.iter().any(|id| id.0 == account))
-            && self
-                .regions
-                .as_ref()
-                .is_none_or(|r| r.iter().any(|x| x == region))
+        within(&self.accounts, &self.regions, account, region)
     }
 }
 

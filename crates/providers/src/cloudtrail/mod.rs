@@ -442,10 +442,7 @@ impl Service for CloudTrailService {
     /// new; the writes CloudTrail and KMS check are tried again while a
     /// policy or tag written moments ago takes effect.
     fn declare(&self, change: &Change) -> Declared {
-        let mut d = Declared {
-            preconditions: crate::usual_preconditions(change),
-            ..Declared::default()
-        };
+        let mut d = crate::usual(change);
         let alias = self.aws.owner.key_alias();
         match (change.address.kind.as_str(), change.action) {
             (KEY, Action::Create) => d.waits.push(Wait::PolicyInEffect),

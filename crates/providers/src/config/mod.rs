@@ -227,10 +227,7 @@ impl Service for ConfigService {
     /// recorder is put).
     fn declare(&self, change: &Change) -> Declared {
         let kind = change.address.kind.as_str();
-        let mut d = Declared {
-            preconditions: crate::usual_preconditions(change),
-            ..Declared::default()
-        };
+        let mut d = crate::usual(change);
         match (kind, change.action) {
             ("config.bucket", _) => d.preconditions = bucket::preconditions(change),
             ("config.recorder", Action::Create) => d.waits.push(Wait::PolicyInEffect),

@@ -151,10 +151,7 @@ impl Service for GuardDutyService {
     fn declare(&self, change: &Change) -> Declared {
         let kind = change.address.kind.as_str();
         if kind == KIND {
-            let mut d = Declared {
-                preconditions: crate::usual_preconditions(change),
-                ..Declared::default()
-            };
+            let mut d = crate::usual(change);
             if change.action == Action::Create && crate::organization::made_by_designation(change) {
                 d.preconditions.clear();
                 d.waits.push(Wait::Designated);

@@ -172,10 +172,7 @@ impl Service for SecurityHubService {
                 crate::organization::declare(&organization::KINDS, change)
             }
         } else {
-            Declared {
-                preconditions: crate::usual_preconditions(change),
-                ..Declared::default()
-            }
+            crate::usual(change)
         };
         match (kind, change.action) {
             ("securityhub.hub", Action::Create)

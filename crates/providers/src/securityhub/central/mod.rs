@@ -195,11 +195,8 @@ pub(super) async fn read(
 /// takes the policy's id and ARN from the policy's change, and is read
 /// again only when the plan could read it.
 pub(super) fn declare(change: &Change) -> baseline_engine::Declared {
-    use baseline_engine::{Action, Declared, Precondition, Reference};
-    let mut d = Declared {
-        preconditions: crate::usual_preconditions(change),
-        ..Declared::default()
-    };
+    use baseline_engine::{Action, Precondition, Reference};
+    let mut d = crate::usual(change);
     match change.address.kind.as_str() {
         POLICY if change.action == Action::Update => {
             d.preconditions.push(Precondition::Unchanged {
