@@ -230,14 +230,14 @@ fn controls_count_account_regions_by_state() {
         let at = html.find(&format!("<tr><td>{control}</td>")).unwrap();
         html[at..at + html[at..].find("</tr>").unwrap()].to_string()
     };
-    // Config.1: in line in 1, drift in 2, person in 0.
+    // Config.1: in line in 1, excepted in 0, drift in 2, person in 0.
     assert_eq!(
         row("Config.1"),
-        "<tr><td>Config.1</td><td>1</td><td>2</td><td>0</td>"
+        "<tr><td>Config.1</td><td>1</td><td>0</td><td>2</td><td>0</td>"
     );
     assert_eq!(
         row("IAM.9"),
-        "<tr><td>IAM.9</td><td>1</td><td>0</td><td>1</td>"
+        "<tr><td>IAM.9</td><td>1</td><td>0</td><td>0</td><td>1</td>"
     );
 }
 
