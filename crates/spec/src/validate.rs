@@ -535,6 +535,11 @@ fn day(s: &str) -> Option<chrono::NaiveDate> {
 /// Each exception names what it excuses (known settings, kinds of them,
 /// or controls), valid accounts and regions, and a real day.
 fn exceptions(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
+    let listed: HashSet<&str> = b
+        .listed_accounts()
+        .iter()
+        .map(|a| a.id.0.as_str())
+        .collect();
     for (i, e) in b.exceptions.iter().flatten().enumerate() {
         let p = format!("/exceptions/{i}");
         let none = |l: &Option<Vec<String>>| l.as_ref().is_none_or(Vec::is_empty);
@@ -576,37 +581,7 @@ fn exceptions(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 );
             }
         }
-        let listed = b.listed_accounts();
-        for (j, a) in e.accounts.iter().flatten().enumerate() {
-            if !is_account_id(&a.0) {
-                report.at_value(
-                    &format!("{p}/accounts/{j}"),
-                    format!("`{}` is not a 12-digit account id", a.0),
-                    None,
-                );
-            } else if !listed.is_empty() && !listed.iter().any(|l| l.id.0 == a.0) {
-                report.at_value(
-                    &format!("{p}/accounts/{j}"),
-                    format!("account {} is not one of the baseline's accounts", a.0),
-                    None,
-                );
-            }
-        }
-        for (j, r) in e.regions.iter().flatten().enumerate() {
-            if !is_region(r) {
-                report.at_value(
-                    &format!("{p}/regions/{j}"),
-                    format!("`{r}` is not a region name"),
-                    None,
-                );
-            } else if !region_list.is_empty() && !region_list.contains(&r.as_str()) {
-                report.at_value(
-                    &format!("{p}/regions/{j}"),
-                    format!("`{r}` is not one of the baseline's regions"),
-                    None,
-                );
-            }
-        }
+        places(b, &p, &e.accounts, &e.regions, &listed, region_list, report);
         for (key, text) in [("reason", &e.reason), ("owner", &e.owner)] {
             if text.trim().is_empty() {
                 report.at_value(
@@ -865,6 +840,49 @@ fn section_values(s: &Sections<'_>, at: &str, name: Option<&str>, report: &mut R
 }
 
 /// Each id a 12-digit account id.
+/// The accounts and regions an override or an exception (at `p`) names:
+/// account ids, among the baseline's listed accounts (`listed`) when it
+/// lists them; region names, among its regions (`region_list`) when it
+/// lists them.
+fn places(
+    b: &Baseline,
+    p: &str,
+    accounts: &Option<Vec<AccountId>>,
+    regions: &Option<Vec<String>>,
+    listed: &HashSet<&str>,
+    region_list: &[&str],
+    report: &mut Report<'_>,
+) {
+    account_ids(report, &format!("{p}/accounts"), accounts.iter().flatten());
+    for (j, id) in accounts.iter().flatten().enumerate() {
+        if matches!(b.accounts, Accounts::List(_))
+            && is_account_id(&id.0)
+            && !listed.contains(id.0.as_str())
+        {
+            report.at_value(
+                &format!("{p}/accounts/{j}"),
+                format!("account {id} is not in `accounts`"),
+                None,
+            );
+        }
+    }
+    for (j, r) in regions.iter().flatten().enumerate() {
+        if !is_region(r) {
+            report.at_value(
+                &format!("{p}/regions/{j}"),
+                format!("`{r}` is not a region name"),
+                None,
+            );
+        } else if !region_list.is_empty() && !region_list.contains(&r.as_str()) {
+            report.at_value(
+                &format!("{p}/regions/{j}"),
+                format!("region {r} is not in `regions`"),
+                None,
+            );
+        }
+    }
+}
+
 fn account_ids<'a>(
     report: &mut Report<'_>,
     pointer: &str,
@@ -956,38 +974,7 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 }
             }
         }
-        account_ids(
-            report,
-            &format!("{p}/accounts"),
-            o.accounts.iter().flatten(),
-        );
-        for (j, id) in o.accounts.iter().flatten().enumerate() {
-            if matches!(b.accounts, Accounts::List(_))
-                && is_account_id(&id.0)
-                && !listed.contains(id.0.as_str())
-            {
-                report.at_value(
-                    &format!("{p}/accounts/{j}"),
-                    format!("account {id} is not in `accounts`"),
-                    None,
-                );
-            }
-        }
-        for (j, r) in o.regions.iter().flatten().enumerate() {
-            if !is_region(r) {
-                report.at_value(
-                    &format!("{p}/regions/{j}"),
-                    format!("`{r}` is not a region name"),
-                    None,
-                );
-            } else if !region_list.is_empty() && !region_list.contains(&r.as_str()) {
-                report.at_value(
-                    &format!("{p}/regions/{j}"),
-                    format!("region {r} is not in `regions`"),
-                    None,
-                );
-            }
-        }
+        places(b, &p, &o.accounts, &o.regions, &listed, region_list, report);
         let layer = serde_json::to_value(o).unwrap_or_default();
         let given: Vec<&str> = SECTIONS
             .iter()
