@@ -192,35 +192,31 @@ impl Service for AccessAnalyzerService {
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            let account = account_of(&self.aws, target)?;
-            let account = &*account;
-            if change.address.kind == ADMIN {
-                if change.action != Action::Create {
-                    return Err(crate::unsupported(&change.address.kind, change.action));
-                }
-                organization::trust(account, target, ANALYZER_PRINCIPAL).await?;
-                client!(aws_sdk_organizations, account, &target.region)
-                    .register_delegated_administrator()
-                    .account_id(change.planned("admin_account").as_str().unwrap_or_default())
-                    .service_principal(ANALYZER_PRINCIPAL)
-                    .send()
-                    .await
-                    .map_err(
-                        Ctx::new(target, "organizations").err("RegisterDelegatedAdministrator"),
-                    )?;
-                return Ok(());
+        let account = account_of(&self.aws, target)?;
+        let account = &*account;
+        if change.address.kind == ADMIN {
+            if change.action != Action::Create {
+                return Err(crate::unsupported(&change.address.kind, change.action));
             }
-            if change.address.kind == TRUSTED {
-                if change.action != Action::Create {
-                    return Err(crate::unsupported(&change.address.kind, change.action));
-                }
-                return organization::trust(account, target, ANALYZER_PRINCIPAL).await;
-            }
-            self.apply_analyzer(target, change).await
+            organization::trust(account, target, ANALYZER_PRINCIPAL).await?;
+            client!(aws_sdk_organizations, account, &target.region)
+                .register_delegated_administrator()
+                .account_id(change.planned("admin_account").as_str().unwrap_or_default())
+                .service_principal(ANALYZER_PRINCIPAL)
+                .send()
+                .await
+                .map_err(Ctx::new(target, "organizations").err("RegisterDelegatedAdministrator"))?;
+            return Ok(Outputs::new());
         }
-        .await
-        .map(|()| Outputs::new())
+        if change.address.kind == TRUSTED {
+            if change.action != Action::Create {
+                return Err(crate::unsupported(&change.address.kind, change.action));
+            }
+            organization::trust(account, target, ANALYZER_PRINCIPAL).await?;
+            return Ok(Outputs::new());
+        }
+        self.apply_analyzer(target, change).await?;
+        Ok(Outputs::new())
     }
 }
 

@@ -103,35 +103,31 @@ impl Service for AccountService {
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            let account = account_of(&self.aws, target)?;
-            let account = &*account;
-            let client = client!(aws_sdk_account, account, &target.region);
-            let ctx = Ctx::new(target, SERVICE);
-            if !matches!(change.action, Action::Create | Action::Update) {
-                return Err(crate::unsupported(&change.address.kind, change.action));
-            }
-            let after = change.after.clone().unwrap_or_default();
-            let get = |k: &str| {
-                after
-                    .get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            client
-                .put_alternate_contact()
-                .alternate_contact_type(AlternateContactType::from(change.address.name.as_str()))
-                .name(get("name"))
-                .email_address(get("email"))
-                .phone_number(get("phone"))
-                .title(get("title"))
-                .send()
-                .await
-                .map_err(ctx.err("PutAlternateContact"))?;
-            Ok(())
+        let account = account_of(&self.aws, target)?;
+        let account = &*account;
+        let client = client!(aws_sdk_account, account, &target.region);
+        let ctx = Ctx::new(target, SERVICE);
+        if !matches!(change.action, Action::Create | Action::Update) {
+            return Err(crate::unsupported(&change.address.kind, change.action));
         }
-        .await
-        .map(|()| Outputs::new())
+        let after = change.after.clone().unwrap_or_default();
+        let get = |k: &str| {
+            after
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        client
+            .put_alternate_contact()
+            .alternate_contact_type(AlternateContactType::from(change.address.name.as_str()))
+            .name(get("name"))
+            .email_address(get("email"))
+            .phone_number(get("phone"))
+            .title(get("title"))
+            .send()
+            .await
+            .map_err(ctx.err("PutAlternateContact"))?;
+        Ok(Outputs::new())
     }
 }

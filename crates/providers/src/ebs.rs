@@ -79,17 +79,16 @@ impl Service for EbsService {
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            let account = account_of(&self.aws, target)?;
-            let account = &*account;
-            let ec2 = client!(aws_sdk_ec2, account, &target.region);
-            match change.action {
-                Action::Create | Action::Update => put_setting(&ec2, target, change).await,
-                other => Err(crate::unsupported(&change.address.kind, other)),
+        let account = account_of(&self.aws, target)?;
+        let account = &*account;
+        let ec2 = client!(aws_sdk_ec2, account, &target.region);
+        match change.action {
+            Action::Create | Action::Update => {
+                put_setting(&ec2, target, change).await?;
+                Ok(Outputs::new())
             }
+            other => Err(crate::unsupported(&change.address.kind, other)),
         }
-        .await
-        .map(|()| Outputs::new())
     }
 }
 

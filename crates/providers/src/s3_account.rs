@@ -121,36 +121,32 @@ impl Service for S3AccountService {
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            let account = account_of(&self.aws, target)?;
-            let account = &*account;
-            let ctx = Ctx::new(target, SERVICE);
-            let client = clients::s3control_for(account, &target.region);
-            if !matches!(change.action, Action::Create | Action::Update) {
-                return Err(crate::unsupported(&change.address.kind, change.action));
-            }
-            // `after` is the observed configuration with the baseline's flags
-            // laid over it: the flags it leaves out keep their value.
-            let after = change.after.clone().unwrap_or_default();
-            let flag = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
-            client
-                .put_public_access_block()
-                .account_id(&account.id)
-                .public_access_block_configuration(
-                    PublicAccessBlockConfiguration::builder()
-                        .block_public_acls(flag(FLAGS[0]))
-                        .ignore_public_acls(flag(FLAGS[1]))
-                        .block_public_policy(flag(FLAGS[2]))
-                        .restrict_public_buckets(flag(FLAGS[3]))
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(ctx.err("PutPublicAccessBlock"))?;
-            Ok(())
+        let account = account_of(&self.aws, target)?;
+        let account = &*account;
+        let ctx = Ctx::new(target, SERVICE);
+        let client = clients::s3control_for(account, &target.region);
+        if !matches!(change.action, Action::Create | Action::Update) {
+            return Err(crate::unsupported(&change.address.kind, change.action));
         }
-        .await
-        .map(|()| Outputs::new())
+        // `after` is the observed configuration with the baseline's flags
+        // laid over it: the flags it leaves out keep their value.
+        let after = change.after.clone().unwrap_or_default();
+        let flag = |k: &str| after.get(k).and_then(Value::as_bool).unwrap_or(false);
+        client
+            .put_public_access_block()
+            .account_id(&account.id)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(flag(FLAGS[0]))
+                    .ignore_public_acls(flag(FLAGS[1]))
+                    .block_public_policy(flag(FLAGS[2]))
+                    .restrict_public_buckets(flag(FLAGS[3]))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(ctx.err("PutPublicAccessBlock"))?;
+        Ok(Outputs::new())
     }
 }
 

@@ -72,9 +72,7 @@ impl Service for TrustedAdvisorService {
     }
 
     async fn apply(&self, _target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async { Err(crate::unsupported(&change.address.kind, change.action)) }
-            .await
-            .map(|()| Outputs::new())
+        Err(crate::unsupported(&change.address.kind, change.action))
     }
 }
 

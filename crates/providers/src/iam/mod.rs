@@ -274,19 +274,16 @@ impl Service for IamService {
     }
 
     async fn apply(&self, target: &Target, change: &Change) -> Result<Outputs, ServiceError> {
-        async {
-            match (change.address.kind.as_str(), change.action) {
-                (password_policy::KIND, Action::Create | Action::Update) => {
-                    let account = account_of(&self.aws, target)?;
-                    let account = &*account;
-                    let iam = client!(aws_sdk_iam, account, &target.region);
-                    password_policy::apply(&iam, &Ctx::new(target, SERVICE), change).await
-                }
-                // The plan marks every MFA finding Manual; apply never gets here.
-                _ => Err(crate::unsupported(&change.address.kind, change.action)),
+        match (change.address.kind.as_str(), change.action) {
+            (password_policy::KIND, Action::Create | Action::Update) => {
+                let account = account_of(&self.aws, target)?;
+                let account = &*account;
+                let iam = client!(aws_sdk_iam, account, &target.region);
+                password_policy::apply(&iam, &Ctx::new(target, SERVICE), change).await?;
+                Ok(Outputs::new())
             }
+            // The plan marks every MFA finding Manual; apply never gets here.
+            _ => Err(crate::unsupported(&change.address.kind, change.action)),
         }
-        .await
-        .map(|()| Outputs::new())
     }
 }
