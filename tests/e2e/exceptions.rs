@@ -5,7 +5,7 @@ use crate::moto::{Moto, baseline_file};
 
 /// The day `offset` (GNU date's words: `+30 days`, `yesterday`), UTC,
 /// `YYYY-MM-DD`: what the binary compares exceptions with.
-fn day(offset: &str) -> String {
+pub(crate) fn day(offset: &str) -> String {
     let out = std::process::Command::new("date")
         .args(["-u", "-d", offset, "+%F"])
         .output()

@@ -19,6 +19,7 @@ mod least_privilege;
 mod moto;
 mod organization;
 mod organization_rules;
+mod ous;
 mod ownership;
 mod policy;
 mod probe;

@@ -173,6 +173,24 @@ impl Moto {
         self.get("/_baseline/stats")
     }
 
+    /// Waits until the local AWS answers no request and has received none
+    /// for a moment: what a killed run had sent is served (and its writes
+    /// recorded) before the next run's are counted. At most a minute.
+    pub fn quiet(&self) {
+        let limit = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut last = None;
+        while std::time::Instant::now() < limit {
+            let s = self.stats();
+            let now = (s["total"].as_u64(), s["in_flight"].as_u64());
+            if now.1 == Some(0) && last == Some(now) {
+                return;
+            }
+            last = Some(now);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        panic!("the local AWS was still answering requests after a minute");
+    }
+
     /// The write requests served, from the `since`-th on
     /// (`GET /_baseline/writes`).
     pub fn writes(&self, since: usize) -> Vec<crate::writes::Write> {

@@ -429,7 +429,7 @@ fn plan_files_are_bounded_and_a_readable_one_is_said() {
     let plan = dir.path().join("plan.json");
     std::fs::write(
         &plan,
-        r#"{"format_version": "9", "mode": "apply", "baseline": {"version": 1, "accounts": [{"id": "123456789012"}], "regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}, "services": [], "targets": [], "changes": [], "summary": {"add": 0, "change": 0, "destroy": 0, "manual": 0, "in_line": 0}}"#,
+        r#"{"format_version": "10", "mode": "apply", "baseline": {"version": 1, "accounts": [{"id": "123456789012"}], "regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}, "services": [], "targets": [], "changes": [], "summary": {"add": 0, "change": 0, "destroy": 0, "manual": 0, "in_line": 0}}"#,
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;

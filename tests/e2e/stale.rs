@@ -72,7 +72,7 @@ async fn saved_plan_applies_exactly() {
 
     let json = moto.baseline(&["show", p, "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["format_version"], "9");
+    assert_eq!(v["format_version"], "10");
     assert_eq!(v["summary"]["add"], 10);
     assert_eq!(v["summary"]["change"], 1);
 

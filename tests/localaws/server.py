@@ -30,7 +30,8 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
   port first);
 * ``GET /_baseline/stats``: how many requests were served, by service and
   operation, and by access key (one per assumed-role session); the
-  SourceIdentity of each AssumeRole;
+  SourceIdentity of each AssumeRole; how many are being answered
+  (``in_flight``);
 * ``POST /_baseline/root-mfa`` ``{"account", "enabled"}``,
   ``POST /_baseline/support-plan`` ``{"account", "plan"}`` and
   ``POST /_baseline/enable-region`` ``{"account", "region"}``: facts of an
@@ -158,6 +159,10 @@ class Wrapper:
         self.busy = 0.0
         self.active = 0
         self.active_since = 0.0
+        # Requests received and not yet answered (from the first byte read,
+        # the latency's sleep too): a test waits for none before it counts
+        # the writes of the next run, when a killed run may have left some.
+        self.in_flight = 0
         self.op_time = collections.Counter()
         self.timeline = collections.deque(maxlen=5000)
 
@@ -165,6 +170,7 @@ class Wrapper:
         with self.lock:
             return {
                 "total": self.total,
+                "in_flight": self.in_flight,
                 "busy_s": round(self.busy, 3),
                 "op_seconds": {k: round(v, 3) for k, v in self.op_time.most_common(15)},
                 "timeline": list(self.timeline),
@@ -196,6 +202,15 @@ class Wrapper:
                                       ("Content-Length", str(len(body)))])
             return [body]
 
+        with self.lock:
+            self.in_flight += 1
+        try:
+            return self.serve(environ, start_response)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def serve(self, environ, start_response):
         # Read the body once and hand moto a fresh copy.
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""

@@ -30,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let path = file.path();
             let (b, warnings) = baseline_spec::load_with(&path, &g.checks())?;
             crate::planfile::warn(&warnings);
+            named_ous_exist(&b, &g).await?;
             let sections = b.managed_sections();
             let n = b.listed_accounts().len();
             println!(
@@ -202,6 +203,36 @@ fn selected(only: &Option<Vec<String>>) -> Result<Option<Vec<String>>> {
 }
 
 /// Connects and plans the baseline's current targets.
+/// The OUs a baseline's overrides and exceptions name exist, when the
+/// caller can read the organization (`plan` refuses one that does not
+/// either way); otherwise a note says they were not checked.
+async fn named_ous_exist(b: &Baseline, g: &Global) -> Result<()> {
+    if b.named_ous().is_empty() || !matches!(b.accounts, baseline_spec::Accounts::Organization(_)) {
+        return Ok(());
+    }
+    let opts = ConnectOptions {
+        profile: g.profile.clone(),
+        accounts: None,
+        regions: None,
+        limits: g.limits()?,
+        source_identity: None,
+        shard: None,
+    };
+    match baseline_providers::ous::check_named(b, &opts).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(why)) => {
+            eprintln!(
+                "note: the OUs named were not checked: the organization could not be read ({why}); `plan` checks them"
+            );
+            Ok(())
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "{}",
+            baseline_engine::error_chain(e.as_ref())
+        )),
+    }
+}
+
 async fn plan_fresh(
     baseline: &Baseline,
     args: &PlanArgs,

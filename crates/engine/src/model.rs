@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use baseline_spec::Baseline;
+use baseline_spec::{Baseline, OuPlace, Place};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -23,6 +23,21 @@ pub struct Target {
     pub region: String,
     /// Whether this is the account's home region (global resources live here).
     pub home: bool,
+    /// The organizational unit the account is in, when the baseline names
+    /// OUs (read from the organization; directly under the root: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ou: Option<OuPlace>,
+}
+
+impl Target {
+    /// Where it is, as overrides and exceptions match it.
+    pub fn place(&self) -> Place<'_> {
+        Place {
+            account: &self.account_id,
+            region: &self.region,
+            ou: self.ou.as_ref(),
+        }
+    }
 }
 
 impl fmt::Display for Target {
@@ -552,8 +567,9 @@ impl fmt::Display for PlanError {
 /// (`ebs_encryption.by_default`, no longer `ec2.ebs_encryption_by_default`);
 /// "6": resources already in line are counted in `in_line`, not listed in
 /// `changes`; "9": changes carry the values known only after apply
-/// (`known_after_apply`), their `preconditions` and their `waits`.
-pub const FORMAT_VERSION: &str = "9";
+/// (`known_after_apply`), their `preconditions` and their `waits`; "10":
+/// a target carries its account's OU (`ou`).
+pub const FORMAT_VERSION: &str = "10";
 
 /// The baseline file a plan was made from: `apply PLANFILE` refuses the plan
 /// unless that file is unchanged and the plan's embedded baseline is it.

@@ -397,7 +397,7 @@ async fn read_account(ctx: &Ctx<'_>, targets: &[Target], per_account: usize) -> 
     // Overrides for each account and region applied.
     let effective: Vec<std::borrow::Cow<Baseline>> = targets
         .iter()
-        .map(|t| ctx.baseline.for_target(&t.account_id, &t.region))
+        .map(|t| ctx.baseline.for_target(t.place()))
         .collect();
     let jobs = (0..targets.len()).flat_map(|i| (0..ctx.services.len()).map(move |s| (i, s)));
     let mut reads: Vec<(usize, Read)> = futures::stream::iter(jobs)
@@ -537,7 +537,7 @@ async fn read_one(
     if ctx.mode == Mode::Apply
         && let Some(today) = &ctx.opts.today
     {
-        except(effective, today, &mut changes, &mut read.exceptions);
+        except(effective, today, target, &mut changes, &mut read.exceptions);
     }
     for change in changes {
         keep(change, &mut read);
@@ -656,8 +656,15 @@ fn declare(service: &dyn Service, changes: &mut [Change]) {
 /// The drift an exception of the baseline covers: while it is in force,
 /// held as excepted (nothing is done); once it has run out, drift again
 /// with a note saying so. `used` counts, per exception, the changes each
-/// covers in force or run out.
-fn except(baseline: &Baseline, today: &str, changes: &mut [Change], used: &mut Vec<(usize, bool)>) {
+/// covers in force or run out. The changes are `target`'s (its account
+/// and OU; a global resource's region is its address's).
+fn except(
+    baseline: &Baseline,
+    today: &str,
+    target: &Target,
+    changes: &mut [Change],
+    used: &mut Vec<(usize, bool)>,
+) {
     let Some(exceptions) = &baseline.exceptions else {
         return;
     };
@@ -667,8 +674,12 @@ fn except(baseline: &Baseline, today: &str, changes: &mut [Change], used: &mut V
             continue;
         }
         let a = &c.address;
-        let covering =
-            |e: &&baseline_spec::Exception| e.covers(&a.account, &a.region, &a.kind, &c.controls);
+        let place = baseline_spec::Place {
+            account: &a.account,
+            region: &a.region,
+            ou: target.ou.as_ref(),
+        };
+        let covering = |e: &&baseline_spec::Exception| e.covers(place, &a.kind, &c.controls);
         // One in force wins over one that ran out (a renewal written
         // below the ended entry).
         let Some((i, e)) = exceptions

@@ -26,6 +26,7 @@ fn target() -> Target {
         account_name: Some("sandbox".into()),
         region: "eu-west-1".into(),
         home: true,
+        ou: None,
     }
 }
 
@@ -519,7 +520,7 @@ async fn rendered_plan() {
         "no escape codes without colour"
     );
     let json: serde_json::Value = serde_json::from_str(&render::json(&plan)).unwrap();
-    assert_eq!(json["format_version"], "9");
+    assert_eq!(json["format_version"], "10");
     assert_eq!(
         json["summary"],
         json!({"add": 1, "change": 1, "destroy": 0, "manual": 1, "in_line": 0})
@@ -1260,6 +1261,7 @@ async fn an_exception_leaves_its_drift_until_it_ends() {
         kinds: Some(vec!["fake.a".into()]),
         controls: None,
         accounts: Some(vec![baseline_spec::AccountId("123456789012".into())]),
+        ous: None,
         regions: Some(vec!["eu-west-1".into()]),
         reason: "legacy workload".into(),
         owner: "security@example.com".into(),
@@ -1356,6 +1358,7 @@ async fn a_renewed_exception_wins_and_what_needs_an_excepted_value_waits_with_it
         kinds: Some(vec!["fake.key".into()]),
         controls: None,
         accounts: None,
+        ous: None,
         regions: None,
         reason: "waiting for a key design".into(),
         owner: format!("team-{expires}"),

@@ -11,6 +11,7 @@ fn target(account: &str, name: &str, region: &str) -> Target {
         account_name: Some(name.into()),
         region: region.into(),
         home: region == "ap-northeast-1",
+        ou: None,
     }
 }
 

@@ -218,30 +218,35 @@ pub struct Reaching<'a> {
 /// others are reached.
 pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions) -> Reaching<'a> {
     use futures::StreamExt;
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(baseline.home_region.clone()))
-        .http_client(crate::clients::https_client());
-    if let Some(p) = &opts.profile {
-        loader = loader.profile_name(p);
-    }
-    let base = opts.limits.apply(loader).load().await;
+    let base = base_config(baseline, opts).await;
 
     let mut errors = Vec::new();
     let mut organization = None;
+    let mut ous = BTreeMap::new();
     let accounts: Vec<AccountRef> = match &baseline.accounts {
         Accounts::List(list) => list.clone(),
         Accounts::Organization(_) => {
             // The delegation is checked before any account is read: a
             // refusal there plans nothing, so nothing is changed.
+            // So are the OUs the overrides and exceptions name: one that
+            // does not exist plans nothing.
             let found = async {
                 let (list, emails, excluded) = discover(&base, baseline).await?;
+                let tree = if baseline.named_ous().is_empty() {
+                    crate::ous::OuTree::default()
+                } else {
+                    let tree = crate::ous::read(&base, &baseline.home_region).await?;
+                    tree.check(baseline)?;
+                    tree
+                };
                 let org =
                     crate::organization::delegation(&base, baseline, emails, excluded).await?;
-                Ok::<_, ServiceError>((list, org))
+                Ok::<_, ServiceError>((list, org, tree))
             };
             match found.await {
-                Ok((list, org)) => {
+                Ok((list, org, tree)) => {
                     organization = org;
+                    ous = tree.accounts;
                     list
                 }
                 Err(e) => {
@@ -274,13 +279,15 @@ pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions
     });
     let sts = caller_sts(&base, &baseline.home_region);
     let into = aws.clone();
+    let ous = Arc::new(ous);
     // A bound, so that a thousand accounts do not all call STS at once.
     let stream = futures::stream::iter(selected.into_iter().enumerate())
         .map(move |(order, a)| {
             let (base, sts, aws) = (base.clone(), sts.clone(), into.clone());
+            let ous = ous.clone();
             async move {
                 let result = reach(&base, &sts, baseline, &a, opts).await;
-                reached(order, &a, baseline, result, &aws)
+                reached(order, &a, baseline, result, &aws, ous.get(&a.id.0))
             }
         })
         .buffer_unordered(opts.limits.connect_concurrency.max(1))
@@ -292,14 +299,27 @@ pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions
     }
 }
 
+/// The caller's own configuration (the default credential chain or
+/// `--profile`, in the home region), with the run's limits.
+pub(crate) async fn base_config(baseline: &Baseline, opts: &ConnectOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(baseline.home_region.clone()))
+        .http_client(crate::clients::https_client());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    opts.limits.apply(loader).load().await
+}
+
 /// One account's outcome as the plan takes it; a reached account is added
-/// to `aws` first.
+/// to `aws` first. `ou`: the OU it is in, when the baseline names OUs.
 fn reached(
     order: usize,
     a: &AccountRef,
     baseline: &Baseline,
     result: Result<(Account, Vec<String>, Vec<String>), ServiceError>,
     aws: &Aws,
+    ou: Option<&baseline_spec::OuPlace>,
 ) -> Reached {
     let mut out = Reached {
         order,
@@ -328,6 +348,7 @@ fn reached(
                     account_name: a.name.clone(),
                     home: region == baseline.home_region,
                     region,
+                    ou: ou.cloned(),
                 });
             }
             aws.insert(account);

@@ -60,6 +60,7 @@ pub mod guardduty;
 pub mod iam;
 mod kms;
 pub mod organization;
+pub mod ous;
 mod owner;
 mod pages;
 pub mod policy;

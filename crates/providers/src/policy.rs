@@ -314,12 +314,13 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
             Baseline {
                 overrides: Some(vec![Override {
                     accounts: None,
+                    ous: None,
                     regions: None,
                     ..o.clone()
                 }]),
                 ..b.clone()
             }
-            .for_target("", "")
+            .for_target(baseline_spec::Place::new("", ""))
             .into_owned()
         }))
         .collect();
@@ -336,6 +337,15 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
     let mut org_actions = Vec::new();
     if matches!(b.accounts, Accounts::Organization(_)) && base_caller {
         org_actions.push("organizations:ListAccounts");
+        // The OU tree, walked from the root, when overrides or exceptions
+        // name OUs (`ous::read`).
+        if !b.named_ous().is_empty() {
+            org_actions.extend([
+                "organizations:ListRoots",
+                "organizations:ListOrganizationalUnitsForParent",
+                "organizations:ListAccountsForParent",
+            ]);
+        }
     }
     // Every command of a baseline with a delegated administrator first
     // checks the organization and its registered administrators

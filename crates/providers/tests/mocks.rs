@@ -38,6 +38,7 @@ fn target() -> Target {
         account_name: None,
         region: REGION.into(),
         home: true,
+        ou: None,
     }
 }
 
@@ -107,7 +108,7 @@ async fn decided_in(
     kind: &str,
 ) -> Change {
     let baseline = baseline_in(home, sections);
-    let effective = baseline.for_target(&target.account_id, &target.region);
+    let effective = baseline.for_target(target.place());
     let desired = service.desired(&effective, target, Mode::Apply);
     let reading = service.read(target, &desired).await.expect("the read");
     let wanted = desired

@@ -17,7 +17,9 @@ use std::path::Path;
 
 pub use error::{Diagnostic, SpecError};
 pub use model::*;
-pub use validate::{check_bucket_name, is_account_id, is_kms_key_arn, is_region, key_path};
+pub use validate::{
+    check_bucket_name, is_account_id, is_kms_key_arn, is_ou_id, is_region, key_path,
+};
 pub use yaml::Pos;
 
 /// Reads and validates a baseline file.

@@ -72,6 +72,11 @@ macro_rules! sections {
             /// The accounts it applies to (default: all).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub accounts: Option<Vec<AccountId>>,
+            /// The organizational units it applies to, each with every OU
+            /// below it: a path from the root (`Workloads/Prod`) or an id
+            /// (`ou-…`). Needs `accounts: organization` (default: all).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub ous: Option<Vec<String>>,
             /// The regions it applies to (default: all). With regions, only
             /// regional sections may be given: config (not its bucket),
             /// access_analyzer, guardduty, ebs_encryption, securityhub.
@@ -223,6 +228,11 @@ pub struct Exception {
     /// The accounts it holds in (default: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounts: Option<Vec<AccountId>>,
+    /// The organizational units it holds in, each with every OU below it:
+    /// a path from the root (`Workloads/Prod`) or an id (`ou-…`). Needs
+    /// `accounts: organization` (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ous: Option<Vec<String>>,
     /// The regions it holds in (default: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<String>>,
@@ -236,31 +246,85 @@ pub struct Exception {
     pub expires: String,
 }
 
-/// Whether `account` and `region` are among `accounts` and `regions`
-/// (left out: all), as an override or an exception names them.
+/// The organizational unit an account is in, as the organization's tree
+/// was read: its path from the root (`Workloads/Prod`) and the ids of it
+/// and of every OU above it. An account directly under the root is in
+/// none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OuPlace {
+    /// The OU's names from the root down, joined by `/`.
+    pub path: String,
+    /// The ids (`ou-…`) of the OU and of every OU above it.
+    pub ids: Vec<String>,
+}
+
+impl OuPlace {
+    /// Whether an account here is within `entry` of an `ous` list (an id,
+    /// or a path: the OU itself or one below it).
+    pub fn within(&self, entry: &str) -> bool {
+        if crate::validate::is_ou_id(entry) {
+            self.ids.iter().any(|id| id == entry)
+        } else {
+            self.path
+                .strip_prefix(entry)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        }
+    }
+}
+
+/// One account and region, with the organizational unit the account is
+/// in (when the baseline names OUs and the organization was read).
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    /// The account id.
+    pub account: &'a str,
+    /// The region.
+    pub region: &'a str,
+    /// The account's OU.
+    pub ou: Option<&'a OuPlace>,
+}
+
+impl<'a> Place<'a> {
+    /// An account and region, its OU not known.
+    pub fn new(account: &'a str, region: &'a str) -> Self {
+        Place {
+            account,
+            region,
+            ou: None,
+        }
+    }
+}
+
+/// Whether `place` is among `accounts`, `ous` and `regions` (each left
+/// out: all), as an override or an exception names them.
 fn within(
     accounts: &Option<Vec<AccountId>>,
+    ous: &Option<Vec<String>>,
     regions: &Option<Vec<String>>,
-    account: &str,
-    region: &str,
+    place: Place<'_>,
 ) -> bool {
     accounts
         .as_ref()
-        .is_none_or(|a| a.iter().any(|id| id.0 == account))
+        .is_none_or(|a| a.iter().any(|id| id.0 == place.account))
+        && ous.as_ref().is_none_or(|o| {
+            place
+                .ou
+                .is_some_and(|ou| o.iter().any(|entry| ou.within(entry)))
+        })
         && regions
             .as_ref()
-            .is_none_or(|r| r.iter().any(|x| x == region))
+            .is_none_or(|r| r.iter().any(|x| x == place.region))
 }
 
 impl Exception {
-    /// Whether it excuses the resource of `kind` in `account` and
-    /// `region`, which clears `controls`.
-    pub fn covers(&self, account: &str, region: &str, kind: &str, controls: &[String]) -> bool {
+    /// Whether it excuses the resource of `kind` at `place`, which clears
+    /// `controls`.
+    pub fn covers(&self, place: Place<'_>, kind: &str, controls: &[String]) -> bool {
         let setting = kind.split('.').next().unwrap_or(kind);
         let what = self.settings.iter().flatten().any(|s| s == setting)
             || self.kinds.iter().flatten().any(|k| k == kind)
             || self.controls.iter().flatten().any(|c| controls.contains(c));
-        what && within(&self.accounts, &self.regions, account, region)
+        what && within(&self.accounts, &self.ous, &self.regions, place)
     }
 
     /// Whether it is in force on `today` (`YYYY-MM-DD`): through its
@@ -272,9 +336,9 @@ impl Exception {
 }
 
 impl Override {
-    /// Whether it applies to this account and region.
-    pub fn applies(&self, account: &str, region: &str) -> bool {
-        within(&self.accounts, &self.regions, account, region)
+    /// Whether it applies at `place`.
+    pub fn applies(&self, place: Place<'_>) -> bool {
+        within(&self.accounts, &self.ous, &self.regions, place)
     }
 }
 
@@ -310,14 +374,34 @@ impl Baseline {
             .collect()
     }
 
-    /// The baseline as it applies to one account and region: the overrides
-    /// that match, in order, laid over the sections (key by key).
-    pub fn for_target(&self, account: &str, region: &str) -> std::borrow::Cow<'_, Baseline> {
+    /// The OUs its overrides and exceptions name, each with where it is
+    /// named (`overrides[0].ous[1]`).
+    pub fn named_ous(&self) -> Vec<(String, &str)> {
+        let overrides = self.overrides.iter().flatten().map(|o| &o.ous);
+        let exceptions = self.exceptions.iter().flatten().map(|e| &e.ous);
+        let lists = overrides
+            .enumerate()
+            .map(|(i, l)| ("overrides", i, l))
+            .chain(exceptions.enumerate().map(|(i, l)| ("exceptions", i, l)));
+        lists
+            .flat_map(|(list, i, ous)| {
+                ous.iter()
+                    .flatten()
+                    .enumerate()
+                    .map(move |(j, ou)| (format!("{list}[{i}].ous[{j}]"), ou.as_str()))
+            })
+            .collect()
+    }
+
+    /// The baseline as it applies at one place (an account and region):
+    /// the overrides that match, in order, laid over the sections (key by
+    /// key).
+    pub fn for_target(&self, place: Place<'_>) -> std::borrow::Cow<'_, Baseline> {
         let matching: Vec<&Override> = self
             .overrides
             .iter()
             .flatten()
-            .filter(|o| o.applies(account, region))
+            .filter(|o| o.applies(place))
             .collect();
         if matching.is_empty() {
             return std::borrow::Cow::Borrowed(self);

@@ -569,19 +569,12 @@ fn exceptions(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 );
             }
         }
-        for (key, empty) in [
-            ("accounts", e.accounts.as_ref().is_some_and(Vec::is_empty)),
-            ("regions", e.regions.as_ref().is_some_and(Vec::is_empty)),
-        ] {
-            if empty {
-                report.at_value(
-                    &format!("{p}/{key}"),
-                    format!("an empty `{key}` list excuses nothing"),
-                    Some(format!("leave `{key}` out to mean all")),
-                );
-            }
-        }
-        places(b, &p, &e.accounts, &e.regions, &listed, region_list, report);
+        let scope = Scope {
+            accounts: &e.accounts,
+            ous: &e.ous,
+            regions: &e.regions,
+        };
+        places(b, &p, scope, &listed, region_list, report);
         for (key, text) in [("reason", &e.reason), ("owner", &e.owner)] {
             if text.trim().is_empty() {
                 report.at_value(
@@ -839,20 +832,65 @@ fn section_values(s: &Sections<'_>, at: &str, name: Option<&str>, report: &mut R
     }
 }
 
-/// Each id a 12-digit account id.
-/// The accounts and regions an override or an exception (at `p`) names:
-/// account ids, among the baseline's listed accounts (`listed`) when it
-/// lists them; region names, among its regions (`region_list`) when it
-/// lists them.
+/// Where an override or an exception holds, as the file names it.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    accounts: &'a Option<Vec<AccountId>>,
+    ous: &'a Option<Vec<String>>,
+    regions: &'a Option<Vec<String>>,
+}
+
+/// The accounts, OUs and regions an override or an exception (at `p`)
+/// names: no empty list; account ids, among the baseline's listed
+/// accounts (`listed`) when it lists them; OU ids or paths, with
+/// `accounts: organization` (whether they exist is known only once the
+/// organization is read); region names, among its regions
+/// (`region_list`) when it lists them.
 fn places(
     b: &Baseline,
     p: &str,
-    accounts: &Option<Vec<AccountId>>,
-    regions: &Option<Vec<String>>,
+    scope: Scope<'_>,
     listed: &HashSet<&str>,
     region_list: &[&str],
     report: &mut Report<'_>,
 ) {
+    let Scope {
+        accounts,
+        ous,
+        regions,
+    } = scope;
+    for (key, empty) in [
+        ("accounts", accounts.as_ref().is_some_and(Vec::is_empty)),
+        ("ous", ous.as_ref().is_some_and(Vec::is_empty)),
+        ("regions", regions.as_ref().is_some_and(Vec::is_empty)),
+    ] {
+        if empty {
+            report.at_value(
+                &format!("{p}/{key}"),
+                format!("an empty `{key}` list matches nothing"),
+                Some(format!("leave `{key}` out to mean all")),
+            );
+        }
+    }
+    if ous.is_some() && matches!(b.accounts, Accounts::List(_)) {
+        report.at_key(
+            &format!("{p}/ous"),
+            "`ous` needs `accounts: organization`: the OUs are read from the organization".into(),
+            Some("name the accounts under `accounts` instead".into()),
+        );
+    }
+    for (j, ou) in ous.iter().flatten().enumerate() {
+        if let Some(problem) = ou_problem(ou) {
+            report.at_value(
+                &format!("{p}/ous/{j}"),
+                problem,
+                Some(
+                    "an OU's path from the root, such as `Workloads/Prod`, or its id (`ou-…`)"
+                        .into(),
+                ),
+            );
+        }
+    }
     account_ids(report, &format!("{p}/accounts"), accounts.iter().flatten());
     for (j, id) in accounts.iter().flatten().enumerate() {
         if matches!(b.accounts, Accounts::List(_))
@@ -974,7 +1012,12 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 }
             }
         }
-        places(b, &p, &o.accounts, &o.regions, &listed, region_list, report);
+        let scope = Scope {
+            accounts: &o.accounts,
+            ous: &o.ous,
+            regions: &o.regions,
+        };
+        places(b, &p, scope, &listed, region_list, report);
         let layer = serde_json::to_value(o).unwrap_or_default();
         let given: Vec<&str> = SECTIONS
             .iter()
@@ -1012,15 +1055,16 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
         let only_this = Baseline {
             overrides: Some(vec![Override {
                 accounts: None,
+                ous: None,
                 regions: None,
                 ..o.clone()
             }]),
             ..sections_only.clone()
         };
-        let merged = only_this.for_target(
+        let merged = only_this.for_target(crate::Place::new(
             scope_account.as_deref().unwrap_or("000000000000"),
             scope_region.as_deref().unwrap_or(&b.home_region),
-        );
+        ));
         let sh_on = merged.securityhub.as_ref().is_some_and(|s| s.enabled);
         let config_on = merged.config.as_ref().is_some_and(|c| c.enabled);
         if sh_on && !config_on && (o.securityhub.is_some() || o.config.is_some()) {
@@ -1097,6 +1141,50 @@ pub fn check_bucket_name(name: &str) -> Result<(), &'static str> {
 /// 12 ASCII digits.
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An OU id as Organizations writes it (`ou-` and two lowercase
+/// alphanumeric parts; Organizations API Reference,
+/// OrganizationalUnit.Id: `^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`).
+pub fn is_ou_id(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("ou-") else {
+        return false;
+    };
+    let Some((a, b)) = rest.split_once('-') else {
+        return false;
+    };
+    let part = |p: &str, min: usize| {
+        (min..=32).contains(&p.len())
+            && p.bytes()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+    };
+    part(a, 4) && part(b, 8)
+}
+
+/// What is wrong with an `ous` entry that is neither an OU id nor a path
+/// of OU names (each 1 to 128 characters; Organizations API Reference,
+/// OrganizationalUnit.Name).
+fn ou_problem(entry: &str) -> Option<String> {
+    if is_ou_id(entry) {
+        return None;
+    }
+    if entry.starts_with("r-") && !entry.contains('/') {
+        return Some(format!(
+            "`{entry}` looks like the organization's root, which holds every account: leave `ous` out to mean all"
+        ));
+    }
+    if entry.starts_with("ou-") && !entry.contains('/') {
+        return Some(format!("`{entry}` is not an OU id"));
+    }
+    if entry.split('/').any(|name| name.trim().is_empty()) {
+        return Some(format!("`{entry}` has an empty OU name in its path"));
+    }
+    if entry.split('/').any(|name| name.chars().count() > 128) {
+        return Some(format!(
+            "`{entry}` has an OU name longer than 128 characters"
+        ));
+    }
+    None
 }
 
 /// `xx-name-N`, with the partitions' variants (`us-gov-west-1`, `cn-north-1`, ...).

@@ -122,13 +122,13 @@ overrides:
     )
     .unwrap();
     use baseline_spec::{GuardDutyFeature, GuardDutyFeatures, RecordingFrequency};
-    let plain = b.for_target("111111111111", "eu-west-1");
+    let plain = b.for_target(baseline_spec::Place::new("111111111111", "eu-west-1"));
     assert!(
         matches!(plain, std::borrow::Cow::Borrowed(_)),
         "no override: the baseline itself"
     );
 
-    let west = b.for_target("111111111111", "us-west-2");
+    let west = b.for_target(baseline_spec::Place::new("111111111111", "us-west-2"));
     let c = west.config.as_ref().unwrap();
     assert_eq!(c.frequency(), RecordingFrequency::Continuous);
     assert_eq!(
@@ -138,7 +138,7 @@ overrides:
     );
     assert!(west.guardduty.as_ref().unwrap().enabled);
 
-    let both = b.for_target("222222222222", "us-west-2");
+    let both = b.for_target(baseline_spec::Place::new("222222222222", "us-west-2"));
     let g = both.guardduty.as_ref().unwrap();
     assert!(!g.enabled);
     assert_eq!(
@@ -247,4 +247,77 @@ fn exceptions_need_an_owner_a_reason_and_an_end_within_a_year() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!((warnings[0].line, warnings[0].column), (10, 14));
     assert!(warnings[0].message.contains("ended on 2026-12-06"));
+}
+
+/// `ous` entries are OU ids or paths from the root, need `accounts:
+/// organization`, and match the OU and everything below it.
+#[test]
+fn ous_name_ids_or_paths_of_an_organization() {
+    let org = "version: 1\naccounts: organization\norganization: {role_name: OrganizationAccountAccessRole}\nregions: [us-east-1]\nhome_region: us-east-1\nebs_encryption: {enabled: false}\noverrides:\n";
+    let error = |text: &str| match baseline_spec::parse(text, "b.yaml") {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    let ok = format!(
+        "{org}  - ous: [\"Workloads/Prod\", \"ou-ab12-cd34ef56\"]\n    ebs_encryption: {{enabled: true}}\n"
+    );
+    assert_eq!(error(&ok), "");
+    for (bad, said) in [
+        ("\"Workloads//Prod\"", "empty OU name"),
+        ("\"/Workloads\"", "empty OU name"),
+        ("\"ou-x\"", "is not an OU id"),
+        ("\"r-ab12\"", "root"),
+    ] {
+        let e = error(&format!(
+            "{org}  - ous: [{bad}]\n    ebs_encryption: {{enabled: true}}\n"
+        ));
+        assert!(e.contains("b.yaml:8:") && e.contains(said), "{bad}: {e}");
+    }
+    let e = error(&format!(
+        "{org}  - ous: []\n    ebs_encryption: {{enabled: true}}\n"
+    ));
+    assert!(e.contains("matches nothing"), "{e}");
+    let listed = "version: 1\naccounts: [{id: \"111111111111\"}]\nregions: [us-east-1]\nhome_region: us-east-1\noverrides:\n  - ous: [Sandbox]\n    ebs_encryption: {enabled: true}\n";
+    let e = error(listed);
+    assert!(
+        e.contains("b.yaml:6:") && e.contains("needs `accounts: organization`"),
+        "{e}"
+    );
+
+    let b = baseline_spec::parse(&ok, "b.yaml").unwrap();
+    let place = |path: &str, ids: &[&str]| baseline_spec::OuPlace {
+        path: path.into(),
+        ids: ids.iter().map(|s| s.to_string()).collect(),
+    };
+    let enabled = |ou: Option<&baseline_spec::OuPlace>| {
+        let p = baseline_spec::Place {
+            account: "111111111111",
+            region: "us-east-1",
+            ou,
+        };
+        b.for_target(p).ebs_encryption.as_ref().unwrap().enabled
+    };
+    let below = place(
+        "Workloads/Prod/Team",
+        &["ou-aa11-00000001", "ou-aa11-00000002", "ou-aa11-00000003"],
+    );
+    assert!(enabled(Some(&below)), "an OU below the path is within it");
+    let sibling = place(
+        "Workloads/Production",
+        &["ou-aa11-00000001", "ou-aa11-00000004"],
+    );
+    assert!(
+        !enabled(Some(&sibling)),
+        "a name that only starts alike is not"
+    );
+    let by_id = place("Sandbox/Deep", &["ou-ab12-cd34ef56", "ou-aa11-00000005"]);
+    assert!(enabled(Some(&by_id)), "an id matches the OUs below it");
+    assert!(!enabled(None), "an account under the root is in no OU");
+    assert_eq!(
+        b.named_ous(),
+        vec![
+            ("overrides[0].ous[0]".to_string(), "Workloads/Prod"),
+            ("overrides[0].ous[1]".to_string(), "ou-ab12-cd34ef56"),
+        ]
+    );
 }
