@@ -64,6 +64,8 @@ struct InitFile {
     account_id: String,
     account_id_q: String,
     created_at: String,
+    /// How many settings there are (the registry's).
+    settings: usize,
     home_region_q: String,
     region_count: usize,
     /// The enabled regions, a few to a comment line.
@@ -161,6 +163,7 @@ pub fn render(s: &Survey, created_at: &str) -> String {
         account_id: q(&s.account_id),
         account_id_q: q(&s.account_id),
         created_at: created_at.to_string(),
+        settings: baseline_providers::SETTINGS.len(),
         home_region_q: q(&s.home_region),
         region_count: s.regions.len(),
         regions: s

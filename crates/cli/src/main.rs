@@ -250,12 +250,7 @@ struct PlanArgs {
     /// Only these regions (comma-separated).
     #[arg(long, value_delimiter = ',')]
     regions: Option<Vec<String>>,
-    /// Only these settings (comma-separated), by their keys in the
-    /// baseline: iam, config, access_analyzer, cloudtrail, guardduty,
-    /// ebs_encryption, alternate_contacts, trusted_advisor, securityhub,
-    /// s3_public_access_block (the service names ec2, account,
-    /// trustedadvisor, s3 are accepted too).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help = only_help())]
     only: Option<Vec<String>>,
     /// Only the accounts of shard K of N (`1/3`, `2/3`, `3/3`): a stable
     /// split by account id, for running one job per shard. `index/N` takes
@@ -364,6 +359,22 @@ const SDK_LOG_TARGETS: &[&str] = &[
     "h2",
     "rustls",
 ];
+
+/// `--only`'s help, from the settings registry.
+fn only_help() -> String {
+    let names = |f: fn(&baseline_providers::Setting) -> Option<&'static str>| {
+        baseline_providers::SETTINGS
+            .iter()
+            .filter_map(f)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "Only these settings (comma-separated), by their keys in the baseline: {} (the names {} are accepted too)",
+        names(|s| Some(s.section)),
+        names(|s| s.alias)
+    )
+}
 
 /// Colour only on a terminal, and never with `NO_COLOR` set.
 fn color_on(stream: &impl IsTerminal) -> bool {

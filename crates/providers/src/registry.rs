@@ -33,6 +33,9 @@ pub(crate) const IN_MANAGEMENT_CENTRAL: &str = "organization.delegated_admin:man
 pub(crate) const IN_ADMINISTRATOR_CENTRAL: &str =
     "organization.delegated_admin:administrator:central";
 
+/// How the README's generated settings table begins.
+const TABLE_INTRO: &str = "`baseline` manages ";
+
 /// Security Hub's hub of an account, in each region.
 const SECURITYHUB_HUB: &str = "arn:{partition}:securityhub:*:{account}:hub/default";
 
@@ -763,9 +766,13 @@ pub fn services(aws: &Arc<Aws>, only: Option<&[String]>) -> Vec<Arc<dyn Service>
         .collect()
 }
 
-/// The README's settings table, as the registry describes it.
+/// The README's settings table, as the registry describes it, after the
+/// sentence that counts the settings.
 pub fn settings_table() -> String {
-    let mut t = String::from("| setting | plan / apply | on destroy |\n|---|---|---|\n");
+    let mut t = format!(
+        "{TABLE_INTRO}{} settings, each a section of `baseline.yaml` (written from the settings registry: `BLESS=1 cargo test -p baseline-providers`):\n\n| setting | plan / apply | on destroy |\n|---|---|---|\n",
+        SETTINGS.len()
+    );
     for row in SETTINGS.iter().flat_map(|s| s.docs) {
         t.push_str(&format!("| {} | {} | {} |\n", row[0], row[1], row[2]));
     }
@@ -818,11 +825,15 @@ mod tests {
                 .expect("README.md");
         let table = settings_table();
         let start = readme
-            .find("| setting | plan / apply | on destroy |")
+            .find(TABLE_INTRO)
             .expect("the README has the settings table");
-        let end = readme[start..]
+        let table_start = readme[start..]
+            .find("| setting |")
+            .map(|t| start + t)
+            .expect("the README has the settings table");
+        let end = readme[table_start..]
             .find("\n\n")
-            .map_or(readme.len(), |e| start + e + 1);
+            .map_or(readme.len(), |e| table_start + e + 1);
         if std::env::var_os("BLESS").is_some() {
             let mut updated = readme.clone();
             updated.replace_range(start..end, &table);

@@ -89,6 +89,43 @@ macro_rules! sections {
             )*
         }
 
+        /// The sections a base or an override gives, borrowed: what the
+        /// checks of a section's own values look at.
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct SectionRefs<'a> {
+            $(
+                #[allow(missing_docs)]
+                pub $key: Option<&'a $ty>,
+            )*
+        }
+
+        impl SectionRefs<'_> {
+            /// The keys of the sections given, in file order.
+            pub fn given(&self) -> Vec<&'static str> {
+                let mut out = Vec::new();
+                $(
+                    if self.$key.is_some() {
+                        out.push(stringify!($key));
+                    }
+                )*
+                out
+            }
+        }
+
+        impl Baseline {
+            /// Its own sections (the overrides' aside).
+            pub fn sections(&self) -> SectionRefs<'_> {
+                SectionRefs { $($key: self.$key.as_ref()),* }
+            }
+        }
+
+        impl Override {
+            /// The sections it gives.
+            pub fn sections(&self) -> SectionRefs<'_> {
+                SectionRefs { $($key: self.$key.as_ref()),* }
+            }
+        }
+
         /// The sections, by their keys, in file order.
         pub const SECTIONS: &[&str] = &[$(stringify!($key)),*];
 
@@ -354,23 +391,14 @@ impl Baseline {
     /// The sections it manages, in file order: given in the base or by an
     /// override (which manages it where the override applies).
     pub fn managed_sections(&self) -> Vec<&'static str> {
-        let base = serde_json::to_value(self).expect("a baseline serializes");
-        let layers: Vec<&serde_json::Value> = std::iter::once(&base)
-            .chain(
-                base.get("overrides")
-                    .and_then(|o| o.as_array())
-                    .into_iter()
-                    .flatten(),
-            )
+        let given: Vec<Vec<&str>> = std::iter::once(self.sections())
+            .chain(self.overrides.iter().flatten().map(Override::sections))
+            .map(|s| s.given())
             .collect();
         SECTIONS
             .iter()
             .copied()
-            .filter(|s| {
-                layers
-                    .iter()
-                    .any(|l| l.get(*s).is_some_and(|v| !v.is_null()))
-            })
+            .filter(|s| given.iter().any(|g| g.contains(s)))
             .collect()
     }
 

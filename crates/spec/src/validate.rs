@@ -507,7 +507,7 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
             Some("lowercase letters, digits and single hyphens, at most 20 characters: it goes into bucket names, a key alias and a tag".into()),
         );
     }
-    section_values(&Sections::of_base(b), "", b.name.as_deref(), report);
+    section_values(&b.sections(), "", b.name.as_deref(), report);
     if let Some(sh) = &b.securityhub {
         let config_on = b.config.as_ref().is_some_and(|c| c.enabled);
         if sh.enabled && !config_on {
@@ -627,51 +627,10 @@ pub(crate) fn exception_days(b: &Baseline, today: &str, allow_long: bool, report
     }
 }
 
-/// The sections of the base or of one override, for the checks that a
-/// section's own values must pass wherever it is given.
-struct Sections<'a> {
-    iam: Option<&'a IamSpec>,
-    config: Option<&'a ConfigSpec>,
-    cloudtrail: Option<&'a CloudTrailSpec>,
-    ebs_encryption: Option<&'a EbsEncryptionSpec>,
-    alternate_contacts: Option<&'a AlternateContactsSpec>,
-    access_analyzer: Option<&'a AccessAnalyzerSpec>,
-    securityhub: Option<&'a SecurityHubSpec>,
-    guardduty: Option<&'a GuardDutySpec>,
-}
-
-impl<'a> Sections<'a> {
-    fn of_base(b: &'a Baseline) -> Self {
-        Sections {
-            iam: b.iam.as_ref(),
-            config: b.config.as_ref(),
-            cloudtrail: b.cloudtrail.as_ref(),
-            ebs_encryption: b.ebs_encryption.as_ref(),
-            alternate_contacts: b.alternate_contacts.as_ref(),
-            access_analyzer: b.access_analyzer.as_ref(),
-            securityhub: b.securityhub.as_ref(),
-            guardduty: b.guardduty.as_ref(),
-        }
-    }
-
-    fn of_override(o: &'a Override) -> Self {
-        Sections {
-            iam: o.iam.as_ref(),
-            config: o.config.as_ref(),
-            cloudtrail: o.cloudtrail.as_ref(),
-            ebs_encryption: o.ebs_encryption.as_ref(),
-            alternate_contacts: o.alternate_contacts.as_ref(),
-            access_analyzer: o.access_analyzer.as_ref(),
-            securityhub: o.securityhub.as_ref(),
-            guardduty: o.guardduty.as_ref(),
-        }
-    }
-}
-
 /// Every check of a section's own values, for the base (`at` empty) and
 /// for each override that gives the section (`at` = `/overrides/N`): an
 /// override is refused here, with its place, not at apply.
-fn section_values(s: &Sections<'_>, at: &str, name: Option<&str>, report: &mut Report<'_>) {
+fn section_values(s: &SectionRefs<'_>, at: &str, name: Option<&str>, report: &mut Report<'_>) {
     if let Some(p) = s.iam.and_then(|i| i.password_policy.as_ref()) {
         // UpdateAccountPasswordPolicy's limits (IAM API Reference).
         for (key, value, range) in [
@@ -1018,12 +977,7 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
             regions: &o.regions,
         };
         places(b, &p, scope, &listed, region_list, report);
-        let layer = serde_json::to_value(o).unwrap_or_default();
-        let given: Vec<&str> = SECTIONS
-            .iter()
-            .copied()
-            .filter(|s| layer.get(*s).is_some())
-            .collect();
+        let given = o.sections().given();
         if given.is_empty() {
             report.at_key(&p, "this override changes no section".into(), None);
         }
@@ -1080,7 +1034,7 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 Some("turn Security Hub off in the same override".into()),
             );
         }
-        section_values(&Sections::of_override(o), &p, b.name.as_deref(), report);
+        section_values(&o.sections(), &p, b.name.as_deref(), report);
     }
 }
 
