@@ -97,7 +97,7 @@ async fn overrides_and_exceptions_follow_the_organizational_units() {
     );
     let f = baseline_file(&dir, &text);
     let f = f.to_str().unwrap();
-    let validate = moto.baseline(&["validate", "-f", f]);
+    let validate = moto.baseline(&["validate", "-f", f, "--organization"]);
     assert_eq!(validate.code, 0, "{validate:?}");
 
     let plan = |why: &str| {
@@ -152,7 +152,11 @@ async fn overrides_and_exceptions_follow_the_organizational_units() {
         .unwrap();
     assert_eq!(target["ou"]["path"], "Workloads/Prod", "{target}");
 
-    // prod-b moves to the sandbox: on the next run it is the sandbox's.
+    // prod-b moves to the sandbox: on the next run it is the sandbox's,
+    // and a plan saved before the move is refused, saying why.
+    let saved = dir.path().join("saved.json");
+    let out = moto.baseline(&["plan", "-f", f, "--out", saved.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out:?}");
     let roots = orgs.list_parents().child_id(b).send().await.unwrap();
     orgs.move_account()
         .account_id(b)
@@ -161,6 +165,17 @@ async fn overrides_and_exceptions_follow_the_organizational_units() {
         .send()
         .await
         .unwrap();
+    let before = moto.writes(0).len();
+    let stale = moto.baseline(&["apply", saved.to_str().unwrap()]);
+    assert_eq!(stale.code, 1, "{stale:?}");
+    assert!(
+        stale.stderr.contains(&format!(
+            "account {b} was in OU `Workloads/Prod` when the plan was made and is in OU `Sandbox` now"
+        )),
+        "{}",
+        stale.stderr
+    );
+    assert_eq!(moto.writes(before).len(), 0, "nothing is written");
     let v = plan("after the move");
     assert_eq!(
         actions(&v, b, "ebs_encryption.by_default"),
@@ -200,7 +215,7 @@ async fn an_ou_that_does_not_exist_is_refused() {
     for args in [
         vec!["plan", "-f", f],
         vec!["apply", "-f", f, "--auto-approve"],
-        vec!["validate", "-f", f],
+        vec!["validate", "-f", f, "--organization"],
     ] {
         let run = moto.baseline(&args);
         assert_eq!(run.code, 1, "{run:?}");

@@ -142,6 +142,10 @@ enum Command {
     Validate {
         #[command(flatten)]
         file: FileArg,
+        /// Also check the OUs the overrides and exceptions name against the
+        /// organization, with the caller's credentials (`plan` always does).
+        #[arg(long)]
+        organization: bool,
     },
     /// Show what apply would change in every account and region.
     Plan(PlanArgs),

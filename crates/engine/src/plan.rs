@@ -918,6 +918,30 @@ pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
             ));
         }
     }
+    // An account that moved to another OU since (its overrides and
+    // exceptions may differ now): said as such, once per account.
+    let mut moved = HashSet::new();
+    for t in &saved.targets {
+        let now = fresh
+            .targets
+            .iter()
+            .find(|f| f.account_id == t.account_id && f.region == t.region);
+        if let Some(now) = now
+            && now.ou != t.ou
+            && moved.insert(&t.account_id)
+        {
+            let path = |ou: &Option<baseline_spec::OuPlace>| {
+                ou.as_ref()
+                    .map_or("the root".to_string(), |o| format!("OU `{}`", o.path))
+            };
+            differences.push(format!(
+                "account {} was in {} when the plan was made and is in {} now: plan again",
+                t.account_id,
+                path(&t.ou),
+                path(&now.ou)
+            ));
+        }
+    }
     // Each address once: a change listed twice would run twice.
     let mut seen = HashSet::new();
     for c in &saved.changes {

@@ -237,6 +237,7 @@ pub async fn reach_accounts<'a>(baseline: &'a Baseline, opts: &'a ConnectOptions
                 } else {
                     let tree = crate::ous::read(&base, &baseline.home_region).await?;
                     tree.check(baseline)?;
+                    tree.check_placed(list.iter().map(|a| a.id.0.as_str()))?;
                     tree
                 };
                 let org =

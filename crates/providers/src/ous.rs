@@ -17,6 +17,10 @@ use futures::StreamExt;
 
 use crate::error::{Ctx, Refusal};
 
+/// Organizations' deepest OU: five levels below the root ("Quotas for AWS
+/// Organizations"); a deeper answer (or an OU under itself) is refused.
+const MAX_DEPTH: usize = 5;
+
 /// How many parents are listed at once (Organizations allows a few
 /// requests a second per account; a level of the tree is rarely wide).
 const AT_ONCE: usize = 4;
@@ -27,6 +31,8 @@ pub struct OuTree {
     /// Each account under an OU, with it (an account directly under the
     /// root is not here).
     pub accounts: BTreeMap<String, OuPlace>,
+    /// Every account found in the tree, under the root too.
+    pub placed: BTreeSet<String>,
     /// Every OU's path from the root.
     pub paths: BTreeSet<String>,
     /// Every OU's id.
@@ -52,6 +58,28 @@ impl OuTree {
             .filter(|(_, ou)| !self.has(ou))
             .map(|(at, ou)| format!("{at}: `{ou}`"))
             .collect()
+    }
+
+    /// A refusal when an account of `accounts` (as ListAccounts gave them)
+    /// is nowhere in the tree: it moved while the tree was read, and its
+    /// OU's overrides and exceptions would silently not hold.
+    pub fn check_placed<'a>(
+        &self,
+        accounts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), ServiceError> {
+        let missing: Vec<&str> = accounts
+            .into_iter()
+            .filter(|a| !self.placed.contains(*a))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Box::new(Refusal {
+            message: format!(
+                "account {} is in no OU of the organization as it was read (moved while it was read?): nothing is read or changed; run again",
+                missing.join(", ")
+            ),
+        }))
     }
 
     /// A refusal naming the OUs `baseline` names that do not exist, with
@@ -117,7 +145,16 @@ pub async fn read(base: &SdkConfig, region: &str) -> Result<OuTree, ServiceError
     let mut tree = OuTree::default();
     // Each parent to list, with the place of the accounts directly in it.
     let mut level: Vec<(String, Option<OuPlace>)> = roots.into_iter().map(|r| (r, None)).collect();
+    let mut depth = 0;
     while !level.is_empty() {
+        if depth > MAX_DEPTH {
+            return Err(Box::new(Refusal {
+                message: format!(
+                    "the organization's OU tree goes deeper than the {MAX_DEPTH} levels Organizations allows (an OU under itself?): it was not read further"
+                ),
+            }));
+        }
+        depth += 1;
         let listed: Vec<_> = futures::stream::iter(level)
             .map(|(parent, place)| {
                 let (client, ctx) = (&client, &ctx);
@@ -133,12 +170,20 @@ pub async fn read(base: &SdkConfig, region: &str) -> Result<OuTree, ServiceError
         let mut next = Vec::new();
         for result in listed {
             let (place, children, accounts) = result?;
-            if let Some(place) = &place {
-                for account in accounts {
+            for account in accounts {
+                tree.placed.insert(account.clone());
+                if let Some(place) = &place {
                     tree.accounts.insert(account, place.clone());
                 }
             }
             for (id, name) in children {
+                if !tree.ids.insert(id.clone()) {
+                    continue;
+                }
+                // A name with a `/` would make its path ambiguous (a
+                // sibling's prefix, or another OU's path): such an OU, and
+                // the OUs below it, are named by its id there.
+                let name = if name.contains('/') { id.clone() } else { name };
                 let child = match &place {
                     Some(p) => OuPlace {
                         path: format!("{}/{name}", p.path),
@@ -150,7 +195,6 @@ pub async fn read(base: &SdkConfig, region: &str) -> Result<OuTree, ServiceError
                     },
                 };
                 tree.paths.insert(child.path.clone());
-                tree.ids.insert(id.clone());
                 next.push((id, Some(child)));
             }
         }
@@ -208,4 +252,43 @@ async fn accounts(
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> OuTree {
+        let mut t = OuTree::default();
+        for (path, id) in [
+            ("Workloads", "ou-aa11-00000001"),
+            ("Workloads/Prod", "ou-aa11-00000002"),
+        ] {
+            t.paths.insert(path.into());
+            t.ids.insert(id.into());
+        }
+        t.placed.insert("111111111111".into());
+        t
+    }
+
+    #[test]
+    fn named_ous_are_found_by_path_or_id_and_the_rest_refused_with_where() {
+        let t = tree();
+        assert!(t.has("Workloads/Prod") && t.has("ou-aa11-00000001"));
+        assert!(!t.has("Workloads/Prd") && !t.has("ou-aa11-00000009") && !t.has("Prod"));
+        let b = baseline_spec::parse(
+            "version: 1\naccounts: organization\norganization: {role_name: R}\nregions: [us-east-1]\nhome_region: us-east-1\noverrides:\n  - ous: [Workloads/Prod, Workloads/Prd]\n    ebs_encryption: {enabled: true}\n",
+            "b.yaml",
+        )
+        .unwrap();
+        assert_eq!(t.unknown(&b), vec!["overrides[0].ous[1]: `Workloads/Prd`"]);
+        let e = t.check(&b).unwrap_err().to_string();
+        assert!(e.contains("top-level OUs: Workloads)"), "{e}");
+        assert!(t.check_placed(["111111111111"]).is_ok());
+        let e = t
+            .check_placed(["111111111111", "222222222222"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("account 222222222222 is in no OU"), "{e}");
+    }
 }

@@ -1122,13 +1122,16 @@ fn ou_problem(entry: &str) -> Option<String> {
     if is_ou_id(entry) {
         return None;
     }
-    if entry.starts_with("r-") && !entry.contains('/') {
+    // A root id (`^r-[0-9a-z]{4,32}$`, OrganizationalUnit.ParentId).
+    if let Some(rest) = entry.strip_prefix("r-")
+        && (4..=32).contains(&rest.len())
+        && rest
+            .bytes()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+    {
         return Some(format!(
-            "`{entry}` looks like the organization's root, which holds every account: leave `ous` out to mean all"
+            "`{entry}` is the organization's root, which holds every account: leave `ous` out to mean all"
         ));
-    }
-    if entry.starts_with("ou-") && !entry.contains('/') {
-        return Some(format!("`{entry}` is not an OU id"));
     }
     if entry.split('/').any(|name| name.trim().is_empty()) {
         return Some(format!("`{entry}` has an empty OU name in its path"));

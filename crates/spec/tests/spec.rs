@@ -265,7 +265,6 @@ fn ous_name_ids_or_paths_of_an_organization() {
     for (bad, said) in [
         ("\"Workloads//Prod\"", "empty OU name"),
         ("\"/Workloads\"", "empty OU name"),
-        ("\"ou-x\"", "is not an OU id"),
         ("\"r-ab12\"", "root"),
     ] {
         let e = error(&format!(
@@ -277,6 +276,16 @@ fn ous_name_ids_or_paths_of_an_organization() {
         "{org}  - ous: []\n    ebs_encryption: {{enabled: true}}\n"
     ));
     assert!(e.contains("matches nothing"), "{e}");
+    // Names that only look like ids are paths (an OU may be named so).
+    for name in ["r-and-d", "ou-legacy"] {
+        assert_eq!(
+            error(&format!(
+                "{org}  - ous: [\"{name}\"]\n    ebs_encryption: {{enabled: true}}\n"
+            )),
+            "",
+            "{name}"
+        );
+    }
     let listed = "version: 1\naccounts: [{id: \"111111111111\"}]\nregions: [us-east-1]\nhome_region: us-east-1\noverrides:\n  - ous: [Sandbox]\n    ebs_encryption: {enabled: true}\n";
     let e = error(listed);
     assert!(
