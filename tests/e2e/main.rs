@@ -26,5 +26,6 @@ mod probe;
 mod redteam;
 mod report;
 mod shard;
+mod snapshot_access;
 mod stale;
 mod writes;

@@ -103,6 +103,23 @@ const RULES: &[Rule] = &[
         Some(None),
         false,
     ),
+    // Block public access for EBS snapshots.
+    rule(
+        "ec2",
+        "EnableSnapshotBlockPublicAccess",
+        &["ebs_snapshot_public_access.state"],
+        true,
+        Some(Some("state")),
+        false,
+    ),
+    rule(
+        "ec2",
+        "DisableSnapshotBlockPublicAccess",
+        &["ebs_snapshot_public_access.state"],
+        true,
+        Some(Some("state")),
+        false,
+    ),
     // The CloudTrail key.
     rule(
         "kms",

@@ -36,6 +36,9 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
   ``POST /_baseline/support-plan`` ``{"account", "plan"}`` and
   ``POST /_baseline/enable-region`` ``{"account", "region"}``: facts of an
   account that no AWS API sets (or, for regions, not at once);
+  ``POST /_baseline/declarative-policy`` ``{"setting":
+  "snapshot-block-public-access", "account", "region", "state"}``: a
+  setting an organization's declarative policy holds (``snapshot_access.py``);
   ``POST /_baseline/unoffered`` ``{"service", "region", "names"}``: the
   GuardDuty protection plans or Security Hub standards a region does not
   offer (``guardduty.py``, ``securityhub.py``);
@@ -68,7 +71,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import run_simple
 
 from . import (account, accessanalyzer, authz, cloudtrail, config, ebs, endless, guardduty, iam, organization, regions, s3,
-               securityhub, securityhub_central, settle, support, writes)
+               securityhub, securityhub_central, settle, snapshot_access, support, writes)
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -78,7 +81,7 @@ ADDITION_HEADER = "x-baseline-local-aws"
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
 ADDITIONS = [endless.handle, regions.handle, account.handle, accessanalyzer.handle, securityhub_central.handle, organization.handle, securityhub.handle,
-             ebs.handle, guardduty.handle, support.handle, cloudtrail.handle, config.handle]
+             ebs.handle, snapshot_access.handle, guardduty.handle, support.handle, cloudtrail.handle, config.handle]
 # And what they add to moto's answers: called with the request and the status.
 AFTER = [s3.after]
 config.install()
@@ -127,6 +130,8 @@ def control(path, body):
     elif path == "/_baseline/unoffered" and data["service"] in ("guardduty", "securityhub"):
         unoffered = guardduty.UNOFFERED if data["service"] == "guardduty" else securityhub.UNOFFERED
         unoffered[data["region"]] = set(data["names"])
+    elif path == "/_baseline/declarative-policy" and data["setting"] == "snapshot-block-public-access":
+        snapshot_access.set_by_policy(data["account"], data["region"], data["state"])
     elif path == "/_baseline/s3-busy":
         s3.busy(data["account"], data["bucket"], float(data["ms"]) / 1000.0)
     elif path == "/_baseline/settle-now":
@@ -159,8 +164,8 @@ class Wrapper:
         self.busy = 0.0
         self.active = 0
         self.active_since = 0.0
-        # Requests received and not yet answered (from the first byte read,
-        # the latency's sleep too): a test waits for none before it counts
+        # Requests received and not yet answered (from when the server hands
+        # the request to this wrapper, the latency's sleep too): a test waits for none before it counts
         # the writes of the next run, when a killed run may have left some.
         self.in_flight = 0
         self.op_time = collections.Counter()
@@ -272,6 +277,7 @@ class Wrapper:
             return [body]
         if environ.get("PATH_INFO") == "/moto-api/reset":
             regions.reset()
+            snapshot_access.reset()
             guardduty.UNOFFERED.clear()
             securityhub.UNOFFERED.clear()
         answer = regions.refused(Request(environ, body))

@@ -35,10 +35,11 @@ COMMON_ERRORS = {"AccessDeniedException", "IncompleteSignature", "InternalFailur
 # And S3's OperationAborted (409), which S3's error list ("Error
 # responses", S3 API Reference) gives for conflicting operations on one
 # bucket and its model declares for no operation.
-# EC2's AuthFailure (EC2 API Reference, "Error codes"), which EC2's model
-# declares for no operation.
+# EC2's common client errors (EC2 API Reference, "Error codes for the
+# Amazon EC2 API": AuthFailure, InvalidParameterValue, MissingParameter,
+# UnauthorizedOperation), which EC2's model declares for no operation.
 EXTRA_ERRORS = {"support": {"SubscriptionRequiredException"}, "s3": {"OperationAborted"},
-                "ec2": {"AuthFailure"}}
+                "ec2": {"AuthFailure", "InvalidParameterValue", "MissingParameter", "UnauthorizedOperation"}}
 # moto's answers that the additions change (config.py, iam.py).
 PATCHED = {"DescribeConfigurationRecorders", "GetAccountSummary", "GetCredentialReport",
            "PutConfigurationRecorder", "ListTagsForResource", "TagResource", "CreateServiceLinkedRole",
@@ -304,6 +305,24 @@ class ModelTest(unittest.TestCase):
         reset = ec2.reset_ebs_default_kms_key_id()["KmsKeyId"]
         self.assertEqual(reset, f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/ebs")
         self.assertEqual(ec2.get_ebs_default_kms_key_id()["KmsKeyId"], "alias/aws/ebs")
+
+    def test_snapshot_block_public_access(self):
+        ec2 = self.client("ec2")
+        state = ec2.get_snapshot_block_public_access_state()
+        self.assertEqual((state["State"], state["ManagedBy"]), ("unblocked", "account"))
+        self.assertEqual(ec2.enable_snapshot_block_public_access(State="block-all-sharing")["State"],
+                         "block-all-sharing")
+        self.assertEqual(ec2.get_snapshot_block_public_access_state()["State"], "block-all-sharing")
+        self.assertEqual(self.client("ec2", "us-east-1").get_snapshot_block_public_access_state()["State"],
+                         "unblocked")
+        self.expect_error("InvalidParameterValue", ec2.enable_snapshot_block_public_access, State="unblocked")
+        self.assertEqual(ec2.disable_snapshot_block_public_access()["State"], "unblocked")
+        self.control("/_baseline/declarative-policy", {"setting": "snapshot-block-public-access",
+                                                       "account": ACCOUNT, "region": REGION,
+                                                       "state": "block-new-sharing"})
+        state = ec2.get_snapshot_block_public_access_state()
+        self.assertEqual((state["State"], state["ManagedBy"]), ("block-new-sharing", "declarative-policy"))
+        self.expect_error("UnauthorizedOperation", ec2.disable_snapshot_block_public_access)
 
     def test_config_recording_mode(self):
         cfg = self.client("config")

@@ -66,6 +66,10 @@ struct InitFile {
     created_at: String,
     /// How many settings there are (the registry's).
     settings: usize,
+    /// Block public access for snapshots in the home region today (empty:
+    /// not read), and whether a declarative policy holds it.
+    snapshot_sharing: String,
+    snapshot_by_policy: bool,
     home_region_q: String,
     region_count: usize,
     /// The enabled regions, a few to a comment line.
@@ -164,6 +168,12 @@ pub fn render(s: &Survey, created_at: &str) -> String {
         account_id_q: q(&s.account_id),
         created_at: created_at.to_string(),
         settings: baseline_providers::SETTINGS.len(),
+        snapshot_sharing: s
+            .snapshot_sharing
+            .as_ref()
+            .map(|(st, _)| st.clone())
+            .unwrap_or_default(),
+        snapshot_by_policy: s.snapshot_sharing.as_ref().is_some_and(|(_, p)| *p),
         home_region_q: q(&s.home_region),
         region_count: s.regions.len(),
         regions: s

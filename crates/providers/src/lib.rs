@@ -55,6 +55,7 @@ pub mod cloudtrail;
 pub mod config;
 mod connect;
 pub mod ebs;
+pub mod ebs_snapshot_public_access;
 mod error;
 pub mod guardduty;
 pub mod iam;

@@ -289,6 +289,18 @@ pub fn policy_in(baseline: &Baseline, command: PolicyFor, account: Option<Accoun
                 extra.push(action);
             }
         }
+        // Block public access for snapshots: enabled in a mode, or
+        // disabled for `unblocked`.
+        for state in setting_values(&base, "ebs_snapshot_public_access", "state") {
+            let action = if *state == json!("unblocked") {
+                "ec2:DisableSnapshotBlockPublicAccess"
+            } else {
+                "ec2:EnableSnapshotBlockPublicAccess"
+            };
+            if !extra.contains(&action) {
+                extra.push(action);
+            }
+        }
         if any_true(&base, "securityhub", "exclusive_standards") {
             extra.push("securityhub:BatchDisableStandards");
         }

@@ -747,6 +747,31 @@ pub const SETTINGS: &[Setting] = &[
         delegation: &[],
         service: |aws| Arc::new(crate::s3_account::S3AccountService::new(aws)),
     },
+    Setting {
+        section: "ebs_snapshot_public_access",
+        alias: None,
+        paid: false,
+        kinds: &["ebs_snapshot_public_access.state"],
+        docs: &[[
+            "`ebs_snapshot_public_access` (block public access for EBS snapshots)",
+            "yes, per region; a declarative policy's setting is left to it",
+            "kept (free)",
+        ]],
+        actions: &[Actions {
+            sid: "EbsSnapshotPublicAccess",
+            under: None,
+            read: &["ec2:GetSnapshotBlockPublicAccessState"],
+            // Enable or Disable, as the state asks (policy.rs).
+            write: &[],
+            teardown: &[],
+            on: None,
+            tagged: false,
+        }],
+        adopt_tag: None,
+        service_linked_role: None,
+        delegation: &[],
+        service: |aws| Arc::new(crate::ebs_snapshot_public_access::SnapshotAccessService::new(aws)),
+    },
 ];
 
 /// The setting a name of `--only` selects: its section key, or the name

@@ -85,6 +85,9 @@ pub struct Survey {
     pub contacts: Vec<ExistingContact>,
     /// The account's IAM password policy, if it has one.
     pub password_policy: Option<PasswordPolicySpec>,
+    /// Block public access for EBS snapshots in the home region: its
+    /// state, and whether an organization's declarative policy holds it.
+    pub snapshot_sharing: Option<(String, bool)>,
     /// Reads that failed: what, and why (one line each).
     pub gaps: Vec<String>,
 }
@@ -138,7 +141,17 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
     let guardduty = aws_sdk_guardduty::Client::new(&sdk);
     let hub = aws_sdk_securityhub::Client::new(&sdk);
     let account = aws_sdk_account::Client::new(&sdk);
-    let (regions, trail_list, recorders, channels, analyzers, detectors, hub_on, standards) = futures::join!(
+    let (
+        regions,
+        trail_list,
+        recorders,
+        channels,
+        analyzers,
+        detectors,
+        hub_on,
+        standards,
+        sharing,
+    ) = futures::join!(
         ec2.describe_regions().send(),
         trails.describe_trails().include_shadow_trails(true).send(),
         config.describe_configuration_recorders().send(),
@@ -150,6 +163,7 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
         guardduty.list_detectors().send(),
         hub.describe_hub().send(),
         hub.get_enabled_standards().send(),
+        ec2.get_snapshot_block_public_access_state().send(),
     );
     let mut gap = |what: &str, e: &dyn ProvideErrorMetadata| {
         s.gaps.push(format!(
@@ -233,6 +247,17 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
     match detectors {
         Ok(d) => s.detector = !d.detector_ids().is_empty(),
         Err(e) => gap("GuardDuty ListDetectors", &e),
+    }
+    match sharing {
+        Ok(o) => {
+            s.snapshot_sharing = o.state().map(|st| {
+                (
+                    st.as_str().to_string(),
+                    o.managed_by() == Some(&aws_sdk_ec2::types::ManagedBy::DeclarativePolicy),
+                )
+            });
+        }
+        Err(e) => gap("EC2 GetSnapshotBlockPublicAccessState", &e),
     }
     match hub_on {
         Ok(_) => s.hub = true,

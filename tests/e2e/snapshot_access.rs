@@ -1,0 +1,98 @@
+//! Block public access for EBS snapshots (issue 35): the account's
+//! setting in each region converges, boto3 reads it as planned, `destroy`
+//! leaves it (a free setting), and a region where an organization's
+//! declarative policy holds it is a manual action, never written.
+
+use crate::moto::{Moto, baseline_file};
+
+const ACCOUNT: &str = "123456789012";
+
+/// The setting in `region` as boto3 reads it: (State, ManagedBy).
+fn read(moto: &Moto, region: &str) -> (String, String) {
+    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import sys, boto3
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2],
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+out = ec2.get_snapshot_block_public_access_state()
+print(out["State"], out.get("ManagedBy", "-"))
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script, &moto.url, region])
+        .output()
+        .expect("boto3 runs (tests/run.sh installs it with moto)");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (state, by) = text.trim().split_once(' ').unwrap();
+    (state.to_string(), by.to_string())
+}
+
+#[test]
+fn snapshot_public_access_is_blocked_in_every_region_and_left_by_destroy() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, eu-west-1]\nhome_region: ap-northeast-1\nebs_snapshot_public_access: {state: block-all-sharing}\n",
+    );
+    let f = f.to_str().unwrap();
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("~ ebs_snapshot_public_access.state[\"account\"] will be updated in place")
+            && plan
+                .stdout
+                .contains("~ state = \"unblocked\" -> \"block-all-sharing\""),
+        "{}",
+        plan.stdout
+    );
+    let apply = moto.baseline(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    for region in ["ap-northeast-1", "eu-west-1"] {
+        assert_eq!(
+            read(&moto, region),
+            ("block-all-sharing".to_string(), "account".to_string()),
+            "{region}"
+        );
+    }
+    let plan = moto.baseline(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "converged: {plan:?}");
+
+    // A mode the region has, and a region an organization's declarative
+    // policy holds: updated, and a manual action with nothing written.
+    moto.control(
+        "declarative-policy",
+        serde_json::json!({"setting": "snapshot-block-public-access", "account": ACCOUNT, "region": "eu-west-1", "state": "unblocked"}),
+    );
+    let f2 = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, eu-west-1]\nhome_region: ap-northeast-1\nebs_snapshot_public_access: {state: block-new-sharing}\n",
+    );
+    let f2 = f2.to_str().unwrap();
+    let before = moto.writes(0).len();
+    let apply = moto.baseline(&["apply", "-f", f2, "--auto-approve"]);
+    assert!([0, 3].contains(&apply.code), "{apply:?}");
+    assert!(
+        apply.stdout.contains("declarative policy"),
+        "the plan names who holds it: {}",
+        apply.stdout
+    );
+    let written = moto.writes(before);
+    assert_eq!(
+        written.len(),
+        1,
+        "only ap-northeast-1 is written: {written:?}"
+    );
+    assert_eq!(written[0].region, "ap-northeast-1");
+    assert_eq!(read(&moto, "ap-northeast-1").0, "block-new-sharing");
+    assert_eq!(
+        read(&moto, "eu-west-1"),
+        ("unblocked".to_string(), "declarative-policy".to_string())
+    );
+
+    // Free: destroy leaves it (and does not even read it).
+    let destroy = moto.baseline(&["destroy", "-f", f2, "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{destroy:?}");
+    assert_eq!(read(&moto, "ap-northeast-1").0, "block-new-sharing");
+}
