@@ -94,6 +94,7 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
             &format!("~ kms_key = \"{cmk}\" -> \"alias/aws/ebs\""),
             "+ securityhub.standards[\"hub\"] will be created",
             "+ recording_frequency",
+            "~ ebs_snapshot_public_access.state[\"account\"] will be updated in place",
             "Trusted Advisor: 104 checks: 103 ok, 0 warning, 1 error (MFA on Root Account)",
             "~ iam.password_policy[\"account\"] will be updated in place  [IAM.7, IAM.11, IAM.12, IAM.13, IAM.14, IAM.15, IAM.16, IAM.17]",
         ],
@@ -151,6 +152,10 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
     );
     assert!(hub_enabled(&moto, REGION).await);
     assert_eq!(bpa_flags(&moto).await, [true; 4]);
+    assert_eq!(
+        probe::snapshot_sharing(&moto, REGION).0,
+        "block-all-sharing"
+    );
     let policy = password_policy(&moto);
     for (field, value) in [
         ("MinimumPasswordLength", json!(14)),
@@ -286,4 +291,8 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
         (true, "alias/aws/ebs".to_string())
     );
     assert_eq!(bpa_flags(&moto).await, [true; 4]);
+    assert_eq!(
+        probe::snapshot_sharing(&moto, REGION).0,
+        "block-all-sharing"
+    );
 }

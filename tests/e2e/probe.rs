@@ -529,3 +529,24 @@ pub async fn security_hub_of(
     standards.sort();
     (admin, standards)
 }
+
+/// Block public access for EBS snapshots in `region` as boto3 reads it
+/// (a client apart from the SDK the product uses): (State, ManagedBy).
+pub fn snapshot_sharing(moto: &Moto, region: &str) -> (String, String) {
+    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import sys, boto3
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2],
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+out = ec2.get_snapshot_block_public_access_state()
+print(out["State"], out.get("ManagedBy", "-"))
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script, &moto.url, region])
+        .output()
+        .expect("boto3 runs (tests/run.sh installs it with moto)");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (state, by) = text.trim().split_once(' ').unwrap();
+    (state.to_string(), by.to_string())
+}

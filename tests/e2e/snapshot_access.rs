@@ -4,28 +4,9 @@
 //! declarative policy holds it is a manual action, never written.
 
 use crate::moto::{Moto, baseline_file};
+use crate::probe::snapshot_sharing;
 
 const ACCOUNT: &str = "123456789012";
-
-/// The setting in `region` as boto3 reads it: (State, ManagedBy).
-fn read(moto: &Moto, region: &str) -> (String, String) {
-    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = r#"
-import sys, boto3
-ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2],
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-out = ec2.get_snapshot_block_public_access_state()
-print(out["State"], out.get("ManagedBy", "-"))
-"#;
-    let out = std::process::Command::new(python)
-        .args(["-c", script, &moto.url, region])
-        .output()
-        .expect("boto3 runs (tests/run.sh installs it with moto)");
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (state, by) = text.trim().split_once(' ').unwrap();
-    (state.to_string(), by.to_string())
-}
 
 #[test]
 fn snapshot_public_access_is_blocked_in_every_region_and_left_by_destroy() {
@@ -51,7 +32,7 @@ fn snapshot_public_access_is_blocked_in_every_region_and_left_by_destroy() {
     assert_eq!(apply.code, 0, "{apply:?}");
     for region in ["ap-northeast-1", "eu-west-1"] {
         assert_eq!(
-            read(&moto, region),
+            snapshot_sharing(&moto, region),
             ("block-all-sharing".to_string(), "account".to_string()),
             "{region}"
         );
@@ -85,14 +66,20 @@ fn snapshot_public_access_is_blocked_in_every_region_and_left_by_destroy() {
         "only ap-northeast-1 is written: {written:?}"
     );
     assert_eq!(written[0].region, "ap-northeast-1");
-    assert_eq!(read(&moto, "ap-northeast-1").0, "block-new-sharing");
     assert_eq!(
-        read(&moto, "eu-west-1"),
+        snapshot_sharing(&moto, "ap-northeast-1").0,
+        "block-new-sharing"
+    );
+    assert_eq!(
+        snapshot_sharing(&moto, "eu-west-1"),
         ("unblocked".to_string(), "declarative-policy".to_string())
     );
 
     // Free: destroy leaves it (and does not even read it).
     let destroy = moto.baseline(&["destroy", "-f", f2, "--auto-approve"]);
     assert_eq!(destroy.code, 0, "{destroy:?}");
-    assert_eq!(read(&moto, "ap-northeast-1").0, "block-new-sharing");
+    assert_eq!(
+        snapshot_sharing(&moto, "ap-northeast-1").0,
+        "block-new-sharing"
+    );
 }
