@@ -156,6 +156,12 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
         probe::snapshot_sharing(&moto, REGION).0,
         "block-all-sharing"
     );
+    let imds = probe::metadata_defaults(&moto, REGION);
+    assert_eq!(
+        (&imds["HttpTokens"], &imds["HttpPutResponseHopLimit"]),
+        (&json!("required"), &json!(2)),
+        "{imds}"
+    );
     let policy = password_policy(&moto);
     for (field, value) in [
         ("MinimumPasswordLength", json!(14)),
@@ -294,5 +300,9 @@ async fn the_source_documents_baseline_converges_and_tears_down() {
     assert_eq!(
         probe::snapshot_sharing(&moto, REGION).0,
         "block-all-sharing"
+    );
+    assert_eq!(
+        probe::metadata_defaults(&moto, REGION)["HttpTokens"],
+        "required"
     );
 }

@@ -16,6 +16,7 @@ mod full;
 mod init;
 mod interrupt;
 mod least_privilege;
+mod metadata_defaults;
 mod moto;
 mod organization;
 mod organization_rules;

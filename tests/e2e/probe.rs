@@ -550,3 +550,21 @@ print(out["State"], out.get("ManagedBy", "-"))
     let (state, by) = text.trim().split_once(' ').unwrap();
     (state.to_string(), by.to_string())
 }
+
+/// The account's IMDS defaults in `region` as boto3 reads them
+/// (`GetInstanceMetadataDefaults`'s `AccountLevel`).
+pub fn metadata_defaults(moto: &Moto, region: &str) -> serde_json::Value {
+    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import json, sys, boto3
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2],
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+print(json.dumps(ec2.get_instance_metadata_defaults()["AccountLevel"]))
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script, &moto.url, region])
+        .output()
+        .expect("boto3 runs (tests/run.sh installs it with moto)");
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}

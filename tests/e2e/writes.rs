@@ -120,6 +120,15 @@ const RULES: &[Rule] = &[
         Some(Some("state")),
         false,
     ),
+    // The account's IMDS defaults.
+    rule(
+        "ec2",
+        "ModifyInstanceMetadataDefaults",
+        &["instance_metadata_defaults.account"],
+        true,
+        Some(None),
+        false,
+    ),
     // The CloudTrail key.
     rule(
         "kms",

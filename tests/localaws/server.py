@@ -37,8 +37,10 @@ lacks (one module each beside this file: `accessanalyzer`, `securityhub`,
   ``POST /_baseline/enable-region`` ``{"account", "region"}``: facts of an
   account that no AWS API sets (or, for regions, not at once);
   ``POST /_baseline/declarative-policy`` ``{"setting":
-  "snapshot-block-public-access", "account", "region", "state"}``: a
-  setting an organization's declarative policy holds (``snapshot_access.py``);
+  "snapshot-block-public-access", "account", "region", "state"}`` (or
+  ``"instance-metadata-defaults"`` with ``"values"``): a setting an
+  organization's declarative policy holds (``snapshot_access.py``,
+  ``imds_defaults.py``);
   ``POST /_baseline/unoffered`` ``{"service", "region", "names"}``: the
   GuardDuty protection plans or Security Hub standards a region does not
   offer (``guardduty.py``, ``securityhub.py``);
@@ -71,7 +73,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import run_simple
 
 from . import (account, accessanalyzer, authz, cloudtrail, config, ebs, endless, guardduty, iam, organization, regions, s3,
-               securityhub, securityhub_central, settle, snapshot_access, support, writes)
+               securityhub, securityhub_central, settle, snapshot_access, support, writes, imds_defaults)
 from .common import Answer, REASONS, Request, ServiceError, json_answer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -81,7 +83,7 @@ ADDITION_HEADER = "x-baseline-local-aws"
 # Each addition answers the requests it serves and returns None for the
 # rest, which moto serves.
 ADDITIONS = [endless.handle, regions.handle, account.handle, accessanalyzer.handle, securityhub_central.handle, organization.handle, securityhub.handle,
-             ebs.handle, snapshot_access.handle, guardduty.handle, support.handle, cloudtrail.handle, config.handle]
+             ebs.handle, snapshot_access.handle, imds_defaults.handle, guardduty.handle, support.handle, cloudtrail.handle, config.handle]
 # And what they add to moto's answers: called with the request and the status.
 AFTER = [s3.after]
 config.install()
@@ -132,6 +134,8 @@ def control(path, body):
         unoffered[data["region"]] = set(data["names"])
     elif path == "/_baseline/declarative-policy" and data["setting"] == "snapshot-block-public-access":
         snapshot_access.set_by_policy(data["account"], data["region"], data["state"])
+    elif path == "/_baseline/declarative-policy" and data["setting"] == "instance-metadata-defaults":
+        imds_defaults.set_by_policy(data["account"], data["region"], data["values"])
     elif path == "/_baseline/s3-busy":
         s3.busy(data["account"], data["bucket"], float(data["ms"]) / 1000.0)
     elif path == "/_baseline/settle-now":
@@ -278,6 +282,7 @@ class Wrapper:
         if environ.get("PATH_INFO") == "/moto-api/reset":
             regions.reset()
             snapshot_access.reset()
+            imds_defaults.reset()
             guardduty.UNOFFERED.clear()
             securityhub.UNOFFERED.clear()
         answer = regions.refused(Request(environ, body))

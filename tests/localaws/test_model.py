@@ -324,6 +324,25 @@ class ModelTest(unittest.TestCase):
         self.assertEqual((state["State"], state["ManagedBy"]), ("block-new-sharing", "declarative-policy"))
         self.expect_error("UnauthorizedOperation", ec2.disable_snapshot_block_public_access)
 
+    def test_instance_metadata_defaults(self):
+        ec2 = self.client("ec2")
+        self.assertEqual(ec2.get_instance_metadata_defaults()["AccountLevel"], {"ManagedBy": "account"})
+        self.assertTrue(ec2.modify_instance_metadata_defaults(HttpTokens="required", HttpPutResponseHopLimit=2)["Return"])
+        level = ec2.get_instance_metadata_defaults()["AccountLevel"]
+        self.assertEqual((level["HttpTokens"], level["HttpPutResponseHopLimit"]), ("required", 2))
+        ec2.modify_instance_metadata_defaults(HttpEndpoint="enabled")
+        level = ec2.get_instance_metadata_defaults()["AccountLevel"]
+        self.assertEqual((level["HttpTokens"], level["HttpEndpoint"]), ("required", "enabled"))
+        ec2.modify_instance_metadata_defaults(HttpTokens="no-preference", HttpPutResponseHopLimit=-1)
+        self.assertNotIn("HttpTokens", ec2.get_instance_metadata_defaults()["AccountLevel"])
+        self.expect_error("InvalidParameterValue", ec2.modify_instance_metadata_defaults, HttpPutResponseHopLimit=65)
+        self.assertEqual(self.client("ec2", "us-east-1").get_instance_metadata_defaults()["AccountLevel"],
+                         {"ManagedBy": "account"})
+        self.control("/_baseline/declarative-policy", {"setting": "instance-metadata-defaults", "account": ACCOUNT,
+                                                       "region": REGION, "values": {"httpTokens": "required"}})
+        self.assertEqual(ec2.get_instance_metadata_defaults()["AccountLevel"]["ManagedBy"], "declarative-policy")
+        self.expect_error("UnauthorizedOperation", ec2.modify_instance_metadata_defaults, HttpTokens="optional")
+
     def test_config_recording_mode(self):
         cfg = self.client("config")
         role = f"arn:aws:iam::{ACCOUNT}:role/config"

@@ -59,6 +59,7 @@ pub mod ebs_snapshot_public_access;
 mod error;
 pub mod guardduty;
 pub mod iam;
+pub mod instance_metadata_defaults;
 mod kms;
 pub mod organization;
 pub mod ous;

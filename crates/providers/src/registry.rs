@@ -772,6 +772,32 @@ pub const SETTINGS: &[Setting] = &[
         delegation: &[],
         service: |aws| Arc::new(crate::ebs_snapshot_public_access::SnapshotAccessService::new(aws)),
     },
+    Setting {
+        section: "instance_metadata_defaults",
+        alias: None,
+        paid: false,
+        kinds: &["instance_metadata_defaults.account"],
+        docs: &[[
+            "`instance_metadata_defaults` (IMDS defaults for new instances: `http_tokens: required` is IMDSv2)",
+            "the fields given, per region; a declarative policy's defaults are left to it",
+            "kept (free)",
+        ]],
+        actions: &[Actions {
+            sid: "InstanceMetadataDefaults",
+            under: None,
+            read: &["ec2:GetInstanceMetadataDefaults"],
+            write: &["ec2:ModifyInstanceMetadataDefaults"],
+            teardown: &[],
+            on: None,
+            tagged: false,
+        }],
+        adopt_tag: None,
+        service_linked_role: None,
+        delegation: &[],
+        service: |aws| {
+            Arc::new(crate::instance_metadata_defaults::MetadataDefaultsService::new(aws))
+        },
+    },
 ];
 
 /// The setting a name of `--only` selects: its section key, or the name

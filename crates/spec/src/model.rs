@@ -157,6 +157,8 @@ sections! {
     s3_public_access_block: S3PublicAccessBlockSpec, regional: false;
     /// EC2's block public access for EBS snapshots, in every region.
     ebs_snapshot_public_access: EbsSnapshotPublicAccessSpec, regional: true;
+    /// The account's instance metadata (IMDS) defaults for new instances, in every region.
+    instance_metadata_defaults: InstanceMetadataDefaultsSpec, regional: true;
 }
 
 /// Whether a section holds per-region resources (and so may be overridden
@@ -970,6 +972,53 @@ impl SnapshotSharing {
     }
 }
 
+/// The account's instance metadata service defaults for instances launched
+/// from now on, in each region (EC2's ModifyInstanceMetadataDefaults). A
+/// field left out is not managed; `no-preference` (`-1` for the hop limit)
+/// clears the account's default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceMetadataDefaultsSpec {
+    /// `required`: IMDSv2 only (session tokens); `optional`: IMDSv1 too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<MetadataTokens>,
+    /// How many network hops the token may travel: 1 to 64 (2 for
+    /// containers on the instance), or -1 for no preference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    /// Whether the metadata endpoint is reachable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<MetadataSwitch>,
+    /// Whether instance tags are readable through the metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<MetadataSwitch>,
+}
+
+/// IMDS session tokens (EC2's `MetadataDefaultHttpTokensState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetadataTokens {
+    /// IMDSv1 and IMDSv2.
+    Optional,
+    /// IMDSv2 only.
+    Required,
+    /// No account default.
+    NoPreference,
+}
+
+/// On, off or no account default (EC2's `DefaultInstanceMetadataEndpointState`
+/// and `DefaultInstanceMetadataTagsState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetadataSwitch {
+    /// On.
+    Enabled,
+    /// Off.
+    Disabled,
+    /// No account default.
+    NoPreference,
+}
+
 /// Default bucket name template for AWS Config.
 pub const DEFAULT_CONFIG_BUCKET: &str = "baseline-config-{account_id}";
 /// Default bucket name template for CloudTrail.
@@ -1051,7 +1100,8 @@ mod tests {
                 &"guardduty",
                 &"ebs_encryption",
                 &"securityhub",
-                &"ebs_snapshot_public_access"
+                &"ebs_snapshot_public_access",
+                &"instance_metadata_defaults"
             ]
         );
         assert!(!is_regional("no-such-section"));

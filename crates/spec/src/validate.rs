@@ -649,6 +649,19 @@ fn section_values(s: &SectionRefs<'_>, at: &str, name: Option<&str>, report: &mu
             }
         }
     }
+    if let Some(hops) = s
+        .instance_metadata_defaults
+        .and_then(|m| m.http_put_response_hop_limit)
+        && hops != -1
+        && !(1..=64).contains(&hops)
+    {
+        // ModifyInstanceMetadataDefaults' limits (EC2 API Reference).
+        report.at_value(
+            &format!("{at}/instance_metadata_defaults/http_put_response_hop_limit"),
+            format!("{hops} is outside what EC2 allows"),
+            Some("1 to 64, or -1 for no preference".into()),
+        );
+    }
     if let Some(c) = s.config {
         bucket_template(
             report,

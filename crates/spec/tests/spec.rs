@@ -330,3 +330,27 @@ fn ous_name_ids_or_paths_of_an_organization() {
         ]
     );
 }
+
+/// The IMDS hop limit is held to EC2's range (1 to 64, or -1), in the base
+/// and in an override, at its place.
+#[test]
+fn the_metadata_hop_limit_is_held_to_ec2s_range() {
+    let base = "version: 1\naccounts: [{id: \"111111111111\"}]\nregions: [us-east-1]\nhome_region: us-east-1\n";
+    let error = |text: &str| match baseline_spec::parse(&format!("{base}{text}"), "b.yaml") {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        error("instance_metadata_defaults: {http_put_response_hop_limit: -1}\n"),
+        ""
+    );
+    let e = error("instance_metadata_defaults: {http_put_response_hop_limit: 65}\n");
+    assert!(
+        e.contains("b.yaml:5:") && e.contains("65 is outside what EC2 allows"),
+        "{e}"
+    );
+    let e = error(
+        "overrides:\n  - regions: [us-east-1]\n    instance_metadata_defaults: {http_put_response_hop_limit: 0}\n",
+    );
+    assert!(e.contains("b.yaml:7:") && e.contains("0 is outside"), "{e}");
+}
