@@ -81,11 +81,14 @@ free = {
     "access analyzer": [a["status"] for a in analyzers],
     "ebs encryption by default": ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"],
     "ebs default key": ec2.get_ebs_default_kms_key_id()["KmsKeyId"],
+    "snapshot public access": ec2.get_snapshot_block_public_access_state()["State"],
+    "imds tokens": ec2.get_instance_metadata_defaults()["AccountLevel"].get("HttpTokens"),
 }
 print("  paid services:", paid)
 print("  free settings:", free)
 assert paid == {"config recording": False, "cloudtrail trails": 0, "guardduty detectors": 0,
                 "security hub": "disabled"}, paid
 assert free["access analyzer"] == ["ACTIVE"] and free["ebs encryption by default"] \
-    and free["ebs default key"] == "alias/aws/ebs", free
+    and free["ebs default key"] == "alias/aws/ebs" \
+    and free["snapshot public access"] == "block-all-sharing" and free["imds tokens"] == "required", free
 PY
