@@ -73,6 +73,19 @@ fn actions(plan: &Value, account: &str, kind: &str) -> Vec<(String, String, bool
     out
 }
 
+/// An organization with prod-a in Root/Workloads/Prod and a baseline of
+/// `overrides` (no exceptions) in a folder of its own: (the folder, the
+/// file, prod-a's id).
+async fn one_prod_account(moto: &Moto, overrides: &str) -> (tempfile::TempDir, String, String) {
+    let ids = crate::probe::organization(moto, &["prod-a"]).await;
+    let orgs = aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await);
+    tree(&orgs, &[ids[0].as_str()], &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = baseline_file(&dir, &file(overrides, "  []\n"));
+    let f = f.to_str().unwrap().to_string();
+    (dir, f, ids[0].clone())
+}
+
 fn file(overrides: &str, exceptions: &str) -> String {
     format!(
         "version: 1\naccounts: organization\norganization:\n  role_name: OrganizationAccountAccessRole\nregions: [{HOME}, {WEST}]\nhome_region: {HOME}\nebs_encryption: {{enabled: false}}\noverrides:\n{overrides}exceptions:\n{exceptions}"
@@ -199,18 +212,12 @@ async fn overrides_and_exceptions_follow_the_organizational_units() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_ou_that_does_not_exist_is_refused() {
     let moto = Moto::start();
-    let ids = crate::probe::organization(&moto, &["prod-a"]).await;
-    let orgs = aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await);
-    tree(&orgs, &[ids[0].as_str()], &[]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let f = baseline_file(
-        &dir,
-        &file(
-            "  - ous: [\"Workloads/Prd\"]\n    ebs_encryption: {enabled: true}\n",
-            "  []\n",
-        ),
-    );
-    let f = f.to_str().unwrap();
+    let (_dir, f, _) = one_prod_account(
+        &moto,
+        "  - ous: [\"Workloads/Prd\"]\n    ebs_encryption: {enabled: true}\n",
+    )
+    .await;
+    let f = f.as_str();
     let before = moto.writes(0).len();
     for args in [
         vec!["plan", "-f", f],
@@ -237,18 +244,12 @@ async fn an_ou_that_does_not_exist_is_refused() {
 async fn exactly_the_printed_policy_reads_the_ou_tree() {
     use crate::least_privilege::{denied, policy, run_as, user};
     let moto = Moto::start_with(&["--enforce-iam"]);
-    let ids = crate::probe::organization(&moto, &["prod-a"]).await;
-    let orgs = aws_sdk_organizations::Client::new(&moto.sdk("us-east-1").await);
-    tree(&orgs, &[ids[0].as_str()], &[]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let f = baseline_file(
-        &dir,
-        &file(
-            "  - ous: [\"Workloads/Prod\"]\n    ebs_encryption: {enabled: true}\n",
-            "  []\n",
-        ),
-    );
-    let f = f.to_str().unwrap();
+    let (_dir, f, prod) = one_prod_account(
+        &moto,
+        "  - ous: [\"Workloads/Prod\"]\n    ebs_encryption: {enabled: true}\n",
+    )
+    .await;
+    let f = f.as_str();
     let printed = policy(f, "plan");
     let key = user(&moto, "baseline", &printed).await;
     let plan = run_as(&moto, &key, &["plan", "-f", f, "--output", "json"]);
@@ -256,7 +257,7 @@ async fn exactly_the_printed_policy_reads_the_ou_tree() {
     assert_eq!(denied(&moto), Vec::<String>::new());
     let v: Value = serde_json::from_str(&plan.stdout).unwrap();
     assert_eq!(
-        actions(&v, &ids[0], "ebs_encryption.by_default").len(),
+        actions(&v, &prod, "ebs_encryption.by_default").len(),
         2,
         "{v}"
     );

@@ -530,41 +530,36 @@ pub async fn security_hub_of(
     (admin, standards)
 }
 
-/// Block public access for EBS snapshots in `region` as boto3 reads it
-/// (a client apart from the SDK the product uses): (State, ManagedBy).
-pub fn snapshot_sharing(moto: &Moto, region: &str) -> (String, String) {
+/// What boto3's EC2 client in `region` answers to `call` (Python, given
+/// the client as `ec2`), as JSON: a client apart from the SDK the product
+/// uses.
+fn boto3_ec2(moto: &Moto, region: &str, call: &str) -> serde_json::Value {
     let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = r#"
-import sys, boto3
-ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2],
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-out = ec2.get_snapshot_block_public_access_state()
-print(out["State"], out.get("ManagedBy", "-"))
-"#;
+    let script = format!(
+        "import json, sys, boto3\nec2 = boto3.client(\"ec2\", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=\"testing\", aws_secret_access_key=\"testing\")\nprint(json.dumps({call}, default=str))\n"
+    );
     let out = std::process::Command::new(python)
-        .args(["-c", script, &moto.url, region])
+        .args(["-c", &script, &moto.url, region])
         .output()
         .expect("boto3 runs (tests/run.sh installs it with moto)");
     assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (state, by) = text.trim().split_once(' ').unwrap();
-    (state.to_string(), by.to_string())
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Block public access for EBS snapshots in `region` as boto3 reads it:
+/// (State, ManagedBy).
+pub fn snapshot_sharing(moto: &Moto, region: &str) -> (String, String) {
+    let out = boto3_ec2(moto, region, "ec2.get_snapshot_block_public_access_state()");
+    let text = |k: &str| out[k].as_str().unwrap_or("-").to_string();
+    (text("State"), text("ManagedBy"))
 }
 
 /// The account's IMDS defaults in `region` as boto3 reads them
 /// (`GetInstanceMetadataDefaults`'s `AccountLevel`).
 pub fn metadata_defaults(moto: &Moto, region: &str) -> serde_json::Value {
-    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = r#"
-import json, sys, boto3
-ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2],
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-print(json.dumps(ec2.get_instance_metadata_defaults()["AccountLevel"]))
-"#;
-    let out = std::process::Command::new(python)
-        .args(["-c", script, &moto.url, region])
-        .output()
-        .expect("boto3 runs (tests/run.sh installs it with moto)");
-    assert!(out.status.success(), "{out:?}");
-    serde_json::from_slice(&out.stdout).unwrap()
+    boto3_ec2(
+        moto,
+        region,
+        "ec2.get_instance_metadata_defaults()[\"AccountLevel\"]",
+    )
 }

@@ -4,6 +4,7 @@ protocols, XML for EC2's query protocol)."""
 
 import json
 import re
+import threading
 import urllib.parse
 import uuid
 
@@ -94,3 +95,33 @@ class ServiceError(Exception):
         self.code, self.message, self.status = code, message, status
         # Members the error's shape has besides its message (a reason).
         self.fields = fields or {}
+
+
+class AccountSetting:
+    """An EC2 account setting per account and region that an
+    organization's declarative policy may hold instead ("Declarative
+    policies", AWS Organizations User Guide: the account then cannot change
+    it, and EC2 reports `managedBy: declarative-policy`)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.values = {}
+        self.by_policy = set()
+
+    def reset(self):
+        with self.lock:
+            self.values.clear()
+            self.by_policy.clear()
+
+    def set_by_policy(self, account, region, value):
+        """What a declarative policy of the organization sets (for tests)."""
+        with self.lock:
+            self.values[(account, region)] = value
+            self.by_policy.add((account, region))
+
+    def managed_by(self, key):
+        return "declarative-policy" if key in self.by_policy else "account"
+
+    def refuse_if_held(self, key, what):
+        if key in self.by_policy:
+            raise ServiceError("UnauthorizedOperation", f"{what} is managed by a declarative policy")

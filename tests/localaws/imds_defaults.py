@@ -22,9 +22,7 @@ Sources (AWS's documentation):
 * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html
 """
 
-import threading
-
-from .common import ServiceError, ec2_answer
+from .common import AccountSetting, ServiceError, ec2_answer
 
 OPERATIONS = ("GetInstanceMetadataDefaults", "ModifyInstanceMetadataDefaults")
 # Parameter -> (answer element, allowed values).
@@ -34,39 +32,24 @@ FIELDS = {
     "InstanceMetadataTags": ("instanceMetadataTags", ("enabled", "disabled")),
 }
 
-_lock = threading.Lock()
-# (account, region) -> {answer element: value}
-_defaults = {}
-_by_policy = set()
-
-
-def reset():
-    with _lock:
-        _defaults.clear()
-        _by_policy.clear()
-
-
-def set_by_policy(account, region, values):
-    """What a declarative policy of the organization sets (for tests):
-    `values` by answer element (`httpTokens`)."""
-    with _lock:
-        _defaults[(account, region)] = dict(values)
-        _by_policy.add((account, region))
+# (account, region) -> {answer element: value}; a declarative policy's
+# values by answer element (`httpTokens`).
+SETTING = AccountSetting()
+reset = SETTING.reset
+set_by_policy = SETTING.set_by_policy
 
 
 def handle(req):
     if req.service != "ec2" or req.action not in OPERATIONS:
         return None
     key = (req.account, req.region)
-    with _lock:
+    with SETTING.lock:
         if req.action == "GetInstanceMetadataDefaults":
-            fields = dict(_defaults.get(key, {}))
-            fields["managedBy"] = "declarative-policy" if key in _by_policy else "account"
+            fields = dict(SETTING.values.get(key, {}))
+            fields["managedBy"] = SETTING.managed_by(key)
             inner = "".join(f"<{k}>{v}</{k}>" for k, v in fields.items())
             return ec2_answer(req.action, {"accountLevel": inner})
-        if key in _by_policy:
-            raise ServiceError("UnauthorizedOperation",
-                               "the instance metadata defaults are managed by a declarative policy")
+        SETTING.refuse_if_held(key, "the instance metadata defaults")
         changes = {}
         for param, (element, allowed) in FIELDS.items():
             value = req.param(param)
@@ -85,7 +68,7 @@ def handle(req):
                 raise ServiceError("InvalidParameterValue",
                                    f"Value ({hops}) for parameter HttpPutResponseHopLimit is invalid")
             changes["httpPutResponseHopLimit"] = None if n == -1 else str(n)
-        current = _defaults.setdefault(key, {})
+        current = SETTING.values.setdefault(key, {})
         for element, value in changes.items():
             if value is None:
                 current.pop(element, None)

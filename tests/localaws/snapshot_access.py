@@ -22,47 +22,29 @@ Sources (AWS's documentation):
 * https://docs.aws.amazon.com/ebs/latest/userguide/block-public-access-snapshots.html
 """
 
-import threading
-
-from .common import ServiceError, ec2_answer
+from .common import AccountSetting, ServiceError, ec2_answer
 
 OPERATIONS = ("GetSnapshotBlockPublicAccessState", "EnableSnapshotBlockPublicAccess",
               "DisableSnapshotBlockPublicAccess")
 MODES = ("block-all-sharing", "block-new-sharing")
 
-_lock = threading.Lock()
 # (account, region) -> state; absent: unblocked.
-_state = {}
-# (account, region) set by a declarative policy (tests set it).
-_by_policy = set()
-
-
-def reset():
-    with _lock:
-        _state.clear()
-        _by_policy.clear()
-
-
-def set_by_policy(account, region, state):
-    """What a declarative policy of the organization sets (for tests)."""
-    with _lock:
-        _state[(account, region)] = state
-        _by_policy.add((account, region))
+SETTING = AccountSetting()
+reset = SETTING.reset
+set_by_policy = SETTING.set_by_policy
 
 
 def handle(req):
     if req.service != "ec2" or req.action not in OPERATIONS:
         return None
     key = (req.account, req.region)
-    with _lock:
+    with SETTING.lock:
         if req.action == "GetSnapshotBlockPublicAccessState":
-            managed = "declarative-policy" if key in _by_policy else "account"
-            return ec2_answer(req.action, {"state": _state.get(key, "unblocked"), "managedBy": managed})
-        if key in _by_policy:
-            raise ServiceError("UnauthorizedOperation",
-                               "block public access for snapshots is managed by a declarative policy")
+            return ec2_answer(req.action, {"state": SETTING.values.get(key, "unblocked"),
+                                           "managedBy": SETTING.managed_by(key)})
+        SETTING.refuse_if_held(key, "block public access for snapshots")
         if req.action == "DisableSnapshotBlockPublicAccess":
-            _state.pop(key, None)
+            SETTING.values.pop(key, None)
             return ec2_answer(req.action, {"state": "unblocked"})
         mode = req.param("State")
         if mode is None:
@@ -70,5 +52,5 @@ def handle(req):
         if mode not in MODES:
             raise ServiceError("InvalidParameterValue",
                                f"Value ({mode}) for parameter State is invalid. Valid values: {', '.join(MODES)}")
-        _state[key] = mode
+        SETTING.values[key] = mode
         return ec2_answer(req.action, {"state": mode})

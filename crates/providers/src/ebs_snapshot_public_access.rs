@@ -5,10 +5,10 @@
 //! cannot change it: the plan says so and apply leaves it.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ManagedBy, SnapshotBlockPublicAccessState};
+use aws_sdk_ec2::types::SnapshotBlockPublicAccessState;
 use baseline_engine::{
-    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Ownership, Reading,
-    Service, ServiceError, Target, Want,
+    Action, Address, Change, Declared, Desired, Mode, Observed, Outputs, Reading, Service,
+    ServiceError, Target, Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -18,8 +18,6 @@ use crate::{account_of, attrs};
 
 const SERVICE: &str = "ebs_snapshot_public_access";
 const KIND: &str = "ebs_snapshot_public_access.state";
-/// Who holds the setting when an organization's declarative policy does.
-const DECLARATIVE_POLICY: &str = "an AWS Organizations declarative policy";
 
 service_type!(
     /// Block public access for EBS snapshots.
@@ -59,12 +57,7 @@ impl Service for SnapshotAccessService {
         let state = out
             .state()
             .map_or("unblocked", SnapshotBlockPublicAccessState::as_str);
-        let ownership = match out.managed_by() {
-            Some(ManagedBy::DeclarativePolicy) => Ownership::OtherTool {
-                tool: DECLARATIVE_POLICY.into(),
-            },
-            _ => Ownership::NotOurs,
-        };
+        let ownership = crate::ec2_setting_owner(out.managed_by());
         let a = attrs(&[("state", json!(state))]);
         Ok(vec![Observed::new(d.address.clone(), a, ownership)].into())
     }

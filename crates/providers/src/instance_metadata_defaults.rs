@@ -9,12 +9,12 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    DefaultInstanceMetadataEndpointState, DefaultInstanceMetadataTagsState, ManagedBy,
+    DefaultInstanceMetadataEndpointState, DefaultInstanceMetadataTagsState,
     MetadataDefaultHttpTokensState,
 };
 use baseline_engine::{
-    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Ownership, Reading,
-    Service, ServiceError, Target, Want,
+    Action, Address, Attrs, Change, Declared, Desired, Mode, Observed, Outputs, Reading, Service,
+    ServiceError, Target, Want,
 };
 use baseline_spec::Baseline;
 use serde_json::{Value, json};
@@ -26,8 +26,6 @@ const SERVICE: &str = "instance_metadata_defaults";
 const KIND: &str = "instance_metadata_defaults.account";
 /// AWS's word for a field without an account default.
 const NO_PREFERENCE: &str = "no-preference";
-/// Who holds the defaults when an organization's declarative policy does.
-const DECLARATIVE_POLICY: &str = "an AWS Organizations declarative policy";
 
 service_type!(
     /// The account's IMDS defaults.
@@ -112,12 +110,7 @@ impl Service for MetadataDefaultsService {
                 ),
             ),
         ]);
-        let ownership = match level.and_then(|l| l.managed_by()) {
-            Some(ManagedBy::DeclarativePolicy) => Ownership::OtherTool {
-                tool: DECLARATIVE_POLICY.into(),
-            },
-            _ => Ownership::NotOurs,
-        };
+        let ownership = crate::ec2_setting_owner(level.and_then(|l| l.managed_by()));
         Ok(vec![Observed::new(d.address.clone(), a, ownership)].into())
     }
 

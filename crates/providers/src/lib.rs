@@ -76,7 +76,7 @@ mod users;
 
 use std::sync::Arc;
 
-use baseline_engine::{Action, Change, ServiceError, Target};
+use baseline_engine::{Action, Change, Ownership, ServiceError, Target};
 
 pub use clients::Account;
 pub use connect::{
@@ -160,6 +160,18 @@ fn account_of(aws: &Aws, target: &Target) -> Result<Arc<Account>, ServiceError> 
 
 fn refusal(message: String) -> ServiceError {
     Box::new(Refusal { message })
+}
+
+/// Whose an EC2 account setting is, by its `managedBy`: an organization's
+/// declarative policy holds it (the account cannot change it: a difference
+/// is a manual action), or the account (nobody's mark: corrected in place).
+fn ec2_setting_owner(managed_by: Option<&aws_sdk_ec2::types::ManagedBy>) -> Ownership {
+    match managed_by {
+        Some(aws_sdk_ec2::types::ManagedBy::DeclarativePolicy) => Ownership::OtherTool {
+            tool: "an AWS Organizations declarative policy".into(),
+        },
+        _ => Ownership::NotOurs,
+    }
 }
 
 fn unsupported(kind: &str, action: Action) -> ServiceError {
