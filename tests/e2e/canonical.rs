@@ -1,6 +1,6 @@
 //! The source document's own baseline, `examples/tokyo.yaml`, unchanged,
 //! through plan → apply → plan → destroy against the local AWS — every one
-//! of its nine settings, including those moto alone lacks (Access Analyzer,
+//! of its settings, including those moto alone lacks (Access Analyzer,
 //! Security Hub standards, the EBS default key, daily recording, the root
 //! user's MFA, Trusted Advisor). Each result is checked through the local
 //! AWS, not through baseline's own reading.

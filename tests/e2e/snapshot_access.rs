@@ -55,8 +55,17 @@ fn snapshot_public_access_is_blocked_in_every_region_and_left_by_destroy() {
     let apply = moto.baseline(&["apply", "-f", f2, "--auto-approve"]);
     assert!([0, 3].contains(&apply.code), "{apply:?}");
     assert!(
-        apply.stdout.contains("declarative policy"),
+        apply
+            .stdout
+            .contains("make this change through an AWS Organizations declarative policy"),
         "the plan names who holds it: {}",
+        apply.stdout
+    );
+    assert!(
+        apply
+            .stdout
+            .contains("snapshots shared publicly before the block become publicly available again"),
+        "leaving block-all-sharing says what it exposes: {}",
         apply.stdout
     );
     let written = moto.writes(before);
@@ -75,11 +84,43 @@ fn snapshot_public_access_is_blocked_in_every_region_and_left_by_destroy() {
         ("unblocked".to_string(), "declarative-policy".to_string())
     );
 
-    // Free: destroy leaves it (and does not even read it).
-    let destroy = moto.baseline(&["destroy", "-f", f2, "--auto-approve"]);
-    assert_eq!(destroy.code, 0, "{destroy:?}");
+    let plan = moto.baseline(&["plan", "-f", f2, "--detailed-exitcode"]);
     assert_eq!(
-        snapshot_sharing(&moto, "ap-northeast-1").0,
-        "block-new-sharing"
+        plan.code, 3,
+        "only the held region's manual action is left: {plan:?}"
     );
+
+    // `unblocked` by an override for one region: Disable there, said so,
+    // and the printed policy allows both Enable and Disable.
+    let f3 = baseline_file(
+        &dir,
+        "version: 1\naccounts: [{id: \"123456789012\"}]\nregions: [ap-northeast-1, eu-west-1]\nhome_region: ap-northeast-1\nebs_snapshot_public_access: {state: block-new-sharing}\noverrides:\n  - regions: [ap-northeast-1]\n    ebs_snapshot_public_access: {state: unblocked}\n",
+    );
+    let f3 = f3.to_str().unwrap();
+    let policy = crate::moto::offline(&["policy", "-f", f3, "--for", "apply"]);
+    assert!(
+        policy
+            .stdout
+            .contains("ec2:EnableSnapshotBlockPublicAccess")
+            && policy
+                .stdout
+                .contains("ec2:DisableSnapshotBlockPublicAccess"),
+        "{}",
+        policy.stdout
+    );
+    let apply = moto.baseline(&["apply", "-f", f3, "--auto-approve"]);
+    assert!([0, 3].contains(&apply.code), "{apply:?}");
+    assert!(
+        apply
+            .stdout
+            .contains("snapshots can be shared publicly again"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(snapshot_sharing(&moto, "ap-northeast-1").0, "unblocked");
+
+    // Free: destroy leaves it (and does not even read it).
+    let destroy = moto.baseline(&["destroy", "-f", f3, "--auto-approve"]);
+    assert_eq!(destroy.code, 0, "{destroy:?}");
+    assert_eq!(snapshot_sharing(&moto, "ap-northeast-1").0, "unblocked");
 }

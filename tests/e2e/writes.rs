@@ -1049,6 +1049,47 @@ fn names_and_sends(w: &Write, change: &Value) -> Result<(), String> {
             }
             Ok(())
         }
+        // Block public access for snapshots: the mode planned, or
+        // Disable for `unblocked` only.
+        ("ec2", "EnableSnapshotBlockPublicAccess" | "DisableSnapshotBlockPublicAccess") => {
+            let planned = after(change, "state").as_str().unwrap_or_default();
+            let sent = if w.operation.starts_with("Disable") {
+                "unblocked".to_string()
+            } else {
+                field("State")
+            };
+            if sent == planned {
+                Ok(())
+            } else {
+                Err(format!("sent the state {sent}, the plan shows {planned}"))
+            }
+        }
+        // The IMDS defaults: each field sent is the one planned.
+        ("ec2", "ModifyInstanceMetadataDefaults") => {
+            for (param, attr) in [
+                ("HttpTokens", "http_tokens"),
+                ("HttpEndpoint", "http_endpoint"),
+                ("InstanceMetadataTags", "instance_metadata_tags"),
+            ] {
+                let sent = field(param);
+                if !sent.is_empty() && after(change, attr).as_str() != Some(sent.as_str()) {
+                    return Err(format!(
+                        "sent {param} {sent}, the plan shows {}",
+                        after(change, attr)
+                    ));
+                }
+            }
+            let hops = field("HttpPutResponseHopLimit");
+            if !hops.is_empty()
+                && after(change, "http_put_response_hop_limit").as_i64() != hops.parse::<i64>().ok()
+            {
+                return Err(format!(
+                    "sent HttpPutResponseHopLimit {hops}, the plan shows {}",
+                    after(change, "http_put_response_hop_limit")
+                ));
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }

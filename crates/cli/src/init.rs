@@ -163,17 +163,17 @@ pub fn render(s: &Survey, created_at: &str) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let known_sharing = s.snapshot_sharing.as_ref().filter(|(st, _)| {
+        ["block-all-sharing", "block-new-sharing", "unblocked"].contains(&st.as_str())
+    });
     let file = InitFile {
         account_id: q(&s.account_id),
         account_id_q: q(&s.account_id),
         created_at: created_at.to_string(),
         settings: baseline_providers::SETTINGS.len(),
-        snapshot_sharing: s
-            .snapshot_sharing
-            .as_ref()
-            .map(|(st, _)| st.clone())
-            .unwrap_or_default(),
-        snapshot_by_policy: s.snapshot_sharing.as_ref().is_some_and(|(_, p)| *p),
+        // Only a mode AWS documents is written into the file.
+        snapshot_sharing: known_sharing.map(|(st, _)| st.clone()).unwrap_or_default(),
+        snapshot_by_policy: known_sharing.is_some_and(|(_, p)| *p),
         home_region_q: q(&s.home_region),
         region_count: s.regions.len(),
         regions: s
@@ -296,6 +296,7 @@ mod tests {
         }]);
         s.regions.push(evil.into());
         s.gaps.push(format!("the trails ({evil})"));
+        s.snapshot_sharing = Some((evil.into(), true));
         let text = render(&s, "");
         let b = baseline_spec::parse(&text, "init.yaml").expect("still a valid baseline");
         assert!(
@@ -313,6 +314,27 @@ mod tests {
                 "{line:?}"
             );
         }
+    }
+
+    /// A declarative policy's snapshot setting is written as it holds it;
+    /// otherwise the recommendation, with today's state in a comment.
+    #[test]
+    fn the_snapshot_setting_follows_a_declarative_policy() {
+        let mut s = survey(vec![]);
+        s.snapshot_sharing = Some(("block-new-sharing".into(), true));
+        let b = baseline_spec::parse(&render(&s, ""), "init.yaml").unwrap();
+        assert_eq!(
+            b.ebs_snapshot_public_access.unwrap().state,
+            baseline_spec::SnapshotSharing::BlockNewSharing
+        );
+        s.snapshot_sharing = Some(("unblocked".into(), false));
+        let text = render(&s, "");
+        assert!(text.contains(": unblocked."), "{text}");
+        let b = baseline_spec::parse(&text, "init.yaml").unwrap();
+        assert_eq!(
+            b.ebs_snapshot_public_access.unwrap().state,
+            baseline_spec::SnapshotSharing::BlockAllSharing
+        );
     }
 
     /// Why (issue 38): init wrote U+FFFE raw inside a quoted string, which

@@ -59,7 +59,9 @@ impl Service for SnapshotAccessService {
             .map_or("unblocked", SnapshotBlockPublicAccessState::as_str);
         let ownership = crate::ec2_setting_owner(out.managed_by());
         let a = attrs(&[("state", json!(state))]);
-        Ok(vec![Observed::new(d.address.clone(), a, ownership)].into())
+        let mut observed = Observed::new(d.address.clone(), a, ownership);
+        observed.note = loosening(state, wanted(d));
+        Ok(vec![observed].into())
     }
 
     fn declare(&self, change: &Change) -> Declared {
@@ -92,5 +94,26 @@ impl Service for SnapshotAccessService {
                 .map_err(ctx.err("EnableSnapshotBlockPublicAccess"))?;
         }
         Ok(Outputs::new())
+    }
+}
+
+/// The state the baseline asks for.
+fn wanted(d: &Desired) -> &str {
+    match &d.want {
+        Want::Present(a) => a.get("state").and_then(Value::as_str).unwrap_or_default(),
+        _ => "",
+    }
+}
+
+/// What a change from `now` to `wanted` exposes (AWS: snapshots already
+/// shared publicly are treated as private only under
+/// `block-all-sharing`; leaving it makes them public again).
+fn loosening(now: &str, wanted: &str) -> Option<String> {
+    match (now, wanted) {
+        ("block-all-sharing", "block-new-sharing" | "unblocked") => Some(
+            "snapshots shared publicly before the block become publicly available again".into(),
+        ),
+        ("block-new-sharing", "unblocked") => Some("snapshots can be shared publicly again".into()),
+        _ => None,
     }
 }

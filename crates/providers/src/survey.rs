@@ -250,12 +250,18 @@ pub async fn survey(profile: Option<&str>, limits: &Limits) -> Result<Survey, Su
     }
     match sharing {
         Ok(o) => {
-            s.snapshot_sharing = o.state().map(|st| {
-                (
-                    st.as_str().to_string(),
-                    o.managed_by() == Some(&aws_sdk_ec2::types::ManagedBy::DeclarativePolicy),
-                )
-            });
+            use aws_sdk_ec2::types::SnapshotBlockPublicAccessState as S;
+            // Only the modes AWS documents: the value is written into the
+            // file `init` makes (a value of AWS's own is never its YAML).
+            s.snapshot_sharing = o
+                .state()
+                .filter(|st| matches!(st, S::BlockAllSharing | S::BlockNewSharing | S::Unblocked))
+                .map(|st| {
+                    (
+                        st.as_str().to_string(),
+                        o.managed_by() == Some(&aws_sdk_ec2::types::ManagedBy::DeclarativePolicy),
+                    )
+                });
         }
         Err(e) => gap("EC2 GetSnapshotBlockPublicAccessState", &e),
     }
