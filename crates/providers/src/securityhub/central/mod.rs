@@ -99,6 +99,19 @@ pub(super) fn desired(
         private: baseline_engine::Attrs::new(),
     };
     let (mode, regions) = linking(baseline);
+    // The management account's own hubs come first: the policy's
+    // association enables Security Hub in the accounts under the root,
+    // and a hub made by it meanwhile leaves the management account's
+    // planned create stale. (With `regions: all` the linked regions are
+    // not known here: only the home region's hub is ordered.)
+    let management_hubs = std::iter::once(&baseline.home_region)
+        .chain(regions.iter())
+        .map(|region| Address {
+            account: org.management.clone(),
+            region: region.clone(),
+            kind: "securityhub.hub".into(),
+            name: "hub".into(),
+        });
     let mut standards: Vec<&str> = spec.standards.iter().flatten().map(|s| s.key()).collect();
     standards.sort_unstable();
     vec![
@@ -129,7 +142,7 @@ pub(super) fn desired(
                 ("root", json!(org.root)),
                 ("self_managed", json!(org.excluded)),
             ]),
-            vec![at(POLICY)],
+            std::iter::once(at(POLICY)).chain(management_hubs).collect(),
         ),
     ]
 }
