@@ -904,32 +904,25 @@ fn edited_fields(a: &Change, b: &Change) -> Vec<String> {
 /// the saved plan stale.
 pub fn check_fresh(saved: &Plan, fresh: &Plan) -> Result<(), StalePlan> {
     let mut differences = Vec::new();
-    // Only where the baseline reaches now: a target spliced in from
-    // another plan is refused by name.
-    for t in &saved.targets {
-        if !fresh
-            .targets
-            .iter()
-            .any(|f| f.account_id == t.account_id && f.region == t.region)
-        {
-            differences.push(format!(
-                "{}/{}: not an account and region the baseline covers (and reaches) now",
-                t.account_id, t.region
-            ));
-        }
-    }
+    let fresh_targets: HashMap<(&str, &str), &Target> = fresh
+        .targets
+        .iter()
+        .map(|f| ((f.account_id.as_str(), f.region.as_str()), f))
+        .collect();
     // An account that moved to another OU since (its overrides and
     // exceptions may differ now): said as such, once per account.
     let mut moved = HashSet::new();
     for t in &saved.targets {
-        let now = fresh
-            .targets
-            .iter()
-            .find(|f| f.account_id == t.account_id && f.region == t.region);
-        if let Some(now) = now
-            && now.ou != t.ou
-            && moved.insert(&t.account_id)
-        {
+        // Only where the baseline reaches now: a target spliced in from
+        // another plan is refused by name.
+        let Some(now) = fresh_targets.get(&(t.account_id.as_str(), t.region.as_str())) else {
+            differences.push(format!(
+                "{}/{}: not an account and region the baseline covers (and reaches) now",
+                t.account_id, t.region
+            ));
+            continue;
+        };
+        if now.ou != t.ou && moved.insert(&t.account_id) {
             let path = |ou: &Option<baseline_spec::OuPlace>| {
                 ou.as_ref()
                     .map_or("the root".to_string(), |o| format!("OU `{}`", o.path))

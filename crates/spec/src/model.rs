@@ -336,28 +336,46 @@ impl<'a> Place<'a> {
     }
 }
 
-/// Whether `place` is among `accounts`, `ous` and `regions` (each left
-/// out: all), as an override or an exception names them.
-fn within(
-    accounts: &Option<Vec<AccountId>>,
-    ous: &Option<Vec<String>>,
-    regions: &Option<Vec<String>>,
-    place: Place<'_>,
-) -> bool {
-    accounts
-        .as_ref()
-        .is_none_or(|a| a.iter().any(|id| id.0 == place.account))
-        && ous.as_ref().is_none_or(|o| {
-            place
-                .ou
-                .is_some_and(|ou| o.iter().any(|entry| ou.within(entry)))
-        })
-        && regions
+/// Where an override or an exception holds, as the file names it: its
+/// accounts, OUs and regions (each left out: all).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// `accounts`.
+    pub accounts: &'a Option<Vec<AccountId>>,
+    /// `ous`.
+    pub ous: &'a Option<Vec<String>>,
+    /// `regions`.
+    pub regions: &'a Option<Vec<String>>,
+}
+
+impl Scope<'_> {
+    /// Whether `place` is among its accounts, OUs and regions.
+    pub fn holds(&self, place: Place<'_>) -> bool {
+        self.accounts
             .as_ref()
-            .is_none_or(|r| r.iter().any(|x| x == place.region))
+            .is_none_or(|a| a.iter().any(|id| id.0 == place.account))
+            && self.ous.as_ref().is_none_or(|o| {
+                place
+                    .ou
+                    .is_some_and(|ou| o.iter().any(|entry| ou.within(entry)))
+            })
+            && self
+                .regions
+                .as_ref()
+                .is_none_or(|r| r.iter().any(|x| x == place.region))
+    }
 }
 
 impl Exception {
+    /// Where it holds.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            accounts: &self.accounts,
+            ous: &self.ous,
+            regions: &self.regions,
+        }
+    }
+
     /// Whether it excuses the resource of `kind` at `place`, which clears
     /// `controls`.
     pub fn covers(&self, place: Place<'_>, kind: &str, controls: &[String]) -> bool {
@@ -365,7 +383,7 @@ impl Exception {
         let what = self.settings.iter().flatten().any(|s| s == setting)
             || self.kinds.iter().flatten().any(|k| k == kind)
             || self.controls.iter().flatten().any(|c| controls.contains(c));
-        what && within(&self.accounts, &self.ous, &self.regions, place)
+        what && self.scope().holds(place)
     }
 
     /// Whether it is in force on `today` (`YYYY-MM-DD`): through its
@@ -377,9 +395,18 @@ impl Exception {
 }
 
 impl Override {
+    /// Where it applies.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            accounts: &self.accounts,
+            ous: &self.ous,
+            regions: &self.regions,
+        }
+    }
+
     /// Whether it applies at `place`.
     pub fn applies(&self, place: Place<'_>) -> bool {
-        within(&self.accounts, &self.ous, &self.regions, place)
+        self.scope().holds(place)
     }
 }
 

@@ -523,8 +523,15 @@ pub(crate) fn meaning(b: &Baseline, report: &mut Report<'_>) {
             );
         }
     }
-    overrides(b, &region_list, report);
-    exceptions(b, &region_list, report);
+    // The accounts the baseline lists, which overrides and exceptions
+    // may name.
+    let listed: HashSet<&str> = b
+        .listed_accounts()
+        .iter()
+        .map(|a| a.id.0.as_str())
+        .collect();
+    overrides(b, &listed, &region_list, report);
+    exceptions(b, &listed, &region_list, report);
 }
 
 /// The day an exception's `expires` names, if it is one.
@@ -534,12 +541,7 @@ fn day(s: &str) -> Option<chrono::NaiveDate> {
 
 /// Each exception names what it excuses (known settings, kinds of them,
 /// or controls), valid accounts and regions, and a real day.
-fn exceptions(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
-    let listed: HashSet<&str> = b
-        .listed_accounts()
-        .iter()
-        .map(|a| a.id.0.as_str())
-        .collect();
+fn exceptions(b: &Baseline, listed: &HashSet<&str>, region_list: &[&str], report: &mut Report<'_>) {
     for (i, e) in b.exceptions.iter().flatten().enumerate() {
         let p = format!("/exceptions/{i}");
         let none = |l: &Option<Vec<String>>| l.as_ref().is_none_or(Vec::is_empty);
@@ -569,12 +571,7 @@ fn exceptions(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 );
             }
         }
-        let scope = Scope {
-            accounts: &e.accounts,
-            ous: &e.ous,
-            regions: &e.regions,
-        };
-        places(b, &p, scope, &listed, region_list, report);
+        places(b, &p, e.scope(), listed, region_list, report);
         for (key, text) in [("reason", &e.reason), ("owner", &e.owner)] {
             if text.trim().is_empty() {
                 report.at_value(
@@ -804,14 +801,6 @@ fn section_values(s: &SectionRefs<'_>, at: &str, name: Option<&str>, report: &mu
     }
 }
 
-/// Where an override or an exception holds, as the file names it.
-#[derive(Clone, Copy)]
-struct Scope<'a> {
-    accounts: &'a Option<Vec<AccountId>>,
-    ous: &'a Option<Vec<String>>,
-    regions: &'a Option<Vec<String>>,
-}
-
 /// The accounts, OUs and regions an override or an exception (at `p`)
 /// names: no empty list; account ids, among the baseline's listed
 /// accounts (`listed`) when it lists them; OU ids or paths, with
@@ -945,12 +934,7 @@ fn central_securityhub(b: &Baseline, org: &OrganizationSpec, report: &mut Report
     }
 }
 
-fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
-    let listed: HashSet<&str> = b
-        .listed_accounts()
-        .iter()
-        .map(|a| a.id.0.as_str())
-        .collect();
+fn overrides(b: &Baseline, listed: &HashSet<&str>, region_list: &[&str], report: &mut Report<'_>) {
     let delegated = b.organization.as_ref().and_then(|o| o.admin()).is_some();
     // The baseline's sections alone (no accounts, no overrides): each
     // override is laid over a copy of this, so that validating N
@@ -984,12 +968,7 @@ fn overrides(b: &Baseline, region_list: &[&str], report: &mut Report<'_>) {
                 }
             }
         }
-        let scope = Scope {
-            accounts: &o.accounts,
-            ous: &o.ous,
-            regions: &o.regions,
-        };
-        places(b, &p, scope, &listed, region_list, report);
+        places(b, &p, o.scope(), listed, region_list, report);
         let given = o.sections().given();
         if given.is_empty() {
             report.at_key(&p, "this override changes no section".into(), None);
